@@ -1,0 +1,31 @@
+-- people/0002_contact_lifecycle
+-- Lifecycle stage on contacts, lead -> opportunity conversion link and a
+-- merge history for de-duplicated contacts.
+
+ALTER TABLE crm_contacts
+    ADD COLUMN lifecycle_stage varchar(24) NOT NULL DEFAULT 'lead',
+    ADD COLUMN last_contacted_at timestamptz;
+
+ALTER TABLE crm_contacts
+    ADD CONSTRAINT crm_contacts_lifecycle_stage_chk
+    CHECK (lifecycle_stage IN ('subscriber', 'lead', 'marketing_qualified', 'sales_qualified', 'opportunity', 'customer', 'evangelist', 'other'));
+
+ALTER TABLE crm_leads
+    ADD COLUMN converted_opportunity_id bigint REFERENCES crm_opportunities (id) ON DELETE SET NULL;
+
+CREATE INDEX crm_leads_converted_opportunity_id_idx ON crm_leads (converted_opportunity_id) WHERE converted_opportunity_id IS NOT NULL;
+
+CREATE TABLE crm_contact_merges (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    organization_id bigint NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
+    surviving_contact_id bigint NOT NULL REFERENCES crm_contacts (id) ON DELETE CASCADE,
+    merged_contact_id bigint NOT NULL,
+    merged_contact_snapshot jsonb NOT NULL,
+    merged_by bigint REFERENCES users (id) ON DELETE SET NULL,
+    merged_at timestamptz NOT NULL DEFAULT now(),
+    CONSTRAINT crm_contact_merges_distinct_chk CHECK (merged_contact_id <> surviving_contact_id)
+);
+
+CREATE INDEX crm_contact_merges_organization_id_idx ON crm_contact_merges (organization_id);
+CREATE INDEX crm_contact_merges_surviving_contact_id_idx ON crm_contact_merges (surviving_contact_id);
+CREATE INDEX crm_contact_merges_merged_by_idx ON crm_contact_merges (merged_by);

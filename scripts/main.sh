@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The main job on a fresh Debian 12 machine: install packages, build the
+# default features, start a local PostgreSQL 15 (data in .pg/ of this repo,
+# private port), bring the "schemagate" database to the build's schema and
+# describe it. Safe to run again: what is already applied is left alone.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+root=$(pwd)
+
+bash scripts/install-deps.sh
+bash scripts/build.sh "$@"
+
+bash scripts/pg.sh start "$root/.pg"
+server_url=$(cat "$root/.pg/url")
+db_url="${server_url%/*}/schemagate"
+if [[ -z $(psql -X -At -d "$server_url" -c "SELECT 1 FROM pg_database WHERE datname = 'schemagate'") ]]; then
+  psql -X -q -d "$server_url" -c "CREATE DATABASE schemagate"
+fi
+
+tables=$(psql -X -At -d "$db_url" -c "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
+if [[ "$tables" == "0" ]]; then
+  echo "main: applying the enabled migrations to database schemagate"
+  build/bin/schemagate sql | psql -X -q -v ON_ERROR_STOP=1 -d "$db_url" >/dev/null
+else
+  echo "main: database schemagate already has $tables tables; nothing applied"
+fi
+
+build/bin/schemagate catalog --compact | python3 -c '
+import json, sys
+c = json.load(sys.stdin)
+print("features:", ", ".join(c["features"]))
+total = 0
+for cl in c["clusters"]:
+    total += len(cl["tables"])
+    print("  %-16s %3d tables  %d migrations%s" % (cl["name"], len(cl["tables"]), len(cl["migrations"]), "  (bridge)" if cl["bridge"] else ""))
+print("total: %d tables" % total)'
+echo "main: PostgreSQL is running on $(cat "$root/.pg/port"); stop it with: bash scripts/pg.sh stop .pg"

@@ -1,0 +1,308 @@
+#include "server/catalog/catalog.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+#include <utility>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace schemagate::catalog {
+
+struct Catalog::State {
+  v1::BuildCatalog compiled;
+  v1::BuildCatalog enabled;
+  EnabledSet enabled_set;
+  absl::flat_hash_map<std::string, int> enabled_tables;
+  absl::flat_hash_map<std::string, int> compiled_tables;
+  absl::flat_hash_map<std::string, int> enabled_clusters;
+  absl::flat_hash_map<std::string, int> compiled_clusters;
+  absl::flat_hash_map<uint64_t, uint32_t> absent_tables;
+  std::map<std::pair<std::string, uint64_t>, const v1::Migration*> migrations;
+};
+
+namespace {
+
+std::vector<ClusterSpec> SpecsOf(const v1::BuildCatalog& catalog) {
+  std::vector<ClusterSpec> specs;
+  for (const v1::Cluster& c : catalog.clusters()) {
+    ClusterSpec spec;
+    spec.name = c.name();
+    spec.depends_on.assign(c.depends_on().begin(), c.depends_on().end());
+    spec.requires_features.assign(c.requires_features().begin(),
+                                  c.requires_features().end());
+    specs.push_back(std::move(spec));
+  }
+  return specs;
+}
+
+template <typename T>
+void KeepEnabled(google::protobuf::RepeatedPtrField<T>* items,
+                 const EnabledSet& set) {
+  google::protobuf::RepeatedPtrField<T> kept;
+  for (T& item : *items) {
+    if (set.Contains(item.cluster())) *kept.Add() = std::move(item);
+  }
+  items->Swap(&kept);
+}
+
+}  // namespace
+
+uint64_t TableKey(absl::string_view table_name) {
+  uint64_t hash = 1469598103934665603ULL;
+  auto mix = [&hash](absl::string_view bytes) {
+    for (unsigned char c : bytes) {
+      hash ^= c;
+      hash *= 1099511628211ULL;
+    }
+  };
+  mix("schemagate-table:");
+  mix(table_name);
+  return hash;
+}
+
+std::string HexEncode(absl::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+std::string HexDecode(absl::string_view hex) {
+  if (hex.size() % 2 != 0) return "";
+  auto value = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  std::string out;
+  out.reserve(hex.size() / 2);
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    int hi = value(hex[i]), lo = value(hex[i + 1]);
+    if (hi < 0 || lo < 0) return "";
+    out.push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return out;
+}
+
+std::string NormalizeTableName(absl::string_view name) {
+  if (absl::StartsWith(name, "public.")) name.remove_prefix(7);
+  return std::string(name);
+}
+
+Catalog::Catalog(std::unique_ptr<State> state) : state_(std::move(state)) {}
+Catalog::Catalog(Catalog&&) = default;
+Catalog& Catalog::operator=(Catalog&&) = default;
+Catalog::~Catalog() = default;
+
+const v1::BuildCatalog& Catalog::compiled() const { return state_->compiled; }
+const v1::BuildCatalog& Catalog::enabled() const { return state_->enabled; }
+const EnabledSet& Catalog::enabled_set() const { return state_->enabled_set; }
+
+absl::StatusOr<Catalog> Catalog::Load(absl::string_view serialized) {
+  v1::BuildCatalog compiled;
+  if (!compiled.ParseFromArray(serialized.data(),
+                               static_cast<int>(serialized.size()))) {
+    return absl::InvalidArgumentError("embedded catalog does not parse");
+  }
+  return FromProto(std::move(compiled));
+}
+
+absl::StatusOr<Catalog> Catalog::FromProto(v1::BuildCatalog compiled) {
+  if (compiled.format() != kCatalogFormat) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("catalog format ", compiled.format(),
+                     " is not supported (expected ", kCatalogFormat, ")"));
+  }
+  std::vector<std::string> features(compiled.requested_features().begin(),
+                                    compiled.requested_features().end());
+  absl::StatusOr<EnabledSet> set = ResolveFeatures(SpecsOf(compiled), features);
+  if (!set.ok()) return set.status();
+
+  auto state = std::make_unique<State>();
+  state->compiled = std::move(compiled);
+  state->enabled_set = *std::move(set);
+
+  // The enabled view.
+  v1::BuildCatalog& enabled = state->enabled;
+  enabled = state->compiled;
+  enabled.clear_features();
+  for (const std::string& f : state->enabled_set.features) {
+    enabled.add_features(f);
+  }
+  {
+    google::protobuf::RepeatedPtrField<v1::Cluster> kept;
+    for (v1::Cluster& c : *enabled.mutable_clusters()) {
+      if (state->enabled_set.Contains(c.name())) *kept.Add() = std::move(c);
+    }
+    enabled.mutable_clusters()->Swap(&kept);
+  }
+  KeepEnabled(enabled.mutable_tables(), state->enabled_set);
+  for (v1::Table& table : *enabled.mutable_tables()) {
+    KeepEnabled(table.mutable_columns(), state->enabled_set);
+    KeepEnabled(table.mutable_foreign_keys(), state->enabled_set);
+    KeepEnabled(table.mutable_indexes(), state->enabled_set);
+  }
+  KeepEnabled(enabled.mutable_apply_order(), state->enabled_set);
+
+  for (int i = 0; i < state->compiled.tables_size(); ++i) {
+    state->compiled_tables.emplace(state->compiled.tables(i).name(), i);
+  }
+  for (int i = 0; i < enabled.tables_size(); ++i) {
+    state->enabled_tables.emplace(enabled.tables(i).name(), i);
+  }
+  for (int i = 0; i < state->compiled.clusters_size(); ++i) {
+    state->compiled_clusters.emplace(state->compiled.clusters(i).name(), i);
+  }
+  for (int i = 0; i < enabled.clusters_size(); ++i) {
+    state->enabled_clusters.emplace(enabled.clusters(i).name(), i);
+    for (const v1::Migration& m : enabled.clusters(i).migrations()) {
+      state->migrations.emplace(std::make_pair(m.cluster(), m.version()), &m);
+    }
+  }
+  for (const v1::AbsentTable& t : state->compiled.absent_tables()) {
+    if (static_cast<int>(t.cluster()) < state->compiled.absent_clusters_size()) {
+      state->absent_tables.emplace(t.key(), t.cluster());
+    }
+  }
+  return Catalog(std::move(state));
+}
+
+absl::StatusOr<Catalog> Catalog::Narrow(
+    const std::vector<std::string>& features) const {
+  std::vector<std::string> compiled_features(compiled().features().begin(),
+                                             compiled().features().end());
+  std::vector<std::string> absent = AbsentFeatures();
+  for (const std::string& f : features) {
+    if (f == kAllFeatures || IsCompiled(f)) continue;
+    if (std::find(absent.begin(), absent.end(), f) != absent.end()) {
+      std::vector<std::string> rebuild = compiled_features;
+      rebuild.push_back(f);
+      return absl::InvalidArgumentError(absl::StrCat(
+          "feature \"", f,
+          "\" is not compiled into this binary (compiled: ",
+          absl::StrJoin(compiled_features, ","),
+          "); rebuild with -DSCHEMAGATE_FEATURES=",
+          absl::StrJoin(rebuild, ",")));
+    }
+  }
+  v1::BuildCatalog narrowed = compiled();
+  narrowed.clear_requested_features();
+  for (const std::string& f : features) narrowed.add_requested_features(f);
+  // Feature resolution over the compiled clusters reports unknown names.
+  absl::StatusOr<EnabledSet> check =
+      ResolveFeatures(SpecsOf(narrowed), features);
+  if (!check.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        check.status().message(), " (compiled into this binary: ",
+        absl::StrJoin(compiled_features, ","), ")"));
+  }
+  return FromProto(std::move(narrowed));
+}
+
+bool Catalog::IsEnabled(absl::string_view cluster) const {
+  return state_->enabled_clusters.contains(cluster);
+}
+
+bool Catalog::IsCompiled(absl::string_view cluster) const {
+  return state_->compiled_clusters.contains(cluster);
+}
+
+const v1::Cluster* Catalog::FindCluster(absl::string_view name) const {
+  auto it = state_->enabled_clusters.find(name);
+  if (it == state_->enabled_clusters.end()) return nullptr;
+  return &state_->enabled.clusters(it->second);
+}
+
+const v1::Table* Catalog::FindTable(absl::string_view name) const {
+  auto it = state_->enabled_tables.find(NormalizeTableName(name));
+  if (it == state_->enabled_tables.end()) return nullptr;
+  return &state_->enabled.tables(it->second);
+}
+
+const v1::Migration* Catalog::FindMigration(absl::string_view cluster,
+                                            uint64_t version) const {
+  auto it = state_->migrations.find({std::string(cluster), version});
+  return it == state_->migrations.end() ? nullptr : it->second;
+}
+
+TableLookup Catalog::Lookup(absl::string_view raw_name) const {
+  TableLookup out;
+  std::string name = NormalizeTableName(raw_name);
+  auto lookup = [&](const std::string& candidate) -> bool {
+    if (auto it = state_->enabled_tables.find(candidate);
+        it != state_->enabled_tables.end()) {
+      out.table = &state_->enabled.tables(it->second);
+      out.state = TableState::kAvailable;
+      out.name = out.table->name();
+      out.cluster = out.table->cluster();
+      out.compiled = true;
+      return true;
+    }
+    if (auto it = state_->compiled_tables.find(candidate);
+        it != state_->compiled_tables.end()) {
+      const v1::Table& table = state_->compiled.tables(it->second);
+      out.state = TableState::kClusterDisabled;
+      out.name = table.name();
+      out.cluster = table.cluster();
+      out.compiled = true;
+      const v1::Cluster& c =
+          state_->compiled.clusters(state_->compiled_clusters.at(table.cluster()));
+      if (c.requires_features().empty()) {
+        out.enable_features.push_back(c.name());
+      } else {
+        for (const std::string& f : c.requires_features()) {
+          if (!IsEnabled(f)) out.enable_features.push_back(f);
+        }
+      }
+      return true;
+    }
+    if (auto it = state_->absent_tables.find(TableKey(candidate));
+        it != state_->absent_tables.end()) {
+      const v1::AbsentCluster& c = state_->compiled.absent_clusters(it->second);
+      out.state = TableState::kClusterDisabled;
+      out.name = candidate;
+      out.cluster = HexDecode(c.name_hex());
+      out.compiled = false;
+      for (const std::string& f : c.enable_features_hex()) {
+        out.enable_features.push_back(HexDecode(f));
+      }
+      return true;
+    }
+    return false;
+  };
+  if (lookup(name)) return out;
+  std::string lower = absl::AsciiStrToLower(name);
+  if (lower != name && lookup(lower)) return out;
+  return out;
+}
+
+std::vector<const v1::Migration*> Catalog::ApplyOrder() const {
+  std::vector<const v1::Migration*> order;
+  order.reserve(state_->enabled.apply_order_size());
+  for (const v1::MigrationRef& ref : state_->enabled.apply_order()) {
+    if (const v1::Migration* m = FindMigration(ref.cluster(), ref.version())) {
+      order.push_back(m);
+    }
+  }
+  return order;
+}
+
+std::vector<std::string> Catalog::AbsentFeatures() const {
+  std::vector<std::string> out;
+  for (const v1::AbsentCluster& c : compiled().absent_clusters()) {
+    if (!c.bridge()) out.push_back(HexDecode(c.name_hex()));
+  }
+  return out;
+}
+
+}  // namespace schemagate::catalog

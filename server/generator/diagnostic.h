@@ -1,0 +1,46 @@
+// Diagnostics of the build-time generator: "file:line:col: message".
+#ifndef SCHEMAGATE_SERVER_GENERATOR_DIAGNOSTIC_H_
+#define SCHEMAGATE_SERVER_GENERATOR_DIAGNOSTIC_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+
+namespace schemagate::generator {
+
+struct Diagnostic {
+  std::string file;  // as given to the loader (tree path + relative path)
+  int line = 0;      // 1-based; 0 when the whole file is meant
+  int column = 0;    // 1-based; 0 when unknown
+  std::string message;
+};
+
+// "file:line:col: error: message" (line/col omitted when 0).
+std::string Format(const Diagnostic& d);
+
+// Collects diagnostics; the first kMaxDiagnostics are kept.
+class Diagnostics {
+ public:
+  static constexpr size_t kMaxDiagnostics = 50;
+
+  void Add(Diagnostic d);
+  void Add(std::string file, int line, int column, std::string message) {
+    Add(Diagnostic{std::move(file), line, column, std::move(message)});
+  }
+  bool empty() const { return count_ == 0; }
+  size_t count() const { return count_; }
+  const std::vector<Diagnostic>& list() const { return list_; }
+
+  // OK when empty; otherwise INVALID_ARGUMENT whose message is every
+  // diagnostic on its own line.
+  absl::Status ToStatus() const;
+
+ private:
+  std::vector<Diagnostic> list_;
+  size_t count_ = 0;
+};
+
+}  // namespace schemagate::generator
+
+#endif  // SCHEMAGATE_SERVER_GENERATOR_DIAGNOSTIC_H_

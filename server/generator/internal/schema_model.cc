@@ -1,0 +1,1139 @@
+#include "server/generator/internal/schema_model.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "server/generator/internal/pg_json.h"
+
+namespace schemagate::generator::internal {
+
+using nlohmann::json;
+
+struct SchemaModel::Context {
+  std::string cluster;
+  const std::set<std::string>* closure = nullptr;
+  std::string path;
+  absl::string_view text;
+  uint64_t version = 0;
+  size_t statement_offset = 0;
+  std::string statement_type;
+  // (relation, verb) pairs already reported for the current statement.
+  std::set<std::string> reported;
+  bool lint = true;
+
+  int Location(int location) const {
+    return location >= 0 ? location : static_cast<int>(statement_offset);
+  }
+};
+
+namespace {
+
+// The location member of a node, or -1.
+int LocationOf(const json& node) { return IntMember(node, "location", -1); }
+
+std::string Quote(absl::string_view name) { return absl::StrCat("\"", name, "\""); }
+
+std::string ClosureText(const std::set<std::string>& closure) {
+  return absl::StrJoin(closure, ", ");
+}
+
+v1::Column* FindColumn(v1::Table& t, const std::string& name) {
+  for (v1::Column& c : *t.mutable_columns()) {
+    if (c.name() == name) return &c;
+  }
+  return nullptr;
+}
+
+bool HasColumn(const v1::Table& t, const std::string& name) {
+  for (const v1::Column& c : t.columns()) {
+    if (c.name() == name) return true;
+  }
+  return false;
+}
+
+template <typename T, typename Pred>
+void EraseIf(google::protobuf::RepeatedPtrField<T>* items, Pred pred) {
+  google::protobuf::RepeatedPtrField<T> kept;
+  for (T& item : *items) {
+    if (!pred(item)) *kept.Add() = std::move(item);
+  }
+  items->Swap(&kept);
+}
+
+bool Contains(const google::protobuf::RepeatedPtrField<std::string>& list,
+              const std::string& value) {
+  return std::find(list.begin(), list.end(), value) != list.end();
+}
+
+// Distinct column names referenced by an expression (for CHECK names).
+void ColumnRefs(const json& node, std::set<std::string>* out) {
+  if (node.is_object()) {
+    if (const json* ref = Member(node, "ColumnRef")) {
+      std::vector<std::string> fields = StringList(Member(*ref, "fields"));
+      if (!fields.empty()) out->insert(fields.back());
+      return;
+    }
+    for (const auto& [key, value] : node.items()) ColumnRefs(value, out);
+  } else if (node.is_array()) {
+    for (const json& item : node) ColumnRefs(item, out);
+  }
+}
+
+void CollectCtes(const json& node, std::set<std::string>* out) {
+  if (node.is_object()) {
+    if (const json* name = Member(node, "ctename"); name && name->is_string()) {
+      out->insert(name->get<std::string>());
+    }
+    for (const auto& [key, value] : node.items()) CollectCtes(value, out);
+  } else if (node.is_array()) {
+    for (const json& item : node) CollectCtes(item, out);
+  }
+}
+
+// Qualified name from a list of String nodes ("public" dropped).
+std::string QualifiedName(const std::vector<std::string>& parts) {
+  if (parts.empty()) return "";
+  if (parts.size() >= 2 && parts[parts.size() - 2] != "public") {
+    return parts[parts.size() - 2] + "." + parts.back();
+  }
+  return parts.back();
+}
+
+}  // namespace
+
+TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
+                       Diagnostics* diagnostics) {
+  TreeFacts facts;
+  std::vector<catalog::ClusterSpec> specs;
+  for (const SourceCluster& c : tree.clusters) {
+    catalog::ClusterSpec spec;
+    spec.name = c.name;
+    spec.depends_on.assign(c.manifest.depends_on().begin(),
+                           c.manifest.depends_on().end());
+    specs.push_back(std::move(spec));
+  }
+  for (const SourceCluster& c : tree.clusters) {
+    std::vector<std::string> closure = catalog::DependencyClosure(specs, c.name);
+    facts.closures[c.name] = std::set<std::string>(closure.begin(), closure.end());
+  }
+  auto record = [&](std::map<std::string, Origin>& map, const std::string& name,
+                    const Origin& origin, const char* what) {
+    if (name.empty()) return;
+    auto [it, inserted] = map.emplace(name, origin);
+    if (!inserted && it->second.cluster != origin.cluster) {
+      diagnostics->Add(origin.file, origin.line, origin.column,
+                       absl::StrCat(what, " ", Quote(name),
+                                    " is created by two clusters: ",
+                                    Quote(origin.cluster), " here and ",
+                                    Quote(it->second.cluster), " at ",
+                                    it->second.file, ":", it->second.line,
+                                    "; each table belongs to exactly one "
+                                    "cluster"));
+    }
+  };
+  for (const SourceCluster& c : tree.clusters) {
+    for (const SourceMigration& m : c.migrations) {
+      auto found = parsed.find(m.up_path);
+      if (found == parsed.end()) continue;
+      for (const sql::Statement& s : found->second.statements) {
+        auto [type, stmt] = Unwrap(s.node);
+        if (stmt == nullptr) continue;
+        auto origin_at = [&](int location) {
+          size_t offset = location >= 0 ? static_cast<size_t>(location) : s.offset;
+          sql::LineCol at = sql::PositionOf(m.up_sql, offset);
+          return Origin{c.name, m.up_path, at.line, at.column, false};
+        };
+        if (type == "CreateStmt") {
+          const json* rel = Member(*stmt, "relation");
+          if (rel) record(facts.relations, RelationName(*rel),
+                          origin_at(LocationOf(*rel)), "table");
+        } else if (type == "ViewStmt" || type == "CreateTableAsStmt") {
+          const json* rel = type == "ViewStmt" ? Member(*stmt, "view")
+                                               : Member(*stmt, "into");
+          if (rel && type == "CreateTableAsStmt") rel = Member(*rel, "rel");
+          if (rel) {
+            Origin o = origin_at(LocationOf(*rel));
+            o.view = true;
+            record(facts.relations, RelationName(*rel), o, "view");
+          }
+        } else if (type == "CreateEnumStmt" || type == "CreateRangeStmt") {
+          record(facts.types,
+                 QualifiedName(StringList(Member(*stmt, "typeName"))),
+                 origin_at(-1), "type");
+        } else if (type == "CreateDomainStmt") {
+          record(facts.types,
+                 QualifiedName(StringList(Member(*stmt, "domainname"))),
+                 origin_at(-1), "type");
+        } else if (type == "CompositeTypeStmt") {
+          const json* rel = Member(*stmt, "typevar");
+          if (rel) record(facts.types, RelationName(*rel),
+                          origin_at(LocationOf(*rel)), "type");
+        } else if (type == "RenameStmt" &&
+                   StringMember(*stmt, "renameType") == "OBJECT_TABLE") {
+          const json* rel = Member(*stmt, "relation");
+          if (rel) {
+            auto it = facts.relations.find(RelationName(*rel));
+            std::string newname = StringMember(*stmt, "newname");
+            std::string schema = StringMember(*rel, "schemaname");
+            if (!schema.empty() && schema != "public") {
+              newname = schema + "." + newname;
+            }
+            if (it != facts.relations.end()) {
+              record(facts.relations, newname, origin_at(LocationOf(*rel)),
+                     "table");
+            }
+          }
+        }
+      }
+    }
+  }
+  return facts;
+}
+
+SchemaModel::SchemaModel(const TreeFacts* facts, Diagnostics* diagnostics)
+    : facts_(facts), diagnostics_(diagnostics) {}
+
+void SchemaModel::ApplyUp(const SourceMigration& migration,
+                          const std::string& cluster,
+                          const sql::ParseTree& tree) {
+  Context ctx;
+  ctx.cluster = cluster;
+  auto closure = facts_->closures.find(cluster);
+  static const std::set<std::string> kEmpty;
+  ctx.closure = closure == facts_->closures.end() ? &kEmpty : &closure->second;
+  ctx.path = migration.up_path;
+  ctx.text = migration.up_sql;
+  ctx.version = migration.version;
+  for (const sql::Statement& s : tree.statements) {
+    ctx.statement_offset = s.offset;
+    ctx.reported.clear();
+    Statement(ctx, s.node);
+  }
+}
+
+void SchemaModel::CheckDown(const SourceMigration& migration,
+                            const std::string& cluster,
+                            const sql::ParseTree& tree) {
+  Context ctx;
+  ctx.cluster = cluster;
+  auto closure = facts_->closures.find(cluster);
+  static const std::set<std::string> kEmpty;
+  ctx.closure = closure == facts_->closures.end() ? &kEmpty : &closure->second;
+  ctx.path = migration.down_path;
+  ctx.text = migration.down_sql;
+  for (const sql::Statement& s : tree.statements) {
+    ctx.statement_offset = s.offset;
+    ctx.reported.clear();
+    auto [type, stmt] = Unwrap(s.node);
+    if (stmt == nullptr) continue;
+    ctx.statement_type = type;
+    std::set<std::string> ctes;
+    CollectCtes(*stmt, &ctes);
+    GatingWalk(ctx, *stmt, "", "", ctes);
+    if (type == "DropStmt") {
+      std::string kind = StringMember(*stmt, "removeType");
+      if (kind == "OBJECT_TABLE" || kind == "OBJECT_VIEW" ||
+          kind == "OBJECT_MATVIEW") {
+        const json* objects = Member(*stmt, "objects");
+        if (objects && objects->is_array()) {
+          for (const json& obj : *objects) {
+            const json* list = Member(obj, "List");
+            std::string name =
+                QualifiedName(StringList(list ? Member(*list, "items") : nullptr));
+            CheckRelationOwner(ctx, name, -1, "drop");
+          }
+        }
+      }
+    }
+  }
+}
+
+std::vector<v1::Table> SchemaModel::Tables() const {
+  std::vector<v1::Table> out;
+  for (const std::string& name : order_) {
+    auto it = tables_.find(name);
+    if (it != tables_.end()) out.push_back(it->second.table);
+  }
+  return out;
+}
+
+void SchemaModel::Statement(Context& ctx, const json& node) {
+  auto [type, stmt] = Unwrap(node);
+  if (stmt == nullptr) return;
+  ctx.statement_type = type;
+  std::set<std::string> ctes;
+  CollectCtes(*stmt, &ctes);
+  GatingWalk(ctx, *stmt, "", "", ctes);
+
+  if (type == "CreateStmt") {
+    CreateTable(ctx, *stmt);
+  } else if (type == "AlterTableStmt") {
+    AlterTable(ctx, *stmt);
+  } else if (type == "IndexStmt") {
+    CreateIndex(ctx, *stmt);
+  } else if (type == "DropStmt") {
+    Drop(ctx, *stmt);
+  } else if (type == "RenameStmt") {
+    Rename(ctx, *stmt);
+  } else if (type == "ViewStmt") {
+    const json* rel = Member(*stmt, "view");
+    if (rel) {
+      std::string name = RelationName(*rel);
+      views_.insert(name);
+      relnames_.insert(name);
+    }
+  } else if (type == "CreateTableAsStmt") {
+    const json* into = Member(*stmt, "into");
+    const json* rel = into ? Member(*into, "rel") : nullptr;
+    if (StringMember(*stmt, "objtype") != "OBJECT_MATVIEW") {
+      diagnostics_->Add(ctx.path,
+                        sql::PositionOf(ctx.text, ctx.statement_offset).line, 0,
+                        "CREATE TABLE AS is not supported in migrations: its "
+                        "columns cannot be derived without a database; use "
+                        "CREATE TABLE followed by INSERT ... SELECT");
+    } else if (rel) {
+      std::string name = RelationName(*rel);
+      views_.insert(name);
+      relnames_.insert(name);
+    }
+  } else if (type == "CreateEnumStmt" || type == "CreateRangeStmt") {
+    CreateType(ctx, QualifiedName(StringList(Member(*stmt, "typeName"))), -1);
+  } else if (type == "CreateDomainStmt") {
+    CreateType(ctx, QualifiedName(StringList(Member(*stmt, "domainname"))), -1);
+  } else if (type == "CompositeTypeStmt") {
+    const json* rel = Member(*stmt, "typevar");
+    if (rel) CreateType(ctx, RelationName(*rel), LocationOf(*rel));
+  } else if (type == "AlterEnumStmt") {
+    CheckTypeOwner(ctx, QualifiedName(StringList(Member(*stmt, "typeName"))),
+                   -1);
+  } else if (type == "CreateSeqStmt") {
+    const json* rel = Member(*stmt, "sequence");
+    if (rel) relnames_.insert(RelationName(*rel));
+  } else if (type == "CommentStmt") {
+    std::string kind = StringMember(*stmt, "objtype");
+    const json* object = Member(*stmt, "object");
+    const json* list = object ? Member(*object, "List") : nullptr;
+    std::vector<std::string> parts =
+        StringList(list ? Member(*list, "items") : nullptr);
+    if (kind == "OBJECT_COLUMN" && !parts.empty()) parts.pop_back();
+    if ((kind == "OBJECT_TABLE" || kind == "OBJECT_COLUMN") && !parts.empty()) {
+      CheckRelationOwner(ctx, QualifiedName(parts), -1, "comment on");
+    }
+  }
+}
+
+void SchemaModel::GatingWalk(Context& ctx, const json& node,
+                             const std::string& key, const std::string& verb,
+                             const std::set<std::string>& ctes) {
+  if (node.is_array()) {
+    for (const json& item : node) GatingWalk(ctx, item, key, verb, ctes);
+    return;
+  }
+  if (!node.is_object()) return;
+  if (node.contains("relname")) {
+    bool unqualified = StringMember(node, "schemaname").empty();
+    std::string name = RelationName(node);
+    if (unqualified && ctes.count(name)) return;
+    std::string v = verb;
+    if (v.empty()) {
+      const std::string& t = ctx.statement_type;
+      if (key == "pktable") {
+        v = "reference by foreign key";
+      } else if (t == "AlterTableStmt" && key == "relation") {
+        v = "alter";
+      } else if (t == "IndexStmt" && key == "relation") {
+        v = "create an index on";
+      } else if (t == "CreateTrigStmt" && key == "relation") {
+        v = "create a trigger on";
+      } else if (t == "InsertStmt" && key == "relation") {
+        v = "insert into";
+      } else if (t == "UpdateStmt" && key == "relation") {
+        v = "update";
+      } else if (t == "DeleteStmt" && key == "relation") {
+        v = "delete from";
+      } else if (t == "RenameStmt" && key == "relation") {
+        v = "rename";
+      } else if (t == "CreateStmt" && key == "relation") {
+        v = "create";
+      } else {
+        v = "reference";
+      }
+    }
+    CheckRelationOwner(ctx, name, LocationOf(node), v);
+    return;
+  }
+  if (node.contains("names") && node.contains("typemod")) {
+    bool serial = false;
+    std::string user_type;
+    FormatType(node, &serial, &user_type);
+    if (!user_type.empty()) CheckTypeOwner(ctx, user_type, LocationOf(node));
+    return;
+  }
+  for (const auto& [k, value] : node.items()) {
+    GatingWalk(ctx, value, k, verb, ctes);
+  }
+}
+
+void SchemaModel::CheckRelationOwner(Context& ctx, const std::string& name,
+                                     int location, const std::string& verb) {
+  if (!ctx.lint) return;
+  auto it = facts_->relations.find(name);
+  if (it == facts_->relations.end()) return;
+  const Origin& owner = it->second;
+  if (ctx.closure->count(owner.cluster)) return;
+  if (!ctx.reported.insert(name).second) return;
+  sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+  diagnostics_->Add(
+      ctx.path, at.line, at.column,
+      absl::StrCat(
+          "gating rule: cluster ", Quote(ctx.cluster), " may not ", verb, " ",
+          owner.view ? "view " : "table ", Quote(name), " of cluster ",
+          Quote(owner.cluster), ", which is outside its dependency closure {",
+          ClosureText(*ctx.closure), "}; add depends_on: ",
+          Quote(owner.cluster), " to ", ctx.cluster,
+          "/cluster.textproto, or move this SQL to a bridge cluster that "
+          "requires both features"));
+}
+
+void SchemaModel::CheckTypeOwner(Context& ctx, const std::string& name,
+                                 int location) {
+  if (!ctx.lint || name.empty()) return;
+  auto it = facts_->types.find(name);
+  if (it == facts_->types.end()) return;
+  if (ctx.closure->count(it->second.cluster)) return;
+  if (!ctx.reported.insert("type:" + name).second) return;
+  sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+  diagnostics_->Add(
+      ctx.path, at.line, at.column,
+      absl::StrCat("gating rule: cluster ", Quote(ctx.cluster),
+                   " may not use type ", Quote(name), " of cluster ",
+                   Quote(it->second.cluster),
+                   ", which is outside its dependency closure {",
+                   ClosureText(*ctx.closure), "}"));
+}
+
+SchemaModel::TableState* SchemaModel::RequireTable(Context& ctx,
+                                                   const std::string& name,
+                                                   int location,
+                                                   const std::string& verb) {
+  auto it = tables_.find(name);
+  if (it != tables_.end()) return &it->second;
+  auto origin = facts_->relations.find(name);
+  if (origin != facts_->relations.end() &&
+      !ctx.closure->count(origin->second.cluster)) {
+    return nullptr;  // the gating walk has reported it
+  }
+  sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+  std::string why =
+      origin == facts_->relations.end()
+          ? "no migration of the tree creates it"
+          : absl::StrCat("it is created at ", origin->second.file, ":",
+                         origin->second.line,
+                         ", which does not run before this migration");
+  if (views_.count(name)) why = "it is a view, not a table";
+  diagnostics_->Add(ctx.path, at.line, at.column,
+                    absl::StrCat("cannot ", verb, " table ", Quote(name),
+                                 ": ", why));
+  return nullptr;
+}
+
+void SchemaModel::CreateType(Context& ctx, const std::string& name,
+                             int location) {
+  (void)location;
+  if (!name.empty()) types_[name] = ctx.cluster;
+}
+
+std::string SchemaModel::ChooseRelationName(const std::string& name1,
+                                            const std::string& name2,
+                                            const std::string& label) const {
+  for (int pass = 0;; ++pass) {
+    std::string candidate = MakeObjectName(
+        name1, name2, pass == 0 ? label : absl::StrCat(label, pass));
+    if (!relnames_.count(candidate)) return candidate;
+  }
+}
+
+std::string SchemaModel::ChooseConstraintName(const std::string& name1,
+                                              const std::string& name2,
+                                              const std::string& label) const {
+  for (int pass = 0;; ++pass) {
+    std::string candidate = MakeObjectName(
+        name1, name2, pass == 0 ? label : absl::StrCat(label, pass));
+    if (!connames_.count(candidate)) return candidate;
+  }
+}
+
+void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
+  const json* rel = Member(stmt, "relation");
+  if (rel == nullptr) return;
+  std::string name = RelationName(*rel);
+  if (auto owner = facts_->relations.find(name);
+      owner != facts_->relations.end() && owner->second.cluster != ctx.cluster) {
+    return;  // created by two clusters: CollectFacts reported it
+  }
+  if (tables_.count(name) || views_.count(name)) {
+    if (!BoolMember(stmt, "if_not_exists")) {
+      sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+      diagnostics_->Add(ctx.path, at.line, at.column,
+                        absl::StrCat("table ", Quote(name), " already exists"));
+    }
+    return;
+  }
+  TableState state;
+  v1::Table& t = state.table;
+  t.set_name(name);
+  t.set_cluster(ctx.cluster);
+  t.set_created_by(absl::StrCat(ctx.cluster, "/", ctx.version));
+  t.set_created_by_version(ctx.version);
+
+  // Inherited / partition parent columns and LIKE come first.
+  if (const json* parents = Member(stmt, "inhRelations");
+      parents && parents->is_array()) {
+    for (const json& parent : *parents) {
+      std::string pname = RelationName(parent);
+      TableState* p = RequireTable(ctx, pname, LocationOf(parent), "inherit from");
+      if (p == nullptr) continue;
+      for (const v1::Column& c : p->table.columns()) {
+        if (!HasColumn(t, c.name())) {
+          v1::Column* col = t.add_columns();
+          *col = c;
+          col->set_cluster(ctx.cluster);
+        }
+      }
+    }
+  }
+  const json* elts = Member(stmt, "tableElts");
+  std::vector<const json*> coldefs, constraints;
+  if (elts && elts->is_array()) {
+    for (const json& e : *elts) {
+      auto [type, inner] = Unwrap(e);
+      if (inner == nullptr) continue;
+      if (type == "ColumnDef") {
+        coldefs.push_back(inner);
+      } else if (type == "Constraint") {
+        constraints.push_back(inner);
+      } else if (type == "TableLikeClause") {
+        const json* like = Member(*inner, "relation");
+        if (!like) continue;
+        TableState* p =
+            RequireTable(ctx, RelationName(*like), LocationOf(*like), "copy");
+        if (p == nullptr) continue;
+        for (const v1::Column& c : p->table.columns()) {
+          v1::Column* col = t.add_columns();
+          *col = c;
+          col->set_cluster(ctx.cluster);
+        }
+      }
+    }
+  }
+  for (const json* c : coldefs) AddColumn(ctx, state, *c, false);
+  // Register the name before constraints so a self-reference resolves.
+  relnames_.insert(name);
+  auto [it, inserted] = tables_.emplace(name, std::move(state));
+  order_.push_back(name);
+  for (const json* c : coldefs) ApplyColumnConstraints(ctx, it->second, *c);
+  for (const json* c : constraints) {
+    AddConstraint(ctx, it->second, {}, *c);
+  }
+}
+
+void SchemaModel::AddColumn(Context& ctx, TableState& t, const json& coldef,
+                            bool if_not_exists) {
+  std::string name = StringMember(coldef, "colname");
+  if (HasColumn(t.table, name)) {
+    if (!if_not_exists) {
+      sql::LineCol at =
+          sql::PositionOf(ctx.text, ctx.Location(LocationOf(coldef)));
+      diagnostics_->Add(ctx.path, at.line, at.column,
+                        absl::StrCat("column ", Quote(name), " of table ",
+                                     Quote(t.table.name()), " already exists"));
+    }
+    return;
+  }
+  v1::Column* col = t.table.add_columns();
+  col->set_name(name);
+  col->set_cluster(ctx.cluster);
+  col->set_nullable(true);
+  if (const json* type = Member(coldef, "typeName")) {
+    bool serial = false;
+    std::string user_type;
+    col->set_type(FormatType(*type, &serial, &user_type));
+    if (serial) col->set_nullable(false);
+  }
+  if (BoolMember(coldef, "is_not_null")) col->set_nullable(false);
+  if (const json* cons = Member(coldef, "constraints"); cons && cons->is_array()) {
+    for (const json& c : *cons) {
+      auto [type, inner] = Unwrap(c);
+      if (inner == nullptr) continue;
+      std::string contype = StringMember(*inner, "contype");
+      if (contype == "CONSTR_NOTNULL" || contype == "CONSTR_PRIMARY" ||
+          contype == "CONSTR_IDENTITY") {
+        col->set_nullable(false);
+      } else if (contype == "CONSTR_NULL") {
+        col->set_nullable(true);
+      }
+    }
+  }
+}
+
+void SchemaModel::ApplyColumnConstraints(Context& ctx, TableState& t,
+                                         const json& coldef) {
+  std::string name = StringMember(coldef, "colname");
+  const json* cons = Member(coldef, "constraints");
+  if (!cons || !cons->is_array()) return;
+  for (const json& c : *cons) {
+    auto [type, inner] = Unwrap(c);
+    if (inner == nullptr) continue;
+    AddConstraint(ctx, t, {name}, *inner);
+  }
+}
+
+void SchemaModel::AddConstraint(Context& ctx, TableState& t,
+                                const std::vector<std::string>& column_scope,
+                                const json& constraint) {
+  std::string contype = StringMember(constraint, "contype");
+  std::string conname = StringMember(constraint, "conname");
+  int location = LocationOf(constraint);
+  v1::Table& table = t.table;
+  auto report = [&](const std::string& message) {
+    sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+    diagnostics_->Add(ctx.path, at.line, at.column, message);
+  };
+  auto keys = [&](const char* member) {
+    std::vector<std::string> k = StringList(Member(constraint, member));
+    return k.empty() ? column_scope : k;
+  };
+  auto check_columns = [&](const v1::Table& on,
+                           const std::vector<std::string>& cols) {
+    for (const std::string& c : cols) {
+      if (!HasColumn(on, c)) {
+        report(absl::StrCat("column ", Quote(c), " does not exist in table ",
+                            Quote(on.name())));
+        return false;
+      }
+    }
+    return true;
+  };
+
+  if (contype == "CONSTR_PRIMARY" || contype == "CONSTR_UNIQUE") {
+    bool primary = contype == "CONSTR_PRIMARY";
+    std::vector<std::string> cols = keys("keys");
+    if (!check_columns(table, cols)) return;
+    if (primary && table.primary_key_size() > 0) {
+      report(absl::StrCat("table ", Quote(table.name()),
+                          " already has a primary key"));
+      return;
+    }
+    std::string name = conname;
+    if (name.empty()) {
+      name = primary
+                 ? ChooseRelationName(BareName(table.name()), "", "pkey")
+                 : ChooseRelationName(BareName(table.name()), NameAddition(cols),
+                                      "key");
+    }
+    v1::Index* ix = table.add_indexes();
+    ix->set_name(name);
+    for (const std::string& c : cols) ix->add_columns(c);
+    for (const std::string& c :
+         StringList(Member(constraint, "including"))) {
+      ix->add_columns(c);
+    }
+    ix->set_unique(true);
+    ix->set_primary(primary);
+    ix->set_constraint(true);
+    ix->set_cluster(ctx.cluster);
+    relnames_.insert(name);
+    connames_.insert(name);
+    if (primary) {
+      for (const std::string& c : cols) {
+        table.add_primary_key(c);
+        FindColumn(table, c)->set_nullable(false);
+      }
+    }
+  } else if (contype == "CONSTR_FOREIGN") {
+    const json* pktable = Member(constraint, "pktable");
+    if (pktable == nullptr) return;
+    std::vector<std::string> cols = keys("fk_attrs");
+    std::string target_name = RelationName(*pktable);
+    TableState* target =
+        target_name == table.name()
+            ? &t
+            : RequireTable(ctx, target_name, LocationOf(*pktable),
+                           "reference by foreign key");
+    if (target == nullptr) return;
+    std::vector<std::string> ref = StringList(Member(constraint, "pk_attrs"));
+    if (ref.empty()) {
+      ref.assign(target->table.primary_key().begin(),
+                 target->table.primary_key().end());
+      if (ref.empty()) {
+        report(absl::StrCat("foreign key references table ",
+                            Quote(target_name),
+                            " without columns, and it has no primary key"));
+        return;
+      }
+    }
+    if (!check_columns(table, cols) || !check_columns(target->table, ref)) {
+      return;
+    }
+    if (ref.size() != cols.size()) {
+      report(absl::StrCat("foreign key on ", Quote(table.name()), " has ",
+                          cols.size(), " columns but references ", ref.size()));
+      return;
+    }
+    std::string name = conname.empty()
+                           ? ChooseConstraintName(BareName(table.name()),
+                                                  NameAddition(cols), "fkey")
+                           : conname;
+    connames_.insert(name);
+    v1::ForeignKey* fk = table.add_foreign_keys();
+    fk->set_name(name);
+    for (const std::string& c : cols) fk->add_columns(c);
+    fk->set_references_table(target_name);
+    for (const std::string& c : ref) fk->add_references_columns(c);
+    fk->set_cluster(ctx.cluster);
+    std::string del = StringMember(constraint, "fk_del_action");
+    std::string upd = StringMember(constraint, "fk_upd_action");
+    fk->set_on_delete(del.empty() ? "a" : del);
+    fk->set_on_update(upd.empty() ? "a" : upd);
+  } else if (contype == "CONSTR_CHECK") {
+    std::string name = conname;
+    if (name.empty()) {
+      std::string col;
+      if (column_scope.size() == 1) {
+        col = column_scope[0];
+      } else {
+        std::set<std::string> refs;
+        if (const json* expr = Member(constraint, "raw_expr")) {
+          ColumnRefs(*expr, &refs);
+        }
+        if (refs.size() == 1) col = *refs.begin();
+      }
+      name = ChooseConstraintName(BareName(table.name()), col, "check");
+    }
+    connames_.insert(name);
+    t.checks.push_back(name);
+  } else if (contype == "CONSTR_EXCLUSION") {
+    std::string name = conname.empty()
+                           ? ChooseRelationName(BareName(table.name()), "", "excl")
+                           : conname;
+    relnames_.insert(name);
+    connames_.insert(name);
+    t.checks.push_back(name);
+  }
+}
+
+void SchemaModel::AlterTable(Context& ctx, const json& stmt) {
+  if (StringMember(stmt, "objtype") != "OBJECT_TABLE") return;
+  const json* rel = Member(stmt, "relation");
+  if (rel == nullptr) return;
+  std::string name = RelationName(*rel);
+  if (BoolMember(stmt, "missing_ok") && !tables_.count(name)) return;
+  TableState* t = RequireTable(ctx, name, LocationOf(*rel), "alter");
+  if (t == nullptr) return;
+  const json* cmds = Member(stmt, "cmds");
+  if (!cmds || !cmds->is_array()) return;
+  for (const json& item : *cmds) {
+    const json* cmd = Member(item, "AlterTableCmd");
+    if (cmd == nullptr) continue;
+    std::string subtype = StringMember(*cmd, "subtype");
+    std::string column = StringMember(*cmd, "name");
+    const json* def = Member(*cmd, "def");
+    bool missing_ok = BoolMember(*cmd, "missing_ok");
+    bool cascade = StringMember(*cmd, "behavior") == "DROP_CASCADE";
+    auto need_column = [&]() -> v1::Column* {
+      v1::Column* c = FindColumn(t->table, column);
+      if (c == nullptr) {
+        sql::LineCol at =
+            sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+        diagnostics_->Add(ctx.path, at.line, at.column,
+                          absl::StrCat("column ", Quote(column),
+                                       " does not exist in table ",
+                                       Quote(name)));
+      }
+      return c;
+    };
+    if (subtype == "AT_AddColumn" && def) {
+      const json* coldef = Member(*def, "ColumnDef");
+      if (coldef == nullptr) continue;
+      std::string colname = StringMember(*coldef, "colname");
+      bool existed = HasColumn(t->table, colname);
+      AddColumn(ctx, *t, *coldef, missing_ok);
+      if (!existed) ApplyColumnConstraints(ctx, *t, *coldef);
+    } else if (subtype == "AT_DropColumn") {
+      if (!HasColumn(t->table, column)) {
+        if (!missing_ok) need_column();
+        continue;
+      }
+      DropColumn(ctx, *t, column, cascade, LocationOf(*rel));
+    } else if (subtype == "AT_AlterColumnType" && def) {
+      v1::Column* c = need_column();
+      const json* coldef = Member(*def, "ColumnDef");
+      const json* type = coldef ? Member(*coldef, "typeName") : nullptr;
+      if (c && type) {
+        bool serial = false;
+        std::string user_type;
+        c->set_type(FormatType(*type, &serial, &user_type));
+      }
+    } else if (subtype == "AT_SetNotNull") {
+      if (v1::Column* c = need_column()) c->set_nullable(false);
+    } else if (subtype == "AT_DropNotNull") {
+      if (v1::Column* c = need_column()) {
+        if (Contains(t->table.primary_key(), column)) {
+          sql::LineCol at =
+              sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+          diagnostics_->Add(ctx.path, at.line, at.column,
+                            absl::StrCat("column ", Quote(column),
+                                         " is in the primary key of ",
+                                         Quote(name)));
+        } else {
+          c->set_nullable(true);
+        }
+      }
+    } else if (subtype == "AT_AddIdentity") {
+      if (v1::Column* c = need_column()) c->set_nullable(false);
+    } else if (subtype == "AT_AddConstraint" && def) {
+      const json* c = Member(*def, "Constraint");
+      if (c) AddConstraint(ctx, *t, {}, *c);
+    } else if (subtype == "AT_DropConstraint") {
+      DropConstraint(ctx, *t, column, missing_ok, LocationOf(*rel));
+    }
+  }
+}
+
+void SchemaModel::DropColumn(Context& ctx, TableState& t,
+                             const std::string& column, bool cascade,
+                             int location) {
+  v1::Table& table = t.table;
+  // Foreign keys of other tables that reference this column.
+  for (auto& [other_name, other] : tables_) {
+    for (const v1::ForeignKey& fk : other.table.foreign_keys()) {
+      if (fk.references_table() == table.name() &&
+          Contains(fk.references_columns(), column) &&
+          other_name != table.name() && !cascade) {
+        sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+        diagnostics_->Add(ctx.path, at.line, at.column,
+                          absl::StrCat("cannot drop column ", Quote(column),
+                                       " of ", Quote(table.name()),
+                                       ": foreign key ", Quote(fk.name()),
+                                       " of ", Quote(other_name),
+                                       " references it (use CASCADE)"));
+        return;
+      }
+    }
+  }
+  for (auto& [other_name, other] : tables_) {
+    EraseIf(other.table.mutable_foreign_keys(), [&](const v1::ForeignKey& fk) {
+      bool gone = (fk.references_table() == table.name() &&
+                   Contains(fk.references_columns(), column)) ||
+                  (other_name == table.name() && Contains(fk.columns(), column));
+      if (gone) connames_.erase(fk.name());
+      return gone;
+    });
+  }
+  EraseIf(table.mutable_indexes(), [&](const v1::Index& ix) {
+    bool gone = Contains(ix.columns(), column);
+    if (gone) {
+      relnames_.erase(ix.name());
+      connames_.erase(ix.name());
+    }
+    return gone;
+  });
+  if (Contains(table.primary_key(), column)) table.clear_primary_key();
+  EraseIf(table.mutable_columns(),
+          [&](const v1::Column& c) { return c.name() == column; });
+}
+
+void SchemaModel::DropConstraint(Context& ctx, TableState& t,
+                                 const std::string& name, bool missing_ok,
+                                 int location) {
+  v1::Table& table = t.table;
+  bool found = false;
+  EraseIf(table.mutable_foreign_keys(), [&](const v1::ForeignKey& fk) {
+    bool match = fk.name() == name;
+    found = found || match;
+    return match;
+  });
+  EraseIf(table.mutable_indexes(), [&](const v1::Index& ix) {
+    bool match = ix.constraint() && ix.name() == name;
+    if (match && ix.primary()) table.clear_primary_key();
+    if (match) relnames_.erase(name);
+    found = found || match;
+    return match;
+  });
+  auto check = std::find(t.checks.begin(), t.checks.end(), name);
+  if (check != t.checks.end()) {
+    t.checks.erase(check);
+    found = true;
+  }
+  if (found) {
+    connames_.erase(name);
+  } else if (!missing_ok) {
+    sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+    diagnostics_->Add(ctx.path, at.line, at.column,
+                      absl::StrCat("constraint ", Quote(name),
+                                   " of table ", Quote(table.name()),
+                                   " does not exist"));
+  }
+}
+
+void SchemaModel::CreateIndex(Context& ctx, const json& stmt) {
+  const json* rel = Member(stmt, "relation");
+  if (rel == nullptr) return;
+  std::string table_name = RelationName(*rel);
+  if (views_.count(table_name)) return;  // an index on a materialized view
+  TableState* t = RequireTable(ctx, table_name, LocationOf(*rel),
+                               "create an index on");
+  if (t == nullptr) return;
+  std::string name = StringMember(stmt, "idxname");
+  std::string schema = StringMember(*rel, "schemaname");
+  std::string qualified_name =
+      !name.empty() && !schema.empty() && schema != "public"
+          ? schema + "." + name
+          : name;
+  if (!name.empty() && relnames_.count(qualified_name)) {
+    if (!BoolMember(stmt, "if_not_exists")) {
+      sql::LineCol at =
+          sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+      diagnostics_->Add(ctx.path, at.line, at.column,
+                        absl::StrCat("relation ", Quote(name),
+                                     " already exists"));
+    }
+    return;
+  }
+  std::vector<std::string> columns, name_parts;
+  auto add_elems = [&](const json* params) {
+    if (!params || !params->is_array()) return;
+    for (const json& p : *params) {
+      const json* elem = Member(p, "IndexElem");
+      if (elem == nullptr) continue;
+      std::string col = StringMember(*elem, "name");
+      std::string part = col;
+      if (part.empty()) part = StringMember(*elem, "indexcolname");
+      if (part.empty()) {
+        const json* expr = Member(*elem, "expr");
+        part = expr ? ExpressionName(*expr) : "expr";
+      }
+      if (!col.empty() && !HasColumn(t->table, col)) {
+        sql::LineCol at =
+            sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+        diagnostics_->Add(ctx.path, at.line, at.column,
+                          absl::StrCat("column ", Quote(col),
+                                       " does not exist in table ",
+                                       Quote(table_name)));
+      }
+      // ChooseIndexColumnNames: make the names unique with a number.
+      std::string unique_part = part;
+      for (int i = 1; std::find(name_parts.begin(), name_parts.end(),
+                                unique_part) != name_parts.end();
+           ++i) {
+        unique_part = absl::StrCat(part, i);
+      }
+      name_parts.push_back(unique_part);
+      columns.push_back(col.empty() ? "(expression)" : col);
+    }
+  };
+  add_elems(Member(stmt, "indexParams"));
+  add_elems(Member(stmt, "indexIncludingParams"));
+  if (name.empty()) {
+    std::string base = StringMember(*rel, "relname");
+    name = ChooseRelationName(base, NameAddition(name_parts), "idx");
+  }
+  relnames_.insert(name);
+  v1::Index* ix = t->table.add_indexes();
+  ix->set_name(name);
+  for (const std::string& c : columns) ix->add_columns(c);
+  ix->set_unique(BoolMember(stmt, "unique"));
+  ix->set_cluster(ctx.cluster);
+}
+
+void SchemaModel::DropTable(Context& ctx, const std::string& name, bool cascade,
+                            int location) {
+  auto it = tables_.find(name);
+  for (auto& [other_name, other] : tables_) {
+    if (other_name == name) continue;
+    for (const v1::ForeignKey& fk : other.table.foreign_keys()) {
+      if (fk.references_table() == name && !cascade) {
+        sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(location));
+        diagnostics_->Add(ctx.path, at.line, at.column,
+                          absl::StrCat("cannot drop table ", Quote(name),
+                                       ": foreign key ", Quote(fk.name()),
+                                       " of ", Quote(other_name),
+                                       " references it"));
+        return;
+      }
+    }
+  }
+  for (auto& [other_name, other] : tables_) {
+    EraseIf(other.table.mutable_foreign_keys(), [&](const v1::ForeignKey& fk) {
+      bool gone = fk.references_table() == name;
+      if (gone) connames_.erase(fk.name());
+      return gone;
+    });
+  }
+  for (const v1::Index& ix : it->second.table.indexes()) {
+    relnames_.erase(ix.name());
+    connames_.erase(ix.name());
+  }
+  for (const v1::ForeignKey& fk : it->second.table.foreign_keys()) {
+    connames_.erase(fk.name());
+  }
+  for (const std::string& c : it->second.checks) connames_.erase(c);
+  relnames_.erase(name);
+  tables_.erase(it);
+  order_.erase(std::remove(order_.begin(), order_.end(), name), order_.end());
+}
+
+void SchemaModel::Drop(Context& ctx, const json& stmt) {
+  std::string kind = StringMember(stmt, "removeType");
+  bool missing_ok = BoolMember(stmt, "missing_ok");
+  bool cascade = StringMember(stmt, "behavior") == "DROP_CASCADE";
+  const json* objects = Member(stmt, "objects");
+  if (!objects || !objects->is_array()) return;
+  for (const json& obj : *objects) {
+    if (kind == "OBJECT_TYPE" || kind == "OBJECT_DOMAIN") {
+      const json* type = Member(obj, "TypeName");
+      std::vector<std::string> parts =
+          StringList(type ? Member(*type, "names") : nullptr);
+      std::string name = QualifiedName(parts);
+      CheckTypeOwner(ctx, name, type ? LocationOf(*type) : -1);
+      types_.erase(name);
+      continue;
+    }
+    const json* list = Member(obj, "List");
+    std::string name =
+        QualifiedName(StringList(list ? Member(*list, "items") : nullptr));
+    if (name.empty()) continue;
+    if (kind == "OBJECT_TABLE") {
+      CheckRelationOwner(ctx, name, -1, "drop");
+      if (!tables_.count(name)) {
+        if (!missing_ok) RequireTable(ctx, name, -1, "drop");
+        continue;
+      }
+      DropTable(ctx, name, cascade, -1);
+    } else if (kind == "OBJECT_VIEW" || kind == "OBJECT_MATVIEW") {
+      CheckRelationOwner(ctx, name, -1, "drop");
+      views_.erase(name);
+      relnames_.erase(name);
+    } else if (kind == "OBJECT_INDEX") {
+      bool found = false;
+      for (auto& [table_name, t] : tables_) {
+        EraseIf(t.table.mutable_indexes(), [&](const v1::Index& ix) {
+          bool match = ix.name() == name && !ix.constraint();
+          found = found || match;
+          return match;
+        });
+      }
+      if (found) {
+        relnames_.erase(name);
+      } else if (!missing_ok) {
+        diagnostics_->Add(ctx.path,
+                          sql::PositionOf(ctx.text, ctx.statement_offset).line,
+                          0,
+                          absl::StrCat("index ", Quote(name),
+                                       " does not exist"));
+      }
+    } else if (kind == "OBJECT_SEQUENCE") {
+      relnames_.erase(name);
+    }
+  }
+}
+
+void SchemaModel::Rename(Context& ctx, const json& stmt) {
+  std::string kind = StringMember(stmt, "renameType");
+  const json* rel = Member(stmt, "relation");
+  std::string newname = StringMember(stmt, "newname");
+  std::string subname = StringMember(stmt, "subname");
+  bool missing_ok = BoolMember(stmt, "missing_ok");
+  if (rel == nullptr) return;
+  std::string name = RelationName(*rel);
+  std::string schema = StringMember(*rel, "schemaname");
+  if (kind == "OBJECT_TABLE") {
+    if (missing_ok && !tables_.count(name)) return;
+    TableState* t = RequireTable(ctx, name, LocationOf(*rel), "rename");
+    if (t == nullptr) return;
+    std::string qualified =
+        !schema.empty() && schema != "public" ? schema + "." + newname : newname;
+    TableState moved = std::move(*t);
+    tables_.erase(name);
+    moved.table.set_name(qualified);
+    for (auto& [other_name, other] : tables_) {
+      for (v1::ForeignKey& fk : *other.table.mutable_foreign_keys()) {
+        if (fk.references_table() == name) fk.set_references_table(qualified);
+      }
+    }
+    for (v1::ForeignKey& fk : *moved.table.mutable_foreign_keys()) {
+      if (fk.references_table() == name) fk.set_references_table(qualified);
+    }
+    tables_.emplace(qualified, std::move(moved));
+    std::replace(order_.begin(), order_.end(), name, qualified);
+    relnames_.erase(name);
+    relnames_.insert(qualified);
+  } else if (kind == "OBJECT_COLUMN") {
+    if (missing_ok && !tables_.count(name)) return;
+    TableState* t = RequireTable(ctx, name, LocationOf(*rel), "rename a column of");
+    if (t == nullptr) return;
+    v1::Column* c = FindColumn(t->table, subname);
+    if (c == nullptr) {
+      sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+      diagnostics_->Add(ctx.path, at.line, at.column,
+                        absl::StrCat("column ", Quote(subname),
+                                     " does not exist in table ", Quote(name)));
+      return;
+    }
+    c->set_name(newname);
+    auto rename_in = [&](google::protobuf::RepeatedPtrField<std::string>* list) {
+      for (std::string& s : *list) {
+        if (s == subname) s = newname;
+      }
+    };
+    rename_in(t->table.mutable_primary_key());
+    for (v1::ForeignKey& fk : *t->table.mutable_foreign_keys()) {
+      rename_in(fk.mutable_columns());
+    }
+    for (v1::Index& ix : *t->table.mutable_indexes()) {
+      rename_in(ix.mutable_columns());
+    }
+    for (auto& [other_name, other] : tables_) {
+      for (v1::ForeignKey& fk : *other.table.mutable_foreign_keys()) {
+        if (fk.references_table() == name) {
+          rename_in(fk.mutable_references_columns());
+        }
+      }
+    }
+  } else if (kind == "OBJECT_TABCONSTRAINT") {
+    auto it = tables_.find(name);
+    if (it == tables_.end()) return;
+    for (v1::ForeignKey& fk : *it->second.table.mutable_foreign_keys()) {
+      if (fk.name() == subname) fk.set_name(newname);
+    }
+    for (v1::Index& ix : *it->second.table.mutable_indexes()) {
+      if (ix.constraint() && ix.name() == subname) {
+        ix.set_name(newname);
+        relnames_.erase(subname);
+        relnames_.insert(newname);
+      }
+    }
+    for (std::string& c : it->second.checks) {
+      if (c == subname) c = newname;
+    }
+    connames_.erase(subname);
+    connames_.insert(newname);
+  } else if (kind == "OBJECT_INDEX") {
+    for (auto& [table_name, t] : tables_) {
+      for (v1::Index& ix : *t.table.mutable_indexes()) {
+        if (ix.name() == name) {
+          ix.set_name(newname);
+          if (ix.constraint()) {
+            connames_.erase(name);
+            connames_.insert(newname);
+          }
+        }
+      }
+    }
+    relnames_.erase(name);
+    relnames_.insert(newname);
+  }
+}
+
+}  // namespace schemagate::generator::internal

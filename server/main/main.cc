@@ -1,0 +1,57 @@
+// schemagate: the schema/migration service for feature-gated PostgreSQL
+// schemas. This file only dispatches subcommands (server/main/commands.h).
+#include <iostream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "server/main/commands.h"
+
+namespace {
+
+struct Command {
+  int (*run)(const schemagate::commands::Args&);
+  const char* summary;
+};
+
+const std::map<std::string, Command>& Commands() {
+  using namespace schemagate::commands;
+  static const auto* commands = new std::map<std::string, Command>{
+      {"catalog", {&Catalog, "print the compiled catalog as JSON"}},
+      {"sql", {&Sql, "print the enabled migrations' SQL in apply order"}},
+  };
+  return *commands;
+}
+
+void Usage(std::ostream& out) {
+  out << "Usage: schemagate <command> [flags]\n\nCommands:\n";
+  for (const auto& [name, command] : Commands()) {
+    std::string head = "  " + name;
+    head.resize(14, ' ');
+    out << head << command.summary << "\n";
+  }
+  out << "\nRun `schemagate <command> --help` for a command's flags.\n";
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    Usage(std::cerr);
+    return schemagate::commands::kUsage;
+  }
+  const std::string name = args.front();
+  if (name == "--help" || name == "-h" || name == "help") {
+    Usage(std::cout);
+    return schemagate::commands::kOk;
+  }
+  auto it = Commands().find(name);
+  if (it == Commands().end()) {
+    std::cerr << "schemagate: unknown command \"" << name << "\"\n\n";
+    Usage(std::cerr);
+    return schemagate::commands::kUsage;
+  }
+  args.erase(args.begin());
+  return it->second.run(args);
+}

@@ -1,0 +1,112 @@
+#include "server/sql/parser.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+
+extern "C" {
+#include <pg_query.h>
+}
+
+namespace schemagate::sql {
+namespace {
+
+// libpg_query wants a NUL-terminated string; it reports the first NUL as the
+// end of input, which would silently drop the rest. Refuse instead.
+absl::Status CheckNoNul(absl::string_view sql) {
+  size_t nul = sql.find('\0');
+  if (nul == absl::string_view::npos) return absl::OkStatus();
+  LineCol at = PositionOf(sql, nul);
+  return absl::InvalidArgumentError(absl::StrCat(
+      at.line, ":", at.column, ": SQL contains a NUL byte (offset ", nul,
+      ")"));
+}
+
+absl::Status ErrorStatus(absl::string_view sql, const PgQueryError& error) {
+  // cursorpos is 1-based and counts bytes; 0 means "no position".
+  size_t offset = error.cursorpos > 0 ? static_cast<size_t>(error.cursorpos - 1)
+                                      : 0;
+  LineCol at = PositionOf(sql, offset);
+  const char* message = error.message != nullptr ? error.message : "parse error";
+  return absl::InvalidArgumentError(
+      absl::StrCat(at.line, ":", at.column, ": ", message));
+}
+
+}  // namespace
+
+LineCol PositionOf(absl::string_view text, size_t offset) {
+  offset = std::min(offset, text.size());
+  LineCol at;
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++at.line;
+      line_start = i + 1;
+    }
+  }
+  at.column = static_cast<int>(offset - line_start) + 1;
+  return at;
+}
+
+absl::StatusOr<ParseTree> Parse(absl::string_view sql) {
+  if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
+  std::string text(sql);
+  PgQueryParseResult result = pg_query_parse(text.c_str());
+  if (result.error != nullptr) {
+    absl::Status status = ErrorStatus(sql, *result.error);
+    pg_query_free_parse_result(result);
+    return status;
+  }
+  nlohmann::json root = nlohmann::json::parse(
+      result.parse_tree, nullptr, /*allow_exceptions=*/false);
+  pg_query_free_parse_result(result);
+  if (root.is_discarded()) {
+    return absl::InternalError("libpg_query returned malformed JSON");
+  }
+  ParseTree tree;
+  auto stmts = root.find("stmts");
+  if (stmts == root.end() || !stmts->is_array()) return tree;
+  tree.statements.reserve(stmts->size());
+  for (nlohmann::json& raw : *stmts) {
+    Statement statement;
+    statement.offset = raw.value("stmt_location", 0);
+    statement.length = raw.value("stmt_len", 0);
+    if (statement.length == 0 && statement.offset <= sql.size()) {
+      statement.length = sql.size() - statement.offset;  // the last statement
+    }
+    auto node = raw.find("stmt");
+    if (node == raw.end()) continue;
+    statement.node = std::move(*node);
+    tree.statements.push_back(std::move(statement));
+  }
+  return tree;
+}
+
+absl::StatusOr<std::vector<StatementRange>> Split(absl::string_view sql) {
+  if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
+  std::string text(sql);
+  PgQuerySplitResult result = pg_query_split_with_parser(text.c_str());
+  if (result.error != nullptr) {
+    absl::Status status = ErrorStatus(sql, *result.error);
+    pg_query_free_split_result(result);
+    return status;
+  }
+  std::vector<StatementRange> ranges;
+  ranges.reserve(result.n_stmts);
+  for (int i = 0; i < result.n_stmts; ++i) {
+    StatementRange range;
+    range.offset = static_cast<size_t>(result.stmts[i]->stmt_location);
+    range.length = static_cast<size_t>(result.stmts[i]->stmt_len);
+    if (range.length == 0 && range.offset < sql.size()) {
+      range.length = sql.size() - range.offset;
+    }
+    ranges.push_back(range);
+  }
+  pg_query_free_split_result(result);
+  return ranges;
+}
+
+}  // namespace schemagate::sql

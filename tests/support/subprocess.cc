@@ -1,0 +1,101 @@
+#include "tests/support/subprocess.h"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <map>
+
+extern char** environ;
+
+namespace schemagate::testing {
+
+ProcessResult RunProcess(const std::vector<std::string>& argv,
+                  const std::string& input,
+                  const std::vector<std::string>& env) {
+  ProcessResult result;
+  int in[2], out[2], err[2];
+  if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
+    result.err = "pipe failed";
+    return result;
+  }
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    vars[kv.substr(0, kv.find('='))] = kv;
+  }
+  for (const std::string& kv : env) vars[kv.substr(0, kv.find('='))] = kv;
+  std::vector<std::string> env_strings;
+  for (auto& [k, kv] : vars) env_strings.push_back(kv);
+
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    std::vector<char*> args, envp;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execvpe(args[0], args.data(), envp.data());
+    dprintf(2, "exec %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  signal(SIGPIPE, SIG_IGN);
+  size_t written = 0;
+  if (input.empty()) {
+    close(in[1]);
+    in[1] = -1;
+  } else {
+    fcntl(in[1], F_SETFL, O_NONBLOCK);
+  }
+  bool out_open = true, err_open = true;
+  char buffer[65536];
+  while (out_open || err_open) {
+    std::vector<pollfd> fds;
+    if (out_open) fds.push_back({out[0], POLLIN, 0});
+    if (err_open) fds.push_back({err[0], POLLIN, 0});
+    if (in[1] >= 0) fds.push_back({in[1], POLLOUT, 0});
+    if (poll(fds.data(), fds.size(), -1) < 0) {
+      if (errno == EINTR) continue;
+      break;
+    }
+    for (const pollfd& p : fds) {
+      if (p.revents == 0) continue;
+      if (p.fd == in[1]) {
+        ssize_t n = write(in[1], input.data() + written, input.size() - written);
+        if (n > 0) written += n;
+        if (n < 0 && errno != EAGAIN) written = input.size();
+        if (written >= input.size()) {
+          close(in[1]);
+          in[1] = -1;
+        }
+        continue;
+      }
+      ssize_t n = read(p.fd, buffer, sizeof buffer);
+      if (n <= 0) {
+        if (p.fd == out[0]) out_open = false;
+        if (p.fd == err[0]) err_open = false;
+        continue;
+      }
+      (p.fd == out[0] ? result.out : result.err).append(buffer, n);
+    }
+  }
+  if (in[1] >= 0) close(in[1]);
+  close(out[0]);
+  close(err[0]);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  return result;
+}
+
+}  // namespace schemagate::testing

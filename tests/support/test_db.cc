@@ -1,0 +1,86 @@
+#include "tests/support/test_db.h"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "tests/support/subprocess.h"
+
+namespace schemagate::testing {
+
+absl::StatusOr<std::string> ServerUrl() {
+  const char* file = std::getenv("SCHEMAGATE_TEST_PG_URL_FILE");
+  if (file == nullptr) {
+    return absl::FailedPreconditionError(
+        "SCHEMAGATE_TEST_PG_URL_FILE is not set: run this test through ctest "
+        "(the pg fixture starts PostgreSQL)");
+  }
+  std::ifstream in(file);
+  std::string url;
+  if (!std::getline(in, url) || url.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read the fixture URL from ", file));
+  }
+  return url;
+}
+
+std::string WithDatabase(const std::string& url, const std::string& database) {
+  size_t slash = url.rfind('/');
+  size_t query = url.find('?', slash);
+  std::string rest = query == std::string::npos ? "" : url.substr(query);
+  return url.substr(0, slash + 1) + database + rest;
+}
+
+absl::StatusOr<std::string> RunPsql(const std::string& url,
+                                    const std::string& script) {
+  ProcessResult r = RunProcess({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t",
+                         "-d", url, "-f", "-"},
+                        script);
+  if (r.exit_code != 0) {
+    return absl::InternalError(absl::StrCat("psql failed (exit ", r.exit_code,
+                                            "): ", r.err));
+  }
+  return r.out;
+}
+
+TestDatabase::TestDatabase(std::string server_url, std::string name)
+    : server_url_(std::move(server_url)),
+      name_(std::move(name)),
+      url_(WithDatabase(server_url_, name_)) {}
+
+absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
+    const std::string& hint) {
+  static std::atomic<int> counter{0};
+  absl::StatusOr<std::string> server = ServerUrl();
+  if (!server.ok()) return server.status();
+  std::string name = absl::StrCat("sg_", hint, "_", getpid(), "_", counter++);
+  absl::StatusOr<std::string> out = RunPsql(
+      *server, absl::StrCat("DROP DATABASE IF EXISTS ", name,
+                            " WITH (FORCE);\nCREATE DATABASE ", name, ";\n"));
+  if (!out.ok()) return out.status();
+  return std::unique_ptr<TestDatabase>(new TestDatabase(*server, name));
+}
+
+TestDatabase::~TestDatabase() {
+  (void)RunPsql(server_url_,
+                absl::StrCat("DROP DATABASE IF EXISTS ", name_, " WITH (FORCE);"));
+}
+
+absl::StatusOr<std::vector<std::string>> TestDatabase::Query(
+    const std::string& sql) const {
+  absl::StatusOr<std::string> out = RunPsql(url_, sql);
+  if (!out.ok()) return out.status();
+  std::vector<std::string> rows;
+  for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {
+    rows.emplace_back(line);
+  }
+  return rows;
+}
+
+}  // namespace schemagate::testing

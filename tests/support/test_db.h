@@ -1,0 +1,53 @@
+// A fresh PostgreSQL database per test, on the server the CTest fixture
+// `pg` started (scripts/pg.sh). The fixture's URL file is named by the
+// environment variable SCHEMAGATE_TEST_PG_URL_FILE.
+//
+//   auto db = TestDatabase::Create("catalog_test");   // CREATE DATABASE
+//   ASSERT_TRUE(db.ok()) << db.status();
+//   RunPsql((*db)->url(), "CREATE TABLE t (a int)");
+//   // dropped (WITH (FORCE)) when *db is destroyed
+#ifndef SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_
+#define SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+
+namespace schemagate::testing {
+
+// The fixture server's URL (to its "postgres" database).
+absl::StatusOr<std::string> ServerUrl();
+
+// `url` with its database name replaced by `database`.
+std::string WithDatabase(const std::string& url, const std::string& database);
+
+class TestDatabase {
+ public:
+  // Creates a database named sg_<hint>_<pid>_<n>.
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create(
+      const std::string& hint);
+  ~TestDatabase();
+
+  const std::string& url() const { return url_; }
+  const std::string& name() const { return name_; }
+
+  // Runs SQL (simple query protocol) and returns rows as tab-separated
+  // lines, like psql -At. Errors carry PostgreSQL's message.
+  absl::StatusOr<std::vector<std::string>> Query(const std::string& sql) const;
+
+ private:
+  TestDatabase(std::string server_url, std::string name);
+  std::string server_url_;
+  std::string name_;
+  std::string url_;
+};
+
+// Runs `psql -X -q -v ON_ERROR_STOP=1 -At` with `script` on stdin.
+absl::StatusOr<std::string> RunPsql(const std::string& url,
+                                    const std::string& script);
+
+}  // namespace schemagate::testing
+
+#endif  // SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_

@@ -1,0 +1,3 @@
+CREATE TABLE users (id bigint PRIMARY KEY);
+
+ALTER TABLE users ADD COLUMN task_id bigint REFERENCES tasks (id);

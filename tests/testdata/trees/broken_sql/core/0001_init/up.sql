@@ -1,0 +1,5 @@
+-- users
+CREATE TABLE users (
+  id bigint PRIMARY KEY,
+  email text NOT NUL
+);

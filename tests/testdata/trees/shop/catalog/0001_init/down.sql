@@ -1,0 +1,3 @@
+DROP TABLE item_variants;
+DROP TABLE items;
+DROP TYPE catalog_state;

@@ -1,0 +1,3 @@
+DROP TABLE shop.addresses;
+DROP TABLE customers;
+DROP SCHEMA shop;

@@ -1,0 +1,238 @@
+// The catalog the generator derives from SQL, per feature set.
+#include <map>
+#include <string>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/catalog/catalog.h"
+#include "server/generator/generator.h"
+#include "tests/unit/generator/tree_builder.h"
+
+namespace schemagate::generator {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using testing::MakeTree;
+using testing::Manifest;
+
+std::map<std::string, std::string> Tree() {
+  return {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/0001_init/up.sql",
+       "CREATE TABLE organizations (id bigserial PRIMARY KEY, name text NOT NULL);\n"
+       "CREATE TABLE users (\n"
+       "  id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,\n"
+       "  org_id bigint NOT NULL REFERENCES organizations ON DELETE CASCADE,\n"
+       "  email varchar(320) NOT NULL UNIQUE,\n"
+       "  score numeric(10, 2),\n"
+       "  seen timestamptz,\n"
+       "  tags text[] DEFAULT '{}'\n"
+       ");\n"
+       "CREATE INDEX ON users (lower(email));\n"},
+      {"core/0001_init/down.sql", "DROP TABLE users;\nDROP TABLE organizations;\n"},
+      {"core/0002_nick/up.sql", "ALTER TABLE users ADD COLUMN nick text;\n"},
+      {"core/0002_nick/down.sql", "ALTER TABLE users DROP COLUMN nick;\n"},
+      {"tasks/cluster.textproto", Manifest("tasks", {"core"})},
+      {"tasks/0001_init/up.sql",
+       "-- schemagate:requires core/2\n"
+       "CREATE TABLE tasks (\n"
+       "  id bigint PRIMARY KEY,\n"
+       "  parent_id bigint REFERENCES tasks (id),\n"
+       "  assignee_id bigint REFERENCES users (id),\n"
+       "  reporter_id bigint REFERENCES users (id)\n"
+       ");\n"},
+      {"tasks/0001_init/down.sql", "DROP TABLE tasks;\n"},
+      {"tasks/0002_ix/up.sql",
+       "-- schemagate:no-transaction\n"
+       "CREATE INDEX CONCURRENTLY tasks_assignee_ix ON tasks (assignee_id);\n"},
+      {"tasks/0002_ix/down.sql", "DROP INDEX CONCURRENTLY tasks_assignee_ix;\n"},
+      {"calendar/cluster.textproto", Manifest("calendar", {"core"})},
+      {"calendar/0001_init/up.sql",
+       "CREATE TABLE calendar_events (id bigint PRIMARY KEY, day date NOT NULL);\n"},
+      {"calendar/0001_init/down.sql", "DROP TABLE calendar_events;\n"},
+      {"tasks_calendar/cluster.textproto",
+       Manifest("tasks_calendar", {"core", "tasks", "calendar"},
+                {"tasks", "calendar"})},
+      {"tasks_calendar/0001_link/up.sql",
+       "ALTER TABLE tasks ADD COLUMN event_id bigint\n"
+       "  REFERENCES calendar_events (id) ON DELETE SET NULL;\n"
+       "CREATE TABLE task_event_notes (task_id bigint, event_id bigint,\n"
+       "  PRIMARY KEY (task_id, event_id),\n"
+       "  FOREIGN KEY (task_id) REFERENCES tasks);\n"},
+      {"tasks_calendar/0001_link/down.sql",
+       "DROP TABLE task_event_notes;\nALTER TABLE tasks DROP COLUMN event_id;\n"},
+  };
+}
+
+v1::BuildCatalog Build(const std::vector<std::string>& features) {
+  Diagnostics diagnostics;
+  SourceTree tree = ParseTree("m", MakeTree(Tree()), &diagnostics);
+  absl::StatusOr<v1::BuildCatalog> c = Generate(tree, features, &diagnostics);
+  EXPECT_TRUE(c.ok()) << c.status();
+  return c.ok() ? *c : v1::BuildCatalog();
+}
+
+const v1::Table* FindTable(const v1::BuildCatalog& c, const std::string& name) {
+  for (const v1::Table& t : c.tables()) {
+    if (t.name() == name) return &t;
+  }
+  return nullptr;
+}
+
+std::vector<std::string> ColumnNames(const v1::Table& t) {
+  std::vector<std::string> out;
+  for (const v1::Column& c : t.columns()) out.push_back(c.name());
+  return out;
+}
+
+std::vector<std::string> ClusterNames(const v1::BuildCatalog& c) {
+  std::vector<std::string> out;
+  for (const v1::Cluster& cl : c.clusters()) out.push_back(cl.name());
+  return out;
+}
+
+TEST(GeneratorTest, MinimalBuildHasOnlyCore) {
+  v1::BuildCatalog c = Build({"core"});
+  EXPECT_THAT(ClusterNames(c), ElementsAre("core"));
+  EXPECT_THAT(c.features(), ElementsAre("core"));
+  ASSERT_EQ(c.tables_size(), 2);
+  EXPECT_EQ(FindTable(c, "tasks"), nullptr);
+  EXPECT_EQ(c.apply_order_size(), 2);
+  // Absent clusters are known only by hashes and hex.
+  EXPECT_EQ(c.absent_clusters_size(), 3);
+  EXPECT_EQ(c.absent_tables_size(), 3);  // tasks, calendar_events, task_event_notes
+  EXPECT_THAT(c.SerializeAsString(), Not(HasSubstr("calendar_events")));
+  EXPECT_THAT(c.SerializeAsString(), Not(HasSubstr("CREATE TABLE tasks")));
+}
+
+TEST(GeneratorTest, ColumnsTypesAndKeys) {
+  v1::BuildCatalog c = Build({"core"});
+  const v1::Table* users = FindTable(c, "users");
+  ASSERT_NE(users, nullptr);
+  EXPECT_THAT(ColumnNames(*users),
+              ElementsAre("id", "org_id", "email", "score", "seen", "tags", "nick"));
+  std::map<std::string, std::pair<std::string, bool>> expected = {
+      {"id", {"bigint", false}},
+      {"org_id", {"bigint", false}},
+      {"email", {"character varying(320)", false}},
+      {"score", {"numeric(10,2)", true}},
+      {"seen", {"timestamp with time zone", true}},
+      {"tags", {"text[]", true}},
+      {"nick", {"text", true}},
+  };
+  for (const v1::Column& col : users->columns()) {
+    EXPECT_EQ(col.type(), expected[col.name()].first) << col.name();
+    EXPECT_EQ(col.nullable(), expected[col.name()].second) << col.name();
+    EXPECT_EQ(col.cluster(), "core") << col.name();
+  }
+  EXPECT_THAT(users->primary_key(), ElementsAre("id"));
+  ASSERT_EQ(users->foreign_keys_size(), 1);
+  const v1::ForeignKey& fk = users->foreign_keys(0);
+  EXPECT_EQ(fk.name(), "users_org_id_fkey");
+  EXPECT_THAT(fk.columns(), ElementsAre("org_id"));
+  EXPECT_EQ(fk.references_table(), "organizations");
+  EXPECT_THAT(fk.references_columns(), ElementsAre("id"));
+  EXPECT_EQ(fk.on_delete(), "c");
+  std::vector<std::string> indexes;
+  for (const v1::Index& ix : users->indexes()) indexes.push_back(ix.name());
+  EXPECT_THAT(indexes, ElementsAre("users_pkey", "users_email_key", "users_lower_idx"));
+  const v1::Table* orgs = FindTable(c, "organizations");
+  ASSERT_NE(orgs, nullptr);
+  EXPECT_FALSE(orgs->columns(0).nullable());  // bigserial
+}
+
+TEST(GeneratorTest, SelfReferenceAndTwoForeignKeysToOneTable) {
+  v1::BuildCatalog c = Build({"tasks"});
+  EXPECT_THAT(ClusterNames(c), ElementsAre("core", "tasks"));
+  const v1::Table* tasks = FindTable(c, "tasks");
+  ASSERT_NE(tasks, nullptr);
+  std::vector<std::string> fks;
+  for (const v1::ForeignKey& fk : tasks->foreign_keys()) {
+    fks.push_back(fk.name() + "->" + fk.references_table());
+  }
+  EXPECT_THAT(fks, ElementsAre("tasks_parent_id_fkey->tasks",
+                               "tasks_assignee_id_fkey->users",
+                               "tasks_reporter_id_fkey->users"));
+  // The bridge's column is absent without calendar.
+  EXPECT_THAT(ColumnNames(*tasks),
+              ElementsAre("id", "parent_id", "assignee_id", "reporter_id"));
+}
+
+TEST(GeneratorTest, BridgeOnlyWhenAllItsFeaturesAreOn) {
+  EXPECT_THAT(ClusterNames(Build({"calendar"})), ElementsAre("core", "calendar"));
+  v1::BuildCatalog both = Build({"tasks", "calendar"});
+  EXPECT_THAT(ClusterNames(both),
+              ElementsAre("core", "calendar", "tasks", "tasks_calendar"));
+  const v1::Table* tasks = FindTable(both, "tasks");
+  ASSERT_NE(tasks, nullptr);
+  const v1::Column& added = tasks->columns(tasks->columns_size() - 1);
+  EXPECT_EQ(added.name(), "event_id");
+  EXPECT_EQ(added.cluster(), "tasks_calendar");
+  const v1::ForeignKey& fk = tasks->foreign_keys(tasks->foreign_keys_size() - 1);
+  EXPECT_EQ(fk.references_table(), "calendar_events");
+  EXPECT_EQ(fk.cluster(), "tasks_calendar");
+  EXPECT_EQ(fk.on_delete(), "n");
+  const v1::Table* notes = FindTable(both, "task_event_notes");
+  ASSERT_NE(notes, nullptr);
+  EXPECT_THAT(notes->primary_key(), ElementsAre("task_id", "event_id"));
+  EXPECT_EQ(notes->foreign_keys(0).name(), "task_event_notes_task_id_fkey");
+  EXPECT_THAT(notes->foreign_keys(0).references_columns(), ElementsAre("id"));
+}
+
+TEST(GeneratorTest, MigrationsCarryDirectivesChecksumsAndOrder) {
+  v1::BuildCatalog c = Build({"all"});
+  std::vector<std::string> order;
+  for (const v1::MigrationRef& r : c.apply_order()) {
+    order.push_back(r.cluster() + "/" + std::to_string(r.version()));
+  }
+  EXPECT_THAT(order, ElementsAre("core/1", "core/2", "calendar/1", "tasks/1",
+                                 "tasks/2", "tasks_calendar/1"));
+  const v1::Cluster& tasks = c.clusters(2);
+  ASSERT_EQ(tasks.name(), "tasks");
+  EXPECT_EQ(tasks.migrations(0).requires(0).cluster(), "core");
+  EXPECT_EQ(tasks.migrations(0).requires(0).version(), 2u);
+  EXPECT_FALSE(tasks.migrations(0).no_transaction());
+  EXPECT_TRUE(tasks.migrations(1).no_transaction());
+  EXPECT_EQ(tasks.migrations(1).version_text(), "0002");
+  EXPECT_EQ(tasks.migrations(1).name(), "ix");
+  EXPECT_EQ(tasks.migrations(1).up_path(), "tasks/0002_ix/up.sql");
+  EXPECT_EQ(tasks.migrations(1).up_sha256(),
+            Sha256Hex(Tree()["tasks/0002_ix/up.sql"]));
+  EXPECT_THAT(c.absent_clusters(), IsEmpty());
+}
+
+TEST(GeneratorTest, Sha256IsOfTheFileBytes) {
+  EXPECT_EQ(Sha256Hex(""),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+TEST(GeneratorTest, AbsentTablesAnswerWhichFeatureToEnable) {
+  absl::StatusOr<catalog::Catalog> c = catalog::Catalog::FromProto(Build({"tasks"}));
+  ASSERT_TRUE(c.ok()) << c.status();
+  catalog::TableLookup ev = c->Lookup("calendar_events");
+  EXPECT_EQ(ev.state, catalog::TableState::kClusterDisabled);
+  EXPECT_EQ(ev.cluster, "calendar");
+  EXPECT_FALSE(ev.compiled);
+  EXPECT_THAT(ev.enable_features, ElementsAre("calendar"));
+  catalog::TableLookup notes = c->Lookup("task_event_notes");
+  EXPECT_EQ(notes.state, catalog::TableState::kClusterDisabled);
+  EXPECT_EQ(notes.cluster, "tasks_calendar");
+  EXPECT_THAT(notes.enable_features, ElementsAre("calendar"));
+  EXPECT_EQ(c->Lookup("nope").state, catalog::TableState::kUnknown);
+  EXPECT_EQ(c->Lookup("public.tasks").state, catalog::TableState::kAvailable);
+}
+
+TEST(GeneratorTest, EmbeddedSourceRoundTrips) {
+  v1::BuildCatalog c = Build({"all"});
+  std::string source = EmitEmbeddedSource(c);
+  EXPECT_THAT(source, HasSubstr("EmbeddedCatalogBytes()"));
+  EXPECT_THAT(source, HasSubstr(std::to_string(c.ByteSizeLong())));
+}
+
+}  // namespace
+}  // namespace schemagate::generator
