@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 
 bash scripts/install-deps.sh
-bash scripts/build.sh "$@"
+bash scripts/build.sh -DSCHEMAGATE_BUILD_TESTS=OFF "$@"
 
 bash scripts/pg.sh start "$root/.pg"
 server_url=$(cat "$root/.pg/url")

@@ -56,18 +56,8 @@ int main(int argc, char** argv) {
       "Errors are printed as file:line:col: error: message.\n"
       "Exit codes: 0 ok, 1 the tree has errors, 2 bad usage, 3 I/O error.\n");
   std::vector<std::string> args(argv + 1, argv + argc);
-  cli::ParseResult parsed = flags.Parse(args);
-  if (parsed.help) {
-    std::cout << flags.Help();
-    return 0;
-  }
-  if (!parsed.status.ok() || !parsed.positional.empty()) {
-    std::cerr << "schemagate-gen: "
-              << (parsed.status.ok() ? "unexpected argument " +
-                                           parsed.positional.front()
-                                     : std::string(parsed.status.message()))
-              << "\n";
-    return 2;
+  if (int code = flags.Finish(flags.Parse(args), 0, 2); code >= 0) {
+    return code;
   }
   if (!check && out_cc.empty() && out_binary.empty()) {
     std::cerr << "schemagate-gen: give --out, --out-binary or --check\n";

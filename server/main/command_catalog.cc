@@ -33,17 +33,8 @@ int Catalog(const Args& args) {
              "narrow to these compiled features (comma-separated)",
              "SCHEMAGATE_RUNTIME_FEATURES");
   flags.Bool("compact", &compact, "print the JSON on one line");
-  cli::ParseResult parsed = flags.Parse(args);
-  if (parsed.help) {
-    std::cout << flags.Help();
-    return kOk;
-  }
-  if (!parsed.status.ok() || !parsed.positional.empty()) {
-    std::cerr << "schemagate catalog: "
-              << (parsed.status.ok() ? "unexpected argument " + parsed.positional[0]
-                                     : std::string(parsed.status.message()))
-              << "\n";
-    return kUsage;
+  if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) {
+    return code;
   }
   absl::StatusOr<catalog::Catalog> loaded =
       LoadCatalog(features, flags.IsSet("features"));
@@ -68,17 +59,8 @@ int Sql(const Args& args) {
              "narrow to these compiled features (comma-separated)",
              "SCHEMAGATE_RUNTIME_FEATURES");
   flags.Bool("down", &down, "print the down migrations, last first");
-  cli::ParseResult parsed = flags.Parse(args);
-  if (parsed.help) {
-    std::cout << flags.Help();
-    return kOk;
-  }
-  if (!parsed.status.ok() || !parsed.positional.empty()) {
-    std::cerr << "schemagate sql: "
-              << (parsed.status.ok() ? "unexpected argument " + parsed.positional[0]
-                                     : std::string(parsed.status.message()))
-              << "\n";
-    return kUsage;
+  if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) {
+    return code;
   }
   absl::StatusOr<catalog::Catalog> loaded =
       LoadCatalog(features, flags.IsSet("features"));

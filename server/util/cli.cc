@@ -1,6 +1,7 @@
 #include "server/util/cli.h"
 
 #include <cstdlib>
+#include <iostream>
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -202,6 +203,24 @@ std::vector<std::string> FlagSet::Names() const {
   std::vector<std::string> out;
   for (const Flag& f : flags_) out.push_back(f.name);
   return out;
+}
+
+int FlagSet::Finish(const ParseResult& result, size_t max_positional,
+                    int usage_code) const {
+  if (result.help) {
+    std::cout << Help();
+    return 0;
+  }
+  if (!result.status.ok()) {
+    std::cerr << command_ << ": " << result.status.message() << "\n";
+    return usage_code;
+  }
+  if (result.positional.size() > max_positional) {
+    std::cerr << command_ << ": unexpected argument \""
+              << result.positional[max_positional] << "\" (see --help)\n";
+    return usage_code;
+  }
+  return -1;
 }
 
 bool FlagSet::IsSet(absl::string_view name) const {

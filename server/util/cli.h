@@ -66,6 +66,13 @@ class FlagSet {
   // Was the flag given on the command line or through its env variable?
   bool IsSet(absl::string_view name) const;
 
+  // After Parse(): prints --help to stdout or the error (prefixed with the
+  // command) to stderr and returns the exit code to end with (0 for help,
+  // `usage_code` for errors, including more than `max_positional`
+  // positional arguments); returns -1 when the command should go on.
+  int Finish(const ParseResult& result, size_t max_positional,
+             int usage_code) const;
+
  private:
   struct Flag {
     std::string name;

@@ -444,24 +444,32 @@ void SchemaModel::CreateType(Context& ctx, const std::string& name,
   if (!name.empty()) types_[name] = ctx.cluster;
 }
 
-std::string SchemaModel::ChooseRelationName(const std::string& name1,
-                                            const std::string& name2,
-                                            const std::string& label) const {
+namespace {
+
+// ChooseRelationName / ChooseConstraintName: the first of name_label,
+// name_label1, name_label2, ... not in `taken`.
+std::string ChooseName(const std::set<std::string>& taken,
+                       const std::string& name1, const std::string& name2,
+                       const std::string& label) {
   for (int pass = 0;; ++pass) {
     std::string candidate = MakeObjectName(
         name1, name2, pass == 0 ? label : absl::StrCat(label, pass));
-    if (!relnames_.count(candidate)) return candidate;
+    if (!taken.count(candidate)) return candidate;
   }
+}
+
+}  // namespace
+
+std::string SchemaModel::ChooseRelationName(const std::string& name1,
+                                            const std::string& name2,
+                                            const std::string& label) const {
+  return ChooseName(relnames_, name1, name2, label);
 }
 
 std::string SchemaModel::ChooseConstraintName(const std::string& name1,
                                               const std::string& name2,
                                               const std::string& label) const {
-  for (int pass = 0;; ++pass) {
-    std::string candidate = MakeObjectName(
-        name1, name2, pass == 0 ? label : absl::StrCat(label, pass));
-    if (!connames_.count(candidate)) return candidate;
-  }
+  return ChooseName(connames_, name1, name2, label);
 }
 
 void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
