@@ -18,6 +18,12 @@ using Args = std::vector<std::string>;
 
 int Catalog(const Args& args);
 int Sql(const Args& args);
+int Migrate(const Args& args);
+int Plan(const Args& args);
+int Status(const Args& args);
+int Verify(const Args& args);
+int Rollback(const Args& args);
+int Repair(const Args& args);
 
 }  // namespace schemagate::commands
 

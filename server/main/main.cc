@@ -19,6 +19,12 @@ const std::map<std::string, Command>& Commands() {
   static const auto* commands = new std::map<std::string, Command>{
       {"catalog", {&Catalog, "print the compiled catalog as JSON"}},
       {"sql", {&Sql, "print the enabled migrations' SQL in apply order"}},
+      {"migrate", {&Migrate, "apply pending migrations (safe to run concurrently)"}},
+      {"plan", {&Plan, "list pending migrations in apply order; changes nothing"}},
+      {"status", {&Status, "each cluster's migration state against this build"}},
+      {"verify", {&Verify, "compare the catalog with the live database (drift)"}},
+      {"rollback", {&Rollback, "revert a cluster to a version (0 removes it)"}},
+      {"repair", {&Repair, "record new checksums of intentionally edited migrations"}},
   };
   return *commands;
 }

@@ -6,8 +6,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <cstring>
+#include <fstream>
 #include <map>
+#include <sstream>
 
 extern char** environ;
 
@@ -96,6 +99,106 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
   return result;
+}
+
+namespace {
+
+std::vector<std::string> MergedEnv(const std::vector<std::string>& env) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    vars[kv.substr(0, kv.find('='))] = kv;
+  }
+  for (const std::string& kv : env) vars[kv.substr(0, kv.find('='))] = kv;
+  std::vector<std::string> out;
+  for (auto& [k, kv] : vars) out.push_back(kv);
+  return out;
+}
+
+std::string TempPath(const char* tag) {
+  std::string path = std::string("/tmp/sgchild_") + tag + "_XXXXXX";
+  int fd = mkstemp(path.data());
+  if (fd >= 0) close(fd);
+  return path;
+}
+
+std::string Slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+}  // namespace
+
+Child::Child(const std::vector<std::string>& argv,
+             const std::vector<std::string>& env) {
+  out_path_ = TempPath("out");
+  err_path_ = TempPath("err");
+  std::vector<std::string> env_strings = MergedEnv(env);
+  pid_ = fork();
+  if (pid_ == 0) {
+    int devnull = open("/dev/null", O_RDONLY);
+    int out = open(out_path_.c_str(), O_WRONLY | O_TRUNC);
+    int err = open(err_path_.c_str(), O_WRONLY | O_TRUNC);
+    dup2(devnull, 0);
+    dup2(out, 1);
+    dup2(err, 2);
+    std::vector<char*> args, envp;
+    for (const std::string& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (std::string& e : env_strings) envp.push_back(e.data());
+    envp.push_back(nullptr);
+    execvpe(args[0], args.data(), envp.data());
+    dprintf(2, "exec %s: %s\n", args[0], strerror(errno));
+    _exit(127);
+  }
+}
+
+Child::Child(Child&& other) noexcept
+    : pid_(other.pid_),
+      reaped_(other.reaped_),
+      result_(std::move(other.result_)),
+      out_path_(std::move(other.out_path_)),
+      err_path_(std::move(other.err_path_)) {
+  other.pid_ = -1;
+}
+
+Child::~Child() {
+  if (pid_ > 0 && !reaped_) {
+    kill(pid_, SIGKILL);
+    Wait();
+  }
+  if (!out_path_.empty()) unlink(out_path_.c_str());
+  if (!err_path_.empty()) unlink(err_path_.c_str());
+}
+
+bool Child::Running() {
+  if (pid_ <= 0 || reaped_) return false;
+  int status = 0;
+  pid_t r = waitpid(pid_, &status, WNOHANG);
+  if (r == 0) return true;
+  reaped_ = true;
+  if (WIFEXITED(status)) result_.exit_code = WEXITSTATUS(status);
+  if (WIFSIGNALED(status)) result_.signal = WTERMSIG(status);
+  return false;
+}
+
+void Child::Kill(int signal) {
+  if (pid_ > 0 && !reaped_) kill(pid_, signal);
+}
+
+ProcessResult Child::Wait() {
+  if (pid_ > 0 && !reaped_) {
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    reaped_ = true;
+    if (WIFEXITED(status)) result_.exit_code = WEXITSTATUS(status);
+    if (WIFSIGNALED(status)) result_.signal = WTERMSIG(status);
+  }
+  result_.out = Slurp(out_path_);
+  result_.err = Slurp(err_path_);
+  return result_;
 }
 
 }  // namespace schemagate::testing

@@ -20,6 +20,31 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
                   const std::string& input = "",
                   const std::vector<std::string>& env = {});
 
+// A child process running in the background; its output goes to temporary
+// files read by Wait(). Killed (SIGKILL) and reaped on destruction if still
+// running.
+class Child {
+ public:
+  Child(const std::vector<std::string>& argv,
+        const std::vector<std::string>& env = {});
+  ~Child();
+  Child(Child&& other) noexcept;
+  Child(const Child&) = delete;
+  Child& operator=(const Child&) = delete;
+
+  int pid() const { return pid_; }
+  bool Running();
+  void Kill(int signal);
+  // Waits for the exit and returns the status and output.
+  ProcessResult Wait();
+
+ private:
+  int pid_ = -1;
+  bool reaped_ = false;
+  ProcessResult result_;
+  std::string out_path_, err_path_;
+};
+
 }  // namespace schemagate::testing
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_SUBPROCESS_H_

@@ -7,6 +7,7 @@
 #include <fstream>
 
 #include "absl/status/status.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -59,7 +60,8 @@ absl::StatusOr<std::unique_ptr<TestDatabase>> TestDatabase::Create(
   static std::atomic<int> counter{0};
   absl::StatusOr<std::string> server = ServerUrl();
   if (!server.ok()) return server.status();
-  std::string name = absl::StrCat("sg_", hint, "_", getpid(), "_", counter++);
+  std::string name = absl::AsciiStrToLower(
+      absl::StrCat("sg_", hint.substr(0, 40), "_", getpid(), "_", counter++));
   absl::StatusOr<std::string> out = RunPsql(
       *server, absl::StrCat("DROP DATABASE IF EXISTS ", name,
                             " WITH (FORCE);\nCREATE DATABASE ", name, ";\n"));

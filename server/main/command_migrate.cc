@@ -1,0 +1,517 @@
+// The one-shot database subcommands: migrate, plan, status, verify,
+// rollback, repair. Each parses flags, connects, asks the engine and prints.
+#include <iostream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nlohmann/json.hpp"
+#include "server/main/commands.h"
+#include "server/main/common.h"
+#include "server/migrate/engine.h"
+#include "server/migrate/errors.h"
+#include "server/migrate/verify.h"
+#include "server/util/log.h"
+
+namespace schemagate::commands {
+namespace {
+
+using migrate::Event;
+using nlohmann::ordered_json;
+
+std::string Ms(absl::Duration d) {
+  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
+}
+
+std::string Snake(migrate::ClusterStatus s) {
+  std::string out = migrate::ToString(s);
+  for (char& c : out) {
+    if (c == ' ') c = '_';
+  }
+  return out;
+}
+
+void PrintProgress(const Event& e) {
+  const std::string& ref = e.ref;
+  switch (e.kind) {
+    case Event::kLockWaiting:
+      log::Info(e.message);
+      break;
+    case Event::kLockAcquired:
+      log::Debug("migration lock acquired", {{"waited", Ms(e.duration)}});
+      break;
+    case Event::kStarted:
+      log::Debug(e.message.empty() ? "applying" : e.message, {{"migration", ref}});
+      break;
+    case Event::kFinished:
+      log::Info(e.message.empty() ? "applied" : e.message,
+                {{"migration", ref}, {"duration", Ms(e.duration)}});
+      break;
+    case Event::kFailed:
+      log::Error("failed", {{"migration", ref}, {"error", e.message}});
+      break;
+    case Event::kRetrying:
+      log::Warning("retrying", {{"migration", ref}, {"reason", e.message}});
+      break;
+    case Event::kCleanedUp:
+      log::Warning(e.message, {{"migration", ref}});
+      break;
+    case Event::kRepaired:
+      log::Info("repaired", {{"migration", ref}, {"detail", e.message}});
+      break;
+  }
+}
+
+// Shared by every database subcommand.
+struct Setup {
+  CommonFlags common;
+  DatabaseFlags db;
+  bool json = false;
+
+  void Register(cli::FlagSet& flags, bool with_json) {
+    db.Register(flags);
+    common.Register(flags);
+    if (with_json) flags.Bool("json", &json, "print the result as JSON");
+  }
+};
+
+struct Session {
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<migrate::Connection> conn;
+  migrate::HistoryName history;
+};
+
+absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& flags) {
+  if (absl::Status s = setup.common.Apply(); !s.ok()) return s;
+  absl::StatusOr<catalog::Catalog> catalog =
+      LoadCatalog(setup.common, flags.IsSet("features"));
+  if (!catalog.ok()) return catalog.status();
+  absl::StatusOr<migrate::HistoryName> history = setup.db.History();
+  if (!history.ok()) return history.status();
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = setup.db.Open();
+  if (!conn.ok()) return conn.status();
+  Session session;
+  session.catalog = std::make_unique<catalog::Catalog>(*std::move(catalog));
+  session.conn = *std::move(conn);
+  session.history = *history;
+  return session;
+}
+
+ordered_json StateJson(const migrate::MigrationState& state,
+                       const Session& session) {
+  ordered_json clusters = ordered_json::array();
+  for (const migrate::ClusterState& c : state.clusters) {
+    ordered_json mismatches = ordered_json::array();
+    for (const migrate::ChecksumMismatch& m : c.mismatches) {
+      mismatches.push_back({{"version", m.version},
+                            {"path", m.path},
+                            {"applied_sha256", m.applied_checksum},
+                            {"file_sha256", m.build_checksum}});
+    }
+    ordered_json unknown = ordered_json::array();
+    for (const migrate::AppliedMigration& a : c.unknown_applied) {
+      unknown.push_back({{"version", a.version}, {"name", a.name},
+                         {"applied_at", a.applied_at}});
+    }
+    clusters.push_back({{"name", c.name},
+                        {"state", Snake(c.status)},
+                        {"enabled", c.enabled},
+                        {"compiled", c.compiled},
+                        {"bridge", c.bridge},
+                        {"applied_version", c.applied_version},
+                        {"latest_version", c.latest_version},
+                        {"applied", c.applied},
+                        {"pending", c.pending},
+                        {"checksum_mismatches", mismatches},
+                        {"unknown_applied", unknown}});
+  }
+  ordered_json pending = ordered_json::array();
+  for (const v1::Migration* m : state.pending) {
+    pending.push_back({{"cluster", m->cluster()},
+                       {"version", m->version()},
+                       {"name", m->name()},
+                       {"path", m->up_path()},
+                       {"no_transaction", m->no_transaction()}});
+  }
+  return {{"database", session.conn->description()},
+          {"history_table", absl::StrCat(session.history.schema, ".",
+                                         session.history.table)},
+          {"features", session.catalog->enabled_set().features},
+          {"up_to_date", state.up_to_date()},
+          {"clusters", clusters},
+          {"pending", pending}};
+}
+
+void PrintStateTable(const migrate::MigrationState& state) {
+  std::cout << absl::StrFormat("%-18s %-20s %8s %8s %8s\n", "CLUSTER", "STATE",
+                               "APPLIED", "LATEST", "PENDING");
+  for (const migrate::ClusterState& c : state.clusters) {
+    std::string label = migrate::ToString(c.status);
+    if (c.status == migrate::ClusterStatus::kPending) {
+      label = absl::StrCat("pending ", c.pending);
+    }
+    bool orphan = c.status == migrate::ClusterStatus::kOrphaned;
+    std::cout << absl::StrFormat(
+        "%-18s %-20s %8d %8s %8s\n", c.name + (c.bridge ? "*" : ""), label,
+        c.applied_version, orphan ? "-" : absl::StrCat(c.latest_version),
+        orphan ? "-" : absl::StrCat(c.pending));
+    for (const migrate::ChecksumMismatch& m : c.mismatches) {
+      std::cout << "    changed after apply: " << m.path << " (applied sha256 "
+                << m.applied_checksum.substr(0, 12) << "..., file "
+                << m.build_checksum.substr(0, 12) << "...)\n";
+    }
+    for (const migrate::AppliedMigration& a : c.unknown_applied) {
+      std::cout << "    applied, unknown to this build: " << a.cluster << "/"
+                << a.version << " (" << a.name << ")\n";
+    }
+  }
+}
+
+}  // namespace
+
+int Migrate(const Args& args) {
+  Setup setup;
+  absl::Duration lock_wait = absl::Minutes(10), lock_timeout = absl::Seconds(5);
+  int64_t lock_retries = 5;
+  std::string lock_mode = "session";
+  bool single = false, allow_unknown = false, dry_run = false;
+  cli::FlagSet flags("schemagate migrate",
+                     "Applies every pending migration of the enabled clusters, "
+                     "in order, each in one transaction with its history row. "
+                     "Safe to run from many processes at once: exactly one "
+                     "applies, the others wait and exit 0.");
+  setup.Register(flags, true);
+  flags.Duration("lock-wait-timeout", &lock_wait,
+                 "give up (exit 4) if another migrator holds the lock this long",
+                 "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
+  flags.Duration("lock-timeout", &lock_timeout,
+                 "PostgreSQL lock_timeout for each migration's statements (0 = "
+                 "none), so DDL never queues behind a long query for long");
+  flags.Int("lock-retries", &lock_retries,
+            "retries of a migration that hit --lock-timeout");
+  flags.String("lock-mode", &lock_mode,
+               "session (default) or transaction (through PgBouncer "
+               "transaction pooling; no-transaction migrations refused)",
+               "SCHEMAGATE_LOCK_MODE");
+  flags.Bool("single-transaction", &single,
+             "apply the whole plan in one transaction (all or nothing)");
+  flags.Bool("allow-unknown-applied", &allow_unknown,
+             "go on although the database has migrations this build lacks");
+  flags.Bool("dry-run", &dry_run, "print the plan and change nothing");
+  flags.SetEpilog(migrate::kExitCodesHelp);
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+      code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate migrate";
+  if (lock_mode != "session" && lock_mode != "transaction") {
+    return Fail(cmd, migrate::WithKind(
+                         absl::InvalidArgumentError(
+                             "--lock-mode must be session or transaction"),
+                         migrate::ErrorKind::kUsage));
+  }
+  if (lock_retries < 0) {
+    return Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
+                                           "--lock-retries must be >= 0"),
+                                       migrate::ErrorKind::kUsage));
+  }
+  absl::StatusOr<Session> session = Start(setup, flags);
+  if (!session.ok()) return Fail(cmd, session.status());
+  migrate::EngineOptions options;
+  options.history = session->history;
+  options.lock_wait_timeout = lock_wait;
+  options.lock_timeout = lock_timeout;
+  options.lock_retries = static_cast<int>(lock_retries);
+  options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
+                                                 : migrate::LockMode::kSession;
+  options.allow_unknown_applied = allow_unknown;
+  migrate::Engine engine(*session->catalog, session->conn.get(), options);
+  if (dry_run) {
+    absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+    if (!state.ok()) return Fail(cmd, state.status());
+    for (const v1::Migration* m : state->pending) {
+      std::cout << m->cluster() << "/" << m->version_text() << "_" << m->name()
+                << "\n";
+    }
+    return migrate::kExitOk;
+  }
+  absl::StatusOr<migrate::ApplyResult> result =
+      engine.Apply({single, &PrintProgress});
+  if (!result.ok()) return Fail(cmd, result.status());
+  if (setup.json) {
+    ordered_json applied = ordered_json::array();
+    for (const migrate::StepResult& s : result->applied) {
+      applied.push_back({{"cluster", s.cluster}, {"version", s.version},
+                         {"name", s.name},
+                         {"duration_ms", absl::ToInt64Milliseconds(s.duration)}});
+    }
+    std::cout << ordered_json({{"applied", applied},
+                               {"lock_wait_ms",
+                                absl::ToInt64Milliseconds(result->lock_wait)},
+                               {"duration_ms",
+                                absl::ToInt64Milliseconds(result->total)},
+                               {"up_to_date", true}})
+                     .dump()
+              << "\n";
+  }
+  if (result->applied.empty()) {
+    log::Info("database is up to date; nothing to apply",
+              {{"database", session->conn->description()}});
+  } else {
+    log::Info("database is up to date",
+              {{"applied", absl::StrCat(result->applied.size())},
+               {"duration", Ms(result->total)}});
+  }
+  return migrate::kExitOk;
+}
+
+int Plan(const Args& args) {
+  Setup setup;
+  bool with_sql = false;
+  cli::FlagSet flags("schemagate plan",
+                     "Prints the pending migrations in the order migrate would "
+                     "apply them. Changes nothing.");
+  setup.Register(flags, true);
+  flags.Bool("sql", &with_sql, "also print each migration's SQL");
+  flags.SetEpilog(migrate::kExitCodesHelp);
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+      code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate plan";
+  absl::StatusOr<Session> session = Start(setup, flags);
+  if (!session.ok()) return Fail(cmd, session.status());
+  migrate::Engine engine(*session->catalog, session->conn.get(),
+                         {.history = session->history});
+  absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+  if (!state.ok()) return Fail(cmd, state.status());
+  if (setup.json) {
+    ordered_json plan = ordered_json::array();
+    for (const v1::Migration* m : state->pending) {
+      ordered_json step = {{"cluster", m->cluster()},
+                           {"version", m->version()},
+                           {"name", m->name()},
+                           {"path", m->up_path()},
+                           {"no_transaction", m->no_transaction()},
+                           {"sha256", m->up_sha256()}};
+      if (with_sql) step["sql"] = m->up_sql();
+      plan.push_back(step);
+    }
+    std::cout << ordered_json({{"pending", plan}}).dump(2) << "\n";
+    return migrate::kExitOk;
+  }
+  if (state->pending.empty()) {
+    std::cout << "nothing to apply: the database is up to date\n";
+  }
+  int n = 0;
+  for (const v1::Migration* m : state->pending) {
+    std::cout << absl::StrFormat("%3d. %s/%s_%s%s\n", ++n, m->cluster(),
+                                 m->version_text(), m->name(),
+                                 m->no_transaction() ? "  (no-transaction)" : "");
+    if (with_sql) {
+      std::cout << "-- " << m->up_path() << "\n" << m->up_sql();
+      if (!m->up_sql().empty() && m->up_sql().back() != '\n') std::cout << "\n";
+      std::cout << "\n";
+    }
+  }
+  return migrate::kExitOk;
+}
+
+int Status(const Args& args) {
+  Setup setup;
+  cli::FlagSet flags(
+      "schemagate status",
+      "Shows each cluster's state against this build: up to date, pending N, "
+      "not installed, orphaned (applied, not enabled here; never touched), "
+      "checksum mismatch, unknown applied. Changes nothing.");
+  setup.Register(flags, true);
+  flags.SetEpilog(migrate::kExitCodesHelp);
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+      code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate status";
+  absl::StatusOr<Session> session = Start(setup, flags);
+  if (!session.ok()) return Fail(cmd, session.status());
+  migrate::Engine engine(*session->catalog, session->conn.get(),
+                         {.history = session->history});
+  absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+  if (!state.ok()) return Fail(cmd, state.status());
+  if (setup.json) {
+    std::cout << StateJson(*state, *session).dump(2) << "\n";
+  } else {
+    std::cout << "database " << session->conn->description() << ", history "
+              << session->history.schema << "." << session->history.table
+              << (state->history_exists ? "" : " (not created yet)") << "\n";
+    PrintStateTable(*state);
+    std::cout << (state->up_to_date()
+                      ? "up to date\n"
+                      : absl::StrCat(state->pending.size(),
+                                     " migration(s) pending\n"));
+  }
+  return migrate::kExitOk;
+}
+
+int Verify(const Args& args) {
+  Setup setup;
+  bool ignore_extra = false;
+  cli::FlagSet flags(
+      "schemagate verify",
+      "Compares the enabled clusters' catalog with the live database "
+      "(pg_catalog): missing or extra tables, columns, primary and foreign "
+      "keys, column types and nullability. Exits 7 on drift.");
+  setup.Register(flags, true);
+  flags.Bool("ignore-extra-tables", &ignore_extra,
+             "do not count tables that no cluster knows as drift");
+  flags.SetEpilog(migrate::kExitCodesHelp);
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+      code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate verify";
+  absl::StatusOr<Session> session = Start(setup, flags);
+  if (!session.ok()) return Fail(cmd, session.status());
+  absl::StatusOr<std::vector<v1::Table>> live = migrate::Introspect(
+      session->conn.get(), migrate::CatalogSchemas(*session->catalog));
+  if (!live.ok()) return Fail(cmd, live.status());
+  migrate::History history(session->conn.get(), session->history);
+  absl::StatusOr<std::vector<migrate::ClusterRecord>> records =
+      history.ReadClusters();
+  if (!records.ok()) return Fail(cmd, records.status());
+  migrate::OrphanOwners orphans;
+  for (const migrate::ClusterRecord& r : *records) {
+    if (session->catalog->IsEnabled(r.name)) continue;
+    for (const std::string& o : r.objects) orphans[o] = r.name;
+  }
+  migrate::VerifyReport report =
+      migrate::Compare(*session->catalog, *live, {ignore_extra}, orphans);
+  if (setup.json) {
+    ordered_json drift = ordered_json::array();
+    for (const migrate::Drift& d : report.drift) {
+      drift.push_back({{"kind", d.kind}, {"table", d.table}, {"object", d.object},
+                       {"expected", d.expected}, {"actual", d.actual}});
+    }
+    std::cout << ordered_json({{"ok", report.ok()},
+                               {"tables_checked", report.tables_checked},
+                               {"drift", drift},
+                               {"orphaned", report.orphaned_objects}})
+                     .dump(2)
+              << "\n";
+  } else {
+    for (const migrate::Drift& d : report.drift) {
+      std::cout << "drift: " << d.ToString() << "\n";
+    }
+    for (const std::string& o : report.orphaned_objects) {
+      std::cout << "orphaned (not enabled here, left alone): " << o << "\n";
+    }
+    std::cout << (report.ok() ? "no drift" : absl::StrCat(report.drift.size(),
+                                                          " difference(s)"))
+              << ": " << report.tables_checked << " tables checked\n";
+  }
+  return report.ok() ? migrate::kExitOk : migrate::kExitDrift;
+}
+
+int Rollback(const Args& args) {
+  Setup setup;
+  std::string cluster, to_text;
+  bool force = false, dry_run = false;
+  cli::FlagSet flags(
+      "schemagate rollback",
+      "Reverts one cluster's migrations newer than --to, newest first, each "
+      "with the down.sql stored when it was applied (so an orphaned cluster "
+      "this build does not even know can be removed). --to 0 removes the "
+      "cluster; refused while a cluster that depends on it is enabled or "
+      "installed.");
+  setup.Register(flags, true);
+  flags.String("cluster", &cluster, "the cluster to roll back (required)");
+  flags.String("to", &to_text, "keep migrations up to this version (required; 0 "
+               "removes the cluster)");
+  flags.Bool("force", &force, "skip the dependent-cluster checks");
+  flags.Bool("dry-run", &dry_run, "list what would be reverted");
+  flags.SetEpilog(migrate::kExitCodesHelp);
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+      code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate rollback";
+  uint64_t to = 0;
+  if (cluster.empty() || to_text.empty() || !absl::SimpleAtoi(to_text, &to)) {
+    return Fail(cmd, migrate::WithKind(
+                         absl::InvalidArgumentError(
+                             "--cluster and --to (a version number) are required"),
+                         migrate::ErrorKind::kUsage));
+  }
+  absl::StatusOr<Session> session = Start(setup, flags);
+  if (!session.ok()) return Fail(cmd, session.status());
+  migrate::Engine engine(*session->catalog, session->conn.get(),
+                         {.history = session->history});
+  absl::StatusOr<migrate::RollbackResult> result =
+      engine.Rollback({cluster, to, force, dry_run, &PrintProgress});
+  if (!result.ok()) return Fail(cmd, result.status());
+  if (setup.json) {
+    ordered_json steps = ordered_json::array();
+    for (const migrate::StepResult& s : result->reverted) {
+      steps.push_back({{"cluster", s.cluster}, {"version", s.version},
+                       {"name", s.name}});
+    }
+    std::cout << ordered_json({{"reverted", steps}, {"dry_run", dry_run}}).dump()
+              << "\n";
+  } else if (result->reverted.empty()) {
+    std::cout << "nothing to roll back: " << cluster
+              << " has no applied migration above version " << to << "\n";
+  } else {
+    for (const migrate::StepResult& s : result->reverted) {
+      std::cout << (dry_run ? "would revert " : "reverted ") << s.cluster << "/"
+                << s.version << " (" << s.name << ")\n";
+    }
+  }
+  return migrate::kExitOk;
+}
+
+int Repair(const Args& args) {
+  Setup setup;
+  std::string cluster;
+  bool dry_run = false;
+  cli::FlagSet flags(
+      "schemagate repair",
+      "Records the current checksum of applied migrations whose up.sql was "
+      "edited on purpose (and their current name and down.sql). Logged in "
+      "the history's audit table. Unknown applied migrations are left alone.");
+  setup.Register(flags, true);
+  flags.String("cluster", &cluster, "only this cluster");
+  flags.Bool("dry-run", &dry_run, "list what would be repaired");
+  flags.SetEpilog(migrate::kExitCodesHelp);
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+      code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate repair";
+  absl::StatusOr<Session> session = Start(setup, flags);
+  if (!session.ok()) return Fail(cmd, session.status());
+  migrate::Engine engine(*session->catalog, session->conn.get(),
+                         {.history = session->history});
+  absl::StatusOr<migrate::RepairResult> result =
+      engine.Repair({cluster, dry_run, &PrintProgress});
+  if (!result.ok()) return Fail(cmd, result.status());
+  if (setup.json) {
+    ordered_json steps = ordered_json::array();
+    for (const migrate::ChecksumMismatch& m : result->repaired) {
+      steps.push_back({{"cluster", m.cluster}, {"version", m.version},
+                       {"path", m.path}, {"old_sha256", m.applied_checksum},
+                       {"new_sha256", m.build_checksum}});
+    }
+    std::cout << ordered_json({{"repaired", steps}, {"dry_run", dry_run}}).dump()
+              << "\n";
+  } else if (result->repaired.empty()) {
+    std::cout << "nothing to repair: every applied checksum matches\n";
+  } else {
+    for (const migrate::ChecksumMismatch& m : result->repaired) {
+      std::cout << (dry_run ? "would record " : "recorded ") << m.path
+                << " sha256 " << m.build_checksum << " (was "
+                << m.applied_checksum << ")\n";
+    }
+  }
+  return migrate::kExitOk;
+}
+
+}  // namespace schemagate::commands

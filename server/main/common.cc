@@ -1,0 +1,132 @@
+#include "server/main/common.h"
+
+#include <fstream>
+#include <iostream>
+#include <sstream>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "server/catalog/embedded.h"
+#include "server/migrate/errors.h"
+#include "server/util/log.h"
+#include "server/util/url.h"
+
+namespace schemagate::commands {
+
+void CommonFlags::Register(cli::FlagSet& flags) {
+  flags.List("features", &features,
+             "narrow to these compiled-in features (comma-separated); never "
+             "widens the build",
+             "SCHEMAGATE_RUNTIME_FEATURES");
+  flags.String("log-format", &log_format, "text or json", "SCHEMAGATE_LOG_FORMAT");
+  flags.String("log-level", &log_level, "debug, info, warning or error",
+               "SCHEMAGATE_LOG_LEVEL");
+}
+
+absl::Status CommonFlags::Apply() const {
+  log::Options options;
+  if (!log::ParseFormat(log_format, &options.format)) {
+    return migrate::WithKind(
+        absl::InvalidArgumentError("--log-format must be text or json, got \"" +
+                                   log_format + "\""),
+        migrate::ErrorKind::kUsage);
+  }
+  if (!log::ParseLevel(log_level, &options.level)) {
+    return migrate::WithKind(
+        absl::InvalidArgumentError(
+            "--log-level must be debug, info, warning or error, got \"" +
+            log_level + "\""),
+        migrate::ErrorKind::kUsage);
+  }
+  log::Configure(options);
+  return absl::OkStatus();
+}
+
+void DatabaseFlags::Register(cli::FlagSet& flags) {
+  flags.String("database-url", &url,
+               "PostgreSQL connection URI (libpq); prefer the environment or "
+               "--database-url-file so the password is not in the process list",
+               "DATABASE_URL");
+  flags.String("database-url-file", &url_file,
+               "read the connection URI from this file (e.g. a mounted "
+               "Kubernetes Secret)",
+               "DATABASE_URL_FILE");
+  flags.Duration("connect-timeout", &connect_timeout,
+                 "keep retrying an unreachable database (with backoff) this long",
+                 "SCHEMAGATE_CONNECT_TIMEOUT");
+  flags.String("history-table", &history_table,
+               "[schema.]table of the migration history",
+               "SCHEMAGATE_HISTORY_TABLE");
+}
+
+absl::StatusOr<migrate::HistoryName> DatabaseFlags::History() const {
+  absl::StatusOr<migrate::HistoryName> name =
+      migrate::HistoryName::Parse(history_table);
+  if (!name.ok()) {
+    return migrate::WithKind(name.status(), migrate::ErrorKind::kUsage);
+  }
+  return name;
+}
+
+absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const {
+  std::string target = url;
+  if (!url_file.empty()) {
+    std::ifstream in(url_file);
+    if (!in) {
+      return migrate::WithKind(
+          absl::InvalidArgumentError("cannot read --database-url-file " + url_file),
+          migrate::ErrorKind::kUsage);
+    }
+    std::stringstream s;
+    s << in.rdbuf();
+    target = std::string(absl::StripAsciiWhitespace(s.str()));
+  }
+  if (target.empty()) {
+    return migrate::WithKind(
+        absl::InvalidArgumentError(
+            "no database: set --database-url, DATABASE_URL or "
+            "--database-url-file"),
+        migrate::ErrorKind::kUsage);
+  }
+  std::string password = url::Password(target);
+  if (!password.empty()) log::AddSecret(password);
+  migrate::ConnectOptions options;
+  options.url = target;
+  options.timeout = connect_timeout;
+  options.on_retry = [](int attempt, const absl::Status& error,
+                        absl::Duration delay) {
+    log::Warning("database not reachable; retrying",
+                 {{"attempt", absl::StrCat(attempt)},
+                  {"in", absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(1)))},
+                  {"error", std::string(error.message())}});
+  };
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> c =
+      migrate::Connection::Open(options);
+  if (!c.ok()) {
+    return migrate::WithKind(c.status(), c.status().code() ==
+                                                 absl::StatusCode::kInvalidArgument
+                                             ? migrate::ErrorKind::kUsage
+                                             : migrate::ErrorKind::kConnect);
+  }
+  return c;
+}
+
+absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
+                                             bool narrow) {
+  absl::StatusOr<catalog::Catalog> compiled =
+      catalog::Catalog::Load(catalog::EmbeddedCatalogBytes());
+  if (!compiled.ok() || !narrow) return compiled;
+  absl::StatusOr<catalog::Catalog> narrowed = compiled->Narrow(common.features);
+  if (!narrowed.ok()) {
+    return migrate::WithKind(narrowed.status(), migrate::ErrorKind::kUsage);
+  }
+  return narrowed;
+}
+
+int Fail(const std::string& command, const absl::Status& status) {
+  std::cerr << command << ": error: " << log::Scrub(status.message()) << "\n";
+  return migrate::ExitCodeFor(status);
+}
+
+}  // namespace schemagate::commands

@@ -1,0 +1,316 @@
+#include "server/migrate/db.h"
+
+#include <pqxx/pqxx>
+
+#include <random>
+#include <thread>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "server/util/log.h"
+#include "server/util/url.h"
+
+namespace schemagate::migrate {
+namespace {
+
+constexpr char kSqlStatePayload[] = "schemagate/sqlstate";
+
+absl::StatusCode CodeForSqlState(absl::string_view state) {
+  if (state.size() < 2) return absl::StatusCode::kInternal;
+  absl::string_view cls = state.substr(0, 2);
+  if (state == "40001" || state == "40P01" || state == "55P03" ||
+      state == "57014") {
+    return absl::StatusCode::kAborted;  // retry the transaction
+  }
+  if (cls == "08" || cls == "57" || cls == "53") {
+    return absl::StatusCode::kUnavailable;  // connection, shutdown, resources
+  }
+  if (cls == "28" || state == "42501") return absl::StatusCode::kPermissionDenied;
+  if (cls == "42" || cls == "22") return absl::StatusCode::kInvalidArgument;
+  return absl::StatusCode::kFailedPrecondition;
+}
+
+std::string Clean(absl::string_view message) {
+  absl::string_view m = absl::StripTrailingAsciiWhitespace(message);
+  absl::ConsumePrefix(&m, "ERROR:  ");
+  absl::ConsumePrefix(&m, "FATAL:  ");
+  return log::Scrub(m);
+}
+
+absl::Status SqlErrorStatus(const pqxx::sql_error& e) {
+  absl::Status status(CodeForSqlState(e.sqlstate()), Clean(e.what()));
+  status.SetPayload(kSqlStatePayload, absl::Cord(e.sqlstate()));
+  return status;
+}
+
+bool Permanent(absl::string_view message) {
+  return absl::StrContains(message, "password authentication failed") ||
+         absl::StrContains(message, "authentication failed") ||
+         absl::StrContains(message, "no password supplied") ||
+         (absl::StrContains(message, "database \"") &&
+          absl::StrContains(message, "does not exist")) ||
+         absl::StrContains(message, "role \"") ||
+         absl::StrContains(message, "invalid connection option") ||
+         absl::StrContains(message, "invalid URI") ||
+         absl::StrContains(message, "missing \"=\"");
+}
+
+}  // namespace
+
+namespace {
+class Receiver : public pqxx::notification_receiver {
+ public:
+  Receiver(pqxx::connection_base& c, const std::string& channel,
+           std::vector<Notification>* sink)
+      : pqxx::notification_receiver(c, channel), sink_(sink) {}
+  void operator()(const std::string& payload, int) override {
+    sink_->push_back({channel(), payload});
+  }
+
+ private:
+  std::vector<Notification>* sink_;
+};
+}  // namespace
+
+struct Connection::Impl {
+  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<pqxx::work> tx;
+  std::vector<std::unique_ptr<Receiver>> receivers;
+  std::vector<Notification> pending;
+};
+
+Connection::Connection() : impl_(std::make_unique<Impl>()) {}
+
+bool Connection::in_transaction() const { return impl_->tx != nullptr; }
+
+std::string SqlState(const absl::Status& status) {
+  absl::optional<absl::Cord> p = status.GetPayload(kSqlStatePayload);
+  return p.has_value() ? std::string(*p) : "";
+}
+
+std::string QuoteIdent(absl::string_view ident) {
+  std::string out = "\"";
+  for (char c : ident) {
+    if (c == '"') out += '"';
+    out += c;
+  }
+  return out + "\"";
+}
+
+std::string QuoteLiteral(absl::string_view text) {
+  std::string out = "'";
+  bool backslash = false;
+  for (char c : text) {
+    if (c == '\'') out += '\'';
+    if (c == '\\') backslash = true;
+    out += c;
+  }
+  out += "'";
+  return backslash ? "E" + absl::StrReplaceAll(out, {{"\\", "\\\\"}}) : out;
+}
+
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
+    const ConnectOptions& options) {
+  std::string password = url::Password(options.url);
+  if (!password.empty()) log::AddSecret(password);
+  std::string conninfo = url::WithDefaultParam(
+      options.url, "connect_timeout",
+      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(options.attempt_timeout))));
+  conninfo = url::WithDefaultParam(conninfo, "application_name",
+                                   options.application_name);
+  std::string where = url::Describe(options.url);
+  absl::Time deadline = absl::Now() + options.timeout;
+  absl::Duration delay = absl::Milliseconds(100);
+  std::mt19937_64 rng(std::random_device{}());
+  for (int attempt = 1;; ++attempt) {
+    absl::Status error;
+    try {
+      auto c = std::unique_ptr<Connection>(new Connection());
+      c->impl_->conn = std::make_unique<pqxx::connection>(conninfo);
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wdeprecated-declarations"
+      c->impl_->conn->inhibit_reactivation(true);
+#pragma GCC diagnostic pop
+      c->description_ = where;
+      return c;
+    } catch (const pqxx::broken_connection& e) {
+      std::string message = Clean(e.what());
+      if (Permanent(message)) {
+        return absl::PermissionDeniedError(
+            absl::StrCat("cannot connect to ", where, ": ", message));
+      }
+      error = absl::UnavailableError(
+          absl::StrCat("cannot connect to ", where, ": ", message));
+    } catch (const std::exception& e) {
+      std::string message = Clean(e.what());
+      if (Permanent(message)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("cannot connect to ", where, ": ", message));
+      }
+      error = absl::UnavailableError(
+          absl::StrCat("cannot connect to ", where, ": ", message));
+    }
+    absl::Time now = absl::Now();
+    if (now >= deadline) {
+      return absl::UnavailableError(absl::StrCat(
+          error.message(), " (gave up after ", attempt, " attempt",
+          attempt == 1 ? "" : "s", ")"));
+    }
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    absl::Duration wait = std::min(delay * jitter(rng), deadline - now);
+    if (options.on_retry) options.on_retry(attempt, error, wait);
+    absl::SleepFor(wait);
+    delay = std::min(delay * 2, absl::Seconds(5));
+  }
+}
+
+Connection::~Connection() {
+  try {
+    impl_->tx.reset();
+    impl_->receivers.clear();
+    impl_->conn.reset();
+  } catch (...) {
+  }
+}
+
+template <typename F>
+absl::Status Connection::Guard(absl::string_view what, F&& f) {
+  if (broken_ || impl_->conn == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("connection to ", description_, " is broken"));
+  }
+  try {
+    f();
+    return absl::OkStatus();
+  } catch (const pqxx::broken_connection& e) {
+    broken_ = true;
+    impl_->tx.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
+  } catch (const pqxx::in_doubt_error& e) {
+    broken_ = true;
+    impl_->tx.reset();
+    return absl::UnavailableError(absl::StrCat(
+        "connection to ", description_, " lost while committing (outcome "
+        "unknown; rerun to converge): ", Clean(e.what())));
+  } catch (const pqxx::sql_error& e) {
+    // A failed statement aborts the transaction; the caller rolls back.
+    return SqlErrorStatus(e);
+  } catch (const std::exception& e) {
+    if (impl_->conn != nullptr && !impl_->conn->is_open()) {
+      broken_ = true;
+      impl_->tx.reset();
+      return absl::UnavailableError(absl::StrCat(
+          "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
+    }
+    return absl::InternalError(absl::StrCat(what, ": ", Clean(e.what())));
+  }
+}
+
+absl::Status Connection::Execute(absl::string_view sql) {
+  return Guard("a statement", [&] {
+    if (impl_->tx) {
+      impl_->tx->exec(std::string(sql));
+    } else {
+      pqxx::nontransaction n(*impl_->conn);
+      n.exec(std::string(sql));
+    }
+  });
+}
+
+absl::StatusOr<Rows> Connection::Query(absl::string_view sql,
+                                       const std::vector<std::string>& params) {
+  Rows out;
+  absl::Status status = Guard("a query", [&] {
+    auto run = [&](pqxx::transaction_base& t) {
+      pqxx::result r =
+          params.empty()
+              ? t.exec(std::string(sql))
+              : t.exec_params(std::string(sql),
+                              pqxx::prepare::make_dynamic_params(params));
+      for (pqxx::row::size_type c = 0; c < r.columns(); ++c) {
+        out.columns.emplace_back(r.column_name(c));
+      }
+      out.rows.reserve(r.size());
+      for (const pqxx::row& row : r) {
+        std::vector<std::optional<std::string>> values;
+        values.reserve(row.size());
+        for (const pqxx::field& f : row) {
+          if (f.is_null()) {
+            values.emplace_back(std::nullopt);
+          } else {
+            values.emplace_back(std::string(f.c_str(), f.size()));
+          }
+        }
+        out.rows.push_back(std::move(values));
+      }
+    };
+    if (impl_->tx) {
+      run(*impl_->tx);
+    } else {
+      pqxx::nontransaction n(*impl_->conn);
+      run(n);
+    }
+  });
+  if (!status.ok()) return status;
+  return out;
+}
+
+absl::Status Connection::Begin() {
+  if (impl_->tx) return absl::FailedPreconditionError("a transaction is already open");
+  return Guard("BEGIN", [&] { impl_->tx = std::make_unique<pqxx::work>(*impl_->conn); });
+}
+
+absl::Status Connection::Commit() {
+  if (!impl_->tx) return absl::FailedPreconditionError("no transaction is open");
+  absl::Status s = Guard("COMMIT", [&] { impl_->tx->commit(); });
+  impl_->tx.reset();
+  return s;
+}
+
+absl::Status Connection::Rollback() {
+  if (!impl_->tx) return absl::OkStatus();
+  absl::Status s = Guard("ROLLBACK", [&] { impl_->tx->abort(); });
+  impl_->tx.reset();
+  return s;
+}
+
+int Connection::backend_pid() const {
+  return impl_->conn != nullptr ? impl_->conn->backendpid() : 0;
+}
+
+absl::Status Connection::Listen(const std::string& channel) {
+  return Guard("LISTEN", [&] {
+    impl_->receivers.push_back(
+        std::make_unique<Receiver>(*impl_->conn, channel, &impl_->pending));
+  });
+}
+
+absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(
+    absl::Duration timeout) {
+  absl::Status s = Guard("waiting for notifications", [&] {
+    if (impl_->conn->get_notifs() == 0 && impl_->pending.empty()) {
+      int64_t us = std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
+      impl_->conn->await_notification(us / 1000000, us % 1000000);
+    }
+    // await_notification() returns 0 both on timeout and on a dead socket.
+    if (!impl_->conn->is_open()) throw pqxx::broken_connection("server closed the connection");
+  });
+  if (!s.ok()) return s;
+  std::vector<Notification> out;
+  out.swap(impl_->pending);
+  return out;
+}
+
+void Connection::Cancel() {
+  try {
+    if (impl_->conn != nullptr) impl_->conn->cancel_query();
+  } catch (...) {
+  }
+}
+
+}  // namespace schemagate::migrate

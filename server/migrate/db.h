@@ -1,0 +1,130 @@
+// The database adapter: the one place that talks to PostgreSQL (through
+// libpqxx 6). Everything it returns is an absl::Status; libpqxx exceptions
+// never leave this file. Error messages never contain the connection
+// password.
+//
+//   absl::StatusOr<std::unique_ptr<Connection>> c =
+//       Connection::Open({.url = url, .timeout = absl::Seconds(30)});
+//   if (!c.ok()) return c.status();                  // UNAVAILABLE
+//   absl::StatusOr<Rows> rows = (*c)->Query("SELECT $1::int + 1", {"41"});
+//
+// Status codes: UNAVAILABLE when the server cannot be reached or the
+// connection broke (retry later); INVALID_ARGUMENT for SQL errors in
+// classes 42 (syntax, undefined objects) and 22 (data); ABORTED for
+// serialization failures, deadlocks and lock timeouts (retry the
+// transaction); FAILED_PRECONDITION for constraint violations and others;
+// PERMISSION_DENIED for insufficient privilege and authentication failures.
+// SqlState() reads the SQLSTATE of a failed statement.
+//
+// Thread safety: a Connection is used by one thread at a time.
+#ifndef SCHEMAGATE_SERVER_MIGRATE_DB_H_
+#define SCHEMAGATE_SERVER_MIGRATE_DB_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace schemagate::migrate {
+
+struct Rows {
+  std::vector<std::string> columns;
+  // Text values; NULL is std::nullopt.
+  std::vector<std::vector<std::optional<std::string>>> rows;
+
+  // Row r, column c as text ("" for NULL).
+  std::string Text(size_t r, size_t c) const {
+    return rows[r][c].value_or("");
+  }
+};
+
+struct ConnectOptions {
+  // libpq URI or key=value string. The password may be in it.
+  std::string url;
+  // Total time to keep retrying (with exponential backoff and jitter) a
+  // server that cannot be reached; zero means a single attempt.
+  absl::Duration timeout = absl::Seconds(30);
+  // libpq connect_timeout of each attempt (unless the URL sets one).
+  absl::Duration attempt_timeout = absl::Seconds(5);
+  std::string application_name = "schemagate";
+  // Called before each retry with the failure and the delay.
+  std::function<void(int attempt, const absl::Status& error,
+                     absl::Duration delay)>
+      on_retry;
+};
+
+struct Notification {
+  std::string channel;
+  std::string payload;
+};
+
+class Connection {
+ public:
+  // Connects, retrying unreachable servers until options.timeout. An
+  // authentication failure or a missing database is not retried.
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(
+      const ConnectOptions& options);
+  ~Connection();
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+
+  // Runs `sql` (any number of statements, simple query protocol) inside the
+  // open transaction, or in autocommit mode when none is open.
+  absl::Status Execute(absl::string_view sql);
+
+  // Runs one statement with text parameters $1, $2, ...
+  absl::StatusOr<Rows> Query(absl::string_view sql,
+                             const std::vector<std::string>& params = {});
+
+  absl::Status Begin();
+  absl::Status Commit();
+  absl::Status Rollback();  // no-op without a transaction
+  bool in_transaction() const;
+
+  // True once the connection is known to be broken; every call then fails
+  // with UNAVAILABLE. Connections never reconnect behind the caller's back
+  // (a session lock must not silently vanish).
+  bool broken() const { return broken_; }
+  int backend_pid() const;
+  // Host, port and database for messages (never the password).
+  const std::string& description() const { return description_; }
+
+  // LISTEN on `channel` (an identifier).
+  absl::Status Listen(const std::string& channel);
+  // Waits up to `timeout` for notifications; returns those received (maybe
+  // none). UNAVAILABLE when the connection broke.
+  absl::StatusOr<std::vector<Notification>> WaitForNotifications(
+      absl::Duration timeout);
+
+  // Asks the server to cancel the running statement (from any thread).
+  void Cancel();
+
+ private:
+  struct Impl;  // libpqxx objects
+  Connection();
+  template <typename F>
+  absl::Status Guard(absl::string_view what, F&& f);
+
+  std::unique_ptr<Impl> impl_;
+  std::string description_;
+  bool broken_ = false;
+};
+
+// The SQLSTATE of a status returned by Connection, or "".
+std::string SqlState(const absl::Status& status);
+
+// Quotes an identifier for SQL ("my table" -> "\"my table\"").
+std::string QuoteIdent(absl::string_view ident);
+// Quotes a string literal for SQL.
+std::string QuoteLiteral(absl::string_view text);
+
+}  // namespace schemagate::migrate
+
+#endif  // SCHEMAGATE_SERVER_MIGRATE_DB_H_

@@ -1,0 +1,819 @@
+#include "server/migrate/engine.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <map>
+#include <random>
+#include <set>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "server/catalog/features.h"
+#include "server/sql/parser.h"
+
+namespace schemagate::migrate {
+namespace {
+
+std::string Ref(const std::string& cluster, uint64_t version,
+                const std::string& name) {
+  return name.empty() ? absl::StrCat(cluster, "/", version)
+                      : absl::StrCat(cluster, "/", version, " (", name, ")");
+}
+
+std::string DefaultAppliedBy() {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return absl::StrCat("schemagate@", host);
+}
+
+// The offset of the first character of a statement that is not white space
+// or a comment line.
+size_t SkipLeadingComments(absl::string_view sql, size_t offset, size_t end) {
+  size_t i = offset;
+  while (i < end) {
+    if (absl::ascii_isspace(sql[i])) {
+      ++i;
+    } else if (sql.substr(i, 2) == "--") {
+      size_t nl = sql.find('\n', i);
+      i = nl == absl::string_view::npos ? end : nl + 1;
+    } else {
+      break;
+    }
+  }
+  return std::min(i, end);
+}
+
+// PostgreSQL's "LINE n:" context, if the message has one.
+int MessageLine(absl::string_view message) {
+  size_t at = message.find("\nLINE ");
+  if (at == absl::string_view::npos) return 0;
+  absl::string_view rest = message.substr(at + 6);
+  int line = 0;
+  absl::SimpleAtoi(rest.substr(0, rest.find(':')), &line);
+  return line;
+}
+
+absl::string_view FirstLine(absl::string_view message) {
+  return message.substr(0, message.find('\n'));
+}
+
+bool IsLockTimeout(const absl::Status& s) { return SqlState(s) == "55P03"; }
+
+std::string LockTimeoutSetting(absl::Duration d) {
+  return absl::StrCat(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)), "ms");
+}
+
+}  // namespace
+
+// Releases the session lock when an operation ends, however it ends.
+class Engine::LockGuard {
+ public:
+  explicit LockGuard(Engine* engine) : engine_(engine) {}
+  ~LockGuard() { engine_->ReleaseSessionLock(); }
+
+ private:
+  Engine* engine_;
+};
+
+Engine::Engine(const catalog::Catalog& catalog, Connection* conn,
+               EngineOptions options)
+    : catalog_(catalog), conn_(conn), options_(std::move(options)) {
+  if (options_.applied_by.empty()) options_.applied_by = DefaultAppliedBy();
+}
+
+void Engine::Emit(const Progress& p, Event e) const {
+  if (!p) return;
+  if (e.ref.empty() && !e.cluster.empty()) {
+    const v1::Migration* m = catalog_.FindMigration(e.cluster, e.version);
+    e.ref = m != nullptr ? absl::StrCat(m->cluster(), "/", m->version_text(), "_",
+                                        m->name())
+                         : absl::StrCat(e.cluster, "/", e.version,
+                                        e.name.empty() ? "" : "_", e.name);
+  }
+  p(e);
+}
+
+absl::StatusOr<MigrationState> Engine::ReadState() {
+  History history(conn_, options_.history);
+  absl::StatusOr<std::vector<AppliedMigration>> applied = history.ReadApplied();
+  if (!applied.ok()) return applied.status();
+  MigrationState state = ComputeState(catalog_, *applied);
+  absl::StatusOr<bool> exists = history.Exists();
+  state.history_exists = exists.ok() && *exists;
+  return state;
+}
+
+absl::Status Engine::AcquireSessionLock(const Progress& progress,
+                                        absl::Duration* waited) {
+  const absl::Time start = absl::Now();
+  const absl::Time deadline = start + options_.lock_wait_timeout;
+  const std::string key = absl::StrCat(options_.history.LockKey());
+  absl::Duration delay = absl::Milliseconds(20);
+  std::mt19937_64 rng(std::random_device{}());
+  bool reported = false;
+  // PostgreSQL 14+: a statement whose client vanished (kill -9) is
+  // cancelled within a second, so the session lock dies promptly.
+  (void)conn_->Execute("SET client_connection_check_interval = 1000");
+  while (true) {
+    // A non-blocking attempt: between attempts this session holds no
+    // transaction and no snapshot.
+    absl::StatusOr<Rows> r =
+        conn_->Query("SELECT pg_try_advisory_lock($1::bigint)", {key});
+    if (!r.ok()) return r.status();
+    if (r->Text(0, 0) == "t") {
+      locked_ = true;
+      *waited = absl::Now() - start;
+      Emit(progress, {Event::kLockAcquired, "", 0, "", *waited, ""});
+      return absl::OkStatus();
+    }
+    absl::Time now = absl::Now();
+    if (!reported) {
+      reported = true;
+      Emit(progress, {Event::kLockWaiting, "", 0, "", now - start,
+                      "another migrator holds the lock; waiting"});
+    }
+    if (now >= deadline) {
+      return WithKind(
+          absl::DeadlineExceededError(absl::StrCat(
+              "another migrator held the migration lock for longer than "
+              "--lock-wait-timeout=",
+              absl::FormatDuration(options_.lock_wait_timeout),
+              "; nothing was applied by this process")),
+          ErrorKind::kLockWait);
+    }
+    std::uniform_real_distribution<double> jitter(0.5, 1.0);
+    absl::SleepFor(std::min(delay * jitter(rng), deadline - now));
+    delay = std::min(delay * 2, absl::Milliseconds(500));
+  }
+}
+
+void Engine::ReleaseSessionLock() {
+  if (!locked_) return;
+  locked_ = false;
+  if (conn_->broken()) return;  // the lock died with the connection
+  (void)conn_->Rollback();
+  (void)conn_->Query("SELECT pg_advisory_unlock($1::bigint)",
+                     {absl::StrCat(options_.history.LockKey())});
+}
+
+absl::Status Engine::RunStatements(const std::string& sql,
+                                   const std::string& path,
+                                   const std::string& what) {
+  absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
+  if (!ranges.ok()) {
+    return WithKind(absl::InvalidArgumentError(absl::StrCat(
+                        what, ": ", path, ":", ranges.status().message())),
+                    ErrorKind::kMigrationFailed);
+  }
+  for (const sql::StatementRange& range : *ranges) {
+    // Sent from its first real character, so PostgreSQL's "LINE n" counts
+    // from the statement's first line.
+    size_t start = SkipLeadingComments(sql, range.offset,
+                                       range.offset + range.length);
+    absl::string_view statement(sql.data() + start,
+                                range.offset + range.length - start);
+    absl::Status s = conn_->Execute(statement);
+    if (s.ok()) continue;
+    if (s.code() == absl::StatusCode::kUnavailable) return s;
+    int line = sql::PositionOf(sql, start).line;
+    if (int within = MessageLine(s.message()); within > 1) {
+      line += within - 1;
+    }
+    std::string state = SqlState(s);
+    absl::Status out(s.code(),
+                     absl::StrCat(what, " failed at ", path, ":", line, ": ",
+                                  FirstLine(s.message()),
+                                  state.empty() ? "" : " (SQLSTATE " + state + ")"));
+    if (!state.empty()) out.SetPayload("schemagate/sqlstate", absl::Cord(state));
+    return WithKind(out, ErrorKind::kMigrationFailed);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RecoverInterrupted(History& history,
+                                        const Progress& progress) {
+  absl::StatusOr<std::vector<InProgress>> rows = history.ReadInProgress();
+  if (!rows.ok()) return rows.status();
+  if (rows->empty()) return absl::OkStatus();
+  absl::StatusOr<std::vector<AppliedMigration>> applied = history.ReadApplied();
+  if (!applied.ok()) return applied.status();
+  for (const InProgress& p : *rows) {
+    bool recorded = std::any_of(applied->begin(), applied->end(),
+                                [&](const AppliedMigration& a) {
+                                  return a.cluster == p.cluster &&
+                                         a.version == p.version;
+                                });
+    if (!recorded) {
+      // Undo what the interrupted run may have done; each statement on its
+      // own, since some of it may never have happened.
+      absl::StatusOr<std::vector<sql::StatementRange>> ranges =
+          sql::Split(p.down_sql);
+      if (ranges.ok()) {
+        for (const sql::StatementRange& r : *ranges) {
+          absl::Status s =
+              conn_->Execute(absl::string_view(p.down_sql).substr(r.offset, r.length));
+          if (s.code() == absl::StatusCode::kUnavailable) return s;
+        }
+      }
+      (void)history.Log("cleanup", p.cluster, p.version,
+                        "interrupted no-transaction migration undone with its "
+                        "down.sql",
+                        options_.applied_by);
+      Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
+                      absl::ZeroDuration(),
+                      "an interrupted no-transaction migration was undone "
+                      "with its down.sql; it will be applied again"});
+    }
+    absl::Status s = history.ClearInProgress(p.cluster, p.version);
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::RefuseIntegrityProblems(const MigrationState& state) const {
+  std::vector<std::string> problems;
+  for (const ChecksumMismatch& m : state.mismatches) {
+    problems.push_back(absl::StrCat(
+        m.path, " was changed after it was applied (applied sha256 ",
+        m.applied_checksum, ", file sha256 ", m.build_checksum,
+        "); restore the applied file, or run `schemagate repair` to record "
+        "the new checksum if the change is intended"));
+  }
+  if (!state.unknown_applied.empty() && !options_.allow_unknown_applied) {
+    std::vector<std::string> unknown;
+    for (const AppliedMigration& a : state.unknown_applied) {
+      unknown.push_back(Ref(a.cluster, a.version, a.name));
+    }
+    problems.push_back(absl::StrCat(
+        "the database has applied migrations this build does not know (a "
+        "newer build ran?): ",
+        absl::StrJoin(unknown, ", "),
+        "; deploy that build, or pass --allow-unknown-applied to go on "
+        "(nothing is ever deleted implicitly)"));
+  }
+  if (problems.empty()) return absl::OkStatus();
+  return WithKind(absl::FailedPreconditionError(absl::StrCat(
+                      "refusing to migrate: ", absl::StrJoin(problems, "; "))),
+                  ErrorKind::kIntegrity);
+}
+
+absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) {
+  if (absl::Status s = history.MarkInProgress(
+          {m.cluster(), m.version(), m.name(), m.down_sql()});
+      !s.ok()) {
+    return s;
+  }
+  if (options_.lock_timeout > absl::ZeroDuration()) {
+    (void)conn_->Execute(absl::StrCat("SET lock_timeout = '",
+                                      LockTimeoutSetting(options_.lock_timeout), "'"));
+  }
+  absl::Status run = RunStatements(m.up_sql(), m.up_path(),
+                                   absl::StrCat("migration ", m.cluster(), "/",
+                                                m.version_text(), "_", m.name()));
+  (void)conn_->Execute("RESET lock_timeout");
+  if (!run.ok()) {
+    if (run.code() == absl::StatusCode::kUnavailable) return run;
+    // Remove what the statements that did run created.
+    absl::StatusOr<std::vector<sql::StatementRange>> ranges =
+        sql::Split(m.down_sql());
+    if (ranges.ok()) {
+      for (const sql::StatementRange& r : *ranges) {
+        (void)conn_->Execute(
+            absl::string_view(m.down_sql()).substr(r.offset, r.length));
+      }
+    }
+    (void)history.ClearInProgress(m.cluster(), m.version());
+    return absl::Status(run.code(),
+                        absl::StrCat(run.message(),
+                                     "; it ran outside a transaction, so its "
+                                     "down.sql was run to remove what it had "
+                                     "done"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
+                              const Progress& progress, StepResult* result) {
+  const std::string what = absl::StrCat("migration ", m.cluster(), "/",
+                                        m.version_text(), "_", m.name());
+  absl::Duration pause = absl::Milliseconds(200);
+  for (int attempt = 0;; ++attempt) {
+    Emit(progress, {Event::kStarted, m.cluster(), m.version(), m.name(),
+                    absl::ZeroDuration(), ""});
+    const absl::Time start = absl::Now();
+    absl::Status s;
+    if (m.no_transaction()) {
+      s = RunNoTransaction(history, m);
+    } else {
+      s = conn_->Begin();
+      if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
+        s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
+                                        LockTimeoutSetting(options_.lock_timeout),
+                                        "'"));
+      }
+      if (s.ok()) s = RunStatements(m.up_sql(), m.up_path(), what);
+    }
+    const absl::Duration took = absl::Now() - start;
+    if (s.ok()) {
+      bool own_tx = !conn_->in_transaction();
+      if (own_tx) s = conn_->Begin();
+      AppliedMigration row;
+      row.cluster = m.cluster();
+      row.version = m.version();
+      row.name = m.name();
+      row.checksum = m.up_sha256();
+      row.down_sql = m.down_sql();
+      row.no_transaction = m.no_transaction();
+      row.duration_ms = absl::ToInt64Milliseconds(took);
+      row.applied_by = options_.applied_by;
+      if (s.ok()) s = history.Insert(row);
+      if (s.ok() && m.no_transaction()) {
+        s = history.ClearInProgress(m.cluster(), m.version());
+      }
+      if (s.ok()) {
+        s = history.Log("apply", m.cluster(), m.version(),
+                        absl::StrCat(m.name(), " sha256 ", m.up_sha256()),
+                        options_.applied_by);
+      }
+      if (s.ok()) {
+        s = history.Notify(absl::StrCat("applied ", m.cluster(), " ", m.version()));
+      }
+      if (s.ok()) s = conn_->Commit();
+      if (s.ok()) {
+        *result = {m.cluster(), m.version(), m.name(), took};
+        Emit(progress, {Event::kFinished, m.cluster(), m.version(), m.name(),
+                        took, ""});
+        return absl::OkStatus();
+      }
+    }
+    (void)conn_->Rollback();
+    if (s.code() == absl::StatusCode::kUnavailable) {
+      return WithKind(absl::UnavailableError(absl::StrCat(
+                          s.message(), " (", what,
+                          " was not recorded; rerun to converge)")),
+                      ErrorKind::kConnect);
+    }
+    if (IsLockTimeout(s) && attempt < options_.lock_retries) {
+      Emit(progress, {Event::kRetrying, m.cluster(), m.version(), m.name(),
+                      pause,
+                      absl::StrCat("lock_timeout (",
+                                   absl::FormatDuration(options_.lock_timeout),
+                                   ") hit: a long transaction holds a lock; "
+                                   "attempt ", attempt + 2, " of ",
+                                   options_.lock_retries + 1)});
+      absl::SleepFor(pause);
+      pause = std::min(pause * 2, absl::Seconds(10));
+      continue;
+    }
+    std::string message(s.message());
+    if (IsLockTimeout(s)) {
+      absl::StrAppend(&message, " — gave up after ", attempt + 1,
+                      " attempts; find the blocking session in pg_stat_activity "
+                      "or raise --lock-timeout");
+    }
+    if (!m.no_transaction()) {
+      absl::StrAppend(&message, "; the migration was rolled back and left no trace");
+    }
+    Emit(progress, {Event::kFailed, m.cluster(), m.version(), m.name(), took,
+                    message});
+    return WithKind(absl::Status(s.code(), message), ErrorKind::kMigrationFailed);
+  }
+}
+
+absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
+    const ApplyOptions& options) {
+  // PgBouncer transaction pooling: no session state survives a transaction,
+  // so each migration takes a transaction-scoped lock and re-reads the
+  // history under it.
+  ApplyResult result;
+  const absl::Time start = absl::Now();
+  History history(conn_, options_.history);
+  {
+    absl::StatusOr<MigrationState> state = ReadState();
+    if (!state.ok()) return state.status();
+    for (const v1::Migration* m : state->pending) {
+      if (m->no_transaction()) {
+        return WithKind(
+            absl::FailedPreconditionError(absl::StrCat(
+                "migration ", m->up_path(),
+                " is no-transaction, which cannot run through a "
+                "transaction-pooling connection (--lock-mode=transaction); "
+                "run migrate once with a direct connection to PostgreSQL")),
+            ErrorKind::kMigrationFailed);
+      }
+    }
+  }
+  const std::string key = absl::StrCat(options_.history.LockKey());
+  const absl::Time deadline = start + options_.lock_wait_timeout;
+  absl::Duration delay = absl::Milliseconds(20);
+  while (true) {
+    absl::Status s = conn_->Begin();
+    absl::StatusOr<Rows> got;
+    if (s.ok()) {
+      got = conn_->Query("SELECT pg_try_advisory_xact_lock($1::bigint)", {key});
+      s = got.status();
+    }
+    if (!s.ok()) {
+      (void)conn_->Rollback();
+      return s;
+    }
+    if (got->Text(0, 0) != "t") {
+      (void)conn_->Rollback();
+      if (absl::Now() >= deadline) {
+        return WithKind(absl::DeadlineExceededError(
+                            "another migrator held the migration lock for "
+                            "longer than --lock-wait-timeout"),
+                        ErrorKind::kLockWait);
+      }
+      absl::SleepFor(delay);
+      delay = std::min(delay * 2, absl::Milliseconds(500));
+      continue;
+    }
+    // Under the lock: create the history if needed and pick the next step.
+    if (s = history.Ensure(); !s.ok()) {
+      (void)conn_->Rollback();
+      return s;
+    }
+    absl::StatusOr<MigrationState> state = ReadState();
+    if (!state.ok()) {
+      (void)conn_->Rollback();
+      return state.status();
+    }
+    if (s = RefuseIntegrityProblems(*state); !s.ok()) {
+      (void)conn_->Rollback();
+      return s;
+    }
+    if (state->pending.empty()) {
+      if (s = conn_->Commit(); !s.ok()) return s;
+      break;
+    }
+    const v1::Migration& m = *state->pending.front();
+    if (m.no_transaction()) {
+      (void)conn_->Rollback();
+      return WithKind(absl::FailedPreconditionError(absl::StrCat(
+                          "migration ", m.up_path(),
+                          " is no-transaction and cannot run with "
+                          "--lock-mode=transaction")),
+                      ErrorKind::kMigrationFailed);
+    }
+    const absl::Time t0 = absl::Now();
+    Emit(options.progress, {Event::kStarted, m.cluster(), m.version(), m.name(),
+                            absl::ZeroDuration(), ""});
+    if (options_.lock_timeout > absl::ZeroDuration()) {
+      s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
+                                      LockTimeoutSetting(options_.lock_timeout),
+                                      "'"));
+    }
+    if (s.ok()) {
+      s = RunStatements(m.up_sql(), m.up_path(),
+                        absl::StrCat("migration ", m.cluster(), "/",
+                                     m.version_text(), "_", m.name()));
+    }
+    const absl::Duration took = absl::Now() - t0;
+    if (s.ok()) {
+      AppliedMigration row{m.cluster(), m.version(), m.name(), m.up_sha256(),
+                           m.down_sql(), false, "",
+                           absl::ToInt64Milliseconds(took), options_.applied_by, 0};
+      s = history.Insert(row);
+      if (s.ok()) s = history.Log("apply", m.cluster(), m.version(), m.name(),
+                                  options_.applied_by);
+      if (s.ok()) s = history.Notify(absl::StrCat("applied ", m.cluster(), " ",
+                                                  m.version()));
+      if (s.ok()) s = conn_->Commit();
+    }
+    if (!s.ok()) {
+      (void)conn_->Rollback();
+      Emit(options.progress, {Event::kFailed, m.cluster(), m.version(), m.name(),
+                              took, std::string(s.message())});
+      return WithKind(s, KindOf(s) == ErrorKind::kUnknown
+                             ? ErrorKind::kMigrationFailed
+                             : KindOf(s));
+    }
+    Emit(options.progress,
+         {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
+    result.applied.push_back({m.cluster(), m.version(), m.name(), took});
+  }
+  result.total = absl::Now() - start;
+  return result;
+}
+
+absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
+  if (options_.lock_mode == LockMode::kTransaction) {
+    if (options.single_transaction) {
+      return WithKind(absl::InvalidArgumentError(
+                          "--single-transaction and --lock-mode=transaction "
+                          "cannot be combined"),
+                      ErrorKind::kUsage);
+    }
+    return ApplyPerTransaction(options);
+  }
+  const absl::Time start = absl::Now();
+  ApplyResult result;
+  History history(conn_, options_.history);
+
+  // Fast path, no lock: a database that is up to date needs one query.
+  {
+    absl::StatusOr<MigrationState> state = ReadState();
+    if (!state.ok()) return state.status();
+    if (state->history_exists && state->up_to_date()) {
+      absl::StatusOr<std::vector<InProgress>> in_progress =
+          history.ReadInProgress();
+      if (in_progress.ok() && in_progress->empty()) {
+        result.total = absl::Now() - start;
+        return result;
+      }
+    }
+  }
+
+  absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait);
+  if (!s.ok()) return s;
+  LockGuard unlock(this);
+  if (s = history.Ensure(); !s.ok()) return s;
+  if (s = RecoverInterrupted(history, options.progress); !s.ok()) return s;
+  absl::StatusOr<MigrationState> state = ReadState();
+  if (!state.ok()) return state.status();
+  if (s = RefuseIntegrityProblems(*state); !s.ok()) return s;
+
+  std::vector<ClusterRecord> records = ClusterRecords(catalog_);
+  if (s = history.UpsertClusters(records); !s.ok()) return s;
+
+  if (options.single_transaction && !state->pending.empty()) {
+    for (const v1::Migration* m : state->pending) {
+      if (m->no_transaction()) {
+        return WithKind(
+            absl::FailedPreconditionError(absl::StrCat(
+                "--single-transaction cannot apply ", m->up_path(),
+                ": it is a no-transaction migration")),
+            ErrorKind::kMigrationFailed);
+      }
+    }
+    if (s = conn_->Begin(); !s.ok()) return s;
+    if (options_.lock_timeout > absl::ZeroDuration()) {
+      s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
+                                      LockTimeoutSetting(options_.lock_timeout),
+                                      "'"));
+    }
+    for (const v1::Migration* m : state->pending) {
+      if (!s.ok()) break;
+      Emit(options.progress, {Event::kStarted, m->cluster(), m->version(),
+                              m->name(), absl::ZeroDuration(), ""});
+      const absl::Time t0 = absl::Now();
+      s = RunStatements(m->up_sql(), m->up_path(),
+                        absl::StrCat("migration ", m->cluster(), "/",
+                                     m->version_text(), "_", m->name()));
+      const absl::Duration took = absl::Now() - t0;
+      if (s.ok()) {
+        s = history.Insert({m->cluster(), m->version(), m->name(),
+                            m->up_sha256(), m->down_sql(), false, "",
+                            absl::ToInt64Milliseconds(took), options_.applied_by,
+                            0});
+      }
+      if (s.ok()) s = history.Log("apply", m->cluster(), m->version(), m->name(),
+                                  options_.applied_by);
+      if (s.ok()) {
+        Emit(options.progress, {Event::kFinished, m->cluster(), m->version(),
+                                m->name(), took, ""});
+        result.applied.push_back({m->cluster(), m->version(), m->name(), took});
+      }
+    }
+    if (s.ok()) s = history.Notify("applied");
+    if (s.ok()) s = conn_->Commit();
+    if (!s.ok()) {
+      (void)conn_->Rollback();
+      result.applied.clear();
+      std::string message = absl::StrCat(
+          s.message(), "; --single-transaction: the whole plan was rolled back");
+      Emit(options.progress, {Event::kFailed, "", 0, "", absl::ZeroDuration(),
+                              message});
+      return WithKind(absl::Status(s.code(), message),
+                      s.code() == absl::StatusCode::kUnavailable
+                          ? ErrorKind::kConnect
+                          : ErrorKind::kMigrationFailed);
+    }
+  } else {
+    for (const v1::Migration* m : state->pending) {
+      StepResult step;
+      if (s = ApplyOne(history, *m, options.progress, &step); !s.ok()) return s;
+      result.applied.push_back(step);
+    }
+  }
+  result.total = absl::Now() - start;
+  return result;
+}
+
+absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) {
+  if (options_.lock_mode == LockMode::kTransaction) {
+    return WithKind(absl::InvalidArgumentError(
+                        "rollback needs a session lock; run it with a direct "
+                        "connection (--lock-mode=session)"),
+                    ErrorKind::kUsage);
+  }
+  History history(conn_, options_.history);
+  absl::Duration waited;
+  absl::Status s = AcquireSessionLock(options.progress, &waited);
+  if (!s.ok()) return s;
+  LockGuard unlock(this);
+  if (s = history.Ensure(); !s.ok()) return s;
+  if (s = RecoverInterrupted(history, options.progress); !s.ok()) return s;
+  absl::StatusOr<std::vector<AppliedMigration>> applied = history.ReadApplied();
+  if (!applied.ok()) return applied.status();
+
+  std::vector<const AppliedMigration*> steps;
+  int64_t earliest_seq = INT64_MAX;
+  for (const AppliedMigration& a : *applied) {
+    if (a.cluster == options.cluster && a.version > options.to_version) {
+      steps.push_back(&a);
+      earliest_seq = std::min(earliest_seq, a.seq);
+    }
+  }
+  std::sort(steps.begin(), steps.end(),
+            [](const AppliedMigration* a, const AppliedMigration* b) {
+              return a->version > b->version;
+            });
+  RollbackResult result;
+  if (steps.empty()) return result;
+
+  // Which clusters depend on this one: this build's catalog for compiled
+  // clusters, the recorded manifests for the others.
+  absl::StatusOr<std::vector<ClusterRecord>> records = history.ReadClusters();
+  if (!records.ok()) return records.status();
+  std::vector<catalog::ClusterSpec> specs;
+  std::set<std::string> named;
+  for (const v1::Cluster& c : catalog_.compiled().clusters()) {
+    specs.push_back({c.name(), {c.depends_on().begin(), c.depends_on().end()},
+                     {c.requires_features().begin(), c.requires_features().end()}});
+    named.insert(c.name());
+  }
+  for (const ClusterRecord& r : *records) {
+    if (!named.count(r.name)) {
+      specs.push_back({r.name, r.depends_on, r.requires_features});
+    }
+  }
+  std::vector<std::string> blockers;
+  if (!options.force) {
+    for (const catalog::ClusterSpec& spec : specs) {
+      if (spec.name == options.cluster) continue;
+      std::vector<std::string> closure =
+          catalog::DependencyClosure(specs, spec.name);
+      if (std::find(closure.begin(), closure.end(), options.cluster) ==
+          closure.end()) {
+        continue;
+      }
+      bool enabled = catalog_.IsEnabled(spec.name);
+      bool has_history = false, applied_later = false;
+      for (const AppliedMigration& a : *applied) {
+        if (a.cluster != spec.name) continue;
+        has_history = true;
+        applied_later = applied_later || a.seq > earliest_seq;
+      }
+      if (options.to_version == 0 ? (enabled || has_history) : applied_later) {
+        blockers.push_back(absl::StrCat(
+            spec.name, enabled ? " (enabled" : " (orphaned",
+            has_history ? ", installed)" : ", not installed)"));
+      }
+    }
+    // Explicit `requires` edges of applied migrations this build knows.
+    for (const AppliedMigration& a : *applied) {
+      if (a.cluster == options.cluster) continue;
+      const v1::Migration* m = catalog_.FindMigration(a.cluster, a.version);
+      if (m == nullptr) continue;
+      for (const v1::MigrationRef& r : m->requires()) {
+        if (r.cluster() == options.cluster && r.version() > options.to_version) {
+          blockers.push_back(absl::StrCat(a.cluster, "/", a.version,
+                                          " (requires ", r.cluster(), "/",
+                                          r.version(), ")"));
+        }
+      }
+    }
+  }
+  if (!blockers.empty()) {
+    return WithKind(
+        absl::FailedPreconditionError(absl::StrCat(
+            "refusing to roll back ", options.cluster, " to version ",
+            options.to_version, ": ", absl::StrJoin(blockers, ", "),
+            options.to_version == 0 ? " depend on it" : " may rely on it",
+            "; roll those back first, or pass --force")),
+        ErrorKind::kIntegrity);
+  }
+
+  for (const AppliedMigration* a : steps) {
+    const std::string what = absl::StrCat("rollback of ", a->cluster, "/",
+                                          a->version, " (", a->name, ")");
+    if (options.dry_run) {
+      result.reverted.push_back({a->cluster, a->version, a->name,
+                                 absl::ZeroDuration()});
+      continue;
+    }
+    Emit(options.progress, {Event::kStarted, a->cluster, a->version, a->name,
+                            absl::ZeroDuration(), "rolling back"});
+    const absl::Time t0 = absl::Now();
+    const std::string path =
+        absl::StrCat(a->cluster, "/", a->version, "_", a->name, "/down.sql");
+    if (a->no_transaction) {
+      s = RunStatements(a->down_sql, path, what);
+      if (s.ok()) s = conn_->Begin();
+    } else {
+      s = conn_->Begin();
+      if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
+        s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
+                                        LockTimeoutSetting(options_.lock_timeout),
+                                        "'"));
+      }
+      if (s.ok()) s = RunStatements(a->down_sql, path, what);
+    }
+    if (s.ok()) s = history.Delete(a->cluster, a->version);
+    if (s.ok()) {
+      s = history.Log("rollback", a->cluster, a->version, a->name,
+                      options_.applied_by);
+    }
+    if (s.ok()) {
+      s = history.Notify(absl::StrCat("rolled back ", a->cluster, " ", a->version));
+    }
+    if (s.ok()) s = conn_->Commit();
+    const absl::Duration took = absl::Now() - t0;
+    if (!s.ok()) {
+      (void)conn_->Rollback();
+      Emit(options.progress, {Event::kFailed, a->cluster, a->version, a->name,
+                              took, std::string(s.message())});
+      return WithKind(s, s.code() == absl::StatusCode::kUnavailable
+                             ? ErrorKind::kConnect
+                             : ErrorKind::kMigrationFailed);
+    }
+    Emit(options.progress,
+         {Event::kFinished, a->cluster, a->version, a->name, took, "rolled back"});
+    result.reverted.push_back({a->cluster, a->version, a->name, took});
+  }
+  if (!options.dry_run && options.to_version == 0) {
+    bool left = std::any_of(applied->begin(), applied->end(),
+                            [&](const AppliedMigration& a) {
+                              return a.cluster == options.cluster &&
+                                     a.version <= options.to_version;
+                            });
+    if (!left) (void)history.DeleteCluster(options.cluster);
+  }
+  return result;
+}
+
+absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
+  RepairResult result;
+  History history(conn_, options_.history);
+  if (options.dry_run) {
+    absl::StatusOr<MigrationState> state = ReadState();
+    if (!state.ok()) return state.status();
+    for (const ChecksumMismatch& m : state->mismatches) {
+      if (options.cluster.empty() || options.cluster == m.cluster) {
+        result.repaired.push_back(m);
+      }
+    }
+    return result;
+  }
+  absl::Duration waited;
+  absl::Status s = AcquireSessionLock(options.progress, &waited);
+  if (!s.ok()) return s;
+  LockGuard unlock(this);
+  if (s = history.Ensure(); !s.ok()) return s;
+  absl::StatusOr<MigrationState> state = ReadState();
+  if (!state.ok()) return state.status();
+  if (!options.cluster.empty() && !catalog_.IsEnabled(options.cluster)) {
+    return WithKind(absl::InvalidArgumentError(absl::StrCat(
+                        "cluster \"", options.cluster,
+                        "\" is not enabled in this build; only enabled "
+                        "clusters' checksums can be repaired")),
+                    ErrorKind::kUsage);
+  }
+  if (s = conn_->Begin(); !s.ok()) return s;
+  for (const ChecksumMismatch& m : state->mismatches) {
+    if (!options.cluster.empty() && options.cluster != m.cluster) continue;
+    const v1::Migration* mig = catalog_.FindMigration(m.cluster, m.version);
+    if (mig == nullptr) continue;
+    s = history.UpdateChecksum(m.cluster, m.version, mig->up_sha256(),
+                               mig->name(), mig->down_sql());
+    if (s.ok()) {
+      s = history.Log("repair", m.cluster, m.version,
+                      absl::StrCat("checksum ", m.applied_checksum, " -> ",
+                                   m.build_checksum),
+                      options_.applied_by);
+    }
+    if (!s.ok()) break;
+    Emit(options.progress, {Event::kRepaired, m.cluster, m.version, mig->name(),
+                            absl::ZeroDuration(),
+                            absl::StrCat("recorded sha256 ", m.build_checksum,
+                                         " (was ", m.applied_checksum, ")")});
+    result.repaired.push_back(m);
+  }
+  if (s.ok()) s = history.Notify("repaired");
+  if (s.ok()) s = conn_->Commit();
+  if (!s.ok()) {
+    (void)conn_->Rollback();
+    return s;
+  }
+  return result;
+}
+
+}  // namespace schemagate::migrate

@@ -1,0 +1,176 @@
+// schemagate::migrate — start here for applying migrations.
+//
+// The engine brings a database to the build's enabled clusters, exactly once
+// even with many concurrent migrators, and never leaves a half-applied
+// migration:
+//   - each migration runs in one transaction together with its history row
+//     (a failure leaves no trace), statement by statement so an error names
+//     the file and line;
+//   - `no-transaction` migrations run statement by statement outside a
+//     transaction and are recorded only on success; they are marked "in
+//     progress" first, and a failed or interrupted one is cleaned up by
+//     running its down.sql (at once, or by the next migrate after a crash);
+//   - concurrency: a session-level advisory lock, taken by polling
+//     pg_try_advisory_lock, so a waiter holds no transaction or snapshot (a
+//     CREATE INDEX CONCURRENTLY in the holder cannot deadlock against it) and
+//     a killed holder's lock dies with its connection. With
+//     LockMode::kTransaction (PgBouncer transaction pooling) each migration
+//     takes pg_try_advisory_xact_lock in its own transaction instead, and
+//     no-transaction migrations are refused;
+//   - DDL lock safety: lock_timeout on every migration, retried with backoff.
+//
+//   Engine engine(catalog, connection.get(), EngineOptions{});
+//   absl::StatusOr<ApplyResult> r = engine.Apply({.progress = Print});
+//   return ExitCodeFor(r.status());
+//
+// Thread-compatible: one Engine per connection, used by one thread.
+#ifndef SCHEMAGATE_SERVER_MIGRATE_ENGINE_H_
+#define SCHEMAGATE_SERVER_MIGRATE_ENGINE_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "server/catalog/catalog.h"
+#include "server/migrate/db.h"
+#include "server/migrate/errors.h"
+#include "server/migrate/history.h"
+#include "server/migrate/state.h"
+
+namespace schemagate::migrate {
+
+enum class LockMode {
+  kSession,      // one advisory lock for the whole run (default)
+  kTransaction,  // per-migration transaction locks (PgBouncer transaction pooling)
+};
+
+struct EngineOptions {
+  HistoryName history;
+  // How long to wait for another migrator's lock before giving up.
+  absl::Duration lock_wait_timeout = absl::Minutes(10);
+  // lock_timeout for each migration's statements (0 = no limit), and how
+  // many times a migration that hit it is retried.
+  absl::Duration lock_timeout = absl::Seconds(5);
+  int lock_retries = 5;
+  LockMode lock_mode = LockMode::kSession;
+  bool allow_unknown_applied = false;
+  // Recorded with each history row; default "schemagate@<host>".
+  std::string applied_by;
+};
+
+struct Event {
+  enum Kind {
+    kLockWaiting,   // another migrator holds the lock
+    kLockAcquired,
+    kStarted,       // a migration (or rollback step) began
+    kFinished,
+    kFailed,
+    kRetrying,      // lock_timeout hit; retrying after a pause
+    kCleanedUp,     // an interrupted no-transaction migration was undone
+    kRepaired,
+  };
+  Kind kind;
+  std::string cluster;
+  uint64_t version = 0;
+  std::string name;
+  absl::Duration duration;
+  std::string message;
+  // "cluster/0002_name" (the migration's folder), when about one.
+  std::string ref;
+};
+using Progress = std::function<void(const Event&)>;
+
+struct ApplyOptions {
+  // Apply the whole plan in one transaction (refused when it holds a
+  // no-transaction migration).
+  bool single_transaction = false;
+  Progress progress;
+};
+
+struct StepResult {
+  std::string cluster;
+  uint64_t version = 0;
+  std::string name;
+  absl::Duration duration;
+};
+
+struct ApplyResult {
+  std::vector<StepResult> applied;
+  absl::Duration lock_wait;
+  absl::Duration total;
+};
+
+struct RollbackOptions {
+  std::string cluster;
+  uint64_t to_version = 0;  // keep migrations <= this; 0 removes the cluster
+  // Skip the dependency checks (a dependent cluster applied later).
+  bool force = false;
+  bool dry_run = false;  // report the steps, change nothing
+  Progress progress;
+};
+
+struct RollbackResult {
+  std::vector<StepResult> reverted;  // newest first
+};
+
+struct RepairOptions {
+  std::string cluster;  // empty: every cluster
+  bool dry_run = false;
+  Progress progress;
+};
+
+struct RepairResult {
+  std::vector<ChecksumMismatch> repaired;
+};
+
+class Engine {
+ public:
+  // `catalog` and `conn` must outlive the engine.
+  Engine(const catalog::Catalog& catalog, Connection* conn,
+         EngineOptions options);
+
+  // Reads the history against the build. Changes nothing (does not even
+  // create the history table).
+  absl::StatusOr<MigrationState> ReadState();
+
+  // Applies every pending migration. Errors: kIntegrity (checksum mismatch,
+  // unknown applied), kLockWait, kMigrationFailed (the failing migration is
+  // rolled back, earlier ones stay), UNAVAILABLE (connection lost).
+  absl::StatusOr<ApplyResult> Apply(const ApplyOptions& options);
+
+  // Reverts migrations of one cluster (enabled or orphaned) newer than
+  // `to_version`, newest first, each with the down.sql stored at apply time.
+  absl::StatusOr<RollbackResult> Rollback(const RollbackOptions& options);
+
+  // Records the current checksum (and name, down.sql) of applied
+  // migrations whose up.sql changed. Unknown applied migrations are left.
+  absl::StatusOr<RepairResult> Repair(const RepairOptions& options);
+
+ private:
+  class LockGuard;
+
+  absl::Status AcquireSessionLock(const Progress& progress,
+                                  absl::Duration* waited);
+  void ReleaseSessionLock();
+  absl::Status RecoverInterrupted(History& history, const Progress& progress);
+  absl::Status RefuseIntegrityProblems(const MigrationState& state) const;
+  absl::Status ApplyOne(History& history, const v1::Migration& m,
+                        const Progress& progress, StepResult* result);
+  absl::Status RunStatements(const std::string& sql, const std::string& path,
+                             const std::string& what);
+  absl::Status RunNoTransaction(History& history, const v1::Migration& m);
+  absl::StatusOr<ApplyResult> ApplyPerTransaction(const ApplyOptions& options);
+  void Emit(const Progress& p, Event e) const;
+
+  const catalog::Catalog& catalog_;
+  Connection* conn_;
+  EngineOptions options_;
+  bool locked_ = false;
+};
+
+}  // namespace schemagate::migrate
+
+#endif  // SCHEMAGATE_SERVER_MIGRATE_ENGINE_H_

@@ -1,0 +1,308 @@
+#include "server/migrate/history.h"
+
+#include <map>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+
+namespace schemagate::migrate {
+namespace {
+
+bool ValidIdent(absl::string_view s) {
+  if (s.empty() || s.size() > 50) return false;
+  if (!(absl::ascii_islower(s[0]) || s[0] == '_')) return false;
+  for (char c : s) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+// {a,b} -> vector; the array_to_string form we select avoids quoting rules.
+std::vector<std::string> SplitList(const std::string& s) {
+  if (s.empty()) return {};
+  return absl::StrSplit(s, ',');
+}
+
+}  // namespace
+
+std::vector<ClusterRecord> ClusterRecords(const catalog::Catalog& catalog) {
+  std::map<std::string, std::vector<std::string>> objects;
+  for (const v1::Table& t : catalog.enabled().tables()) {
+    objects[t.cluster()].push_back("table:" + t.name());
+    for (const v1::Column& c : t.columns()) {
+      if (c.cluster() != t.cluster()) {
+        objects[c.cluster()].push_back(absl::StrCat("column:", t.name(), ".", c.name()));
+      }
+    }
+    for (const v1::ForeignKey& fk : t.foreign_keys()) {
+      objects[fk.cluster()].push_back(absl::StrCat("fk:", t.name(), ".", fk.name()));
+    }
+  }
+  std::vector<ClusterRecord> out;
+  for (const v1::Cluster& c : catalog.enabled().clusters()) {
+    out.push_back({c.name(),
+                   {c.depends_on().begin(), c.depends_on().end()},
+                   {c.requires_features().begin(), c.requires_features().end()},
+                   objects[c.name()]});
+  }
+  return out;
+}
+
+absl::StatusOr<HistoryName> HistoryName::Parse(absl::string_view text) {
+  HistoryName n;
+  std::vector<std::string> parts = absl::StrSplit(text, '.');
+  if (parts.size() == 1) {
+    n.table = parts[0];
+  } else if (parts.size() == 2) {
+    n.schema = parts[0];
+    n.table = parts[1];
+  } else {
+    parts.clear();
+  }
+  if (parts.empty() || !ValidIdent(n.schema) || !ValidIdent(n.table)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--history-table \"", text,
+        "\" must be [schema.]table, lowercase letters, digits and '_'"));
+  }
+  return n;
+}
+
+std::string HistoryName::Qualified(absl::string_view suffix) const {
+  return absl::StrCat(QuoteIdent(schema), ".", QuoteIdent(absl::StrCat(table, suffix)));
+}
+
+int64_t HistoryName::LockKey() const {
+  uint64_t hash = 1469598103934665603ULL;
+  for (unsigned char c : absl::StrCat("schemagate-lock:", schema, ".", table)) {
+    hash ^= c;
+    hash *= 1099511628211ULL;
+  }
+  return static_cast<int64_t>(hash);
+}
+
+std::string HistoryName::Channel() const {
+  return absl::StrCat(schema, "_", table);
+}
+
+absl::StatusOr<bool> History::Exists() {
+  absl::StatusOr<Rows> r = conn_->Query(
+      "SELECT to_regclass($1) IS NOT NULL", {name_.Qualified()});
+  if (!r.ok()) return r.status();
+  return r->Text(0, 0) == "t";
+}
+
+absl::Status History::Ensure() {
+  const std::string t = name_.Qualified();
+  std::string sql = absl::StrCat(
+      "CREATE SCHEMA IF NOT EXISTS ", QuoteIdent(name_.schema), ";\n",
+      "CREATE TABLE IF NOT EXISTS ", t, " (\n"
+      "  cluster        text        NOT NULL,\n"
+      "  version        bigint      NOT NULL,\n"
+      "  name           text        NOT NULL,\n"
+      "  checksum       text        NOT NULL,\n"
+      "  down_sql       text        NOT NULL,\n"
+      "  no_transaction boolean     NOT NULL DEFAULT false,\n"
+      "  applied_at     timestamptz NOT NULL DEFAULT now(),\n"
+      "  duration_ms    bigint      NOT NULL DEFAULT 0,\n"
+      "  applied_by     text        NOT NULL DEFAULT '',\n"
+      "  seq            bigserial   NOT NULL,\n"
+      "  PRIMARY KEY (cluster, version)\n);\n",
+      "COMMENT ON TABLE ", t,
+      " IS 'schemagate migration history (format 1): one row per applied "
+      "migration';\n",
+      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_clusters"), " (\n"
+      "  cluster           text        PRIMARY KEY,\n"
+      "  depends_on        text[]      NOT NULL DEFAULT '{}',\n"
+      "  requires_features text[]      NOT NULL DEFAULT '{}',\n"
+      "  objects           text[]      NOT NULL DEFAULT '{}',\n"
+      "  updated_at        timestamptz NOT NULL DEFAULT now()\n);\n",
+      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_in_progress"), " (\n"
+      "  cluster    text        NOT NULL,\n"
+      "  version    bigint      NOT NULL,\n"
+      "  name       text        NOT NULL,\n"
+      "  down_sql   text        NOT NULL,\n"
+      "  started_at timestamptz NOT NULL DEFAULT now(),\n"
+      "  PRIMARY KEY (cluster, version)\n);\n",
+      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_log"), " (\n"
+      "  id      bigserial   PRIMARY KEY,\n"
+      "  at      timestamptz NOT NULL DEFAULT now(),\n"
+      "  action  text        NOT NULL,\n"
+      "  cluster text        NOT NULL,\n"
+      "  version bigint      NOT NULL,\n"
+      "  detail  text        NOT NULL DEFAULT '',\n"
+      "  by      text        NOT NULL DEFAULT ''\n);\n");
+  return conn_->Execute(sql);
+}
+
+absl::StatusOr<std::vector<AppliedMigration>> History::ReadApplied() {
+  absl::StatusOr<bool> exists = Exists();
+  if (!exists.ok()) return exists.status();
+  std::vector<AppliedMigration> out;
+  if (!*exists) return out;
+  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
+      "SELECT cluster, version, name, checksum, down_sql, no_transaction, "
+      "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+      "duration_ms, applied_by, seq FROM ",
+      name_.Qualified(), " ORDER BY seq"));
+  if (!r.ok()) return r.status();
+  out.reserve(r->rows.size());
+  for (size_t i = 0; i < r->rows.size(); ++i) {
+    AppliedMigration m;
+    m.cluster = r->Text(i, 0);
+    (void)absl::SimpleAtoi(r->Text(i, 1), &m.version);
+    m.name = r->Text(i, 2);
+    m.checksum = r->Text(i, 3);
+    m.down_sql = r->Text(i, 4);
+    m.no_transaction = r->Text(i, 5) == "t";
+    m.applied_at = r->Text(i, 6);
+    (void)absl::SimpleAtoi(r->Text(i, 7), &m.duration_ms);
+    m.applied_by = r->Text(i, 8);
+    (void)absl::SimpleAtoi(r->Text(i, 9), &m.seq);
+    out.push_back(std::move(m));
+  }
+  return out;
+}
+
+absl::Status History::Insert(const AppliedMigration& m) {
+  return conn_
+      ->Query(absl::StrCat("INSERT INTO ", name_.Qualified(),
+                           " (cluster, version, name, checksum, down_sql, "
+                           "no_transaction, duration_ms, applied_by) VALUES "
+                           "($1, $2, $3, $4, $5, $6, $7, $8)"),
+              {m.cluster, absl::StrCat(m.version), m.name, m.checksum,
+               m.down_sql, m.no_transaction ? "true" : "false",
+               absl::StrCat(m.duration_ms), m.applied_by})
+      .status();
+}
+
+absl::Status History::Delete(const std::string& cluster, uint64_t version) {
+  return conn_
+      ->Query(absl::StrCat("DELETE FROM ", name_.Qualified(),
+                           " WHERE cluster = $1 AND version = $2"),
+              {cluster, absl::StrCat(version)})
+      .status();
+}
+
+absl::Status History::UpdateChecksum(const std::string& cluster,
+                                     uint64_t version,
+                                     const std::string& checksum,
+                                     const std::string& name,
+                                     const std::string& down_sql) {
+  return conn_
+      ->Query(absl::StrCat("UPDATE ", name_.Qualified(),
+                           " SET checksum = $3, name = $4, down_sql = $5 "
+                           "WHERE cluster = $1 AND version = $2"),
+              {cluster, absl::StrCat(version), checksum, name, down_sql})
+      .status();
+}
+
+absl::StatusOr<std::vector<ClusterRecord>> History::ReadClusters() {
+  std::vector<ClusterRecord> out;
+  absl::StatusOr<bool> exists = Exists();
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return out;
+  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
+      "SELECT cluster, array_to_string(depends_on, ','), "
+      "array_to_string(requires_features, ','), array_to_string(objects, ',') "
+      "FROM ",
+      name_.Qualified("_clusters"), " ORDER BY cluster"));
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < r->rows.size(); ++i) {
+    out.push_back({r->Text(i, 0), SplitList(r->Text(i, 1)),
+                   SplitList(r->Text(i, 2)), SplitList(r->Text(i, 3))});
+  }
+  return out;
+}
+
+absl::Status History::UpsertClusters(const std::vector<ClusterRecord>& clusters) {
+  const std::string t = name_.Qualified("_clusters");
+  for (const ClusterRecord& c : clusters) {
+    absl::Status s =
+        conn_
+            ->Query(absl::StrCat(
+                        "INSERT INTO ", t,
+                        " (cluster, depends_on, requires_features, objects) "
+                        "VALUES ($1, COALESCE(string_to_array(NULLIF($2, ''), "
+                        "','), '{}'), COALESCE(string_to_array(NULLIF($3, ''), "
+                        "','), '{}'), COALESCE(string_to_array(NULLIF($4, ''), "
+                        "','), '{}')) ON CONFLICT (cluster) DO UPDATE SET "
+                        "depends_on = EXCLUDED.depends_on, requires_features = "
+                        "EXCLUDED.requires_features, objects = EXCLUDED.objects, "
+                        "updated_at = now() WHERE (",
+                        t, ".depends_on, ", t, ".requires_features, ", t,
+                        ".objects) IS DISTINCT FROM (EXCLUDED.depends_on, "
+                        "EXCLUDED.requires_features, EXCLUDED.objects)"),
+                    {c.name, absl::StrJoin(c.depends_on, ","),
+                     absl::StrJoin(c.requires_features, ","),
+                     absl::StrJoin(c.objects, ",")})
+            .status();
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status History::DeleteCluster(const std::string& cluster) {
+  return conn_
+      ->Query(absl::StrCat("DELETE FROM ", name_.Qualified("_clusters"),
+                           " WHERE cluster = $1"),
+              {cluster})
+      .status();
+}
+
+absl::StatusOr<std::vector<InProgress>> History::ReadInProgress() {
+  std::vector<InProgress> out;
+  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
+      "SELECT cluster, version, name, down_sql FROM ",
+      name_.Qualified("_in_progress"), " ORDER BY started_at DESC"));
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < r->rows.size(); ++i) {
+    InProgress p;
+    p.cluster = r->Text(i, 0);
+    (void)absl::SimpleAtoi(r->Text(i, 1), &p.version);
+    p.name = r->Text(i, 2);
+    p.down_sql = r->Text(i, 3);
+    out.push_back(std::move(p));
+  }
+  return out;
+}
+
+absl::Status History::MarkInProgress(const InProgress& m) {
+  return conn_
+      ->Query(absl::StrCat("INSERT INTO ", name_.Qualified("_in_progress"),
+                           " (cluster, version, name, down_sql) VALUES ($1, $2, "
+                           "$3, $4) ON CONFLICT (cluster, version) DO NOTHING"),
+              {m.cluster, absl::StrCat(m.version), m.name, m.down_sql})
+      .status();
+}
+
+absl::Status History::ClearInProgress(const std::string& cluster,
+                                      uint64_t version) {
+  return conn_
+      ->Query(absl::StrCat("DELETE FROM ", name_.Qualified("_in_progress"),
+                           " WHERE cluster = $1 AND version = $2"),
+              {cluster, absl::StrCat(version)})
+      .status();
+}
+
+absl::Status History::Log(const std::string& action, const std::string& cluster,
+                          uint64_t version, const std::string& detail,
+                          const std::string& by) {
+  return conn_
+      ->Query(absl::StrCat("INSERT INTO ", name_.Qualified("_log"),
+                           " (action, cluster, version, detail, by) VALUES "
+                           "($1, $2, $3, $4, $5)"),
+              {action, cluster, absl::StrCat(version), detail, by})
+      .status();
+}
+
+absl::Status History::Notify(const std::string& payload) {
+  return conn_->Query("SELECT pg_notify($1, $2)", {name_.Channel(), payload})
+      .status();
+}
+
+}  // namespace schemagate::migrate

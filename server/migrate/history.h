@@ -1,0 +1,98 @@
+// The history tables: every SQL statement that reads or writes them lives
+// here. With the default name `schemagate.migrations`:
+//   schemagate.migrations              one row per applied migration
+//   schemagate.migrations_clusters     manifests of clusters seen by migrate
+//   schemagate.migrations_in_progress  no-transaction migrations under way
+//   schemagate.migrations_log          an audit trail (apply, rollback, repair)
+// The down.sql text is stored at apply time, so any build, even one without
+// that cluster, can remove it on request.
+#ifndef SCHEMAGATE_SERVER_MIGRATE_HISTORY_H_
+#define SCHEMAGATE_SERVER_MIGRATE_HISTORY_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "server/catalog/catalog.h"
+#include "server/migrate/db.h"
+#include "server/migrate/state.h"
+
+namespace schemagate::migrate {
+
+// A parsed "schema.table" history name.
+struct HistoryName {
+  std::string schema = "schemagate";
+  std::string table = "migrations";
+
+  // INVALID_ARGUMENT unless `text` is [schema.]table of identifiers
+  // ([a-z_][a-z0-9_]*, at most 50 characters each).
+  static absl::StatusOr<HistoryName> Parse(absl::string_view text);
+  std::string Qualified(absl::string_view suffix = "") const;
+  // The advisory lock key and NOTIFY channel derived from the name.
+  int64_t LockKey() const;
+  std::string Channel() const;
+};
+
+struct ClusterRecord {
+  std::string name;
+  std::vector<std::string> depends_on;
+  std::vector<std::string> requires_features;
+  // What the cluster creates, so a build that does not know it can still
+  // tell its objects apart from drift: "table:t", "column:t.c" (added to
+  // another cluster's table), "fk:t.name".
+  std::vector<std::string> objects;
+};
+
+// The records of the enabled clusters of `catalog`.
+std::vector<ClusterRecord> ClusterRecords(const catalog::Catalog& catalog);
+
+struct InProgress {
+  std::string cluster;
+  uint64_t version = 0;
+  std::string name;
+  std::string down_sql;
+};
+
+class History {
+ public:
+  // `conn` must outlive the History.
+  History(Connection* conn, HistoryName name) : conn_(conn), name_(std::move(name)) {}
+
+  const HistoryName& name() const { return name_; }
+
+  absl::StatusOr<bool> Exists();
+  // Creates the schema and tables if missing (idempotent).
+  absl::Status Ensure();
+  // Every applied migration, by apply order. Empty when the table is missing.
+  absl::StatusOr<std::vector<AppliedMigration>> ReadApplied();
+
+  absl::Status Insert(const AppliedMigration& m);
+  absl::Status Delete(const std::string& cluster, uint64_t version);
+  absl::Status UpdateChecksum(const std::string& cluster, uint64_t version,
+                              const std::string& checksum,
+                              const std::string& name,
+                              const std::string& down_sql);
+
+  absl::StatusOr<std::vector<ClusterRecord>> ReadClusters();
+  absl::Status UpsertClusters(const std::vector<ClusterRecord>& clusters);
+  absl::Status DeleteCluster(const std::string& cluster);
+
+  absl::StatusOr<std::vector<InProgress>> ReadInProgress();
+  absl::Status MarkInProgress(const InProgress& m);
+  absl::Status ClearInProgress(const std::string& cluster, uint64_t version);
+
+  absl::Status Log(const std::string& action, const std::string& cluster,
+                   uint64_t version, const std::string& detail,
+                   const std::string& by);
+  // pg_notify on Channel() with `payload` (delivered at commit).
+  absl::Status Notify(const std::string& payload);
+
+ private:
+  Connection* conn_;
+  HistoryName name_;
+};
+
+}  // namespace schemagate::migrate
+
+#endif  // SCHEMAGATE_SERVER_MIGRATE_HISTORY_H_

@@ -1,0 +1,518 @@
+// The migration engine end to end: the real `schemagate` binaries (built for
+// several feature sets and test trees) against a real PostgreSQL, each test
+// in a fresh database. Binaries are named by SCHEMAGATE_VARIANT_<NAME>_BIN.
+#include <signal.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_db.h"
+
+namespace schemagate {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using testing::Child;
+using testing::ProcessResult;
+using testing::RunProcess;
+using testing::TestDatabase;
+
+// Exit codes (server/migrate/errors.h).
+constexpr int kOk = 0, kUsage = 2, kConnect = 3, kLockWait = 4,
+              kMigrationFailed = 5, kIntegrity = 6, kDrift = 7;
+
+std::string Bin(const std::string& variant) {
+  std::string var = "SCHEMAGATE_VARIANT_" + variant + "_BIN";
+  const char* bin = std::getenv(var.c_str());
+  return bin != nullptr ? bin : "/nonexistent/" + var;
+}
+
+class MigrateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Create(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+
+  std::vector<std::string> Env() const {
+    return {"DATABASE_URL=" + db_->url(), "SCHEMAGATE_LOG_LEVEL=info"};
+  }
+
+  ProcessResult Run(const std::string& variant, std::vector<std::string> args) {
+    args.insert(args.begin(), Bin(variant));
+    return RunProcess(args, "", Env());
+  }
+
+  // "cluster/version" of every history row, in apply order.
+  std::vector<std::string> History() {
+    auto rows = db_->Query(
+        "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
+    return rows.ok() ? *rows : std::vector<std::string>{};
+  }
+
+  std::vector<std::string> Tables() {
+    auto rows = db_->Query(
+        "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON "
+        "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname "
+        "NOT IN ('pg_catalog', 'information_schema', 'schemagate') AND "
+        "n.nspname NOT LIKE 'pg_toast%' ORDER BY 1");
+    return rows.ok() ? *rows : std::vector<std::string>{};
+  }
+
+  // Tables, columns, constraints and indexes outside the history schema.
+  std::vector<std::string> Schema() {
+    auto rows = db_->Query(
+        "SELECT 'col ' || c.oid::regclass || '.' || a.attname || ' ' || "
+        "format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN "
+        "' not null' ELSE '' END FROM pg_class c JOIN pg_namespace n ON n.oid "
+        "= c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid WHERE "
+        "c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND "
+        "n.nspname NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
+        "AND n.nspname NOT LIKE 'pg_toast%' "
+        "UNION ALL SELECT 'con ' || con.conrelid::regclass || ' ' || "
+        "con.conname || ' ' || pg_get_constraintdef(con.oid) FROM "
+        "pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace "
+        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', "
+        "'schemagate') "
+        "UNION ALL SELECT 'idx ' || indexdef FROM pg_indexes WHERE schemaname "
+        "NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
+        "UNION ALL SELECT 'type ' || t.typname FROM pg_type t JOIN "
+        "pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND "
+        "n.nspname = 'public' ORDER BY 1");
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? *rows : std::vector<std::string>{};
+  }
+
+  nlohmann::json StatusJson(const std::string& variant,
+                            std::vector<std::string> extra = {}) {
+    std::vector<std::string> args = {"status", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    ProcessResult r = Run(variant, args);
+    EXPECT_EQ(r.exit_code, kOk) << r.err;
+    return nlohmann::json::parse(r.out, nullptr, false);
+  }
+
+  std::string ClusterState(const nlohmann::json& status, const std::string& c) {
+    for (const auto& cl : status["clusters"]) {
+      if (cl["name"] == c) return cl["state"];
+    }
+    return "(absent)";
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+};
+
+TEST_F(MigrateTest, FreshApplyEveryPresetThenNoOp) {
+  for (const std::string variant :
+       {"MINIMAL", "TASKS", "MAIL_PEOPLE", "FULL", "SHOP_FULL"}) {
+    auto db = TestDatabase::Create("preset");
+    ASSERT_TRUE(db.ok());
+    std::vector<std::string> env = {"DATABASE_URL=" + (*db)->url()};
+    ProcessResult first = RunProcess({Bin(variant), "migrate", "--json"}, "", env);
+    ASSERT_EQ(first.exit_code, kOk) << variant << "\n" << first.err;
+    nlohmann::json applied = nlohmann::json::parse(first.out);
+    EXPECT_FALSE(applied["applied"].empty()) << variant;
+    ProcessResult second = RunProcess({Bin(variant), "migrate", "--json"}, "", env);
+    ASSERT_EQ(second.exit_code, kOk) << second.err;
+    EXPECT_TRUE(nlohmann::json::parse(second.out)["applied"].empty()) << variant;
+    EXPECT_THAT(second.err, HasSubstr("nothing to apply"));
+    ProcessResult verify = RunProcess({Bin(variant), "verify"}, "", env);
+    EXPECT_EQ(verify.exit_code, kOk) << variant << "\n" << verify.out;
+    ProcessResult status = RunProcess({Bin(variant), "status", "--json"}, "", env);
+    ASSERT_EQ(status.exit_code, kOk);
+    EXPECT_TRUE(nlohmann::json::parse(status.out)["up_to_date"].get<bool>());
+  }
+}
+
+TEST_F(MigrateTest, PlanListsPendingInOrderAndChangesNothing) {
+  ProcessResult plan = Run("ENGINE_V1", {"plan"});
+  ASSERT_EQ(plan.exit_code, kOk) << plan.err;
+  EXPECT_EQ(plan.out,
+            "  1. core/0001_init\n  2. core/0002_profile\n  3. feat/0001_init\n"
+            "  4. feat/0002_ix  (no-transaction)\n");
+  ProcessResult with_sql = Run("ENGINE_V1", {"plan", "--sql"});
+  EXPECT_THAT(with_sql.out, HasSubstr("CREATE INDEX CONCURRENTLY notes_user_ix"));
+  auto exists = db_->Query("SELECT to_regclass('schemagate.migrations') IS NULL");
+  ASSERT_TRUE(exists.ok());
+  EXPECT_THAT(*exists, ElementsAre("t")) << "plan must not create the history";
+  EXPECT_THAT(Tables(), IsEmpty());
+  ProcessResult json = Run("ENGINE_V1", {"plan", "--json"});
+  auto parsed = nlohmann::json::parse(json.out);
+  ASSERT_EQ(parsed["pending"].size(), 4u);
+  EXPECT_EQ(parsed["pending"][3]["no_transaction"], true);
+}
+
+TEST_F(MigrateTest, LateEnabledClusterCatchesUp) {
+  ASSERT_EQ(Run("MINIMAL", {"migrate"}).exit_code, kOk);
+  std::vector<std::string> minimal = History();
+  ASSERT_FALSE(minimal.empty());
+  ProcessResult full = Run("FULL", {"migrate"});
+  ASSERT_EQ(full.exit_code, kOk) << full.err;
+  std::vector<std::string> all = History();
+  EXPECT_GT(all.size(), minimal.size());
+  EXPECT_EQ(std::vector<std::string>(all.begin(), all.begin() + minimal.size()),
+            minimal);
+  EXPECT_EQ(Run("FULL", {"verify"}).exit_code, kOk);
+}
+
+TEST_F(MigrateTest, TwentyConcurrentMigratorsApplyEachMigrationOnce) {
+  // The full tree holds several CREATE INDEX CONCURRENTLY migrations: waiters
+  // must hold no snapshot, or the holder deadlocks against them.
+  std::vector<Child> children;
+  for (int i = 0; i < 20; ++i) {
+    children.emplace_back(std::vector<std::string>{Bin("FULL"), "migrate"}, Env());
+  }
+  std::vector<int> codes;
+  for (Child& c : children) {
+    ProcessResult r = c.Wait();
+    codes.push_back(r.exit_code);
+    EXPECT_EQ(r.exit_code, kOk) << r.err;
+  }
+  std::vector<std::string> history = History();
+  std::set<std::string> unique(history.begin(), history.end());
+  EXPECT_EQ(unique.size(), history.size()) << "a migration was applied twice";
+  ProcessResult plan = Run("FULL", {"plan", "--json"});
+  EXPECT_TRUE(nlohmann::json::parse(plan.out)["pending"].empty());
+  EXPECT_EQ(Run("FULL", {"verify"}).exit_code, kOk);
+}
+
+TEST_F(MigrateTest, FailingMigrationInTheMiddleLeavesNoTrace) {
+  ProcessResult r = Run("ENGINE_BROKEN", {"migrate"});
+  EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("core/0003_bad/up.sql:4: column \"missing_column\" "
+                               "of relation \"half_done\" does not exist"));
+  EXPECT_THAT(r.err, HasSubstr("SQLSTATE 42703"));
+  EXPECT_THAT(r.err, HasSubstr("rolled back"));
+  // Earlier migrations committed; the failing one left nothing; later ones
+  // did not run.
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
+  EXPECT_THAT(Tables(), Not(::testing::Contains("half_done")));
+  EXPECT_THAT(Tables(), Not(::testing::Contains("after_bad")));
+  // No dirty flag to clear: the fixed build simply converges.
+  ProcessResult fixed = Run("ENGINE_FIXED", {"migrate"});
+  ASSERT_EQ(fixed.exit_code, kOk) << fixed.err;
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3", "core/4",
+                                     "feat/1", "feat/2"));
+  auto rows = db_->Query("SELECT count(*) FROM half_done");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_THAT(*rows, ElementsAre("2"));
+}
+
+TEST_F(MigrateTest, SingleTransactionIsAllOrNothing) {
+  ProcessResult refused = Run("ENGINE_BROKEN", {"migrate", "--single-transaction"});
+  EXPECT_EQ(refused.exit_code, kMigrationFailed);
+  EXPECT_THAT(refused.err, HasSubstr("feat/0002_ix/up.sql: it is a no-transaction"));
+  EXPECT_THAT(Tables(), IsEmpty());
+  // Without the no-transaction cluster (core only): the failure rolls back
+  // the whole plan, including the migrations before it.
+  ProcessResult failed = Run("ENGINE_BROKEN",
+                             {"migrate", "--single-transaction", "--features=core"});
+  EXPECT_EQ(failed.exit_code, kMigrationFailed) << failed.err;
+  EXPECT_THAT(failed.err, HasSubstr("the whole plan was rolled back"));
+  EXPECT_THAT(History(), IsEmpty());
+  EXPECT_THAT(Tables(), IsEmpty());
+  ProcessResult ok = Run("ENGINE_FIXED",
+                         {"migrate", "--single-transaction", "--features=core"});
+  EXPECT_EQ(ok.exit_code, kOk) << ok.err;
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3", "core/4"));
+}
+
+TEST_F(MigrateTest, KilledDuringALongMigrationThenRerunConverges) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  Child slow({Bin("ENGINE_SLOW"), "migrate"}, Env());
+  // Wait until the slow migration is inside pg_sleep.
+  bool sleeping = false;
+  for (int i = 0; i < 100 && !sleeping; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto rows = db_->Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND pid <> pg_backend_pid()");
+    sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
+  }
+  ASSERT_TRUE(sleeping);
+  slow.Kill(SIGKILL);
+  ProcessResult killed = slow.Wait();
+  EXPECT_EQ(killed.signal, SIGKILL);
+  // Nothing of the interrupted migration remains, and its lock is gone: the
+  // rerun neither fails nor waits for long.
+  EXPECT_THAT(Tables(), Not(::testing::Contains("slow_table")));
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult rerun = Run("ENGINE_SLOW", {"migrate", "--lock-wait-timeout=20s"});
+  ASSERT_EQ(rerun.exit_code, kOk) << rerun.err;
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(15));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2", "core/3"));
+  auto rows = db_->Query("SELECT count(*) FROM slow_table");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_THAT(*rows, ElementsAre("1000"));
+}
+
+TEST_F(MigrateTest, LockWaitTimeoutHasItsOwnExitCode) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  Child slow({Bin("ENGINE_SLOW"), "migrate"}, Env());
+  bool sleeping = false;
+  for (int i = 0; i < 100 && !sleeping; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto rows = db_->Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND pid <> pg_backend_pid()");
+    sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
+  }
+  ASSERT_TRUE(sleeping);
+  ProcessResult waiter = Run("ENGINE_SLOW", {"migrate", "--lock-wait-timeout=1s"});
+  EXPECT_EQ(waiter.exit_code, kLockWait) << waiter.err;
+  EXPECT_THAT(waiter.err, HasSubstr("--lock-wait-timeout=1s"));
+  EXPECT_EQ(slow.Wait().exit_code, kOk);
+}
+
+TEST_F(MigrateTest, LockTimeoutRetriesThenFailsClearly) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate", "--features=core"}).exit_code, kOk);
+  // A long transaction holding a lock that feat/0001's foreign key needs.
+  Child blocker({"psql", "-X", "-q", "-d", db_->url(), "-c",
+                 "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; "
+                 "SELECT pg_sleep(6); COMMIT;"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-timeout=200ms",
+                                      "--lock-retries=1"});
+  EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("lock timeout"));
+  EXPECT_THAT(r.err, HasSubstr("gave up after 2 attempts"));
+  EXPECT_THAT(r.err, HasSubstr("retrying"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
+  blocker.Wait();
+  EXPECT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+}
+
+TEST_F(MigrateTest, EditedMigrationIsRefusedUntilRepaired) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  ProcessResult refused = Run("ENGINE_EDITED", {"migrate"});
+  EXPECT_EQ(refused.exit_code, kIntegrity) << refused.err;
+  EXPECT_THAT(refused.err,
+              AllOf(HasSubstr("core/0001_init/up.sql was changed after it was "
+                              "applied (applied sha256 "),
+                    HasSubstr(", file sha256 "), HasSubstr("schemagate repair")));
+  EXPECT_EQ(ClusterState(StatusJson("ENGINE_EDITED"), "core"), "checksum_mismatch");
+  ProcessResult dry = Run("ENGINE_EDITED", {"repair", "--dry-run"});
+  EXPECT_THAT(dry.out, HasSubstr("would record core/0001_init/up.sql"));
+  ProcessResult repair = Run("ENGINE_EDITED", {"repair"});
+  ASSERT_EQ(repair.exit_code, kOk) << repair.err;
+  EXPECT_THAT(repair.out, HasSubstr("recorded core/0001_init/up.sql"));
+  auto log = db_->Query(
+      "SELECT action FROM schemagate.migrations_log WHERE action = 'repair'");
+  ASSERT_TRUE(log.ok());
+  EXPECT_THAT(*log, ElementsAre("repair"));
+  ProcessResult after = Run("ENGINE_EDITED", {"migrate"});
+  ASSERT_EQ(after.exit_code, kOk) << after.err;
+  EXPECT_THAT(after.err, HasSubstr("nothing to apply"));
+  // The original build now sees the recorded (edited) checksum as changed.
+  EXPECT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kIntegrity);
+}
+
+TEST_F(MigrateTest, UnknownAppliedMigrationIsReportedAndRefused) {
+  ASSERT_EQ(Run("ENGINE_V2", {"migrate"}).exit_code, kOk);
+  nlohmann::json status = StatusJson("ENGINE_V1");
+  EXPECT_EQ(ClusterState(status, "core"), "unknown_applied");
+  ProcessResult refused = Run("ENGINE_V1", {"migrate"});
+  EXPECT_EQ(refused.exit_code, kIntegrity);
+  EXPECT_THAT(refused.err, AllOf(HasSubstr("core/3 (audit)"),
+                                 HasSubstr("--allow-unknown-applied")));
+  ProcessResult allowed = Run("ENGINE_V1", {"migrate", "--allow-unknown-applied"});
+  EXPECT_EQ(allowed.exit_code, kOk) << allowed.err;
+  // Nothing is deleted implicitly.
+  EXPECT_THAT(History(), ::testing::Contains("core/3"));
+  EXPECT_THAT(Tables(), ::testing::Contains("audit"));
+}
+
+TEST_F(MigrateTest, UpDownUpLeavesTheSameSchema) {
+  ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
+  std::vector<std::string> up = Schema();
+  ASSERT_GT(up.size(), 500u);
+  // Every cluster down, dependents first (the reverse of the apply order).
+  ProcessResult catalog = Run("FULL", {"catalog", "--compact"});
+  auto parsed = nlohmann::json::parse(catalog.out);
+  std::vector<std::string> clusters;
+  for (const auto& c : parsed["clusters"]) clusters.push_back(c["name"]);
+  std::reverse(clusters.begin(), clusters.end());
+  // Narrowed to core, so clusters that are down no longer count as enabled
+  // dependents; installed dependents still block (checked elsewhere).
+  for (const std::string& c : clusters) {
+    ProcessResult r = Run("FULL", {"rollback", "--cluster", c, "--to", "0",
+                                   "--features=core"});
+    ASSERT_EQ(r.exit_code, kOk) << c << "\n" << r.err;
+  }
+  EXPECT_THAT(Schema(), IsEmpty());
+  EXPECT_THAT(History(), IsEmpty());
+  ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
+  EXPECT_EQ(Schema(), up);
+  // One leaf cluster down and up again.
+  ASSERT_EQ(Run("FULL", {"rollback", "--cluster", "goals", "--to", "0",
+                         "--features=tasks"}).exit_code,
+            kOk);
+  EXPECT_NE(Schema(), up);
+  ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
+  EXPECT_EQ(Schema(), up);
+  // A cluster to an intermediate version and back.
+  ASSERT_EQ(Run("FULL", {"rollback", "--cluster", "tasks_calendar", "--to", "1"}).exit_code,
+            kOk);
+  ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
+  EXPECT_EQ(Schema(), up);
+}
+
+TEST_F(MigrateTest, OrphanedClustersAreReportedUntouchedAndRemovedExplicitly) {
+  ASSERT_EQ(Run("SHOP_FULL", {"migrate"}).exit_code, kOk);
+  ASSERT_TRUE(db_->Query("INSERT INTO items (sku, title) VALUES ('a-1', 'Lamp')").ok());
+  // Switch to the minimal build: catalog, orders, reviews and their bridge
+  // are orphaned, reported, and never touched.
+  nlohmann::json status = StatusJson("SHOP_MINIMAL");
+  for (const std::string c : {"catalog", "orders", "reviews", "orders_reviews"}) {
+    EXPECT_EQ(ClusterState(status, c), "orphaned") << c;
+  }
+  EXPECT_EQ(ClusterState(status, "core"), "up_to_date");
+  ProcessResult migrate = Run("SHOP_MINIMAL", {"migrate"});
+  EXPECT_EQ(migrate.exit_code, kOk) << migrate.err;
+  auto items = db_->Query("SELECT title FROM items");
+  ASSERT_TRUE(items.ok());
+  EXPECT_THAT(*items, ElementsAre("Lamp"));
+  ProcessResult verify = Run("SHOP_MINIMAL", {"verify"});
+  EXPECT_EQ(verify.exit_code, kOk) << verify.out;
+  EXPECT_THAT(verify.out, HasSubstr("orphaned (not enabled here, left alone): table items"));
+  // Removing catalog first is refused: orders and reviews depend on it.
+  ProcessResult refused =
+      Run("SHOP_MINIMAL", {"rollback", "--cluster", "catalog", "--to", "0"});
+  EXPECT_EQ(refused.exit_code, kIntegrity);
+  EXPECT_THAT(refused.err, AllOf(HasSubstr("orders (orphaned, installed)"),
+                                 HasSubstr("depend on it")));
+  for (const std::string c : {"orders_reviews", "orders", "reviews", "catalog"}) {
+    ProcessResult r = Run("SHOP_MINIMAL", {"rollback", "--cluster", c, "--to", "0"});
+    EXPECT_EQ(r.exit_code, kOk) << c << "\n" << r.err;
+  }
+  EXPECT_THAT(Tables(), ElementsAre("customers", "shop.addresses"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
+  EXPECT_EQ(Run("SHOP_MINIMAL", {"verify"}).exit_code, kOk);
+}
+
+TEST_F(MigrateTest, RollbackRefusesWhileAnEnabledClusterDependsOnIt) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  ProcessResult r = Run("ENGINE_V1", {"rollback", "--cluster", "core", "--to", "0"});
+  EXPECT_EQ(r.exit_code, kIntegrity);
+  EXPECT_THAT(r.err, HasSubstr("feat (enabled, installed) depend on it"));
+  // feat was applied after core/2: rolling core back to 1 is refused too.
+  r = Run("ENGINE_V1", {"rollback", "--cluster", "core", "--to", "1"});
+  EXPECT_EQ(r.exit_code, kIntegrity);
+  ProcessResult dry = Run("ENGINE_V1", {"rollback", "--cluster", "feat", "--to", "0",
+                                        "--dry-run"});
+  EXPECT_EQ(dry.exit_code, kOk);
+  EXPECT_THAT(dry.out, HasSubstr("would revert feat/2 (ix)\nwould revert feat/1 (init)"));
+  EXPECT_EQ(History().size(), 4u);
+}
+
+TEST_F(MigrateTest, FeaturesNarrowAtRunTime) {
+  ProcessResult r = Run("FULL", {"migrate", "--features=tasks"});
+  ASSERT_EQ(r.exit_code, kOk) << r.err;
+  std::set<std::string> clusters;
+  for (const std::string& h : History()) clusters.insert(h.substr(0, h.find('/')));
+  EXPECT_THAT(clusters, ElementsAre("core", "tasks"));
+  ProcessResult unknown = Run("FULL", {"migrate", "--features=nosuch"});
+  EXPECT_EQ(unknown.exit_code, kUsage);
+  EXPECT_THAT(unknown.err, HasSubstr("unknown feature \"nosuch\""));
+  ProcessResult absent = Run("SHOP_MINIMAL", {"migrate", "--features=orders"});
+  EXPECT_EQ(absent.exit_code, kUsage);
+  EXPECT_THAT(absent.err,
+              HasSubstr("feature \"orders\" is not compiled into this binary "
+                        "(compiled: core); rebuild with "
+                        "-DSCHEMAGATE_FEATURES=core,orders"));
+}
+
+TEST_F(MigrateTest, DriftIsDetected) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  ASSERT_TRUE(db_->Query("ALTER TABLE users ADD COLUMN extra int; "
+                         "ALTER TABLE notes ALTER COLUMN body DROP NOT NULL; "
+                         "DROP TABLE profiles; CREATE TABLE stray (x int)")
+                  .ok());
+  ProcessResult r = Run("ENGINE_V1", {"verify"});
+  EXPECT_EQ(r.exit_code, kDrift);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("missing table: profiles"),
+                           HasSubstr("extra column: users.extra"),
+                           HasSubstr("nullability: notes.body (catalog: NOT NULL, "
+                                     "database: NULL)"),
+                           HasSubstr("extra table: stray")));
+  ProcessResult ignore = Run("ENGINE_V1", {"verify", "--ignore-extra-tables", "--json"});
+  auto parsed = nlohmann::json::parse(ignore.out);
+  EXPECT_EQ(parsed["drift"].size(), 3u);
+}
+
+TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
+  absl::StatusOr<std::string> server = testing::ServerUrl();
+  ASSERT_TRUE(server.ok());
+  std::string password = server->substr(server->find(':', 14) + 1);
+  password = password.substr(0, password.find('@'));
+  ASSERT_GE(password.size(), 8u);
+  // Nobody listens on port 1: retried until --connect-timeout, then exit 3.
+  std::string bad_port = "postgresql://postgres:" + password + "@127.0.0.1:1/db";
+  auto start = std::chrono::steady_clock::now();
+  ProcessResult r = RunProcess(
+      {Bin("MINIMAL"), "migrate", "--connect-timeout=1500ms"}, "",
+      {"DATABASE_URL=" + bad_port});
+  auto took = std::chrono::steady_clock::now() - start;
+  EXPECT_EQ(r.exit_code, kConnect) << r.err;
+  EXPECT_GE(took, std::chrono::milliseconds(1400));
+  EXPECT_LT(took, std::chrono::seconds(10));
+  EXPECT_THAT(r.err, HasSubstr("cannot connect to 127.0.0.1:1/db"));
+  EXPECT_THAT(r.err, HasSubstr("retrying"));
+  EXPECT_THAT(r.err + r.out, Not(HasSubstr(password)));
+  // A wrong password is not retried.
+  std::string wrong = db_->url();
+  wrong.replace(wrong.find(password), password.size(), "wrong-secret-123");
+  r = RunProcess({Bin("MINIMAL"), "migrate", "--log-format=json"}, "",
+                 {"DATABASE_URL=" + wrong});
+  EXPECT_EQ(r.exit_code, kConnect);
+  EXPECT_THAT(r.err, HasSubstr("password authentication failed"));
+  EXPECT_THAT(r.err + r.out, Not(HasSubstr("wrong-secret-123")));
+  // Bad usage.
+  r = RunProcess({Bin("MINIMAL"), "migrate", "--lock-mode=weird"}, "", Env());
+  EXPECT_EQ(r.exit_code, kUsage);
+  r = RunProcess({Bin("MINIMAL"), "migrate"}, "", {"DATABASE_URL="});
+  EXPECT_EQ(r.exit_code, kUsage);
+  EXPECT_THAT(r.err, HasSubstr("no database"));
+}
+
+TEST_F(MigrateTest, TransactionLockModeRefusesNoTransactionMigrations) {
+  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-mode=transaction"});
+  EXPECT_EQ(r.exit_code, kMigrationFailed);
+  EXPECT_THAT(r.err, HasSubstr("feat/0002_ix/up.sql is no-transaction"));
+  ProcessResult core = Run("ENGINE_V1", {"migrate", "--lock-mode=transaction",
+                                         "--features=core"});
+  EXPECT_EQ(core.exit_code, kOk) << core.err;
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
+}
+
+TEST_F(MigrateTest, HelpListsFlagsAndExitCodes) {
+  for (const std::string cmd :
+       {"migrate", "plan", "status", "verify", "rollback", "repair"}) {
+    ProcessResult r = RunProcess({Bin("MINIMAL"), cmd, "--help"});
+    EXPECT_EQ(r.exit_code, kOk) << cmd;
+    EXPECT_THAT(r.out, AllOf(HasSubstr("--database-url"), HasSubstr("Exit codes:"),
+                             HasSubstr("4  lock wait timeout")))
+        << cmd;
+  }
+}
+
+}  // namespace
+}  // namespace schemagate

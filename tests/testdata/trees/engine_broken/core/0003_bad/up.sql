@@ -1,0 +1,4 @@
+CREATE TABLE half_done (id bigint PRIMARY KEY);
+
+INSERT INTO half_done (id) VALUES (1);
+INSERT INTO half_done (id, missing_column) VALUES (2, 'x');

@@ -1,0 +1,1 @@
+CREATE TABLE after_bad (id bigint PRIMARY KEY);
