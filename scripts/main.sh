@@ -2,7 +2,8 @@
 # The main job on a fresh Debian 12 machine: install packages, build the
 # default features, start a local PostgreSQL 15 (data in .pg/ of this repo,
 # private port), bring the "schemagate" database to the build's schema and
-# describe it. Safe to run again: what is already applied is left alone.
+# describe it (schemagate migrate / status / verify). Safe to run again:
+# what is already applied is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -17,13 +18,10 @@ if [[ -z $(psql -X -At -d "$server_url" -c "SELECT 1 FROM pg_database WHERE datn
   psql -X -q -d "$server_url" -c "CREATE DATABASE schemagate"
 fi
 
-tables=$(psql -X -At -d "$db_url" -c "SELECT count(*) FROM pg_tables WHERE schemaname NOT IN ('pg_catalog', 'information_schema')")
-if [[ "$tables" == "0" ]]; then
-  echo "main: applying the enabled migrations to database schemagate"
-  build/bin/schemagate sql | psql -X -q -v ON_ERROR_STOP=1 -d "$db_url" >/dev/null
-else
-  echo "main: database schemagate already has $tables tables; nothing applied"
-fi
+export DATABASE_URL="$db_url"
+build/bin/schemagate migrate
+build/bin/schemagate status
+build/bin/schemagate verify
 
 build/bin/schemagate catalog --compact | python3 -c '
 import json, sys

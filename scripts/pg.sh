@@ -5,6 +5,9 @@
 #   scripts/pg.sh stop DIR           stop (fast shutdown)
 #   scripts/pg.sh url DIR            print the URL of a started server
 #
+# PG_DURABLE=1 keeps PostgreSQL's default durability (fsync, synchronous
+# commit); otherwise they are off, which suits tests.
+#
 # DIR holds the data directory (DIR/data), the socket, the log (DIR/log) and
 # the connection URL (DIR/url, mode 600). PORT defaults to a free port picked
 # at random. The superuser is "postgres" with a random password (scram);
@@ -56,10 +59,11 @@ case "$cmd" in
     for attempt in 1 2 3 4 5 6 7 8; do
       port=${3:-$(( 20000 + RANDOM % 30000 ))}
       port_free "$port" || { [[ -n "${3:-}" ]] && { echo "port $port is in use" >&2; exit 1; }; continue; }
+      durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+      [[ "${PG_DURABLE:-0}" == 1 ]] && durability=""
       if as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/log" -w -t 60 start -o \
           "-p $port -c listen_addresses=127.0.0.1 -c unix_socket_directories=$dir \
-           -c max_connections=300 -c fsync=off -c synchronous_commit=off \
-           -c full_page_writes=off -c shared_buffers=128MB" >/dev/null; then
+           -c max_connections=300 $durability -c shared_buffers=128MB" >/dev/null; then
         (umask 077; printf 'postgresql://postgres:%s@127.0.0.1:%s/postgres\n' "$password" "$port" > "$dir/url")
         printf '%s\n' "$port" > "$dir/port"
         echo "PostgreSQL started on 127.0.0.1:$port (connection URL in $dir/url)"

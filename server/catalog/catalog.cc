@@ -16,7 +16,10 @@ namespace schemagate::catalog {
 
 struct Catalog::State {
   v1::BuildCatalog compiled;
-  v1::BuildCatalog enabled;
+  // The enabled view: &compiled when every compiled cluster is enabled (no
+  // copy), else &narrowed.
+  v1::BuildCatalog narrowed;
+  const v1::BuildCatalog* enabled = nullptr;
   EnabledSet enabled_set;
   absl::flat_hash_map<std::string, int> enabled_tables;
   absl::flat_hash_map<std::string, int> compiled_tables;
@@ -105,7 +108,7 @@ Catalog& Catalog::operator=(Catalog&&) = default;
 Catalog::~Catalog() = default;
 
 const v1::BuildCatalog& Catalog::compiled() const { return state_->compiled; }
-const v1::BuildCatalog& Catalog::enabled() const { return state_->enabled; }
+const v1::BuildCatalog& Catalog::enabled() const { return *state_->enabled; }
 const EnabledSet& Catalog::enabled_set() const { return state_->enabled_set; }
 
 absl::StatusOr<Catalog> Catalog::Load(absl::string_view serialized) {
@@ -132,27 +135,46 @@ absl::StatusOr<Catalog> Catalog::FromProto(v1::BuildCatalog compiled) {
   state->compiled = std::move(compiled);
   state->enabled_set = *std::move(set);
 
-  // The enabled view.
-  v1::BuildCatalog& enabled = state->enabled;
-  enabled = state->compiled;
-  enabled.clear_features();
-  for (const std::string& f : state->enabled_set.features) {
-    enabled.add_features(f);
+  // The enabled view: a filtered copy only when something is disabled.
+  bool everything = true;
+  for (const v1::Cluster& c : state->compiled.clusters()) {
+    everything = everything && state->enabled_set.Contains(c.name());
   }
-  {
-    google::protobuf::RepeatedPtrField<v1::Cluster> kept;
-    for (v1::Cluster& c : *enabled.mutable_clusters()) {
-      if (state->enabled_set.Contains(c.name())) *kept.Add() = std::move(c);
+  bool same_features =
+      static_cast<size_t>(state->compiled.features_size()) ==
+          state->enabled_set.features.size() &&
+      std::equal(state->enabled_set.features.begin(),
+                 state->enabled_set.features.end(),
+                 state->compiled.features().begin());
+  if (everything && same_features) {
+    state->enabled = &state->compiled;
+  } else {
+    v1::BuildCatalog& enabled = state->narrowed;
+    enabled.set_format(state->compiled.format());
+    *enabled.mutable_requested_features() = state->compiled.requested_features();
+    for (const std::string& f : state->enabled_set.features) {
+      enabled.add_features(f);
     }
-    enabled.mutable_clusters()->Swap(&kept);
+    for (const v1::Cluster& c : state->compiled.clusters()) {
+      if (state->enabled_set.Contains(c.name())) *enabled.add_clusters() = c;
+    }
+    for (const v1::Table& t : state->compiled.tables()) {
+      if (!state->enabled_set.Contains(t.cluster())) continue;
+      v1::Table* copy = enabled.add_tables();
+      *copy = t;
+      KeepEnabled(copy->mutable_columns(), state->enabled_set);
+      KeepEnabled(copy->mutable_foreign_keys(), state->enabled_set);
+      KeepEnabled(copy->mutable_indexes(), state->enabled_set);
+    }
+    for (const v1::MigrationRef& r : state->compiled.apply_order()) {
+      if (state->enabled_set.Contains(r.cluster())) *enabled.add_apply_order() = r;
+    }
+    *enabled.mutable_absent_clusters() = state->compiled.absent_clusters();
+    *enabled.mutable_absent_tables() = state->compiled.absent_tables();
+    enabled.set_digest(state->compiled.digest());
+    state->enabled = &state->narrowed;
   }
-  KeepEnabled(enabled.mutable_tables(), state->enabled_set);
-  for (v1::Table& table : *enabled.mutable_tables()) {
-    KeepEnabled(table.mutable_columns(), state->enabled_set);
-    KeepEnabled(table.mutable_foreign_keys(), state->enabled_set);
-    KeepEnabled(table.mutable_indexes(), state->enabled_set);
-  }
-  KeepEnabled(enabled.mutable_apply_order(), state->enabled_set);
+  const v1::BuildCatalog& enabled = *state->enabled;
 
   for (int i = 0; i < state->compiled.tables_size(); ++i) {
     state->compiled_tables.emplace(state->compiled.tables(i).name(), i);
@@ -220,13 +242,13 @@ bool Catalog::IsCompiled(absl::string_view cluster) const {
 const v1::Cluster* Catalog::FindCluster(absl::string_view name) const {
   auto it = state_->enabled_clusters.find(name);
   if (it == state_->enabled_clusters.end()) return nullptr;
-  return &state_->enabled.clusters(it->second);
+  return &enabled().clusters(it->second);
 }
 
 const v1::Table* Catalog::FindTable(absl::string_view name) const {
   auto it = state_->enabled_tables.find(NormalizeTableName(name));
   if (it == state_->enabled_tables.end()) return nullptr;
-  return &state_->enabled.tables(it->second);
+  return &enabled().tables(it->second);
 }
 
 const v1::Migration* Catalog::FindMigration(absl::string_view cluster,
@@ -241,7 +263,7 @@ TableLookup Catalog::Lookup(absl::string_view raw_name) const {
   auto lookup = [&](const std::string& candidate) -> bool {
     if (auto it = state_->enabled_tables.find(candidate);
         it != state_->enabled_tables.end()) {
-      out.table = &state_->enabled.tables(it->second);
+      out.table = &enabled().tables(it->second);
       out.state = TableState::kAvailable;
       out.name = out.table->name();
       out.cluster = out.table->cluster();
@@ -288,8 +310,8 @@ TableLookup Catalog::Lookup(absl::string_view raw_name) const {
 
 std::vector<const v1::Migration*> Catalog::ApplyOrder() const {
   std::vector<const v1::Migration*> order;
-  order.reserve(state_->enabled.apply_order_size());
-  for (const v1::MigrationRef& ref : state_->enabled.apply_order()) {
+  order.reserve(enabled().apply_order_size());
+  for (const v1::MigrationRef& ref : enabled().apply_order()) {
     if (const v1::Migration* m = FindMigration(ref.cluster(), ref.version())) {
       order.push_back(m);
     }

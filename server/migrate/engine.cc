@@ -299,7 +299,8 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
 }
 
 absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
-                              const Progress& progress, StepResult* result) {
+                              const Progress& progress, bool durable,
+                              StepResult* result) {
   const std::string what = absl::StrCat("migration ", m.cluster(), "/",
                                         m.version_text(), "_", m.name());
   absl::Duration pause = absl::Milliseconds(200);
@@ -323,6 +324,9 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
     if (s.ok()) {
       bool own_tx = !conn_->in_transaction();
       if (own_tx) s = conn_->Begin();
+      if (s.ok() && !durable) {
+        s = conn_->Execute("SET LOCAL synchronous_commit = off");
+      }
       AppliedMigration row;
       row.cluster = m.cluster();
       row.version = m.version();
@@ -597,9 +601,15 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
                           : ErrorKind::kMigrationFailed);
     }
   } else {
-    for (const v1::Migration* m : state->pending) {
+    for (size_t i = 0; i < state->pending.size(); ++i) {
       StepResult step;
-      if (s = ApplyOne(history, *m, options.progress, &step); !s.ok()) return s;
+      const bool last = i + 1 == state->pending.size();
+      s = ApplyOne(history, *state->pending[i], options.progress, last, &step);
+      if (!s.ok()) {
+        // Make what did apply durable before reporting the failure.
+        (void)conn_->Execute("SELECT pg_catalog.txid_current()");
+        return s;
+      }
       result.applied.push_back(step);
     }
   }

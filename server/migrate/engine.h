@@ -157,8 +157,14 @@ class Engine {
   void ReleaseSessionLock();
   absl::Status RecoverInterrupted(History& history, const Progress& progress);
   absl::Status RefuseIntegrityProblems(const MigrationState& state) const;
+  // `durable`: commit with synchronous_commit on. Earlier migrations of a
+  // run commit asynchronously; the run's last commit flushes the WAL up to
+  // it, which makes all of them durable at once (atomicity is unaffected:
+  // a crash can only lose whole, unrecorded migrations, which the next run
+  // applies again).
   absl::Status ApplyOne(History& history, const v1::Migration& m,
-                        const Progress& progress, StepResult* result);
+                        const Progress& progress, bool durable,
+                        StepResult* result);
   absl::Status RunStatements(const std::string& sql, const std::string& path,
                              const std::string& what);
   absl::Status RunNoTransaction(History& history, const v1::Migration& m);
