@@ -264,6 +264,63 @@ TEST_F(MigrateTest, KilledDuringALongMigrationThenRerunConverges) {
   EXPECT_THAT(*rows, ElementsAre("1000"));
 }
 
+TEST_F(MigrateTest, FailedNoTransactionMigrationIsUndoneWithItsDownSql) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  ASSERT_TRUE(db_->Query("INSERT INTO users (email) VALUES ('a@x'); "
+                         "INSERT INTO notes (user_id, body) SELECT id, 'one' FROM users; "
+                         "INSERT INTO notes (user_id, body) SELECT id, 'two' FROM users")
+                  .ok());
+  ProcessResult r = Run("ENGINE_NOTX_BROKEN", {"migrate"});
+  EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
+  EXPECT_THAT(r.err, AllOf(HasSubstr("feat/0003_bad_ix/up.sql:4:"),
+                           HasSubstr("could not create unique index"),
+                           HasSubstr("its down.sql was run")));
+  auto indexes = db_->Query(
+      "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'notes_%_ix' "
+      "ORDER BY 1");
+  ASSERT_TRUE(indexes.ok());
+  // The statement that succeeded was undone; the invalid index is gone.
+  EXPECT_THAT(*indexes, ElementsAre("notes_body_ix", "notes_user_ix"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2"));
+  auto pending = db_->Query("SELECT count(*) FROM schemagate.migrations_in_progress");
+  ASSERT_TRUE(pending.ok());
+  EXPECT_THAT(*pending, ElementsAre("0"));
+}
+
+TEST_F(MigrateTest, InterruptedNoTransactionMigrationIsCleanedUpByTheNextRun) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  Child slow({Bin("ENGINE_NOTX"), "migrate"}, Env());
+  bool sleeping = false;
+  for (int i = 0; i < 100 && !sleeping; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    auto rows = db_->Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND pid <> pg_backend_pid()");
+    sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
+  }
+  ASSERT_TRUE(sleeping);
+  slow.Kill(SIGKILL);
+  slow.Wait();
+  // Half done: the first index exists, the migration is not recorded.
+  auto half = db_->Query("SELECT count(*) FROM pg_indexes WHERE indexname = 'notes_slow_a_ix'");
+  ASSERT_TRUE(half.ok());
+  EXPECT_THAT(*half, ElementsAre("1"));
+  auto marked = db_->Query(
+      "SELECT cluster || '/' || version FROM schemagate.migrations_in_progress");
+  ASSERT_TRUE(marked.ok());
+  EXPECT_THAT(*marked, ElementsAre("feat/3"));
+  ProcessResult rerun = Run("ENGINE_NOTX", {"migrate", "--lock-wait-timeout=20s"});
+  ASSERT_EQ(rerun.exit_code, kOk) << rerun.err;
+  EXPECT_THAT(rerun.err, HasSubstr("interrupted no-transaction migration was undone"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2", "feat/3"));
+  auto log = db_->Query(
+      "SELECT action || ' ' || cluster || '/' || version FROM "
+      "schemagate.migrations_log WHERE action = 'cleanup'");
+  ASSERT_TRUE(log.ok());
+  EXPECT_THAT(*log, ElementsAre("cleanup feat/3"));
+  EXPECT_EQ(Run("ENGINE_NOTX", {"verify"}).exit_code, kOk);
+}
+
 TEST_F(MigrateTest, LockWaitTimeoutHasItsOwnExitCode) {
   ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
   Child slow({Bin("ENGINE_SLOW"), "migrate"}, Env());

@@ -1,0 +1,5 @@
+ALTER TABLE users ADD COLUMN display_name text;
+CREATE TABLE profiles (
+    user_id bigint PRIMARY KEY REFERENCES users ON DELETE CASCADE,
+    bio     text
+);
