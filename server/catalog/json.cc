@@ -64,7 +64,109 @@ nlohmann::ordered_json MigrationJson(const v1::Migration& m) {
           {"path", m.up_path()}};
 }
 
+nlohmann::ordered_json EdgeJson(const JoinEdge& e) {
+  return {{"foreign_key", e.foreign_key},
+          {"from_table", e.from_table},
+          {"from_columns", Strings(e.from_columns)},
+          {"to_table", e.to_table},
+          {"to_columns", Strings(e.to_columns)},
+          {"on", e.on}};
+}
+
+nlohmann::ordered_json StepJson(const JoinStep& s) {
+  nlohmann::ordered_json out = {{"table", s.table}, {"join_to", s.to}};
+  nlohmann::ordered_json edge = EdgeJson(s.edge);  // outlives the loop
+  for (auto& [k, v] : edge.items()) out[k] = v;
+  nlohmann::ordered_json alternatives = nlohmann::ordered_json::array();
+  for (const JoinEdge& e : s.alternatives) alternatives.push_back(EdgeJson(e));
+  out["alternatives"] = alternatives;
+  return out;
+}
+
+const char* StateName(TableState s) {
+  switch (s) {
+    case TableState::kAvailable: return "available";
+    case TableState::kClusterDisabled: return "cluster_disabled";
+    case TableState::kUnknown: return "unknown_table";
+  }
+  return "unknown_table";
+}
+
 }  // namespace
+
+nlohmann::ordered_json JoinJson(const JoinResult& result) {
+  nlohmann::ordered_json tables = nlohmann::ordered_json::array();
+  for (const TableResult& t : result.tables) {
+    tables.push_back({{"name", t.requested},
+                      {"state", StateName(t.lookup.state)},
+                      {"table", t.lookup.name},
+                      {"cluster", t.lookup.cluster},
+                      {"enable_features", Strings(t.lookup.enable_features)},
+                      {"compiled", t.lookup.compiled},
+                      {"suggestions", Strings(t.suggestions)}});
+  }
+  nlohmann::ordered_json pairs = nlohmann::ordered_json::array();
+  for (const PairResult& p : result.pairs) {
+    nlohmann::ordered_json candidates = nlohmann::ordered_json::array();
+    for (const JoinEdge& e : p.candidates) candidates.push_back(EdgeJson(e));
+    nlohmann::ordered_json path = nlohmann::ordered_json::array();
+    for (const JoinStep& s : p.path) path.push_back(StepJson(s));
+    pairs.push_back({{"left", p.left},
+                     {"right", p.right},
+                     {"status", ToString(p.status)},
+                     {"message", p.message},
+                     {"candidates", candidates},
+                     {"path", path},
+                     {"blocked_by_features", Strings(p.blocked_by_features)}});
+  }
+  nlohmann::ordered_json steps = nlohmann::ordered_json::array();
+  for (const JoinStep& s : result.tree.steps) steps.push_back(StepJson(s));
+  return {{"verdict", ToString(result.verdict)},
+          {"tables", tables},
+          {"pairs", pairs},
+          {"tree",
+           {{"connected", result.tree.connected},
+            {"optimal", result.tree.optimal},
+            {"root", result.tree.root},
+            {"steps", steps},
+            {"extra_tables", Strings(result.tree.extra_tables)},
+            {"unreachable", Strings(result.tree.unreachable)},
+            {"blocked_by_features", Strings(result.tree.blocked_by_features)},
+            {"message", result.tree.message}}}};
+}
+
+nlohmann::ordered_json QueryJson(const QueryResult& result) {
+  nlohmann::ordered_json tables = nlohmann::ordered_json::array();
+  for (const QueryTable& t : result.tables) {
+    tables.push_back({{"name", t.name},
+                      {"table", t.lookup.name},
+                      {"state", StateName(t.lookup.state)},
+                      {"cluster", t.lookup.cluster},
+                      {"enable_features", Strings(t.lookup.enable_features)},
+                      {"role", t.role},
+                      {"aliases", Strings(t.aliases)},
+                      {"statement", t.statement},
+                      {"line", t.line},
+                      {"column", t.column},
+                      {"suggestions", Strings(t.suggestions)}});
+  }
+  nlohmann::ordered_json conditions = nlohmann::ordered_json::array();
+  for (const QueryCondition& c : result.conditions) {
+    conditions.push_back({{"left", c.left_table + "." + c.left_column},
+                          {"right", c.right_table + "." + c.right_column},
+                          {"text", c.text},
+                          {"matches_foreign_key", c.matches_foreign_key},
+                          {"foreign_key", c.foreign_key},
+                          {"statement", c.statement},
+                          {"line", c.line},
+                          {"column", c.column}});
+  }
+  return {{"verdict", ToString(result.verdict)},
+          {"statements", result.statements},
+          {"tables", tables},
+          {"conditions", conditions},
+          {"messages", Strings(result.messages)}};
+}
 
 nlohmann::ordered_json CatalogJson(const Catalog& catalog) {
   const v1::BuildCatalog& enabled = catalog.enabled();

@@ -4,6 +4,8 @@
 
 #include "nlohmann/json.hpp"
 #include "server/catalog/catalog.h"
+#include "server/catalog/join.h"
+#include "server/catalog/query.h"
 
 namespace schemagate::catalog {
 
@@ -21,6 +23,21 @@ namespace schemagate::catalog {
 // Clusters in dependency order. A table is listed under the cluster that
 // creates it, with the columns and keys of every enabled cluster.
 nlohmann::ordered_json CatalogJson(const Catalog& catalog);
+
+// {"verdict", "tables": [{"name", "state", "cluster", "enable_features",
+//  "compiled", "suggestions"}], "pairs": [{"left", "right", "status",
+//  "message", "candidates": [edge], "path": [step], "blocked_by_features"}],
+//  "tree": {"connected", "optimal", "root", "steps": [step], "extra_tables",
+//  "unreachable", "blocked_by_features", "message"}}
+// edge: {"foreign_key", "from_table", "from_columns", "to_table",
+//  "to_columns", "on"}; step: {"table", "join_to", edge..., "alternatives"}.
+nlohmann::ordered_json JoinJson(const JoinResult& result);
+
+// {"verdict", "statements", "tables": [{"name", "table", "state", "cluster",
+//  "enable_features", "role", "aliases", "line", "column", "suggestions"}],
+//  "conditions": [{"left", "right", "text", "foreign_key", "line",
+//  "column"}], "messages"}
+nlohmann::ordered_json QueryJson(const QueryResult& result);
 
 }  // namespace schemagate::catalog
 

@@ -245,6 +245,14 @@ absl::StatusOr<v1::BuildCatalog> Generate(
     a->set_key(catalog::TableKey(t.name()));
     a->set_cluster(it->second);
   }
+  for (const v1::Table& t : full.Tables()) {
+    for (const v1::ForeignKey& fk : t.foreign_keys()) {
+      if (enabled->Contains(fk.cluster())) continue;
+      v1::AbsentEdge* e = out.add_absent_edges();
+      e->set_from_key(catalog::TableKey(t.name()));
+      e->set_to_key(catalog::TableKey(fk.references_table()));
+    }
+  }
   out.set_digest(Sha256Hex(digest_input));
   return out;
 }

@@ -37,6 +37,51 @@ absl::Status ErrorStatus(absl::string_view sql, const PgQueryError& error) {
 
 }  // namespace
 
+LineIndex::LineIndex(absl::string_view text) : text_(text) {
+  starts_.push_back(0);
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '\n') starts_.push_back(i + 1);
+  }
+}
+
+LineCol LineIndex::PositionOf(size_t offset) const {
+  offset = std::min(offset, text_.size());
+  auto it = std::upper_bound(starts_.begin(), starts_.end(), offset);
+  size_t line = static_cast<size_t>(it - starts_.begin());  // 1-based
+  LineCol at;
+  at.line = static_cast<int>(line);
+  at.column = static_cast<int>(offset - starts_[line - 1]) + 1;
+  return at;
+}
+
+bool FindInvalidUtf8(absl::string_view text, size_t* offset) {
+  size_t i = 0;
+  while (i < text.size()) {
+    unsigned char c = static_cast<unsigned char>(text[i]);
+    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
+                 : (c >> 3) == 0x1E ? 4 : 0;
+    bool ok = len > 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) {
+      ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
+    }
+    if (ok && len == 2) ok = c >= 0xC2;
+    if (ok && len == 3) {
+      unsigned char c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
+    }
+    if (ok && len == 4) {
+      unsigned char c1 = static_cast<unsigned char>(text[i + 1]);
+      ok = c <= 0xF4 && !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90);
+    }
+    if (!ok) {
+      *offset = i;
+      return true;
+    }
+    i += len;
+  }
+  return false;
+}
+
 LineCol PositionOf(absl::string_view text, size_t offset) {
   offset = std::min(offset, text.size());
   LineCol at;
@@ -53,6 +98,11 @@ LineCol PositionOf(absl::string_view text, size_t offset) {
 
 absl::StatusOr<ParseTree> Parse(absl::string_view sql) {
   if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
+  if (size_t bad = 0; FindInvalidUtf8(sql, &bad)) {
+    LineCol at = PositionOf(sql, bad);
+    return absl::InvalidArgumentError(absl::StrCat(
+        at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
+  }
   std::string text(sql);
   PgQueryParseResult result = pg_query_parse(text.c_str());
   if (result.error != nullptr) {

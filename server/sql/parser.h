@@ -30,7 +30,22 @@ struct LineCol {
 };
 
 // The line and column of byte `offset` of `text` (clamped to the text).
+// O(offset); use LineIndex for many lookups in one text.
 LineCol PositionOf(absl::string_view text, size_t offset);
+
+// Line starts of a text, for O(log n) PositionOf. `text` must outlive it.
+class LineIndex {
+ public:
+  explicit LineIndex(absl::string_view text);
+  LineCol PositionOf(size_t offset) const;
+
+ private:
+  absl::string_view text_;
+  std::vector<size_t> starts_;
+};
+
+// The position of the first byte that is not valid UTF-8, if any.
+bool FindInvalidUtf8(absl::string_view text, size_t* offset);
 
 // One top-level statement of a parse.
 struct Statement {

@@ -4,11 +4,23 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/generator/internal/pg_json.h"
+#include "server/sql/pg_json.h"
 
 namespace schemagate::generator::internal {
 
 using nlohmann::json;
+using sql::BareName;
+using sql::BoolMember;
+using sql::ExpressionName;
+using sql::FormatType;
+using sql::IntMember;
+using sql::MakeObjectName;
+using sql::Member;
+using sql::NameAddition;
+using sql::RelationName;
+using sql::StringList;
+using sql::StringMember;
+using sql::Unwrap;
 
 struct SchemaModel::Context {
   std::string cluster;
@@ -136,12 +148,13 @@ TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
     for (const SourceMigration& m : c.migrations) {
       auto found = parsed.find(m.up_path);
       if (found == parsed.end()) continue;
+      sql::LineIndex lines(m.up_sql);
       for (const sql::Statement& s : found->second.statements) {
         auto [type, stmt] = Unwrap(s.node);
         if (stmt == nullptr) continue;
         auto origin_at = [&](int location) {
           size_t offset = location >= 0 ? static_cast<size_t>(location) : s.offset;
-          sql::LineCol at = sql::PositionOf(m.up_sql, offset);
+          sql::LineCol at = lines.PositionOf(offset);
           return Origin{c.name, m.up_path, at.line, at.column, false};
         };
         if (type == "CreateStmt") {

@@ -1,4 +1,4 @@
-#include "server/generator/internal/pg_json.h"
+#include "server/sql/pg_json.h"
 
 #include <map>
 
@@ -6,7 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
-namespace schemagate::generator::internal {
+namespace schemagate::sql {
 namespace {
 
 constexpr size_t kMaxIdentifier = 63;  // NAMEDATALEN - 1
@@ -313,4 +313,4 @@ std::string NameAddition(const std::vector<std::string>& names) {
   return out;
 }
 
-}  // namespace schemagate::generator::internal
+}  // namespace schemagate::sql

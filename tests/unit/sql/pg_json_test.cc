@@ -1,9 +1,9 @@
-#include "server/generator/internal/pg_json.h"
+#include "server/sql/pg_json.h"
 
 #include "gtest/gtest.h"
 #include "server/sql/parser.h"
 
-namespace schemagate::generator::internal {
+namespace schemagate::sql {
 namespace {
 
 // The type of column `a` as the generator renders it.
@@ -73,4 +73,4 @@ TEST(MakeObjectNameTest, TruncatesLikePostgres) {
 }
 
 }  // namespace
-}  // namespace schemagate::generator::internal
+}  // namespace schemagate::sql

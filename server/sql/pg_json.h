@@ -1,7 +1,7 @@
 // Helpers for reading libpg_query's JSON parse trees (PostgreSQL 15 nodes).
 // Absent members mean the field's default (libpg_query omits them).
-#ifndef SCHEMAGATE_SERVER_GENERATOR_INTERNAL_PG_JSON_H_
-#define SCHEMAGATE_SERVER_GENERATOR_INTERNAL_PG_JSON_H_
+#ifndef SCHEMAGATE_SERVER_SQL_PG_JSON_H_
+#define SCHEMAGATE_SERVER_SQL_PG_JSON_H_
 
 #include "absl/strings/string_view.h"
 #include <string>
@@ -11,7 +11,7 @@
 
 #include "nlohmann/json.hpp"
 
-namespace schemagate::generator::internal {
+namespace schemagate::sql {
 
 using Json = nlohmann::json;
 
@@ -51,6 +51,6 @@ std::string BareName(const std::string& qualified);
 // joined by '_' up to 63 bytes.
 std::string NameAddition(const std::vector<std::string>& names);
 
-}  // namespace schemagate::generator::internal
+}  // namespace schemagate::sql
 
-#endif  // SCHEMAGATE_SERVER_GENERATOR_INTERNAL_PG_JSON_H_
+#endif  // SCHEMAGATE_SERVER_SQL_PG_JSON_H_
