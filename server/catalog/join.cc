@@ -4,6 +4,7 @@
 #include <deque>
 #include <limits>
 #include <map>
+#include <memory>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -16,6 +17,41 @@ namespace {
 
 constexpr int kUnvisited = -2;
 constexpr int kRoot = -1;
+
+// Per-thread arrays indexed by node, cleared in O(1) by bumping an epoch,
+// so a search costs what it visits, not the size of the graph.
+class Scratch {
+ public:
+  void Reset(size_t n) {
+    if (stamp_.size() < n) {
+      stamp_.assign(n, 0);
+      value_.resize(n);
+    }
+    if (++epoch_ == 0) {
+      std::fill(stamp_.begin(), stamp_.end(), 0);
+      epoch_ = 1;
+    }
+  }
+  bool Has(uint32_t v) const { return stamp_[v] == epoch_; }
+  int Get(uint32_t v) const { return stamp_[v] == epoch_ ? value_[v] : kUnvisited; }
+  void Set(uint32_t v, int x) {
+    stamp_[v] = epoch_;
+    value_[v] = x;
+  }
+
+ private:
+  std::vector<uint32_t> stamp_;
+  std::vector<int> value_;
+  uint32_t epoch_ = 0;
+};
+
+// The i-th scratch array of this thread.
+Scratch& ScratchFor(size_t i, size_t n) {
+  thread_local std::vector<std::unique_ptr<Scratch>> pool;
+  while (pool.size() <= i) pool.push_back(std::make_unique<Scratch>());
+  pool[i]->Reset(n);
+  return *pool[i];
+}
 
 size_t EditDistance(absl::string_view a, absl::string_view b) {
   std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
@@ -227,25 +263,38 @@ JoinStep JoinGraph::MakeStep(uint32_t from_node, uint32_t to_node,
   return step;
 }
 
-std::vector<int> JoinGraph::Bfs(uint32_t source, bool all, int target) const {
-  std::vector<int> parent(nodes_.size(), kUnvisited);
-  std::deque<uint32_t> queue = {source};
-  parent[source] = kRoot;
-  while (!queue.empty()) {
-    uint32_t u = queue.front();
-    queue.pop_front();
-    if (static_cast<int>(u) == target) break;
+std::vector<uint32_t> JoinGraph::PathEdges(uint32_t source, uint32_t target,
+                                           bool all) const {
+  std::vector<uint32_t> path;
+  if (source == target) return path;
+  Scratch& parent = ScratchFor(0, nodes_.size());
+  std::vector<uint32_t> queue = {source};
+  parent.Set(source, kRoot);
+  bool found = false;
+  for (size_t head = 0; head < queue.size() && !found; ++head) {
+    uint32_t u = queue[head];
     for (uint32_t i = offsets_[u]; i < offsets_[u + 1]; ++i) {
       const Adjacent& adj = adjacency_[i];
-      if (parent[adj.node] != kUnvisited) continue;
+      if (parent.Has(adj.node)) continue;
       if (!all && (!edges_[adj.edge].enabled || !nodes_[adj.node].enabled)) {
         continue;
       }
-      parent[adj.node] = static_cast<int>(adj.edge);
+      parent.Set(adj.node, static_cast<int>(adj.edge));
+      if (adj.node == target) {
+        found = true;
+        break;
+      }
       queue.push_back(adj.node);
     }
   }
-  return parent;
+  if (!found) return path;
+  for (uint32_t v = target; parent.Get(v) != kRoot;) {
+    const Edge& e = edges_[parent.Get(v)];
+    path.push_back(parent.Get(v));
+    v = e.from == v ? e.to : e.from;
+  }
+  std::reverse(path.begin(), path.end());
+  return path;
 }
 
 std::string JoinGraph::MatchForeignKey(absl::string_view a,
@@ -277,54 +326,37 @@ std::vector<JoinStep> JoinGraph::ShortestPath(absl::string_view a,
   if (x < 0 || y < 0 || x == y || !nodes_[x].enabled || !nodes_[y].enabled) {
     return steps;
   }
-  std::vector<int> parent = Bfs(x, false, y);
-  if (parent[y] == kUnvisited) return steps;
-  std::vector<uint32_t> chain = {static_cast<uint32_t>(y)};
-  for (uint32_t v = y; parent[v] != kRoot;) {
-    const Edge& e = edges_[parent[v]];
-    v = e.from == v ? e.to : e.from;
-    chain.push_back(v);
-  }
-  std::reverse(chain.begin(), chain.end());
-  for (size_t i = 1; i < chain.size(); ++i) {
-    steps.push_back(MakeStep(chain[i - 1], chain[i], ""));
+  uint32_t at = static_cast<uint32_t>(x);
+  for (uint32_t e : PathEdges(x, y, false)) {
+    uint32_t next = edges_[e].from == at ? edges_[e].to : edges_[e].from;
+    steps.push_back(MakeStep(at, next, ""));
+    at = next;
   }
   return steps;
 }
 
 std::vector<std::string> JoinGraph::BlockingFeatures(uint32_t a, uint32_t b) const {
   std::vector<std::string> features;
-  std::vector<int> parent = Bfs(a, true, b);
-  if (parent[b] == kUnvisited) return features;
-  for (uint32_t v = b; parent[v] != kRoot;) {
-    const Edge& e = edges_[parent[v]];
-    if (!nodes_[v].enabled) {
-      for (const std::string& f : nodes_[v].enable_features) AddUnique(&features, f);
+  uint32_t at = a;
+  for (uint32_t index : PathEdges(a, b, true)) {
+    const Edge& e = edges_[index];
+    uint32_t next = e.from == at ? e.to : e.from;
+    if (!nodes_[next].enabled) {
+      for (const std::string& f : nodes_[next].enable_features) AddUnique(&features, f);
     }
     if (e.fk != nullptr && !catalog_.IsEnabled(e.fk->cluster())) {
-      TableLookup owner_feature;
-      const std::string& cluster = e.fk->cluster();
       for (const v1::Cluster& c : catalog_.compiled().clusters()) {
-        if (c.name() != cluster) continue;
+        if (c.name() != e.fk->cluster()) continue;
         if (c.requires_features().empty()) {
-          AddUnique(&features, cluster);
+          AddUnique(&features, c.name());
         } else {
           for (const std::string& f : c.requires_features()) {
             if (!catalog_.IsEnabled(f)) AddUnique(&features, f);
           }
         }
       }
-    } else if (e.fk == nullptr) {
-      // An absent edge: the table at either end that is absent names it.
-      for (uint32_t end : {e.from, e.to}) {
-        if (nodes_[end].absent) {
-          for (const std::string& f : nodes_[end].enable_features) {
-            AddUnique(&features, f);
-          }
-        }
-      }
     }
-    v = e.from == v ? e.to : e.from;
+    at = next;
   }
   return features;
 }
@@ -333,6 +365,7 @@ std::vector<std::string> JoinGraph::Suggest(absl::string_view raw,
                                             size_t max) const {
   std::string name = absl::AsciiStrToLower(NormalizeTableName(raw));
   std::vector<std::pair<size_t, std::string>> scored;
+  if (name.empty()) return {};
   size_t limit = std::max<size_t>(2, name.size() / 4);
   for (const Node& n : nodes_) {
     if (n.absent) continue;
@@ -357,6 +390,26 @@ std::vector<std::string> JoinGraph::Suggest(absl::string_view raw,
   return out;
 }
 
+bool JoinGraph::InducedConnected(const std::vector<uint32_t>& nodes,
+                                 int extra) const {
+  std::vector<uint32_t> all = nodes;
+  if (extra >= 0) all.push_back(static_cast<uint32_t>(extra));
+  Scratch& in = ScratchFor(1, nodes_.size());
+  for (uint32_t v : all) in.Set(v, 0);
+  std::vector<uint32_t> queue = {all[0]};
+  in.Set(all[0], 1);
+  for (size_t head = 0; head < queue.size(); ++head) {
+    uint32_t u = queue[head];
+    for (uint32_t i = offsets_[u]; i < offsets_[u + 1]; ++i) {
+      const Adjacent& adj = adjacency_[i];
+      if (in.Get(adj.node) != 0 || !edges_[adj.edge].enabled) continue;
+      in.Set(adj.node, 1);
+      queue.push_back(adj.node);
+    }
+  }
+  return queue.size() == all.size();
+}
+
 TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
                            const JoinRequest& request) const {
   TreeResult result;
@@ -365,37 +418,32 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
   std::set<uint32_t> terminal_set(terminals.begin(), terminals.end());
 
   // Greedy (Takahashi-Matsuyama): grow a tree from a root by repeatedly
-  // adding the shortest path to the nearest remaining terminal. Tried from
-  // every terminal as root; the smallest tree wins.
+  // adding the shortest path to the nearest remaining terminal.
   struct Candidate {
     std::vector<uint32_t> tree_edges;
     std::set<uint32_t> nodes;
     std::vector<uint32_t> unreachable;
+    size_t extras() const { return tree_edges.size() + 1 - 0; }
   };
   auto grow = [&](uint32_t root) {
     Candidate c;
     c.nodes.insert(root);
     std::set<uint32_t> remaining(terminals.begin(), terminals.end());
     remaining.erase(root);
-    std::vector<int> parent(n, kUnvisited);
     while (!remaining.empty()) {
-      std::fill(parent.begin(), parent.end(), kUnvisited);
-      std::deque<uint32_t> queue;
-      for (uint32_t v : c.nodes) {
-        parent[v] = kRoot;
-        queue.push_back(v);
-      }
+      Scratch& parent = ScratchFor(0, n);
+      std::vector<uint32_t> queue(c.nodes.begin(), c.nodes.end());
+      for (uint32_t v : queue) parent.Set(v, kRoot);
       int found = -1;
-      while (!queue.empty() && found < 0) {
-        uint32_t u = queue.front();
-        queue.pop_front();
+      for (size_t head = 0; head < queue.size() && found < 0; ++head) {
+        uint32_t u = queue[head];
         for (uint32_t i = offsets_[u]; i < offsets_[u + 1]; ++i) {
           const Adjacent& adj = adjacency_[i];
-          if (parent[adj.node] != kUnvisited || !edges_[adj.edge].enabled ||
+          if (parent.Has(adj.node) || !edges_[adj.edge].enabled ||
               !nodes_[adj.node].enabled) {
             continue;
           }
-          parent[adj.node] = static_cast<int>(adj.edge);
+          parent.Set(adj.node, static_cast<int>(adj.edge));
           if (remaining.count(adj.node)) {
             found = static_cast<int>(adj.node);
             break;
@@ -407,18 +455,21 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
         c.unreachable.assign(remaining.begin(), remaining.end());
         break;
       }
-      for (uint32_t v = found; parent[v] != kRoot;) {
-        c.tree_edges.push_back(parent[v]);
+      for (uint32_t v = found; parent.Get(v) != kRoot;) {
+        int e = parent.Get(v);
+        c.tree_edges.push_back(e);
         c.nodes.insert(v);
         remaining.erase(v);
-        const Edge& e = edges_[parent[v]];
-        v = e.from == v ? e.to : e.from;
+        v = edges_[e].from == v ? edges_[e].to : edges_[e].from;
       }
     }
     return c;
   };
   Candidate best = grow(terminals[0]);
-  for (size_t i = 1; i < terminals.size() && best.unreachable.empty(); ++i) {
+  auto extras = [&](const Candidate& c) { return c.nodes.size() - terminals.size(); };
+  for (size_t i = 1; i < terminals.size() && best.unreachable.empty() &&
+                     extras(best) > 0;
+       ++i) {
     Candidate c = grow(terminals[i]);
     if (c.unreachable.empty() && c.nodes.size() < best.nodes.size()) {
       best = std::move(c);
@@ -444,47 +495,75 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
   }
   result.connected = true;
 
-  // Exact search (Steiner tree DP over terminal subsets) on the tables that
-  // can lie on a tree no larger than the greedy one.
+  // Is the greedy tree minimal? Cheap proofs first: no extra table, or one
+  // when the requested tables alone are not connected, or two when no
+  // single table connects them.
+  const size_t e = extras(best);
+  if (e == 0) {
+    result.optimal = true;
+  } else if (!InducedConnected(terminals, -1)) {
+    if (e == 1) {
+      result.optimal = true;
+    } else if (e == 2) {
+      bool one_suffices = false;
+      std::set<uint32_t> tried;
+      for (uint32_t t : terminals) {
+        for (uint32_t i = offsets_[t]; i < offsets_[t + 1] && !one_suffices; ++i) {
+          const Adjacent& adj = adjacency_[i];
+          if (terminal_set.count(adj.node) || !edges_[adj.edge].enabled ||
+              !nodes_[adj.node].enabled || !tried.insert(adj.node).second) {
+            continue;
+          }
+          one_suffices = InducedConnected(terminals, static_cast<int>(adj.node));
+        }
+      }
+      result.optimal = !one_suffices;
+    }
+  }
+
+  // Otherwise an exact search (Steiner tree DP over terminal subsets) on the
+  // tables that can lie on a tree no larger than the greedy one.
   const size_t k = terminals.size();
   const int greedy_edges = static_cast<int>(best.tree_edges.size());
-  std::vector<std::vector<int>> dist(k);
-  bool exact_possible = k <= static_cast<size_t>(kMaxExactTerminals);
+  bool exact_possible =
+      !result.optimal && k <= static_cast<size_t>(kMaxExactTerminals);
   std::vector<uint32_t> candidates;
   if (exact_possible) {
-    for (size_t i = 0; i < k; ++i) {
-      dist[i].assign(n, -1);
-      std::deque<uint32_t> queue = {terminals[i]};
-      dist[i][terminals[i]] = 0;
-      while (!queue.empty()) {
-        uint32_t u = queue.front();
-        queue.pop_front();
-        if (dist[i][u] >= greedy_edges) continue;
+    // Depth-limited BFS from each terminal; a candidate is within
+    // greedy_edges of every terminal.
+    std::vector<int> hits;
+    std::vector<uint32_t> order;
+    Scratch& count = ScratchFor(2, n);
+    for (size_t i = 0; i < k && exact_possible; ++i) {
+      Scratch& dist = ScratchFor(3, n);
+      std::vector<uint32_t> queue = {terminals[i]};
+      dist.Set(terminals[i], 0);
+      for (size_t head = 0; head < queue.size(); ++head) {
+        uint32_t u = queue[head];
+        int c = count.Get(u);
+        if (c == static_cast<int>(i)) {
+          count.Set(u, c + 1);
+        } else if (i == 0) {
+          count.Set(u, 1);
+        }
+        if (dist.Get(u) >= greedy_edges) continue;
         for (uint32_t j = offsets_[u]; j < offsets_[u + 1]; ++j) {
           const Adjacent& adj = adjacency_[j];
-          if (dist[i][adj.node] >= 0 || !edges_[adj.edge].enabled ||
+          if (dist.Has(adj.node) || !edges_[adj.edge].enabled ||
               !nodes_[adj.node].enabled) {
             continue;
           }
-          dist[i][adj.node] = dist[i][u] + 1;
+          dist.Set(adj.node, dist.Get(u) + 1);
           queue.push_back(adj.node);
         }
       }
-    }
-    int lower = 0;
-    for (size_t i = 0; i < k; ++i) {
-      for (size_t j = i + 1; j < k; ++j) lower = std::max(lower, dist[i][terminals[j]]);
-    }
-    if (lower == greedy_edges) {
-      result.optimal = true;  // no tree can be shorter than its longest pair
-      exact_possible = false;
-    }
-    for (uint32_t v = 0; exact_possible && v < n; ++v) {
-      bool ok = true;
-      for (size_t i = 0; i < k && ok; ++i) {
-        ok = dist[i][v] >= 0 && dist[i][v] <= greedy_edges;
+      if (i == 0) order = queue;
+      if (queue.size() > 64 * static_cast<size_t>(kMaxExactCandidates)) {
+        exact_possible = false;
       }
-      if (ok) candidates.push_back(v);
+    }
+    for (uint32_t v : order) {
+      if (count.Get(v) == static_cast<int>(k)) candidates.push_back(v);
     }
     if (candidates.size() > static_cast<size_t>(kMaxExactCandidates)) {
       exact_possible = false;
@@ -492,16 +571,28 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
   }
   if (exact_possible) {
     const size_t c = candidates.size();
-    std::vector<int> local(n, -1);
+    std::map<uint32_t, int> local;
     for (size_t i = 0; i < c; ++i) local[candidates[i]] = static_cast<int>(i);
     const size_t full = (size_t{1} << k) - 1;
     constexpr int kInf = std::numeric_limits<int>::max() / 4;
     // dp[mask][v]: fewest edges of a tree spanning `mask` and v.
     std::vector<std::vector<int>> dp(full + 1, std::vector<int>(c, kInf));
-    // how: -1 leaf, >= 0 edge index (from a neighbour), <= -2 split -(sub+2)
+    // how: -1 leaf, >= 0 an edge (from `from`), <= -2 a split -(sub + 2).
     std::vector<std::vector<int64_t>> how(full + 1, std::vector<int64_t>(c, -1));
     std::vector<std::vector<int>> from(full + 1, std::vector<int>(c, -1));
-    for (size_t i = 0; i < k; ++i) dp[size_t{1} << i][local[terminals[i]]] = 0;
+    for (size_t i = 0; i < k; ++i) dp[size_t{1} << i][local.at(terminals[i])] = 0;
+    // Neighbours inside the candidate set, precomputed.
+    std::vector<std::vector<std::pair<int, uint32_t>>> near(c);
+    for (size_t v = 0; v < c; ++v) {
+      uint32_t g = candidates[v];
+      for (uint32_t j = offsets_[g]; j < offsets_[g + 1]; ++j) {
+        const Adjacent& adj = adjacency_[j];
+        auto it = local.find(adj.node);
+        if (it != local.end() && edges_[adj.edge].enabled) {
+          near[v].push_back({it->second, adj.edge});
+        }
+      }
+    }
     for (size_t mask = 1; mask <= full; ++mask) {
       for (size_t sub = (mask - 1) & mask; sub > 0; sub = (sub - 1) & mask) {
         if (sub < (mask ^ sub)) continue;  // each split once
@@ -526,14 +617,10 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
         for (size_t b = 0; b < buckets[d].size(); ++b) {
           uint32_t v = buckets[d][b];
           if (dp[mask][v] != static_cast<int>(d)) continue;
-          uint32_t g = candidates[v];
-          for (uint32_t j = offsets_[g]; j < offsets_[g + 1]; ++j) {
-            const Adjacent& adj = adjacency_[j];
-            int u = local[adj.node];
-            if (u < 0 || !edges_[adj.edge].enabled) continue;
+          for (auto [u, edge] : near[v]) {
             if (static_cast<int>(d) + 1 < dp[mask][u]) {
               dp[mask][u] = static_cast<int>(d) + 1;
-              how[mask][u] = adj.edge;
+              how[mask][u] = edge;
               from[mask][u] = static_cast<int>(v);
               if (buckets.size() <= d + 1) buckets.resize(d + 2);
               buckets[d + 1].push_back(u);
@@ -542,7 +629,7 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
         }
       }
     }
-    int root = local[terminals[0]];
+    int root = local.at(terminals[0]);
     if (dp[full][root] < greedy_edges) {
       Candidate exact;
       std::vector<std::pair<size_t, int>> stack = {{full, root}};
@@ -574,15 +661,14 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
     chosen[{std::min<uint32_t>(a, b), std::max<uint32_t>(a, b)}] = p.foreign_key;
   }
   std::map<uint32_t, std::vector<uint32_t>> tree_adj;
-  for (uint32_t e : best.tree_edges) {
-    tree_adj[edges_[e].from].push_back(edges_[e].to);
-    tree_adj[edges_[e].to].push_back(edges_[e].from);
+  for (uint32_t edge : best.tree_edges) {
+    tree_adj[edges_[edge].from].push_back(edges_[edge].to);
+    tree_adj[edges_[edge].to].push_back(edges_[edge].from);
   }
   std::set<uint32_t> joined = {terminals[0]};
-  std::deque<uint32_t> queue = {terminals[0]};
-  while (!queue.empty()) {
-    uint32_t u = queue.front();
-    queue.pop_front();
+  std::vector<uint32_t> queue = {terminals[0]};
+  for (size_t head = 0; head < queue.size(); ++head) {
+    uint32_t u = queue[head];
     std::vector<uint32_t>& next = tree_adj[u];
     std::sort(next.begin(), next.end(), [&](uint32_t x, uint32_t y) {
       return nodes_[x].name < nodes_[y].name;
@@ -702,7 +788,29 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
     result.pairs.push_back(std::move(pr));
   }
 
-  if (terminals.size() >= 2) {
+  const PairResult* only_pair =
+      terminals.size() == 2 && result.pairs.size() == 1 ? &result.pairs[0] : nullptr;
+  if (only_pair != nullptr &&
+      (only_pair->status == PairStatus::kDirect ||
+       only_pair->status == PairStatus::kAmbiguous ||
+       only_pair->status == PairStatus::kPath) &&
+      static_cast<uint32_t>(Find(only_pair->left)) == terminals[0]) {
+    // Two tables: the pair's answer is the tree.
+    TreeResult& tree = result.tree;
+    tree.connected = true;
+    tree.optimal = true;
+    tree.root = nodes_[terminals[0]].name;
+    if (only_pair->status == PairStatus::kPath) {
+      tree.steps = only_pair->path;
+      for (size_t i = 0; i + 1 < tree.steps.size(); ++i) {
+        tree.extra_tables.push_back(tree.steps[i].table);
+      }
+    } else {
+      const std::string chosen =
+          request.pairs.empty() ? "" : request.pairs[0].foreign_key;
+      tree.steps.push_back(MakeStep(terminals[0], terminals[1], chosen));
+    }
+  } else if (terminals.size() >= 2) {
     result.tree = Tree(terminals, request);
     if (!result.tree.connected) unreachable = true;
     for (const JoinStep& s : result.tree.steps) {

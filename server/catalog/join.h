@@ -185,8 +185,12 @@ class JoinGraph {
   std::vector<uint32_t> EdgesBetween(uint32_t a, uint32_t b) const;
   JoinStep MakeStep(uint32_t from_node, uint32_t to_node,
                     const std::string& chosen_key) const;
-  // BFS over enabled nodes (or all when `all`): parent edge per node.
-  std::vector<int> Bfs(uint32_t source, bool all, int target) const;
+  // Edges of a shortest path from `source` to `target` over enabled edges
+  // (or all edges when `all`), in order; empty when none.
+  std::vector<uint32_t> PathEdges(uint32_t source, uint32_t target,
+                                  bool all) const;
+  // Is the subgraph induced by `nodes` (plus `extra` when >= 0) connected?
+  bool InducedConnected(const std::vector<uint32_t>& nodes, int extra) const;
   std::vector<std::string> BlockingFeatures(uint32_t a, uint32_t b) const;
   TreeResult Tree(const std::vector<uint32_t>& terminals,
                   const JoinRequest& request) const;

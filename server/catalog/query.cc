@@ -15,10 +15,38 @@
 namespace schemagate::catalog {
 namespace {
 
-using nlohmann::json;
-using sql::Member;
-using sql::StringList;
-using sql::StringMember;
+using json = sql::JsonNode;
+
+const json* Member(const json& obj, absl::string_view key) { return obj.Get(key); }
+std::string StringMember(const json& obj, absl::string_view key) {
+  const json* m = obj.Get(key);
+  return m != nullptr ? std::string(m->str()) : "";
+}
+bool BoolMember(const json& obj, absl::string_view key) {
+  const json* m = obj.Get(key);
+  return m != nullptr && m->boolean();
+}
+int IntMember(const json& obj, absl::string_view key, int fallback) {
+  const json* m = obj.Get(key);
+  return m != nullptr && m->type() == json::kNumber ? static_cast<int>(m->number())
+                                                    : fallback;
+}
+std::vector<std::string> StringList(const json* list) {
+  std::vector<std::string> out;
+  if (list == nullptr || !list->is_array()) return out;
+  for (const json& item : *list) {
+    const json* s = item.Get("String");
+    if (s != nullptr) out.push_back(StringMember(*s, "sval"));
+  }
+  return out;
+}
+// {"Type": {...}} -> ("Type", inner); otherwise ("", null).
+std::pair<absl::string_view, const json*> Unwrap(const json& node) {
+  if (!node.is_object() || node.size() != 1) return {"", nullptr};
+  const json& only = *node.begin();
+  if (!only.is_object()) return {"", nullptr};
+  return {only.key(), &only};
+}
 
 int RoleRank(absl::string_view role) {
   if (role == "reference") return 0;
@@ -95,7 +123,7 @@ class Analyzer {
       if (lookup.state == TableState::kUnknown) t.suggestions = graph_.Suggest(written);
       t.role = role;
       t.statement = statement_;
-      sql::LineCol at = lines_.PositionOf(std::max(0, sql::IntMember(rv, "location", 0)));
+      sql::LineCol at = lines_.PositionOf(std::max(0, IntMember(rv, "location", 0)));
       t.line = at.line;
       t.column = at.column;
       it = index_.emplace(canonical, out_->tables.size()).first;
@@ -116,7 +144,7 @@ class Analyzer {
 
   // Tables of a FROM item (for USING / NATURAL).
   void ItemTables(const json& item, std::vector<std::string>* tables, Scope& scope) {
-    auto [type, inner] = sql::Unwrap(item);
+    auto [type, inner] = Unwrap(item);
     if (type == "RangeVar" && inner != nullptr) {
       std::string alias;
       if (const json* a = Member(*inner, "alias")) alias = StringMember(*a, "aliasname");
@@ -165,7 +193,7 @@ class Analyzer {
     std::vector<std::string> left, right;
     if (const json* l = Member(join, "larg")) ItemTables(*l, &left, scope);
     if (const json* r = Member(join, "rarg")) ItemTables(*r, &right, scope);
-    if (sql::BoolMember(join, "isNatural")) {
+    if (BoolMember(join, "isNatural")) {
       // NATURAL: the columns the two sides share.
       for (const std::string& lt : left) {
         const v1::Table* t = Table(lt);
@@ -236,13 +264,13 @@ class Analyzer {
     auto [lt, lc] = ResolveColumn(*lref, scope);
     auto [rt, rc] = ResolveColumn(*rref, scope);
     AddCondition(lt, lc, rt, rc, absl::StrCat(Text(*lref), " = ", Text(*rref)),
-                 sql::IntMember(expr, "location", -1));
+                 IntMember(expr, "location", -1));
   }
 
   absl::Status FromItem(const json& item, Scope& scope, int depth,
                         const std::string& role) {
     if (depth > kMaxQueryDepth) return TooDeep();
-    auto [type, inner] = sql::Unwrap(item);
+    auto [type, inner] = Unwrap(item);
     if (inner == nullptr) return absl::OkStatus();
     if (type == "RangeVar") {
       AddRelation(*inner, scope, role);
@@ -255,7 +283,7 @@ class Analyzer {
         }
       }
       if (Member(*inner, "usingClause") != nullptr ||
-          sql::BoolMember(*inner, "isNatural")) {
+          BoolMember(*inner, "isNatural")) {
         Using(*inner, scope);
       }
       if (const json* q = Member(*inner, "quals")) return Visit(*q, scope, depth + 1);
@@ -276,7 +304,7 @@ class Analyzer {
     if (with == nullptr) return absl::OkStatus();
     const json* ctes = Member(*with, "ctes");
     if (ctes == nullptr || !ctes->is_array()) return absl::OkStatus();
-    bool recursive = sql::BoolMember(*with, "recursive");
+    bool recursive = BoolMember(*with, "recursive");
     for (const json& c : *ctes) {
       const json* cte = Member(c, "CommonTableExpr");
       if (cte == nullptr) continue;
@@ -301,15 +329,15 @@ class Analyzer {
       return absl::OkStatus();
     }
     if (!node.is_object()) return absl::OkStatus();
-    auto [type, inner] = sql::Unwrap(node);
+    auto [type, inner] = Unwrap(node);
     if (inner == nullptr) {
       // An inline struct (not a wrapped node): a RangeVar or plain fields.
-      if (node.contains("relname")) {
+      if (node.Get("relname") != nullptr) {
         Scope& scope = const_cast<Scope&>(outer);
         AddRelation(node, scope, "reference");
         return absl::OkStatus();
       }
-      for (const auto& [key, value] : node.items()) {
+      for (const json& value : node) {
         if (absl::Status s = Visit(value, outer, depth + 1); !s.ok()) return s;
       }
       return absl::OkStatus();
@@ -328,7 +356,8 @@ class Analyzer {
           if (absl::Status s = FromItem(item, scope, depth + 1, "read"); !s.ok()) return s;
         }
       }
-      for (const auto& [key, value] : inner->items()) {
+      for (const json& value : *inner) {
+        absl::string_view key = value.key();
         if (key == "fromClause" || key == "withClause" || key == "larg" ||
             key == "rarg") {
           continue;
@@ -361,7 +390,8 @@ class Analyzer {
           return s;
         }
       }
-      for (const auto& [key, value] : inner->items()) {
+      for (const json& value : *inner) {
+        absl::string_view key = value.key();
         if (key == "relation" || key == "fromClause" || key == "usingClause" ||
             key == "sourceRelation" || key == "withClause") {
           continue;
@@ -378,7 +408,7 @@ class Analyzer {
     if (type == "JoinExpr" || type == "RangeSubselect") {
       return FromItem(node, const_cast<Scope&>(outer), depth + 1, "read");
     }
-    for (const auto& [key, value] : inner->items()) {
+    for (const json& value : *inner) {
       if (absl::Status s = Visit(value, outer, depth + 1); !s.ok()) return s;
     }
     return absl::OkStatus();
@@ -417,7 +447,7 @@ absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph,
   if (absl::StripAsciiWhitespace(text).empty()) {
     return absl::InvalidArgumentError("the query is empty");
   }
-  absl::StatusOr<sql::ParseTree> tree = sql::Parse(text);
+  absl::StatusOr<sql::DomTree> tree = sql::ParseDom(text);
   if (!tree.ok()) return tree.status();
   if (tree->statements.empty()) {
     return absl::InvalidArgumentError("the query has no statement (only comments)");
@@ -426,7 +456,7 @@ absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph,
   result.statements = static_cast<int>(tree->statements.size());
   Analyzer analyzer(graph, text, &result);
   for (size_t i = 0; i < tree->statements.size(); ++i) {
-    absl::Status s = analyzer.Statement(tree->statements[i].node, static_cast<int>(i));
+    absl::Status s = analyzer.Statement(*tree->statements[i].node, static_cast<int>(i));
     if (!s.ok()) return s;
   }
   std::stable_sort(result.tables.begin(), result.tables.end(),

@@ -135,6 +135,42 @@ absl::StatusOr<ParseTree> Parse(absl::string_view sql) {
   return tree;
 }
 
+absl::StatusOr<DomTree> ParseDom(absl::string_view sql) {
+  if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
+  if (size_t bad = 0; FindInvalidUtf8(sql, &bad)) {
+    LineCol at = PositionOf(sql, bad);
+    return absl::InvalidArgumentError(absl::StrCat(
+        at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
+  }
+  std::string text(sql);
+  PgQueryParseResult result = pg_query_parse(text.c_str());
+  if (result.error != nullptr) {
+    absl::Status status = ErrorStatus(sql, *result.error);
+    pg_query_free_parse_result(result);
+    return status;
+  }
+  std::string json(result.parse_tree);
+  pg_query_free_parse_result(result);
+  absl::StatusOr<JsonDoc> doc = JsonDoc::Parse(std::move(json));
+  if (!doc.ok()) {
+    return absl::InternalError(absl::StrCat("libpg_query returned malformed JSON: ",
+                                            doc.status().message()));
+  }
+  DomTree tree{*std::move(doc), {}};
+  const JsonNode* stmts = tree.doc.root().Get("stmts");
+  if (stmts == nullptr || !stmts->is_array()) return tree;
+  tree.statements.reserve(stmts->size());
+  for (const JsonNode& raw : *stmts) {
+    DomStatement st;
+    if (const JsonNode* loc = raw.Get("stmt_location")) st.offset = loc->number();
+    if (const JsonNode* len = raw.Get("stmt_len")) st.length = len->number();
+    if (st.length == 0 && st.offset <= sql.size()) st.length = sql.size() - st.offset;
+    st.node = raw.Get("stmt");
+    if (st.node != nullptr) tree.statements.push_back(st);
+  }
+  return tree;
+}
+
 absl::StatusOr<std::vector<StatementRange>> Split(absl::string_view sql) {
   if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
   std::string text(sql);

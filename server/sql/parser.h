@@ -20,6 +20,7 @@
 
 #include "absl/status/statusor.h"
 #include "nlohmann/json.hpp"
+#include "server/sql/json_dom.h"
 
 namespace schemagate::sql {
 
@@ -69,6 +70,19 @@ struct ParseTree {
 // its position. Node locations ("location" members) are byte offsets into
 // `sql`.
 absl::StatusOr<ParseTree> Parse(absl::string_view sql);
+
+// The same parse into a JsonDoc (several times faster than nlohmann::json;
+// for the request path). Statement nodes point into `doc`.
+struct DomStatement {
+  const JsonNode* node = nullptr;  // {"SelectStmt": {...}}
+  size_t offset = 0;
+  size_t length = 0;
+};
+struct DomTree {
+  JsonDoc doc;
+  std::vector<DomStatement> statements;
+};
+absl::StatusOr<DomTree> ParseDom(absl::string_view sql);
 
 // The byte ranges of the statements of `sql`, split by PostgreSQL's parser
 // (so semicolons inside strings, dollar quotes and comments are handled).
