@@ -69,7 +69,7 @@ absl::StatusOr<migrate::HistoryName> DatabaseFlags::History() const {
   return name;
 }
 
-absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const {
+absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer() const {
   std::string target = url;
   if (!url_file.empty()) {
     std::ifstream in(url_file);
@@ -101,8 +101,14 @@ absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const
                   {"in", absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(1)))},
                   {"error", std::string(error.message())}});
   };
+  return options;
+}
+
+absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const {
+  absl::StatusOr<migrate::ConnectOptions> options = ConnectOptionsForServer();
+  if (!options.ok()) return options.status();
   absl::StatusOr<std::unique_ptr<migrate::Connection>> c =
-      migrate::Connection::Open(options);
+      migrate::Connection::Open(*options);
   if (!c.ok()) {
     return migrate::WithKind(c.status(), c.status().code() ==
                                                  absl::StatusCode::kInvalidArgument
@@ -112,10 +118,10 @@ absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const
   return c;
 }
 
-absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
-                                             bool narrow) {
-  absl::StatusOr<catalog::Catalog> compiled =
-      catalog::Catalog::Load(catalog::EmbeddedCatalogBytes());
+absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
+                                                 const CommonFlags& common,
+                                                 bool narrow) {
+  absl::StatusOr<catalog::Catalog> compiled = catalog::Catalog::Load(bytes);
   if (!compiled.ok() || !narrow) return compiled;
   absl::StatusOr<catalog::Catalog> narrowed = compiled->Narrow(common.features);
   if (!narrowed.ok()) {

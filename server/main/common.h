@@ -9,6 +9,7 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "server/catalog/catalog.h"
+#include "server/catalog/embedded.h"
 #include "server/migrate/db.h"
 #include "server/migrate/engine.h"
 #include "server/util/cli.h"
@@ -37,13 +38,23 @@ struct DatabaseFlags {
   void Register(cli::FlagSet& flags);
   // Connects (retrying until --connect-timeout, logging each retry).
   absl::StatusOr<std::unique_ptr<migrate::Connection>> Open() const;
+  // The connection settings without connecting (the URL resolved from the
+  // flag, the environment or the file; the password registered as a
+  // secret). INVALID_ARGUMENT (kUsage) when no database is given.
+  absl::StatusOr<migrate::ConnectOptions> ConnectOptionsForServer() const;
   absl::StatusOr<migrate::HistoryName> History() const;
 };
 
 // The embedded catalog, narrowed by --features when given. Errors carry
-// ErrorKind::kUsage.
-absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
-                                             bool narrow);
+// ErrorKind::kUsage. (Inline, so the reference to EmbeddedCatalogBytes()
+// is in each binary's own objects, linked before the embedded library.)
+absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
+                                                 const CommonFlags& common,
+                                                 bool narrow);
+inline absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
+                                                    bool narrow) {
+  return LoadCatalogFrom(catalog::EmbeddedCatalogBytes(), common, narrow);
+}
 
 // Prints `status` as "schemagate <command>: error: <message>" and returns
 // its exit code.

@@ -1,5 +1,9 @@
 // schemagate: the schema/migration service for feature-gated PostgreSQL
 // schemas. This file only dispatches subcommands (server/main/commands.h).
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
 #include <iostream>
 #include <map>
 #include <string>
@@ -27,6 +31,7 @@ const std::map<std::string, Command>& Commands() {
       {"repair", {&Repair, "record new checksums of intentionally edited migrations"}},
       {"join", {&Join, "how tables join in this build (ON clauses, paths, trees)"}},
       {"query", {&Query, "check SQL: tables available here, joins on foreign keys"}},
+      {"serve", {nullptr, "run the gRPC service (schemagate serve --help)"}},
   };
   return *commands;
 }
@@ -53,6 +58,23 @@ int main(int argc, char** argv) {
   if (name == "--help" || name == "-h" || name == "help") {
     Usage(std::cout);
     return schemagate::commands::kOk;
+  }
+  if (name == "serve") {
+    // The server links gRPC; it is a sibling binary so that the one-shot
+    // commands (run in every init container) start without loading it.
+    char self[4096] = {0};
+    ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
+    std::string dir = n > 0 ? std::string(self, n) : std::string(argv[0]);
+    dir = dir.substr(0, dir.rfind('/') + 1);
+    std::string server = dir + "schemagate-server";
+    std::vector<char*> exec_args = {const_cast<char*>(server.c_str())};
+    for (int i = 1; i < argc; ++i) exec_args.push_back(argv[i]);
+    exec_args.push_back(nullptr);
+    execv(server.c_str(), exec_args.data());
+    execvp("schemagate-server", exec_args.data());
+    std::cerr << "schemagate serve: cannot run " << server << ": "
+              << std::strerror(errno) << "\n";
+    return 1;
   }
   auto it = Commands().find(name);
   if (it == Commands().end()) {

@@ -602,6 +602,12 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     }
   } else {
     for (size_t i = 0; i < state->pending.size(); ++i) {
+      if (options.stop && options.stop()) {
+        (void)conn_->Execute("SELECT pg_catalog.txid_current()");
+        return absl::CancelledError(absl::StrCat(
+            "stopped on request after ", result.applied.size(),
+            " migration(s); the rest are still pending"));
+      }
       StepResult step;
       const bool last = i + 1 == state->pending.size();
       s = ApplyOne(history, *state->pending[i], options.progress, last, &step);

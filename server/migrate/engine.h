@@ -83,11 +83,17 @@ struct Event {
 };
 using Progress = std::function<void(const Event&)>;
 
+// Polled between migrations: return true to stop (the run ends with
+// CANCELLED after the current migration; use Connection::Cancel() to stop a
+// running statement too).
+using StopRequested = std::function<bool()>;
+
 struct ApplyOptions {
   // Apply the whole plan in one transaction (refused when it holds a
   // no-transaction migration).
   bool single_transaction = false;
   Progress progress;
+  StopRequested stop;
 };
 
 struct StepResult {

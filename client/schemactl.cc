@@ -1,0 +1,607 @@
+// schemactl: the command line for schemagate servers (admins, init
+// containers, scripts). Human-readable output by default, --json on every
+// command.
+#include <iostream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/schemagate_client.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/util/cli.h"
+
+namespace schemagate::schemactl {
+namespace {
+
+enum Exit : int {
+  kOk = 0,
+  kError = 1,
+  kUsage = 2,
+  kUnavailable = 3,
+  kTimeout = 4,
+  kPrecondition = 5,
+  kDenied = 6,
+  kDrift = 7,
+  kWarnings = 8,
+  kNotAvailable = 9,
+};
+
+constexpr char kExitCodes[] =
+    "Exit codes:\n"
+    "  0  ok\n"
+    "  1  other error\n"
+    "  2  bad usage, or the server refused the request as invalid\n"
+    "  3  the server or its database is unavailable\n"
+    "  4  timed out (wait --timeout, or the call's deadline)\n"
+    "  5  refused: a cluster not enabled in the server's build, an integrity\n"
+    "     problem (edited migration, unsafe rollback), a failed migration\n"
+    "  6  not authorized (missing or wrong admin token, or admin RPCs\n"
+    "     disabled on this listener)\n"
+    "  7  drift (verify)\n"
+    "  8  warnings (join: ambiguous; query: a join condition on no key)\n"
+    "  9  not available / not joinable (check, join, query)\n";
+
+int ExitFor(const absl::Status& s) {
+  switch (s.code()) {
+    case absl::StatusCode::kOk: return kOk;
+    case absl::StatusCode::kInvalidArgument: return kUsage;
+    case absl::StatusCode::kUnavailable: return kUnavailable;
+    case absl::StatusCode::kDeadlineExceeded: return kTimeout;
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAborted: return kPrecondition;
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kPermissionDenied: return kDenied;
+    default: return kError;
+  }
+}
+
+// Flags every command takes.
+struct Common {
+  std::string target = "localhost:50051";
+  std::string token_file;
+  bool tls = false;
+  std::string tls_ca, tls_cert, tls_key, tls_server_name;
+  absl::Duration timeout = absl::Seconds(10);
+  bool json = false;
+
+  void Register(cli::FlagSet& f) {
+    f.String("target", &target, "the server, HOST:PORT", "SCHEMAGATE_TARGET");
+    f.String("token-file", &token_file, "admin bearer token file (apply, rollback, repair)",
+             "SCHEMAGATE_TOKEN_FILE");
+    f.Bool("tls", &tls, "use TLS (system roots unless --tls-ca)");
+    f.String("tls-ca", &tls_ca, "PEM roots to verify the server", "SCHEMAGATE_TLS_CA");
+    f.String("tls-cert", &tls_cert, "client certificate (mutual TLS)");
+    f.String("tls-key", &tls_key, "client key (mutual TLS)");
+    f.String("tls-server-name", &tls_server_name, "expected name in the server certificate");
+    f.Duration("timeout", &timeout, "deadline of each call");
+    f.Bool("json", &json, "print JSON");
+  }
+
+  absl::StatusOr<std::unique_ptr<client::Client>> Connect() const {
+    client::ClientOptions o;
+    o.target = target;
+    o.tls = tls;
+    o.tls_ca_file = tls_ca;
+    o.tls_cert_file = tls_cert;
+    o.tls_key_file = tls_key;
+    o.tls_server_name = tls_server_name;
+    o.timeout = timeout;
+    if (!token_file.empty()) {
+      absl::StatusOr<std::string> token = client::ReadTokenFile(token_file);
+      if (!token.ok()) return token.status();
+      o.token = *token;
+    }
+    return client::Client::Connect(o);
+  }
+};
+
+int Fail(const std::string& cmd, const absl::Status& s) {
+  std::cerr << "schemactl " << cmd << ": " << absl::StatusCodeToString(s.code()) << ": "
+            << s.message() << "\n";
+  return ExitFor(s);
+}
+
+void PrintJson(const google::protobuf::Message& m) {
+  std::string out;
+  google::protobuf::util::JsonPrintOptions o;
+  o.add_whitespace = true;
+  o.preserve_proto_field_names = true;
+  o.always_print_primitive_fields = true;
+  (void)google::protobuf::util::MessageToJsonString(m, &out, o);
+  std::cout << out;
+  if (out.empty() || out.back() != '\n') std::cout << "\n";
+}
+
+std::string StateName(v1::ClusterState s) {
+  std::string name = v1::ClusterState_Name(s);
+  name = name.substr(std::string("CLUSTER_STATE_").size());
+  for (char& c : name) c = c == '_' ? ' ' : static_cast<char>(std::tolower(c));
+  return name;
+}
+
+std::string TableStatusName(v1::TableStatus s) {
+  std::string name = v1::TableStatus_Name(s);
+  name = name.substr(std::string("TABLE_STATUS_").size());
+  for (char& c : name) c = static_cast<char>(std::tolower(c));
+  return name;
+}
+
+void PrintClusters(const google::protobuf::RepeatedPtrField<v1::ClusterInfo>& clusters) {
+  std::cout << absl::StrFormat("%-18s %-8s %-18s %8s %8s %8s %7s\n", "CLUSTER", "ENABLED",
+                               "STATE", "APPLIED", "LATEST", "PENDING", "TABLES");
+  for (const v1::ClusterInfo& c : clusters) {
+    std::cout << absl::StrFormat(
+        "%-18s %-8s %-18s %8d %8d %8d %7d\n", c.name() + (c.bridge() ? "*" : ""),
+        c.enabled() ? "yes" : (c.compiled() ? "off" : "no"),
+        StateName(c.migration().state()), c.migration().applied_version(),
+        c.migration().latest_version(), c.migration().pending_count(), c.tables_size());
+    for (const v1::ChecksumProblem& p : c.migration().checksum_problems()) {
+      std::cout << "    changed after apply: " << p.path() << "\n";
+    }
+    for (const v1::MigrationId& m : c.migration().unknown_applied()) {
+      std::cout << "    applied, unknown to this build: " << m.cluster() << "/"
+                << m.version() << "\n";
+    }
+  }
+}
+
+// One command: parse, connect, run.
+using Runner = int (*)(const std::string&, const std::vector<std::string>&);
+
+int Clusters(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  cli::FlagSet f("schemactl clusters",
+                 "Lists every cluster of the server's build (and orphans found in "
+                 "its database) with its migration state.");
+  c.Register(f);
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->ListClusters();
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    std::cout << "features: " << absl::StrJoin(r->features(), ", ")
+              << (r->database_reachable() ? "" : "   (database unreachable)") << "\n";
+    PrintClusters(r->clusters());
+  }
+  return kOk;
+}
+
+int Check(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  cli::FlagSet f("schemactl check",
+                 "Is each table here and migrated? AVAILABLE, UNKNOWN_TABLE, "
+                 "CLUSTER_DISABLED (naming the feature) or NOT_MIGRATED.");
+  f.SetPositionalUsage("TABLE [TABLE...]");
+  c.Register(f);
+  f.SetEpilog(kExitCodes);
+  cli::ParseResult p = f.Parse(args);
+  if (int code = f.Finish(p, 100000, kUsage); code >= 0) return code;
+  if (p.positional.empty()) return Fail(cmd, absl::InvalidArgumentError("name a table"));
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->CheckTables(p.positional);
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    for (const v1::TableCheck& t : r->tables()) {
+      std::cout << absl::StrFormat("%-32s %-17s %s\n", t.requested(),
+                                   TableStatusName(t.status()),
+                                   t.message().empty() ? "cluster " + t.cluster()
+                                                       : t.message());
+    }
+  }
+  return r->all_available() ? kOk : kNotAvailable;
+}
+
+int Join(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  std::vector<std::string> pairs;
+  cli::FlagSet f("schemactl join",
+                 "How tables join in the server's build: ON clauses, ambiguity, "
+                 "shortest paths, join trees.");
+  f.SetPositionalUsage("TABLE [TABLE...]");
+  c.Register(f);
+  f.List("pair", &pairs, "LEFT:RIGHT[:FOREIGN_KEY] (repeatable)");
+  f.SetEpilog(kExitCodes);
+  cli::ParseResult p = f.Parse(args);
+  if (int code = f.Finish(p, 1000, kUsage); code >= 0) return code;
+  std::vector<std::vector<std::string>> pair_list;
+  for (const std::string& s : pairs) {
+    std::vector<std::string> parts = absl::StrSplit(s, ':');
+    if (parts.size() < 2 || parts.size() > 3) {
+      return Fail(cmd, absl::InvalidArgumentError("--pair is LEFT:RIGHT[:FOREIGN_KEY]"));
+    }
+    pair_list.push_back(parts);
+  }
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->ValidateJoin(p.positional, pair_list);
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    for (const v1::TableCheck& t : r->tables()) {
+      std::cout << t.requested() << ": " << TableStatusName(t.status())
+                << (t.enable_features().empty()
+                        ? ""
+                        : " (enable " + absl::StrJoin(t.enable_features(), ", ") + ")")
+                << "\n";
+    }
+    for (const v1::PairAnswer& a : r->pairs()) {
+      std::cout << a.left() << " - " << a.right() << ": "
+                << v1::PairStatus_Name(a.status()) << " " << a.message() << "\n";
+      for (const v1::JoinEdge& e : a.candidates()) std::cout << "  ON " << e.on() << "\n";
+      for (const v1::JoinStep& s : a.path()) {
+        std::cout << "  JOIN " << s.table() << " ON " << s.edge().on() << "\n";
+      }
+    }
+    if (r->tree().steps_size() > 0 && r->tables_size() > 2) {
+      std::cout << "FROM " << r->tree().root() << "\n";
+      for (const v1::JoinStep& s : r->tree().steps()) {
+        std::cout << "  JOIN " << s.table() << " ON " << s.edge().on() << "\n";
+      }
+    }
+    std::cout << "verdict: " << v1::JoinVerdict_Name(r->verdict()) << "\n";
+  }
+  switch (r->verdict()) {
+    case v1::JOIN_VERDICT_OK: return kOk;
+    case v1::JOIN_VERDICT_AMBIGUOUS: return kWarnings;
+    default: return kNotAvailable;
+  }
+}
+
+int Query(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  cli::FlagSet f("schemactl query",
+                 "Checks SQL against the server's build: tables and join conditions.");
+  f.SetPositionalUsage("SQL|-");
+  c.Register(f);
+  f.SetEpilog(kExitCodes);
+  cli::ParseResult p = f.Parse(args);
+  if (int code = f.Finish(p, 1, kUsage); code >= 0) return code;
+  if (p.positional.empty()) return Fail(cmd, absl::InvalidArgumentError("give the SQL or -"));
+  std::string sql = p.positional[0];
+  if (sql == "-") {
+    std::stringstream s;
+    s << std::cin.rdbuf();
+    sql = s.str();
+  }
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->ValidateQuery(sql);
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    for (const v1::QueryTable& t : r->tables()) {
+      std::cout << t.check().requested() << ": " << TableStatusName(t.check().status())
+                << " (" << t.role() << ")\n";
+    }
+    for (const v1::QueryCondition& q : r->conditions()) {
+      std::cout << "condition " << q.text() << ": "
+                << (q.matches_foreign_key() ? q.foreign_key() : "no foreign key") << "\n";
+    }
+    for (const std::string& m : r->messages()) std::cout << "note: " << m << "\n";
+    std::cout << "verdict: " << v1::QueryVerdict_Name(r->verdict()) << "\n";
+  }
+  switch (r->verdict()) {
+    case v1::QUERY_VERDICT_OK: return kOk;
+    case v1::QUERY_VERDICT_WARNINGS: return kWarnings;
+    default: return kNotAvailable;
+  }
+}
+
+int Status(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  cli::FlagSet f("schemactl status", "Each cluster's migration state, read from the database.");
+  c.Register(f);
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->GetMigrationStatus();
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    std::cout << "history " << r->history_table() << "\n";
+    PrintClusters(r->clusters());
+    std::cout << (r->up_to_date() ? "up to date\n"
+                                  : absl::StrCat(r->pending_size(), " pending\n"));
+  }
+  return kOk;
+}
+
+int Plan(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  bool sql = false;
+  cli::FlagSet f("schemactl plan", "The pending migrations in apply order.");
+  c.Register(f);
+  f.Bool("sql", &sql, "include each migration's SQL");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->PlanMigrations(sql);
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    if (r->migrations().empty()) std::cout << "nothing to apply\n";
+    int n = 0;
+    for (const v1::PendingMigration& m : r->migrations()) {
+      std::cout << absl::StrFormat("%3d. %s%s\n", ++n, m.path(),
+                                   m.no_transaction() ? "  (no-transaction)" : "");
+      if (sql) std::cout << m.sql() << "\n";
+    }
+  }
+  return kOk;
+}
+
+int Verify(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  bool ignore = false;
+  cli::FlagSet f("schemactl verify", "The catalog against the live database (drift).");
+  c.Register(f);
+  f.Bool("ignore-extra-tables", &ignore, "tables no cluster knows are not drift");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->VerifySchema(ignore);
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    for (const v1::Drift& d : r->drift()) {
+      std::cout << "drift: " << d.kind() << ": " << d.table()
+                << (d.object().empty() ? "" : "." + d.object()) << "\n";
+    }
+    std::cout << (r->ok() ? "no drift" : "drift") << ": " << r->tables_checked()
+              << " tables checked\n";
+  }
+  return r->ok() ? kOk : kDrift;
+}
+
+int Apply(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  bool dry_run = false, single = false;
+  absl::Duration run_timeout = absl::Minutes(30);
+  cli::FlagSet f("schemactl apply",
+                 "Applies pending migrations on the server, showing progress as it "
+                 "streams. Needs the admin token.");
+  c.Register(f);
+  f.Bool("dry-run", &dry_run, "show what would be applied");
+  f.Bool("single-transaction", &single, "apply the whole plan atomically");
+  f.Duration("run-timeout", &run_timeout, "deadline of the whole run");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  v1::ApplyMigrationsRequest req;
+  req.set_dry_run(dry_run);
+  req.set_single_transaction(single);
+  auto show = [&](const v1::ApplyMigrationsResponse& e) {
+    if (c.json) {
+      std::string out;
+      (void)google::protobuf::util::MessageToJsonString(e, &out);
+      std::cout << out << "\n" << std::flush;
+      return;
+    }
+    if (e.has_started()) {
+      std::cout << "applying " << e.started().cluster() << "/" << e.started().version()
+                << "_" << e.started().name() << " ..." << std::flush;
+    } else if (e.has_finished()) {
+      std::cout << " ok (" << e.finished().duration().seconds() * 1000 +
+                                 e.finished().duration().nanos() / 1000000
+                << " ms)\n" << std::flush;
+    } else if (e.has_retrying()) {
+      std::cout << " retrying: " << e.retrying().message() << "\n" << std::flush;
+    } else if (e.has_lock_waiting()) {
+      std::cout << e.lock_waiting() << "\n" << std::flush;
+    } else if (e.has_summary()) {
+      if (e.summary().dry_run()) {
+        for (const v1::PendingMigration& m : e.summary().planned()) {
+          std::cout << "would apply " << m.path() << "\n";
+        }
+        if (e.summary().planned().empty()) std::cout << "nothing to apply\n";
+      } else {
+        std::cout << "applied " << e.summary().applied_size()
+                  << " migration(s); the database is up to date\n";
+      }
+    }
+  };
+  auto r = (*client)->ApplyMigrations(req, show, run_timeout);
+  if (!r.ok()) {
+    if (!c.json) std::cout << "\n";
+    return Fail(cmd, r.status());
+  }
+  return kOk;
+}
+
+int Rollback(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  std::string cluster;
+  int64_t to = -1;
+  bool force = false, dry_run = false;
+  cli::FlagSet f("schemactl rollback",
+                 "Reverts a cluster to a version (0 removes it). Needs the admin token.");
+  c.Register(f);
+  f.String("cluster", &cluster, "the cluster (required)");
+  f.Int("to", &to, "keep migrations up to this version (required; 0 removes it)");
+  f.Bool("force", &force, "skip the dependent-cluster checks");
+  f.Bool("dry-run", &dry_run, "list what would be reverted");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  if (cluster.empty() || to < 0) {
+    return Fail(cmd, absl::InvalidArgumentError("--cluster and --to are required"));
+  }
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  v1::RollbackClusterRequest req;
+  req.set_cluster(cluster);
+  req.set_to_version(static_cast<uint64_t>(to));
+  req.set_force(force);
+  req.set_dry_run(dry_run);
+  auto r = (*client)->RollbackCluster(req, absl::Minutes(30));
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    if (r->reverted().empty()) std::cout << "nothing to roll back\n";
+    for (const v1::MigrationId& m : r->reverted()) {
+      std::cout << (dry_run ? "would revert " : "reverted ") << m.cluster() << "/"
+                << m.version() << " (" << m.name() << ")\n";
+    }
+  }
+  return kOk;
+}
+
+int Repair(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  std::string cluster;
+  bool dry_run = false;
+  cli::FlagSet f("schemactl repair",
+                 "Records new checksums of intentionally edited migrations. Needs the "
+                 "admin token.");
+  c.Register(f);
+  f.String("cluster", &cluster, "only this cluster");
+  f.Bool("dry-run", &dry_run, "list what would be repaired");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  v1::RepairChecksumsRequest req;
+  req.set_cluster(cluster);
+  req.set_dry_run(dry_run);
+  auto r = (*client)->RepairChecksums(req);
+  if (!r.ok()) return Fail(cmd, r.status());
+  if (c.json) {
+    PrintJson(*r);
+  } else {
+    if (r->repaired().empty()) std::cout << "nothing to repair\n";
+    for (const v1::ChecksumProblem& p : r->repaired()) {
+      std::cout << (dry_run ? "would record " : "recorded ") << p.path() << "\n";
+    }
+  }
+  return kOk;
+}
+
+int Health(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  std::string service;
+  cli::FlagSet f("schemactl health",
+                 "grpc.health.v1 Check: \"\" (default), schemagate.v1.SchemaGate or "
+                 "schemagate.cluster.<name>. Exits 0 when SERVING, 3 otherwise.");
+  c.Register(f);
+  f.String("service", &service, "the health service name");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  auto r = (*client)->Health(service);
+  if (!r.ok()) return Fail(cmd, r.status());
+  std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(*r);
+  if (c.json) {
+    std::cout << "{\"service\": \"" << service << "\", \"status\": \"" << name << "\"}\n";
+  } else {
+    std::cout << (service.empty() ? "(server)" : service) << ": " << name << "\n";
+  }
+  return *r == grpc::health::v1::HealthCheckResponse::SERVING ? kOk : kUnavailable;
+}
+
+int Wait(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  std::vector<std::string> clusters;
+  absl::Duration timeout = absl::Seconds(120);
+  cli::FlagSet f("schemactl wait",
+                 "Waits until the named clusters are migrated (for init containers). "
+                 "Exits 0 once they are up to date, 4 on timeout, 5 at once when a "
+                 "cluster is not enabled in the server's build. Keeps retrying while "
+                 "the server is not reachable.");
+  c.Register(f);
+  f.List("clusters", &clusters, "clusters to wait for (comma-separated; required)",
+         "SCHEMAGATE_WAIT_CLUSTERS");
+  f.Duration("timeout", &timeout, "give up after this long");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  if (clusters.empty()) return Fail(cmd, absl::InvalidArgumentError("--clusters is required"));
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  absl::Status s = (*client)->WaitForClusters(clusters, timeout, [&](const v1::ClusterInfo& ci) {
+    if (!c.json) {
+      std::cerr << "schemactl wait: " << ci.name() << " is "
+                << StateName(ci.migration().state()) << "\n";
+    }
+  });
+  if (!s.ok()) return Fail(cmd, s);
+  if (c.json) {
+    std::cout << "{\"ready\": true, \"clusters\": [\"" << absl::StrJoin(clusters, "\", \"")
+              << "\"]}\n";
+  } else {
+    std::cout << "ready: " << absl::StrJoin(clusters, ", ") << "\n";
+  }
+  return kOk;
+}
+
+const std::map<std::string, std::pair<Runner, const char*>>& Commands() {
+  static const auto* commands = new std::map<std::string, std::pair<Runner, const char*>>{
+      {"clusters", {&Clusters, "list clusters and their migration state"}},
+      {"check", {&Check, "are these tables here and migrated?"}},
+      {"join", {&Join, "how do these tables join?"}},
+      {"query", {&Query, "check SQL against the build"}},
+      {"status", {&Status, "migration state from the database"}},
+      {"plan", {&Plan, "pending migrations"}},
+      {"apply", {&Apply, "apply pending migrations (admin)"}},
+      {"rollback", {&Rollback, "revert a cluster (admin)"}},
+      {"repair", {&Repair, "record new checksums (admin)"}},
+      {"verify", {&Verify, "drift between catalog and database"}},
+      {"health", {&Health, "grpc.health.v1 status"}},
+      {"wait", {&Wait, "wait until clusters are migrated"}},
+  };
+  return *commands;
+}
+
+void Usage(std::ostream& out) {
+  out << "Usage: schemactl <command> [flags]\n\nCommands:\n";
+  for (const auto& [name, c] : Commands()) {
+    out << absl::StrFormat("  %-10s %s\n", name, c.second);
+  }
+  out << "\nEvery command takes --target (SCHEMAGATE_TARGET), TLS flags and --json; "
+         "see `schemactl <command> --help`.\n";
+}
+
+}  // namespace
+}  // namespace schemagate::schemactl
+
+int main(int argc, char** argv) {
+  using namespace schemagate::schemactl;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty()) {
+    Usage(std::cerr);
+    return kUsage;
+  }
+  std::string name = args[0];
+  if (name == "--help" || name == "-h" || name == "help") {
+    Usage(std::cout);
+    return kOk;
+  }
+  auto it = Commands().find(name);
+  if (it == Commands().end()) {
+    std::cerr << "schemactl: unknown command \"" << name << "\"\n\n";
+    Usage(std::cerr);
+    return kUsage;
+  }
+  args.erase(args.begin());
+  return it->second.first(name, args);
+}

@@ -1,0 +1,127 @@
+// schemagate-server: `schemagate serve`, the long-running gRPC service.
+// (`schemagate serve ...` execs this binary: it links gRPC, which the
+// one-shot commands do not need to load.) This file only parses flags and
+// wires components (server/rpc/server.h).
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "google/protobuf/stubs/logging.h"
+#include "server/main/common.h"
+#include "server/migrate/errors.h"
+#include "server/rpc/server.h"
+#include "server/util/cli.h"
+#include "server/util/log.h"
+
+namespace {
+
+// Protobuf's own log lines (e.g. "String field contains invalid UTF-8")
+// go through our logger at debug level: they describe bad requests, which
+// are answered with INVALID_ARGUMENT anyway.
+void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
+                 const std::string& message) {
+  schemagate::log::Log(level >= google::protobuf::LOGLEVEL_ERROR
+                           ? schemagate::log::Level::kDebug
+                           : schemagate::log::Level::kDebug,
+                       "protobuf: " + message, {{"at", absl::StrCat(file, ":", line)}});
+}
+
+int Serve(const std::vector<std::string>& args) {
+  using namespace schemagate;
+  commands::CommonFlags common;
+  commands::DatabaseFlags db;
+  rpc::ServerOptions options;
+  std::string lock_mode = "session";
+  int64_t max_message = options.max_message_bytes;
+  int64_t workers = options.workers, pool = options.db_pool;
+  cli::FlagSet flags(
+      "schemagate serve",
+      "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
+      "from memory, joins, queries, migration status and (with the admin "
+      "token) apply/rollback/repair; the standard health service with "
+      "\"\", \"schemagate.v1.SchemaGate\" and \"schemagate.cluster.<name>\"; "
+      "server reflection. SIGTERM drains in-flight RPCs and exits 0.");
+  flags.String("listen", &options.listen, "HOST:PORT to serve on (port 0 picks one)",
+               "SCHEMAGATE_LISTEN");
+  flags.String("admin-listen", &options.admin_listen,
+               "serve the admin RPCs only on this HOST:PORT (then refused on --listen)",
+               "SCHEMAGATE_ADMIN_LISTEN");
+  flags.String("port-file", &options.port_file,
+               "write the bound ports (\"main admin\") to this file");
+  db.Register(flags);
+  common.Register(flags);
+  flags.String("admin-token-file", &options.admin_token_file,
+               "file holding the admin bearer token (re-read when it changes); "
+               "without it admin RPCs are refused",
+               "SCHEMAGATE_ADMIN_TOKEN_FILE");
+  flags.Bool("insecure-admin", &options.insecure_admin,
+             "allow admin RPCs without a token (loopback listeners only)");
+  flags.String("tls-cert", &options.tls_cert, "PEM certificate chain: serve TLS only",
+               "SCHEMAGATE_TLS_CERT");
+  flags.String("tls-key", &options.tls_key, "PEM private key", "SCHEMAGATE_TLS_KEY");
+  flags.String("tls-client-ca", &options.tls_client_ca,
+               "PEM CA bundle: require and verify client certificates",
+               "SCHEMAGATE_TLS_CLIENT_CA");
+  flags.Bool("migrate-on-start", &options.migrate_on_start,
+             "apply pending migrations in the background at start (health is "
+             "NOT_SERVING until the database is up to date)");
+  flags.Duration("lock-wait-timeout", &options.engine.lock_wait_timeout,
+                 "for apply: give up if another migrator holds the lock this long");
+  flags.Duration("lock-timeout", &options.engine.lock_timeout,
+                 "for apply: PostgreSQL lock_timeout of each migration");
+  flags.Int("max-message-bytes", &max_message, "largest request or response");
+  flags.Duration("poll-interval", &options.poll_interval,
+                 "re-read the migration history at least this often (LISTEN/NOTIFY "
+                 "wakes it sooner)");
+  flags.Duration("shutdown-grace", &options.shutdown_grace,
+                 "on SIGTERM, wait this long for in-flight RPCs");
+  flags.Int("workers", &workers, "threads for database work");
+  flags.Int("db-pool", &pool, "idle database connections kept for RPCs");
+  flags.SetEpilog(
+      "Exit codes: 0 stopped by SIGTERM/SIGINT after draining; 2 bad usage "
+      "(flags, --insecure-admin on a non-loopback listener, unreadable TLS or "
+      "token files); 3 cannot bind the listen address.\n"
+      "The database may be down at start: the server serves, reports "
+      "NOT_SERVING, and reconnects with backoff.\n");
+  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage); code >= 0) {
+    return code;
+  }
+  const std::string cmd = "schemagate serve";
+  if (absl::Status s = common.Apply(); !s.ok()) return commands::Fail(cmd, s);
+  google::protobuf::SetLogHandler(&ProtobufLog);
+  if (max_message < 1024 || workers < 1 || pool < 0) {
+    return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
+                                                     "--max-message-bytes >= 1024, "
+                                                     "--workers >= 1, --db-pool >= 0"),
+                                                 migrate::ErrorKind::kUsage));
+  }
+  options.max_message_bytes = static_cast<int>(max_message);
+  options.workers = static_cast<size_t>(workers);
+  options.db_pool = static_cast<size_t>(pool);
+  absl::StatusOr<catalog::Catalog> catalog =
+      commands::LoadCatalog(common, flags.IsSet("features"));
+  if (!catalog.ok()) return commands::Fail(cmd, catalog.status());
+  absl::StatusOr<migrate::HistoryName> history = db.History();
+  if (!history.ok()) return commands::Fail(cmd, history.status());
+  options.engine.history = *history;
+  absl::StatusOr<migrate::ConnectOptions> connect = db.ConnectOptionsForServer();
+  if (!connect.ok()) return commands::Fail(cmd, connect.status());
+  options.database = *connect;
+  absl::Status served = rpc::Serve(*std::move(catalog), options);
+  if (!served.ok()) {
+    return commands::Fail(cmd, migrate::WithKind(
+                                   served, served.code() == absl::StatusCode::kUnavailable
+                                               ? migrate::ErrorKind::kConnect
+                                               : migrate::ErrorKind::kUsage));
+  }
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "serve") args.erase(args.begin());
+  return Serve(args);
+}

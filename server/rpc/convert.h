@@ -1,0 +1,49 @@
+// Domain -> proto conversions and Status -> grpc::Status mapping for the
+// RPC layer. No logic beyond translation.
+#ifndef SCHEMAGATE_SERVER_RPC_CONVERT_H_
+#define SCHEMAGATE_SERVER_RPC_CONVERT_H_
+
+#include <string>
+#include <vector>
+
+#include <grpcpp/support/status.h>
+
+#include "absl/status/status.h"
+#include "schemagate/v1/schemagate.pb.h"
+#include "server/catalog/join.h"
+#include "server/catalog/query.h"
+#include "server/migrate/state.h"
+#include "server/migrate/verify.h"
+#include "server/rpc/state.h"
+
+namespace schemagate::rpc {
+
+// The answer to "is this table here and migrated?".
+v1::TableCheck CheckTable(const ServiceState& state, const Snapshot& snapshot,
+                          const std::string& name);
+
+// A cluster of the catalog (or an orphan of the snapshot) with its state.
+void FillCluster(const ServiceState& state, const std::string& name,
+                 const migrate::ClusterState* migration, bool known,
+                 v1::ClusterInfo* out);
+// Every cluster: enabled ones in order, then compiled-but-disabled ones,
+// then orphans of the state.
+void FillClusters(const ServiceState& state, const migrate::MigrationState* migration,
+                  bool known, google::protobuf::RepeatedPtrField<v1::ClusterInfo>* out);
+
+void FillJoin(const ServiceState& state, const Snapshot& snapshot,
+              const catalog::JoinResult& result, v1::ValidateJoinResponse* out);
+void FillQuery(const ServiceState& state, const Snapshot& snapshot,
+               const catalog::QueryResult& result, v1::ValidateQueryResponse* out);
+void FillPending(const v1::Migration& m, bool include_sql, v1::PendingMigration* out);
+void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* out);
+
+// The gRPC status for a domain error: the code by how the caller should
+// react, the message, and google.rpc details (ErrorInfo with the reason,
+// BadRequest for `field` when given).
+grpc::Status ToGrpc(const absl::Status& status, const std::string& field = "");
+grpc::Status InvalidArgument(const std::string& field, const std::string& message);
+
+}  // namespace schemagate::rpc
+
+#endif  // SCHEMAGATE_SERVER_RPC_CONVERT_H_

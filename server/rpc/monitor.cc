@@ -1,0 +1,134 @@
+#include "server/rpc/monitor.h"
+
+#include "absl/strings/str_cat.h"
+#include "server/migrate/engine.h"
+#include "server/migrate/history.h"
+#include "server/util/log.h"
+
+namespace schemagate::rpc {
+
+Monitor::Monitor(ServiceState* state, migrate::ConnectOptions connect,
+                 absl::Duration poll_interval)
+    : state_(state), connect_(std::move(connect)), poll_(poll_interval) {
+  // A single attempt per connect: the loop does its own backoff, and must
+  // notice Stop() promptly.
+  connect_.timeout = absl::ZeroDuration();
+  connect_.attempt_timeout = std::min(connect_.attempt_timeout, absl::Seconds(2));
+}
+
+Monitor::~Monitor() { Stop(); }
+
+void Monitor::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
+
+void Monitor::Stop() {
+  stop_ = true;
+  {
+    absl::MutexLock lock(&mu_);
+    wake_ = true;
+  }
+  if (thread_.joinable()) thread_.join();
+}
+
+void Monitor::Refresh() {
+  refresh_ = true;
+  absl::MutexLock lock(&mu_);
+  wake_ = true;
+}
+
+bool Monitor::ReadOnce(migrate::Connection* conn) {
+  migrate::Engine engine(state_->catalog(), conn, {.history = state_->history()});
+  absl::StatusOr<migrate::MigrationState> read = engine.ReadState();
+  Snapshot next;
+  next.as_of = absl::Now();
+  if (!read.ok()) {
+    std::shared_ptr<const Snapshot> previous = state_->snapshot();
+    next = *previous;  // keep what we knew; mark it stale
+    next.reachable = false;
+    next.error = std::string(read.status().message());
+    if (previous->reachable) {
+      log::Warning("cannot read the migration history", {{"error", next.error}});
+      state_->Publish(std::move(next));
+    }
+    return !conn->broken();
+  }
+  next.known = true;
+  next.reachable = true;
+  next.state = *std::move(read);
+  migrate::History history(conn, state_->history());
+  absl::StatusOr<std::vector<migrate::AppliedMigration>> applied = history.ReadApplied();
+  if (applied.ok()) {
+    for (const migrate::AppliedMigration& a : *applied) {
+      next.applied.insert({a.cluster, a.version});
+    }
+  }
+  std::shared_ptr<const Snapshot> previous = state_->snapshot();
+  bool changed = !previous->known || !previous->reachable ||
+                 previous->applied != next.applied ||
+                 previous->state.mismatches.size() != next.state.mismatches.size() ||
+                 previous->state.unknown_applied.size() != next.state.unknown_applied.size();
+  if (changed) {
+    if (!previous->reachable && previous->known) {
+      log::Info("database reachable again");
+    }
+    state_->Publish(std::move(next));
+  }
+  return true;
+}
+
+void Monitor::Run() {
+  absl::Duration backoff = absl::Milliseconds(100);
+  while (!stop_) {
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
+        migrate::Connection::Open(connect_);
+    if (!conn.ok()) {
+      std::shared_ptr<const Snapshot> previous = state_->snapshot();
+      if (previous->reachable || previous->generation == 0) {
+        Snapshot next = *previous;
+        next.reachable = false;
+        next.as_of = absl::Now();
+        next.error = std::string(conn.status().message());
+        log::Warning("database unreachable; retrying", {{"error", next.error}});
+        state_->Publish(std::move(next));
+      }
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&wake_), backoff);
+      wake_ = false;
+      backoff = std::min(backoff * 2, absl::Seconds(1));
+      continue;
+    }
+    backoff = absl::Milliseconds(100);
+    (void)(*conn)->Listen(state_->history().Channel());
+    while (!stop_) {
+      if (!ReadOnce(conn->get())) break;
+      refresh_ = false;
+      // Wait for a notification, a refresh request or the poll interval,
+      // in short slices so Stop() and Refresh() are prompt.
+      absl::Time until = absl::Now() + poll_;
+      bool notified = false;
+      while (!stop_ && !refresh_ && !notified && absl::Now() < until) {
+        absl::StatusOr<std::vector<migrate::Notification>> n =
+            (*conn)->WaitForNotifications(
+                std::min(absl::Milliseconds(250), until - absl::Now()));
+        if (!n.ok()) break;
+        notified = !n->empty();
+        absl::MutexLock lock(&mu_);
+        wake_ = false;
+      }
+      if ((*conn)->broken()) break;
+    }
+    if (!stop_) {
+      Snapshot next = *state_->snapshot();
+      if (next.reachable) {
+        next.reachable = false;
+        next.as_of = absl::Now();
+        next.error = "connection to the database lost";
+        log::Warning("lost the database connection; reconnecting");
+        state_->Publish(std::move(next));
+      }
+    }
+  }
+}
+
+}  // namespace schemagate::rpc

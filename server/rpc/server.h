@@ -1,0 +1,55 @@
+// Runs `schemagate serve`: the gRPC server(s), the standard health service
+// (per-cluster names), server reflection, the state monitor, optional
+// migration at start, and a graceful drain on SIGTERM/SIGINT.
+#ifndef SCHEMAGATE_SERVER_RPC_SERVER_H_
+#define SCHEMAGATE_SERVER_RPC_SERVER_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "server/catalog/catalog.h"
+#include "server/migrate/db.h"
+#include "server/migrate/engine.h"
+#include "server/rpc/service.h"
+
+namespace schemagate::rpc {
+
+struct ServerOptions {
+  // HOST:PORT (port 0 picks one). With admin_listen set, mutating RPCs are
+  // served only there.
+  std::string listen = "0.0.0.0:50051";
+  std::string admin_listen;
+  // Writes the ports actually bound ("main admin") when set (tests).
+  std::string port_file;
+
+  migrate::ConnectOptions database;
+  migrate::EngineOptions engine;
+  bool migrate_on_start = false;
+
+  std::string admin_token_file;
+  bool insecure_admin = false;  // only on loopback listeners
+
+  std::string tls_cert, tls_key, tls_client_ca;
+
+  int max_message_bytes = 4 << 20;
+  absl::Duration poll_interval = absl::Seconds(1);
+  absl::Duration shutdown_grace = absl::Seconds(10);
+  size_t workers = 8;
+  size_t db_pool = 4;
+  ServiceLimits limits;
+};
+
+// Serves until SIGTERM or SIGINT, then drains in-flight RPCs (up to
+// shutdown_grace) and returns OK. Errors: INVALID_ARGUMENT for bad options
+// (e.g. --insecure-admin on a non-loopback listener, unreadable TLS files),
+// UNAVAILABLE when a port cannot be bound.
+absl::Status Serve(catalog::Catalog catalog, const ServerOptions& options);
+
+// Is HOST of HOST:PORT a loopback address (127.0.0.0/8, ::1, localhost)?
+bool IsLoopback(const std::string& address);
+
+}  // namespace schemagate::rpc
+
+#endif  // SCHEMAGATE_SERVER_RPC_SERVER_H_

@@ -1,0 +1,726 @@
+#include "server/rpc/service.h"
+
+#include <deque>
+#include <map>
+#include <set>
+
+#include <grpcpp/support/proto_buffer_reader.h>
+#include <grpcpp/support/proto_buffer_writer.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "server/catalog/query.h"
+#include "server/migrate/verify.h"
+#include "server/rpc/convert.h"
+#include "server/util/log.h"
+
+namespace schemagate::rpc {
+namespace {
+
+std::atomic<int> g_active_watches{0};
+
+template <typename M>
+bool Decode(const grpc::ByteBuffer* buffer, M* message) {
+  if (buffer == nullptr) return true;  // an empty message
+  grpc::ByteBuffer copy(*buffer);
+  grpc::ProtoBufferReader reader(&copy);
+  return message->ParseFromZeroCopyStream(&reader);
+}
+
+grpc::Status Encode(const google::protobuf::Message& message, grpc::ByteBuffer* out) {
+  grpc::ProtoBufferWriter writer(out, grpc::kProtoBufferWriterMaxBufferLength,
+                                 static_cast<int>(message.ByteSizeLong()));
+  if (!message.SerializeToZeroCopyStream(&writer)) {
+    return grpc::Status(grpc::StatusCode::INTERNAL, "cannot serialize the response");
+  }
+  return grpc::Status::OK;
+}
+
+grpc::Status Malformed(const std::string& type) {
+  return InvalidArgument("", absl::StrCat(
+                                 "the request does not parse as ", type,
+                                 " (bad encoding, or a string field that is not "
+                                 "valid UTF-8)"));
+}
+
+absl::Time DeadlineOf(grpc::CallbackServerContext* ctx) {
+  auto d = ctx->deadline();
+  if (d == std::chrono::system_clock::time_point::max()) {
+    return absl::Now() + absl::Seconds(30);
+  }
+  return absl::FromChrono(d);
+}
+
+google::protobuf::Timestamp Stamp(absl::Time t) {
+  google::protobuf::Timestamp out;
+  if (t == absl::InfinitePast()) return out;
+  out.set_seconds(absl::ToUnixSeconds(t));
+  out.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(out.seconds())) /
+                                     absl::Nanoseconds(1)));
+  return out;
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  int64_t ns = absl::ToInt64Nanoseconds(d);
+  out->set_seconds(ns / 1000000000);
+  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
+}
+
+std::string AuthorizationOf(grpc::CallbackServerContext* ctx) {
+  const auto& md = ctx->client_metadata();
+  auto it = md.find("authorization");
+  return it == md.end() ? "" : std::string(it->second.data(), it->second.size());
+}
+
+grpc::Status FromAuth(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+}
+
+std::string NameProblem(const std::string& name, size_t max) {
+  if (name.empty()) return "is empty";
+  if (name.size() > max) return absl::StrCat("is longer than ", max, " bytes");
+  if (name.find('\0') != std::string::npos) return "contains a NUL byte";
+  return "";
+}
+
+void LogCall(const char* method, grpc::CallbackServerContext* ctx, absl::Time start,
+             const grpc::Status& status) {
+  if (!log::Enabled(log::Level::kDebug)) return;
+  log::Debug("rpc", {{"method", method},
+                     {"peer", ctx->peer()},
+                     {"code", absl::StrCat(static_cast<int>(status.error_code()))},
+                     {"ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
+}
+
+// Finishes a unary call, logging it.
+class Unary {
+ public:
+  Unary(const char* method, grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()) {}
+  grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
+    LogCall(method_, ctx_, start_, status);
+    reactor_->Finish(status);
+    return reactor_;
+  }
+  grpc::ServerUnaryReactor* reactor() const { return reactor_; }
+  grpc::CallbackServerContext* ctx() const { return ctx_; }
+  const char* method() const { return method_; }
+  absl::Time start() const { return start_; }
+
+ private:
+  const char* method_;
+  grpc::CallbackServerContext* ctx_;
+  grpc::ServerUnaryReactor* reactor_;
+  absl::Time start_;
+};
+
+// Runs `work` on the worker pool and finishes the call with its status.
+grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
+                                  std::function<grpc::Status()> work) {
+  bool queued = workers->TrySubmit([call, work = std::move(work)]() mutable {
+    if (call.ctx()->IsCancelled()) {
+      call.Finish(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before it ran"));
+      return;
+    }
+    call.Finish(work());
+  });
+  if (!queued) {
+    return call.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                    "too many database requests queued; retry later"));
+  }
+  return call.reactor();
+}
+
+// A server-streaming reactor with a write queue: Push from any thread,
+// writes go out one at a time, Close finishes after the queue drains.
+class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
+ public:
+  explicit StreamReactor(const char* method, grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), start_(absl::Now()) {}
+
+  // False when the stream is closed (cancelled or finished).
+  bool Push(const google::protobuf::Message& message) {
+    grpc::ByteBuffer buffer;
+    if (!Encode(message, &buffer).ok()) return false;
+    absl::MutexLock lock(&mu_);
+    if (closed_ || cancelled_) return false;
+    queue_.push_back(std::move(buffer));
+    if (!writing_) {
+      writing_ = true;
+      StartWrite(&queue_.front());
+    }
+    return true;
+  }
+  // Replaces anything not yet written by `message` (for coalescing).
+  size_t queued() {
+    absl::MutexLock lock(&mu_);
+    return queue_.size();
+  }
+  void Close(const grpc::Status& status) {
+    bool finish_now = false;
+    {
+      absl::MutexLock lock(&mu_);
+      if (closed_) return;
+      closed_ = true;
+      final_ = status;
+      finish_now = !writing_;
+    }
+    if (finish_now) {
+      LogCall(method_, ctx_, start_, status);
+      Finish(status);
+    }
+  }
+  bool cancelled() {
+    absl::MutexLock lock(&mu_);
+    return cancelled_;
+  }
+
+  void OnWriteDone(bool ok) override {
+    bool finish_now = false;
+    grpc::Status status;
+    {
+      absl::MutexLock lock(&mu_);
+      queue_.pop_front();
+      if (!ok) {
+        cancelled_ = true;
+        queue_.clear();
+      }
+      if (!queue_.empty()) {
+        StartWrite(&queue_.front());
+        return;
+      }
+      writing_ = false;
+      if (closed_) {
+        finish_now = true;
+        status = final_;
+      }
+    }
+    if (finish_now) {
+      LogCall(method_, ctx_, start_, status);
+      Finish(status);
+    }
+  }
+  void OnCancel() override {
+    {
+      absl::MutexLock lock(&mu_);
+      cancelled_ = true;
+    }
+    Cancelled();
+  }
+
+ protected:
+  virtual void Cancelled() {}
+  grpc::CallbackServerContext* ctx() const { return ctx_; }
+
+ private:
+  const char* method_;
+  grpc::CallbackServerContext* ctx_;
+  absl::Time start_;
+  absl::Mutex mu_;
+  std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
+  bool writing_ ABSL_GUARDED_BY(mu_) = false;
+  bool closed_ ABSL_GUARDED_BY(mu_) = false;
+  bool cancelled_ ABSL_GUARDED_BY(mu_) = false;
+  grpc::Status final_ ABSL_GUARDED_BY(mu_);
+};
+
+class ApplyReactor final : public StreamReactor {
+ public:
+  ApplyReactor(grpc::CallbackServerContext* ctx, const ServiceContext& service,
+               v1::ApplyMigrationsRequest request)
+      : StreamReactor("ApplyMigrations", ctx), service_(service),
+        request_(std::move(request)) {}
+
+  void Start() {
+    if (!service_.workers->TrySubmit([this] { Run(); })) {
+      Close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "server busy; retry later"));
+    }
+  }
+  void OnDone() override { delete this; }
+
+ private:
+  void Cancelled() override {
+    stop_ = true;
+    absl::MutexLock lock(&conn_mu_);
+    if (conn_ != nullptr) conn_->Cancel();  // stops a running statement
+  }
+
+  void Run() {
+    absl::Time deadline = DeadlineOf(ctx());
+    absl::StatusOr<ConnectionPool::Lease> lease = service_.pool->Acquire(deadline);
+    if (!lease.ok()) {
+      Close(ToGrpc(migrate::WithKind(lease.status(), migrate::ErrorKind::kConnect)));
+      return;
+    }
+    {
+      absl::MutexLock lock(&conn_mu_);
+      conn_ = lease->get();
+    }
+    migrate::Engine engine(service_.state->catalog(), lease->get(), service_.engine);
+    grpc::Status final_status;
+    v1::ApplyMigrationsResponse summary_message;
+    v1::ApplySummary* summary = summary_message.mutable_summary();
+    summary->set_dry_run(request_.dry_run());
+    if (request_.dry_run()) {
+      absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+      if (!state.ok()) {
+        final_status = ToGrpc(state.status());
+      } else {
+        for (const v1::Migration* m : state->pending) {
+          FillPending(*m, false, summary->add_planned());
+        }
+        summary->set_up_to_date(state->up_to_date());
+        Push(summary_message);
+      }
+    } else {
+      migrate::ApplyOptions options;
+      options.single_transaction = request_.single_transaction();
+      options.stop = [this] { return stop_.load(); };
+      options.progress = [this](const migrate::Event& e) { Progress(e); };
+      absl::StatusOr<migrate::ApplyResult> result = engine.Apply(options);
+      if (!result.ok()) {
+        final_status = ToGrpc(result.status());
+        log::Error("ApplyMigrations failed", {{"error", std::string(result.status().message())}});
+      } else {
+        for (const migrate::StepResult& s : result->applied) {
+          v1::MigrationId* r = summary->add_applied();
+          r->set_cluster(s.cluster);
+          r->set_version(s.version);
+          r->set_name(s.name);
+        }
+        SetDuration(result->total, summary->mutable_duration());
+        SetDuration(result->lock_wait, summary->mutable_lock_wait());
+        summary->set_up_to_date(true);
+        Push(summary_message);
+      }
+      service_.monitor->Refresh();
+    }
+    {
+      absl::MutexLock lock(&conn_mu_);
+      conn_ = nullptr;
+    }
+    Close(final_status);
+  }
+
+  void Progress(const migrate::Event& e) {
+    v1::ApplyMigrationsResponse message;
+    v1::MigrationEvent* event = nullptr;
+    switch (e.kind) {
+      case migrate::Event::kLockWaiting:
+        message.set_lock_waiting(e.message);
+        break;
+      case migrate::Event::kStarted: event = message.mutable_started(); break;
+      case migrate::Event::kFinished:
+        event = message.mutable_finished();
+        log::Info("applied", {{"migration", e.ref},
+                              {"duration", absl::FormatDuration(e.duration)}});
+        break;
+      case migrate::Event::kRetrying: event = message.mutable_retrying(); break;
+      case migrate::Event::kCleanedUp: event = message.mutable_cleaned_up(); break;
+      default: return;
+    }
+    if (event != nullptr) {
+      event->set_cluster(e.cluster);
+      event->set_version(e.version);
+      event->set_name(e.name);
+      SetDuration(e.duration, event->mutable_duration());
+      event->set_message(e.message);
+    }
+    Push(message);
+  }
+
+  const ServiceContext& service_;
+  v1::ApplyMigrationsRequest request_;
+  std::atomic<bool> stop_{false};
+  absl::Mutex conn_mu_;
+  migrate::Connection* conn_ ABSL_GUARDED_BY(conn_mu_) = nullptr;
+};
+
+class WatchReactor final : public StreamReactor {
+ public:
+  WatchReactor(grpc::CallbackServerContext* ctx, ServiceState* state,
+               std::set<std::string> filter)
+      : StreamReactor("WatchClusters", ctx),
+        state_(state),
+        filter_(std::move(filter)),
+        guard_(std::make_shared<Guard>()) {
+    guard_->reactor = this;
+    ++g_active_watches;
+  }
+
+  void Start() {
+    // Subscribe first, then send the current state: no change is lost.
+    std::shared_ptr<Guard> guard = guard_;
+    id_ = state_->Subscribe([guard](std::shared_ptr<const Snapshot> s) {
+      absl::MutexLock lock(&guard->mu);
+      if (guard->reactor != nullptr) guard->reactor->Send(*s);
+    });
+    absl::MutexLock lock(&guard_->mu);
+    Send(*state_->snapshot());
+  }
+
+  void OnDone() override {
+    state_->Unsubscribe(id_);
+    {
+      // A listener call may be running on the monitor thread; after this
+      // block none is, and none will reach this object.
+      absl::MutexLock lock(&guard_->mu);
+      guard_->reactor = nullptr;
+    }
+    --g_active_watches;
+    delete this;
+  }
+
+ private:
+  struct Guard {
+    absl::Mutex mu;
+    WatchReactor* reactor = nullptr;
+  };
+
+  void Cancelled() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); }
+
+  void Send(const Snapshot& snapshot) {
+    v1::WatchClustersResponse message;
+    google::protobuf::RepeatedPtrField<v1::ClusterInfo> all;
+    FillClusters(*state_, snapshot.known ? &snapshot.state : nullptr, snapshot.known, &all);
+    bool initial = !sent_any_;
+    for (v1::ClusterInfo& c : all) {
+      if (!filter_.empty() && !filter_.count(c.name())) continue;
+      std::string bytes = c.SerializeAsString();
+      auto it = last_.find(c.name());
+      if (it != last_.end() && it->second == bytes) continue;
+      last_[c.name()] = bytes;
+      *message.add_clusters() = std::move(c);
+    }
+    bool reachability_changed = reachable_ != snapshot.reachable;
+    reachable_ = snapshot.reachable;
+    if (!initial && message.clusters().empty() && !reachability_changed) return;
+    sent_any_ = true;
+    message.set_initial(initial);
+    message.set_database_reachable(snapshot.reachable);
+    *message.mutable_as_of() = Stamp(snapshot.as_of);
+    Push(message);
+  }
+
+  ServiceState* state_;
+  std::set<std::string> filter_;
+  int id_ = 0;
+  std::shared_ptr<Guard> guard_;
+  // Touched only under guard_->mu.
+  std::map<std::string, std::string> last_;
+  bool reachable_ = false;
+  bool sent_any_ = false;
+};
+
+}  // namespace
+
+int SchemaGateService::active_watches() { return g_active_watches.load(); }
+
+SchemaGateService::SchemaGateService(ServiceContext context, bool admin)
+    : context_(std::move(context)), admin_(admin) {}
+
+grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) const {
+  if (!admin_) {
+    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
+                        "admin RPCs are not served on this listener; use the "
+                        "admin listener (--admin-listen)");
+  }
+  return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("ListClusters", ctx);
+  v1::ListClustersRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
+  std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
+  v1::ListClustersResponse resp;
+  FillClusters(*context_.state, snapshot->known ? &snapshot->state : nullptr,
+               snapshot->known, resp.mutable_clusters());
+  for (const std::string& f : context_.state->catalog().enabled_set().features) {
+    resp.add_features(f);
+  }
+  resp.set_database_reachable(snapshot->reachable);
+  *resp.mutable_state_as_of() = Stamp(snapshot->as_of);
+  return call.Finish(Encode(resp, response));
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("CheckTables", ctx);
+  v1::CheckTablesRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
+  if (req.tables().empty()) {
+    return call.Finish(InvalidArgument("tables", "name at least one table"));
+  }
+  if (static_cast<size_t>(req.tables_size()) > context_.limits.max_tables) {
+    return call.Finish(InvalidArgument(
+        "tables", absl::StrCat("at most ", context_.limits.max_tables,
+                               " tables per request (got ", req.tables_size(), ")")));
+  }
+  for (int i = 0; i < req.tables_size(); ++i) {
+    std::string problem = NameProblem(req.tables(i), context_.limits.max_name_bytes);
+    if (!problem.empty()) {
+      return call.Finish(InvalidArgument(absl::StrCat("tables[", i, "]"),
+                                         absl::StrCat("table name ", problem)));
+    }
+  }
+  std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
+  v1::CheckTablesResponse resp;
+  bool all = true;
+  for (const std::string& t : req.tables()) {
+    v1::TableCheck* check = resp.add_tables();
+    *check = CheckTable(*context_.state, *snapshot, t);
+    all = all && check->status() == v1::TABLE_STATUS_AVAILABLE;
+  }
+  resp.set_all_available(all);
+  resp.set_state_known(snapshot->known);
+  return call.Finish(Encode(resp, response));
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("ValidateJoin", ctx);
+  v1::ValidateJoinRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
+  if (req.tables().empty() && req.pairs().empty()) {
+    return call.Finish(InvalidArgument("tables", "name at least one table or pair"));
+  }
+  if (static_cast<size_t>(req.tables_size() + req.pairs_size()) >
+      context_.limits.max_join_tables) {
+    return call.Finish(InvalidArgument(
+        "tables", absl::StrCat("at most ", context_.limits.max_join_tables,
+                               " tables and pairs per request")));
+  }
+  catalog::JoinRequest jr;
+  for (int i = 0; i < req.tables_size(); ++i) {
+    std::string problem = NameProblem(req.tables(i), context_.limits.max_name_bytes);
+    if (!problem.empty()) {
+      return call.Finish(InvalidArgument(absl::StrCat("tables[", i, "]"),
+                                         absl::StrCat("table name ", problem)));
+    }
+    jr.tables.push_back(req.tables(i));
+  }
+  for (int i = 0; i < req.pairs_size(); ++i) {
+    const v1::JoinPair& p = req.pairs(i);
+    for (const auto& [field, value] :
+         {std::pair<const char*, const std::string*>{"left", &p.left()},
+          {"right", &p.right()}}) {
+      std::string problem = NameProblem(*value, context_.limits.max_name_bytes);
+      if (!problem.empty()) {
+        return call.Finish(InvalidArgument(absl::StrCat("pairs[", i, "].", field),
+                                           absl::StrCat("table name ", problem)));
+      }
+    }
+    jr.pairs.push_back({p.left(), p.right(), p.foreign_key()});
+  }
+  std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
+  catalog::JoinResult result = context_.state->graph().Join(jr);
+  v1::ValidateJoinResponse resp;
+  FillJoin(*context_.state, *snapshot, result, &resp);
+  return call.Finish(Encode(resp, response));
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("ValidateQuery", ctx);
+  v1::ValidateQueryRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("ValidateQueryRequest"));
+  // Large SQL is parsed on a worker, not on a gRPC thread.
+  auto work = [this, req = std::move(req), response]() -> grpc::Status {
+    absl::StatusOr<catalog::QueryResult> result =
+        catalog::AnalyzeQuery(context_.state->graph(), req.sql());
+    if (!result.ok()) return InvalidArgument("sql", std::string(result.status().message()));
+    std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
+    v1::ValidateQueryResponse resp;
+    FillQuery(*context_.state, *snapshot, *result, &resp);
+    return Encode(resp, response);
+  };
+  if (req.sql().size() < 16 * 1024) return call.Finish(work());
+  return Offload(context_.workers, call, std::move(work));
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("GetMigrationStatus", ctx);
+  v1::GetMigrationStatusRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
+  return Offload(context_.workers, call, [this, ctx, response]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+    if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
+    v1::GetMigrationStatusResponse resp;
+    FillClusters(*context_.state, &*state, true, resp.mutable_clusters());
+    resp.set_up_to_date(state->up_to_date());
+    for (const v1::Migration* m : state->pending) FillPending(*m, false, resp.add_pending());
+    resp.set_history_table(absl::StrCat(context_.engine.history.schema, ".",
+                                        context_.engine.history.table));
+    resp.set_history_exists(state->history_exists);
+    return Encode(resp, response);
+  });
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("PlanMigrations", ctx);
+  v1::PlanMigrationsRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("PlanMigrationsRequest"));
+  bool include_sql = req.include_sql();
+  return Offload(context_.workers, call, [this, ctx, response, include_sql]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+    if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
+    v1::PlanMigrationsResponse resp;
+    for (const v1::Migration* m : state->pending) {
+      FillPending(*m, include_sql, resp.add_migrations());
+    }
+    return Encode(resp, response);
+  });
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("VerifySchema", ctx);
+  v1::VerifySchemaRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("VerifySchemaRequest"));
+  bool ignore_extra = req.ignore_extra_tables();
+  return Offload(context_.workers, call, [this, ctx, response, ignore_extra]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    const catalog::Catalog& catalog = context_.state->catalog();
+    absl::StatusOr<std::vector<v1::Table>> live =
+        migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
+    if (!live.ok()) return ToGrpc(migrate::WithKind(live.status(), migrate::ErrorKind::kConnect));
+    migrate::History history(conn->get(), context_.engine.history);
+    absl::StatusOr<std::vector<migrate::ClusterRecord>> records = history.ReadClusters();
+    migrate::OrphanOwners orphans;
+    if (records.ok()) {
+      for (const migrate::ClusterRecord& r : *records) {
+        if (catalog.IsEnabled(r.name)) continue;
+        for (const std::string& o : r.objects) orphans[o] = r.name;
+      }
+    }
+    migrate::VerifyReport report = migrate::Compare(catalog, *live, {ignore_extra}, orphans);
+    v1::VerifySchemaResponse resp;
+    FillDrift(report, &resp);
+    return Encode(resp, response);
+  });
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
+  v1::ApplyMigrationsRequest req;
+  bool parsed = Decode(request, &req);
+  auto* reactor = new ApplyReactor(ctx, context_, req);
+  if (!parsed) {
+    reactor->Close(Malformed("ApplyMigrationsRequest"));
+  } else if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) {
+    reactor->Close(auth);
+  } else {
+    reactor->Start();
+  }
+  return reactor;
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("RollbackCluster", ctx);
+  v1::RollbackClusterRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("RollbackClusterRequest"));
+  if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
+  std::string problem = NameProblem(req.cluster(), context_.limits.max_name_bytes);
+  if (!problem.empty()) {
+    return call.Finish(InvalidArgument("cluster", absl::StrCat("cluster ", problem)));
+  }
+  return Offload(context_.workers, call, [this, ctx, response, req]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    migrate::RollbackOptions options;
+    options.cluster = req.cluster();
+    options.to_version = req.to_version();
+    options.force = req.force();
+    options.dry_run = req.dry_run();
+    options.progress = [](const migrate::Event& e) {
+      if (e.kind == migrate::Event::kFinished) log::Info("rolled back", {{"migration", e.ref}});
+    };
+    absl::StatusOr<migrate::RollbackResult> result = engine.Rollback(options);
+    context_.monitor->Refresh();
+    if (!result.ok()) return ToGrpc(result.status(), "cluster");
+    v1::RollbackClusterResponse resp;
+    resp.set_dry_run(req.dry_run());
+    for (const migrate::StepResult& s : result->reverted) {
+      v1::MigrationId* r = resp.add_reverted();
+      r->set_cluster(s.cluster);
+      r->set_version(s.version);
+      r->set_name(s.name);
+    }
+    return Encode(resp, response);
+  });
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("RepairChecksums", ctx);
+  v1::RepairChecksumsRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("RepairChecksumsRequest"));
+  if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
+  return Offload(context_.workers, call, [this, ctx, response, req]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    absl::StatusOr<migrate::RepairResult> result =
+        engine.Repair({req.cluster(), req.dry_run(), nullptr});
+    context_.monitor->Refresh();
+    if (!result.ok()) return ToGrpc(result.status(), "cluster");
+    v1::RepairChecksumsResponse resp;
+    resp.set_dry_run(req.dry_run());
+    for (const migrate::ChecksumMismatch& m : result->repaired) {
+      v1::ChecksumProblem* p = resp.add_repaired();
+      p->set_cluster(m.cluster);
+      p->set_version(m.version);
+      p->set_path(m.path);
+      p->set_applied_sha256(m.applied_checksum);
+      p->set_file_sha256(m.build_checksum);
+    }
+    return Encode(resp, response);
+  });
+}
+
+grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
+  v1::WatchClustersRequest req;
+  bool parsed = Decode(request, &req);
+  std::set<std::string> filter(req.clusters().begin(), req.clusters().end());
+  auto* reactor = new WatchReactor(ctx, context_.state, filter);
+  if (!parsed) {
+    reactor->Close(Malformed("WatchClustersRequest"));
+    return reactor;
+  }
+  for (const std::string& c : filter) {
+    std::string problem = NameProblem(c, context_.limits.max_name_bytes);
+    if (!problem.empty()) {
+      reactor->Close(InvalidArgument("clusters", absl::StrCat("cluster name ", problem)));
+      return reactor;
+    }
+  }
+  reactor->Start();
+  return reactor;
+}
+
+}  // namespace schemagate::rpc

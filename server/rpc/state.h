@@ -1,0 +1,95 @@
+// The service's state, apart from any transport: the catalog and join graph
+// of this server (immutable), and the latest migration snapshot read from
+// the database (replaced as a whole by the Monitor). Consumers of state —
+// RPC handlers, health, WatchClusters streams — read snapshots and subscribe
+// to changes.
+//
+// Thread safety: every method may be called from any thread.
+#ifndef SCHEMAGATE_SERVER_RPC_STATE_H_
+#define SCHEMAGATE_SERVER_RPC_STATE_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <set>
+#include <string>
+#include <utility>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "server/catalog/catalog.h"
+#include "server/catalog/join.h"
+#include "server/migrate/history.h"
+#include "server/migrate/state.h"
+
+namespace schemagate::rpc {
+
+// The migration state at one moment.
+struct Snapshot {
+  bool known = false;      // the history has been read at least once
+  bool reachable = false;  // the last attempt to read it succeeded
+  absl::Time as_of = absl::InfinitePast();
+  migrate::MigrationState state;  // valid when known
+  std::set<std::pair<std::string, uint64_t>> applied;
+  std::string error;  // why it is not reachable
+  uint64_t generation = 0;
+
+  bool IsApplied(const std::string& cluster, uint64_t version) const {
+    return applied.count({cluster, version}) > 0;
+  }
+  // Every enabled cluster up to date and the database reachable.
+  bool Serving() const { return known && reachable && state.up_to_date(); }
+  bool ClusterServing(const std::string& cluster) const;
+};
+
+class ServiceState {
+ public:
+  ServiceState(catalog::Catalog catalog, migrate::HistoryName history);
+
+  const catalog::Catalog& catalog() const { return catalog_; }
+  const catalog::JoinGraph& graph() const { return graph_; }
+  const migrate::HistoryName& history() const { return history_; }
+
+  std::shared_ptr<const Snapshot> snapshot() const;
+
+  // Replaces the snapshot (its generation is set here) and tells the health
+  // sink and every subscriber.
+  void Publish(Snapshot snapshot);
+
+  using Listener = std::function<void(std::shared_ptr<const Snapshot>)>;
+  // Returns an id for Unsubscribe. The listener is called (outside the
+  // state's lock) on every Publish; it must not block.
+  int Subscribe(Listener listener);
+  void Unsubscribe(int id);
+  size_t subscribers() const;
+
+  // Called with (service name, serving) for "", "schemagate.v1.SchemaGate"
+  // and "schemagate.cluster.<name>" on every Publish, and once at once.
+  void SetHealthSink(std::function<void(const std::string&, bool)> sink);
+
+  // Health service names.
+  static constexpr char kServiceName[] = "schemagate.v1.SchemaGate";
+  static std::string ClusterServiceName(const std::string& cluster) {
+    return "schemagate.cluster." + cluster;
+  }
+
+ private:
+  void ReportHealth(const Snapshot& s,
+                    const std::function<void(const std::string&, bool)>& sink) const;
+
+  const catalog::Catalog catalog_;
+  const catalog::JoinGraph graph_;
+  const migrate::HistoryName history_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
+  std::map<int, Listener> listeners_ ABSL_GUARDED_BY(mu_);
+  int next_id_ ABSL_GUARDED_BY(mu_) = 1;
+  std::function<void(const std::string&, bool)> health_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace schemagate::rpc
+
+#endif  // SCHEMAGATE_SERVER_RPC_STATE_H_
