@@ -78,7 +78,7 @@ struct Common {
     f.String("tls-cert", &tls_cert, "client certificate (mutual TLS)");
     f.String("tls-key", &tls_key, "client key (mutual TLS)");
     f.String("tls-server-name", &tls_server_name, "expected name in the server certificate");
-    f.Duration("timeout", &timeout, "deadline of each call");
+    f.Duration("rpc-timeout", &timeout, "deadline of each call", "SCHEMAGATE_RPC_TIMEOUT");
     f.Bool("json", &json, "print JSON");
   }
 

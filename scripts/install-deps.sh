@@ -9,7 +9,7 @@ packages=(
   libpqxx-dev libpg-query-dev libabsl-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
-  python3 python3-grpcio
+  python3 python3-grpcio python3-grpc-tools openssl
 )
 
 as_root() {

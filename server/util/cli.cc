@@ -16,6 +16,19 @@ namespace schemagate::cli {
 FlagSet::FlagSet(std::string command, std::string summary)
     : command_(std::move(command)), summary_(std::move(summary)) {}
 
+namespace {
+// Two flags with one name would make the second unreachable: a bug in the
+// program, caught at its first run (every --help test runs it).
+void CheckUnique(const std::vector<std::string>& names, const std::string& name) {
+  for (const std::string& n : names) {
+    if (n == name) {
+      std::cerr << "internal error: flag --" << name << " defined twice\n";
+      std::abort();
+    }
+  }
+}
+}  // namespace
+
 FlagSet::Flag* FlagSet::Find(absl::string_view name) {
   for (Flag& f : flags_) {
     if (f.name == name) return &f;
@@ -25,6 +38,7 @@ FlagSet::Flag* FlagSet::Find(absl::string_view name) {
 
 void FlagSet::String(std::string name, std::string* target, std::string help,
                      std::string env) {
+  CheckUnique(Names(), name);
   Flag f{std::move(name), std::move(help), std::move(env),
          target->empty() ? "" : "\"" + *target + "\""};
   f.assign = [target](absl::string_view v) {
@@ -35,6 +49,7 @@ void FlagSet::String(std::string name, std::string* target, std::string help,
 }
 
 void FlagSet::Bool(std::string name, bool* target, std::string help) {
+  CheckUnique(Names(), name);
   Flag f{std::move(name), std::move(help), "", *target ? "true" : ""};
   f.is_bool = true;
   std::string flag = f.name;
@@ -55,6 +70,7 @@ void FlagSet::Bool(std::string name, bool* target, std::string help) {
 
 void FlagSet::Int(std::string name, int64_t* target, std::string help,
                   std::string env) {
+  CheckUnique(Names(), name);
   Flag f{std::move(name), std::move(help), std::move(env),
          absl::StrCat(*target)};
   std::string flag = f.name;
@@ -70,6 +86,7 @@ void FlagSet::Int(std::string name, int64_t* target, std::string help,
 
 void FlagSet::Duration(std::string name, absl::Duration* target,
                        std::string help, std::string env) {
+  CheckUnique(Names(), name);
   Flag f{std::move(name), std::move(help), std::move(env),
          absl::FormatDuration(*target)};
   std::string flag = f.name;
@@ -92,6 +109,7 @@ void FlagSet::Duration(std::string name, absl::Duration* target,
 
 void FlagSet::List(std::string name, std::vector<std::string>* target,
                    std::string help, std::string env) {
+  CheckUnique(Names(), name);
   Flag f{std::move(name), std::move(help), std::move(env),
          absl::StrJoin(*target, ",")};
   auto cleared = std::make_shared<bool>(false);  // first use replaces the default

@@ -1,0 +1,699 @@
+// The gRPC service end to end: the real schemagate-server process over
+// loopback, a real PostgreSQL (a database of the fixture server per test; a
+// private server for the restart test), the C++ client library, schemactl,
+// raw gRPC, reflection, and a Python client.
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/schemagate_client.h"
+#include "gmock/gmock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+#include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "nlohmann/json.hpp"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_db.h"
+
+namespace schemagate {
+namespace {
+
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using testing::Child;
+using testing::ProcessResult;
+using testing::RunProcess;
+using testing::TestDatabase;
+
+std::string Env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v != nullptr ? v : "";
+}
+
+std::string Variant(const std::string& name, const std::string& binary) {
+  return Env("SCHEMAGATE_VARIANTS_DIR") + "/" + name + "/" + binary;
+}
+
+std::string Bin(const std::string& binary) { return Env("SCHEMAGATE_BIN_DIR") + "/" + binary; }
+
+std::string TempDir() {
+  std::string t = "/tmp/sge2eXXXXXX";
+  std::string dir = mkdtemp(t.data());
+  chmod(dir.c_str(), 0755);  // the postgres user must reach a data dir inside
+  return dir;
+}
+
+// A schemagate-server process on 127.0.0.1:<picked port>.
+class Server {
+ public:
+  Server(const std::string& binary, const std::string& database_url,
+         std::vector<std::string> flags) {
+    dir_ = TempDir();
+    port_file_ = dir_ + "/port";
+    std::vector<std::string> argv = {binary, "serve", "--listen=127.0.0.1:0",
+                                     "--port-file=" + port_file_, "--poll-interval=500ms"};
+    argv.insert(argv.end(), flags.begin(), flags.end());
+    child_ = std::make_unique<Child>(argv, std::vector<std::string>{
+                                               "DATABASE_URL=" + database_url});
+    for (int i = 0; i < 100 && ports_.empty(); ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      std::ifstream in(port_file_);
+      std::string line;
+      if (std::getline(in, line) && !line.empty()) {
+        ports_ = absl::StrSplit(line, ' ');
+      }
+      if (!child_->Running()) break;
+    }
+  }
+  ~Server() {
+    if (child_ != nullptr && child_->Running()) {
+      child_->Kill(SIGTERM);
+      child_->Wait();
+    }
+  }
+  bool ok() const { return !ports_.empty(); }
+  std::string target() const { return "127.0.0.1:" + ports_[0]; }
+  std::string admin_target() const { return "127.0.0.1:" + ports_[1]; }
+  Child& child() { return *child_; }
+  ProcessResult Stop(int signal = SIGTERM) {
+    child_->Kill(signal);
+    return child_->Wait();
+  }
+
+ private:
+  std::string dir_, port_file_;
+  std::vector<std::string> ports_;
+  std::unique_ptr<Child> child_;
+};
+
+std::unique_ptr<client::Client> Connect(const std::string& target,
+                                        const std::string& token = "") {
+  client::ClientOptions o;
+  o.target = target;
+  o.token = token;
+  o.timeout = absl::Seconds(20);
+  return *client::Client::Connect(o);
+}
+
+// Polls `pred` until true or `timeout`.
+bool Eventually(const std::function<bool()>& pred, absl::Duration timeout) {
+  absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    if (pred()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return pred();
+}
+
+class ServiceTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto db = TestDatabase::Create(
+        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    dir_ = TempDir();
+    token_file_ = dir_ + "/token";
+    std::ofstream(token_file_) << "e2e-admin-token-7f3a\n";
+  }
+
+  ProcessResult Migrate(const std::string& binary, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv = {binary, "migrate"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return RunProcess(argv, "", {"DATABASE_URL=" + db_->url()});
+  }
+
+  ProcessResult Ctl(std::vector<std::string> args) {
+    args.insert(args.begin(), Bin("schemactl"));
+    return RunProcess(args);
+  }
+
+  std::unique_ptr<TestDatabase> db_;
+  std::string dir_, token_file_;
+  const std::string token_ = "e2e-admin-token-7f3a";
+};
+
+TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
+  Server server(Bin("schemagate-server"), db_->url(), {"--admin-token-file=" + token_file_});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target(), token_);
+
+  // Before any migration: tables are NOT_MIGRATED; health NOT_SERVING.
+  ASSERT_TRUE(Eventually([&] { return c->ListClusters().ok() &&
+                                      c->ListClusters()->database_reachable(); },
+                         absl::Seconds(10)));
+  auto before = c->CheckTables({"users", "crm_contacts"});
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(before->tables(0).status(), v1::TABLE_STATUS_NOT_MIGRATED);
+  EXPECT_THAT(before->tables(0).message(), HasSubstr("core/1"));
+  EXPECT_FALSE(before->all_available());
+  auto health = c->Health("");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(*health, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+
+  // ApplyMigrations streams every migration started/finished, then a summary.
+  int started = 0, finished = 0;
+  v1::ApplyMigrationsRequest apply;
+  auto summary = c->ApplyMigrations(
+      apply,
+      [&](const v1::ApplyMigrationsResponse& e) {
+        started += e.has_started();
+        finished += e.has_finished();
+      },
+      absl::Minutes(5));
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_GT(summary->applied_size(), 30);
+  EXPECT_EQ(started, summary->applied_size());
+  EXPECT_EQ(finished, summary->applied_size());
+
+  // The snapshot follows (LISTEN/NOTIFY): AVAILABLE, health SERVING.
+  ASSERT_TRUE(Eventually([&] {
+    auto h = c->Health("");
+    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+  }, absl::Seconds(10)));
+  auto after = c->CheckTables({"users", "crm_contacts", "public.tasks", "crm_contact"});
+  ASSERT_TRUE(after.ok());
+  EXPECT_EQ(after->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
+  EXPECT_EQ(after->tables(1).status(), v1::TABLE_STATUS_AVAILABLE);
+  EXPECT_EQ(after->tables(2).status(), v1::TABLE_STATUS_AVAILABLE);
+  EXPECT_EQ(after->tables(3).status(), v1::TABLE_STATUS_UNKNOWN_TABLE);
+  EXPECT_THAT(after->tables(3).suggestions(), Contains("crm_contacts"));
+  EXPECT_TRUE(c->Require({"users", "tasks"}).ok());
+  EXPECT_EQ(c->Require({"users", "nope"}).code(), absl::StatusCode::kNotFound);
+
+  auto h = c->Health("schemagate.cluster.tasks");
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(*h, grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(c->Health("schemagate.cluster.nope").status().code(), absl::StatusCode::kNotFound);
+  auto service_health = c->Health("schemagate.v1.SchemaGate");
+  ASSERT_TRUE(service_health.ok());
+  EXPECT_EQ(*service_health, grpc::health::v1::HealthCheckResponse::SERVING);
+
+  // ValidateJoin / ValidateQuery.
+  auto join = c->ValidateJoin({"tasks", "users"});
+  ASSERT_TRUE(join.ok());
+  EXPECT_EQ(join->verdict(), v1::JOIN_VERDICT_AMBIGUOUS);
+  EXPECT_EQ(join->pairs(0).candidates_size(), 2);
+  auto chosen = c->ValidateJoin({}, {{"tasks", "users", "tasks_assignee_id_fkey"}});
+  ASSERT_TRUE(chosen.ok());
+  EXPECT_EQ(chosen->pairs(0).candidates(0).on(), "tasks.assignee_id = users.id");
+  auto query = c->ValidateQuery(
+      "SELECT * FROM tasks t JOIN projects p ON p.id = t.project_id");
+  ASSERT_TRUE(query.ok());
+  EXPECT_EQ(query->verdict(), v1::QUERY_VERDICT_OK);
+  EXPECT_EQ(query->conditions(0).foreign_key(), "tasks_project_id_fkey");
+  auto bad_sql = c->ValidateQuery("SELECT * FORM tasks");
+  EXPECT_EQ(bad_sql.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad_sql.status().message()), HasSubstr("1:10: syntax error"));
+
+  // Status, plan, verify.
+  auto status = c->GetMigrationStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  EXPECT_TRUE(status->up_to_date());
+  EXPECT_EQ(status->history_table(), "schemagate.migrations");
+  auto plan = c->PlanMigrations(true);
+  ASSERT_TRUE(plan.ok());
+  EXPECT_TRUE(plan->migrations().empty());
+  auto verify = c->VerifySchema(false);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok());
+  EXPECT_GT(verify->tables_checked(), 200);
+
+  // Rollback over RPC (a leaf cluster), then apply again.
+  v1::RollbackClusterRequest rollback;
+  rollback.set_cluster("goals");
+  rollback.set_to_version(0);
+  auto rb = c->RollbackCluster(rollback, absl::Minutes(1));
+  ASSERT_TRUE(rb.ok()) << rb.status();
+  EXPECT_EQ(rb->reverted_size(), 1);
+  ASSERT_TRUE(Eventually([&] {
+    auto t = c->CheckTables({"okr_objectives"});
+    return t.ok() && t->tables(0).status() == v1::TABLE_STATUS_NOT_MIGRATED;
+  }, absl::Seconds(10)));
+  // The client's cache is dropped by the watch stream.
+  ASSERT_TRUE(Eventually([&] { return c->Require({"okr_objectives"}).code() ==
+                                      absl::StatusCode::kUnavailable; },
+                         absl::Seconds(10)));
+  rollback.set_cluster("tasks");
+  auto refused = c->RollbackCluster(rollback, absl::Minutes(1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
+  ASSERT_EQ(Migrate(Bin("schemagate"), {"--features=tasks"}).exit_code, 0);
+  Server server(Bin("schemagate-server"), db_->url(), {"--features=tasks"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  ASSERT_TRUE(Eventually([&] {
+    auto h = c->Health("");
+    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+  }, absl::Seconds(10)));
+  auto r = c->CheckTables({"tasks", "crm_contacts"});
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
+  EXPECT_EQ(r->tables(1).status(), v1::TABLE_STATUS_CLUSTER_DISABLED);
+  EXPECT_THAT(r->tables(1).enable_features(), ::testing::ElementsAre("people"));
+  EXPECT_TRUE(r->tables(1).compiled());
+  absl::Status require = c->Require({"crm_contacts"});
+  EXPECT_EQ(require.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(require.message()), HasSubstr("people"));
+  ProcessResult wait = Ctl({"wait", "--target", server.target(), "--clusters", "people",
+                            "--timeout", "5s"});
+  EXPECT_EQ(wait.exit_code, 5) << wait.err;
+  EXPECT_THAT(wait.err, HasSubstr("people (compiled in, turned off by --features)"));
+}
+
+TEST_F(ServiceTest, AdminRpcsNeedTheToken) {
+  Server server(Bin("schemagate-server"), db_->url(), {"--admin-token-file=" + token_file_});
+  ASSERT_TRUE(server.ok());
+  v1::RepairChecksumsRequest repair;
+  repair.set_dry_run(true);
+  for (const std::string token : {"", "wrong-token-value"}) {
+    auto c = Connect(server.target(), token);
+    auto r = c->RepairChecksums(repair);
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kUnauthenticated) << token;
+    auto a = c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1));
+    EXPECT_EQ(a.status().code(), absl::StatusCode::kUnauthenticated) << token;
+    v1::RollbackClusterRequest rb;
+    rb.set_cluster("core");
+    EXPECT_EQ(c->RollbackCluster(rb, absl::Minutes(1)).status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  auto good = Connect(server.target(), token_);
+  EXPECT_TRUE(good->RepairChecksums(repair).ok());
+  // Nothing was applied by the refused calls.
+  auto rows = db_->Query("SELECT to_regclass('schemagate.migrations') IS NULL");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_THAT(*rows, ::testing::ElementsAre("t"));
+  // schemactl: exit 6 without a token, 0 with it.
+  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target()}).exit_code, 6);
+  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target(), "--token-file",
+                 token_file_}).exit_code,
+            0);
+}
+
+TEST_F(ServiceTest, AdminRefusedWithoutTokenFileAndOnTheMainListenerWhenSplit) {
+  {
+    Server server(Bin("schemagate-server"), db_->url(), {});
+    ASSERT_TRUE(server.ok());
+    auto c = Connect(server.target(), token_);
+    v1::RepairChecksumsRequest repair;
+    EXPECT_EQ(c->RepairChecksums(repair).status().code(),
+              absl::StatusCode::kPermissionDenied);
+  }
+  Server split(Bin("schemagate-server"), db_->url(),
+               {"--admin-token-file=" + token_file_, "--admin-listen=127.0.0.1:0"});
+  ASSERT_TRUE(split.ok());
+  v1::RepairChecksumsRequest repair;
+  repair.set_dry_run(true);
+  auto main_listener = Connect(split.target(), token_);
+  EXPECT_EQ(main_listener->RepairChecksums(repair).status().code(),
+            absl::StatusCode::kPermissionDenied);
+  EXPECT_TRUE(main_listener->CheckTables({"users"}).ok());
+  auto admin_listener = Connect(split.admin_target(), token_);
+  EXPECT_TRUE(admin_listener->RepairChecksums(repair).ok());
+  auto no_token = Connect(split.admin_target(), "");
+  EXPECT_EQ(no_token->RepairChecksums(repair).status().code(),
+            absl::StatusCode::kUnauthenticated);
+  // --insecure-admin is refused on a non-loopback listener.
+  ProcessResult insecure = RunProcess(
+      {Bin("schemagate-server"), "serve", "--listen=0.0.0.0:0", "--insecure-admin"}, "",
+      {"DATABASE_URL=" + db_->url()});
+  EXPECT_EQ(insecure.exit_code, 2);
+  EXPECT_THAT(insecure.err, HasSubstr("allowed only on a loopback listener"));
+}
+
+TEST_F(ServiceTest, WatchSeesAMigrationAppliedByAnotherProcess) {
+  Server server(Bin("schemagate-server"), db_->url(), {"--poll-interval=30s"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+  v1::WatchClustersRequest req;
+  req.add_clusters("tasks");
+  auto reader = c->stub().WatchClusters(&ctx, req);
+  v1::WatchClustersResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  EXPECT_TRUE(first.initial());
+  ASSERT_EQ(first.clusters_size(), 1);
+  // A separate `schemagate migrate`: its NOTIFY reaches the server (the
+  // poll interval is 30 s, so only the notification can explain a prompt
+  // update).
+  auto start = std::chrono::steady_clock::now();
+  ASSERT_EQ(Migrate(Bin("schemagate")).exit_code, 0);
+  bool seen = false;
+  v1::WatchClustersResponse update;
+  while (!seen && reader->Read(&update)) {
+    for (const v1::ClusterInfo& cl : update.clusters()) {
+      seen = seen || (cl.name() == "tasks" &&
+                      cl.migration().state() == v1::CLUSTER_STATE_UP_TO_DATE);
+    }
+  }
+  EXPECT_TRUE(seen);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(20));
+  ctx.TryCancel();
+}
+
+TEST_F(ServiceTest, SchemactlWaitReturnsWhenTheClusterIsMigrated) {
+  Server server(Bin("schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  Child wait({Bin("schemactl"), "wait", "--target", server.target(), "--clusters",
+              "tasks,people", "--timeout", "60s"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(700));
+  EXPECT_TRUE(wait.Running());
+  ASSERT_EQ(Migrate(Bin("schemagate")).exit_code, 0);
+  ProcessResult r = wait.Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("ready: tasks, people"));
+  // Timeout and a cluster missing from the build.
+  ProcessResult missing = Ctl({"wait", "--target", server.target(), "--clusters",
+                               "nosuch", "--timeout", "5s"});
+  EXPECT_EQ(missing.exit_code, 5);
+  ProcessResult unreachable = Ctl({"wait", "--target", "127.0.0.1:1", "--clusters",
+                                   "tasks", "--timeout", "2s"});
+  EXPECT_EQ(unreachable.exit_code, 4);
+  EXPECT_THAT(unreachable.err, HasSubstr("timed out"));
+}
+
+TEST_F(ServiceTest, SchemactlCommands) {
+  Server server(Bin("schemagate-server"), db_->url(), {"--admin-token-file=" + token_file_});
+  ASSERT_TRUE(server.ok());
+  const std::string t = server.target();
+  ProcessResult plan = Ctl({"plan", "--target", t});
+  EXPECT_EQ(plan.exit_code, 0) << plan.err;
+  EXPECT_THAT(plan.out, HasSubstr("core/0001_init/up.sql"));
+  ProcessResult apply = Ctl({"apply", "--target", t, "--token-file", token_file_});
+  EXPECT_EQ(apply.exit_code, 0) << apply.err;
+  EXPECT_THAT(apply.out, AllOf(HasSubstr("applying core/1_init ... ok"),
+                               HasSubstr("the database is up to date")));
+  ASSERT_TRUE(Eventually([&] { return Ctl({"health", "--target", t}).exit_code == 0; },
+                         absl::Seconds(10)));
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string out;
+  };
+  std::vector<Case> cases = {
+      {{"clusters"}, 0, "tasks"},
+      {{"clusters", "--json"}, 0, "\"CLUSTER_STATE_UP_TO_DATE\""},
+      {{"check", "users", "tasks"}, 0, "available"},
+      {{"check", "users", "nope_table"}, 9, "unknown_table"},
+      {{"join", "tasks", "users"}, 8, "tasks.assignee_id = users.id"},
+      {{"join", "--pair", "tasks:users:tasks_reporter_id_fkey"}, 0, "reporter_id"},
+      {{"query", "SELECT * FROM tasks t JOIN users u ON t.assignee_id = u.id"}, 0, "tasks_assignee_id_fkey"},
+      {{"query", "SELECT 1 FROM nowhere"}, 9, "unknown"},
+      {{"status"}, 0, "up to date"},
+      {{"status", "--json"}, 0, "\"up_to_date\": true"},
+      {{"verify"}, 0, "no drift"},
+      {{"health", "--service", "schemagate.cluster.core"}, 0, "SERVING"},
+      {{"rollback", "--cluster", "goals", "--to", "0", "--dry-run", "--token-file",
+        token_file_},
+       0, "would revert goals/1"},
+      {{"repair", "--dry-run", "--token-file", token_file_}, 0, "nothing to repair"},
+      {{"apply", "--dry-run", "--token-file", token_file_}, 0, "nothing to apply"},
+      {{"check"}, 2, ""},
+      {{"nosuch"}, 2, ""},
+  };
+  for (Case& c : cases) {
+    c.args.insert(c.args.begin() + 1, {"--target", t});
+    if (c.args[0] == "nosuch") c.args = {"nosuch"};
+    ProcessResult r = Ctl(c.args);
+    EXPECT_EQ(r.exit_code, c.code) << absl::StrJoin(c.args, " ") << "\n" << r.out << r.err;
+    EXPECT_THAT(r.out, HasSubstr(c.out)) << absl::StrJoin(c.args, " ");
+  }
+  ProcessResult json = Ctl({"check", "--target", t, "--json", "users"});
+  nlohmann::json parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed["tables"][0]["status"], "TABLE_STATUS_AVAILABLE");
+  ProcessResult help = Ctl({"wait", "--help"});
+  EXPECT_THAT(help.out, AllOf(HasSubstr("--clusters"), HasSubstr("--timeout"),
+                              HasSubstr("--target"), HasSubstr("Exit codes")));
+}
+
+TEST_F(ServiceTest, HealthFollowsPostgresStoppingAndRestarting) {
+  // A private PostgreSQL, stopped and started again on the same port.
+  std::string pg = TempDir() + "/pg";
+  std::string script = Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh";
+  ASSERT_EQ(RunProcess({"bash", script, "start", pg}).exit_code, 0);
+  std::string url;
+  std::ifstream(pg + "/url") >> url;
+  std::string port;
+  std::ifstream(pg + "/port") >> port;
+  ASSERT_EQ(RunProcess({Bin("schemagate"), "migrate", "--features=tasks"}, "",
+                       {"DATABASE_URL=" + url}).exit_code,
+            0);
+  Server server(Bin("schemagate-server"), url, {"--features=tasks"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  auto serving = [&](const std::string& service) {
+    auto h = c->Health(service);
+    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+  };
+  ASSERT_TRUE(Eventually([&] { return serving(""); }, absl::Seconds(10)));
+  EXPECT_TRUE(serving("schemagate.cluster.tasks"));
+
+  ASSERT_EQ(RunProcess({"bash", script, "stop", pg}).exit_code, 0);
+  auto stopped = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] { return !serving(""); }, absl::Seconds(5)));
+  EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(2));
+  EXPECT_FALSE(serving("schemagate.cluster.tasks"));
+  // Memory-only RPCs keep answering; database RPCs say UNAVAILABLE.
+  auto check = c->CheckTables({"tasks"});
+  EXPECT_TRUE(check.ok());
+  EXPECT_EQ(c->GetMigrationStatus().status().code(), absl::StatusCode::kUnavailable);
+
+  ASSERT_EQ(RunProcess({"bash", script, "start", pg, port}).exit_code, 0);
+  EXPECT_TRUE(Eventually([&] { return serving(""); }, absl::Seconds(15)));
+  EXPECT_TRUE(server.child().Running());
+  RunProcess({"bash", script, "stop", pg});
+}
+
+TEST_F(ServiceTest, SigtermDrainsInFlightRpcsAndExitsZero) {
+  ASSERT_EQ(Migrate(Variant("engine_v1", "schemagate")).exit_code, 0);
+  Server server(Variant("engine_slow", "schemagate-server"), db_->url(),
+                {"--insecure-admin", "--log-format=json"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  absl::StatusOr<v1::ApplySummary> summary;
+  std::thread apply([&] {
+    summary = c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1));
+  });
+  // The slow migration sleeps 4 s; stop the server while it runs.
+  ASSERT_TRUE(Eventually([&] {
+    auto rows = db_->Query(
+        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND pid <> pg_backend_pid()");
+    return rows.ok() && !rows->empty() && (*rows)[0] == "1";
+  }, absl::Seconds(10)));
+  ProcessResult r = server.Stop(SIGTERM);
+  apply.join();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  ASSERT_TRUE(summary.ok()) << summary.status();
+  EXPECT_EQ(summary->applied_size(), 1);
+  // Every log line is JSON, and says it drained.
+  bool drained = false;
+  for (absl::string_view line : absl::StrSplit(r.err, '\n', absl::SkipEmpty())) {
+    nlohmann::json j = nlohmann::json::parse(line, nullptr, false);
+    EXPECT_FALSE(j.is_discarded()) << line;
+    if (!j.is_discarded() && j["msg"] == "shutting down: draining in-flight RPCs") {
+      drained = true;
+    }
+  }
+  EXPECT_TRUE(drained);
+}
+
+TEST_F(ServiceTest, RepairOverRpc) {
+  ASSERT_EQ(Migrate(Variant("engine_v1", "schemagate")).exit_code, 0);
+  Server server(Variant("engine_edited", "schemagate-server"), db_->url(),
+                {"--admin-token-file=" + token_file_});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target(), token_);
+  ASSERT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->clusters(0).migration().state() ==
+                         v1::CLUSTER_STATE_CHECKSUM_MISMATCH;
+  }, absl::Seconds(10)));
+  auto refused = c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("core/0001_init/up.sql was changed after it was applied"));
+  v1::RepairChecksumsRequest repair;
+  auto r = c->RepairChecksums(repair);
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->repaired_size(), 1);
+  EXPECT_EQ(r->repaired(0).path(), "core/0001_init/up.sql");
+  EXPECT_TRUE(c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1)).ok());
+}
+
+TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithDetails) {
+  Server server(Bin("schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
+  grpc::GenericStub generic(channel);
+  // Garbage bytes, and a string field holding invalid UTF-8.
+  std::vector<std::string> payloads = {std::string("\xff\xff\xff\xff", 4),
+                                       std::string("\x0a\x02\xc3\x28", 4)};
+  for (const std::string& payload : payloads) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+    grpc::Slice slice(payload);
+    grpc::ByteBuffer request(&slice, 1), response;
+    std::mutex mu;
+    std::condition_variable cv;
+    bool done = false;
+    grpc::Status status;
+    generic.UnaryCall(&ctx, "/schemagate.v1.SchemaGate/CheckTables", grpc::StubOptions(),
+                      &request, &response, [&](grpc::Status s) {
+                        std::lock_guard<std::mutex> l(mu);
+                        status = s;
+                        done = true;
+                        cv.notify_all();
+                      });
+    std::unique_lock<std::mutex> l(mu);
+    cv.wait(l, [&] { return done; });
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
+        << status.error_message();
+  }
+  // Too many tables, empty and NUL names: INVALID_ARGUMENT with BadRequest.
+  auto c = Connect(server.target());
+  std::vector<std::string> many(10001, "users");
+  grpc::ClientContext ctx;
+  v1::CheckTablesRequest req;
+  for (const std::string& t : many) req.add_tables(t);
+  v1::CheckTablesResponse resp;
+  grpc::Status s = c->stub().CheckTables(&ctx, req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(s.error_details()));
+  google::rpc::BadRequest bad;
+  ASSERT_EQ(details.details_size(), 1);
+  ASSERT_TRUE(details.details(0).UnpackTo(&bad));
+  EXPECT_EQ(bad.field_violations(0).field(), "tables");
+  EXPECT_EQ(c->CheckTables({std::string("us\0ers", 6)}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(c->CheckTables({""}).status().code(), absl::StatusCode::kInvalidArgument);
+  // Names with quotes and semicolons are just unknown tables.
+  auto odd = c->CheckTables({"users'; DROP TABLE users; --", "\"users\""});
+  ASSERT_TRUE(odd.ok());
+  EXPECT_EQ(odd->tables(0).status(), v1::TABLE_STATUS_UNKNOWN_TABLE);
+}
+
+TEST_F(ServiceTest, ReflectionListsTheService) {
+  Server server(Bin("schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
+  auto stub = grpc::reflection::v1alpha::ServerReflection::NewStub(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  auto stream = stub->ServerReflectionInfo(&ctx);
+  grpc::reflection::v1alpha::ServerReflectionRequest req;
+  req.set_list_services("");
+  ASSERT_TRUE(stream->Write(req));
+  grpc::reflection::v1alpha::ServerReflectionResponse resp;
+  ASSERT_TRUE(stream->Read(&resp));
+  std::vector<std::string> services;
+  for (const auto& s : resp.list_services_response().service()) services.push_back(s.name());
+  EXPECT_THAT(services, Contains("schemagate.v1.SchemaGate"));
+  req.set_file_containing_symbol("schemagate.v1.SchemaGate");
+  ASSERT_TRUE(stream->Write(req));
+  ASSERT_TRUE(stream->Read(&resp));
+  EXPECT_GT(resp.file_descriptor_response().file_descriptor_proto_size(), 0);
+  stream->WritesDone();
+}
+
+TEST_F(ServiceTest, DatabaseDownAtStart) {
+  Server server(Bin("schemagate-server"), "postgresql://nobody:pw-secret-1@127.0.0.1:1/x",
+                {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  auto check = c->CheckTables({"users"});
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->state_known());
+  EXPECT_EQ(check->tables(0).status(), v1::TABLE_STATUS_NOT_MIGRATED);
+  auto health = c->Health("");
+  ASSERT_TRUE(health.ok());
+  EXPECT_EQ(*health, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  auto status = c->GetMigrationStatus();
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kUnavailable);
+  ProcessResult r = server.Stop();
+  EXPECT_EQ(r.exit_code, 0);
+  EXPECT_THAT(r.err, Not(HasSubstr("pw-secret-1")));
+  EXPECT_THAT(r.err, HasSubstr("database unreachable"));
+}
+
+TEST_F(ServiceTest, TlsOnlyAndClientCertificates) {
+  std::string d = TempDir();
+  auto openssl = [&](std::vector<std::string> args) {
+    args.insert(args.begin(), "openssl");
+    ProcessResult r = RunProcess(args);
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+  };
+  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
+           "/CN=test-ca", "-keyout", d + "/ca.key", "-out", d + "/ca.crt"});
+  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
+           d + "/server.key", "-out", d + "/server.csr"});
+  std::ofstream(d + "/ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+  openssl({"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey",
+           d + "/ca.key", "-CAcreateserial", "-days", "1", "-extfile", d + "/ext", "-out",
+           d + "/server.crt"});
+  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout",
+           d + "/client.key", "-out", d + "/client.csr"});
+  openssl({"x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey",
+           d + "/ca.key", "-CAcreateserial", "-days", "1", "-out", d + "/client.crt"});
+  Server server(Bin("schemagate-server"), db_->url(),
+                {"--tls-cert=" + d + "/server.crt", "--tls-key=" + d + "/server.key",
+                 "--tls-client-ca=" + d + "/ca.crt"});
+  ASSERT_TRUE(server.ok());
+  // Plaintext is refused.
+  client::ClientOptions plain;
+  plain.target = server.target();
+  plain.timeout = absl::Seconds(3);
+  EXPECT_EQ((*client::Client::Connect(plain))->CheckTables({"users"}).status().code(),
+            absl::StatusCode::kUnavailable);
+  // TLS without a client certificate is refused; with one it works.
+  client::ClientOptions tls = plain;
+  tls.tls_ca_file = d + "/ca.crt";
+  tls.tls_server_name = "localhost";
+  EXPECT_FALSE((*client::Client::Connect(tls))->CheckTables({"users"}).ok());
+  tls.tls_cert_file = d + "/client.crt";
+  tls.tls_key_file = d + "/client.key";
+  auto ok = (*client::Client::Connect(tls))->CheckTables({"users"});
+  EXPECT_TRUE(ok.ok()) << ok.status();
+  ProcessResult ctl = Ctl({"check", "users", "--target", server.target(), "--tls-ca",
+                           d + "/ca.crt", "--tls-cert", d + "/client.crt", "--tls-key",
+                           d + "/client.key", "--tls-server-name", "localhost"});
+  EXPECT_EQ(ctl.exit_code, 9) << ctl.err;  // not migrated yet, but answered
+}
+
+TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
+  ASSERT_EQ(Migrate(Bin("schemagate")).exit_code, 0);
+  Server server(Bin("schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  ASSERT_TRUE(Eventually([&] {
+    auto h = c->Health("");
+    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+  }, absl::Seconds(10)));
+  std::string src = Env("SCHEMAGATE_SOURCE_DIR");
+  ProcessResult r = RunProcess({"/usr/bin/python3", src + "/tests/python/client_test.py",
+                                server.target(), src + "/proto"});
+  EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
+  EXPECT_THAT(r.out, HasSubstr("python client: ok"));
+}
+
+}  // namespace
+}  // namespace schemagate
