@@ -2,8 +2,10 @@
 # The main job on a fresh Debian 12 machine: install packages, build the
 # default features, start a local PostgreSQL 15 (data in .pg/ of this repo,
 # private port), bring the "schemagate" database to the build's schema and
-# describe it (schemagate migrate / status / verify). Safe to run again:
-# what is already applied is left alone.
+# describe it (schemagate migrate / status / verify), then serve the gRPC
+# API in the foreground on 127.0.0.1:50051 (SCHEMAGATE_LISTEN; admin RPCs
+# without a token, loopback only). Safe to run again: what is already
+# applied is left alone.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$(pwd)
@@ -33,3 +35,6 @@ for cl in c["clusters"]:
     print("  %-16s %3d tables  %d migrations%s" % (cl["name"], len(cl["tables"]), len(cl["migrations"]), "  (bridge)" if cl["bridge"] else ""))
 print("total: %d tables" % total)'
 echo "main: PostgreSQL is running on $(cat "$root/.pg/port"); stop it with: bash scripts/pg.sh stop .pg"
+listen=${SCHEMAGATE_LISTEN:-127.0.0.1:50051}
+echo "main: serving schemagate.v1.SchemaGate on $listen (Ctrl-C stops; try: build/bin/schemactl clusters --target $listen)"
+exec build/bin/schemagate serve --listen "$listen" --insecure-admin

@@ -1,5 +1,6 @@
 #include "server/util/log.h"
 
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 
@@ -17,6 +18,9 @@ struct State {
   std::vector<std::string> secrets;
   std::function<void(const std::string&)> sink;
 };
+
+// The level, readable without the lock (Enabled() is on every RPC's path).
+std::atomic<int> g_level{static_cast<int>(Level::kInfo)};
 
 State& GetState() {
   static State* state = new State();
@@ -69,6 +73,7 @@ void Configure(const Options& options) {
   State& s = GetState();
   std::lock_guard<std::mutex> lock(s.mu);
   s.options = options;
+  g_level = static_cast<int>(options.level);
 }
 
 bool ParseFormat(absl::string_view text, Format* out) {
@@ -103,11 +108,7 @@ std::string Scrub(absl::string_view text) {
   return ScrubLocked(s, text);
 }
 
-bool Enabled(Level level) {
-  State& s = GetState();
-  std::lock_guard<std::mutex> lock(s.mu);
-  return level >= s.options.level;
-}
+bool Enabled(Level level) { return static_cast<int>(level) >= g_level.load(); }
 
 void Log(Level level, absl::string_view message, const Fields& fields) {
   State& s = GetState();
