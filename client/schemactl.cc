@@ -501,8 +501,9 @@ int Health(const std::string& cmd, const std::vector<std::string>& args) {
   Common c;
   std::string service;
   cli::FlagSet f("schemactl health",
-                 "grpc.health.v1 Check: \"\" (default), schemagate.v1.SchemaGate or "
-                 "schemagate.cluster.<name>. Exits 0 when SERVING, 3 otherwise.");
+                 "grpc.health.v1 Check: \"\" (default), schemagate.v1.SchemaGate, "
+                 "schemagate.cluster.<name> or schemagate.liveness. Exits 0 when "
+                 "SERVING, 3 otherwise.");
   c.Register(f);
   f.String("service", &service, "the health service name");
   f.SetEpilog(kExitCodes);

@@ -373,7 +373,7 @@ absl::Status Client::WaitForClusters(
       }
       bool ready = update.database_reachable();
       for (const std::string& c : clusters) {
-        ready = ready && last[c].migration().state() == v1::CLUSTER_STATE_UP_TO_DATE;
+        ready = ready && last[c].migration().ready();
       }
       if (ready) {
         ctx.TryCancel();
@@ -393,7 +393,7 @@ absl::Status Client::WaitForClusters(
     auto it = last.find(c);
     if (it == last.end()) {
       waiting.push_back(absl::StrCat(c, " (no answer: ", last_error, ")"));
-    } else if (it->second.migration().state() != v1::CLUSTER_STATE_UP_TO_DATE) {
+    } else if (!it->second.migration().ready()) {
       waiting.push_back(absl::StrCat(
           c, " (", v1::ClusterState_Name(it->second.migration().state()), ", ",
           it->second.migration().pending_count(), " pending)"));

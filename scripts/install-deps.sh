@@ -9,8 +9,14 @@ packages=(
   libpqxx-dev libpg-query-dev libabsl-dev nlohmann-json3-dev libssl-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   postgresql-15 postgresql-client-15
-  python3 python3-grpcio python3-grpc-tools openssl
+  python3 python3-grpcio python3-grpc-tools python3-yaml openssl
 )
+# The deployment test renders deploy/k8s with `kubectl kustomize`. Debian's
+# kubernetes-client provides it; a kubectl already on the machine (e.g. from
+# the Cloud SDK, which conflicts with that package) serves as well.
+if ! command -v kubectl >/dev/null; then
+  packages+=(kubernetes-client)
+fi
 
 as_root() {
   if [[ $(id -u) -eq 0 ]]; then "$@"; else sudo "$@"; fi

@@ -122,6 +122,7 @@ ordered_json StateJson(const migrate::MigrationState& state,
                         {"latest_version", c.latest_version},
                         {"applied", c.applied},
                         {"pending", c.pending},
+                        {"ready", c.ready()},
                         {"checksum_mismatches", mismatches},
                         {"unknown_applied", unknown}});
   }
@@ -138,6 +139,7 @@ ordered_json StateJson(const migrate::MigrationState& state,
                                          session.history.table)},
           {"features", session.catalog->enabled_set().features},
           {"up_to_date", state.up_to_date()},
+          {"ready", state.ready()},
           {"clusters", clusters},
           {"pending", pending}};
 }

@@ -41,7 +41,9 @@ int Serve(const std::vector<std::string>& args) {
       "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
       "from memory, joins, queries, migration status and (with the admin "
       "token) apply/rollback/repair; the standard health service with "
-      "\"\", \"schemagate.v1.SchemaGate\" and \"schemagate.cluster.<name>\"; "
+      "\"\" and \"schemagate.v1.SchemaGate\" (all enabled clusters migrated), "
+      "\"schemagate.cluster.<name>\" (one cluster) and \"schemagate.liveness\" "
+      "(the process serves, whatever the database); "
       "server reflection. SIGTERM drains in-flight RPCs and exits 0.");
   flags.String("listen", &options.listen, "HOST:PORT to serve on (port 0 picks one)",
                "SCHEMAGATE_LISTEN");

@@ -289,11 +289,16 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
       }
     }
     (void)history.ClearInProgress(m.cluster(), m.version());
-    return absl::Status(run.code(),
-                        absl::StrCat(run.message(),
-                                     "; it ran outside a transaction, so its "
-                                     "down.sql was run to remove what it had "
-                                     "done"));
+    absl::Status out(run.code(),
+                     absl::StrCat(run.message(),
+                                  "; it ran outside a transaction, so its "
+                                  "down.sql was run to remove what it had "
+                                  "done"));
+    // Keep the SQLSTATE (and any other payload): a lock timeout is retried.
+    run.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
+      out.SetPayload(url, payload);
+    });
+    return out;
   }
   return absl::OkStatus();
 }

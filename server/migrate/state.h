@@ -57,6 +57,11 @@ struct ClusterState {
   int pending = 0;
   std::vector<ChecksumMismatch> mismatches;
   std::vector<AppliedMigration> unknown_applied;
+
+  // Every migration of this build applied and none edited: the tables this
+  // build expects are in place. Up to date, or only ahead of the build
+  // (unknown applied, from a newer build in a rolling upgrade).
+  bool ready() const { return enabled && pending == 0 && mismatches.empty(); }
 };
 
 struct MigrationState {
@@ -72,6 +77,9 @@ struct MigrationState {
   bool up_to_date() const {
     return pending.empty() && mismatches.empty() && unknown_applied.empty();
   }
+  // As ClusterState::ready(), for every enabled cluster: what serving needs.
+  // migrate still refuses a database that is ahead (unknown_applied).
+  bool ready() const { return pending.empty() && mismatches.empty(); }
   const ClusterState* Find(const std::string& cluster) const;
 };
 

@@ -121,6 +121,7 @@ void FillCluster(const ServiceState& state, const std::string& name,
   if (migration->enabled) m->set_latest_version(migration->latest_version);
   m->set_applied_count(migration->applied);
   m->set_pending_count(migration->pending);
+  m->set_ready(migration->ready());
   for (const migrate::ChecksumMismatch& p : migration->mismatches) {
     v1::ChecksumProblem* cp = m->add_checksum_problems();
     cp->set_cluster(p.cluster);

@@ -138,6 +138,10 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
       return absl::UnavailableError(absl::StrCat("cannot listen on ", o.admin_listen));
     }
   }
+  main_server->GetHealthCheckService()->SetServingStatus(ServiceState::kLivenessName, true);
+  if (admin_server) {
+    admin_server->GetHealthCheckService()->SetServingStatus(ServiceState::kLivenessName, true);
+  }
   state.SetHealthSink([&](const std::string& name, bool serving) {
     main_server->GetHealthCheckService()->SetServingStatus(name, serving);
     if (admin_server) admin_server->GetHealthCheckService()->SetServingStatus(name, serving);

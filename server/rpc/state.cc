@@ -7,7 +7,7 @@ namespace schemagate::rpc {
 bool Snapshot::ClusterServing(const std::string& cluster) const {
   if (!known || !reachable) return false;
   const migrate::ClusterState* c = state.Find(cluster);
-  return c != nullptr && c->enabled && c->status == migrate::ClusterStatus::kUpToDate;
+  return c != nullptr && c->ready();
 }
 
 ServiceState::ServiceState(catalog::Catalog catalog, migrate::HistoryName history)

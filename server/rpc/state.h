@@ -41,7 +41,7 @@ struct Snapshot {
     return applied.count({cluster, version}) > 0;
   }
   // Every enabled cluster up to date and the database reachable.
-  bool Serving() const { return known && reachable && state.up_to_date(); }
+  bool Serving() const { return known && reachable && state.ready(); }
   bool ClusterServing(const std::string& cluster) const;
 };
 
@@ -72,6 +72,9 @@ class ServiceState {
 
   // Health service names.
   static constexpr char kServiceName[] = "schemagate.v1.SchemaGate";
+  // SERVING while the process serves, whatever the database: for liveness
+  // probes (a database outage must not restart every pod).
+  static constexpr char kLivenessName[] = "schemagate.liveness";
   static std::string ClusterServiceName(const std::string& cluster) {
     return "schemagate.cluster." + cluster;
   }

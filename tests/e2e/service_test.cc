@@ -390,6 +390,42 @@ TEST_F(ServiceTest, SchemactlWaitReturnsWhenTheClusterIsMigrated) {
   EXPECT_THAT(unreachable.err, HasSubstr("timed out"));
 }
 
+// A rolling upgrade: the newer build's migration Job ran first. The older
+// replicas still serving must stay ready (their tables are all there), while
+// their `migrate` keeps refusing a database it does not fully know.
+TEST_F(ServiceTest, ADatabaseAheadOfTheBuildStillServes) {
+  Server server(Variant("engine_v1", "schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  ASSERT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
+  }, absl::Seconds(10)));
+  EXPECT_FALSE(c->ListClusters()->clusters(0).migration().ready());
+  EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+
+  ASSERT_EQ(Migrate(Variant("engine_v2", "schemagate")).exit_code, 0);
+  ASSERT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->clusters(0).migration().state() == v1::CLUSTER_STATE_UNKNOWN_APPLIED;
+  }, absl::Seconds(10)));
+  auto l = c->ListClusters();
+  ASSERT_TRUE(l.ok());
+  for (const v1::ClusterInfo& ci : l->clusters()) {
+    EXPECT_TRUE(ci.migration().ready()) << ci.name();
+  }
+  EXPECT_EQ(l->clusters(0).migration().unknown_applied_size(), 1);
+  EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+  EXPECT_EQ(*c->Health("schemagate.cluster.core"),
+            grpc::health::v1::HealthCheckResponse::SERVING);
+  ProcessResult wait = Ctl({"wait", "--target", server.target(), "--clusters", "core,feat",
+                            "--timeout", "10s"});
+  EXPECT_EQ(wait.exit_code, 0) << wait.err;
+  ProcessResult old_migrate = Migrate(Variant("engine_v1", "schemagate"));
+  EXPECT_EQ(old_migrate.exit_code, 6);
+  EXPECT_THAT(old_migrate.err, HasSubstr("a newer build ran?"));
+}
+
 TEST_F(ServiceTest, SchemactlCommands) {
   Server server(Bin("schemagate-server"), db_->url(), {"--admin-token-file=" + token_file_});
   ASSERT_TRUE(server.ok());
@@ -627,6 +663,9 @@ TEST_F(ServiceTest, DatabaseDownAtStart) {
   auto health = c->Health("");
   ASSERT_TRUE(health.ok());
   EXPECT_EQ(*health, grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+  auto live = c->Health("schemagate.liveness");
+  ASSERT_TRUE(live.ok());
+  EXPECT_EQ(*live, grpc::health::v1::HealthCheckResponse::SERVING);
   auto status = c->GetMigrationStatus();
   EXPECT_EQ(status.status().code(), absl::StatusCode::kUnavailable);
   ProcessResult r = server.Stop();

@@ -357,6 +357,27 @@ TEST_F(MigrateTest, LockTimeoutRetriesThenFailsClearly) {
   EXPECT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
 }
 
+TEST_F(MigrateTest, NoTransactionMigrationIsRetriedAfterALockTimeout) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate", "--features=core"}).exit_code, kOk);
+  // CREATE INDEX CONCURRENTLY waits for older transactions: this one keeps
+  // feat/0002_ix past its lock_timeout for a while, then ends.
+  Child blocker({"psql", "-X", "-q", "-d", db_->url(), "-c",
+                 "BEGIN; SELECT txid_current(); SELECT pg_sleep(2); COMMIT;"});
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-timeout=200ms",
+                                      "--lock-retries=8"});
+  blocker.Wait();
+  ASSERT_EQ(r.exit_code, kOk) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("retrying"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2"));
+  auto valid = db_->Query(
+      "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+      "WHERE c.relname IN ('notes_user_ix', 'notes_body_ix') AND i.indisvalid");
+  ASSERT_TRUE(valid.ok());
+  EXPECT_THAT(*valid, ElementsAre("2"));
+  EXPECT_EQ(Run("ENGINE_V1", {"verify"}).exit_code, kOk);
+}
+
 TEST_F(MigrateTest, EditedMigrationIsRefusedUntilRepaired) {
   ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
   ProcessResult refused = Run("ENGINE_EDITED", {"migrate"});

@@ -1,0 +1,229 @@
+#!/usr/bin/env python3
+"""The deployment says only true things.
+
+Renders every overlay of deploy/k8s with kubectl kustomize, then checks
+against the real binaries that every command, flag and environment variable
+in the rendered manifests is one they accept, that every gRPC probe names a
+health service the server registers, that `schemactl wait --clusters` names
+clusters of that image's build, and the security/availability settings the
+operations guide promises. Also checks that the Dockerfile builds with the
+same scripts as the README's commands.
+
+    manifests_test.py SOURCE_DIR BIN_DIR
+"""
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+import yaml
+
+SOURCE, BIN = sys.argv[1], sys.argv[2]
+OVERLAYS = {"minimal": "core", "full": "all"}  # overlay -> SCHEMAGATE_FEATURES
+OURS = {"schemagate", "schemactl", "schemagate-server"}
+failures = []
+
+
+def fail(msg):
+    failures.append(msg)
+    print("FAIL:", msg)
+
+
+def run(args, **kw):
+    return subprocess.run(args, capture_output=True, text=True, timeout=60, **kw)
+
+
+def render(overlay):
+    r = run(["kubectl", "kustomize", os.path.join(SOURCE, "deploy/k8s/overlays", overlay)])
+    if r.returncode != 0:
+        fail(f"{overlay}: kubectl kustomize failed: {r.stderr}")
+        return []
+    return [d for d in yaml.safe_load_all(r.stdout) if d]
+
+
+_help = {}
+
+
+def help_text(binary, sub):
+    key = (binary, sub)
+    if key not in _help:
+        args = [os.path.join(BIN, binary)] + ([sub] if sub else []) + ["--help"]
+        r = run(args)
+        if r.returncode != 0:
+            fail(f"{' '.join(args)} exited {r.returncode}: {r.stderr}")
+        _help[key] = r.stdout
+    return _help[key]
+
+
+def pod_specs(docs):
+    for d in docs:
+        spec = d.get("spec", {})
+        if d["kind"] in ("Deployment", "Job"):
+            yield d, spec["template"]["spec"]
+
+
+def check_failure_policy(where, job, container, help_text_):
+    """FailJob exit codes are ones the command documents, never a transient one."""
+    codes = {int(m.group(1)): m.group(2) for m in
+             re.finditer(r"^\s+(\d+)\s+(.*)$", help_text_.split("Exit codes:")[-1], re.M)}
+    rules = job["spec"].get("podFailurePolicy", {}).get("rules", [])
+    fail_codes = set()
+    for r in rules:
+        on = r.get("onExitCodes", {})
+        if r.get("action") == "FailJob" and on.get("operator") == "In":
+            if on.get("containerName") != container:
+                fail(f"{where}: podFailurePolicy names container {on.get('containerName')!r}")
+            fail_codes |= set(on.get("values", []))
+    if not fail_codes:
+        fail(f"{where}: no podFailurePolicy FailJob rule")
+    for code in sorted(fail_codes):
+        if code not in codes:
+            fail(f"{where}: podFailurePolicy exit code {code} is not documented by the command")
+        elif re.search(r"connect|lock wait", codes[code]):
+            fail(f"{where}: podFailurePolicy fails the Job on transient exit {code} ({codes[code]})")
+
+
+def check_overlay(overlay, features):
+    docs = render(overlay)
+    if not docs:
+        return
+    by_kind = {}
+    for d in docs:
+        by_kind.setdefault(d["kind"], []).append(d)
+    for kind in ("Deployment", "Service", "ConfigMap", "Secret", "PodDisruptionBudget",
+                 "NetworkPolicy", "Job"):
+        if kind not in by_kind:
+            fail(f"{overlay}: no {kind}")
+    configmaps = {c["metadata"]["name"]: c.get("data", {}) for c in by_kind.get("ConfigMap", [])}
+    server = next((d for d in by_kind.get("Deployment", [])
+                   if d["metadata"]["name"] == "schemagate"), None)
+    if server is None:
+        fail(f"{overlay}: no schemagate Deployment")
+        return
+    if server["spec"].get("replicas", 1) < 2:
+        fail(f"{overlay}: schemagate runs fewer than 2 replicas")
+
+    probes = []  # (service, port)
+    listen_ports = set()
+    wait_clusters = []
+    for doc, spec in pod_specs(docs):
+        name = doc["metadata"]["name"]
+        psc = spec.get("securityContext", {})
+        if not psc.get("runAsNonRoot"):
+            fail(f"{overlay}/{name}: pod does not set runAsNonRoot")
+        for c in spec.get("initContainers", []) + spec.get("containers", []):
+            where = f"{overlay}/{name}/{c['name']}"
+            sc = c.get("securityContext", {})
+            if sc.get("allowPrivilegeEscalation") is not False:
+                fail(f"{where}: allowPrivilegeEscalation is not false")
+            if sc.get("readOnlyRootFilesystem") is not True:
+                fail(f"{where}: root filesystem is not read-only")
+            res = c.get("resources", {})
+            if not res.get("requests") or not res.get("limits"):
+                fail(f"{where}: resource requests/limits missing")
+            command = (c.get("command") or []) + (c.get("args") or [])
+            if not command or os.path.basename(command[0]) not in OURS:
+                continue
+            binary = os.path.basename(command[0])
+            sub = command[1] if len(command) > 1 and not command[1].startswith("-") else ""
+            text = help_text(binary, sub)
+            for arg in command[2 if sub else 1:]:
+                if not arg.startswith("--"):
+                    fail(f"{where}: unexpected argument {arg!r}")
+                    continue
+                flag = arg[2:].split("=", 1)[0]
+                if not re.search(r"--" + re.escape(flag) + r"\b", text):
+                    fail(f"{where}: {binary} {sub} has no flag --{flag}")
+                if flag == "listen":
+                    listen_ports.add(int(arg.rsplit(":", 1)[1]))
+                if flag == "clusters" and binary == "schemactl":
+                    wait_clusters += arg.split("=", 1)[1].split(",")
+            envs = [e["name"] for e in c.get("env", [])]
+            for src in c.get("envFrom", []):
+                ref = src.get("configMapRef", {}).get("name")
+                if ref not in configmaps:
+                    fail(f"{where}: envFrom names missing ConfigMap {ref}")
+                envs += list(configmaps.get(ref, {}))
+            for env in envs:
+                if f"[env {env}]" not in text:
+                    fail(f"{where}: {binary} {sub} does not read environment variable {env}")
+            for kind in ("readinessProbe", "livenessProbe", "startupProbe"):
+                probe = c.get(kind)
+                if probe is None:
+                    continue
+                if "grpc" not in probe:
+                    fail(f"{where}: {kind} is not a native gRPC probe")
+                    continue
+                probes.append((probe["grpc"].get("service", ""), probe["grpc"]["port"]))
+            if doc["kind"] == "Job" and binary == "schemagate":
+                check_failure_policy(where, doc, c["name"], text)
+            if sub == "serve":
+                for kind in ("readinessProbe", "livenessProbe"):
+                    if kind not in c:
+                        fail(f"{where}: no {kind}")
+
+    for service, port in probes:
+        if port not in listen_ports:
+            fail(f"{overlay}: probe port {port} is not a --listen port {sorted(listen_ports)}")
+
+    # The probe names against a real server of this feature set.
+    with tempfile.TemporaryDirectory() as tmp:
+        port_file = os.path.join(tmp, "port")
+        srv = subprocess.Popen(
+            [os.path.join(BIN, "schemagate-server"), "serve", "--listen=127.0.0.1:0",
+             f"--port-file={port_file}", f"--features={features}"],
+            env=dict(os.environ, DATABASE_URL="postgresql://probe@127.0.0.1:1/none"),
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            for _ in range(200):
+                if os.path.exists(port_file):
+                    break
+                time.sleep(0.05)
+            target = "127.0.0.1:" + open(port_file).read().split()[0]
+            for service, _ in sorted(set(probes)):
+                r = run([os.path.join(BIN, "schemactl"), "health", "--target", target,
+                         "--service", service])
+                if "NOT_FOUND" in r.stderr or r.returncode not in (0, 3):
+                    fail(f"{overlay}: probe service {service!r} is not registered "
+                         f"by the server: {r.stdout}{r.stderr}")
+        finally:
+            srv.terminate()
+            srv.wait(timeout=30)
+
+    # `schemactl wait --clusters` names clusters this image enables.
+    r = run([os.path.join(BIN, "schemagate"), "catalog", "--compact", f"--features={features}"])
+    clusters = {c["name"] for c in yaml.safe_load(r.stdout)["clusters"]} if r.returncode == 0 else set()
+    for c in wait_clusters:
+        if c not in clusters:
+            fail(f"{overlay}: schemactl wait --clusters {c}: not enabled in a {features} build")
+    print(f"{overlay}: {len(docs)} objects, {len(probes)} probes, "
+          f"{len(wait_clusters)} waited clusters checked")
+
+
+def check_dockerfile():
+    dockerfile = open(os.path.join(SOURCE, "deploy/Dockerfile")).read()
+    runs = " ".join(re.findall(r"^RUN (.*(?:\\\n.*)*)", dockerfile, re.M))
+    for script in ("scripts/install-deps.sh", "scripts/build.sh"):
+        if f"bash {script}" not in runs:
+            fail(f"Dockerfile does not build with {script}")
+        for readme_script in ("scripts/main.sh", "scripts/test.sh"):
+            if f"bash {script}" not in open(os.path.join(SOURCE, readme_script)).read():
+                fail(f"{readme_script} does not use {script}")
+    readme = open(os.path.join(SOURCE, "README.md")).read()
+    for cmd in ("bash scripts/main.sh", "bash scripts/test.sh"):
+        if cmd not in readme:
+            fail(f"README does not give {cmd!r}")
+    if "HEALTHCHECK" in re.sub(r"#.*", "", dockerfile):
+        fail("the Dockerfile has a HEALTHCHECK")
+    if not re.search(r"^USER (?!root|0)", dockerfile, re.M):
+        fail("the image does not run as a non-root user")
+
+
+for overlay, features in OVERLAYS.items():
+    check_overlay(overlay, features)
+check_dockerfile()
+if failures:
+    sys.exit(f"{len(failures)} problem(s)")
+print("deployment manifests: ok")
