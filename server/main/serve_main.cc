@@ -36,6 +36,7 @@ int Serve(const std::vector<std::string>& args) {
   std::string lock_mode = "session";
   int64_t max_message = options.max_message_bytes;
   int64_t workers = options.workers, pool = options.db_pool;
+  int64_t max_watches = options.limits.max_watches;
   cli::FlagSet flags(
       "schemagate serve",
       "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
@@ -73,7 +74,13 @@ int Serve(const std::vector<std::string>& args) {
                  "for apply: give up if another migrator holds the lock this long");
   flags.Duration("lock-timeout", &options.engine.lock_timeout,
                  "for apply: PostgreSQL lock_timeout of each migration");
+  flags.String("lock-mode", &lock_mode,
+               "for apply: session (default) or transaction (through PgBouncer "
+               "transaction pooling; no-transaction migrations refused)",
+               "SCHEMAGATE_LOCK_MODE");
   flags.Int("max-message-bytes", &max_message, "largest request or response");
+  flags.Int("max-watches", &max_watches,
+            "open WatchClusters streams at most (more are RESOURCE_EXHAUSTED)");
   flags.Duration("poll-interval", &options.poll_interval,
                  "re-read the migration history at least this often (LISTEN/NOTIFY "
                  "wakes it sooner)");
@@ -98,15 +105,26 @@ int Serve(const std::vector<std::string>& args) {
   // load, inside gRPC's own mutexes). Lock order is covered by the TSan
   // build instead.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
-  if (max_message < 1024 || workers < 1 || pool < 0) {
+  if (lock_mode != "session" && lock_mode != "transaction") {
+    return commands::Fail(cmd, migrate::WithKind(
+                                   absl::InvalidArgumentError(
+                                       "--lock-mode must be session or transaction"),
+                                   migrate::ErrorKind::kUsage));
+  }
+  options.engine.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
+                                                        : migrate::LockMode::kSession;
+  if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 ||
+      max_watches > 1000000) {
     return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
                                                      "--max-message-bytes >= 1024, "
-                                                     "--workers >= 1, --db-pool >= 0"),
+                                                     "--workers >= 1, --db-pool >= 0, "
+                                                     "0 <= --max-watches <= 1000000"),
                                                  migrate::ErrorKind::kUsage));
   }
   options.max_message_bytes = static_cast<int>(max_message);
   options.workers = static_cast<size_t>(workers);
   options.db_pool = static_cast<size_t>(pool);
+  options.limits.max_watches = static_cast<int>(max_watches);
   absl::StatusOr<catalog::Catalog> catalog =
       commands::LoadCatalog(common, flags.IsSet("features"));
   if (!catalog.ok()) return commands::Fail(cmd, catalog.status());

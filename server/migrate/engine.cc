@@ -123,11 +123,25 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
   while (true) {
     // A non-blocking attempt: between attempts this session holds no
     // transaction and no snapshot.
-    absl::StatusOr<Rows> r =
-        conn_->Query("SELECT pg_try_advisory_lock($1::bigint)", {key});
+    // One statement, so the token lands in the session that got the lock.
+    // A session that already holds the lock is not ours (we never take it
+    // twice): a pooling proxy handed us another client's server session.
+    // Refuse rather than share it (advisory locks are re-entrant).
+    const std::string token = absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
+    absl::StatusOr<Rows> r = conn_->Query(
+        "WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
+        "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
+        "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
+        "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
+        "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
+        "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END "
+        "FROM held",
+        {key, token});
     if (!r.ok()) return r.status();
-    if (r->Text(0, 0) == "t") {
+    if (r->Text(0, 0) == "t") return SessionSharedError();
+    if (r->Text(0, 1) == token) {
       locked_ = true;
+      lock_token_ = token;
       *waited = absl::Now() - start;
       Emit(progress, {Event::kLockAcquired, "", 0, "", *waited, ""});
       return absl::OkStatus();
@@ -158,8 +172,48 @@ void Engine::ReleaseSessionLock() {
   locked_ = false;
   if (conn_->broken()) return;  // the lock died with the connection
   (void)conn_->Rollback();
-  (void)conn_->Query("SELECT pg_advisory_unlock($1::bigint)",
-                     {absl::StrCat(options_.history.LockKey())});
+  // Unlocks only in the session that holds our token. After a pooling
+  // proxy moved us to another server session, each attempt may land on
+  // another one: a few tries give the lock back instead of leaving it in
+  // the proxy's pool.
+  const int attempts = lock_lost_ ? 16 : 1;
+  for (int i = 0; i < attempts; ++i) {
+    absl::StatusOr<Rows> r = conn_->Query(
+        "SELECT CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
+        "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
+        "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END",
+        {absl::StrCat(options_.history.LockKey()), lock_token_});
+    if (!r.ok() || r->Text(0, 0) == "t") break;
+  }
+  lock_lost_ = false;
+}
+
+absl::Status Engine::SessionSharedError() {
+  return WithKind(
+      absl::FailedPreconditionError(
+          "the database session behind this connection changed between "
+          "transactions, as through a transaction-pooling proxy (PgBouncer "
+          "pool_mode=transaction), so the migration lock cannot be held "
+          "safely; use --lock-mode=transaction there, or connect directly or "
+          "through session pooling"),
+      ErrorKind::kUsage);
+}
+
+absl::Status Engine::CheckLockOwner() {
+  if (!locked_) return absl::OkStatus();
+  absl::StatusOr<Rows> r = conn_->Query(
+      "SELECT pg_catalog.current_setting('schemagate.lock_token', true)");
+  if (!r.ok()) return r.status();
+  if (r->Text(0, 0) == lock_token_) return absl::OkStatus();
+  lock_lost_ = true;
+  return SessionSharedError();
+}
+
+absl::Status Engine::BeginUnderLock() {
+  absl::Status s = conn_->Begin();
+  if (s.ok()) s = CheckLockOwner();
+  if (!s.ok()) (void)conn_->Rollback();
+  return s;
 }
 
 absl::Status Engine::RunStatements(const std::string& sql,
@@ -264,6 +318,7 @@ absl::Status Engine::RefuseIntegrityProblems(const MigrationState& state) const 
 }
 
 absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) {
+  if (absl::Status s = CheckLockOwner(); !s.ok()) return s;
   if (absl::Status s = history.MarkInProgress(
           {m.cluster(), m.version(), m.name(), m.down_sql()});
       !s.ok()) {
@@ -317,7 +372,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
     if (m.no_transaction()) {
       s = RunNoTransaction(history, m);
     } else {
-      s = conn_->Begin();
+      s = BeginUnderLock();
       if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
         s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
                                         LockTimeoutSetting(options_.lock_timeout),
@@ -328,7 +383,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
     const absl::Duration took = absl::Now() - start;
     if (s.ok()) {
       bool own_tx = !conn_->in_transaction();
-      if (own_tx) s = conn_->Begin();
+      if (own_tx) s = BeginUnderLock();
       if (s.ok() && !durable) {
         s = conn_->Execute("SET LOCAL synchronous_commit = off");
       }
@@ -362,6 +417,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
       }
     }
     (void)conn_->Rollback();
+    if (KindOf(s) == ErrorKind::kUsage) return s;  // e.g. the lock's session changed
     if (s.code() == absl::StatusCode::kUnavailable) {
       return WithKind(absl::UnavailableError(absl::StrCat(
                           s.message(), " (", what,
@@ -562,7 +618,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
             ErrorKind::kMigrationFailed);
       }
     }
-    if (s = conn_->Begin(); !s.ok()) return s;
+    if (s = BeginUnderLock(); !s.ok()) return s;
     if (options_.lock_timeout > absl::ZeroDuration()) {
       s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
                                       LockTimeoutSetting(options_.lock_timeout),
@@ -737,10 +793,11 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     const std::string path =
         absl::StrCat(a->cluster, "/", a->version, "_", a->name, "/down.sql");
     if (a->no_transaction) {
-      s = RunStatements(a->down_sql, path, what);
-      if (s.ok()) s = conn_->Begin();
+      s = CheckLockOwner();
+      if (s.ok()) s = RunStatements(a->down_sql, path, what);
+      if (s.ok()) s = BeginUnderLock();
     } else {
-      s = conn_->Begin();
+      s = BeginUnderLock();
       if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
         s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
                                         LockTimeoutSetting(options_.lock_timeout),
@@ -762,6 +819,7 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
       (void)conn_->Rollback();
       Emit(options.progress, {Event::kFailed, a->cluster, a->version, a->name,
                               took, std::string(s.message())});
+      if (KindOf(s) == ErrorKind::kUsage) return s;
       return WithKind(s, s.code() == absl::StatusCode::kUnavailable
                              ? ErrorKind::kConnect
                              : ErrorKind::kMigrationFailed);
@@ -808,7 +866,7 @@ absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
                         "clusters' checksums can be repaired")),
                     ErrorKind::kUsage);
   }
-  if (s = conn_->Begin(); !s.ok()) return s;
+  if (s = BeginUnderLock(); !s.ok()) return s;
   for (const ChecksumMismatch& m : state->mismatches) {
     if (!options.cluster.empty() && options.cluster != m.cluster) continue;
     const v1::Migration* mig = catalog_.FindMigration(m.cluster, m.version);

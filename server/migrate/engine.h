@@ -161,6 +161,14 @@ class Engine {
   absl::Status AcquireSessionLock(const Progress& progress,
                                   absl::Duration* waited);
   void ReleaseSessionLock();
+  // Opens a transaction and, while holding the session lock, checks that
+  // it runs in the very database session that took the lock (a token set
+  // with the lock). Through a transaction-pooling proxy each transaction
+  // may land on another server session, where the lock is not held (or is
+  // another migrator's): that is refused instead of racing.
+  absl::Status BeginUnderLock();
+  absl::Status CheckLockOwner();
+  static absl::Status SessionSharedError();
   absl::Status RecoverInterrupted(History& history, const Progress& progress);
   absl::Status RefuseIntegrityProblems(const MigrationState& state) const;
   // `durable`: commit with synchronous_commit on. Earlier migrations of a
@@ -181,6 +189,8 @@ class Engine {
   Connection* conn_;
   EngineOptions options_;
   bool locked_ = false;
+  std::string lock_token_;  // set in the locking session (schemagate.lock_token)
+  bool lock_lost_ = false;  // a transaction ran in another server session
 };
 
 }  // namespace schemagate::migrate

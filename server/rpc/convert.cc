@@ -9,6 +9,22 @@
 namespace schemagate::rpc {
 namespace {
 
+// A status travels in HTTP/2 trailers, which clients cap (gRPC: 8 KiB by
+// default), and its message goes there three times (grpc-message, and twice
+// in google.rpc.Status). A longer status reaches the client as
+// RESOURCE_EXHAUSTED "received metadata size exceeds limit", so messages
+// quoting the request (PostgreSQL's "at or near ...") are cut.
+constexpr size_t kMaxMessageBytes = 1024;
+
+std::string Bounded(std::string message) {
+  if (message.size() <= kMaxMessageBytes) return message;
+  size_t cut = kMaxMessageBytes;
+  // Not inside a UTF-8 sequence: the details are proto3 strings.
+  while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+  message.resize(cut);
+  return message + "...";
+}
+
 v1::ClusterState StateOf(migrate::ClusterStatus s) {
   switch (s) {
     case migrate::ClusterStatus::kUpToDate: return v1::CLUSTER_STATE_UP_TO_DATE;
@@ -249,7 +265,8 @@ void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* ou
   for (const std::string& o : report.orphaned_objects) out->add_orphaned(o);
 }
 
-grpc::Status InvalidArgument(const std::string& field, const std::string& message) {
+grpc::Status InvalidArgument(const std::string& field, const std::string& full_message) {
+  const std::string message = Bounded(full_message);
   google::rpc::Status details;
   details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
   details.set_message(message);
@@ -264,7 +281,7 @@ grpc::Status InvalidArgument(const std::string& field, const std::string& messag
 
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
   if (status.ok()) return grpc::Status::OK;
-  std::string message = log::Scrub(status.message());
+  std::string message = Bounded(log::Scrub(status.message()));
   migrate::ErrorKind kind = migrate::KindOf(status);
   grpc::StatusCode code;
   std::string reason;

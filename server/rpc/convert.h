@@ -40,7 +40,8 @@ void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* ou
 
 // The gRPC status for a domain error: the code by how the caller should
 // react, the message, and google.rpc details (ErrorInfo with the reason,
-// BadRequest for `field` when given).
+// BadRequest for `field` when given). Messages are cut after 1 KiB so that
+// the status fits in the HTTP/2 trailers clients accept.
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field = "");
 grpc::Status InvalidArgument(const std::string& field, const std::string& message);
 

@@ -340,6 +340,8 @@ class ApplyReactor final : public StreamReactor {
 
 class WatchReactor final : public StreamReactor {
  public:
+  static constexpr size_t kMaxQueuedUpdates = 256;
+
   WatchReactor(grpc::CallbackServerContext* ctx, ServiceState* state,
                std::set<std::string> filter)
       : StreamReactor("WatchClusters", ctx),
@@ -397,6 +399,14 @@ class WatchReactor final : public StreamReactor {
     bool reachability_changed = reachable_ != snapshot.reachable;
     reachable_ = snapshot.reachable;
     if (!initial && message.clusters().empty() && !reachability_changed) return;
+    if (queued() >= kMaxQueuedUpdates) {
+      // Later messages are deltas of this one: rather than queue without
+      // bound for a client that does not read, end the stream (the next
+      // one starts with the full state).
+      Close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                         "the client reads the watch too slowly; reconnect"));
+      return;
+    }
     sent_any_ = true;
     message.set_initial(initial);
     message.set_database_reachable(snapshot.reachable);
@@ -708,6 +718,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   bool parsed = Decode(request, &req);
   std::set<std::string> filter(req.clusters().begin(), req.clusters().end());
   auto* reactor = new WatchReactor(ctx, context_.state, filter);
+  if (active_watches() > context_.limits.max_watches) {
+    reactor->Close(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("too many WatchClusters streams open (--max-watches=",
+                     context_.limits.max_watches, "); retry later")));
+    return reactor;
+  }
   if (!parsed) {
     reactor->Close(Malformed("WatchClustersRequest"));
     return reactor;

@@ -30,6 +30,7 @@ struct ServiceLimits {
   size_t max_tables = 10000;      // CheckTables
   size_t max_join_tables = 64;    // ValidateJoin tables + pairs
   size_t max_name_bytes = 1024;   // any table or cluster name
+  int max_watches = 10000;        // open WatchClusters streams
 };
 
 struct ServiceContext {

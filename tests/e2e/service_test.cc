@@ -25,6 +25,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
 
@@ -35,90 +36,17 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using testing::Bin;
 using testing::Child;
+using testing::Connect;
+using testing::Env;
+using testing::Eventually;
 using testing::ProcessResult;
 using testing::RunProcess;
+using testing::Server;
+using testing::TempDir;
+using testing::Variant;
 using testing::TestDatabase;
-
-std::string Env(const std::string& name) {
-  const char* v = std::getenv(name.c_str());
-  return v != nullptr ? v : "";
-}
-
-std::string Variant(const std::string& name, const std::string& binary) {
-  return Env("SCHEMAGATE_VARIANTS_DIR") + "/" + name + "/" + binary;
-}
-
-std::string Bin(const std::string& binary) { return Env("SCHEMAGATE_BIN_DIR") + "/" + binary; }
-
-std::string TempDir() {
-  std::string t = "/tmp/sge2eXXXXXX";
-  std::string dir = mkdtemp(t.data());
-  chmod(dir.c_str(), 0755);  // the postgres user must reach a data dir inside
-  return dir;
-}
-
-// A schemagate-server process on 127.0.0.1:<picked port>.
-class Server {
- public:
-  Server(const std::string& binary, const std::string& database_url,
-         std::vector<std::string> flags) {
-    dir_ = TempDir();
-    port_file_ = dir_ + "/port";
-    std::vector<std::string> argv = {binary, "serve", "--listen=127.0.0.1:0",
-                                     "--port-file=" + port_file_, "--poll-interval=500ms"};
-    argv.insert(argv.end(), flags.begin(), flags.end());
-    child_ = std::make_unique<Child>(argv, std::vector<std::string>{
-                                               "DATABASE_URL=" + database_url});
-    for (int i = 0; i < 100 && ports_.empty(); ++i) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
-      std::ifstream in(port_file_);
-      std::string line;
-      if (std::getline(in, line) && !line.empty()) {
-        ports_ = absl::StrSplit(line, ' ');
-      }
-      if (!child_->Running()) break;
-    }
-  }
-  ~Server() {
-    if (child_ != nullptr && child_->Running()) {
-      child_->Kill(SIGTERM);
-      child_->Wait();
-    }
-  }
-  bool ok() const { return !ports_.empty(); }
-  std::string target() const { return "127.0.0.1:" + ports_[0]; }
-  std::string admin_target() const { return "127.0.0.1:" + ports_[1]; }
-  Child& child() { return *child_; }
-  ProcessResult Stop(int signal = SIGTERM) {
-    child_->Kill(signal);
-    return child_->Wait();
-  }
-
- private:
-  std::string dir_, port_file_;
-  std::vector<std::string> ports_;
-  std::unique_ptr<Child> child_;
-};
-
-std::unique_ptr<client::Client> Connect(const std::string& target,
-                                        const std::string& token = "") {
-  client::ClientOptions o;
-  o.target = target;
-  o.token = token;
-  o.timeout = absl::Seconds(20);
-  return *client::Client::Connect(o);
-}
-
-// Polls `pred` until true or `timeout`.
-bool Eventually(const std::function<bool()>& pred, absl::Duration timeout) {
-  absl::Time end = absl::Now() + timeout;
-  while (absl::Now() < end) {
-    if (pred()) return true;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  return pred();
-}
 
 class ServiceTest : public ::testing::Test {
  protected:
@@ -130,6 +58,7 @@ class ServiceTest : public ::testing::Test {
     dir_ = TempDir();
     token_file_ = dir_ + "/token";
     std::ofstream(token_file_) << "e2e-admin-token-7f3a\n";
+    testing::RegisterSecret(token_);
   }
 
   ProcessResult Migrate(const std::string& binary, std::vector<std::string> extra = {}) {
@@ -482,17 +411,12 @@ TEST_F(ServiceTest, SchemactlCommands) {
 
 TEST_F(ServiceTest, HealthFollowsPostgresStoppingAndRestarting) {
   // A private PostgreSQL, stopped and started again on the same port.
-  std::string pg = TempDir() + "/pg";
-  std::string script = Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh";
-  ASSERT_EQ(RunProcess({"bash", script, "start", pg}).exit_code, 0);
-  std::string url;
-  std::ifstream(pg + "/url") >> url;
-  std::string port;
-  std::ifstream(pg + "/port") >> port;
+  testing::PrivatePostgres pg;
+  ASSERT_TRUE(pg.ok());
   ASSERT_EQ(RunProcess({Bin("schemagate"), "migrate", "--features=tasks"}, "",
-                       {"DATABASE_URL=" + url}).exit_code,
+                       {"DATABASE_URL=" + pg.url()}).exit_code,
             0);
-  Server server(Bin("schemagate-server"), url, {"--features=tasks"});
+  Server server(Bin("schemagate-server"), pg.url(), {"--features=tasks"});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
   auto serving = [&](const std::string& service) {
@@ -502,7 +426,7 @@ TEST_F(ServiceTest, HealthFollowsPostgresStoppingAndRestarting) {
   ASSERT_TRUE(Eventually([&] { return serving(""); }, absl::Seconds(10)));
   EXPECT_TRUE(serving("schemagate.cluster.tasks"));
 
-  ASSERT_EQ(RunProcess({"bash", script, "stop", pg}).exit_code, 0);
+  ASSERT_TRUE(pg.Stop());
   auto stopped = std::chrono::steady_clock::now();
   ASSERT_TRUE(Eventually([&] { return !serving(""); }, absl::Seconds(5)));
   EXPECT_LT(std::chrono::steady_clock::now() - stopped, std::chrono::seconds(2));
@@ -512,10 +436,9 @@ TEST_F(ServiceTest, HealthFollowsPostgresStoppingAndRestarting) {
   EXPECT_TRUE(check.ok());
   EXPECT_EQ(c->GetMigrationStatus().status().code(), absl::StatusCode::kUnavailable);
 
-  ASSERT_EQ(RunProcess({"bash", script, "start", pg, port}).exit_code, 0);
+  ASSERT_TRUE(pg.Start());
   EXPECT_TRUE(Eventually([&] { return serving(""); }, absl::Seconds(15)));
   EXPECT_TRUE(server.child().Running());
-  RunProcess({"bash", script, "stop", pg});
 }
 
 TEST_F(ServiceTest, SigtermDrainsInFlightRpcsAndExitsZero) {
@@ -532,6 +455,7 @@ TEST_F(ServiceTest, SigtermDrainsInFlightRpcsAndExitsZero) {
   ASSERT_TRUE(Eventually([&] {
     auto rows = db_->Query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND state = 'active' AND datname = current_database() "
         "AND pid <> pg_backend_pid()");
     return rows.ok() && !rows->empty() && (*rows)[0] == "1";
   }, absl::Seconds(10)));
@@ -652,6 +576,7 @@ TEST_F(ServiceTest, ReflectionListsTheService) {
 }
 
 TEST_F(ServiceTest, DatabaseDownAtStart) {
+  testing::RegisterSecret("pw-secret-1");
   Server server(Bin("schemagate-server"), "postgresql://nobody:pw-secret-1@127.0.0.1:1/x",
                 {});
   ASSERT_TRUE(server.ok());
@@ -676,23 +601,7 @@ TEST_F(ServiceTest, DatabaseDownAtStart) {
 
 TEST_F(ServiceTest, TlsOnlyAndClientCertificates) {
   std::string d = TempDir();
-  auto openssl = [&](std::vector<std::string> args) {
-    args.insert(args.begin(), "openssl");
-    ProcessResult r = RunProcess(args);
-    ASSERT_EQ(r.exit_code, 0) << r.err;
-  };
-  openssl({"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj",
-           "/CN=test-ca", "-keyout", d + "/ca.key", "-out", d + "/ca.crt"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
-           d + "/server.key", "-out", d + "/server.csr"});
-  std::ofstream(d + "/ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
-  openssl({"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey",
-           d + "/ca.key", "-CAcreateserial", "-days", "1", "-extfile", d + "/ext", "-out",
-           d + "/server.crt"});
-  openssl({"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout",
-           d + "/client.key", "-out", d + "/client.csr"});
-  openssl({"x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey",
-           d + "/ca.key", "-CAcreateserial", "-days", "1", "-out", d + "/client.crt"});
+  ASSERT_TRUE(testing::MakeTestCertificates(d));
   Server server(Bin("schemagate-server"), db_->url(),
                 {"--tls-cert=" + d + "/server.crt", "--tls-key=" + d + "/server.key",
                  "--tls-client-ca=" + d + "/ca.crt"});

@@ -77,26 +77,9 @@ class MigrateTest : public ::testing::Test {
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
-  // Tables, columns, constraints and indexes outside the history schema.
+  // The structure outside the history schema (TestDatabase::Schema).
   std::vector<std::string> Schema() {
-    auto rows = db_->Query(
-        "SELECT 'col ' || c.oid::regclass || '.' || a.attname || ' ' || "
-        "format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN "
-        "' not null' ELSE '' END FROM pg_class c JOIN pg_namespace n ON n.oid "
-        "= c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid WHERE "
-        "c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped AND "
-        "n.nspname NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
-        "AND n.nspname NOT LIKE 'pg_toast%' "
-        "UNION ALL SELECT 'con ' || con.conrelid::regclass || ' ' || "
-        "con.conname || ' ' || pg_get_constraintdef(con.oid) FROM "
-        "pg_constraint con JOIN pg_namespace n ON n.oid = con.connamespace "
-        "WHERE n.nspname NOT IN ('pg_catalog', 'information_schema', "
-        "'schemagate') "
-        "UNION ALL SELECT 'idx ' || indexdef FROM pg_indexes WHERE schemaname "
-        "NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
-        "UNION ALL SELECT 'type ' || t.typname FROM pg_type t JOIN "
-        "pg_namespace n ON n.oid = t.typnamespace WHERE t.typtype = 'e' AND "
-        "n.nspname = 'public' ORDER BY 1");
+    auto rows = db_->Schema();
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
@@ -244,6 +227,7 @@ TEST_F(MigrateTest, KilledDuringALongMigrationThenRerunConverges) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto rows = db_->Query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND state = 'active' AND datname = current_database() "
         "AND pid <> pg_backend_pid()");
     sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
   }
@@ -295,6 +279,7 @@ TEST_F(MigrateTest, InterruptedNoTransactionMigrationIsCleanedUpByTheNextRun) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto rows = db_->Query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND state = 'active' AND datname = current_database() "
         "AND pid <> pg_backend_pid()");
     sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
   }
@@ -329,6 +314,7 @@ TEST_F(MigrateTest, LockWaitTimeoutHasItsOwnExitCode) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     auto rows = db_->Query(
         "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
+        "AND state = 'active' AND datname = current_database() "
         "AND pid <> pg_backend_pid()");
     sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
   }
@@ -558,6 +544,7 @@ TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
   // A wrong password is not retried.
   std::string wrong = db_->url();
   wrong.replace(wrong.find(password), password.size(), "wrong-secret-123");
+  testing::RegisterSecret("wrong-secret-123");
   r = RunProcess({Bin("MINIMAL"), "migrate", "--log-format=json"}, "",
                  {"DATABASE_URL=" + wrong});
   EXPECT_EQ(r.exit_code, kConnect);

@@ -15,6 +15,43 @@
 extern char** environ;
 
 namespace schemagate::testing {
+namespace {
+
+std::string SuiteLogDir() {
+  const char* dir = std::getenv("SCHEMAGATE_TEST_LOG_DIR");
+  return dir != nullptr ? dir : "";
+}
+
+void AppendLine(const std::string& path, const std::string& text) {
+  int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  if (fd < 0) return;
+  size_t done = 0;
+  while (done < text.size()) {
+    ssize_t n = write(fd, text.data() + done, text.size() - done);
+    if (n <= 0) break;
+    done += n;
+  }
+  close(fd);
+}
+
+void AppendToSuiteLog(const std::vector<std::string>& argv, const ProcessResult& r) {
+  const std::string dir = SuiteLogDir();
+  if (dir.empty() || argv.empty()) return;
+  std::string text = "=== " + argv[0] + " (exit " + std::to_string(r.exit_code) +
+                     ", signal " + std::to_string(r.signal) + ")\n" + r.out;
+  if (!r.out.empty() && r.out.back() != '\n') text += '\n';
+  text += r.err;
+  if (!r.err.empty() && r.err.back() != '\n') text += '\n';
+  AppendLine(dir + "/output-" + std::to_string(getpid()) + ".log", text);
+}
+
+}  // namespace
+
+void RegisterSecret(const std::string& secret) {
+  const std::string dir = SuiteLogDir();
+  if (dir.empty() || secret.empty()) return;
+  AppendLine(dir + "/secrets.txt", secret + "\n");
+}
 
 ProcessResult RunProcess(const std::vector<std::string>& argv,
                   const std::string& input,
@@ -98,6 +135,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv,
   waitpid(pid, &status, 0);
   if (WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   if (WIFSIGNALED(status)) result.signal = WTERMSIG(status);
+  AppendToSuiteLog(argv, result);
   return result;
 }
 
@@ -132,7 +170,8 @@ std::string Slurp(const std::string& path) {
 }  // namespace
 
 Child::Child(const std::vector<std::string>& argv,
-             const std::vector<std::string>& env) {
+             const std::vector<std::string>& env)
+    : argv_(argv) {
   out_path_ = TempPath("out");
   err_path_ = TempPath("err");
   std::vector<std::string> env_strings = MergedEnv(env);
@@ -156,8 +195,10 @@ Child::Child(const std::vector<std::string>& argv,
 }
 
 Child::Child(Child&& other) noexcept
-    : pid_(other.pid_),
+    : argv_(std::move(other.argv_)),
+      pid_(other.pid_),
       reaped_(other.reaped_),
+      collected_(other.collected_),
       result_(std::move(other.result_)),
       out_path_(std::move(other.out_path_)),
       err_path_(std::move(other.err_path_)) {
@@ -169,6 +210,7 @@ Child::~Child() {
     kill(pid_, SIGKILL);
     Wait();
   }
+  if (pid_ > 0) Collect();
   if (!out_path_.empty()) unlink(out_path_.c_str());
   if (!err_path_.empty()) unlink(err_path_.c_str());
 }
@@ -196,9 +238,16 @@ ProcessResult Child::Wait() {
     if (WIFEXITED(status)) result_.exit_code = WEXITSTATUS(status);
     if (WIFSIGNALED(status)) result_.signal = WTERMSIG(status);
   }
+  Collect();
+  return result_;
+}
+
+void Child::Collect() {
+  if (collected_ || out_path_.empty()) return;
+  collected_ = true;
   result_.out = Slurp(out_path_);
   result_.err = Slurp(err_path_);
-  return result_;
+  AppendToSuiteLog(argv_, result_);
 }
 
 }  // namespace schemagate::testing

@@ -14,6 +14,14 @@ struct ProcessResult {
   std::string err;
 };
 
+// Everything a child process prints is also appended to the suite log when
+// the environment variable SCHEMAGATE_TEST_LOG_DIR names a directory (one
+// file per test process), so that tests/security/scan_secrets.py can check
+// that no secret ever appears in any output of the whole suite.
+//
+// Records a secret (a password, a token) the suite uses, for that scan.
+void RegisterSecret(const std::string& secret);
+
 // Runs argv[0] (searched in PATH) with `argv`, feeding `input` on stdin.
 // `env` entries "NAME=value" are added to (or replace in) the environment.
 ProcessResult RunProcess(const std::vector<std::string>& argv,
@@ -39,8 +47,12 @@ class Child {
   ProcessResult Wait();
 
  private:
+  void Collect();  // reads the output files once, appends them to the suite log
+
+  std::vector<std::string> argv_;
   int pid_ = -1;
   bool reaped_ = false;
+  bool collected_ = false;
   ProcessResult result_;
   std::string out_path_, err_path_;
 };

@@ -38,6 +38,43 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
   return url.substr(0, slash + 1) + database + rest;
 }
 
+absl::StatusOr<std::vector<std::string>> TestDatabase::Schema() const {
+  constexpr char kUser[] =
+      "n.nspname NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
+      "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
+  return Query(absl::StrCat(
+      "SELECT 'col ' || c.oid::regclass || '.' || a.attname || ' ' || "
+      "format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN "
+      "' not null' ELSE '' END || COALESCE(' default ' || "
+      "pg_get_expr(d.adbin, d.adrelid), '') FROM pg_class c JOIN pg_namespace n "
+      "ON n.oid = c.relnamespace JOIN pg_attribute a ON a.attrelid = c.oid "
+      "LEFT JOIN pg_attrdef d ON d.adrelid = c.oid AND d.adnum = a.attnum "
+      "WHERE c.relkind IN ('r', 'p', 'v', 'm') AND a.attnum > 0 AND NOT "
+      "a.attisdropped AND ", kUser,
+      " UNION ALL SELECT 'con ' || con.conrelid::regclass || ' ' || "
+      "con.conname || ' ' || pg_get_constraintdef(con.oid) FROM pg_constraint "
+      "con JOIN pg_namespace n ON n.oid = con.connamespace WHERE ", kUser,
+      " UNION ALL SELECT 'idx ' || pg_get_indexdef(i.indexrelid) || CASE WHEN "
+      "i.indisvalid THEN '' ELSE ' INVALID' END FROM pg_index i JOIN pg_class "
+      "c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace "
+      "WHERE ", kUser,
+      " UNION ALL SELECT 'fn ' || p.oid::regprocedure || ' ' || md5(p.prosrc) "
+      "FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE ", kUser,
+      " UNION ALL SELECT 'trg ' || t.tgrelid::regclass || ' ' || "
+      "pg_get_triggerdef(t.oid) FROM pg_trigger t JOIN pg_class c ON c.oid = "
+      "t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace WHERE NOT "
+      "t.tgisinternal AND ", kUser,
+      " UNION ALL SELECT 'view ' || c.oid::regclass || ' ' || "
+      "md5(pg_get_viewdef(c.oid)) FROM pg_class c JOIN pg_namespace n ON n.oid "
+      "= c.relnamespace WHERE c.relkind IN ('v', 'm') AND ", kUser,
+      " UNION ALL SELECT 'seq ' || c.oid::regclass FROM pg_class c JOIN "
+      "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind = 'S' AND ", kUser,
+      " UNION ALL SELECT 'enum ' || t.typname || ' ' || (SELECT "
+      "string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e "
+      "WHERE e.enumtypid = t.oid) FROM pg_type t JOIN pg_namespace n ON n.oid "
+      "= t.typnamespace WHERE t.typtype = 'e' AND ", kUser, " ORDER BY 1"));
+}
+
 absl::StatusOr<std::string> RunPsql(const std::string& url,
                                     const std::string& script) {
   ProcessResult r = RunProcess({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-At", "-F", "\t",

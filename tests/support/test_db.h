@@ -37,6 +37,13 @@ class TestDatabase {
   // lines, like psql -At. Errors carry PostgreSQL's message.
   absl::StatusOr<std::vector<std::string>> Query(const std::string& sql) const;
 
+  // The schema outside the history schema ("schemagate"), one sorted line
+  // per object, read from pg_catalog: columns (type, NOT NULL, default),
+  // constraints, indexes (with validity), functions, triggers, views,
+  // sequences and enum types. Two databases with equal Schema() have the
+  // same structure.
+  absl::StatusOr<std::vector<std::string>> Schema() const;
+
  private:
   TestDatabase(std::string server_url, std::string name);
   std::string server_url_;

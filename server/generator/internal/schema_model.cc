@@ -844,10 +844,13 @@ void SchemaModel::DropColumn(Context& ctx, TableState& t,
     }
   }
   for (auto& [other_name, other] : tables_) {
+    // Not other_name in the lambda: C++17 lambdas cannot capture a
+    // structured binding (clang refuses it).
+    const bool same_table = other_name == table.name();
     EraseIf(other.table.mutable_foreign_keys(), [&](const v1::ForeignKey& fk) {
       bool gone = (fk.references_table() == table.name() &&
                    Contains(fk.references_columns(), column)) ||
-                  (other_name == table.name() && Contains(fk.columns(), column));
+                  (same_table && Contains(fk.columns(), column));
       if (gone) connames_.erase(fk.name());
       return gone;
     });

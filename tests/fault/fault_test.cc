@@ -1,0 +1,454 @@
+// Faults against a real PostgreSQL: migrate killed with SIGKILL at random
+// points of a long plan, 50 racing migrators, an unreachable database, a
+// database at its connection limit, and PostgreSQL stopped and restarted
+// under RPC load. The binaries are the main build's (SCHEMAGATE_BIN_DIR),
+// whatever migrations tree it was built with (SCHEMAGATE_TREE_DIR).
+#include <signal.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <random>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include <grpcpp/grpcpp.h>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "tests/support/service_process.h"
+#include "tests/support/subprocess.h"
+#include "tests/support/test_db.h"
+
+namespace schemagate {
+namespace {
+
+namespace fs = std::filesystem;
+using ::testing::HasSubstr;
+using testing::Bin;
+using testing::Child;
+using testing::Connect;
+using testing::Env;
+using testing::Eventually;
+using testing::ProcessResult;
+using testing::RunProcess;
+using testing::Server;
+using testing::TestDatabase;
+
+constexpr int kOk = 0, kConnect = 3;
+
+double Seconds(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double>(d).count();
+}
+
+class FaultTest : public ::testing::Test {
+ protected:
+  std::unique_ptr<TestDatabase> NewDatabase(const std::string& hint) {
+    auto db = TestDatabase::Create(hint);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
+  ProcessResult Schemagate(const std::string& url, std::vector<std::string> args) {
+    args.insert(args.begin(), Bin("schemagate"));
+    return RunProcess(args, "", {"DATABASE_URL=" + url});
+  }
+};
+
+// "cluster/version" -> up.sql path, from the build's tree on disk (an oracle
+// independent of the binary).
+std::map<std::string, fs::path> UpSqlFiles() {
+  std::map<std::string, fs::path> out;
+  for (const fs::directory_entry& cluster : fs::directory_iterator(Env("SCHEMAGATE_TREE_DIR"))) {
+    if (!cluster.is_directory()) continue;
+    for (const fs::directory_entry& m : fs::directory_iterator(cluster.path())) {
+      std::string dir = m.path().filename().string();
+      uint64_t version = 0;
+      if (!m.is_directory() || !absl::SimpleAtoi(dir.substr(0, dir.find('_')), &version)) {
+        continue;
+      }
+      out[absl::StrCat(cluster.path().filename().string(), "/", version)] = m.path() / "up.sql";
+    }
+  }
+  return out;
+}
+
+std::string Slurp(const fs::path& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+std::vector<std::string> Minus(const std::vector<std::string>& a, const std::vector<std::string>& b) {
+  std::multiset<std::string> bs(b.begin(), b.end());
+  std::vector<std::string> out;
+  for (const std::string& x : a) {
+    auto it = bs.find(x);
+    if (it == bs.end()) {
+      out.push_back(x);
+    } else {
+      bs.erase(it);
+    }
+  }
+  return out;
+}
+
+// SIGKILL at 20 points spread over a whole run (stratified, random within
+// each twentieth). After each kill the schema is exactly what the history
+// says — the up.sql of the recorded migrations, replayed with psql into a
+// fresh database — except for the objects of a no-transaction migration
+// recorded as in progress (which the next run undoes). The rerun converges
+// to the uninterrupted result, each migration recorded once.
+TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
+  const std::map<std::string, fs::path> files = UpSqlFiles();
+  ASSERT_FALSE(files.empty());
+  auto full = NewDatabase("kill_full");
+  ASSERT_NE(full, nullptr);
+  auto t0 = std::chrono::steady_clock::now();
+  ASSERT_EQ(Schemagate(full->url(), {"migrate"}).exit_code, kOk);
+  const double run_seconds = Seconds(std::chrono::steady_clock::now() - t0);
+  auto full_schema = full->Schema();
+  ASSERT_TRUE(full_schema.ok());
+  auto full_history = full->Query("SELECT count(*) FROM schemagate.migrations");
+  ASSERT_TRUE(full_history.ok());
+
+  const uint64_t seed = std::random_device{}();
+  std::mt19937_64 rng(seed);
+  std::uniform_real_distribution<double> within(0.0, 1.0);
+  constexpr int kPoints = 20;
+  std::set<size_t> prefix_lengths;
+  int in_progress_seen = 0;
+  for (int i = 0; i < kPoints; ++i) {
+    const double at = run_seconds * 1.1 * (i + within(rng)) / kPoints;
+    SCOPED_TRACE(absl::StrCat("seed ", seed, ", kill ", i, " at ", at, " s of ", run_seconds));
+    auto db = NewDatabase(absl::StrCat("kill_", i));
+    ASSERT_NE(db, nullptr);
+    Child migrate({Bin("schemagate"), "migrate"}, {"DATABASE_URL=" + db->url()});
+    std::this_thread::sleep_for(std::chrono::duration<double>(at));
+    migrate.Kill(SIGKILL);
+    migrate.Wait();
+
+    // The history, as the killed process left it.
+    auto exists = db->Query("SELECT to_regclass('schemagate.migrations') IS NOT NULL");
+    ASSERT_TRUE(exists.ok());
+    std::vector<std::string> history, in_progress;
+    if ((*exists)[0] == "t") {
+      auto h = db->Query(
+          "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
+      auto p = db->Query(
+          "SELECT cluster || '/' || version FROM schemagate.migrations_in_progress");
+      ASSERT_TRUE(h.ok() && p.ok());
+      history = *h;
+      in_progress = *p;
+    }
+    prefix_lengths.insert(history.size());
+    in_progress_seen += in_progress.empty() ? 0 : 1;
+
+    // The oracle: the recorded migrations' up.sql, in order, by psql.
+    auto ref = NewDatabase(absl::StrCat("kill_ref_", i));
+    ASSERT_NE(ref, nullptr);
+    std::string script = "\\set ON_ERROR_STOP 1\n";
+    for (const std::string& m : history) {
+      ASSERT_TRUE(files.count(m)) << m << " is recorded but not in the tree";
+      absl::StrAppend(&script, Slurp(files.at(m)), "\n;\n");
+    }
+    auto applied = testing::RunPsql(ref->url(), script);
+    ASSERT_TRUE(applied.ok()) << applied.status();
+    auto live = db->Schema();
+    auto expected = ref->Schema();
+    ASSERT_TRUE(live.ok() && expected.ok());
+    EXPECT_THAT(Minus(*expected, *live), ::testing::IsEmpty())
+        << "recorded migrations' objects missing after the kill";
+    std::vector<std::string> extra = Minus(*live, *expected);
+    if (in_progress.empty()) {
+      EXPECT_THAT(extra, ::testing::IsEmpty()) << "objects of unrecorded migrations";
+    } else {
+      // Only objects named in the in-progress migration's up.sql.
+      ASSERT_EQ(in_progress.size(), 1u);
+      const std::string sql = Slurp(files.at(in_progress[0]));
+      for (const std::string& line : extra) {
+        // The object's own name: "idx CREATE [UNIQUE] INDEX <name> ON ...",
+        // otherwise the second word's last dotted part.
+        std::vector<std::string> words = absl::StrSplit(line, ' ', absl::SkipEmpty());
+        std::string name;
+        for (size_t w = 0; w + 1 < words.size(); ++w) {
+          if (words[0] == "idx" && words[w] == "INDEX") name = words[w + 1];
+        }
+        if (name.empty() && words.size() > 1) name = words[1].substr(words[1].rfind('.') + 1);
+        EXPECT_TRUE(!name.empty() && absl::StrContains(sql, name))
+            << line << " is not from " << in_progress[0];
+      }
+    }
+
+    // The rerun converges to the uninterrupted result.
+    ProcessResult rerun = Schemagate(db->url(), {"migrate"});
+    ASSERT_EQ(rerun.exit_code, kOk) << rerun.err;
+    auto after = db->Schema();
+    ASSERT_TRUE(after.ok());
+    EXPECT_EQ(*after, *full_schema);
+    auto count = db->Query(
+        "SELECT count(*), count(DISTINCT (cluster, version)) FROM schemagate.migrations");
+    ASSERT_TRUE(count.ok());
+    EXPECT_EQ((*count)[0], (*full_history)[0] + "\t" + (*full_history)[0]);
+    if (i + 1 == kPoints) EXPECT_EQ(Schemagate(db->url(), {"verify"}).exit_code, kOk);
+  }
+  std::cout << "kill points: " << kPoints << ", distinct history lengths: "
+            << prefix_lengths.size() << ", inside a no-transaction migration: "
+            << in_progress_seen << ", seed " << seed << "\n";
+  // The kills really landed throughout the run, not all before or after it.
+  EXPECT_GE(prefix_lengths.size(), 4u);
+}
+
+// 50 processes start migrate at once on an empty database: exactly one
+// applies each migration; all exit 0.
+TEST_F(FaultTest, FiftyConcurrentMigratorsApplyExactlyOnce) {
+  auto db = NewDatabase("fifty");
+  ASSERT_NE(db, nullptr);
+  std::vector<Child> migrators;
+  for (int i = 0; i < 50; ++i) {
+    migrators.emplace_back(std::vector<std::string>{Bin("schemagate"), "migrate"},
+                           std::vector<std::string>{"DATABASE_URL=" + db->url()});
+  }
+  for (Child& m : migrators) {
+    ProcessResult r = m.Wait();
+    EXPECT_EQ(r.exit_code, kOk) << r.err;
+  }
+  auto rows = db->Query(
+      "SELECT (SELECT count(*) FROM schemagate.migrations), (SELECT count(DISTINCT "
+      "(cluster, version)) FROM schemagate.migrations), (SELECT count(*) FROM "
+      "schemagate.migrations_log WHERE action = 'apply')");
+  ASSERT_TRUE(rows.ok());
+  std::vector<std::string> n = absl::StrSplit((*rows)[0], '\t');
+  ASSERT_EQ(n.size(), 3u);
+  EXPECT_NE(n[0], "0");
+  EXPECT_EQ(n[0], n[1]);
+  EXPECT_EQ(n[0], n[2]) << "a migration was applied more than once";
+  EXPECT_EQ(Schemagate(db->url(), {"verify"}).exit_code, kOk);
+}
+
+// No database at start: retries with growing delays, then exit 3 after
+// --connect-timeout with a message that names the server, not the password.
+TEST_F(FaultTest, UnreachableDatabaseRetriesWithBackoffThenExits3) {
+  testing::RegisterSecret("unreach-pw-77");
+  auto t0 = std::chrono::steady_clock::now();
+  ProcessResult r = Schemagate("postgresql://sg:unreach-pw-77@127.0.0.1:1/app",
+                               {"migrate", "--connect-timeout=3s"});
+  const double took = Seconds(std::chrono::steady_clock::now() - t0);
+  EXPECT_EQ(r.exit_code, kConnect) << r.err;
+  EXPECT_GE(took, 2.5);
+  EXPECT_LT(took, 8.0);
+  EXPECT_THAT(r.err, HasSubstr("cannot connect to 127.0.0.1:1/app"));
+  EXPECT_THAT(r.err, ::testing::Not(HasSubstr("unreach-pw-77")));
+  std::vector<int> delays_ms;
+  for (absl::string_view line : absl::StrSplit(r.err, '\n')) {
+    if (!absl::StrContains(line, "retrying")) continue;
+    size_t at = line.find(" in=");
+    if (at == absl::string_view::npos) continue;
+    absl::string_view d = line.substr(at + 4);
+    d = d.substr(0, d.find(' '));
+    absl::Duration parsed;
+    if (absl::ParseDuration(d, &parsed)) {
+      delays_ms.push_back(static_cast<int>(absl::ToInt64Milliseconds(parsed)));
+    }
+  }
+  ASSERT_GE(delays_ms.size(), 3u) << r.err;
+  EXPECT_GT(delays_ms.back(), delays_ms.front()) << "no backoff: " << absl::StrJoin(delays_ms, ",");
+}
+
+// The database accepts no more connections (the role's CONNECTION LIMIT is
+// taken; a database's limit would count this test's own sessions too):
+// migrate says so and exits 3 after --connect-timeout; the server keeps
+// serving memory RPCs, answers database RPCs UNAVAILABLE within their
+// deadline, and recovers when a connection frees up.
+TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
+  auto db = NewDatabase("connlimit");
+  ASSERT_NE(db, nullptr);
+  const std::string role = absl::StrCat("sg_limited_", getpid());
+  const std::string password = absl::StrCat("limit-pw-", getpid(), "-x9");
+  testing::RegisterSecret(password);
+  auto server_url = testing::ServerUrl();
+  ASSERT_TRUE(server_url.ok());
+  ASSERT_TRUE(testing::RunPsql(*server_url,
+                               absl::StrCat("CREATE ROLE ", role, " LOGIN CONNECTION LIMIT 1 PASSWORD '",
+                                            password, "';\nGRANT CONNECT, CREATE ON DATABASE ",
+                                            db->name(), " TO ", role, ";\n"))
+                  .ok());
+  ASSERT_TRUE(testing::RunPsql(db->url(), absl::StrCat("GRANT CREATE, USAGE ON SCHEMA public TO ",
+                                                       role, ";\n"))
+                  .ok());
+  std::string url = db->url();
+  url.replace(url.find("postgres:"), url.find('@') - url.find("postgres:"),
+              role + ":" + password);
+  // One connection holds the only slot.
+  Child hog({"psql", "-X", "-q", "-d", url, "-c", "SELECT pg_sleep(20)"});
+  ASSERT_TRUE(Eventually([&] {
+    auto n = db->Query(absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE usename = '",
+                                    role, "'"));
+    return n.ok() && (*n)[0] == "1";
+  }, absl::Seconds(10)));
+
+  auto t0 = std::chrono::steady_clock::now();
+  ProcessResult r = Schemagate(url, {"migrate", "--connect-timeout=2s"});
+  EXPECT_EQ(r.exit_code, kConnect) << r.err;
+  EXPECT_LT(Seconds(std::chrono::steady_clock::now() - t0), 8.0);
+  EXPECT_THAT(r.err, HasSubstr("too many connections"));
+
+  Server server(Bin("schemagate-server"), url, {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  EXPECT_TRUE(c->CheckTables({"no_such_table"}).ok());
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    v1::GetMigrationStatusResponse resp;
+    auto start = std::chrono::steady_clock::now();
+    grpc::Status s = c->stub().GetMigrationStatus(&ctx, v1::GetMigrationStatusRequest(), &resp);
+    EXPECT_LT(Seconds(std::chrono::steady_clock::now() - start), 3.5);
+    EXPECT_TRUE(s.error_code() == grpc::StatusCode::UNAVAILABLE ||
+                s.error_code() == grpc::StatusCode::DEADLINE_EXCEEDED)
+        << s.error_code() << " " << s.error_message();
+  }
+  // Free the slot (killing psql would leave its backend sleeping).
+  ASSERT_TRUE(testing::RunPsql(*server_url, absl::StrCat(
+                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '",
+                  role, "';\n")).ok());
+  hog.Wait();
+  EXPECT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->database_reachable();
+  }, absl::Seconds(15)));
+  EXPECT_TRUE(server.child().Running());
+  server.Stop();
+  ASSERT_TRUE(testing::RunPsql(db->url(), absl::StrCat("REASSIGN OWNED BY ", role,
+                                                       " TO postgres;\nDROP OWNED BY ", role,
+                                                       ";\n"))
+                  .ok());
+  EXPECT_TRUE(testing::RunPsql(*server_url, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
+}
+
+// PostgreSQL stops and comes back while clients keep calling: health turns
+// NOT_SERVING within 2 s and SERVING again, no call outlives its deadline,
+// the server does not crash, and an open WatchClusters stream reports the
+// outage and the recovery without being restarted.
+TEST_F(FaultTest, PostgresRestartUnderLoad) {
+  testing::PrivatePostgres pg;
+  ASSERT_TRUE(pg.ok());
+  ASSERT_EQ(Schemagate(pg.url(), {"migrate"}).exit_code, kOk);
+  Server server(Bin("schemagate-server"), pg.url(), {"--poll-interval=1s"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  auto serving = [&] {
+    auto h = c->Health("");
+    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+  };
+  ASSERT_TRUE(Eventually(serving, absl::Seconds(10)));
+  auto l = c->ListClusters();
+  ASSERT_TRUE(l.ok() && l->clusters_size() > 0);
+  const std::string table = l->clusters(0).tables_size() > 0 ? l->clusters(0).tables(0)
+                                                             : "no_table";
+
+  // Load: 4 callers, 300 ms deadlines, memory and database RPCs mixed.
+  std::atomic<bool> stop{false};
+  std::atomic<int> calls{0}, ok_calls{0}, late{0};
+  std::atomic<long> worst_overrun_ms{0};
+  auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
+  auto stub = v1::SchemaGate::NewStub(channel);
+  std::vector<std::thread> callers;
+  for (int t = 0; t < 4; ++t) {
+    callers.emplace_back([&, t] {
+      for (int i = 0; !stop; ++i) {
+        grpc::ClientContext ctx;
+        const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(300);
+        ctx.set_deadline(deadline);
+        grpc::Status s;
+        switch ((t + i) % 4) {
+          case 0: {
+            v1::CheckTablesRequest req;
+            req.add_tables(table);
+            v1::CheckTablesResponse resp;
+            s = stub->CheckTables(&ctx, req, &resp);
+            break;
+          }
+          case 1: {
+            v1::GetMigrationStatusResponse resp;
+            s = stub->GetMigrationStatus(&ctx, v1::GetMigrationStatusRequest(), &resp);
+            break;
+          }
+          case 2: {
+            v1::ListClustersResponse resp;
+            s = stub->ListClusters(&ctx, v1::ListClustersRequest(), &resp);
+            break;
+          }
+          default: {
+            v1::VerifySchemaResponse resp;
+            s = stub->VerifySchema(&ctx, v1::VerifySchemaRequest(), &resp);
+            break;
+          }
+        }
+        long over = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now() - deadline).count();
+        if (over > 200) ++late;
+        long prev = worst_overrun_ms.load();
+        while (over > prev && !worst_overrun_ms.compare_exchange_weak(prev, over)) {
+        }
+        ++calls;
+        if (s.ok()) ++ok_calls;
+      }
+    });
+  }
+
+  // A watch stream, read throughout.
+  grpc::ClientContext watch_ctx;
+  auto reader = stub->WatchClusters(&watch_ctx, v1::WatchClustersRequest());
+  std::atomic<int> unreachable_updates{0}, reachable_after{0};
+  std::thread watcher([&] {
+    v1::WatchClustersResponse update;
+    while (reader->Read(&update)) {
+      if (!update.database_reachable()) {
+        ++unreachable_updates;
+      } else if (unreachable_updates > 0) {
+        ++reachable_after;
+      }
+    }
+  });
+
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  ASSERT_TRUE(pg.Stop());
+  auto stopped = std::chrono::steady_clock::now();
+  ASSERT_TRUE(Eventually([&] { return !serving(); }, absl::Seconds(5)));
+  EXPECT_LT(Seconds(std::chrono::steady_clock::now() - stopped), 2.0);
+  std::this_thread::sleep_for(std::chrono::seconds(2));
+  const int ok_before_restart = ok_calls;
+  ASSERT_TRUE(pg.Start());
+  EXPECT_TRUE(Eventually(serving, absl::Seconds(15)));
+  EXPECT_TRUE(Eventually([&] { return reachable_after > 0; }, absl::Seconds(10)));
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  stop = true;
+  for (std::thread& t : callers) t.join();
+  watch_ctx.TryCancel();
+  watcher.join();
+
+  EXPECT_TRUE(server.child().Running()) << "the server died";
+  EXPECT_GT(unreachable_updates, 0) << "the watch stream did not report the outage";
+  EXPECT_GT(reachable_after, 0) << "the watch stream did not recover";
+  EXPECT_GT(ok_calls, ok_before_restart) << "no call succeeded after the restart";
+  EXPECT_EQ(late, 0) << late << " of " << calls << " calls outlived their deadline by >200 ms"
+                     << " (worst " << worst_overrun_ms << " ms)";
+  std::cout << "calls: " << calls << ", ok: " << ok_calls << ", worst overrun "
+            << worst_overrun_ms << " ms\n";
+}
+
+}  // namespace
+}  // namespace schemagate

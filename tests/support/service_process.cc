@@ -1,0 +1,137 @@
+#include "tests/support/service_process.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+
+namespace schemagate::testing {
+
+std::string Env(const std::string& name) {
+  const char* v = std::getenv(name.c_str());
+  return v != nullptr ? v : "";
+}
+
+std::string Bin(const std::string& binary) { return Env("SCHEMAGATE_BIN_DIR") + "/" + binary; }
+
+std::string Variant(const std::string& name, const std::string& binary) {
+  return Env("SCHEMAGATE_VARIANTS_DIR") + "/" + name + "/" + binary;
+}
+
+std::string TempDir() {
+  std::string t = "/tmp/sgtestXXXXXX";
+  std::string dir = mkdtemp(t.data());
+  chmod(dir.c_str(), 0755);  // the postgres user must reach a data dir inside
+  return dir;
+}
+
+bool Eventually(const std::function<bool()>& pred, absl::Duration timeout) {
+  absl::Time end = absl::Now() + timeout;
+  while (absl::Now() < end) {
+    if (pred()) return true;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return pred();
+}
+
+std::unique_ptr<client::Client> Connect(const std::string& target, const std::string& token) {
+  client::ClientOptions o;
+  o.target = target;
+  o.token = token;
+  o.timeout = absl::Seconds(20);
+  return *client::Client::Connect(o);
+}
+
+Server::Server(const std::string& binary, const std::string& database_url,
+               std::vector<std::string> flags, std::vector<std::string> extra_env) {
+  dir_ = TempDir();
+  port_file_ = dir_ + "/port";
+  std::vector<std::string> argv = {binary, "serve", "--listen=127.0.0.1:0",
+                                   "--port-file=" + port_file_, "--poll-interval=500ms"};
+  argv.insert(argv.end(), flags.begin(), flags.end());
+  extra_env.push_back("DATABASE_URL=" + database_url);
+  child_ = std::make_unique<Child>(argv, extra_env);
+  for (int i = 0; i < 200 && ports_.empty(); ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    std::ifstream in(port_file_);
+    std::string line;
+    if (std::getline(in, line) && !line.empty()) ports_ = absl::StrSplit(line, ' ');
+    if (!child_->Running()) break;
+  }
+}
+
+Server::~Server() {
+  if (child_ != nullptr && child_->Running()) {
+    child_->Kill(SIGTERM);
+    child_->Wait();
+  }
+}
+
+ProcessResult Server::Stop(int signal) {
+  child_->Kill(signal);
+  return child_->Wait();
+}
+
+long Server::RssKib() const {
+  std::ifstream in("/proc/" + std::to_string(child_->pid()) + "/status");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  }
+  return -1;
+}
+
+bool MakeTestCertificates(const std::string& d) {
+  std::ofstream(d + "/ext") << "subjectAltName=DNS:localhost,IP:127.0.0.1\n";
+  const std::vector<std::vector<std::string>> steps = {
+      {"req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=test-ca",
+       "-keyout", d + "/ca.key", "-out", d + "/ca.crt"},
+      {"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=localhost", "-keyout",
+       d + "/server.key", "-out", d + "/server.csr"},
+      {"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+       "-CAcreateserial", "-days", "1", "-extfile", d + "/ext", "-out", d + "/server.crt"},
+      {"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout",
+       d + "/client.key", "-out", d + "/client.csr"},
+      {"x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
+       "-CAcreateserial", "-days", "1", "-out", d + "/client.crt"},
+  };
+  for (std::vector<std::string> args : steps) {
+    args.insert(args.begin(), "openssl");
+    if (RunProcess(args).exit_code != 0) return false;
+  }
+  return true;
+}
+
+PrivatePostgres::PrivatePostgres() {
+  dir_ = TempDir() + "/pg";
+  if (RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh", "start", dir_})
+          .exit_code != 0) {
+    return;
+  }
+  std::ifstream(dir_ + "/url") >> url_;
+  std::ifstream(dir_ + "/port") >> port_;
+  std::string password;
+  std::ifstream(dir_ + "/password") >> password;
+  RegisterSecret(password);
+}
+
+PrivatePostgres::~PrivatePostgres() { Stop(); }
+
+bool PrivatePostgres::Stop() {
+  return RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh", "stop", dir_})
+             .exit_code == 0;
+}
+
+bool PrivatePostgres::Start() {
+  return RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh", "start", dir_,
+                     port_})
+             .exit_code == 0;
+}
+
+}  // namespace schemagate::testing

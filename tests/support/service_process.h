@@ -1,0 +1,86 @@
+// A schemagate-server process for end-to-end, fault and security tests, and
+// the small helpers they share (tests only).
+//
+//   Server server(Bin("schemagate-server"), db->url(), {"--features=tasks"});
+//   ASSERT_TRUE(server.ok());
+//   auto client = Connect(server.target());
+//   ASSERT_TRUE(Eventually([&] { return client->ListClusters().ok(); }, absl::Seconds(10)));
+#ifndef SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
+#define SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
+
+#include <csignal>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "client/schemagate_client.h"
+#include "tests/support/subprocess.h"
+
+namespace schemagate::testing {
+
+// The environment variable `name`, or "".
+std::string Env(const std::string& name);
+// A binary of the main build: $SCHEMAGATE_BIN_DIR/<binary>.
+std::string Bin(const std::string& binary);
+// A binary of a test variant: $SCHEMAGATE_VARIANTS_DIR/<name>/<binary>.
+std::string Variant(const std::string& name, const std::string& binary);
+// A new directory under /tmp, readable by the postgres user.
+std::string TempDir();
+
+// Polls `pred` every 50 ms until it is true or `timeout` passed.
+bool Eventually(const std::function<bool()>& pred, absl::Duration timeout);
+
+// A client with a 20 s deadline per call (and `token` for admin RPCs).
+std::unique_ptr<client::Client> Connect(const std::string& target,
+                                        const std::string& token = "");
+
+// `binary serve --listen=127.0.0.1:0 --port-file=... --poll-interval=500ms
+// <flags>` with DATABASE_URL=database_url; SIGTERM and reaped on destruction.
+class Server {
+ public:
+  Server(const std::string& binary, const std::string& database_url,
+         std::vector<std::string> flags,
+         std::vector<std::string> extra_env = {});
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  bool ok() const { return !ports_.empty(); }
+  std::string target() const { return "127.0.0.1:" + ports_[0]; }
+  // The admin listener's address (with --admin-listen).
+  std::string admin_target() const { return "127.0.0.1:" + ports_.at(1); }
+  Child& child() { return *child_; }
+  ProcessResult Stop(int signal = SIGTERM);
+  // Resident set size of the server process in KiB (from /proc), or -1.
+  long RssKib() const;
+
+ private:
+  std::string dir_, port_file_;
+  std::vector<std::string> ports_;
+  std::unique_ptr<Child> child_;
+};
+
+// Writes a test CA (ca.crt), a server certificate for localhost/127.0.0.1
+// (server.crt, server.key) and a client certificate (client.crt,
+// client.key) signed by it into `dir`, with openssl. False on failure.
+bool MakeTestCertificates(const std::string& dir);
+
+// A private PostgreSQL (scripts/pg.sh) for tests that stop and restart it.
+class PrivatePostgres {
+ public:
+  PrivatePostgres();
+  ~PrivatePostgres();
+  bool ok() const { return !url_.empty(); }
+  const std::string& url() const { return url_; }
+  bool Stop();
+  bool Start();  // again, on the same port
+
+ private:
+  std::string dir_, url_, port_;
+};
+
+}  // namespace schemagate::testing
+
+#endif  // SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
