@@ -8,6 +8,7 @@
 #include <set>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -714,7 +715,27 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
               return a->version > b->version;
             });
   RollbackResult result;
-  if (steps.empty()) return result;
+  if (steps.empty()) {
+    // Nothing to revert is fine for a known cluster; a name that neither
+    // this build nor the history knows is most likely a typo.
+    bool known = std::any_of(applied->begin(), applied->end(), [&](const AppliedMigration& a) {
+      return a.cluster == options.cluster;
+    });
+    std::vector<std::string> names;
+    for (const v1::Cluster& c : catalog_.compiled().clusters()) {
+      known = known || c.name() == options.cluster;
+      names.push_back(c.name());
+    }
+    if (!known) {
+      return WithKind(absl::NotFoundError(absl::StrCat(
+                          "unknown cluster \"", absl::CHexEscape(options.cluster),
+                          "\": not in this build and nothing applied for it in the "
+                          "history; this build's clusters: ",
+                          absl::StrJoin(names, ", "))),
+                      ErrorKind::kUsage);
+    }
+    return result;
+  }
 
   // Which clusters depend on this one: this build's catalog for compiled
   // clusters, the recorded manifests for the others.

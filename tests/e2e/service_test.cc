@@ -12,7 +12,6 @@
 #include <sstream>
 #include <thread>
 
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
@@ -503,28 +502,12 @@ TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithDetails) {
   Server server(Bin("schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
   auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
-  grpc::GenericStub generic(channel);
   // Garbage bytes, and a string field holding invalid UTF-8.
   std::vector<std::string> payloads = {std::string("\xff\xff\xff\xff", 4),
                                        std::string("\x0a\x02\xc3\x28", 4)};
   for (const std::string& payload : payloads) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-    grpc::Slice slice(payload);
-    grpc::ByteBuffer request(&slice, 1), response;
-    std::mutex mu;
-    std::condition_variable cv;
-    bool done = false;
-    grpc::Status status;
-    generic.UnaryCall(&ctx, "/schemagate.v1.SchemaGate/CheckTables", grpc::StubOptions(),
-                      &request, &response, [&](grpc::Status s) {
-                        std::lock_guard<std::mutex> l(mu);
-                        status = s;
-                        done = true;
-                        cv.notify_all();
-                      });
-    std::unique_lock<std::mutex> l(mu);
-    cv.wait(l, [&] { return done; });
+    grpc::Status status = testing::RawUnaryCall(
+        channel, "/schemagate.v1.SchemaGate/CheckTables", payload, absl::Seconds(10));
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
   }

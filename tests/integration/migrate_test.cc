@@ -470,6 +470,12 @@ TEST_F(MigrateTest, OrphanedClustersAreReportedUntouchedAndRemovedExplicitly) {
   EXPECT_THAT(Tables(), ElementsAre("customers", "shop.addresses"));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
   EXPECT_EQ(Run("SHOP_MINIMAL", {"verify"}).exit_code, kOk);
+  // Once removed, a cluster is unknown to this build; so is a typo.
+  for (const std::string c : {"catalog", "cor"}) {
+    ProcessResult r = Run("SHOP_MINIMAL", {"rollback", "--cluster", c, "--to", "0"});
+    EXPECT_EQ(r.exit_code, kUsage) << r.err;
+    EXPECT_THAT(r.err, HasSubstr("unknown cluster \"" + c + "\""));
+  }
 }
 
 TEST_F(MigrateTest, RollbackRefusesWhileAnEnabledClusterDependsOnIt) {

@@ -8,6 +8,11 @@
 #include <fstream>
 #include <thread>
 
+#include <condition_variable>
+#include <mutex>
+
+#include <grpcpp/generic/generic_stub.h>
+
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 
@@ -132,6 +137,55 @@ bool PrivatePostgres::Start() {
   return RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh", "start", dir_,
                      port_})
              .exit_code == 0;
+}
+
+grpc::Status RawUnaryCall(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::string& payload, absl::Duration deadline, std::string* response,
+    const std::vector<std::pair<std::string, std::string>>& metadata) {
+  grpc::GenericStub generic(channel);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
+  for (const auto& [key, value] : metadata) ctx.AddMetadata(key, value);
+  grpc::Slice slice(payload);
+  grpc::ByteBuffer request(&slice, 1), reply;
+  std::mutex mu;
+  std::condition_variable cv;
+  bool done = false;
+  grpc::Status status;
+  generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
+                    [&](grpc::Status s) {
+                      std::lock_guard<std::mutex> l(mu);
+                      status = std::move(s);
+                      done = true;
+                      cv.notify_all();
+                    });
+  std::unique_lock<std::mutex> l(mu);
+  cv.wait(l, [&] { return done; });
+  if (response != nullptr && status.ok()) {
+    std::vector<grpc::Slice> slices;
+    (void)reply.Dump(&slices);
+    response->clear();
+    for (const grpc::Slice& piece : slices) {
+      response->append(reinterpret_cast<const char*>(piece.begin()), piece.size());
+    }
+  }
+  return status;
+}
+
+std::string ProtoField(int number, const std::string& bytes) {
+  std::string out;
+  auto varint = [&out](uint64_t v) {
+    while (v >= 0x80) {
+      out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+      v >>= 7;
+    }
+    out.push_back(static_cast<char>(v));
+  };
+  varint((static_cast<uint64_t>(number) << 3) | 2);
+  varint(bytes.size());
+  out += bytes;
+  return out;
 }
 
 }  // namespace schemagate::testing

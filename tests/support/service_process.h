@@ -12,7 +12,10 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "client/schemagate_client.h"
@@ -61,6 +64,19 @@ class Server {
   std::vector<std::string> ports_;
   std::unique_ptr<Child> child_;
 };
+
+// Calls `method` (e.g. "/schemagate.v1.SchemaGate/CheckTables") with the raw
+// request bytes `payload` through a generic stub, as any gRPC client could,
+// and waits for the answer. `metadata` is added to the call.
+grpc::Status RawUnaryCall(
+    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+    const std::string& payload, absl::Duration deadline,
+    std::string* response = nullptr,
+    const std::vector<std::pair<std::string, std::string>>& metadata = {});
+
+// A length-delimited protobuf field: the tag of field `number`, the length
+// and `bytes` as given (no UTF-8 check, so tests can send any bytes).
+std::string ProtoField(int number, const std::string& bytes);
 
 // Writes a test CA (ca.crt), a server certificate for localhost/127.0.0.1
 // (server.crt, server.key) and a client certificate (client.crt,
