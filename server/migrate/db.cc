@@ -29,7 +29,10 @@ absl::StatusCode CodeForSqlState(absl::string_view state) {
   if (cls == "08" || cls == "57" || cls == "53") {
     return absl::StatusCode::kUnavailable;  // connection, shutdown, resources
   }
-  if (cls == "28" || state == "42501") return absl::StatusCode::kPermissionDenied;
+  // Authentication: the credentials are wrong.
+  if (cls == "28") return absl::StatusCode::kPermissionDenied;
+  // A missing privilege of the database role: someone must grant it.
+  if (state == "42501") return absl::StatusCode::kFailedPrecondition;
   if (cls == "42" || cls == "22") return absl::StatusCode::kInvalidArgument;
   return absl::StatusCode::kFailedPrecondition;
 }
@@ -41,9 +44,60 @@ std::string Clean(absl::string_view message) {
   return log::Scrub(m);
 }
 
+// libpqxx 6.4 throws some errors as a class of their own without their
+// SQLSTATE (e.sqlstate() is empty for insufficient_privilege, for example).
+// Each class below stands for exactly one SQLSTATE, so it is recovered
+// from the type; a class that stands for several codes yields "".
+std::string SqlStateOf(const pqxx::sql_error& e) {
+  if (!e.sqlstate().empty()) return e.sqlstate();
+  const pqxx::sql_error* p = &e;
+  if (dynamic_cast<const pqxx::insufficient_privilege*>(p)) return "42501";
+  if (dynamic_cast<const pqxx::undefined_table*>(p)) return "42P01";
+  if (dynamic_cast<const pqxx::undefined_column*>(p)) return "42703";
+  if (dynamic_cast<const pqxx::undefined_function*>(p)) return "42883";
+  if (dynamic_cast<const pqxx::syntax_error*>(p)) return "42601";
+  if (dynamic_cast<const pqxx::unique_violation*>(p)) return "23505";
+  if (dynamic_cast<const pqxx::foreign_key_violation*>(p)) return "23503";
+  if (dynamic_cast<const pqxx::not_null_violation*>(p)) return "23502";
+  if (dynamic_cast<const pqxx::check_violation*>(p)) return "23514";
+  if (dynamic_cast<const pqxx::restrict_violation*>(p)) return "23001";
+  if (dynamic_cast<const pqxx::feature_not_supported*>(p)) return "0A000";
+  if (dynamic_cast<const pqxx::disk_full*>(p)) return "53100";
+  if (dynamic_cast<const pqxx::out_of_memory*>(p)) return "53200";
+  if (dynamic_cast<const pqxx::plpgsql_raise*>(p)) return "P0001";
+  if (dynamic_cast<const pqxx::plpgsql_no_data_found*>(p)) return "P0002";
+  if (dynamic_cast<const pqxx::plpgsql_too_many_rows*>(p)) return "P0003";
+  return "";
+}
+
+// For a class that stands for several SQLSTATEs: the status code only.
+absl::StatusCode CodeForSqlError(const pqxx::sql_error& e, const std::string& state) {
+  if (!state.empty()) return CodeForSqlState(state);
+  const pqxx::sql_error* p = &e;
+  if (dynamic_cast<const pqxx::data_exception*>(p)) return CodeForSqlState("22000");
+  if (dynamic_cast<const pqxx::integrity_constraint_violation*>(p)) {
+    return CodeForSqlState("23000");
+  }
+  if (dynamic_cast<const pqxx::insufficient_resources*>(p)) return CodeForSqlState("53000");
+  return absl::StatusCode::kFailedPrecondition;
+}
+
 absl::Status SqlErrorStatus(const pqxx::sql_error& e) {
-  absl::Status status(CodeForSqlState(e.sqlstate()), Clean(e.what()));
-  status.SetPayload(kSqlStatePayload, absl::Cord(e.sqlstate()));
+  const std::string state = SqlStateOf(e);
+  absl::Status status(CodeForSqlError(e, state), Clean(e.what()));
+  status.SetPayload(kSqlStatePayload, absl::Cord(state));
+  return status;
+}
+
+// libpqxx 6.4's transaction_rollback family (serialization failure,
+// deadlock) is not an sql_error: retry the transaction.
+absl::Status RollbackErrorStatus(const pqxx::transaction_rollback& e) {
+  std::string state = "40000";
+  if (dynamic_cast<const pqxx::serialization_failure*>(&e)) state = "40001";
+  if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) state = "40P01";
+  if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e)) state = "40003";
+  absl::Status status(absl::StatusCode::kAborted, Clean(e.what()));
+  status.SetPayload(kSqlStatePayload, absl::Cord(state));
   return status;
 }
 
@@ -200,6 +254,8 @@ absl::Status Connection::Guard(absl::string_view what, F&& f) {
   } catch (const pqxx::sql_error& e) {
     // A failed statement aborts the transaction; the caller rolls back.
     return SqlErrorStatus(e);
+  } catch (const pqxx::transaction_rollback& e) {
+    return RollbackErrorStatus(e);
   } catch (const std::exception& e) {
     if (impl_->conn != nullptr && !impl_->conn->is_open()) {
       broken_ = true;

@@ -43,6 +43,21 @@ using testing::TempDir;
 using testing::TestDatabase;
 
 constexpr char kToken[] = "hostile-test-admin-token-5d1e";
+
+// Memory bounds hold for the shipped (unsanitized) build; AddressSanitizer's
+// shadow memory and quarantine multiply the figures, so a sanitizer build
+// only prints them. (The server comes from the same build as this test.)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+constexpr bool kSanitized = true;
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+constexpr bool kSanitized = true;
+#else
+constexpr bool kSanitized = false;
+#endif
+#else
+constexpr bool kSanitized = false;
+#endif
 constexpr char kService[] = "/schemagate.v1.SchemaGate/";
 
 class HostileTest : public ::testing::Test {
@@ -236,7 +251,7 @@ TEST_F(HostileTest, OversizedRequestsAreRefusedBySizeAndCount) {
   std::printf("RSS before %ld KiB, after 15 x 10 MB + 2 x 100,000 names + 3.5 MB SQL: %ld KiB\n",
               rss_before, rss_after);
   // The refused 10 MB requests were never held: far below 150 MB.
-  EXPECT_LT(rss_after - rss_before, 100 * 1024);
+  if (!kSanitized) EXPECT_LT(rss_after - rss_before, 100 * 1024);
   ExpectResponsive(*server);
 }
 
@@ -418,7 +433,7 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
   const double per_stream = static_cast<double>(rss_open - rss_before) / kStreams;
   std::printf("%d idle watch streams: server RSS %ld -> %ld KiB (%.1f KiB per stream)\n",
               kStreams, rss_before, rss_open, per_stream);
-  EXPECT_LT(per_stream, 64.0);
+  if (!kSanitized) EXPECT_LT(per_stream, 64.0);
 
   // One more is refused.
   {
