@@ -1,14 +1,23 @@
-# schemagate_embedded_library(<variant> FEATURES <list> [TREE <dir>])
+# schemagate_embedded_library(<variant> FEATURES <list> [TREE <dir>]
+#                             [HEADERS CLUSTERS <enabled clusters>])
 #
-# Runs the build-time generator (target schemagate-gen) over <dir> (default
-# SCHEMAGATE_MIGRATIONS_DIR) for <list> and compiles the result into the
-# static library schemagate_embedded_<variant>, which defines
+# Runs the build-time generator (target schemagate-gen, or the prebuilt
+# SCHEMAGATE_GENERATOR) over <dir> (default SCHEMAGATE_MIGRATIONS_DIR) for
+# <list> and compiles the result into the static library
+# schemagate_embedded_<variant>, which defines
 # schemagate::catalog::EmbeddedCatalogBytes(). Regenerated whenever a file of
 # the tree, the feature list or the generator changes. The generated source
 # lives in ${PROJECT_BINARY_DIR}/generated/<variant>/ and is never committed.
+#
+# With HEADERS the same run also writes the consumer schema headers into
+# generated/<variant>/include/ (schemagate/schema.h, schemagate/schema/
+# features.h and schemagate/schema/<cluster>.h for each of CLUSTERS, the
+# enabled set as schemagate_resolve_features() computed it), built by the
+# target schemagate_schema_headers_<variant> and used through the INTERFACE
+# library schemagate_schema_<variant> (docs/CONSUMERS.md).
 
 function(schemagate_embedded_library variant)
-  cmake_parse_arguments(ARG "" "FEATURES;TREE" "" ${ARGN})
+  cmake_parse_arguments(ARG "HEADERS" "FEATURES;TREE" "CLUSTERS" ${ARGN})
   if(NOT ARG_TREE)
     set(ARG_TREE "${SCHEMAGATE_MIGRATIONS_DIR}")
   endif()
@@ -28,21 +37,53 @@ function(schemagate_embedded_library variant)
   endif()
   file(GLOB_RECURSE tree_files CONFIGURE_DEPENDS
        "${ARG_TREE}/*")
+  if(SCHEMAGATE_GENERATOR)
+    set(gen "${SCHEMAGATE_GENERATOR}")
+  else()
+    set(gen schemagate-gen)
+  endif()
+  set(outputs "${dir}/embedded_catalog.cc" "${dir}/catalog.binpb")
+  set(header_args "")
+  if(ARG_HEADERS)
+    set(inc "${dir}/include")
+    set(headers "${inc}/schemagate/schema.h" "${inc}/schemagate/schema/features.h")
+    foreach(c IN LISTS ARG_CLUSTERS)
+      list(APPEND headers "${inc}/schemagate/schema/${c}.h")
+    endforeach()
+    list(APPEND outputs ${headers})
+    set(header_args "--out-headers=${inc}")
+  endif()
   add_custom_command(
-    OUTPUT "${dir}/embedded_catalog.cc" "${dir}/catalog.binpb"
-    COMMAND schemagate-gen
+    OUTPUT ${outputs}
+    COMMAND "${gen}"
             "--tree=${ARG_TREE}"
             "--features=${ARG_FEATURES}"
             "--out=${dir}/embedded_catalog.cc"
             "--out-binary=${dir}/catalog.binpb"
+            ${header_args}
     # The outputs are rewritten only when they change; touch them so the
     # rule is satisfied either way.
-    COMMAND "${CMAKE_COMMAND}" -E touch "${dir}/embedded_catalog.cc" "${dir}/catalog.binpb"
-    DEPENDS schemagate-gen "${stamp}" ${tree_files}
+    COMMAND "${CMAKE_COMMAND}" -E touch ${outputs}
+    DEPENDS "${gen}" "${stamp}" ${tree_files}
     COMMENT "schemagate-gen: catalog '${variant}' (features: ${ARG_FEATURES})"
     VERBATIM)
   add_library(schemagate_embedded_${variant} STATIC "${dir}/embedded_catalog.cc")
   target_include_directories(schemagate_embedded_${variant} PRIVATE "${PROJECT_SOURCE_DIR}")
   set_property(TARGET schemagate_embedded_${variant}
                PROPERTY SCHEMAGATE_CATALOG_BINARY "${dir}/catalog.binpb")
+  if(ARG_HEADERS)
+    add_custom_target(schemagate_schema_headers_${variant} DEPENDS ${headers})
+    # One target runs the command; the library waits for it (two targets
+    # running one custom command could race under make -j).
+    add_dependencies(schemagate_embedded_${variant} schemagate_schema_headers_${variant})
+    add_library(schemagate_schema_${variant} INTERFACE)
+    target_include_directories(schemagate_schema_${variant} INTERFACE
+      "$<BUILD_INTERFACE:${inc}>"
+      "$<BUILD_INTERFACE:${PROJECT_SOURCE_DIR}/client/include>"
+      "$<INSTALL_INTERFACE:${CMAKE_INSTALL_INCLUDEDIR}>")
+    target_compile_features(schemagate_schema_${variant} INTERFACE cxx_std_17)
+    add_dependencies(schemagate_schema_${variant} schemagate_schema_headers_${variant})
+    set_target_properties(schemagate_schema_${variant} PROPERTIES
+      SCHEMAGATE_SCHEMA_INCLUDE_DIR "${inc}")
+  endif()
 endfunction()

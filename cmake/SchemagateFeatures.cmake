@@ -1,10 +1,13 @@
 # Configure-time feature resolution (docs/GATING.md).
 #
-# schemagate_resolve_features(<tree> <features> <out_var> [VERBOSE])
+# schemagate_resolve_features(<tree> <features> <out_var> [VERBOSE]
+#                             [FEATURES_VAR <var>])
 #   Reads <tree>/*/cluster.textproto (through protoc, so the text format is
 #   parsed exactly as the generator parses it), checks every requested
 #   feature, pulls in dependencies as Cargo does and adds bridge clusters
-#   whose features are all on. Sets <out_var> to the enabled clusters.
+#   whose features are all on. Sets <out_var> to the enabled clusters and
+#   <var> (if given) to the enabled plain clusters, i.e. the features: core,
+#   the requested ones and their dependencies, without bridges.
 #   An unknown feature or a bridge named as a feature is a FATAL_ERROR that
 #   lists the valid features. Manifests that do not parse are left to the
 #   build-time generator, which reports them as file:line.
@@ -55,7 +58,7 @@ function(_sg_read_manifest tree cluster out_deps out_requires out_ok)
 endfunction()
 
 function(schemagate_resolve_features tree features out_var)
-  cmake_parse_arguments(ARG "VERBOSE" "" "" ${ARGN})
+  cmake_parse_arguments(ARG "VERBOSE" "FEATURES_VAR" "" ${ARGN})
   if(NOT IS_DIRECTORY "${tree}")
     message(FATAL_ERROR "SCHEMAGATE_MIGRATIONS_DIR=${tree} is not a directory")
   endif()
@@ -172,4 +175,13 @@ function(schemagate_resolve_features tree features out_var)
     endif()
   endif()
   set(${out_var} "${enabled}" PARENT_SCOPE)
+  if(ARG_FEATURES_VAR)
+    set(features_on "")
+    foreach(c IN LISTS enabled)
+      if(_reqs_${c} STREQUAL "")
+        list(APPEND features_on "${c}")
+      endif()
+    endforeach()
+    set(${ARG_FEATURES_VAR} "${features_on}" PARENT_SCOPE)
+  endif()
 endfunction()

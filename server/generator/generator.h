@@ -13,6 +13,8 @@
 //   absl::StatusOr<v1::BuildCatalog> catalog =
 //       Generate(tree, {"tasks"}, &diagnostics);   // errors: file:line: ...
 //   std::string cc = EmitEmbeddedSource(*catalog);
+//   auto headers = EmitSchemaHeaders(*catalog);   // schema_headers.h: the
+//                                                 // consumers' C++ headers
 //
 // Thread-compatible; no global state.
 #ifndef SCHEMAGATE_SERVER_GENERATOR_GENERATOR_H_

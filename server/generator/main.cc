@@ -1,8 +1,10 @@
 // schemagate-gen: the build-time generator. Run by the build (see
-// cmake/Schemagate.cmake); usable by hand to lint a tree:
+// cmake/SchemagateEmbed.cmake); usable by hand to lint a tree:
 //   schemagate-gen --tree migrations --features all --check
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <set>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -10,6 +12,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "server/catalog/features.h"
 #include "server/generator/generator.h"
+#include "server/generator/schema_headers.h"
 #include "server/generator/tree.h"
 #include "server/util/cli.h"
 
@@ -35,11 +38,50 @@ bool WriteIfChanged(const std::string& path, const std::string& content) {
   return std::rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// Writes the consumer schema headers under `dir` (the include root) and
+// removes headers of an earlier run that this feature set no longer has, so
+// a header of a disabled cluster never lingers in the build tree. Returns
+// the exit code: 0, 1 on a name collision, 3 on an I/O error (printed).
+int WriteSchemaHeaders(const schemagate::v1::BuildCatalog& catalog,
+                       const std::string& dir) {
+  namespace fs = std::filesystem;
+  absl::StatusOr<std::vector<schemagate::generator::SchemaHeader>> headers =
+      schemagate::generator::EmitSchemaHeaders(catalog);
+  if (!headers.ok()) {
+    std::cerr << headers.status().message() << "\n"
+              << "schemagate-gen: the schema headers cannot be generated\n";
+    return 1;
+  }
+  std::error_code ec;
+  fs::create_directories(fs::path(dir) / "schemagate" / "schema", ec);
+  if (ec) {
+    std::cerr << "schemagate-gen: cannot create " << dir << ": " << ec.message() << "\n";
+    return 3;
+  }
+  std::set<fs::path> written;
+  for (const auto& h : *headers) {
+    fs::path path = fs::path(dir) / h.path;
+    if (!WriteIfChanged(path.string(), h.content)) {
+      std::cerr << "schemagate-gen: cannot write " << path.string() << "\n";
+      return 3;
+    }
+    written.insert(path);
+  }
+  for (const auto& entry :
+       fs::directory_iterator(fs::path(dir) / "schemagate" / "schema", ec)) {
+    if (entry.path().extension() == ".h" && written.count(entry.path()) == 0) {
+      fs::remove(entry.path(), ec);
+    }
+  }
+  return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace schemagate;
-  std::string tree_path = "migrations", features = "all", out_cc, out_binary;
+  std::string tree_path = "migrations", features = "all", out_cc, out_binary,
+              out_headers;
   bool check = false;
   cli::FlagSet flags("schemagate-gen",
                      "Checks a migrations tree and generates the embedded "
@@ -51,6 +93,9 @@ int main(int argc, char** argv) {
   flags.String("out", &out_cc, "write the embedded catalog C++ source here");
   flags.String("out-binary", &out_binary,
                "write the serialized schemagate.v1.BuildCatalog here");
+  flags.String("out-headers", &out_headers,
+               "write the consumer schema headers (schemagate/schema.h, "
+               "schemagate/schema/*.h) under this include directory");
   flags.Bool("check", &check, "only check the tree; write nothing");
   flags.SetEpilog(
       "Errors are printed as file:line:col: error: message.\n"
@@ -59,8 +104,9 @@ int main(int argc, char** argv) {
   if (int code = flags.Finish(flags.Parse(args), 0, 2); code >= 0) {
     return code;
   }
-  if (!check && out_cc.empty() && out_binary.empty()) {
-    std::cerr << "schemagate-gen: give --out, --out-binary or --check\n";
+  if (!check && out_cc.empty() && out_binary.empty() && out_headers.empty()) {
+    std::cerr << "schemagate-gen: give --out, --out-binary, --out-headers or "
+                 "--check\n";
     return 2;
   }
 
@@ -83,7 +129,23 @@ int main(int argc, char** argv) {
     }
     return 1;
   }
-  if (check) return 0;
+  if (check) {
+    // Names must also make valid, distinct C++ identifiers.
+    absl::StatusOr<std::vector<generator::SchemaHeader>> headers =
+        generator::EmitSchemaHeaders(*catalog);
+    if (!headers.ok()) {
+      std::cerr << headers.status().message() << "\n";
+      return 1;
+    }
+    return 0;
+  }
+  // Headers first: a name collision fails the run before anything else
+  // changes.
+  if (!out_headers.empty()) {
+    if (int code = WriteSchemaHeaders(*catalog, out_headers); code != 0) {
+      return code;
+    }
+  }
   if (!out_cc.empty() &&
       !WriteIfChanged(out_cc, generator::EmitEmbeddedSource(*catalog))) {
     std::cerr << "schemagate-gen: cannot write " << out_cc << "\n";
