@@ -488,5 +488,62 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
   }
 }
 
+// A watcher that stops reading while the state keeps changing is closed
+// with RESOURCE_EXHAUSTED once 256 updates wait for it, instead of holding
+// memory without bound; the server keeps serving and a new watch starts
+// from the full state. The client's receive window is kept tiny so the
+// updates pile up on the server.
+TEST_F(HostileTest, AWatcherThatStopsReadingIsClosed) {
+  auto server = Start();
+  ASSERT_NE(server, nullptr);
+  grpc::ChannelArguments args;
+  args.SetInt("grpc.http2.lookahead_bytes", 1024);
+  args.SetInt("grpc.http2.bdp_probe", 0);
+  auto stub = v1::SchemaGate::NewStub(
+      grpc::CreateCustomChannel(server->target(), grpc::InsecureChannelCredentials(), args));
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(120));
+  auto reader = stub->WatchClusters(&ctx, v1::WatchClustersRequest());
+  v1::WatchClustersResponse first;
+  ASSERT_TRUE(reader->Read(&first));
+  // 600 changes, each its own transaction and notification: every one adds
+  // an orphaned cluster the watch reports.
+  std::string script;
+  for (int i = 0; i < 600; ++i) {
+    absl::StrAppend(&script,
+                    "INSERT INTO schemagate.migrations (cluster, version, name, checksum, "
+                    "down_sql) VALUES ('zz_orphan_", i, "', 1, 'init', 'x', '');\n",
+                    "SELECT pg_notify('schemagate_migrations', '');\nSELECT pg_sleep(0.005);\n");
+  }
+  auto ran = testing::RunPsql(db_->url(), script);
+  ASSERT_TRUE(ran.ok()) << ran.status();
+  // Now read: whatever was already sent, then the verdict.
+  v1::WatchClustersResponse r;
+  int messages = 0;
+  while (reader->Read(&r)) ++messages;
+  grpc::Status s = reader->Finish();
+  std::printf("a stalled watcher got %d messages, then: %d %s\n", messages, s.error_code(),
+              s.error_message().c_str());
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("reads the watch too slowly"));
+  // Once the server has seen every change, a new watch starts with the
+  // full state, orphans included.
+  auto c = Connect(server->target());
+  ASSERT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->clusters_size() >= 600;
+  }, absl::Seconds(15)));
+  grpc::ClientContext again;
+  again.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  auto fresh_stub = v1::SchemaGate::NewStub(Channel(server->target(), 99));
+  auto fresh = fresh_stub->WatchClusters(&again, {});
+  ASSERT_TRUE(fresh->Read(&r));
+  EXPECT_TRUE(r.initial());
+  EXPECT_GE(r.clusters_size(), 600);
+  again.TryCancel();
+  (void)fresh->Finish();
+  ExpectResponsive(*server);
+}
+
 }  // namespace
 }  // namespace schemagate
