@@ -158,8 +158,12 @@ class Engine {
  private:
   class LockGuard;
 
+  // Sets lock_contended_ when another migrator held the lock first.
   absl::Status AcquireSessionLock(const Progress& progress,
                                   absl::Duration* waited);
+  // True when every enabled migration is applied and none is recorded as
+  // in progress: nothing for this process to do (one read of the history).
+  absl::StatusOr<bool> NothingToApply(History& history);
   void ReleaseSessionLock();
   // Opens a transaction and, while holding the session lock, checks that
   // it runs in the very database session that took the lock (a token set
@@ -191,6 +195,7 @@ class Engine {
   bool locked_ = false;
   std::string lock_token_;  // set in the locking session (schemagate.lock_token)
   bool lock_lost_ = false;  // a transaction ran in another server session
+  bool lock_contended_ = false;
 };
 
 }  // namespace schemagate::migrate

@@ -5,6 +5,13 @@
 //   - a query check vs libpg_query's parse of the same SQL alone.
 // Catalogs: the bundled full build (SCHEMAGATE_CATALOG_FULL, a
 // catalog.binpb) and a generated one of 5,000 tables in 50 clusters.
+//
+// Catalog loading at start-up (scripts/bench/plan.sh): for each LABEL=PATH
+// of SCHEMAGATE_BENCH_CATALOGS (comma-separated catalog.binpb files, e.g. of
+// the generated trees of scripts/bench/trees.sh), Catalog::Load of the
+// embedded bytes next to protobuf's parse of the same bytes alone (the
+// least loading can cost), and the join graph build that serve adds:
+//   BM_Limit_ParseProto/LABEL, BM_LoadCatalog/LABEL, BM_BuildGraphOf/LABEL
 #include <benchmark/benchmark.h>
 
 #include <cstdlib>
@@ -226,7 +233,80 @@ BENCHMARK_CAPTURE(BM_Limit_ParseOnly, generated5000, &Generated);
 BENCHMARK_CAPTURE(BM_Query, generated5000, &Generated);
 BENCHMARK_CAPTURE(BM_BuildGraph, generated5000, &Generated);
 
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    fprintf(stderr, "cannot read %s\n", path.c_str());
+    std::exit(2);
+  }
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void BM_Limit_ParseProto(benchmark::State& state, const std::string& bytes) {
+  for (auto _ : state) {
+    v1::BuildCatalog c;
+    benchmark::DoNotOptimize(c.ParseFromString(bytes));
+  }
+  state.SetLabel(std::to_string(bytes.size()) + " bytes");
+}
+
+void BM_LoadCatalog(benchmark::State& state, const std::string& bytes) {
+  size_t tables = 0, migrations = 0;
+  for (auto _ : state) {
+    absl::StatusOr<Catalog> c = Catalog::Load(bytes);
+    if (!c.ok()) {
+      state.SkipWithError("catalog does not load");
+      break;
+    }
+    tables = c->enabled().tables_size();
+    migrations = c->ApplyOrder().size();
+    benchmark::DoNotOptimize(c);
+  }
+  state.SetLabel(std::to_string(migrations) + " migrations, " + std::to_string(tables) +
+                 " tables");
+}
+
+void BM_BuildGraphOf(benchmark::State& state, const std::string& bytes) {
+  Catalog c = *Catalog::Load(bytes);
+  for (auto _ : state) {
+    JoinGraph g(c);
+    benchmark::DoNotOptimize(g);
+  }
+}
+
+// One set of the three per SCHEMAGATE_BENCH_CATALOGS entry.
+void RegisterCatalogLoads() {
+  const char* env = std::getenv("SCHEMAGATE_BENCH_CATALOGS");
+  if (env == nullptr) return;
+  std::stringstream list(env);
+  std::string item;
+  while (std::getline(list, item, ',')) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos) continue;
+    std::string label = item.substr(0, eq);
+    auto* bytes = new std::string(ReadFile(item.substr(eq + 1)));  // lives for the run
+    benchmark::RegisterBenchmark(("BM_Limit_ParseProto/" + label).c_str(),
+                                 [bytes](benchmark::State& s) { BM_Limit_ParseProto(s, *bytes); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_LoadCatalog/" + label).c_str(),
+                                 [bytes](benchmark::State& s) { BM_LoadCatalog(s, *bytes); })
+        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_BuildGraphOf/" + label).c_str(),
+                                 [bytes](benchmark::State& s) { BM_BuildGraphOf(s, *bytes); })
+        ->Unit(benchmark::kMicrosecond);
+  }
+}
+
 }  // namespace
 }  // namespace schemagate
 
-BENCHMARK_MAIN();
+int main(int argc, char** argv) {
+  schemagate::RegisterCatalogLoads();
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}

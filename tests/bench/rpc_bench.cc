@@ -4,7 +4,13 @@
 // server in the same run (the empty-RPC limit of this machine), and the
 // server's resident memory idle and under load.
 //
-//   rpc_bench --target 127.0.0.1:50051 --pid <server pid> [--seconds 3]
+//   rpc_bench --target 127.0.0.1:50051 --pid <server pid> [--duration 3s]
+//             [--samples SECTION]
+//
+// With --samples, prints measurements as sample lines for
+// scripts/bench/stats.py (SECTION, "", "<RPC>|<callers>|rps|p50|p99", value)
+// and the server's RSS in MiB as SECTION_rss samples ("idle", "max under
+// load", "after load"), instead of a markdown table.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -118,12 +124,14 @@ int main(int argc, char** argv) {
   int64_t pid = 0;
   double seconds = 3;
   std::string only;
+  std::string samples;
   absl::Duration duration = absl::Seconds(3);
   cli::FlagSet flags("rpc_bench", "RPC throughput and latency vs the health Check RPC.");
   flags.String("target", &target, "server HOST:PORT");
   flags.Int("pid", &pid, "server process id (for its memory)");
   flags.Duration("duration", &duration, "per measurement");
   flags.String("only", &only, "run only this RPC");
+  flags.String("samples", &samples, "print sample lines for scripts/bench/stats.py under this section");
   if (int code = flags.Finish(flags.Parse({argv + 1, argv + argc}), 0, 2); code >= 0) {
     return code;
   }
@@ -194,10 +202,16 @@ int main(int argc, char** argv) {
                    })});
 
   long idle = RssKb(static_cast<int>(pid));
-  std::printf("server RSS idle: %.1f MiB\n\n", idle / 1024.0);
-  std::printf("| RPC | callers | req/s | p50 (us) | p99 (us) | req/s vs health | errors | max RSS (MiB) |\n");
-  std::printf("|---|---|---|---|---|---|---|---|\n");
+  const bool tsv = !samples.empty();
+  if (tsv) {
+    std::printf("%s_rss\t\tidle\t%.2f\t\n", samples.c_str(), idle / 1024.0);
+  } else {
+    std::printf("server RSS idle: %.1f MiB\n\n", idle / 1024.0);
+    std::printf("| RPC | callers | req/s | p50 (us) | p99 (us) | req/s vs health | errors | max RSS (MiB) |\n");
+    std::printf("|---|---|---|---|---|---|---|---|\n");
+  }
   std::map<int, double> limit;
+  long max_rss_kb = 0, errors = 0;
   for (int callers : {1, 8, 64}) {
     for (auto& [name, call] : calls) {
       if (!only.empty() && name.find(only) == std::string::npos &&
@@ -206,12 +220,30 @@ int main(int argc, char** argv) {
       }
       Result r = Run(target, callers, seconds, static_cast<int>(pid), call);
       if (name.find("limit") != std::string::npos) limit[callers] = r.rps;
-      std::printf("| %s | %d | %.0f | %.0f | %.0f | %.2fx | %ld | %.1f |\n", name.c_str(),
-                  callers, r.rps, r.p50_us, r.p99_us, r.rps / limit[callers], r.errors,
-                  r.max_rss_kb / 1024.0);
+      max_rss_kb = std::max(max_rss_kb, r.max_rss_kb);
+      errors += r.errors;
+      if (tsv) {
+        for (auto [metric, value] : {std::pair<const char*, double>{"rps", r.rps},
+                                     {"p50", r.p50_us},
+                                     {"p99", r.p99_us}}) {
+          std::printf("%s\t\t%s|%d|%s\t%.2f\t\n", samples.c_str(), name.c_str(), callers, metric,
+                      value);
+        }
+      } else {
+        std::printf("| %s | %d | %.0f | %.0f | %.0f | %.2fx | %ld | %.1f |\n", name.c_str(),
+                    callers, r.rps, r.p50_us, r.p99_us, r.rps / limit[callers], r.errors,
+                    r.max_rss_kb / 1024.0);
+      }
       std::fflush(stdout);
     }
   }
-  std::printf("\nserver RSS after load: %.1f MiB\n", RssKb(static_cast<int>(pid)) / 1024.0);
+  long after = RssKb(static_cast<int>(pid));
+  if (tsv) {
+    std::printf("%s_rss\t\tmax under load\t%.2f\tidle\n", samples.c_str(), max_rss_kb / 1024.0);
+    std::printf("%s_rss\t\tafter load\t%.2f\tidle\n", samples.c_str(), after / 1024.0);
+    std::printf("%s_errors\t\terrors\t%ld\t\n", samples.c_str(), errors);
+  } else {
+    std::printf("\nserver RSS after load: %.1f MiB\n", after / 1024.0);
+  }
   return 0;
 }

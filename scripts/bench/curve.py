@@ -1,0 +1,53 @@
+#!/usr/bin/env python3
+"""Notes on how plan time and catalog load grow with the tree (for
+scripts/bench/plan.sh), over the generated trees (tree-N): between consecutive sizes, the marginal cost per
+migration (difference of medians / difference of migration counts), and
+time per migration at each size. Prints sample-file note lines.
+
+  curve.py SAMPLES
+"""
+import re
+import statistics
+import sys
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+import stats  # noqa: E402
+
+
+def curve(points, unit, scale):
+    """points: [(migrations, median)] sorted; returns a text."""
+    parts = []
+    for (m0, t0), (m1, t1) in zip(points, points[1:]):
+        parts.append(f"{m0:,}→{m1:,}: {(t1 - t0) * scale / (m1 - m0):.1f} {unit}")
+    return "; ".join(parts)
+
+
+def main():
+    path = sys.argv[1]
+    rows, _, _, _ = stats.load(path, "plan")
+    for what in ("plan, empty database (all pending)", "plan, up to date"):
+        pts = []
+        for (group, name), xs in rows.items():
+            m = re.search(r"\((\d+) migrations\)", group)
+            if name == what and xs and m and group.startswith("tree-"):
+                pts.append((int(m.group(1)), statistics.median(xs)))
+        pts.sort()
+        if len(pts) > 1:
+            print(f"plan\t#note\t- {what}, marginal cost per migration: {curve(pts, 'us', 1000)}")
+    crow, _, notes, _ = stats.load(path, "catalog")
+    for bench in ("BM_LoadCatalog", "BM_Limit_ParseProto", "BM_BuildGraphOf"):
+        pts = []
+        for (group, name), xs in crow.items():
+            size = [re.search(r"(\d+) migrations, (\d+) tables", n) for n in notes
+                    if n.startswith(f"- BM_LoadCatalog, {group}:")]
+            if name == bench and xs and size and size[0] and group.startswith("tree-"):
+                pts.append((int(size[0].group(1)), statistics.median(xs)))
+        pts.sort()
+        if len(pts) > 1:
+            per = ", ".join(f"{m:,}: {t / m:.1f} us" for m, t in pts)
+            print(f"catalog\t#note\t- {bench} per migration at each size: {per}; "
+                  f"marginal: {curve(pts, 'us', 1)}")
+
+
+if __name__ == "__main__":
+    main()
