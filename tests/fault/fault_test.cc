@@ -288,9 +288,7 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
   ASSERT_TRUE(testing::RunPsql(db->url(), absl::StrCat("GRANT CREATE, USAGE ON SCHEMA public TO ",
                                                        role, ";\n"))
                   .ok());
-  std::string url = db->url();
-  url.replace(url.find("postgres:"), url.find('@') - url.find("postgres:"),
-              role + ":" + password);
+  const std::string url = testing::WithUser(db->url(), role, password);
   // One connection holds the only slot.
   Child hog({"psql", "-X", "-q", "-d", url, "-c", "SELECT pg_sleep(20)"});
   ASSERT_TRUE(Eventually([&] {

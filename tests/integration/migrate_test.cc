@@ -225,11 +225,7 @@ TEST_F(MigrateTest, KilledDuringALongMigrationThenRerunConverges) {
   bool sleeping = false;
   for (int i = 0; i < 100 && !sleeping; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto rows = db_->Query(
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
-        "AND state = 'active' AND datname = current_database() "
-        "AND pid <> pg_backend_pid()");
-    sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
+    sleeping = db_->ActiveQueries("pg_sleep(4)") == 1;
   }
   ASSERT_TRUE(sleeping);
   slow.Kill(SIGKILL);
@@ -277,11 +273,7 @@ TEST_F(MigrateTest, InterruptedNoTransactionMigrationIsCleanedUpByTheNextRun) {
   bool sleeping = false;
   for (int i = 0; i < 100 && !sleeping; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto rows = db_->Query(
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
-        "AND state = 'active' AND datname = current_database() "
-        "AND pid <> pg_backend_pid()");
-    sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
+    sleeping = db_->ActiveQueries("pg_sleep(4)") == 1;
   }
   ASSERT_TRUE(sleeping);
   slow.Kill(SIGKILL);
@@ -312,11 +304,7 @@ TEST_F(MigrateTest, LockWaitTimeoutHasItsOwnExitCode) {
   bool sleeping = false;
   for (int i = 0; i < 100 && !sleeping; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    auto rows = db_->Query(
-        "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%pg_sleep(4)%' "
-        "AND state = 'active' AND datname = current_database() "
-        "AND pid <> pg_backend_pid()");
-    sleeping = rows.ok() && rows->size() == 1 && (*rows)[0] == "1";
+    sleeping = db_->ActiveQueries("pg_sleep(4)") == 1;
   }
   ASSERT_TRUE(sleeping);
   ProcessResult waiter = Run("ENGINE_SLOW", {"migrate", "--lock-wait-timeout=1s"});

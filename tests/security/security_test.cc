@@ -229,12 +229,8 @@ TEST_F(SecurityTest, LeastPrivilegeServingRole) {
        "-v", "migrator_password=" + migrator_pw, "-v", "reader=" + reader, "-v",
        "reader_password=" + reader_pw, "-f", Env("SCHEMAGATE_SOURCE_DIR") + "/deploy/postgres/roles.sql"});
   ASSERT_EQ(roles.exit_code, 0) << roles.err;
-  auto as = [&](const std::string& user, const std::string& pw) {
-    std::string url = db_->url();
-    url.replace(url.find("postgres:"), url.find('@') - url.find("postgres:"), user + ":" + pw);
-    return url;
-  };
-  const std::string migrator_url = as(migrator, migrator_pw), reader_url = as(reader, reader_pw);
+  const std::string migrator_url = testing::WithUser(db_->url(), migrator, migrator_pw);
+  const std::string reader_url = testing::WithUser(db_->url(), reader, reader_pw);
 
   ProcessResult migrated = RunProcess({Variant("engine_v1", "schemagate"), "migrate",
                                        "--features=core"}, "", {"DATABASE_URL=" + migrator_url});

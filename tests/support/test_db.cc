@@ -38,6 +38,13 @@ std::string WithDatabase(const std::string& url, const std::string& database) {
   return url.substr(0, slash + 1) + database + rest;
 }
 
+std::string WithUser(const std::string& url, const std::string& user,
+                     const std::string& password) {
+  size_t start = url.find("://") + 3;
+  size_t at = url.find('@', start);
+  return url.substr(0, start) + user + ":" + password + url.substr(at);
+}
+
 absl::StatusOr<std::vector<std::string>> TestDatabase::Schema() const {
   constexpr char kUser[] =
       "n.nspname NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
@@ -120,6 +127,20 @@ absl::StatusOr<std::vector<std::string>> TestDatabase::Query(
     rows.emplace_back(line);
   }
   return rows;
+}
+
+int TestDatabase::ActiveQueries(const std::string& fragment) const {
+  std::string pattern;
+  for (char c : fragment) {
+    if (c == '%' || c == '_' || c == '\\') pattern += '\\';
+    pattern += c == '\'' ? std::string("''") : std::string(1, c);
+  }
+  absl::StatusOr<std::vector<std::string>> rows = Query(
+      "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '%" + pattern +
+      "%' AND state = 'active' AND datname = current_database() "
+      "AND pid <> pg_backend_pid()");
+  if (!rows.ok() || rows->size() != 1) return -1;
+  return std::stoi((*rows)[0]);
 }
 
 }  // namespace schemagate::testing

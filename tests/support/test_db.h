@@ -23,6 +23,11 @@ absl::StatusOr<std::string> ServerUrl();
 // `url` with its database name replaced by `database`.
 std::string WithDatabase(const std::string& url, const std::string& database);
 
+// `url` (postgresql://user[:password]@host...) with `user` and `password`
+// in place of its credentials.
+std::string WithUser(const std::string& url, const std::string& user,
+                     const std::string& password);
+
 class TestDatabase {
  public:
   // Creates a database named sg_<hint>_<pid>_<n>.
@@ -36,6 +41,11 @@ class TestDatabase {
   // Runs SQL (simple query protocol) and returns rows as tab-separated
   // lines, like psql -At. Errors carry PostgreSQL's message.
   absl::StatusOr<std::vector<std::string>> Query(const std::string& sql) const;
+
+  // How many other sessions of this database are running a statement whose
+  // text contains `fragment` (pg_stat_activity, state 'active'); -1 when
+  // the query fails.
+  int ActiveQueries(const std::string& fragment) const;
 
   // The schema outside the history schema ("schemagate"), one sorted line
   // per object, read from pg_catalog: columns (type, NOT NULL, default),
