@@ -67,7 +67,7 @@ class Catalog {
   // Parses a serialized BuildCatalog. INVALID_ARGUMENT when it does not
   // parse or is of an unknown format.
   static absl::StatusOr<Catalog> Load(absl::string_view serialized);
-  static absl::StatusOr<Catalog> FromProto(v1::BuildCatalog compiled);
+  static absl::StatusOr<Catalog> FromProto(const v1::BuildCatalog& compiled);
 
   Catalog(Catalog&&);
   Catalog& operator=(Catalog&&);
@@ -108,6 +108,8 @@ class Catalog {
  private:
   struct State;
   explicit Catalog(std::unique_ptr<State> state);
+  // Checks state->compiled and derives the rest of the state from it.
+  static absl::StatusOr<Catalog> Build(std::unique_ptr<State> state);
 
   std::unique_ptr<State> state_;
 };
