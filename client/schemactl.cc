@@ -240,16 +240,13 @@ int Join(const std::string& cmd, const std::vector<std::string>& args) {
     for (const v1::PairAnswer& a : r->pairs()) {
       std::cout << a.left() << " - " << a.right() << ": "
                 << v1::PairStatus_Name(a.status()) << " " << a.message() << "\n";
-      for (const v1::JoinEdge& e : a.candidates()) std::cout << "  ON " << e.on() << "\n";
-      for (const v1::JoinStep& s : a.path()) {
-        std::cout << "  JOIN " << s.table() << " ON " << s.edge().on() << "\n";
+      for (const v1::JoinEdge& e : a.candidates()) {
+        std::cout << "  ON " << e.on() << "   (" << e.foreign_key() << ")\n";
       }
+      if (!a.from_sql().empty()) std::cout << "  " << a.from_sql() << "\n";
     }
     if (r->tree().steps_size() > 0 && r->tables_size() > 2) {
-      std::cout << "FROM " << r->tree().root() << "\n";
-      for (const v1::JoinStep& s : r->tree().steps()) {
-        std::cout << "  JOIN " << s.table() << " ON " << s.edge().on() << "\n";
-      }
+      std::cout << r->tree().from_sql() << "\n";
     }
     std::cout << "verdict: " << v1::JoinVerdict_Name(r->verdict()) << "\n";
   }

@@ -283,7 +283,7 @@ const v1::Migration* Catalog::FindMigration(absl::string_view cluster,
   return it == state_->migrations.end() ? nullptr : it->second;
 }
 
-TableLookup Catalog::Lookup(absl::string_view raw_name) const {
+TableLookup Catalog::Lookup(absl::string_view raw_name, bool fold_case) const {
   TableLookup out;
   std::string name = NormalizeTableName(raw_name);
   auto lookup = [&](const std::string& candidate) -> bool {
@@ -328,7 +328,7 @@ TableLookup Catalog::Lookup(absl::string_view raw_name) const {
     }
     return false;
   };
-  if (lookup(name)) return out;
+  if (lookup(name) || !fold_case) return out;
   std::string lower = absl::AsciiStrToLower(name);
   if (lower != name && lookup(lower)) return out;
   return out;

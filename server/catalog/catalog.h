@@ -96,8 +96,12 @@ class Catalog {
   const v1::Migration* FindMigration(absl::string_view cluster,
                                      uint64_t version) const;
 
-  // Where `name` stands in this build (see TableState).
-  TableLookup Lookup(absl::string_view name) const;
+  // Where `name` stands in this build (see TableState). A name that matches
+  // no table as written is tried in lowercase too ("Users" finds users), as
+  // for a name a person typed; with fold_case false only the exact name
+  // matches, as for a name PostgreSQL's parser read from SQL (where "Users"
+  // quoted is not users).
+  TableLookup Lookup(absl::string_view name, bool fold_case = true) const;
 
   // The enabled migrations in fresh-install order.
   std::vector<const v1::Migration*> ApplyOrder() const;

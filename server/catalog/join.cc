@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/catalog/sql_names.h"
 
 namespace schemagate::catalog {
 namespace {
@@ -205,18 +206,18 @@ JoinEdge JoinGraph::MakeEdge(const Edge& e) const {
   out.to_columns.assign(fk.references_columns().begin(),
                         fk.references_columns().end());
   out.cluster = fk.cluster();
-  out.from_alias = out.from_table;
-  out.to_alias = out.to_table;
+  // The ON clause is SQL: names PostgreSQL would fold or read as keywords
+  // are quoted ("app.User Accounts" -> app."User Accounts").
+  out.from_alias = SqlTableName(out.from_table);
+  out.to_alias = SqlTableName(out.to_table);
   if (e.from == e.to) {
-    std::string stem = out.from_columns.empty() ? "" : out.from_columns[0];
-    if (absl::EndsWith(stem, "_id")) stem.resize(stem.size() - 3);
-    if (stem.empty() || stem == out.from_table) stem = out.to_table + "_2";
-    out.to_alias = stem;
+    out.to_alias =
+        SelfJoinAlias(out.from_columns.empty() ? "" : out.from_columns[0], out.to_table);
   }
   std::vector<std::string> parts;
   for (size_t i = 0; i < out.from_columns.size() && i < out.to_columns.size(); ++i) {
-    parts.push_back(absl::StrCat(out.from_alias, ".", out.from_columns[i], " = ",
-                                 out.to_alias, ".", out.to_columns[i]));
+    parts.push_back(absl::StrCat(out.from_alias, ".", SqlIdentifier(out.from_columns[i]),
+                                 " = ", out.to_alias, ".", SqlIdentifier(out.to_columns[i])));
   }
   out.on = absl::StrJoin(parts, " AND ");
   return out;
@@ -240,6 +241,12 @@ std::vector<JoinEdge> JoinGraph::Direct(absl::string_view a,
   return out;
 }
 
+std::string FromClause(const std::string& root, const std::vector<JoinStep>& steps) {
+  std::string out = absl::StrCat("FROM ", SqlTableName(root));
+  for (const JoinStep& s : steps) absl::StrAppend(&out, " ", s.sql);
+  return out;
+}
+
 JoinStep JoinGraph::MakeStep(uint32_t from_node, uint32_t to_node,
                              const std::string& chosen_key) const {
   JoinStep step;
@@ -259,6 +266,14 @@ JoinStep JoinGraph::MakeStep(uint32_t from_node, uint32_t to_node,
     } else if (chosen_key.empty()) {
       step.alternatives.push_back(std::move(e));
     }
+  }
+  if (!edges.empty()) {
+    // A self-reference joins the table again under the referenced side's
+    // alias, the one the ON clause uses.
+    bool self = from_node == to_node;
+    step.sql = absl::StrCat("JOIN ", SqlTableName(step.table),
+                            self ? absl::StrCat(" AS ", step.edge.to_alias) : "",
+                            " ON ", step.edge.on);
   }
   return step;
 }
@@ -820,6 +835,23 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
     result.tree.connected = true;
     result.tree.optimal = true;
     result.tree.root = nodes_[terminals[0]].name;
+  }
+
+  // The answers as a ready FROM clause.
+  for (PairResult& p : result.pairs) {
+    int x = Find(p.left), y = Find(p.right);
+    if (x < 0 || y < 0) continue;
+    if (p.status == PairStatus::kPath && !p.path.empty()) {
+      p.from_sql = FromClause(nodes_[x].name, p.path);
+    } else if (p.status == PairStatus::kDirect && p.candidates.size() == 1) {
+      const JoinEdge& e = p.candidates[0];
+      p.from_sql = absl::StrCat("FROM ", SqlTableName(nodes_[x].name), " JOIN ",
+                                SqlTableName(nodes_[y].name),
+                                x == y ? absl::StrCat(" AS ", e.to_alias) : "", " ON ", e.on);
+    }
+  }
+  if (result.tree.connected && !result.tree.root.empty()) {
+    result.tree.from_sql = FromClause(result.tree.root, result.tree.steps);
   }
 
   if (!all_available) {

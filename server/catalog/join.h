@@ -34,12 +34,14 @@ struct JoinEdge {
   std::vector<std::string> from_columns;
   std::string to_table;     // the referenced table
   std::vector<std::string> to_columns;
-  // Aliases used in `on`: the table names, except for a self-reference,
+  // How `on` names the two sides, as SQL: the table names (quoted where
+  // PostgreSQL needs it: app."User Accounts"), except for a self-reference,
   // where the referenced side is named after the key column
-  // ("parent_id" -> "parent") so both sides can be told apart.
+  // ("parent_id" -> parent) so both sides can be told apart.
   std::string from_alias;
   std::string to_alias;
-  // "tasks.assignee_id = users.id" (composite keys: "... AND ...").
+  // SQL: "tasks.assignee_id = users.id" (composite keys: "... AND ...");
+  // identifiers quoted where needed (tasks."Owner" = app."User Accounts".id).
   std::string on;
   std::string cluster;  // the cluster that created the key
 };
@@ -49,6 +51,9 @@ struct JoinStep {
   std::string table;  // joined by this step
   std::string to;     // an already joined table
   JoinEdge edge;
+  // The step as SQL: "JOIN tasks ON tasks.assignee_id = users.id", or for a
+  // self-reference "JOIN orgs AS parent ON orgs.parent_id = parent.id".
+  std::string sql;
   // Other foreign keys between the same two tables (the step is ambiguous
   // when non-empty and no key was chosen).
   std::vector<JoinEdge> alternatives;
@@ -85,6 +90,9 @@ struct PairResult {
   // kNoPath: features whose clusters lie on a connecting path in the full
   // tree (the tables connect only through them).
   std::vector<std::string> blocked_by_features;
+  // kDirect and kPath: the join as SQL, from `left`:
+  // "FROM users JOIN tasks ON tasks.assignee_id = users.id".
+  std::string from_sql;
   std::string message;
 };
 
@@ -99,6 +107,8 @@ struct TreeResult {
   std::vector<std::string> extra_tables;  // joined only to connect others
   std::vector<std::string> unreachable;   // requested, not connected
   std::vector<std::string> blocked_by_features;
+  // When connected: the tree as SQL, "FROM <root> JOIN ... JOIN ...".
+  std::string from_sql;
   std::string message;
 };
 
@@ -108,6 +118,9 @@ enum class JoinVerdict {
   kUnreachable,  // some tables cannot be connected in this build
   kInvalid,      // some table is unknown or in a disabled cluster
 };
+
+// "FROM <root> <step.sql> ...", names quoted as SQL needs them.
+std::string FromClause(const std::string& root, const std::vector<JoinStep>& steps);
 
 const char* ToString(TableStatus s);
 const char* ToString(PairStatus s);

@@ -70,6 +70,8 @@ nlohmann::ordered_json EdgeJson(const JoinEdge& e) {
           {"from_columns", Strings(e.from_columns)},
           {"to_table", e.to_table},
           {"to_columns", Strings(e.to_columns)},
+          {"from_alias", e.from_alias},
+          {"to_alias", e.to_alias},
           {"on", e.on}};
 }
 
@@ -77,6 +79,7 @@ nlohmann::ordered_json StepJson(const JoinStep& s) {
   nlohmann::ordered_json out = {{"table", s.table}, {"join_to", s.to}};
   nlohmann::ordered_json edge = EdgeJson(s.edge);  // outlives the loop
   for (auto& [k, v] : edge.items()) out[k] = v;
+  out["sql"] = s.sql;
   nlohmann::ordered_json alternatives = nlohmann::ordered_json::array();
   for (const JoinEdge& e : s.alternatives) alternatives.push_back(EdgeJson(e));
   out["alternatives"] = alternatives;
@@ -117,7 +120,8 @@ nlohmann::ordered_json JoinJson(const JoinResult& result) {
                      {"message", p.message},
                      {"candidates", candidates},
                      {"path", path},
-                     {"blocked_by_features", Strings(p.blocked_by_features)}});
+                     {"blocked_by_features", Strings(p.blocked_by_features)},
+                     {"from_sql", p.from_sql}});
   }
   nlohmann::ordered_json steps = nlohmann::ordered_json::array();
   for (const JoinStep& s : result.tree.steps) steps.push_back(StepJson(s));
@@ -132,7 +136,8 @@ nlohmann::ordered_json JoinJson(const JoinResult& result) {
             {"extra_tables", Strings(result.tree.extra_tables)},
             {"unreachable", Strings(result.tree.unreachable)},
             {"blocked_by_features", Strings(result.tree.blocked_by_features)},
-            {"message", result.tree.message}}}};
+            {"message", result.tree.message},
+            {"from_sql", result.tree.from_sql}}}};
 }
 
 nlohmann::ordered_json QueryJson(const QueryResult& result) {

@@ -26,11 +26,13 @@ nlohmann::ordered_json CatalogJson(const Catalog& catalog);
 
 // {"verdict", "tables": [{"name", "state", "cluster", "enable_features",
 //  "compiled", "suggestions"}], "pairs": [{"left", "right", "status",
-//  "message", "candidates": [edge], "path": [step], "blocked_by_features"}],
-//  "tree": {"connected", "optimal", "root", "steps": [step], "extra_tables",
-//  "unreachable", "blocked_by_features", "message"}}
+//  "message", "candidates": [edge], "path": [step], "blocked_by_features",
+//  "from_sql"}], "tree": {"connected", "optimal", "root", "steps": [step],
+//  "extra_tables", "unreachable", "blocked_by_features", "message",
+//  "from_sql"}}
 // edge: {"foreign_key", "from_table", "from_columns", "to_table",
-//  "to_columns", "on"}; step: {"table", "join_to", edge..., "alternatives"}.
+//  "to_columns", "from_alias", "to_alias", "on"}; step: {"table", "join_to",
+//  edge..., "sql", "alternatives"}.
 nlohmann::ordered_json JoinJson(const JoinResult& result);
 
 // {"verdict", "statements", "tables": [{"name", "table", "state", "cluster",

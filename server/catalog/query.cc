@@ -111,10 +111,10 @@ class Analyzer {
       scope.relations[key] = "";
       return "";
     }
-    TableLookup lookup = catalog_.Lookup(written);
-    std::string canonical =
-        lookup.state == TableState::kUnknown ? absl::AsciiStrToLower(written)
-                                             : lookup.name;
+    // The parser has folded unquoted names already: what it returns is
+    // exact ("ORGS" quoted is not orgs).
+    TableLookup lookup = catalog_.Lookup(written, /*fold_case=*/false);
+    std::string canonical = lookup.state == TableState::kUnknown ? written : lookup.name;
     auto it = index_.find(canonical);
     if (it == index_.end()) {
       QueryTable t;

@@ -13,6 +13,8 @@
 namespace schemagate::generator {
 namespace {
 
+using catalog::UnqualifiedName;
+
 constexpr absl::string_view kHeaderDir = "schemagate/schema/";
 constexpr absl::string_view kFeaturesHeader = "schemagate/schema/features.h";
 constexpr absl::string_view kUmbrellaHeader = "schemagate/schema.h";
@@ -51,41 +53,6 @@ const std::set<std::string>& CppReservedWords() {
   return *words;
 }
 
-// PostgreSQL 15 keywords that are not UNRESERVED_KEYWORD (reserved, column
-// name and type/function name keywords): quote_ident() quotes these.
-const std::set<std::string>& SqlKeywordsNeedingQuotes() {
-  static const auto* words = new std::set<std::string>{
-      // RESERVED_KEYWORD
-      "all", "analyse", "analyze", "and", "any", "array", "as", "asc",
-      "asymmetric", "both", "case", "cast", "check", "collate", "column",
-      "constraint", "create", "current_catalog", "current_date",
-      "current_role", "current_time", "current_timestamp", "current_user",
-      "default", "deferrable", "desc", "distinct", "do", "else", "end",
-      "except", "false", "fetch", "for", "foreign", "from", "grant", "group",
-      "having", "in", "initially", "intersect", "into", "lateral", "leading",
-      "limit", "localtime", "localtimestamp", "not", "null", "offset", "on",
-      "only", "or", "order", "placing", "primary", "references", "returning",
-      "select", "session_user", "some", "symmetric", "system_user", "table",
-      "then", "to", "trailing", "true", "union", "unique", "user", "using",
-      "variadic", "when", "where", "window", "with",
-      // TYPE_FUNC_NAME_KEYWORD
-      "authorization", "binary", "collation", "concurrently", "cross",
-      "current_schema", "freeze", "full", "ilike", "inner", "is", "isnull",
-      "join", "left", "like", "natural", "notnull", "outer", "overlaps",
-      "right", "similar", "tablesample", "verbose",
-      // COL_NAME_KEYWORD
-      "between", "bigint", "bit", "boolean", "char", "character", "coalesce",
-      "dec", "decimal", "exists", "extract", "float", "greatest", "grouping",
-      "inout", "int", "integer", "interval", "json", "json_array",
-      "json_arrayagg", "json_object", "json_objectagg", "json_scalar",
-      "json_serialize", "least", "national", "nchar", "none", "normalize",
-      "nullif", "numeric", "out", "overlay", "position", "precision", "real",
-      "row", "setof", "smallint", "substring", "time", "timestamp", "treat",
-      "trim", "values", "varchar", "xmlattributes", "xmlconcat", "xmlelement",
-      "xmlexists", "xmlforest", "xmlnamespaces", "xmlparse", "xmlpi",
-      "xmlroot", "xmlserialize", "xmltable"};
-  return *words;
-}
 
 // Members of the generated structs: a table, column or join descriptor may
 // not take these names in the scope they are members of.
@@ -156,11 +123,6 @@ std::string CommentText(absl::string_view text) {
 // comment's line.
 std::string Quoted(absl::string_view name) { return Literal(name); }
 
-std::string UnqualifiedName(absl::string_view table) {
-  size_t dot = table.find('.');
-  return std::string(dot == absl::string_view::npos ? table
-                                                    : table.substr(dot + 1));
-}
 
 // "{"a", "b"}": the initializer of a Names<N>.
 std::string Braced(const std::vector<std::string>& names) {
@@ -238,35 +200,6 @@ std::string CppIdentifier(absl::string_view name,
     out += '_';
   }
   return out;
-}
-
-std::string SqlIdentifier(absl::string_view name) {
-  bool safe = !name.empty() &&
-              (absl::ascii_islower(static_cast<unsigned char>(name[0])) ||
-               name[0] == '_');
-  for (char c : name) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (!(absl::ascii_islower(u) || absl::ascii_isdigit(u) || c == '_')) {
-      safe = false;
-    }
-  }
-  if (safe && SqlKeywordsNeedingQuotes().count(std::string(name)) == 0) {
-    return std::string(name);
-  }
-  std::string out = "\"";
-  for (char c : name) {
-    if (c == '"') out += '"';
-    out += c;
-  }
-  out += '"';
-  return out;
-}
-
-std::string SqlTableName(absl::string_view table) {
-  size_t dot = table.find('.');
-  if (dot == absl::string_view::npos) return SqlIdentifier(table);
-  return absl::StrCat(SqlIdentifier(table.substr(0, dot)), ".",
-                      SqlIdentifier(table.substr(dot + 1)));
 }
 
 absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
@@ -464,11 +397,8 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
       if (self) {
         // As the server's join answers do: the referenced side is named
         // after the key column ("parent_id" -> "parent").
-        std::string stem = left_cols.empty() ? "" : left_cols[0];
-        if (absl::EndsWith(stem, "_id")) stem.resize(stem.size() - 3);
-        std::string unqualified = UnqualifiedName(right.name());
-        if (stem.empty() || stem == unqualified) stem = unqualified + "_2";
-        right_alias = SqlIdentifier(stem);
+        right_alias = catalog::SelfJoinAlias(left_cols.empty() ? "" : left_cols[0],
+                                             right.name());
       }
       std::vector<std::string> left_sql, right_sql, parts;
       for (const std::string& col : left_cols) left_sql.push_back(SqlIdentifier(col));

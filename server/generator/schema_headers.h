@@ -43,6 +43,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "schemagate/v1/catalog.pb.h"
+#include "server/catalog/sql_names.h"
 
 namespace schemagate::generator {
 
@@ -71,12 +72,9 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
 std::string CppIdentifier(absl::string_view name,
                           const std::set<std::string>& reserved = {});
 
-// `name` as SQL must write it: bare when it is a lowercase identifier that is
-// not a reserved PostgreSQL keyword (quote_ident's rule), else in double
-// quotes with '"' doubled. SqlTableName() does the same for each part of a
-// catalog table name ("schema.name" -> "schema.name", "Shop.X" -> "\"Shop\".\"X\"").
-std::string SqlIdentifier(absl::string_view name);
-std::string SqlTableName(absl::string_view table);
+// How SQL writes a name (shared with the join answers).
+using catalog::SqlIdentifier;
+using catalog::SqlTableName;
 
 }  // namespace schemagate::generator
 

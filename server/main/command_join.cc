@@ -10,6 +10,7 @@
 #include "server/catalog/join.h"
 #include "server/catalog/json.h"
 #include "server/catalog/query.h"
+#include "server/catalog/sql_names.h"
 #include "server/main/commands.h"
 #include "server/main/common.h"
 #include "server/migrate/errors.h"
@@ -30,12 +31,15 @@ constexpr char kJoinExitCodes[] =
     "     tables that cannot be connected in this build\n";
 
 void PrintEdge(const catalog::JoinEdge& e, const std::string& indent) {
-  std::cout << indent << "ON " << e.on << "   (" << e.foreign_key << ")\n";
+  std::cout << indent << "ON " << e.on << "   (" << e.foreign_key;
+  if (e.to_alias != catalog::SqlTableName(e.to_table)) {
+    std::cout << "; the referenced side as " << e.to_alias;
+  }
+  std::cout << ")\n";
 }
 
 void PrintStep(const catalog::JoinStep& s) {
-  std::cout << "  JOIN " << s.table << " ON " << s.edge.on << "   ("
-            << s.edge.foreign_key << ")\n";
+  std::cout << "  " << s.sql << "   (" << s.edge.foreign_key << ")\n";
   for (const catalog::JoinEdge& alt : s.alternatives) {
     std::cout << "       or ON " << alt.on << "   (" << alt.foreign_key << ")\n";
   }
@@ -127,14 +131,14 @@ int Join(const Args& args) {
     std::cout << "\n";
     for (const catalog::JoinEdge& e : p.candidates) PrintEdge(e, "  ");
     if (!p.path.empty()) {
-      std::cout << "  FROM " << p.left << "\n";
+      std::cout << "  FROM " << catalog::SqlTableName(p.path[0].to) << "\n";
       for (const catalog::JoinStep& s : p.path) PrintStep(s);
     }
   }
   const catalog::TreeResult& tree = result.tree;
   if (result.tables.size() > 2 && tree.connected && !tree.steps.empty()) {
     std::cout << "\njoin tree" << (tree.optimal ? "" : " (best found)") << ":\n"
-              << "  FROM " << tree.root << "\n";
+              << "  FROM " << catalog::SqlTableName(tree.root) << "\n";
     for (const catalog::JoinStep& s : tree.steps) PrintStep(s);
     if (!tree.extra_tables.empty()) {
       std::cout << "  extra tables: " << absl::StrJoin(tree.extra_tables, ", ") << "\n";

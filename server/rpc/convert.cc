@@ -43,6 +43,8 @@ void FillEdge(const catalog::JoinEdge& e, v1::JoinEdge* out) {
   for (const std::string& c : e.from_columns) out->add_from_columns(c);
   out->set_to_table(e.to_table);
   for (const std::string& c : e.to_columns) out->add_to_columns(c);
+  out->set_from_alias(e.from_alias);
+  out->set_to_alias(e.to_alias);
   out->set_on(e.on);
 }
 
@@ -50,6 +52,7 @@ void FillStep(const catalog::JoinStep& s, v1::JoinStep* out) {
   out->set_table(s.table);
   out->set_join_to(s.to);
   FillEdge(s.edge, out->mutable_edge());
+  out->set_sql(s.sql);
   for (const catalog::JoinEdge& e : s.alternatives) FillEdge(e, out->add_alternatives());
 }
 
@@ -198,6 +201,7 @@ void FillJoin(const ServiceState& state, const Snapshot& snapshot,
     for (const catalog::JoinStep& s : p.path) FillStep(s, a->add_path());
     for (const std::string& f : p.blocked_by_features) a->add_blocked_by_features(f);
     a->set_message(p.message);
+    a->set_from_sql(p.from_sql);
   }
   v1::JoinTree* tree = out->mutable_tree();
   tree->set_connected(r.tree.connected);
@@ -208,6 +212,7 @@ void FillJoin(const ServiceState& state, const Snapshot& snapshot,
   for (const std::string& t : r.tree.unreachable) tree->add_unreachable(t);
   for (const std::string& f : r.tree.blocked_by_features) tree->add_blocked_by_features(f);
   tree->set_message(r.tree.message);
+  tree->set_from_sql(r.tree.from_sql);
 }
 
 void FillQuery(const ServiceState& state, const Snapshot& snapshot,

@@ -69,6 +69,7 @@ TEST(JoinBundledTest, SelfReference) {
   JoinResult r = graph.Join({{"tasks", "tasks"}, {}});
   EXPECT_EQ(r.pairs[0].status, PairStatus::kDirect);
   EXPECT_THAT(Ons(r.pairs[0].candidates), ElementsAre("tasks.parent_id = parent.id"));
+  EXPECT_EQ(r.pairs[0].from_sql, "FROM tasks JOIN tasks AS parent ON tasks.parent_id = parent.id");
   EXPECT_EQ(r.verdict, JoinVerdict::kOk);
 }
 
@@ -235,6 +236,82 @@ TEST(JoinSyntheticTest, CompositeForeignKeyListsEveryColumn) {
   EXPECT_EQ(edges[0].on,
             "children.parent_id = parents.id AND children.parent_version = "
             "parents.version");
+}
+
+// The ON clause is SQL: a table outside public, mixed-case names, spaces
+// and reserved words are quoted as PostgreSQL needs them, and the answers
+// come as a ready FROM clause.
+TEST(JoinSyntheticTest, OnClausesQuoteWhatSqlMustQuote) {
+  v1::BuildCatalog c;
+  AddCluster(&c, "core", {});
+  AddTable(&c, "core", "app.User Accounts", {});
+  AddTable(&c, "core", "order", {});
+  AddTable(&c, "core", "lines", {});
+  v1::ForeignKey* owner = c.mutable_tables(1)->add_foreign_keys();
+  owner->set_name("order_Owner_fkey");
+  owner->add_columns("Owner");
+  owner->set_references_table("app.User Accounts");
+  owner->add_references_columns("id");
+  owner->set_cluster("core");
+  v1::ForeignKey* line = c.mutable_tables(2)->add_foreign_keys();
+  line->set_name("lines_order_fkey");
+  line->add_columns("user");
+  line->add_columns("n");
+  line->set_references_table("order");
+  line->add_references_columns("select");
+  line->add_references_columns("n");
+  line->set_cluster("core");
+  absl::StatusOr<Catalog> catalog = Catalog::FromProto(c);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  JoinGraph graph(*catalog);
+
+  JoinResult direct = graph.Join({{"order", "app.User Accounts"}, {}});
+  ASSERT_EQ(direct.pairs.size(), 1u);
+  ASSERT_EQ(direct.pairs[0].status, PairStatus::kDirect);
+  const JoinEdge& e = direct.pairs[0].candidates[0];
+  EXPECT_EQ(e.on, "\"order\".\"Owner\" = app.\"User Accounts\".id");
+  EXPECT_EQ(e.from_alias, "\"order\"");
+  EXPECT_EQ(e.to_alias, "app.\"User Accounts\"");
+  EXPECT_EQ(direct.pairs[0].from_sql,
+            "FROM \"order\" JOIN app.\"User Accounts\" ON \"order\".\"Owner\" = "
+            "app.\"User Accounts\".id");
+
+  JoinResult path = graph.Join({{"app.User Accounts", "lines"}, {}});
+  ASSERT_EQ(path.pairs[0].status, PairStatus::kPath);
+  ASSERT_EQ(path.pairs[0].path.size(), 2u);
+  EXPECT_EQ(path.pairs[0].path[1].sql,
+            "JOIN lines ON lines.\"user\" = \"order\".\"select\" AND lines.n = "
+            "\"order\".n");
+  EXPECT_EQ(path.pairs[0].from_sql,
+            "FROM app.\"User Accounts\" JOIN \"order\" ON \"order\".\"Owner\" = "
+            "app.\"User Accounts\".id JOIN lines ON lines.\"user\" = \"order\".\"select\" "
+            "AND lines.n = \"order\".n");
+  EXPECT_EQ(path.tree.from_sql, path.pairs[0].from_sql);
+}
+
+// A self-reference: the referenced side gets its own alias, and the SQL
+// joins the table again under it.
+TEST(JoinSyntheticTest, SelfReferenceJoinsUnderTheKeysAlias) {
+  v1::BuildCatalog c;
+  AddCluster(&c, "core", {});
+  AddTable(&c, "core", "app.Nodes", {});
+  v1::ForeignKey* up = c.mutable_tables(0)->add_foreign_keys();
+  up->set_name("nodes_up");
+  up->add_columns("Parent_id");
+  up->set_references_table("app.Nodes");
+  up->add_references_columns("id");
+  up->set_cluster("core");
+  absl::StatusOr<Catalog> catalog = Catalog::FromProto(c);
+  ASSERT_TRUE(catalog.ok()) << catalog.status();
+  JoinGraph graph(*catalog);
+  JoinResult r = graph.Join({{"app.Nodes", "app.Nodes"}, {}});
+  ASSERT_EQ(r.pairs[0].status, PairStatus::kDirect);
+  const JoinEdge& e = r.pairs[0].candidates[0];
+  EXPECT_EQ(e.to_alias, "\"Parent\"");
+  EXPECT_EQ(e.on, "app.\"Nodes\".\"Parent_id\" = \"Parent\".id");
+  EXPECT_EQ(r.pairs[0].from_sql,
+            "FROM app.\"Nodes\" JOIN app.\"Nodes\" AS \"Parent\" ON "
+            "app.\"Nodes\".\"Parent_id\" = \"Parent\".id");
 }
 
 // --- Property tests on generated graphs ---------------------------------

@@ -157,6 +157,24 @@ TEST_F(QueryTest, UnavailableTablesMakeTheQueryInvalid) {
   EXPECT_THAT(r.messages, ::testing::Contains(HasSubstr("enable feature(s) crm")));
 }
 
+// Names come from PostgreSQL's parser: unquoted ones are folded to
+// lowercase, quoted ones are exact, so "USERS" quoted is not users (the
+// query would fail on the database) while USERS unquoted is.
+TEST_F(QueryTest, QuotedNamesAreCaseSensitiveAsInPostgres) {
+  QueryResult folded = Analyze("SELECT * FROM USERS");
+  ASSERT_EQ(folded.tables.size(), 1u);
+  EXPECT_EQ(folded.tables[0].status(), TableStatus::kAvailable);
+  EXPECT_EQ(folded.verdict, QueryVerdict::kOk);
+  QueryResult quoted = Analyze("SELECT * FROM \"USERS\"");
+  ASSERT_EQ(quoted.tables.size(), 1u);
+  EXPECT_EQ(quoted.tables[0].status(), TableStatus::kUnknownTable);
+  EXPECT_THAT(quoted.tables[0].suggestions, ElementsAre("users"));
+  EXPECT_EQ(quoted.verdict, QueryVerdict::kInvalid);
+  // A person's spelling is still forgiven where no SQL is involved.
+  EXPECT_EQ(catalog_->Lookup("USERS").state, TableState::kAvailable);
+  EXPECT_EQ(catalog_->Lookup("USERS", /*fold_case=*/false).state, TableState::kUnknown);
+}
+
 TEST_F(QueryTest, InvalidSqlGivesPostgresMessageAndPosition) {
   absl::StatusOr<QueryResult> r = AnalyzeQuery(*graph_, "SELECT 1;\nSELECT * FORM tasks");
   EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
