@@ -134,6 +134,34 @@ std::string RelationName(const Json& range_var) {
   return schema + "." + name;
 }
 
+namespace {
+
+// intervaltypmodout()'s field names for an INTERVAL_MASK combination
+// (bits as in PostgreSQL's datetime.h: MONTH 1, YEAR 2, DAY 3, HOUR 10,
+// MINUTE 11, SECOND 12); the full range prints nothing.
+std::string IntervalFields(int mask) {
+  constexpr int kMonth = 1 << 1, kYear = 1 << 2, kDay = 1 << 3, kHour = 1 << 10,
+                kMinute = 1 << 11, kSecond = 1 << 12;
+  static const std::map<int, const char*>* fields = new std::map<int, const char*>{
+      {kYear, " year"},
+      {kMonth, " month"},
+      {kDay, " day"},
+      {kHour, " hour"},
+      {kMinute, " minute"},
+      {kSecond, " second"},
+      {kYear | kMonth, " year to month"},
+      {kDay | kHour, " day to hour"},
+      {kDay | kHour | kMinute, " day to minute"},
+      {kDay | kHour | kMinute | kSecond, " day to second"},
+      {kHour | kMinute, " hour to minute"},
+      {kHour | kMinute | kSecond, " hour to second"},
+      {kMinute | kSecond, " minute to second"}};
+  auto it = fields->find(mask);
+  return it == fields->end() ? "" : it->second;
+}
+
+}  // namespace
+
 std::string FormatType(const Json& type_name, bool* serial,
                        std::string* user_type) {
   *serial = false;
@@ -173,9 +201,10 @@ std::string FormatType(const Json& type_name, bool* serial,
           out = absl::StrCat("timestamp(", mods[0], ")", out.substr(9));
         } else if (absl::StartsWith(out, "time ") && !mods.empty()) {
           out = absl::StrCat("time(", mods[0], ")", out.substr(4));
-        } else if (out == "interval" && mods.size() == 1) {
-          // A lone typmod is a precision only when written interval(p);
-          // field restrictions are not rendered here.
+        } else if (out == "interval" && !mods.empty()) {
+          // The grammar's typmods: the field mask, then the precision.
+          out += IntervalFields(mods[0]);
+          if (mods.size() > 1) absl::StrAppend(&out, "(", mods[1], ")");
         }
         return out + suffix;
       }

@@ -84,6 +84,15 @@ constexpr char kUserRelations[] =
     "n.nspname NOT IN ('pg_catalog', 'information_schema') AND "
     "n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
 
+// The catalog's spelling of relation `oid`: "name", or "schema.name"
+// outside public, never quoted (unlike ::regclass).
+std::string NameOf(const std::string& oid) {
+  return absl::StrCat(
+      "(SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname "
+      "|| '.' || rc.relname END FROM pg_class rc JOIN pg_namespace rn ON rn.oid = "
+      "rc.relnamespace WHERE rc.oid = ", oid, ")");
+}
+
 Expected FromDatabase(const TestDatabase& db) {
   Expected e;
   auto rows = [&](const std::string& sql) {
@@ -94,11 +103,11 @@ Expected FromDatabase(const TestDatabase& db) {
     return out;
   };
   e.tables = rows(absl::StrCat(
-      "SELECT c.oid::regclass FROM pg_class c JOIN pg_namespace n ON "
+      "SELECT ", NameOf("c.oid"), " FROM pg_class c JOIN pg_namespace n ON "
       "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND ",
       kUserRelations));
   e.columns = rows(absl::StrCat(
-      "SELECT c.oid::regclass, a.attname, format_type(a.atttypid, "
+      "SELECT ", NameOf("c.oid"), ", a.attname, format_type(a.atttypid, "
       "a.atttypmod), CASE WHEN a.attnotnull THEN 'f' ELSE 't' END "
       "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
       "JOIN pg_attribute a ON a.attrelid = c.oid "
@@ -115,18 +124,18 @@ Expected FromDatabase(const TestDatabase& db) {
     return s;
   };
   e.primary_keys = rows(absl::StrCat(
-      "SELECT con.conrelid::regclass, ", colsOf("con.conkey", "con.conrelid"),
+      "SELECT ", NameOf("con.conrelid"), ", ", colsOf("con.conkey", "con.conrelid"),
       " FROM pg_constraint con JOIN pg_namespace n ON n.oid = "
       "con.connamespace WHERE con.contype = 'p' AND ", kUserRelations));
   e.foreign_keys = rows(absl::StrCat(
-      "SELECT con.conname, con.conrelid::regclass, ",
-      colsOf("con.conkey", "con.conrelid"), ", con.confrelid::regclass, ",
+      "SELECT con.conname, ", NameOf("con.conrelid"), ", ",
+      colsOf("con.conkey", "con.conrelid"), ", ", NameOf("con.confrelid"), ", ",
       colsOf("con.confkey", "con.confrelid"),
       ", con.confdeltype, con.confupdtype FROM pg_constraint con JOIN "
       "pg_namespace n ON n.oid = con.connamespace WHERE con.contype = 'f' AND ",
       kUserRelations));
   e.indexes = rows(absl::StrCat(
-      "SELECT ic.relname, i.indrelid::regclass, (SELECT "
+      "SELECT ic.relname, ", NameOf("i.indrelid"), ", (SELECT "
       "string_agg(COALESCE(a.attname, ''), ',' ORDER BY k.ord) FROM "
       "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) LEFT JOIN "
       "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum), "

@@ -289,6 +289,8 @@ void SchemaModel::Statement(Context& ctx, const json& node) {
     Drop(ctx, *stmt);
   } else if (type == "RenameStmt") {
     Rename(ctx, *stmt);
+  } else if (type == "AlterObjectSchemaStmt") {
+    SetSchema(ctx, *stmt);
   } else if (type == "ViewStmt") {
     const json* rel = Member(*stmt, "view");
     if (rel) {
@@ -367,6 +369,8 @@ void SchemaModel::GatingWalk(Context& ctx, const json& node,
         v = "delete from";
       } else if (t == "RenameStmt" && key == "relation") {
         v = "rename";
+      } else if (t == "AlterObjectSchemaStmt" && key == "relation") {
+        v = "move";
       } else if (t == "CreateStmt" && key == "relation") {
         v = "create";
       } else {
@@ -526,6 +530,8 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
   }
   const json* elts = Member(stmt, "tableElts");
   std::vector<const json*> coldefs, constraints;
+  // LIKE ... INCLUDING INDEXES / CONSTRAINTS: copied once the table exists.
+  std::vector<std::pair<std::string, int>> likes;  // source table, options
   if (elts && elts->is_array()) {
     for (const json& e : *elts) {
       auto [type, inner] = Unwrap(e);
@@ -545,6 +551,7 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
           *col = c;
           col->set_cluster(ctx.cluster);
         }
+        likes.emplace_back(RelationName(*like), IntMember(*inner, "options", 0));
       }
     }
   }
@@ -556,6 +563,56 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
   for (const json* c : coldefs) ApplyColumnConstraints(ctx, it->second, *c);
   for (const json* c : constraints) {
     AddConstraint(ctx, it->second, {}, *c);
+  }
+  for (const auto& [source, options] : likes) CopyLike(ctx, it->second, source, options);
+}
+
+// CREATE_TABLE_LIKE_* bits of TableLikeClause.options (PostgreSQL's
+// parsenodes.h); INCLUDING ALL sets them all.
+constexpr int kLikeConstraints = 1 << 2;
+constexpr int kLikeIndexes = 1 << 6;
+
+void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& source,
+                           int options) {
+  auto it = tables_.find(source);
+  if (it == tables_.end() || &it->second == &t) return;
+  const TableState& from = it->second;
+  if (options & kLikeConstraints) {
+    // CHECK constraints keep their names.
+    for (const std::string& check : from.checks) {
+      if (std::find(t.checks.begin(), t.checks.end(), check) == t.checks.end()) {
+        t.checks.push_back(check);
+      }
+    }
+  }
+  if (!(options & kLikeIndexes)) return;
+  // Each index is created again and named as DefineIndex() names an
+  // unnamed one: <table>_pkey, <table>_<columns>_key for a constraint's
+  // index, <table>_<columns>_idx otherwise.
+  for (const v1::Index& ix : from.table.indexes()) {
+    if (std::find(ix.columns().begin(), ix.columns().end(), "(expression)") !=
+        ix.columns().end()) {
+      diagnostics_->Add(ctx.path, sql::PositionOf(ctx.text, ctx.statement_offset).line, 0,
+                        absl::StrCat("LIKE ", Quote(source), " INCLUDING INDEXES copies the "
+                                     "expression index ", Quote(ix.name()),
+                                     ", whose new name schemagate cannot derive; copy the "
+                                     "columns only and create the indexes explicitly"));
+      continue;
+    }
+    std::vector<std::string> cols(ix.columns().begin(), ix.columns().end());
+    if (ix.primary() && t.table.primary_key_size() > 0) continue;
+    std::string name = ChooseRelationName(
+        BareName(t.table.name()), ix.primary() ? "" : NameAddition(cols),
+        ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
+    v1::Index* copy = t.table.add_indexes();
+    *copy = ix;
+    copy->set_name(name);
+    copy->set_cluster(ctx.cluster);
+    relnames_.insert(name);
+    if (ix.constraint()) connames_.insert(name);
+    if (ix.primary()) {
+      for (const std::string& c : from.table.primary_key()) t.table.add_primary_key(c);
+    }
   }
 }
 
@@ -1063,6 +1120,40 @@ void SchemaModel::Drop(Context& ctx, const json& stmt) {
   }
 }
 
+void SchemaModel::MoveTable(const std::string& name, const std::string& qualified) {
+  auto it = tables_.find(name);
+  if (it == tables_.end() || name == qualified) return;
+  TableState moved = std::move(it->second);
+  tables_.erase(it);
+  moved.table.set_name(qualified);
+  for (auto& [other_name, other] : tables_) {
+    for (v1::ForeignKey& fk : *other.table.mutable_foreign_keys()) {
+      if (fk.references_table() == name) fk.set_references_table(qualified);
+    }
+  }
+  for (v1::ForeignKey& fk : *moved.table.mutable_foreign_keys()) {
+    if (fk.references_table() == name) fk.set_references_table(qualified);
+  }
+  tables_.emplace(qualified, std::move(moved));
+  std::replace(order_.begin(), order_.end(), name, qualified);
+  relnames_.erase(name);
+  relnames_.insert(qualified);
+}
+
+// ALTER TABLE t SET SCHEMA s: the table (with its columns, keys and
+// indexes) is now s.t, and foreign keys that reference it follow.
+void SchemaModel::SetSchema(Context& ctx, const json& stmt) {
+  if (StringMember(stmt, "objectType") != "OBJECT_TABLE") return;
+  const json* rel = Member(stmt, "relation");
+  if (rel == nullptr) return;
+  std::string name = RelationName(*rel);
+  if (BoolMember(stmt, "missing_ok") && !tables_.count(name)) return;
+  if (RequireTable(ctx, name, LocationOf(*rel), "move") == nullptr) return;
+  std::string schema = StringMember(stmt, "newschema");
+  std::string relname = StringMember(*rel, "relname");
+  MoveTable(name, schema.empty() || schema == "public" ? relname : schema + "." + relname);
+}
+
 void SchemaModel::Rename(Context& ctx, const json& stmt) {
   std::string kind = StringMember(stmt, "renameType");
   const json* rel = Member(stmt, "relation");
@@ -1078,21 +1169,7 @@ void SchemaModel::Rename(Context& ctx, const json& stmt) {
     if (t == nullptr) return;
     std::string qualified =
         !schema.empty() && schema != "public" ? schema + "." + newname : newname;
-    TableState moved = std::move(*t);
-    tables_.erase(name);
-    moved.table.set_name(qualified);
-    for (auto& [other_name, other] : tables_) {
-      for (v1::ForeignKey& fk : *other.table.mutable_foreign_keys()) {
-        if (fk.references_table() == name) fk.set_references_table(qualified);
-      }
-    }
-    for (v1::ForeignKey& fk : *moved.table.mutable_foreign_keys()) {
-      if (fk.references_table() == name) fk.set_references_table(qualified);
-    }
-    tables_.emplace(qualified, std::move(moved));
-    std::replace(order_.begin(), order_.end(), name, qualified);
-    relnames_.erase(name);
-    relnames_.insert(qualified);
+    MoveTable(name, qualified);
   } else if (kind == "OBJECT_COLUMN") {
     if (missing_ok && !tables_.count(name)) return;
     TableState* t = RequireTable(ctx, name, LocationOf(*rel), "rename a column of");

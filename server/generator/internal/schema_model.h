@@ -82,6 +82,13 @@ class SchemaModel {
   void CreateIndex(Context& ctx, const nlohmann::json& stmt);
   void Drop(Context& ctx, const nlohmann::json& stmt);
   void Rename(Context& ctx, const nlohmann::json& stmt);
+  void SetSchema(Context& ctx, const nlohmann::json& stmt);
+  // The indexes and CHECK constraints CREATE TABLE (LIKE source INCLUDING
+  // ...) copies into `t` (the columns are copied as the table is built).
+  void CopyLike(Context& ctx, TableState& t, const std::string& source, int options);
+  // Renames table `name` to `qualified` ("schema.name" outside public),
+  // with the foreign keys that reference it.
+  void MoveTable(const std::string& name, const std::string& qualified);
   void CreateType(Context& ctx, const std::string& name, int location);
 
   void AddColumn(Context& ctx, TableState& t, const nlohmann::json& coldef,

@@ -251,6 +251,18 @@ INSTANTIATE_TEST_SUITE_P(
                  "SCHEMAGATE_FEATURES: error: unknown feature \"taks\"; valid "
                  "features: core, tasks, all",
                  {"taks"}},
+        LintCase{"like_copies_an_expression_index",
+                 {{"core/0002_idx/up.sql", "CREATE INDEX users_lower ON users (lower(email));\n"},
+                  {"core/0002_idx/down.sql", "DROP INDEX users_lower;\n"},
+                  {"tasks/0002_copy/up.sql",
+                   "CREATE TABLE user_copy (LIKE users INCLUDING ALL);\n"},
+                  {"tasks/0002_copy/down.sql", "DROP TABLE user_copy;\n"}},
+                 "m/tasks/0002_copy/up.sql:1: error: LIKE \"users\" INCLUDING INDEXES "
+                 "copies the expression index \"users_lower\""},
+        LintCase{"move_a_table_nobody_created",
+                 {{"tasks/0002_move/up.sql", "ALTER TABLE userz SET SCHEMA archive;\n"},
+                  {"tasks/0002_move/down.sql", "ALTER TABLE archive.userz SET SCHEMA public;\n"}},
+                 "m/tasks/0002_move/up.sql:1:13: error: cannot move table \"userz\""},
         LintCase{"bridge_by_name",
                  {{"x/cluster.textproto", Manifest("x", {"core"}, {"tasks"})}},
                  "\"x\" is a bridge cluster and cannot be selected by name",

@@ -1,0 +1,3 @@
+DROP TABLE "Tags";
+DROP TABLE shop.address_archive;
+DROP TABLE shop.durations;
