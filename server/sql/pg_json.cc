@@ -183,9 +183,9 @@ std::string FormatType(const Json& type_name, bool* serial,
       *serial = true;
       return s->second + suffix;
     }
-    // "char" unqualified is the internal one-byte type; `char` the keyword
-    // arrives as pg_catalog.bpchar.
-    if (!(base == "char" && !qualified_builtin)) {
+    // `"char"` (quoted) is the internal one-byte type, which format_type
+    // prints quoted; `char` the keyword arrives as pg_catalog.bpchar.
+    {
       auto it = BuiltinTypes().find(base);
       if (it != BuiltinTypes().end()) {
         std::string out = it->second;

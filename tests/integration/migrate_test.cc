@@ -455,8 +455,9 @@ TEST_F(MigrateTest, OrphanedClustersAreReportedUntouchedAndRemovedExplicitly) {
     ProcessResult r = Run("SHOP_MINIMAL", {"rollback", "--cluster", c, "--to", "0"});
     EXPECT_EQ(r.exit_code, kOk) << c << "\n" << r.err;
   }
-  EXPECT_THAT(Tables(), ElementsAre("\"Tags\"", "customers", "shop.address_archive",
-                                    "shop.addresses", "shop.durations"));
+  EXPECT_THAT(Tables(), ElementsAre("\"Tags\"", "codes", "customers", "shop.address_archive",
+                                    "shop.addresses", "shop.durations", "visits",
+                                    "visits_2024"));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3"));
   EXPECT_EQ(Run("SHOP_MINIMAL", {"verify"}).exit_code, kOk);
   // Once removed, a cluster is unknown to this build; so is a typo.

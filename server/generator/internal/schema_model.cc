@@ -565,6 +565,64 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
     AddConstraint(ctx, it->second, {}, *c);
   }
   for (const auto& [source, options] : likes) CopyLike(ctx, it->second, source, options);
+  // PARTITION OF: the parent's indexes, foreign keys and CHECKs.
+  const json* parents = Member(stmt, "inhRelations");
+  if (Member(stmt, "partbound") != nullptr && parents && parents->is_array() &&
+      parents->size() == 1) {
+    auto parent = tables_.find(RelationName((*parents)[0]));
+    if (parent != tables_.end()) {
+      TableState& child = it->second;
+      parent->second.partitions.push_back(name);
+      std::vector<std::string> pk(parent->second.table.primary_key().begin(),
+                                  parent->second.table.primary_key().end());
+      for (const v1::Index& ix : parent->second.table.indexes()) {
+        ClonePartitionIndex(child, ix, pk);
+      }
+      for (const v1::ForeignKey& fk : parent->second.table.foreign_keys()) {
+        ClonePartitionForeignKey(child, fk);
+      }
+      for (const std::string& check : parent->second.checks) {
+        if (std::find(child.checks.begin(), child.checks.end(), check) == child.checks.end()) {
+          child.checks.push_back(check);
+        }
+      }
+    }
+  }
+}
+
+void SchemaModel::ClonePartitionIndex(TableState& partition, const v1::Index& ix,
+                                      const std::vector<std::string>& primary_key) {
+  if (ix.primary() && partition.table.primary_key_size() > 0) return;
+  std::vector<std::string> cols(ix.columns().begin(), ix.columns().end());
+  std::string name = ChooseRelationName(
+      BareName(partition.table.name()), ix.primary() ? "" : NameAddition(cols),
+      ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
+  v1::Index* copy = partition.table.add_indexes();
+  *copy = ix;
+  copy->set_name(name);
+  relnames_.insert(name);
+  if (ix.constraint()) connames_.insert(name);
+  if (ix.primary()) {
+    for (const std::string& c : primary_key) {
+      partition.table.add_primary_key(c);
+      if (v1::Column* col = FindColumn(partition.table, c)) col->set_nullable(false);
+    }
+  }
+  for (const std::string& p : partition.partitions) {
+    auto sub = tables_.find(p);
+    if (sub != tables_.end()) ClonePartitionIndex(sub->second, ix, primary_key);
+  }
+}
+
+void SchemaModel::ClonePartitionForeignKey(TableState& partition, const v1::ForeignKey& fk) {
+  for (const v1::ForeignKey& have : partition.table.foreign_keys()) {
+    if (have.name() == fk.name()) return;
+  }
+  *partition.table.add_foreign_keys() = fk;
+  for (const std::string& p : partition.partitions) {
+    auto sub = tables_.find(p);
+    if (sub != tables_.end()) ClonePartitionForeignKey(sub->second, fk);
+  }
 }
 
 // CREATE_TABLE_LIKE_* bits of TableLikeClause.options (PostgreSQL's
@@ -704,6 +762,28 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
       return;
     }
     std::string name = conname;
+    // ADD CONSTRAINT c PRIMARY KEY / UNIQUE USING INDEX i: the index becomes
+    // the constraint's, renamed to c when c is given.
+    if (std::string using_index = StringMember(constraint, "indexname");
+        !using_index.empty()) {
+      auto ix = std::find_if(table.indexes().begin(), table.indexes().end(),
+                             [&](const v1::Index& i) { return i.name() == using_index; });
+      if (ix == table.indexes().end()) {
+        report(absl::StrCat("index ", Quote(using_index), " does not exist on table ",
+                            Quote(table.name())));
+        return;
+      }
+      if (!ix->unique() || ix->constraint()) {
+        report(absl::StrCat("index ", Quote(using_index), " is ",
+                            ix->constraint() ? "already a constraint's" : "not unique"));
+        return;
+      }
+      cols.assign(ix->columns().begin(), ix->columns().end());
+      if (name.empty()) name = using_index;
+      table.mutable_indexes()->erase(table.mutable_indexes()->begin() +
+                                     (ix - table.indexes().begin()));
+      relnames_.erase(using_index);
+    }
     if (name.empty()) {
       name = primary
                  ? ChooseRelationName(BareName(table.name()), "", "pkey")
@@ -727,6 +807,12 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
       for (const std::string& c : cols) {
         table.add_primary_key(c);
         FindColumn(table, c)->set_nullable(false);
+      }
+    }
+    const v1::Index added = *ix;
+    for (const std::string& p : t.partitions) {
+      if (auto sub = tables_.find(p); sub != tables_.end()) {
+        ClonePartitionIndex(sub->second, added, cols);
       }
     }
   } else if (contype == "CONSTR_FOREIGN") {
@@ -774,6 +860,12 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
     std::string upd = StringMember(constraint, "fk_upd_action");
     fk->set_on_delete(del.empty() ? "a" : del);
     fk->set_on_update(upd.empty() ? "a" : upd);
+    const v1::ForeignKey added = *fk;
+    for (const std::string& p : t.partitions) {
+      if (auto sub = tables_.find(p); sub != tables_.end()) {
+        ClonePartitionForeignKey(sub->second, added);
+      }
+    }
   } else if (contype == "CONSTR_CHECK") {
     std::string name = conname;
     if (name.empty()) {
@@ -1026,6 +1118,18 @@ void SchemaModel::CreateIndex(Context& ctx, const json& stmt) {
   for (const std::string& c : columns) ix->add_columns(c);
   ix->set_unique(BoolMember(stmt, "unique"));
   ix->set_cluster(ctx.cluster);
+  // On a partitioned table the index is created on every partition too
+  // (unless ON ONLY).
+  const v1::Index added = *ix;
+  const bool only = !BoolMember(*rel, "inh");  // the parser's JSON omits false
+  if (!only) {
+    std::vector<std::string> pk(t->table.primary_key().begin(), t->table.primary_key().end());
+    for (const std::string& p : t->partitions) {
+      if (auto sub = tables_.find(p); sub != tables_.end()) {
+        ClonePartitionIndex(sub->second, added, pk);
+      }
+    }
+  }
 }
 
 void SchemaModel::DropTable(Context& ctx, const std::string& name, bool cascade,

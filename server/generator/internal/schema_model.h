@@ -65,6 +65,9 @@ class SchemaModel {
   struct TableState {
     v1::Table table;
     std::vector<std::string> checks;  // names of CHECK constraints
+    // A partitioned table's partitions (PARTITION OF), which get a copy of
+    // every index and foreign key it has or is given later.
+    std::vector<std::string> partitions;
   };
 
   void Statement(Context& ctx, const nlohmann::json& node);
@@ -86,6 +89,12 @@ class SchemaModel {
   // The indexes and CHECK constraints CREATE TABLE (LIKE source INCLUDING
   // ...) copies into `t` (the columns are copied as the table is built).
   void CopyLike(Context& ctx, TableState& t, const std::string& source, int options);
+  // What PostgreSQL gives a partition of `parent`: a copy of `ix` named as
+  // DefineIndex() names it (<partition>_pkey, _<columns>_key or _idx), and
+  // the foreign key `fk` under its own name. Recursive for sub-partitions.
+  void ClonePartitionIndex(TableState& partition, const v1::Index& ix,
+                           const std::vector<std::string>& primary_key);
+  void ClonePartitionForeignKey(TableState& partition, const v1::ForeignKey& fk);
   // Renames table `name` to `qualified` ("schema.name" outside public),
   // with the foreign keys that reference it.
   void MoveTable(const std::string& name, const std::string& qualified);

@@ -259,6 +259,19 @@ INSTANTIATE_TEST_SUITE_P(
                   {"tasks/0002_copy/down.sql", "DROP TABLE user_copy;\n"}},
                  "m/tasks/0002_copy/up.sql:1: error: LIKE \"users\" INCLUDING INDEXES "
                  "copies the expression index \"users_lower\""},
+        LintCase{"primary_key_using_a_missing_index",
+                 {{"core/0002_pk/up.sql",
+                   "CREATE TABLE codes (code text);\n"
+                   "ALTER TABLE codes ADD CONSTRAINT codes_pk PRIMARY KEY USING INDEX nope;\n"},
+                  {"core/0002_pk/down.sql", "DROP TABLE codes;\n"}},
+                 "m/core/0002_pk/up.sql:2:23: error: index \"nope\" does not exist on table "
+                 "\"codes\""},
+        LintCase{"primary_key_using_a_non_unique_index",
+                 {{"core/0002_pk/up.sql",
+                   "CREATE TABLE codes (code text);\nCREATE INDEX codes_code ON codes (code);\n"
+                   "ALTER TABLE codes ADD CONSTRAINT codes_pk PRIMARY KEY USING INDEX codes_code;\n"},
+                  {"core/0002_pk/down.sql", "DROP TABLE codes;\n"}},
+                 "index \"codes_code\" is not unique"},
         LintCase{"move_a_table_nobody_created",
                  {{"tasks/0002_move/up.sql", "ALTER TABLE userz SET SCHEMA archive;\n"},
                   {"tasks/0002_move/down.sql", "ALTER TABLE archive.userz SET SCHEMA public;\n"}},

@@ -40,6 +40,7 @@ TEST(FormatTypeTest, MatchesPostgresFormatType) {
       {"character varying", "character varying"},
       {"char", "character(1)"},
       {"char(3)", "character(3)"},
+      {"\"char\"", "\"char\""},
       {"text", "text"},
       {"text[]", "text[]"},
       {"int[][]", "integer[]"},

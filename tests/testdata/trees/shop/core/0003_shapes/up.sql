@@ -14,3 +14,15 @@ CREATE TABLE "Tags" (
     "Label" text PRIMARY KEY,
     customer_id bigint REFERENCES customers
 );
+CREATE TABLE visits (
+    id bigint,
+    at date,
+    customer_id bigint REFERENCES customers,
+    kind "char",
+    PRIMARY KEY (id, at)
+) PARTITION BY RANGE (at);
+CREATE TABLE visits_2024 PARTITION OF visits FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+CREATE INDEX ON visits (customer_id);
+CREATE TABLE codes (code text, label text);
+CREATE UNIQUE INDEX codes_code_idx ON codes (code);
+ALTER TABLE codes ADD CONSTRAINT codes_pk PRIMARY KEY USING INDEX codes_code_idx;
