@@ -457,7 +457,7 @@ TEST_F(MigrateTest, OrphanedClustersAreReportedUntouchedAndRemovedExplicitly) {
   }
   EXPECT_THAT(Tables(), ElementsAre("\"Tags\"", "codes", "customers", "shop.address_archive",
                                     "shop.addresses", "shop.durations", "visits",
-                                    "visits_2024"));
+                                    "visits_2024", "visits_2025"));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3"));
   EXPECT_EQ(Run("SHOP_MINIMAL", {"verify"}).exit_code, kOk);
   // Once removed, a cluster is unknown to this build; so is a typo.

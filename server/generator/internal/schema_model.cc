@@ -594,6 +594,16 @@ void SchemaModel::ClonePartitionIndex(TableState& partition, const v1::Index& ix
                                       const std::vector<std::string>& primary_key) {
   if (ix.primary() && partition.table.primary_key_size() > 0) return;
   std::vector<std::string> cols(ix.columns().begin(), ix.columns().end());
+  // An equivalent index the partition already has (ATTACH PARTITION of a
+  // table with its own indexes) is adopted as it is, as
+  // AttachPartitionEnsureIndexes() does; a constraint's index only by a
+  // constraint's index.
+  for (const v1::Index& have : partition.table.indexes()) {
+    if (std::equal(have.columns().begin(), have.columns().end(), cols.begin(), cols.end()) &&
+        have.unique() == ix.unique() && (!ix.constraint() || have.constraint())) {
+      return;
+    }
+  }
   std::string name = ChooseRelationName(
       BareName(partition.table.name()), ix.primary() ? "" : NameAddition(cols),
       ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
@@ -616,7 +626,16 @@ void SchemaModel::ClonePartitionIndex(TableState& partition, const v1::Index& ix
 
 void SchemaModel::ClonePartitionForeignKey(TableState& partition, const v1::ForeignKey& fk) {
   for (const v1::ForeignKey& have : partition.table.foreign_keys()) {
-    if (have.name() == fk.name()) return;
+    // Already there, or an equivalent one to adopt (ATTACH PARTITION).
+    if (have.name() == fk.name() ||
+        (have.references_table() == fk.references_table() &&
+         have.on_delete() == fk.on_delete() && have.on_update() == fk.on_update() &&
+         std::equal(have.columns().begin(), have.columns().end(), fk.columns().begin(),
+                    fk.columns().end()) &&
+         std::equal(have.references_columns().begin(), have.references_columns().end(),
+                    fk.references_columns().begin(), fk.references_columns().end()))) {
+      return;
+    }
   }
   *partition.table.add_foreign_keys() = fk;
   for (const std::string& p : partition.partitions) {
@@ -967,6 +986,25 @@ void SchemaModel::AlterTable(Context& ctx, const json& stmt) {
       if (c) AddConstraint(ctx, *t, {}, *c);
     } else if (subtype == "AT_DropConstraint") {
       DropConstraint(ctx, *t, column, missing_ok, LocationOf(*rel));
+    } else if ((subtype == "AT_AttachPartition" || subtype == "AT_DetachPartition") && def) {
+      const json* cmd_def = Member(*def, "PartitionCmd");
+      const json* part = cmd_def ? Member(*cmd_def, "name") : nullptr;
+      if (part == nullptr) continue;
+      std::string part_name = RelationName(*part);
+      TableState* p = RequireTable(ctx, part_name, LocationOf(*part),
+                                   subtype == "AT_AttachPartition" ? "attach" : "detach");
+      if (p == nullptr) continue;
+      auto& parts = t->partitions;
+      if (subtype == "AT_DetachPartition") {
+        // The partition keeps what it was given, now as its own.
+        parts.erase(std::remove(parts.begin(), parts.end(), part_name), parts.end());
+        continue;
+      }
+      if (std::find(parts.begin(), parts.end(), part_name) != parts.end()) continue;
+      parts.push_back(part_name);
+      std::vector<std::string> pk(t->table.primary_key().begin(), t->table.primary_key().end());
+      for (const v1::Index& ix : t->table.indexes()) ClonePartitionIndex(*p, ix, pk);
+      for (const v1::ForeignKey& fk : t->table.foreign_keys()) ClonePartitionForeignKey(*p, fk);
     }
   }
 }
