@@ -361,7 +361,9 @@ int Verify(const Args& args) {
       "schemagate verify",
       "Compares the enabled clusters' catalog with the live database "
       "(pg_catalog): missing or extra tables, columns, primary and foreign "
-      "keys, column types and nullability. Exits 7 on drift.");
+      "keys, column types and nullability. Exits 7 on drift. The catalog is "
+      "the schema with every migration of the build applied: pending "
+      "migrations are listed, and what they create counts as missing.");
   setup.Register(flags, true);
   flags.Bool("ignore-extra-tables", &ignore_extra,
              "do not count tables that no cluster knows as drift");
@@ -387,6 +389,16 @@ int Verify(const Args& args) {
   }
   migrate::VerifyReport report =
       migrate::Compare(*session->catalog, *live, {ignore_extra}, orphans);
+  // The catalog is the schema with every migration of the build applied: a
+  // database behind the build shows what is pending as drift, so say so.
+  migrate::Engine engine(*session->catalog, session->conn.get(),
+                         {.history = session->history});
+  absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+  if (!state.ok()) return Fail(cmd, state.status());
+  std::vector<std::string> pending;
+  for (const v1::Migration* m : state->pending) {
+    pending.push_back(absl::StrCat(m->cluster(), "/", m->version_text(), "_", m->name()));
+  }
   if (setup.json) {
     ordered_json drift = ordered_json::array();
     for (const migrate::Drift& d : report.drift) {
@@ -396,7 +408,8 @@ int Verify(const Args& args) {
     std::cout << ordered_json({{"ok", report.ok()},
                                {"tables_checked", report.tables_checked},
                                {"drift", drift},
-                               {"orphaned", report.orphaned_objects}})
+                               {"orphaned", report.orphaned_objects},
+                               {"pending", pending}})
                      .dump(2)
               << "\n";
   } else {
@@ -409,6 +422,12 @@ int Verify(const Args& args) {
     std::cout << (report.ok() ? "no drift" : absl::StrCat(report.drift.size(),
                                                           " difference(s)"))
               << ": " << report.tables_checked << " tables checked\n";
+    if (!pending.empty()) {
+      std::cout << "note: " << pending.size()
+                << " migration(s) of this build not applied yet (first: " << pending[0]
+                << "): drift is measured against the fully migrated schema, so what "
+                   "they create shows as missing; run `schemagate migrate` first\n";
+    }
   }
   return report.ok() ? migrate::kExitOk : migrate::kExitDrift;
 }

@@ -518,6 +518,26 @@ TEST_F(MigrateTest, DriftIsDetected) {
   EXPECT_EQ(parsed["drift"].size(), 3u);
 }
 
+// The catalog is the fully migrated schema: a database behind the build is
+// told so, with the pending migrations, rather than only shown drift.
+TEST_F(MigrateTest, VerifyNamesPendingMigrations) {
+  ASSERT_EQ(Run("SHOP_MINIMAL", {"migrate"}).exit_code, kOk);
+  ASSERT_EQ(Run("SHOP_MINIMAL", {"rollback", "--cluster", "core", "--to", "2"}).exit_code, kOk);
+  ProcessResult r = Run("SHOP_MINIMAL", {"verify"});
+  EXPECT_EQ(r.exit_code, kDrift);
+  EXPECT_THAT(r.out, AllOf(HasSubstr("missing table: shop.durations"),
+                           HasSubstr("note: 1 migration(s) of this build not applied yet "
+                                     "(first: core/0003_shapes)"),
+                           HasSubstr("run `schemagate migrate` first")));
+  ProcessResult json = Run("SHOP_MINIMAL", {"verify", "--json"});
+  auto parsed = nlohmann::json::parse(json.out);
+  EXPECT_EQ(parsed["pending"], nlohmann::json::array({"core/0003_shapes"}));
+  ASSERT_EQ(Run("SHOP_MINIMAL", {"migrate"}).exit_code, kOk);
+  ProcessResult again = Run("SHOP_MINIMAL", {"verify"});
+  EXPECT_EQ(again.exit_code, kOk) << again.out;
+  EXPECT_THAT(again.out, Not(HasSubstr("note:")));
+}
+
 TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
   absl::StatusOr<std::string> server = testing::ServerUrl();
   ASSERT_TRUE(server.ok());
