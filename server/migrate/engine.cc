@@ -56,8 +56,7 @@ int MessageLine(absl::string_view message) {
   if (at == absl::string_view::npos) return 0;
   absl::string_view rest = message.substr(at + 6);
   int line = 0;
-  absl::SimpleAtoi(rest.substr(0, rest.find(':')), &line);
-  return line;
+  return absl::SimpleAtoi(rest.substr(0, rest.find(':')), &line) ? line : 0;
 }
 
 absl::string_view FirstLine(absl::string_view message) {
