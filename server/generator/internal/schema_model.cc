@@ -571,21 +571,8 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
       parents->size() == 1) {
     auto parent = tables_.find(RelationName((*parents)[0]));
     if (parent != tables_.end()) {
-      TableState& child = it->second;
-      parent->second.partitions.push_back(name);
-      std::vector<std::string> pk(parent->second.table.primary_key().begin(),
-                                  parent->second.table.primary_key().end());
-      for (const v1::Index& ix : parent->second.table.indexes()) {
-        ClonePartitionIndex(child, ix, pk);
-      }
-      for (const v1::ForeignKey& fk : parent->second.table.foreign_keys()) {
-        ClonePartitionForeignKey(child, fk);
-      }
-      for (const std::string& check : parent->second.checks) {
-        if (std::find(child.checks.begin(), child.checks.end(), check) == child.checks.end()) {
-          child.checks.push_back(check);
-        }
-      }
+      AddPartition(parent->second, name, it->second);
+      AddCheckNames(it->second, parent->second.checks);
     }
   }
 }
@@ -604,20 +591,7 @@ void SchemaModel::ClonePartitionIndex(TableState& partition, const v1::Index& ix
       return;
     }
   }
-  std::string name = ChooseRelationName(
-      BareName(partition.table.name()), ix.primary() ? "" : NameAddition(cols),
-      ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
-  v1::Index* copy = partition.table.add_indexes();
-  *copy = ix;
-  copy->set_name(name);
-  relnames_.insert(name);
-  if (ix.constraint()) connames_.insert(name);
-  if (ix.primary()) {
-    for (const std::string& c : primary_key) {
-      partition.table.add_primary_key(c);
-      if (v1::Column* col = FindColumn(partition.table, c)) col->set_nullable(false);
-    }
-  }
+  AddIndexCopy(partition, ix, primary_key);
   for (const std::string& p : partition.partitions) {
     auto sub = tables_.find(p);
     if (sub != tables_.end()) ClonePartitionIndex(sub->second, ix, primary_key);
@@ -654,14 +628,8 @@ void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& sourc
   auto it = tables_.find(source);
   if (it == tables_.end() || &it->second == &t) return;
   const TableState& from = it->second;
-  if (options & kLikeConstraints) {
-    // CHECK constraints keep their names.
-    for (const std::string& check : from.checks) {
-      if (std::find(t.checks.begin(), t.checks.end(), check) == t.checks.end()) {
-        t.checks.push_back(check);
-      }
-    }
-  }
+  // CHECK constraints keep their names.
+  if (options & kLikeConstraints) AddCheckNames(t, from.checks);
   if (!(options & kLikeIndexes)) return;
   // Each index is created again and named as DefineIndex() names an
   // unnamed one: <table>_pkey, <table>_<columns>_key for a constraint's
@@ -676,20 +644,48 @@ void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& sourc
                                      "columns only and create the indexes explicitly"));
       continue;
     }
-    std::vector<std::string> cols(ix.columns().begin(), ix.columns().end());
     if (ix.primary() && t.table.primary_key_size() > 0) continue;
-    std::string name = ChooseRelationName(
-        BareName(t.table.name()), ix.primary() ? "" : NameAddition(cols),
-        ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
-    v1::Index* copy = t.table.add_indexes();
-    *copy = ix;
-    copy->set_name(name);
-    copy->set_cluster(ctx.cluster);
-    relnames_.insert(name);
-    if (ix.constraint()) connames_.insert(name);
-    if (ix.primary()) {
-      for (const std::string& c : from.table.primary_key()) t.table.add_primary_key(c);
+    std::vector<std::string> pk(from.table.primary_key().begin(), from.table.primary_key().end());
+    AddIndexCopy(t, ix, pk)->set_cluster(ctx.cluster);
+  }
+}
+
+v1::Index* SchemaModel::AddIndexCopy(TableState& t, const v1::Index& ix,
+                                     const std::vector<std::string>& primary_key) {
+  std::vector<std::string> cols(ix.columns().begin(), ix.columns().end());
+  std::string name = ChooseRelationName(
+      BareName(t.table.name()), ix.primary() ? "" : NameAddition(cols),
+      ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
+  v1::Index* copy = t.table.add_indexes();
+  *copy = ix;
+  copy->set_name(name);
+  relnames_.insert(name);
+  if (ix.constraint()) connames_.insert(name);
+  if (ix.primary()) {
+    for (const std::string& c : primary_key) {
+      t.table.add_primary_key(c);
+      if (v1::Column* col = FindColumn(t.table, c)) col->set_nullable(false);
     }
+  }
+  return copy;
+}
+
+void SchemaModel::AddCheckNames(TableState& t, const std::vector<std::string>& checks) {
+  for (const std::string& check : checks) {
+    if (std::find(t.checks.begin(), t.checks.end(), check) == t.checks.end()) {
+      t.checks.push_back(check);
+    }
+  }
+}
+
+void SchemaModel::AddPartition(TableState& parent, const std::string& name,
+                               TableState& partition) {
+  parent.partitions.push_back(name);
+  std::vector<std::string> pk(parent.table.primary_key().begin(),
+                              parent.table.primary_key().end());
+  for (const v1::Index& ix : parent.table.indexes()) ClonePartitionIndex(partition, ix, pk);
+  for (const v1::ForeignKey& fk : parent.table.foreign_keys()) {
+    ClonePartitionForeignKey(partition, fk);
   }
 }
 
@@ -1001,10 +997,7 @@ void SchemaModel::AlterTable(Context& ctx, const json& stmt) {
         continue;
       }
       if (std::find(parts.begin(), parts.end(), part_name) != parts.end()) continue;
-      parts.push_back(part_name);
-      std::vector<std::string> pk(t->table.primary_key().begin(), t->table.primary_key().end());
-      for (const v1::Index& ix : t->table.indexes()) ClonePartitionIndex(*p, ix, pk);
-      for (const v1::ForeignKey& fk : t->table.foreign_keys()) ClonePartitionForeignKey(*p, fk);
+      AddPartition(*t, part_name, *p);
     }
   }
 }

@@ -95,6 +95,15 @@ class SchemaModel {
   void ClonePartitionIndex(TableState& partition, const v1::Index& ix,
                            const std::vector<std::string>& primary_key);
   void ClonePartitionForeignKey(TableState& partition, const v1::ForeignKey& fk);
+  // Records `name` as a partition of `parent` and gives it the parent's
+  // indexes and foreign keys (PARTITION OF, ATTACH PARTITION).
+  void AddPartition(TableState& parent, const std::string& name, TableState& partition);
+  // A copy of `ix` on `t`, named as DefineIndex() names an unnamed index;
+  // a primary key's copy makes `primary_key` t's key (NOT NULL).
+  v1::Index* AddIndexCopy(TableState& t, const v1::Index& ix,
+                          const std::vector<std::string>& primary_key);
+  // Adds the CHECK constraint names `t` does not have yet.
+  void AddCheckNames(TableState& t, const std::vector<std::string>& checks);
   // Renames table `name` to `qualified` ("schema.name" outside public),
   // with the foreign keys that reference it.
   void MoveTable(const std::string& name, const std::string& qualified);
