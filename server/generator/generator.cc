@@ -208,6 +208,12 @@ absl::StatusOr<v1::BuildCatalog> Generate(
         ref->set_cluster(r.cluster);
         ref->set_version(r.version);
       }
+      for (const ImportedFromRef& f : m.directives.imported_from) {
+        v1::ImportedFrom* from = mig->add_imported_from();
+        from->set_format(f.format);
+        from->set_version(f.version);
+      }
+      mig->set_irreversible(m.down_directives.irreversible);
       mig->set_up_path(m.rel_dir + "/up.sql");
       mig->set_down_path(m.rel_dir + "/down.sql");
       absl::StrAppend(&digest_input, m.rel_dir, "\n", mig->up_sha256(), "\n",

@@ -121,6 +121,9 @@ int main(int argc, char** argv) {
       generator::ParseTree(tree_path, *files, &diagnostics);
   absl::StatusOr<v1::BuildCatalog> catalog = generator::Generate(
       tree, catalog::SplitFeatureList(features), &diagnostics);
+  if (diagnostics.warning_count() > 0) {
+    std::cerr << diagnostics.WarningText() << "\n";
+  }
   if (!catalog.ok()) {
     std::cerr << catalog.status().message() << "\n";
     if (!diagnostics.empty()) {

@@ -8,6 +8,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -16,6 +17,7 @@
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "server/catalog/directives.h"
 
 namespace schemagate::generator {
 namespace {
@@ -319,31 +321,35 @@ absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root) {
   return tree;
 }
 
+namespace {
+
+bool IsImportFormat(absl::string_view f) {
+  return f == "diesel" || f == "golang-migrate" || f == "flyway" || f == "sql";
+}
+
+bool IsVersionToken(absl::string_view v) {
+  return !v.empty() && v.size() <= 64 &&
+         std::all_of(v.begin(), v.end(), [](char c) {
+           return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+         });
+}
+
+}  // namespace
+
 Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
                            Diagnostics* diagnostics) {
   Directives d;
-  bool in_header = true;
-  int line_no = 0;
-  for (absl::string_view raw : absl::StrSplit(up_sql, '\n')) {
-    ++line_no;
-    absl::string_view line = absl::StripAsciiWhitespace(raw);
-    bool comment = absl::ConsumePrefix(&line, "--");
-    line = absl::StripAsciiWhitespace(line);
-    if (in_header && !comment && !line.empty()) in_header = false;
-    if (!comment || !absl::ConsumePrefix(&line, kDirectivePrefix)) continue;
-    if (!in_header) {
+  for (const catalog::DirectiveLine& dl : catalog::ScanDirectives(up_sql)) {
+    const int line_no = dl.line;
+    if (!dl.in_header) {
       diagnostics->Add(path, line_no, 0,
                        "schemagate directive below the first statement is not "
                        "read; move it to the comment block at the top of the "
                        "file");
       continue;
     }
-    size_t space = line.find_first_of(" \t");
-    absl::string_view verb = line.substr(0, space);
-    absl::string_view args =
-        space == absl::string_view::npos
-            ? absl::string_view()
-            : absl::StripAsciiWhitespace(line.substr(space));
+    absl::string_view verb = dl.verb;
+    absl::string_view args = dl.args;
     if (verb == "no-transaction") {
       if (!args.empty()) {
         diagnostics->Add(path, line_no, 0,
@@ -376,11 +382,60 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
         d.requires_.push_back(std::move(key));
         d.requires_lines.push_back(line_no);
       }
+    } else if (verb == "imported-from") {
+      std::vector<absl::string_view> items =
+          absl::StrSplit(args, absl::ByAnyChar(" \t"), absl::SkipEmpty());
+      if (items.size() != 2 || !IsImportFormat(items[0]) ||
+          !IsVersionToken(items[1])) {
+        diagnostics->Add(path, line_no, 0,
+                         absl::StrCat("schemagate:imported-from needs <format> "
+                                      "<version>, the format one of diesel, "
+                                      "golang-migrate, flyway, sql (got \"",
+                                      absl::CHexEscape(args), "\")"));
+        continue;
+      }
+      d.imported_from.push_back({std::string(items[0]), std::string(items[1])});
+    } else if (verb == "irreversible") {
+      diagnostics->Add(path, line_no, 0,
+                       "schemagate:irreversible belongs at the top of "
+                       "down.sql, not up.sql");
     } else {
       diagnostics->Add(path, line_no, 0,
-                       absl::StrCat("unknown directive \"schemagate:", verb,
+                       absl::StrCat("unknown directive \"schemagate:",
+                                    absl::CHexEscape(verb),
                                     "\"; known: schemagate:requires, "
-                                    "schemagate:no-transaction"));
+                                    "schemagate:no-transaction, "
+                                    "schemagate:imported-from (up.sql), "
+                                    "schemagate:irreversible (down.sql)"));
+    }
+  }
+  return d;
+}
+
+DownDirectives ParseDownDirectives(absl::string_view down_sql,
+                                   const std::string& path,
+                                   Diagnostics* diagnostics) {
+  DownDirectives d;
+  for (const catalog::DirectiveLine& dl : catalog::ScanDirectives(down_sql)) {
+    if (!dl.in_header) {
+      diagnostics->Add(path, dl.line, 0,
+                       "schemagate directive below the first statement is not "
+                       "read; move it to the comment block at the top of the "
+                       "file");
+    } else if (dl.verb == "irreversible") {
+      if (dl.args.empty()) {
+        diagnostics->Add(path, dl.line, 0,
+                         "schemagate:irreversible needs a reason (shown when "
+                         "a rollback is refused)");
+      } else {
+        d.irreversible = dl.args;
+      }
+    } else {
+      diagnostics->Add(path, dl.line, 0,
+                       absl::StrCat("directive \"schemagate:",
+                                    absl::CHexEscape(dl.verb),
+                                    "\" is not read in down.sql; only "
+                                    "schemagate:irreversible <reason> is"));
     }
   }
   return d;
@@ -449,6 +504,8 @@ SourceTree ParseTree(const std::string& root, const TreeFiles& files,
     m.up_sql = up->second;
     m.down_sql = down->second;
     m.directives = ParseDirectives(m.up_sql, m.up_path, diagnostics);
+    m.down_directives =
+        ParseDownDirectives(m.down_sql, m.down_path, diagnostics);
     cluster->second.migrations.push_back(std::move(m));
   }
   for (auto& [name, cluster] : clusters) {

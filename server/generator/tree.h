@@ -7,6 +7,9 @@
 // Directives in comment lines at the top of up.sql:
 //   -- schemagate:requires <cluster>/<version>
 //   -- schemagate:no-transaction
+//   -- schemagate:imported-from <format> <version>
+// and at the top of down.sql:
+//   -- schemagate:irreversible <reason>
 //
 // ReadTreeFiles() is the only function here that touches the file system;
 // ParseTree() is pure, so tests can feed it an in-memory tree.
@@ -41,10 +44,22 @@ struct TreeFiles {
 // NOT_FOUND when `root` is not a directory; UNAVAILABLE on read errors.
 absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root);
 
+// A flat migration of another tool (`schemagate:imported-from`).
+struct ImportedFromRef {
+  std::string format;   // diesel, golang-migrate, flyway, sql
+  std::string version;  // as that tool records it
+};
+
 struct Directives {
   std::vector<catalog::MigrationKey> requires_;
   std::vector<int> requires_lines;  // 1-based line of each requires_
   bool no_transaction = false;
+  std::vector<ImportedFromRef> imported_from;
+};
+
+// Directives of a down.sql: only `schemagate:irreversible <reason>`.
+struct DownDirectives {
+  std::string irreversible;  // the reason; empty when reversible
 };
 
 // Reads the directives of an up.sql: the leading block of blank lines and
@@ -52,6 +67,11 @@ struct Directives {
 // directive, a malformed argument, a directive below the first statement.
 Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
                            Diagnostics* diagnostics);
+// The same for a down.sql, where only `irreversible` (with a reason) is
+// allowed.
+DownDirectives ParseDownDirectives(absl::string_view down_sql,
+                                   const std::string& path,
+                                   Diagnostics* diagnostics);
 
 struct SourceMigration {
   uint64_t version = 0;
@@ -63,6 +83,7 @@ struct SourceMigration {
   std::string up_sql;
   std::string down_sql;
   Directives directives;
+  DownDirectives down_directives;
 };
 
 struct SourceCluster {

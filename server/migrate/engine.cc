@@ -15,6 +15,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "server/catalog/directives.h"
 #include "server/catalog/features.h"
 #include "server/sql/parser.h"
 
@@ -813,6 +814,21 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
             options.to_version, ": ", absl::StrJoin(blockers, ", "),
             options.to_version == 0 ? " depend on it" : " may rely on it",
             "; roll those back first, or pass --force")),
+        ErrorKind::kIntegrity);
+  }
+
+  // A migration marked irreversible (its down.sql, as stored at apply time,
+  // starts with `-- schemagate:irreversible <reason>`) stops the rollback
+  // before anything runs.
+  for (const AppliedMigration* a : steps) {
+    std::string reason = catalog::IrreversibleReason(a->down_sql);
+    if (reason.empty()) continue;
+    return WithKind(
+        absl::FailedPreconditionError(absl::StrCat(
+            "refusing to roll back ", options.cluster, " to version ",
+            options.to_version, ": ", a->cluster, "/", a->version, " (",
+            a->name, ") is irreversible: ", reason,
+            "; keep it (roll back to version ", a->version, " or later)")),
         ErrorKind::kIntegrity);
   }
 
