@@ -18,6 +18,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "server/catalog/directives.h"
+#include "server/generator/internal/textproto.h"
 
 namespace schemagate::generator {
 namespace {
@@ -32,76 +33,6 @@ std::string JoinPath(const std::string& root, absl::string_view rel) {
   if (absl::EndsWith(root, "/")) return absl::StrCat(root, rel);
   return absl::StrCat(root, "/", rel);
 }
-
-// The 1-based line and column of the first invalid UTF-8 sequence, or
-// line 0 when the text is valid.
-std::pair<int, int> FirstInvalidUtf8(absl::string_view text) {
-  int line = 1, column = 1;
-  size_t i = 0;
-  while (i < text.size()) {
-    unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80           ? 1
-                 : (c >> 5) == 0x6  ? 2
-                 : (c >> 4) == 0xE  ? 3
-                 : (c >> 3) == 0x1E ? 4
-                                    : 0;
-    bool ok = len > 0 && i + len <= text.size();
-    for (size_t k = 1; ok && k < len; ++k) {
-      ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
-    }
-    if (ok && len == 2) ok = c >= 0xC2;  // no overlong forms
-    if (ok && len == 3) {
-      unsigned char c1 = static_cast<unsigned char>(text[i + 1]);
-      ok = !(c == 0xE0 && c1 < 0xA0) && !(c == 0xED && c1 >= 0xA0);
-    }
-    if (ok && len == 4) {
-      unsigned char c1 = static_cast<unsigned char>(text[i + 1]);
-      ok = !(c == 0xF0 && c1 < 0x90) && !(c == 0xF4 && c1 >= 0x90) && c <= 0xF4;
-    }
-    if (!ok) return {line, column};
-    if (c == '\n') {
-      ++line;
-      column = 1;
-    } else {
-      ++column;
-    }
-    i += len;
-  }
-  return {0, 0};
-}
-
-bool CheckText(const std::string& path, absl::string_view text,
-               Diagnostics* diagnostics) {
-  auto [line, column] = FirstInvalidUtf8(text);
-  if (line != 0) {
-    diagnostics->Add(path, line, column, "file is not valid UTF-8");
-    return false;
-  }
-  if (size_t nul = text.find('\0'); nul != absl::string_view::npos) {
-    int l = 1 + static_cast<int>(std::count(text.begin(), text.begin() + nul, '\n'));
-    diagnostics->Add(path, l, 0, "file contains a NUL byte");
-    return false;
-  }
-  return true;
-}
-
-class ManifestErrors : public google::protobuf::io::ErrorCollector {
- public:
-  ManifestErrors(std::string path, Diagnostics* diagnostics)
-      : path_(std::move(path)), diagnostics_(diagnostics) {}
-  void AddError(int line, int column, const std::string& message) override {
-    ++errors_;
-    diagnostics_->Add(path_, line + 1, column + 1,
-                      "manifest does not parse: " + message);
-  }
-  void AddWarning(int, int, const std::string&) override {}
-  int errors() const { return errors_; }
-
- private:
-  std::string path_;
-  Diagnostics* diagnostics_;
-  int errors_ = 0;
-};
 
 // Parses "<digits>_<name>"; false when the folder name does not match.
 bool ParseMigrationDir(absl::string_view dir, uint64_t* version,
@@ -127,37 +58,20 @@ bool ParseMigrationDir(absl::string_view dir, uint64_t* version,
   return true;
 }
 
-int LineOf(const google::protobuf::TextFormat::ParseInfoTree& info,
-           const google::protobuf::FieldDescriptor* field, int index) {
-  google::protobuf::TextFormat::ParseLocation loc =
-      info.GetLocation(field, index);
-  return loc.line >= 0 ? loc.line + 1 : 0;
-}
-
 void LoadManifest(const std::string& path, const std::string& text,
                   SourceCluster* cluster, Diagnostics* diagnostics) {
-  if (!CheckText(path, text, diagnostics)) return;
-  ManifestErrors errors(path, diagnostics);
-  google::protobuf::TextFormat::Parser parser;
   google::protobuf::TextFormat::ParseInfoTree info;
-  parser.RecordErrorsTo(&errors);
-  parser.WriteLocationsTo(&info);
   v1::ClusterManifest manifest;
-  if (!parser.ParseFromString(text, &manifest)) {
-    if (errors.errors() == 0) {
-      diagnostics->Add(path, 0, 0, "manifest does not parse");
-    }
+  if (!internal::ParseTextproto(path, text, "manifest", &manifest, &info, diagnostics)) {
     return;
   }
-  const auto* descriptor = v1::ClusterManifest::descriptor();
-  cluster->name_line = LineOf(info, descriptor->FindFieldByName("name"), -1);
+  cluster->name_line = internal::LineOf(info, manifest, "name", -1);
   for (int i = 0; i < manifest.depends_on_size(); ++i) {
-    cluster->depends_on_lines.push_back(
-        LineOf(info, descriptor->FindFieldByName("depends_on"), i));
+    cluster->depends_on_lines.push_back(internal::LineOf(info, manifest, "depends_on", i));
   }
   for (int i = 0; i < manifest.requires_features_size(); ++i) {
     cluster->requires_features_lines.push_back(
-        LineOf(info, descriptor->FindFieldByName("requires_features"), i));
+        internal::LineOf(info, manifest, "requires_features", i));
   }
   if (manifest.name().empty()) {
     diagnostics->Add(path, 0, 0,
@@ -497,8 +411,8 @@ SourceTree ParseTree(const std::string& root, const TreeFiles& files,
                        "undoes its up.sql");
       continue;
     }
-    if (!CheckText(m.up_path, up->second, diagnostics) ||
-        !CheckText(m.down_path, down->second, diagnostics)) {
+    if (!internal::CheckText(m.up_path, up->second, diagnostics) ||
+        !internal::CheckText(m.down_path, down->second, diagnostics)) {
       continue;
     }
     m.up_sql = up->second;

@@ -1,0 +1,74 @@
+// PostgreSQL parse trees as typed protobuf messages (libpg_query's
+// pg_query.proto, generated for the lite runtime into
+// "pg_query/pg_query.pb.h"), so field names are checked by the compiler.
+// New parse-tree consumers use these; server/sql/parser.h's JSON form is the
+// older one.
+//
+//   absl::StatusOr<sql::ProtoTree> tree = sql::ParseProto("SELECT 1");
+//   for (const sql::ProtoStatement& s : tree->statements) {
+//     if (s.node->has_create_stmt()) ...   // s.offset/length: its text
+//   }
+//
+// Thread safety: as parser.h (any thread, concurrently).
+#ifndef SCHEMAGATE_SERVER_SQL_PG_PROTO_H_
+#define SCHEMAGATE_SERVER_SQL_PG_PROTO_H_
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "pg_query/pg_query.pb.h"
+
+namespace schemagate::sql {
+
+struct ProtoStatement {
+  const pg_query::Node* node = nullptr;  // points into ProtoTree::result
+  // Byte range of the statement in the parsed text (leading whitespace and
+  // comments after the previous statement included, as PostgreSQL does).
+  size_t offset = 0;
+  size_t length = 0;
+};
+
+struct ProtoTree {
+  pg_query::ParseResult result;
+  std::vector<ProtoStatement> statements;
+
+  ProtoTree() = default;
+  ProtoTree(ProtoTree&& other) noexcept;
+  ProtoTree& operator=(ProtoTree&& other) noexcept;
+  ProtoTree(const ProtoTree&) = delete;
+  ProtoTree& operator=(const ProtoTree&) = delete;
+};
+
+// Parses `sql` (any number of statements). Errors as sql::Parse():
+// INVALID_ARGUMENT "LINE:COL: <PostgreSQL's message>"; NUL bytes and invalid
+// UTF-8 refused with their position. Node `location` fields are byte
+// offsets into `sql`.
+absl::StatusOr<ProtoTree> ParseProto(absl::string_view sql);
+
+// The tokens of `sql` as PostgreSQL's scanner sees them (works on text that
+// does not parse). Errors: INVALID_ARGUMENT "LINE:COL: message".
+absl::StatusOr<pg_query::ScanResult> Scan(absl::string_view sql);
+
+// Byte ranges of the statements of `sql`, split by the scanner: works on
+// text that does not parse (PostgreSQL's parser is not consulted).
+struct ScannedRange {
+  size_t offset = 0;
+  size_t length = 0;
+};
+absl::StatusOr<std::vector<ScannedRange>> SplitWithScanner(absl::string_view sql);
+
+// The text of a String node list ("public", "users") as a catalog name:
+// "users" in public, "schema.name" elsewhere ("" for an empty list).
+std::string QualifiedName(
+    const google::protobuf::RepeatedPtrField<pg_query::Node>& names);
+// The same for a RangeVar.
+std::string RelationName(const pg_query::RangeVar& rel);
+// The string of a String node ("" for any other node).
+std::string StringOf(const pg_query::Node& node);
+
+}  // namespace schemagate::sql
+
+#endif  // SCHEMAGATE_SERVER_SQL_PG_PROTO_H_
