@@ -1,6 +1,8 @@
 // schemagate-gen: the build-time generator. Run by the build (see
 // cmake/SchemagateEmbed.cmake); usable by hand to lint a tree:
 //   schemagate-gen --tree migrations --features all --check
+// and to import another tool's flat migration history into a tree:
+//   schemagate-gen import --format=diesel --source migrations --map map.textproto --out tree
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -12,6 +14,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "server/catalog/features.h"
 #include "server/generator/generator.h"
+#include "server/generator/import/import.h"
 #include "server/generator/schema_headers.h"
 #include "server/generator/tree.h"
 #include "server/util/cli.h"
@@ -76,10 +79,79 @@ int WriteSchemaHeaders(const schemagate::v1::BuildCatalog& catalog,
   return 0;
 }
 
+// `schemagate-gen import`: exit 0 written, 1 the history or map has errors
+// (nothing written), 2 bad usage, 3 I/O error.
+int Import(const std::vector<std::string>& args) {
+  using namespace schemagate;
+  namespace imp = generator::import;
+  std::string format, source, map_path, out;
+  bool json = false, dry_run = false;
+  cli::FlagSet flags("schemagate-gen import",
+                     "Turns another tool's flat migration history into a schemagate tree: "
+                     "every statement goes to the cluster that owns what it touches "
+                     "(docs/ADOPTING.md).");
+  flags.String("format", &format, "diesel, golang-migrate, flyway or sql");
+  flags.String("source", &source, "the flat migrations folder");
+  flags.String("map", &map_path,
+               "the import map (schemagate.v1.ImportMap in text format): features and "
+               "their tables");
+  flags.String("out", &out, "the tree to write (a new or empty folder)");
+  flags.Bool("json", &json, "print the report as JSON");
+  flags.Bool("dry-run", &dry_run, "check and report; write nothing");
+  flags.SetEpilog(
+      "Problems are printed as file:line:col: error|warning: message.\n"
+      "Exit codes: 0 ok, 1 the history or the map has errors (nothing written),\n"
+      "2 bad usage, 3 I/O error.\n");
+  if (int code = flags.Finish(flags.Parse(args), 0, 2); code >= 0) return code;
+  if (format.empty() || source.empty() || map_path.empty() || (out.empty() && !dry_run)) {
+    std::cerr << "schemagate-gen import: --format, --source, --map and --out are required "
+                 "(--out may be left out with --dry-run)\n";
+    return 2;
+  }
+  absl::StatusOr<imp::FlatFormat> f = imp::ParseFlatFormat(format);
+  if (!f.ok()) {
+    std::cerr << "schemagate-gen import: --format: " << f.status().message() << "\n";
+    return 2;
+  }
+  absl::StatusOr<imp::FlatFiles> files = imp::ReadFlatFiles(source, *f);
+  if (!files.ok()) {
+    std::cerr << "schemagate-gen import: " << files.status().message() << "\n";
+    return files.status().code() == absl::StatusCode::kNotFound ? 2 : 3;
+  }
+  std::ifstream map_in(map_path, std::ios::binary);
+  if (!map_in) {
+    std::cerr << "schemagate-gen import: cannot read --map " << map_path << "\n";
+    return 2;
+  }
+  std::ostringstream map_text;
+  map_text << map_in.rdbuf();
+  generator::Diagnostics diagnostics;
+  imp::ImportResult result =
+      imp::Import({*f, source, *std::move(files), map_path, map_text.str()}, &diagnostics);
+  int code = diagnostics.empty() ? 0 : 1;
+  if (code == 0 && !dry_run) {
+    if (absl::Status s = imp::WriteTree(result.tree, out); !s.ok()) {
+      std::cerr << "schemagate-gen import: " << s.message() << "\n";
+      return s.code() == absl::StatusCode::kFailedPrecondition ? 2 : 3;
+    }
+  }
+  std::cout << (json ? imp::ReportJson(result.report, diagnostics)
+                     : imp::ReportText(result.report, diagnostics));
+  if (code == 0 && !json) {
+    std::cout << (dry_run ? "dry run: nothing written\n"
+                          : absl::StrCat("wrote ", result.tree.files.size(), " files to ", out,
+                                         "\n"));
+  }
+  return code;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   using namespace schemagate;
+  if (argc >= 2 && std::string(argv[1]) == "import") {
+    return Import(std::vector<std::string>(argv + 2, argv + argc));
+  }
   std::string tree_path = "migrations", features = "all", out_cc, out_binary,
               out_headers;
   bool check = false;
