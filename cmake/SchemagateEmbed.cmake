@@ -1,4 +1,5 @@
 # schemagate_embedded_library(<variant> FEATURES <list> [TREE <dir>]
+#                             [DEPENDS <files>...]
 #                             [HEADERS CLUSTERS <enabled clusters>])
 #
 # Runs the build-time generator (target schemagate-gen, or the prebuilt
@@ -17,7 +18,10 @@
 # library schemagate_schema_<variant> (docs/CONSUMERS.md).
 
 function(schemagate_embedded_library variant)
-  cmake_parse_arguments(ARG "HEADERS" "FEATURES;TREE" "CLUSTERS" ${ARGN})
+  # DEPENDS: for a tree made at build time (schemagate-gen import), the files
+  # whose change means the tree changed (its files cannot be globbed at
+  # configure time).
+  cmake_parse_arguments(ARG "HEADERS" "FEATURES;TREE" "CLUSTERS;DEPENDS" ${ARGN})
   if(NOT ARG_TREE)
     set(ARG_TREE "${SCHEMAGATE_MIGRATIONS_DIR}")
   endif()
@@ -35,8 +39,11 @@ function(schemagate_embedded_library variant)
   if(NOT old STREQUAL content)
     file(WRITE "${stamp}" "${content}")
   endif()
-  file(GLOB_RECURSE tree_files CONFIGURE_DEPENDS
-       "${ARG_TREE}/*")
+  set(tree_files "")
+  if(NOT ARG_DEPENDS)
+    file(GLOB_RECURSE tree_files CONFIGURE_DEPENDS
+         "${ARG_TREE}/*")
+  endif()
   if(SCHEMAGATE_GENERATOR)
     set(gen "${SCHEMAGATE_GENERATOR}")
   else()
@@ -60,11 +67,12 @@ function(schemagate_embedded_library variant)
             "--features=${ARG_FEATURES}"
             "--out=${dir}/embedded_catalog.cc"
             "--out-binary=${dir}/catalog.binpb"
+            "--dev-database=${SCHEMAGATE_DEV_DATABASE}"
             ${header_args}
     # The outputs are rewritten only when they change; touch them so the
     # rule is satisfied either way.
     COMMAND "${CMAKE_COMMAND}" -E touch ${outputs}
-    DEPENDS "${gen}" "${stamp}" ${tree_files}
+    DEPENDS "${gen}" "${stamp}" ${tree_files} ${ARG_DEPENDS}
     COMMENT "schemagate-gen: catalog '${variant}' (features: ${ARG_FEATURES})"
     VERBATIM)
   add_library(schemagate_embedded_${variant} STATIC "${dir}/embedded_catalog.cc")

@@ -10,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "server/catalog/catalog.h"
 #include "server/catalog/order.h"
+#include "server/generator/internal/live_replay.h"
 #include "server/generator/internal/schema_model.h"
 #include "server/sql/parser.h"
 
@@ -113,7 +114,7 @@ std::string Sha256Hex(absl::string_view bytes) {
 
 absl::StatusOr<v1::BuildCatalog> Generate(
     const SourceTree& tree, const std::vector<std::string>& features,
-    Diagnostics* diagnostics) {
+    Diagnostics* diagnostics, SchemaOracle* oracle, int* unmodelled) {
   if (!diagnostics->empty()) return diagnostics->ToStatus();
   std::vector<ClusterSpec> specs = SpecsOf(tree);
 
@@ -175,12 +176,42 @@ absl::StatusOr<v1::BuildCatalog> Generate(
         "the enabled clusters do not replay on their own: ",
         replay.ToStatus().message()));
   }
+  std::vector<v1::Table> tables = model.Tables();
+  if (unmodelled != nullptr) *unmodelled = static_cast<int>(model.unmodelled().size());
+  if (!model.unmodelled().empty()) {
+    if (oracle != nullptr) {
+      std::vector<internal::ReplayStep> steps;
+      for (const MigrationKey& key : *order) {
+        const SourceCluster* c = nullptr;
+        const SourceMigration* m = FindMigration(tree, key, &c);
+        steps.push_back({m, c->name});
+      }
+      absl::StatusOr<std::vector<v1::Table>> live =
+          internal::LiveReplay(oracle, steps, diagnostics);
+      if (!live.ok()) {
+        if (diagnostics->empty()) {
+          diagnostics->Add(tree.root, 0, 0,
+                           absl::StrCat("the dev database failed: ", live.status().message()));
+        }
+        return diagnostics->ToStatus();
+      }
+      tables = *std::move(live);
+    } else {
+      for (const internal::UnmodelledStatement& u : model.unmodelled()) {
+        diagnostics->Warn(u.path, u.line, 0,
+                          absl::StrCat("not modelled without a database: ", u.what,
+                                       "; the catalog may differ from PostgreSQL here "
+                                       "(give schemagate-gen --dev-database, or build with "
+                                       "-DSCHEMAGATE_DEV_DATABASE=auto and PostgreSQL's "
+                                       "server binaries installed)"));
+      }
+    }
+  }
 
   v1::BuildCatalog out;
   out.set_format(catalog::kCatalogFormat);
   for (const std::string& f : enabled->requested) out.add_requested_features(f);
   for (const std::string& f : enabled->features) out.add_features(f);
-  std::vector<v1::Table> tables = model.Tables();
   std::string digest_input;
   for (const std::string& name : *cluster_order) {
     if (!enabled->Contains(name)) continue;

@@ -28,6 +28,7 @@
 #include "schemagate/v1/catalog.pb.h"
 #include "server/catalog/features.h"
 #include "server/generator/diagnostic.h"
+#include "server/generator/schema_oracle.h"
 #include "server/generator/tree.h"
 
 namespace schemagate::generator {
@@ -38,9 +39,18 @@ namespace schemagate::generator {
 // Every problem found is added to `diagnostics`; any problem makes the
 // result INVALID_ARGUMENT. `diagnostics` may already hold problems from
 // ParseTree(), in which case only they are reported.
+//
+// The catalog comes from a static replay of the migrations' parse trees.
+// Where that replay cannot know the result (a DO block or a function that
+// changes the schema, CREATE TABLE AS of an untyped expression), each such
+// statement is a warning — unless `oracle` is given: then the enabled
+// clusters' migrations are applied to it, one by one, and the catalog's
+// tables are read from it (exact; a migration that fails there is an
+// error). `oracle` may be null; it is used only when needed. When
+// `unmodelled` is given it receives the number of such statements.
 absl::StatusOr<v1::BuildCatalog> Generate(
     const SourceTree& tree, const std::vector<std::string>& features,
-    Diagnostics* diagnostics);
+    Diagnostics* diagnostics, SchemaOracle* oracle = nullptr, int* unmodelled = nullptr);
 
 // Lowercase hex SHA-256 of `bytes`.
 std::string Sha256Hex(absl::string_view bytes);

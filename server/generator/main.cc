@@ -15,6 +15,7 @@
 #include "server/catalog/features.h"
 #include "server/generator/generator.h"
 #include "server/generator/import/import.h"
+#include "server/migrate/dev_database.h"
 #include "server/generator/schema_headers.h"
 #include "server/generator/tree.h"
 #include "server/util/cli.h"
@@ -84,7 +85,7 @@ int WriteSchemaHeaders(const schemagate::v1::BuildCatalog& catalog,
 int Import(const std::vector<std::string>& args) {
   using namespace schemagate;
   namespace imp = generator::import;
-  std::string format, source, map_path, out;
+  std::string format, source, map_path, out, report_path;
   bool json = false, dry_run = false;
   cli::FlagSet flags("schemagate-gen import",
                      "Turns another tool's flat migration history into a schemagate tree: "
@@ -97,6 +98,7 @@ int Import(const std::vector<std::string>& args) {
                "their tables");
   flags.String("out", &out, "the tree to write (a new or empty folder)");
   flags.Bool("json", &json, "print the report as JSON");
+  flags.String("report", &report_path, "also write the JSON report to this file");
   flags.Bool("dry-run", &dry_run, "check and report; write nothing");
   flags.SetEpilog(
       "Problems are printed as file:line:col: error|warning: message.\n"
@@ -137,6 +139,11 @@ int Import(const std::vector<std::string>& args) {
   }
   std::cout << (json ? imp::ReportJson(result.report, diagnostics)
                      : imp::ReportText(result.report, diagnostics));
+  if (!report_path.empty() &&
+      !WriteIfChanged(report_path, imp::ReportJson(result.report, diagnostics))) {
+    std::cerr << "schemagate-gen import: cannot write --report " << report_path << "\n";
+    return 3;
+  }
   if (code == 0 && !json) {
     std::cout << (dry_run ? "dry run: nothing written\n"
                           : absl::StrCat("wrote ", result.tree.files.size(), " files to ", out,
@@ -155,6 +162,7 @@ int main(int argc, char** argv) {
   std::string tree_path = "migrations", features = "all", out_cc, out_binary,
               out_headers;
   bool check = false;
+  std::string dev_database = "auto";
   cli::FlagSet flags("schemagate-gen",
                      "Checks a migrations tree and generates the embedded "
                      "catalog of one feature set.");
@@ -169,9 +177,16 @@ int main(int argc, char** argv) {
                "write the consumer schema headers (schemagate/schema.h, "
                "schemagate/schema/*.h) under this include directory");
   flags.Bool("check", &check, "only check the tree; write nothing");
+  flags.String("dev-database", &dev_database,
+               "where to replay migrations the static replay cannot model (DO blocks "
+               "and functions that change the schema, CREATE TABLE AS): 'auto' starts "
+               "a scratch PostgreSQL from its server binaries when one is needed and "
+               "installed, a URL names a server where a scratch database may be "
+               "created, 'off' only warns");
   flags.SetEpilog(
       "Errors are printed as file:line:col: error: message.\n"
-      "Exit codes: 0 ok, 1 the tree has errors, 2 bad usage, 3 I/O error.\n");
+      "Exit codes: 0 ok, 1 the tree has errors, 2 bad usage, 3 I/O error (or the\n"
+      "dev database could not be started or reached).\n");
   std::vector<std::string> args(argv + 1, argv + argc);
   if (int code = flags.Finish(flags.Parse(args), 0, 2); code >= 0) {
     return code;
@@ -191,8 +206,26 @@ int main(int argc, char** argv) {
   generator::Diagnostics diagnostics;
   generator::SourceTree tree =
       generator::ParseTree(tree_path, *files, &diagnostics);
+  int unmodelled = 0;
   absl::StatusOr<v1::BuildCatalog> catalog = generator::Generate(
-      tree, catalog::SplitFeatureList(features), &diagnostics);
+      tree, catalog::SplitFeatureList(features), &diagnostics, nullptr, &unmodelled);
+  if (catalog.ok() && unmodelled > 0 && dev_database != "off") {
+    // Again, exactly, on a real PostgreSQL.
+    absl::StatusOr<std::unique_ptr<migrate::DevDatabase>> db =
+        migrate::DevDatabase::Open(dev_database);
+    if (!db.ok() && dev_database == "auto" &&
+        db.status().code() == absl::StatusCode::kNotFound) {
+      diagnostics.Warn("--dev-database", 0, 0, std::string(db.status().message()));
+    } else if (!db.ok()) {
+      std::cerr << "schemagate-gen: the dev database: " << db.status().message() << "\n";
+      return 3;
+    } else {
+      generator::Diagnostics exact;
+      catalog = generator::Generate(tree, catalog::SplitFeatureList(features), &exact,
+                                    db->get());
+      diagnostics = std::move(exact);
+    }
+  }
   if (diagnostics.warning_count() > 0) {
     std::cerr << diagnostics.WarningText() << "\n";
   }

@@ -2,10 +2,10 @@
 """Flattens a schemagate tree into another tool's flat migration folder, and
 writes the import map that splits it back (for the import tests).
 
-  flatten_tree.py --catalog CATALOG.json --tree TREE --format FORMAT --out DIR --map MAP
+  flatten_tree.py --schemagate BIN --tree TREE --format FORMAT --out DIR --map MAP
 
-CATALOG.json is `schemagate catalog` of a full build of TREE: its apply
-order is the flat order. Formats: diesel (mixing 2017-09-23-182408_x and
+BIN is a full build of TREE: the apply order of its `schemagate catalog` is
+the flat order. Formats: diesel (mixing 2017-09-23-182408_x and
 20170923182409_y folder names, metadata.toml run_in_transaction = false for
 no-transaction migrations), golang-migrate (<n>_<name>.up.sql/.down.sql),
 flyway (V1_<n>__<name>.sql, U... for down), sql (<n>_<name>.sql /
@@ -15,7 +15,8 @@ import argparse
 import datetime
 import json
 import os
-import re
+import shutil
+import subprocess
 import sys
 
 
@@ -26,19 +27,21 @@ def strip_directives(text):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--catalog", required=True)
+    ap.add_argument("--schemagate", required=True)
     ap.add_argument("--tree", required=True)
     ap.add_argument("--format", required=True,
                     choices=["diesel", "golang-migrate", "flyway", "sql"])
     ap.add_argument("--out", required=True)
     ap.add_argument("--map", required=True)
     args = ap.parse_args()
-    catalog = json.load(open(args.catalog))
+    catalog = json.loads(subprocess.run([args.schemagate, "catalog"], check=True,
+                                        capture_output=True, text=True).stdout)
     migrations = {}
     for c in catalog["clusters"]:
         for m in c["migrations"]:
             migrations[f"{c['name']}/{m['version']}"] = (c, m)
-    os.makedirs(args.out, exist_ok=True)
+    shutil.rmtree(args.out, ignore_errors=True)
+    os.makedirs(args.out)
     start = datetime.datetime(2019, 3, 4, 10, 0, 0)
     for i, key in enumerate(catalog["apply_order"]):
         cluster, m = migrations[key]

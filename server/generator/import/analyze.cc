@@ -896,6 +896,11 @@ class Analyzer {
         break;
       case Node::kSelectStmt:
         f_->what = "SELECT";
+        if (node.select_stmt().has_into_clause() && node.select_stmt().into_clause().has_rel()) {
+          f_->what = "SELECT INTO";
+          Create(ObjKind::kRelation, sql::RelationName(node.select_stmt().into_clause().rel()),
+                 't');
+        }
         break;
       case Node::kCallStmt:
         f_->what = "CALL";

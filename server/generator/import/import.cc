@@ -7,6 +7,8 @@
 #include <system_error>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
@@ -188,13 +190,37 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
   if (!diagnostics->empty()) return result;
 
   // --- the tree ----------------------------------------------------------------
-  const size_t width = std::max<size_t>(4, absl::StrCat(analyzed.size()).size());
+  // Versions: the flat versions themselves when they are numbers that grow
+  // in the flat order (Diesel timestamps, golang-migrate and SQL numbers),
+  // so tasks/20170923182408_x names its origin; else 1, 2, 3, ...
+  bool keep_versions = true;
+  std::vector<uint64_t> versions;
+  for (const AnalyzedFlat& a : analyzed) {
+    uint64_t v = 0;
+    bool number = !a.flat->version.empty() && a.flat->version.size() <= 18 &&
+                  std::all_of(a.flat->version.begin(), a.flat->version.end(),
+                              absl::ascii_isdigit) &&
+                  absl::SimpleAtoi(a.flat->version, &v);
+    keep_versions = keep_versions && number && (versions.empty() || v > versions.back());
+    versions.push_back(v);
+  }
+  size_t width = 4;
+  for (size_t i = 0; i < analyzed.size(); ++i) {
+    if (!keep_versions) versions[i] = i + 1;
+    width = std::max(width, absl::StrCat(versions[i]).size());
+  }
+  // Paths inside the tree are relative to the flat folder.
+  auto relative = [&](const std::string& path) {
+    std::string prefix = request.source;
+    if (!prefix.empty() && prefix.back() != '/') prefix += '/';
+    return absl::StartsWith(path, prefix) ? path.substr(prefix.size()) : path;
+  };
   std::vector<std::vector<Part>> parts(analyzed.size());
   std::vector<catalog::MigrationNode> nodes;
   for (size_t i = 0; i < analyzed.size(); ++i) {
     const FlatMigration& m = *analyzed[i].flat;
     const FlatAssignment& a = assignments[i];
-    std::string version_text = absl::StrCat(i + 1);
+    std::string version_text = absl::StrCat(versions[i]);
     version_text.insert(0, width - std::min(width, version_text.size()), '0');
     bool split = a.parts.size() > 1 || AnyLeftOut(a.up);
     std::vector<std::string> dirs;
@@ -205,7 +231,7 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
       Part p;
       p.cluster = a.parts[k];
       p.dir = dirs[k];
-      p.version = i + 1;
+      p.version = versions[i];
       p.version_text = version_text;
       p.up_body = split ? PartText(m.up_sql, a.up, p.cluster) : m.up_sql;
       for (const Placed& pl : a.up) {
@@ -337,18 +363,25 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
         absl::StrAppend(&up, "-- schemagate:requires ", r, "\n");
       }
       if (p.no_transaction) absl::StrAppend(&up, "-- schemagate:no-transaction\n");
-      absl::StrAppend(&up, "-- Imported by schemagate-gen import from ", m.up_path, "\n", p.up_note,
+      absl::StrAppend(&up, "-- Imported by schemagate-gen import from ", report.format, " ",
+                      relative(m.up_path), "\n", p.up_note,
                       "\n", p.up_body);
       if (!up.empty() && up.back() != '\n') up += '\n';
       std::string down;
       if (!p.irreversible.empty()) {
-        absl::StrAppend(&down, "-- schemagate:irreversible ", OneLine(p.irreversible), "\n");
+        absl::StrAppend(&down, "-- schemagate:irreversible ",
+                        OneLine(absl::StrReplaceAll(
+                            p.irreversible,
+                            {{request.source + (absl::EndsWith(request.source, "/") ? "" : "/"),
+                              ""}})),
+                        "\n");
         if (m.has_down && !m.down_sql.empty()) {
-          absl::StrAppend(&down, "-- The old down file (", m.down_path,
+          absl::StrAppend(&down, "-- The old down file (", relative(m.down_path),
                           "), kept for reference:\n", Commented(m.down_sql));
         }
       } else {
-        absl::StrAppend(&down, "-- Imported by schemagate-gen import from ", m.down_path, "\n\n",
+        absl::StrAppend(&down, "-- Imported by schemagate-gen import from ", report.format, " ",
+                        relative(m.down_path), "\n\n",
                         p.down_body);
         if (down.back() != '\n') down += '\n';
       }

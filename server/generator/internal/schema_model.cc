@@ -1,10 +1,13 @@
 #include "server/generator/internal/schema_model.h"
 
 #include <algorithm>
+#include <functional>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "server/sql/pg_json.h"
+#include "server/sql/pg_proto.h"
 
 namespace schemagate::generator::internal {
 
@@ -112,6 +115,146 @@ std::string QualifiedName(const std::vector<std::string>& parts) {
   return parts.back();
 }
 
+// The text of a DO block's or a function's body: the "as" DefElem.
+std::string BodyOf(const json* options) {
+  if (options == nullptr || !options->is_array()) return "";
+  for (const json& o : *options) {
+    const json* d = Member(o, "DefElem");
+    if (d == nullptr || StringMember(*d, "defname") != "as") continue;
+    const json* arg = Member(*d, "arg");
+    if (arg == nullptr) return "";
+    if (const json* list = Member(*arg, "List")) {
+      std::vector<std::string> parts = StringList(Member(*list, "items"));
+      return parts.empty() ? "" : parts.front();
+    }
+    if (const json* str = Member(*arg, "String")) return StringMember(*str, "sval");
+  }
+  return "";
+}
+
+// Does a PL/pgSQL (or SQL) body change what the catalog holds: CREATE,
+// ALTER or DROP of a table, column, constraint or index, also through
+// EXECUTE of a string that does? (Triggers, functions, views, comments and
+// policies are not in the catalog.)
+bool BodyChangesSchema(absl::string_view body, int depth = 0) {
+  if (body.empty() || depth > 2) return false;
+  absl::StatusOr<pg_query::ScanResult> scan = sql::Scan(body);
+  if (!scan.ok()) return false;
+  static const std::set<std::string> kVerbs = {"create", "alter", "drop"};
+  static const std::set<std::string> kObjects = {"table",      "index",     "column",
+                                                 "constraint", "unique",    "unlogged",
+                                                 "temporary",  "temp"};
+  std::string verb;
+  int since_verb = 0;
+  for (const pg_query::ScanToken& t : scan->tokens()) {
+    absl::string_view raw = body.substr(t.start(), t.end() - t.start());
+    if (t.token() == pg_query::SCONST) {
+      std::string inner(raw);
+      size_t q = inner.find('\'');
+      if (q != std::string::npos && inner.size() >= q + 2) {
+        inner = inner.substr(q + 1, inner.size() - q - 2);
+      }
+      if (BodyChangesSchema(inner, depth + 1)) return true;
+      continue;
+    }
+    std::string word = absl::AsciiStrToLower(raw);
+    if (kVerbs.count(word)) {
+      verb = word;
+      since_verb = 0;
+      continue;
+    }
+    if (!verb.empty() && ++since_verb <= 3 && kObjects.count(word)) {
+      // CREATE TEMP TABLE makes a session table, not schema.
+      if (word == "temporary" || word == "temp") {
+        verb.clear();
+        continue;
+      }
+      return true;
+    }
+    if (since_verb > 3) verb.clear();
+  }
+  return false;
+}
+
+// Names of the functions a statement calls (FuncCall nodes).
+void FunctionCalls(const json& node, std::set<std::string>* out) {
+  if (node.is_object()) {
+    if (const json* call = Member(node, "FuncCall")) {
+      out->insert(QualifiedName(StringList(Member(*call, "funcname"))));
+    }
+    for (const auto& [key, value] : node.items()) FunctionCalls(value, out);
+  } else if (node.is_array()) {
+    for (const json& item : node) FunctionCalls(item, out);
+  }
+}
+
+// The type PostgreSQL gives a constant in a CREATE TABLE AS target list
+// ("" when unknown).
+std::string ConstantType(const json& c) {
+  if (BoolMember(c, "isnull")) return "text";
+  if (Member(c, "ival")) return "integer";
+  if (Member(c, "fval")) return "numeric";
+  if (Member(c, "sval")) return "text";
+  if (Member(c, "boolval")) return "boolean";
+  return "";
+}
+
+std::string SqlValueFunctionType(const std::string& op) {
+  static const std::map<std::string, std::string, std::less<>> kTypes = {
+      {"SVFOP_CURRENT_DATE", "date"},
+      {"SVFOP_CURRENT_TIME", "time with time zone"},
+      {"SVFOP_CURRENT_TIME_N", "time with time zone"},
+      {"SVFOP_CURRENT_TIMESTAMP", "timestamp with time zone"},
+      {"SVFOP_CURRENT_TIMESTAMP_N", "timestamp with time zone"},
+      {"SVFOP_LOCALTIME", "time without time zone"},
+      {"SVFOP_LOCALTIME_N", "time without time zone"},
+      {"SVFOP_LOCALTIMESTAMP", "timestamp without time zone"},
+      {"SVFOP_LOCALTIMESTAMP_N", "timestamp without time zone"},
+      {"SVFOP_CURRENT_ROLE", "name"},
+      {"SVFOP_CURRENT_USER", "name"},
+      {"SVFOP_USER", "name"},
+      {"SVFOP_SESSION_USER", "name"},
+      {"SVFOP_CURRENT_CATALOG", "name"},
+      {"SVFOP_CURRENT_SCHEMA", "name"},
+  };
+  auto it = kTypes.find(op);
+  return it == kTypes.end() ? "" : it->second;
+}
+
+// Result types of common functions in a CREATE TABLE AS target list.
+std::string FunctionType(const std::string& name) {
+  static const std::map<std::string, std::string, std::less<>> kTypes = {
+      {"now", "timestamp with time zone"},
+      {"transaction_timestamp", "timestamp with time zone"},
+      {"statement_timestamp", "timestamp with time zone"},
+      {"clock_timestamp", "timestamp with time zone"},
+      {"count", "bigint"},
+      {"gen_random_uuid", "uuid"},
+      {"uuid_generate_v4", "uuid"},
+      {"md5", "text"},
+      {"lower", "text"},
+      {"upper", "text"},
+      {"concat", "text"},
+      {"concat_ws", "text"},
+      {"length", "integer"},
+      {"char_length", "integer"},
+      {"row_number", "bigint"},
+      {"rank", "bigint"},
+      {"dense_rank", "bigint"},
+      {"to_jsonb", "jsonb"},
+      {"jsonb_build_object", "jsonb"},
+      {"json_build_object", "json"},
+      {"jsonb_agg", "jsonb"},
+      {"json_agg", "json"},
+      {"array_agg", ""},
+      {"string_agg", "text"},
+      {"bool_and", "boolean"},
+      {"bool_or", "boolean"},
+  };
+  auto it = kTypes.find(name);
+  return it == kTypes.end() ? "" : it->second;
+}
+
 }  // namespace
 
 TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
@@ -167,9 +310,14 @@ TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
           if (rel && type == "CreateTableAsStmt") rel = Member(*rel, "rel");
           if (rel) {
             Origin o = origin_at(LocationOf(*rel));
-            o.view = true;
-            record(facts.relations, RelationName(*rel), o, "view");
+            o.view = type == "ViewStmt" ||
+                     StringMember(*stmt, "objtype") == "OBJECT_MATVIEW";
+            record(facts.relations, RelationName(*rel), o, o.view ? "view" : "table");
           }
+        } else if (type == "SelectStmt" && Member(*stmt, "intoClause") != nullptr) {
+          const json* rel = Member(*Member(*stmt, "intoClause"), "rel");
+          if (rel) record(facts.relations, RelationName(*rel),
+                          origin_at(LocationOf(*rel)), "table");
         } else if (type == "CreateEnumStmt" || type == "CreateRangeStmt") {
           record(facts.types,
                  QualifiedName(StringList(Member(*stmt, "typeName"))),
@@ -302,15 +450,38 @@ void SchemaModel::Statement(Context& ctx, const json& node) {
     const json* into = Member(*stmt, "into");
     const json* rel = into ? Member(*into, "rel") : nullptr;
     if (StringMember(*stmt, "objtype") != "OBJECT_MATVIEW") {
-      diagnostics_->Add(ctx.path,
-                        sql::PositionOf(ctx.text, ctx.statement_offset).line, 0,
-                        "CREATE TABLE AS is not supported in migrations: its "
-                        "columns cannot be derived without a database; use "
-                        "CREATE TABLE followed by INSERT ... SELECT");
+      CreateTableAs(ctx, *stmt);
     } else if (rel) {
       std::string name = RelationName(*rel);
       views_.insert(name);
       relnames_.insert(name);
+    }
+  } else if (type == "DoStmt") {
+    if (BodyChangesSchema(BodyOf(Member(*stmt, "args")))) {
+      Unmodelled(ctx, "a DO block that changes the schema (its PL/pgSQL runs only in a "
+                      "database)");
+    }
+  } else if (type == "CreateFunctionStmt") {
+    if (BodyChangesSchema(BodyOf(Member(*stmt, "options")))) {
+      ddl_functions_.insert(QualifiedName(StringList(Member(*stmt, "funcname"))));
+    }
+  } else if (type == "SelectStmt" && Member(*stmt, "intoClause") != nullptr) {
+    // SELECT ... INTO t: CREATE TABLE t AS SELECT ...
+    json query = *stmt;
+    query.erase("intoClause");
+    json ctas = {{"into", *Member(*stmt, "intoClause")},
+                 {"query", {{"SelectStmt", std::move(query)}}},
+                 {"objtype", "OBJECT_TABLE"}};
+    CreateTableAs(ctx, ctas);
+  } else if (type == "SelectStmt" || type == "CallStmt") {
+    std::set<std::string> called;
+    FunctionCalls(*stmt, &called);
+    for (const std::string& f : called) {
+      if (ddl_functions_.count(f)) {
+        Unmodelled(ctx, absl::StrCat("a call of ", f,
+                                     "(), which changes the schema in its body"));
+        break;
+      }
     }
   } else if (type == "CreateEnumStmt" || type == "CreateRangeStmt") {
     CreateType(ctx, QualifiedName(StringList(Member(*stmt, "typeName"))), -1);
@@ -575,6 +746,174 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
       AddCheckNames(it->second, parent->second.checks);
     }
   }
+}
+
+void SchemaModel::Unmodelled(Context& ctx, std::string what) {
+  unmodelled_.push_back({ctx.cluster, ctx.path,
+                         sql::PositionOf(ctx.text, ctx.statement_offset).line,
+                         std::move(what)});
+}
+
+void SchemaModel::CreateTableAs(Context& ctx, const json& stmt) {
+  const json* into = Member(stmt, "into");
+  const json* rel = into ? Member(*into, "rel") : nullptr;
+  if (rel == nullptr) return;
+  std::string name = RelationName(*rel);
+  if (auto owner = facts_->relations.find(name);
+      owner != facts_->relations.end() && owner->second.cluster != ctx.cluster) {
+    return;  // created by two clusters: CollectFacts reported it
+  }
+  if (tables_.count(name) || views_.count(name)) {
+    if (!BoolMember(stmt, "if_not_exists")) {
+      sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
+      diagnostics_->Add(ctx.path, at.line, at.column,
+                        absl::StrCat("table ", Quote(name), " already exists"));
+    }
+    return;
+  }
+  TableState state;
+  v1::Table& t = state.table;
+  t.set_name(name);
+  t.set_cluster(ctx.cluster);
+  t.set_created_by(absl::StrCat(ctx.cluster, "/", ctx.version));
+  t.set_created_by_version(ctx.version);
+
+  // The query: its first SELECT (the left arm of a set operation names and
+  // types the columns).
+  auto [qtype, query] = Unwrap(*Member(stmt, "query"));
+  while (query != nullptr && qtype == "SelectStmt" && Member(*query, "larg") != nullptr &&
+         StringMember(*query, "op") != "SETOP_NONE" && !StringMember(*query, "op").empty()) {
+    query = Member(*query, "larg");
+    qtype = "SelectStmt";
+  }
+  std::vector<std::string> names = StringList(Member(*into, "colNames"));
+  std::vector<std::string> unknown;
+  // FROM items: (alias or name, table).
+  std::vector<std::pair<std::string, const TableState*>> scope;
+  std::function<void(const json&)> add_from = [&](const json& item) {
+    auto [type, inner] = Unwrap(item);
+    if (inner == nullptr) return;
+    if (type == "RangeVar") {
+      std::string table = RelationName(*inner);
+      auto it = tables_.find(table);
+      std::string alias = table;
+      if (const json* a = Member(*inner, "alias")) alias = StringMember(*a, "aliasname");
+      scope.emplace_back(alias, it == tables_.end() ? nullptr : &it->second);
+    } else if (type == "JoinExpr") {
+      if (const json* l = Member(*inner, "larg")) add_from(*l);
+      if (const json* r = Member(*inner, "rarg")) add_from(*r);
+    } else {
+      scope.emplace_back("", nullptr);  // a subquery or function: not typed
+    }
+  };
+  if (query != nullptr && qtype == "SelectStmt") {
+    if (const json* from = Member(*query, "fromClause"); from && from->is_array()) {
+      for (const json& item : *from) add_from(item);
+    }
+  }
+  auto find_column = [&](const std::string& qualifier,
+                         const std::string& column) -> const v1::Column* {
+    for (const auto& [alias, table] : scope) {
+      if (table == nullptr || (!qualifier.empty() && qualifier != alias &&
+                               qualifier != BareName(table->table.name()))) {
+        continue;
+      }
+      for (const v1::Column& c : table->table.columns()) {
+        if (c.name() == column) return &c;
+      }
+    }
+    return nullptr;
+  };
+  auto add = [&](const std::string& colname, const std::string& type) {
+    v1::Column* c = t.add_columns();
+    size_t i = static_cast<size_t>(t.columns_size() - 1);
+    c->set_name(i < names.size() ? names[i] : colname);
+    c->set_type(type);
+    c->set_nullable(true);
+    c->set_cluster(ctx.cluster);
+    if (type.empty()) unknown.push_back(c->name());
+  };
+  const json* targets = query != nullptr && qtype == "SelectStmt"
+                            ? Member(*query, "targetList")
+                            : nullptr;
+  if (targets == nullptr || !targets->is_array()) {
+    Unmodelled(ctx, absl::StrCat("CREATE TABLE AS ", name,
+                                 " (a query without a target list to type)"));
+  } else {
+    for (const json& item : *targets) {
+      const json* target = Member(item, "ResTarget");
+      if (target == nullptr) continue;
+      std::string alias = StringMember(*target, "name");
+      const json* val = Member(*target, "val");
+      auto [vtype, v] = val ? Unwrap(*val) : std::pair<std::string, const json*>{"", nullptr};
+      if (v == nullptr) continue;
+      if (vtype == "ColumnRef") {
+        const json* fields = Member(*v, "fields");
+        std::vector<std::string> parts = StringList(fields);
+        bool star = fields && fields->is_array() && !fields->empty() &&
+                    Member(fields->back(), "A_Star") != nullptr;
+        if (star) {
+          std::string qualifier = parts.empty() ? "" : parts.back();
+          bool any = false;
+          for (const auto& [a, table] : scope) {
+            if (table == nullptr) continue;
+            if (!qualifier.empty() && qualifier != a && qualifier != BareName(table->table.name())) {
+              continue;
+            }
+            for (const v1::Column& c : table->table.columns()) add(c.name(), c.type());
+            any = true;
+          }
+          if (!any) unknown.push_back("*");
+          continue;
+        }
+        std::string column = parts.empty() ? "" : parts.back();
+        std::string qualifier = parts.size() >= 2 ? parts[parts.size() - 2] : "";
+        const v1::Column* c = find_column(qualifier, column);
+        add(alias.empty() ? column : alias, c ? c->type() : "");
+      } else if (vtype == "TypeCast") {
+        bool serial = false;
+        std::string user_type;
+        const json* type_name = Member(*v, "typeName");
+        std::string type = type_name ? FormatType(*type_name, &serial, &user_type) : "";
+        std::string colname = alias;
+        if (colname.empty()) {
+          const json* arg = Member(*v, "arg");
+          auto [atype, a] = arg ? Unwrap(*arg) : std::pair<std::string, const json*>{"", nullptr};
+          if (a != nullptr && atype == "ColumnRef") {
+            std::vector<std::string> parts = StringList(Member(*a, "fields"));
+            colname = parts.empty() ? "" : parts.back();
+          } else if (a != nullptr && atype == "FuncCall") {
+            colname = ExpressionName(*arg);
+          } else {
+            std::vector<std::string> tn = StringList(type_name ? Member(*type_name, "names") : nullptr);
+            colname = tn.empty() ? "?column?" : tn.back();
+          }
+        }
+        add(colname, type);
+      } else if (vtype == "A_Const") {
+        add(alias.empty() ? "?column?" : alias, ConstantType(*v));
+      } else if (vtype == "SQLValueFunction") {
+        add(alias.empty() ? ExpressionName(*val) : alias,
+            SqlValueFunctionType(StringMember(*v, "op")));
+      } else if (vtype == "FuncCall") {
+        std::string fname = QualifiedName(StringList(Member(*v, "funcname")));
+        std::string colname = alias.empty() ? ExpressionName(*val) : alias;
+        add(colname == "expr" ? "?column?" : colname, FunctionType(fname));
+      } else {
+        std::string colname = alias.empty() ? ExpressionName(*val) : alias;
+        add(colname == "expr" ? "?column?" : colname, "");
+      }
+    }
+    if (!unknown.empty()) {
+      Unmodelled(ctx, absl::StrCat("CREATE TABLE AS ", name, ": the type of column",
+                                   unknown.size() > 1 ? "s " : " ",
+                                   absl::StrJoin(unknown, ", "),
+                                   " needs a database to derive"));
+    }
+  }
+  relnames_.insert(name);
+  tables_.emplace(name, std::move(state));
+  order_.push_back(name);
 }
 
 void SchemaModel::ClonePartitionIndex(TableState& partition, const v1::Index& ix,

@@ -44,6 +44,16 @@ using ParsedFiles = std::map<std::string, sql::ParseTree>;
 TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
                        Diagnostics* diagnostics);
 
+// A statement whose effect on the schema the static replay cannot know
+// (a DO block or a function that changes the schema, CREATE TABLE AS of an
+// expression whose type needs a database).
+struct UnmodelledStatement {
+  std::string cluster;
+  std::string path;
+  int line = 0;
+  std::string what;
+};
+
 class SchemaModel {
  public:
   // `facts` must outlive the model. Diagnostics go to `diagnostics`.
@@ -59,6 +69,9 @@ class SchemaModel {
 
   // The tables, in creation order.
   std::vector<v1::Table> Tables() const;
+
+  // Statements replayed so far whose effect was not (fully) modelled.
+  const std::vector<UnmodelledStatement>& unmodelled() const { return unmodelled_; }
 
  private:
   struct Context;
@@ -81,6 +94,11 @@ class SchemaModel {
                            const std::string& verb);
 
   void CreateTable(Context& ctx, const nlohmann::json& stmt);
+  // CREATE TABLE AS / SELECT INTO: the columns of the query's target list,
+  // typed from the tables it reads, casts, constants and common functions;
+  // what cannot be typed is recorded as unmodelled.
+  void CreateTableAs(Context& ctx, const nlohmann::json& stmt);
+  void Unmodelled(Context& ctx, std::string what);
   void AlterTable(Context& ctx, const nlohmann::json& stmt);
   void CreateIndex(Context& ctx, const nlohmann::json& stmt);
   void Drop(Context& ctx, const nlohmann::json& stmt);
@@ -138,6 +156,8 @@ class SchemaModel {
   std::map<std::string, std::string> types_;  // name -> cluster
   std::set<std::string> relnames_;  // tables, views, indexes, sequences
   std::set<std::string> connames_;  // constraint names
+  std::set<std::string> ddl_functions_;  // functions whose body changes the schema
+  std::vector<UnmodelledStatement> unmodelled_;
 };
 
 }  // namespace schemagate::generator::internal

@@ -1,0 +1,2 @@
+ALTER TABLE accounts DROP COLUMN display_name;
+DROP TABLE comments;

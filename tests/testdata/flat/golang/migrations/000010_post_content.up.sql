@@ -1,0 +1,2 @@
+ALTER TABLE posts RENAME COLUMN body TO content;
+ALTER TABLE comments ADD COLUMN edited_at timestamptz;

@@ -1,0 +1,3 @@
+ALTER TABLE tasks DROP COLUMN source_message_id;
+DROP TABLE task_emails;
+DROP TABLE email_messages;

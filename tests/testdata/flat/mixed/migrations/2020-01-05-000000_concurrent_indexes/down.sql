@@ -1,0 +1,2 @@
+DROP INDEX CONCURRENTLY users_email_lower_idx;
+DROP INDEX CONCURRENTLY tasks_assignee_idx;

@@ -1,0 +1,2 @@
+ALTER TABLE users DROP COLUMN locale
+DROP INDEX nothing;

@@ -1,0 +1,1 @@
+ALTER TABLE email_messages ADD COLUMN flagged boolean NOT NULL DEFAULT false;

@@ -1,0 +1,4 @@
+ALTER TABLE users ALTER COLUMN legacy_ref DROP NOT NULL;
+ALTER TABLE users DROP CONSTRAINT users_team_fk;
+ALTER TABLE users DROP COLUMN team_id;
+ALTER TABLE users ALTER COLUMN id TYPE integer;

@@ -1,0 +1,2 @@
+DROP TABLE task_counts;
+DROP TABLE tasks;
