@@ -155,12 +155,7 @@ absl::StatusOr<std::unique_ptr<Connection>> Connect(const std::string& url) {
 
 // "LINE:COL: message" for a failed statement starting at `offset`.
 absl::Status AtStatement(absl::string_view sql, size_t offset, const absl::Status& s) {
-  size_t at = offset;
-  while (at < sql.size() && (sql[at] == ' ' || sql[at] == '\n' || sql[at] == '\t' ||
-                             sql[at] == '\r')) {
-    ++at;
-  }
-  sql::LineCol lc = sql::PositionOf(sql, at);
+  sql::LineCol lc = sql::PositionOf(sql, sql::SkipSpaceAndComments(sql, offset));
   return absl::InvalidArgumentError(absl::StrCat(lc.line, ":", lc.column, ": ", s.message()));
 }
 

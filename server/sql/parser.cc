@@ -54,6 +54,24 @@ LineCol LineIndex::PositionOf(size_t offset) const {
   return at;
 }
 
+size_t SkipSpaceAndComments(absl::string_view text, size_t offset) {
+  size_t i = offset;
+  while (i < text.size()) {
+    char c = text[i];
+    if (c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v') {
+      ++i;
+    } else if (text.substr(i, 2) == "--") {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (text.substr(i, 2) == "/*") {
+      size_t close = text.find("*/", i + 2);
+      i = close == absl::string_view::npos ? text.size() : close + 2;
+    } else {
+      break;
+    }
+  }
+  return i < text.size() ? i : offset;
+}
+
 bool FindInvalidUtf8(absl::string_view text, size_t* offset) {
   size_t i = 0;
   while (i < text.size()) {

@@ -45,6 +45,10 @@ class LineIndex {
   std::vector<size_t> starts_;
 };
 
+// The offset of the first token at or after `offset`: whitespace and SQL
+// comments (-- and /* */) skipped, as a statement's range starts with them.
+size_t SkipSpaceAndComments(absl::string_view text, size_t offset);
+
 // The position of the first byte that is not valid UTF-8, if any.
 bool FindInvalidUtf8(absl::string_view text, size_t* offset);
 

@@ -27,25 +27,6 @@ struct Entity {
   bool guessed = false;            // owner chosen from how it is used
 };
 
-// The byte offset of the first token of a statement (after the whitespace
-// and comments PostgreSQL counts into its range).
-size_t FirstToken(absl::string_view text, size_t offset, size_t length) {
-  size_t i = offset, end = std::min(text.size(), offset + length);
-  while (i < end) {
-    if (absl::ascii_isspace(text[i])) {
-      ++i;
-    } else if (text.substr(i, 2) == "--") {
-      while (i < end && text[i] != '\n') ++i;
-    } else if (text.substr(i, 2) == "/*") {
-      size_t close = text.find("*/", i + 2);
-      i = close == absl::string_view::npos ? end : close + 2;
-    } else {
-      break;
-    }
-  }
-  return i < end ? i : offset;
-}
-
 std::string KindWord(const Entity& e) {
   if (e.kind == ObjKind::kType) return "type";
   if (e.kind == ObjKind::kFunction) return "function";
@@ -324,7 +305,7 @@ class Assigner::State {
   };
 
   std::string At(const AnalyzedFlat& flat, const StatementFacts& f) const {
-    size_t at = FirstToken(flat.flat->up_sql, f.offset, f.length);
+    size_t at = sql::SkipSpaceAndComments(flat.flat->up_sql, f.offset);
     return absl::StrCat(flat.flat->up_path, ":", sql::PositionOf(flat.flat->up_sql, at).line);
   }
 
@@ -704,7 +685,7 @@ class Assigner::State {
       p.offset = f.offset;
       p.length = f.length;
       std::string at = At(flat, f);
-      p.line = sql::PositionOf(m.up_sql, FirstToken(m.up_sql, f.offset, f.length)).line;
+      p.line = sql::PositionOf(m.up_sql, sql::SkipSpaceAndComments(m.up_sql, f.offset)).line;
       p.no_transaction = f.no_transaction;
       if (f.transaction_control) {
         p.left_out = true;
@@ -792,7 +773,7 @@ class Assigner::State {
       Placed p;
       p.offset = f.offset;
       p.length = f.length;
-      p.line = sql::PositionOf(m.down_sql, FirstToken(m.down_sql, f.offset, f.length)).line;
+      p.line = sql::PositionOf(m.down_sql, sql::SkipSpaceAndComments(m.down_sql, f.offset)).line;
       p.no_transaction = f.no_transaction;
       if (f.transaction_control) {
         p.left_out = true;

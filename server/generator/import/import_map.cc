@@ -51,10 +51,12 @@ std::optional<ImportMapIndex> ImportMapIndex::Load(const std::string& path,
   const v1::ImportMap& map = index.map_;
   std::set<std::string> names = {std::string(catalog::kCoreCluster)};
   std::set<std::string> bridges;
+  std::vector<int> lines;
   for (int i = 0; i < map.cluster_size(); ++i) {
     const v1::ImportCluster& c = map.cluster(i);
     int line = internal::LineOf(info, map, "cluster", i);
-    index.cluster_lines_[c.name()] = line;
+    lines.push_back(line);
+    index.cluster_lines_.emplace(c.name(), line);
     if (!IsValidClusterName(c.name())) {
       diagnostics->Add(path, line, 0,
                        absl::StrCat("cluster name \"", absl::CHexEscape(c.name()),
@@ -80,7 +82,7 @@ std::optional<ImportMapIndex> ImportMapIndex::Load(const std::string& path,
   std::map<std::string, std::string> claimed;  // exact pattern text -> cluster
   for (int i = 0; i < map.cluster_size(); ++i) {
     const v1::ImportCluster& c = map.cluster(i);
-    int line = index.cluster_lines_[c.name()];
+    int line = lines[i];
     for (const std::string& dep : c.depends_on()) {
       if (!names.count(dep)) {
         diagnostics->Add(path, line, 0,

@@ -749,9 +749,10 @@ void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
 }
 
 void SchemaModel::Unmodelled(Context& ctx, std::string what) {
-  unmodelled_.push_back({ctx.cluster, ctx.path,
-                         sql::PositionOf(ctx.text, ctx.statement_offset).line,
-                         std::move(what)});
+  unmodelled_.push_back(
+      {ctx.cluster, ctx.path,
+       sql::PositionOf(ctx.text, sql::SkipSpaceAndComments(ctx.text, ctx.statement_offset)).line,
+       std::move(what)});
 }
 
 void SchemaModel::CreateTableAs(Context& ctx, const json& stmt) {

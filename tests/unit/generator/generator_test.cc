@@ -2,6 +2,7 @@
 #include <map>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/catalog/catalog.h"
@@ -232,6 +233,196 @@ TEST(GeneratorTest, EmbeddedSourceRoundTrips) {
   std::string source = EmitEmbeddedSource(c);
   EXPECT_THAT(source, HasSubstr("EmbeddedCatalogBytes()"));
   EXPECT_THAT(source, HasSubstr(std::to_string(c.ByteSizeLong())));
+}
+
+}  // namespace
+}  // namespace schemagate::generator
+
+namespace schemagate::generator {
+namespace {
+
+absl::StatusOr<v1::BuildCatalog> BuildFiles(const std::map<std::string, std::string>& files,
+                                            Diagnostics* diagnostics,
+                                            SchemaOracle* oracle = nullptr,
+                                            int* unmodelled = nullptr) {
+  SourceTree tree = ParseTree("m", MakeTree(files), diagnostics);
+  return Generate(tree, {"all"}, diagnostics, oracle, unmodelled);
+}
+
+TEST(GeneratorTest, ImportedFromAndIrreversibleReachTheCatalog) {
+  std::map<std::string, std::string> files = {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/20170923182408_init/up.sql",
+       "-- schemagate:imported-from diesel 20170923182408\n"
+       "-- schemagate:imported-from flyway 1.2\n"
+       "CREATE TABLE users (id bigint PRIMARY KEY);\n"},
+      {"core/20170923182408_init/down.sql",
+       "-- schemagate:irreversible the old down file dropped a column it never added\n"
+       "-- DROP TABLE users\n"},
+  };
+  Diagnostics diagnostics;
+  absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics);
+  ASSERT_TRUE(c.ok()) << c.status();
+  const v1::Migration& m = c->clusters(0).migrations(0);
+  ASSERT_EQ(m.imported_from_size(), 2);
+  EXPECT_EQ(m.imported_from(0).format(), "diesel");
+  EXPECT_EQ(m.imported_from(0).version(), "20170923182408");
+  EXPECT_EQ(m.imported_from(1).format(), "flyway");
+  EXPECT_EQ(m.imported_from(1).version(), "1.2");
+  EXPECT_EQ(m.irreversible(), "the old down file dropped a column it never added");
+}
+
+TEST(GeneratorTest, CreateTableAsIsTypedFromItsQuery) {
+  std::map<std::string, std::string> files = {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/0001_init/up.sql",
+       "CREATE TABLE users (id integer PRIMARY KEY, email varchar(200) NOT NULL);\n"
+       "CREATE TABLE stats AS SELECT u.id AS user_id, lower(u.email) AS e, now() AS at,\n"
+       "  0::bigint AS n, 'x' AS label, 1 AS one, u.* FROM users u WITH NO DATA;\n"
+       "SELECT id, email INTO backup FROM users;\n"},
+      {"core/0001_init/down.sql", "DROP TABLE backup;\nDROP TABLE stats;\nDROP TABLE users;\n"},
+  };
+  Diagnostics diagnostics;
+  int unmodelled = -1;
+  absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics, nullptr, &unmodelled);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(unmodelled, 0) << diagnostics.WarningText();
+  const v1::Table* stats = FindTable(*c, "stats");
+  ASSERT_NE(stats, nullptr);
+  std::vector<std::string> cols;
+  for (const v1::Column& col : stats->columns()) {
+    cols.push_back(col.name() + " " + col.type() + (col.nullable() ? "" : " not null"));
+  }
+  EXPECT_THAT(cols, ElementsAre("user_id integer", "e text", "at timestamp with time zone",
+                                "n bigint", "label text", "one integer", "id integer",
+                                "email character varying(200)"));
+  EXPECT_THAT(stats->primary_key(), IsEmpty());
+  const v1::Table* backup = FindTable(*c, "backup");
+  ASSERT_NE(backup, nullptr);
+  EXPECT_THAT(ColumnNames(*backup), ElementsAre("id", "email"));
+}
+
+TEST(GeneratorTest, WhatOnlyADatabaseKnowsIsAWarningNamingTheStatement) {
+  std::map<std::string, std::string> files = {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/0001_init/up.sql",
+       "CREATE TABLE users (id integer PRIMARY KEY);\n"
+       "CREATE TABLE odd AS SELECT id * 2 AS twice FROM users;\n"
+       "DO $$ BEGIN\n"
+       "  IF NOT EXISTS (SELECT 1 FROM information_schema.columns\n"
+       "                 WHERE table_name = 'users' AND column_name = 'x') THEN\n"
+       "    ALTER TABLE users ADD COLUMN x int;\n"
+       "  END IF;\n"
+       "END $$;\n"
+       "DO $$ BEGIN RAISE NOTICE 'only a notice'; END $$;\n"
+       "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\n"
+       "BEGIN EXECUTE 'CREATE INDEX users_x_idx ON users (x)'; END $$;\n"
+       "SELECT f();\n"},
+      {"core/0001_init/down.sql", "DROP FUNCTION f();\nDROP TABLE odd;\nDROP TABLE users;\n"},
+  };
+  Diagnostics diagnostics;
+  int unmodelled = -1;
+  absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics, nullptr, &unmodelled);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(unmodelled, 3);
+  std::string warnings = diagnostics.WarningText();
+  EXPECT_THAT(warnings, HasSubstr("m/core/0001_init/up.sql:2: warning: not modelled without a "
+                                  "database: CREATE TABLE AS odd: the type of column twice"));
+  EXPECT_THAT(warnings, HasSubstr("m/core/0001_init/up.sql:3: warning: not modelled without a "
+                                  "database: a DO block that changes the schema"));
+  EXPECT_THAT(warnings, HasSubstr("m/core/0001_init/up.sql:12: warning: not modelled without a "
+                                  "database: a call of f()"));
+  EXPECT_THAT(warnings, Not(HasSubstr("up.sql:9:")));  // a DO block without DDL
+}
+
+// A database that answers from a script: what the tables look like after
+// each migration.
+class ScriptedOracle : public SchemaOracle {
+ public:
+  explicit ScriptedOracle(std::vector<std::vector<LiveTable>> states)
+      : states_(std::move(states)) {}
+  absl::Status Reset() override {
+    step_ = 0;
+    return absl::OkStatus();
+  }
+  absl::Status Apply(absl::string_view sql, bool) override {
+    if (absl::StrContains(sql, "FAIL")) {
+      return absl::InvalidArgumentError("2:3: relation \"nope\" does not exist");
+    }
+    ++step_;
+    return absl::OkStatus();
+  }
+  absl::StatusOr<std::vector<LiveTable>> Tables() override { return states_[step_ - 1]; }
+  std::string Describe() const override { return "a scripted database"; }
+
+ private:
+  std::vector<std::vector<LiveTable>> states_;
+  size_t step_ = 0;
+};
+
+LiveTable Live(uint32_t oid, const std::string& name,
+               std::vector<std::tuple<int32_t, std::string, std::string>> columns) {
+  LiveTable t;
+  t.oid = oid;
+  t.table.set_name(name);
+  for (const auto& [attnum, col, type] : columns) {
+    v1::Column* c = t.table.add_columns();
+    c->set_name(col);
+    c->set_type(type);
+    c->set_nullable(true);
+    t.attnums.push_back(attnum);
+  }
+  return t;
+}
+
+TEST(GeneratorTest, ADevDatabaseDecidesAndOwnershipFollowsIdentities) {
+  std::map<std::string, std::string> files = {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/0001_init/up.sql",
+       "CREATE TABLE users (id integer PRIMARY KEY);\n"
+       "DO $$ BEGIN ALTER TABLE users ALTER COLUMN id TYPE bigint; END $$;\n"},
+      {"core/0001_init/down.sql", "DROP TABLE users;\n"},
+      {"tasks/cluster.textproto", Manifest("tasks", {"core"})},
+      {"tasks/0001_init/up.sql",
+       "DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN task_count int'; END $$;\n"
+       "ALTER TABLE users RENAME COLUMN id TO user_id;\n"},
+      {"tasks/0001_init/down.sql", "SELECT 1;\n"},
+  };
+  // After core/1: users(id bigint). After tasks/1: the same table (oid 10),
+  // its first column renamed, a column added.
+  ScriptedOracle oracle({{Live(10, "users", {{1, "id", "bigint"}})},
+                         {Live(10, "users", {{1, "user_id", "bigint"},
+                                             {2, "task_count", "integer"}})}});
+  Diagnostics diagnostics;
+  absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics, &oracle);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(diagnostics.warning_count(), 0u) << diagnostics.WarningText();
+  const v1::Table* users = FindTable(*c, "users");
+  ASSERT_NE(users, nullptr);
+  EXPECT_EQ(users->cluster(), "core");
+  EXPECT_EQ(users->created_by(), "core/1");
+  ASSERT_EQ(users->columns_size(), 2);
+  EXPECT_EQ(users->columns(0).name(), "user_id");
+  EXPECT_EQ(users->columns(0).type(), "bigint");
+  EXPECT_EQ(users->columns(0).cluster(), "core");  // renamed, still core's
+  EXPECT_EQ(users->columns(1).cluster(), "tasks");
+}
+
+TEST(GeneratorTest, AMigrationThatFailsInTheDevDatabaseIsAnErrorAtItsLine) {
+  std::map<std::string, std::string> files = {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/0001_init/up.sql",
+       "CREATE TABLE users (id integer PRIMARY KEY);\n"
+       "DO $$ BEGIN EXECUTE 'ALTER TABLE users ADD COLUMN x int'; END $$; -- FAIL\n"},
+      {"core/0001_init/down.sql", "DROP TABLE users;\n"},
+  };
+  ScriptedOracle oracle({});
+  Diagnostics diagnostics;
+  absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics, &oracle);
+  ASSERT_FALSE(c.ok());
+  EXPECT_THAT(std::string(c.status().message()),
+              HasSubstr("m/core/0001_init/up.sql:2:3: error: does not apply to PostgreSQL "
+                        "(a scripted database): relation \"nope\" does not exist"));
 }
 
 }  // namespace

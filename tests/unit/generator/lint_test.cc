@@ -165,6 +165,34 @@ INSTANTIATE_TEST_SUITE_P(
                    "-- schemagate:no-transaction\n"}},
                  "m/tasks/0001_init/up.sql:2: error: schemagate directive "
                  "below the first statement"},
+        LintCase{"imported_from_without_version",
+                 {{"tasks/0001_init/up.sql",
+                   "-- schemagate:imported-from diesel\n"
+                   "CREATE TABLE tasks (id bigint PRIMARY KEY);\n"}},
+                 "m/tasks/0001_init/up.sql:1: error: schemagate:imported-from needs "
+                 "<format> <version>"},
+        LintCase{"imported_from_unknown_format",
+                 {{"tasks/0001_init/up.sql",
+                   "-- schemagate:imported-from liquibase 1\n"
+                   "CREATE TABLE tasks (id bigint PRIMARY KEY);\n"}},
+                 "m/tasks/0001_init/up.sql:1: error: schemagate:imported-from needs "
+                 "<format> <version>, the format one of diesel"},
+        LintCase{"irreversible_without_reason",
+                 {{"tasks/0001_init/down.sql",
+                   "-- schemagate:irreversible\nDROP TABLE tasks;\n"}},
+                 "m/tasks/0001_init/down.sql:1: error: schemagate:irreversible needs a "
+                 "reason"},
+        LintCase{"irreversible_in_up",
+                 {{"tasks/0001_init/up.sql",
+                   "-- schemagate:irreversible data is lost\n"
+                   "CREATE TABLE tasks (id bigint PRIMARY KEY);\n"}},
+                 "m/tasks/0001_init/up.sql:1: error: schemagate:irreversible belongs at "
+                 "the top of down.sql"},
+        LintCase{"other_directive_in_down",
+                 {{"tasks/0001_init/down.sql",
+                   "-- schemagate:no-transaction\nDROP TABLE tasks;\n"}},
+                 "m/tasks/0001_init/down.sql:1: error: directive "
+                 "\"schemagate:no-transaction\" is not read in down.sql"},
         LintCase{"dependency_cycle",
                  {{"a/cluster.textproto", Manifest("a", {"b"})},
                   {"b/cluster.textproto", Manifest("b", {"a"})}},
