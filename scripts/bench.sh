@@ -13,6 +13,7 @@
 #   plan.sh        plan time and catalog load over the tree sizes
 #   rpc.sh         RPC throughput and latency vs the health Check RPC; RSS
 #   join.sh        join validation and query checks (Google Benchmark)
+#   import.sh      schemagate-gen import of flattened trees; the imported tree applied vs psql
 #   binary-sizes.sh  binary and embedded SQL size per feature set
 #
 # Repeat counts can be set in the environment (defaults: full / --quick):
@@ -23,7 +24,7 @@
 #                              alone takes ~15-20 min per run there)
 #   BENCH_NOOP_RUNS 15/4  BENCH_PLAN_RUNS 7/3   BENCH_CONCURRENT_RUNS 5/2
 #   BENCH_RPC_DURATION 3s/1s  BENCH_RPC_RUNS 3/1  BENCH_JOIN_REPS 9/3
-#   BENCH_SIZES "100 1000 5000" / "100 1000"
+#   BENCH_SIZES "100 1000 5000" / "100 1000"  BENCH_IMPORT_RUNS 3
 # BENCH_SECTIONS="plan rpc" runs only those sections, BENCH_APPLY_TREES="bundled
 # 5000" only those trees' apply; BENCH_RESUME=1 keeps the samples of an
 # interrupted run. BENCH_NO_BUILD=1 measures the binaries already built in build/ (no cmake
@@ -55,7 +56,7 @@ mkdir -p "$BENCH_DIR"
 export BENCH_SAMPLES=$BENCH_DIR/samples.tsv
 # BENCH_SECTIONS runs only some sections; with BENCH_RESUME=1 the samples of
 # an earlier run are kept (finish an interrupted run, then render them all).
-sections=" ${BENCH_SECTIONS:-trees apply concurrent plan rpc join sizes} "
+sections=" ${BENCH_SECTIONS:-trees apply concurrent plan rpc join import sizes} "
 [[ ${BENCH_RESUME:-0} == 1 ]] || : >"$BENCH_SAMPLES"
 source scripts/bench/common.sh  # after BENCH_SAMPLES: not standalone
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -109,6 +110,7 @@ for n in "${sizes[@]}"; do plan_specs+=("tree-$n=$BENCH_DIR/trees/tree-$n.schema
 section plan bash scripts/bench/plan.sh "$plan_runs" "${plan_specs[@]}"
 section rpc bash scripts/bench/rpc.sh "$rpc_duration" "$rpc_runs"
 section join bash scripts/bench/join.sh "$join_reps"
+section import bash scripts/bench/import.sh "${BENCH_IMPORT_RUNS:-3}" bundled "tree-${sizes[1]:-${sizes[0]}}"
 sizes_md=$(mktemp)
 section sizes bash -c "bash scripts/binary-sizes.sh >'$sizes_md'"
 
