@@ -5,6 +5,7 @@
 #include <utility>
 
 #include "absl/status/status.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 
 extern "C" {
@@ -211,6 +212,85 @@ absl::StatusOr<std::vector<StatementRange>> Split(absl::string_view sql) {
   }
   pg_query_free_split_result(result);
   return ranges;
+}
+
+namespace {
+
+void CollectPlpgsql(const nlohmann::json& node, std::vector<std::string>* out) {
+  if (node.is_array()) {
+    for (const nlohmann::json& item : node) CollectPlpgsql(item, out);
+    return;
+  }
+  if (!node.is_object()) return;
+  auto query_of = [](const nlohmann::json& holder) -> std::string {
+    if (!holder.is_object()) return "";
+    auto expr = holder.find("PLpgSQL_expr");
+    if (expr == holder.end() || !expr->is_object()) return "";
+    auto q = expr->find("query");
+    return q != expr->end() && q->is_string() ? q->get<std::string>() : "";
+  };
+  if (auto exec = node.find("PLpgSQL_stmt_execsql"); exec != node.end() && exec->is_object()) {
+    if (auto sqlstmt = exec->find("sqlstmt"); sqlstmt != exec->end()) {
+      std::string q = query_of(*sqlstmt);
+      if (!q.empty()) out->push_back(q);
+    }
+  }
+  if (auto dyn = node.find("PLpgSQL_stmt_dynexecute"); dyn != node.end() && dyn->is_object()) {
+    if (auto query = dyn->find("query"); query != dyn->end()) {
+      // EXECUTE '...': the expression is one string constant.
+      std::string expr = query_of(*query);
+      absl::StatusOr<ParseTree> tree = Parse(absl::StrCat("SELECT ", expr));
+      if (tree.ok() && tree->statements.size() == 1) {
+        const nlohmann::json& stmt = tree->statements[0].node;
+        const nlohmann::json* target = nullptr;
+        if (auto sel = stmt.find("SelectStmt"); sel != stmt.end()) {
+          if (auto list = sel->find("targetList"); list != sel->end() && list->size() == 1) {
+            target = &(*list)[0];
+          }
+        }
+        if (target != nullptr) {
+          auto rt = target->find("ResTarget");
+          if (rt != target->end()) {
+            auto val = rt->find("val");
+            if (val != rt->end()) {
+              auto c = val->find("A_Const");
+              if (c != val->end()) {
+                auto sval = c->find("sval");
+                if (sval != c->end() && sval->contains("sval")) {
+                  out->push_back((*sval)["sval"].get<std::string>());
+                }
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  for (const auto& [key, value] : node.items()) {
+    if (value.is_object() || value.is_array()) CollectPlpgsql(value, out);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<std::string>> PlpgsqlStatements(absl::string_view body) {
+  if (absl::Status s = CheckNoNul(body); !s.ok()) return s;
+  std::string tag = "$sgbody$";
+  for (int i = 0; absl::StrContains(body, tag); ++i) tag = absl::StrCat("$sgbody", i, "$");
+  std::string text = absl::StrCat("CREATE FUNCTION schemagate_body() RETURNS void LANGUAGE plpgsql AS ",
+                                  tag, body, tag);
+  PgQueryPlpgsqlParseResult result = pg_query_parse_plpgsql(text.c_str());
+  if (result.error != nullptr) {
+    std::string message = result.error->message != nullptr ? result.error->message : "error";
+    pg_query_free_plpgsql_parse_result(result);
+    return absl::InvalidArgumentError(absl::StrCat("PL/pgSQL does not parse: ", message));
+  }
+  nlohmann::json funcs = nlohmann::json::parse(
+      result.plpgsql_funcs != nullptr ? result.plpgsql_funcs : "[]", nullptr, false);
+  pg_query_free_plpgsql_parse_result(result);
+  std::vector<std::string> out;
+  if (!funcs.is_discarded()) CollectPlpgsql(funcs, &out);
+  return out;
 }
 
 }  // namespace schemagate::sql

@@ -97,6 +97,13 @@ struct StatementRange {
 };
 absl::StatusOr<std::vector<StatementRange>> Split(absl::string_view sql);
 
+// The SQL statements a PL/pgSQL body (a DO block's or a function's) runs,
+// in the order they are written, every branch included: its embedded
+// statements, and the text of `EXECUTE '<constant string>'`. Dynamic SQL
+// built at run time (format(), concatenation of variables) is not listed.
+// INVALID_ARGUMENT when the body is not valid PL/pgSQL.
+absl::StatusOr<std::vector<std::string>> PlpgsqlStatements(absl::string_view body);
+
 }  // namespace schemagate::sql
 
 #endif  // SCHEMAGATE_SERVER_SQL_PARSER_H_

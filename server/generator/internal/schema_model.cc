@@ -457,13 +457,16 @@ void SchemaModel::Statement(Context& ctx, const json& node) {
       relnames_.insert(name);
     }
   } else if (type == "DoStmt") {
-    if (BodyChangesSchema(BodyOf(Member(*stmt, "args")))) {
+    std::string body = BodyOf(Member(*stmt, "args"));
+    if (BodyChangesSchema(body)) {
       Unmodelled(ctx, "a DO block that changes the schema (its PL/pgSQL runs only in a "
                       "database)");
+      ReplayBody(ctx, body);
     }
   } else if (type == "CreateFunctionStmt") {
-    if (BodyChangesSchema(BodyOf(Member(*stmt, "options")))) {
-      ddl_functions_.insert(QualifiedName(StringList(Member(*stmt, "funcname"))));
+    std::string body = BodyOf(Member(*stmt, "options"));
+    if (BodyChangesSchema(body)) {
+      ddl_functions_[QualifiedName(StringList(Member(*stmt, "funcname")))] = body;
     }
   } else if (type == "SelectStmt" && Member(*stmt, "intoClause") != nullptr) {
     // SELECT ... INTO t: CREATE TABLE t AS SELECT ...
@@ -477,9 +480,11 @@ void SchemaModel::Statement(Context& ctx, const json& node) {
     std::set<std::string> called;
     FunctionCalls(*stmt, &called);
     for (const std::string& f : called) {
-      if (ddl_functions_.count(f)) {
+      auto body = ddl_functions_.find(f);
+      if (body != ddl_functions_.end()) {
         Unmodelled(ctx, absl::StrCat("a call of ", f,
                                      "(), which changes the schema in its body"));
+        ReplayBody(ctx, body->second);
         break;
       }
     }
@@ -753,6 +758,30 @@ void SchemaModel::Unmodelled(Context& ctx, std::string what) {
       {ctx.cluster, ctx.path,
        sql::PositionOf(ctx.text, sql::SkipSpaceAndComments(ctx.text, ctx.statement_offset)).line,
        std::move(what)});
+}
+
+void SchemaModel::ReplayBody(Context& ctx, const std::string& body) {
+  absl::StatusOr<std::vector<std::string>> statements = sql::PlpgsqlStatements(body);
+  if (!statements.ok()) return;
+  // Leniently: every branch, no diagnostics (the statement is reported as
+  // unmodelled; this only keeps later migrations from failing the lint on
+  // what the body made, e.g. a table created in an IF NOT EXISTS block).
+  Diagnostics scratch;
+  Diagnostics* saved = diagnostics_;
+  diagnostics_ = &scratch;
+  for (const std::string& text : *statements) {
+    absl::StatusOr<sql::ParseTree> tree = sql::Parse(text);
+    if (!tree.ok()) continue;
+    Context inner = ctx;
+    inner.lint = false;
+    inner.text = text;
+    for (const sql::Statement& s : tree->statements) {
+      inner.statement_offset = s.offset;
+      inner.reported.clear();
+      Statement(inner, s.node);
+    }
+  }
+  diagnostics_ = saved;
 }
 
 void SchemaModel::CreateTableAs(Context& ctx, const json& stmt) {

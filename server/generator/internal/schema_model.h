@@ -99,6 +99,9 @@ class SchemaModel {
   // what cannot be typed is recorded as unmodelled.
   void CreateTableAs(Context& ctx, const nlohmann::json& stmt);
   void Unmodelled(Context& ctx, std::string what);
+  // Replays the statements of a PL/pgSQL body (every branch, leniently) so
+  // that what it creates exists for later migrations' lint.
+  void ReplayBody(Context& ctx, const std::string& body);
   void AlterTable(Context& ctx, const nlohmann::json& stmt);
   void CreateIndex(Context& ctx, const nlohmann::json& stmt);
   void Drop(Context& ctx, const nlohmann::json& stmt);
@@ -156,7 +159,8 @@ class SchemaModel {
   std::map<std::string, std::string> types_;  // name -> cluster
   std::set<std::string> relnames_;  // tables, views, indexes, sequences
   std::set<std::string> connames_;  // constraint names
-  std::set<std::string> ddl_functions_;  // functions whose body changes the schema
+  // Functions whose body changes the schema, with the body.
+  std::map<std::string, std::string> ddl_functions_;
   std::vector<UnmodelledStatement> unmodelled_;
 };
 

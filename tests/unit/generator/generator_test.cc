@@ -427,3 +427,40 @@ TEST(GeneratorTest, AMigrationThatFailsInTheDevDatabaseIsAnErrorAtItsLine) {
 
 }  // namespace
 }  // namespace schemagate::generator
+
+namespace schemagate::generator {
+namespace {
+
+TEST(GeneratorTest, WhatADoBlockRunsIsReplayedSoLaterMigrationsLint) {
+  // The pattern of older histories: create or change only if missing.
+  std::map<std::string, std::string> files = {
+      {"core/cluster.textproto", Manifest("core")},
+      {"core/0001_init/up.sql",
+       "DO $$ BEGIN\n"
+       "  IF NOT EXISTS (SELECT 1 FROM pg_class WHERE relname = 'users') THEN\n"
+       "    CREATE TABLE users (id integer PRIMARY KEY, legacy int);\n"
+       "  END IF;\n"
+       "  IF EXISTS (SELECT 1 FROM information_schema.columns\n"
+       "             WHERE table_name = 'users' AND data_type = 'integer') THEN\n"
+       "    ALTER TABLE users ALTER COLUMN id TYPE bigint;\n"
+       "  END IF;\n"
+       "  EXECUTE 'ALTER TABLE users ALTER COLUMN legacy SET NOT NULL';\n"
+       "END $$;\n"},
+      {"core/0001_init/down.sql", "DROP TABLE users;\n"},
+      {"core/0002_more/up.sql", "ALTER TABLE users ADD COLUMN email text;\n"},
+      {"core/0002_more/down.sql", "ALTER TABLE users DROP COLUMN email;\n"},
+  };
+  Diagnostics diagnostics;
+  absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics);
+  ASSERT_TRUE(c.ok()) << c.status();  // no "cannot alter table users"
+  EXPECT_EQ(diagnostics.warning_count(), 1u) << diagnostics.WarningText();
+  const v1::Table* users = FindTable(*c, "users");
+  ASSERT_NE(users, nullptr);
+  ASSERT_EQ(users->columns_size(), 3);
+  EXPECT_EQ(users->columns(0).type(), "bigint");
+  EXPECT_FALSE(users->columns(1).nullable());
+  EXPECT_EQ(users->columns(2).name(), "email");
+}
+
+}  // namespace
+}  // namespace schemagate::generator
