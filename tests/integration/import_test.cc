@@ -6,6 +6,8 @@
 // of that schema: no object of another cluster, every object of its own.
 // A tree whose catalog only a database can know (DO blocks, CREATE TABLE AS)
 // verifies clean right after migrate.
+#include <unistd.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <filesystem>
@@ -25,6 +27,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "schemagate/v1/catalog.pb.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
 
@@ -326,6 +329,65 @@ INSTANTIATE_TEST_SUITE_P(Histories, ImportTest, ::testing::ValuesIn(Cases()),
                            return info.param.name;
                          });
 GTEST_ALLOW_UNINSTANTIATED_PARAMETERIZED_TEST(ImportTest);
+
+// The most common start: a pg_dump --schema-only baseline as the first
+// migration of a history applied with psql. Imported with the example map,
+// split into the platform's clusters, and applied migration by migration
+// in the tree's order, it gives what psql gives for the dump.
+TEST(ImportBaselineTest, APgDumpBaselineSplitsIntoClustersWithTheSameSchema) {
+  const char* gen = std::getenv("SCHEMAGATE_GEN");
+  const char* map = std::getenv("SCHEMAGATE_EXAMPLE_MAP");
+  ASSERT_TRUE(gen != nullptr && map != nullptr);
+  auto source = TestDatabase::Create("baseline_src");
+  ASSERT_TRUE(source.ok()) << source.status();
+  ProcessResult m = RunProcess({VariantBin("full"), "migrate"}, "",
+                               {"DATABASE_URL=" + (*source)->url()});
+  ASSERT_EQ(m.exit_code, 0) << m.err;
+  ProcessResult dump = RunProcess({"pg_dump", "--schema-only", "--no-owner", "--no-privileges",
+                                   "--exclude-schema=schemagate", "-d", (*source)->url()});
+  ASSERT_EQ(dump.exit_code, 0) << dump.err;
+  fs::path dir = fs::temp_directory_path() / absl::StrCat("sg_baseline_", getpid());
+  fs::remove_all(dir);
+  fs::create_directories(dir / "flat");
+  std::ofstream(dir / "flat" / "0001_baseline.sql") << dump.out;
+
+  auto flat = TestDatabase::Create("baseline_flat");
+  ASSERT_TRUE(flat.ok()) << flat.status();
+  ProcessResult psql = RunProcess({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
+                                   (*flat)->url(), "-f", (dir / "flat" / "0001_baseline.sql").string()});
+  ASSERT_EQ(psql.exit_code, 0) << psql.err;
+
+  ProcessResult imported = RunProcess({gen, "import", "--format=sql", "--source=" + (dir / "flat").string(),
+                                       std::string("--map=") + map, "--out=" + (dir / "tree").string()});
+  ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
+  EXPECT_THAT(imported.out, ::testing::HasSubstr("cluster tasks: 16 tables, 1 migrations"));
+  ProcessResult built = RunProcess({gen, "--tree=" + (dir / "tree").string(), "--features=all",
+                                    "--out-binary=" + (dir / "catalog.binpb").string()});
+  ASSERT_EQ(built.exit_code, 0) << built.err;
+  v1::BuildCatalog catalog;
+  ASSERT_TRUE(catalog.ParseFromString(Read(dir / "catalog.binpb")));
+  EXPECT_EQ(catalog.clusters_size(), 19);
+
+  auto tree = TestDatabase::Create("baseline_tree");
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  std::map<std::pair<std::string, uint64_t>, const v1::Migration*> migrations;
+  for (const v1::Cluster& c : catalog.clusters()) {
+    for (const v1::Migration& mig : c.migrations()) migrations[{c.name(), mig.version()}] = &mig;
+  }
+  for (const v1::MigrationRef& ref : catalog.apply_order()) {
+    const v1::Migration* mig = migrations[{ref.cluster(), ref.version()}];
+    ASSERT_NE(mig, nullptr);
+    std::vector<std::string> argv = {"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", (*tree)->url()};
+    if (!mig->no_transaction()) argv.push_back("-1");
+    ProcessResult r = RunProcess(argv, mig->up_sql());
+    ASSERT_EQ(r.exit_code, 0) << mig->up_path() << ": " << r.err;
+  }
+  absl::StatusOr<std::vector<std::string>> want = (*flat)->Schema();
+  absl::StatusOr<std::vector<std::string>> got = (*tree)->Schema();
+  ASSERT_TRUE(want.ok() && got.ok());
+  EXPECT_EQ(*want, *got) << Diff(*want, *got);
+  fs::remove_all(dir);
+}
 
 // CREATE TABLE AS, SELECT INTO, and DO blocks / functions that change the
 // schema: the build replayed them in a dev database, so the catalog is what

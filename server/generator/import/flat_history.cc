@@ -334,6 +334,30 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
   return out;
 }
 
+// psql meta-commands (\restrict, \set, \connect, ...) are psql's, not
+// SQL: a file psql applied may hold them. They become comments (the tree's
+// migrations run without psql); each is reported.
+std::string WithoutMetaCommands(const std::string& path, const std::string& sql,
+                                Diagnostics* diagnostics) {
+  std::string out;
+  int line = 0;
+  for (absl::string_view l : absl::StrSplit(sql, '\n')) {
+    ++line;
+    absl::string_view trimmed = absl::StripLeadingAsciiWhitespace(l);
+    if (absl::StartsWith(trimmed, "\\")) {
+      diagnostics->Warn(path, line, 0,
+                        absl::StrCat("psql meta-command left out: ",
+                                     trimmed.substr(0, trimmed.find_first_of(" \t")),
+                                     " (the tree's migrations do not run through psql)"));
+      absl::StrAppend(&out, "-- (psql meta-command left out)\n");
+      continue;
+    }
+    absl::StrAppend(&out, l, "\n");
+  }
+  if (!sql.empty() && sql.back() != '\n' && !out.empty()) out.pop_back();
+  return out;
+}
+
 // <number>[_-<name>][.up|.down].sql
 std::vector<FlatMigration> OrderSql(const std::string& root, const FlatFiles& files,
                                     Diagnostics* diagnostics) {
@@ -387,8 +411,11 @@ std::vector<FlatMigration> OrderSql(const std::string& root, const FlatFiles& fi
     m.version = e.number;
     m.name = e.name;
     m.up_path = Display(root, e.up_rel);
-    m.up_sql = files.at(e.up_rel);
-    if (!e.down_rel.empty()) AddDown(m, root, e.down_rel, files);
+    m.up_sql = WithoutMetaCommands(m.up_path, files.at(e.up_rel), diagnostics);
+    if (!e.down_rel.empty()) {
+      AddDown(m, root, e.down_rel, files);
+      m.down_sql = WithoutMetaCommands(m.down_path, m.down_sql, diagnostics);
+    }
     out.push_back(std::move(m));
   }
   return out;

@@ -134,6 +134,18 @@ TEST(FlatHistoryTest, FlywayVersionsEqualByValueAreDuplicates) {
   EXPECT_THAT(Errors(d), HasSubstr("m/Vx__bad.sql: error: invalid Flyway version \"x\""));
 }
 
+TEST(FlatHistoryTest, PsqlMetaCommandsOfSqlFilesBecomeCommentsWithAWarning) {
+  FlatFiles files = {{"0001_base.sql", "\\restrict abc\nCREATE TABLE t (a int);\n\\unrestrict abc\n"}};
+  Diagnostics d;
+  std::vector<FlatMigration> m = OrderFlat(FlatFormat::kSql, "m", files, &d);
+  ASSERT_EQ(m.size(), 1u);
+  EXPECT_EQ(m[0].up_sql,
+            "-- (psql meta-command left out)\nCREATE TABLE t (a int);\n"
+            "-- (psql meta-command left out)\n");
+  EXPECT_THAT(d.WarningText(), HasSubstr("m/0001_base.sql:1: warning: psql meta-command left out: "
+                                         "\\restrict"));
+}
+
 TEST(FlatHistoryTest, NumberedSqlFiles) {
   FlatFiles files = {{"0010_c.up.sql", "SELECT 10;"}, {"2-b.sql", "SELECT 2;"},
                      {"0001_a.sql", "SELECT 1;"},     {"0001_a.down.sql", "SELECT -1;"},
