@@ -450,6 +450,18 @@ TEST(ImportTest, TheGeneratedTreeIsCheckedByTheGenerator) {
   EXPECT_TRUE(r.result.tree.files.empty());
 }
 
+TEST(ImportTest, PartsOfOneMigrationInUnrelatedClustersKeepTheirFlatOrder) {
+  Outcome r = RunImport({
+      {"1_a/up.sql", "CREATE TABLE emails (id int);\nCREATE TABLE tasks (id int);\n"},
+      {"1_a/down.sql", "DROP TABLE tasks;\nDROP TABLE emails;\n"},
+  });
+  ASSERT_TRUE(r.diagnostics.empty()) << Errors(r.diagnostics);
+  // mail's part came first in the file; tasks' part runs after it when both
+  // are built (and alone when only tasks is).
+  EXPECT_THAT(r.File("tasks/0001_a/up.sql"), HasSubstr("-- schemagate:requires mail/0001\n"));
+  EXPECT_THAT(r.File("mail/0001_a/up.sql"), Not(HasSubstr("requires")));
+}
+
 TEST(ImportTest, VersionsAreKeptWhenTheyAreGrowingNumbers) {
   Outcome numbered = RunImport({{"20200101000000_a/up.sql", "CREATE TABLE users (id int);\n"},
                          {"20200101000000_a/down.sql", "DROP TABLE users;\n"}});
