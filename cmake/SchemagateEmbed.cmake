@@ -68,6 +68,7 @@ function(schemagate_embedded_library variant)
             "--out=${dir}/embedded_catalog.cc"
             "--out-binary=${dir}/catalog.binpb"
             "--dev-database=${SCHEMAGATE_DEV_DATABASE}"
+            "--lint=${SCHEMAGATE_LINT}"
             ${header_args}
     # The outputs are rewritten only when they change; touch them so the
     # rule is satisfied either way.

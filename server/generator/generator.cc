@@ -11,6 +11,8 @@
 #include "server/catalog/catalog.h"
 #include "server/catalog/order.h"
 #include "server/generator/internal/live_replay.h"
+#include "server/generator/lint/lock_lint.h"
+#include "server/sql/pg_proto.h"
 #include "server/generator/internal/schema_model.h"
 #include "server/sql/parser.h"
 
@@ -101,6 +103,33 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
   return parsed;
 }
 
+// Runs the lock lint over `order` and reports findings as `mode` says.
+std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& tree,
+                                                               const std::vector<MigrationKey>& order,
+                                                               LintMode mode,
+                                                               Diagnostics* diagnostics) {
+  std::map<MigrationKey, std::vector<lint::TableLock>> out;
+  lint::Linter linter;
+  for (const MigrationKey& key : order) {
+    const SourceCluster* c = nullptr;
+    const SourceMigration* m = FindMigration(tree, key, &c);
+    absl::StatusOr<sql::ProtoTree> parsed = sql::ParseProto(m->up_sql);
+    if (!parsed.ok()) continue;  // reported by the replay
+    std::vector<lint::TableLock> found = linter.Migration(
+        {c->name, m->up_path, m->up_sql, m->directives.no_transaction, &*parsed});
+    for (const lint::TableLock& l : found) {
+      if (l.rule.empty() || l.acknowledged || mode == LintMode::kOff) continue;
+      if (l.kind == lint::RuleKind::kError || mode == LintMode::kError) {
+        diagnostics->Add(m->up_path, l.line, l.column, l.message);
+      } else {
+        diagnostics->Warn(m->up_path, l.line, l.column, l.message);
+      }
+    }
+    out[key] = std::move(found);
+  }
+  return out;
+}
+
 }  // namespace
 
 std::string Sha256Hex(absl::string_view bytes) {
@@ -112,9 +141,29 @@ std::string Sha256Hex(absl::string_view bytes) {
       absl::string_view(reinterpret_cast<const char*>(digest), length));
 }
 
+absl::StatusOr<LintMode> ParseLintMode(absl::string_view text) {
+  if (text == "off") return LintMode::kOff;
+  if (text == "warn") return LintMode::kWarn;
+  if (text == "error") return LintMode::kError;
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown lint mode \"", text, "\"; valid: warn, error, off"));
+}
+
 absl::StatusOr<v1::BuildCatalog> Generate(
     const SourceTree& tree, const std::vector<std::string>& features,
     Diagnostics* diagnostics, SchemaOracle* oracle, int* unmodelled) {
+  GenerateOptions options;
+  options.oracle = oracle;
+  options.unmodelled = unmodelled;
+  return Generate(tree, features, diagnostics, options);
+}
+
+absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
+                                          const std::vector<std::string>& features,
+                                          Diagnostics* diagnostics,
+                                          const GenerateOptions& options) {
+  SchemaOracle* oracle = options.oracle;
+  int* unmodelled = options.unmodelled;
   if (!diagnostics->empty()) return diagnostics->ToStatus();
   std::vector<ClusterSpec> specs = SpecsOf(tree);
 
@@ -158,6 +207,11 @@ absl::StatusOr<v1::BuildCatalog> Generate(
     full.ApplyUp(*m, c->name, parsed.at(m->up_path));
     full.CheckDown(*m, c->name, parsed.at(m->down_path));
   }
+  if (!diagnostics->empty()) return diagnostics->ToStatus();
+
+  // The lock lint, over the whole tree in its full order too.
+  std::map<MigrationKey, std::vector<lint::TableLock>> locks =
+      LockLint(tree, *full_order, options.lint, diagnostics);
   if (!diagnostics->empty()) return diagnostics->ToStatus();
 
   // The build's catalog: replay only the enabled clusters, in their order.
@@ -245,6 +299,18 @@ absl::StatusOr<v1::BuildCatalog> Generate(
         from->set_version(f.version);
       }
       mig->set_irreversible(m.down_directives.irreversible);
+      for (const lint::TableLock& l : locks[{name, m.version}]) {
+        v1::TableLock* out_lock = mig->add_locks();
+        out_lock->set_table(l.table);
+        out_lock->set_lock(lint::LockName(l.lock));
+        out_lock->set_line(l.line);
+        out_lock->set_statement(l.statement);
+        out_lock->set_rule(l.rule);
+        out_lock->set_message(l.message);
+        out_lock->set_blocking(!l.rule.empty() && l.kind == lint::RuleKind::kBlocking);
+        out_lock->set_acknowledged(l.acknowledged);
+        out_lock->set_reason(l.reason);
+      }
       mig->set_up_path(m.rel_dir + "/up.sql");
       mig->set_down_path(m.rel_dir + "/down.sql");
       absl::StrAppend(&digest_input, m.rel_dir, "\n", mig->up_sha256(), "\n",

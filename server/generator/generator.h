@@ -52,6 +52,27 @@ absl::StatusOr<v1::BuildCatalog> Generate(
     const SourceTree& tree, const std::vector<std::string>& features,
     Diagnostics* diagnostics, SchemaOracle* oracle = nullptr, int* unmodelled = nullptr);
 
+// The lock lint (docs/LINT.md): each statement's lock on tables that existed
+// before its migration, and a finding where it blocks the application, fails
+// at apply time or breaks the previous build's replicas. kWarn (the default)
+// reports findings as warnings (apply-time failures are errors), kError
+// makes every unacknowledged finding an error, kOff reports nothing. The
+// locks of the enabled migrations are in the catalog (Migration.locks)
+// whatever the mode.
+enum class LintMode { kOff, kWarn, kError };
+// "off", "warn", "error".
+absl::StatusOr<LintMode> ParseLintMode(absl::string_view text);
+
+struct GenerateOptions {
+  SchemaOracle* oracle = nullptr;  // see above; may be null
+  LintMode lint = LintMode::kWarn;
+  int* unmodelled = nullptr;       // out: statements the static replay could not model
+};
+absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
+                                          const std::vector<std::string>& features,
+                                          Diagnostics* diagnostics,
+                                          const GenerateOptions& options);
+
 // Lowercase hex SHA-256 of `bytes`.
 std::string Sha256Hex(absl::string_view bytes);
 

@@ -163,6 +163,7 @@ int main(int argc, char** argv) {
               out_headers;
   bool check = false;
   std::string dev_database = "auto";
+  std::string lint = "warn";
   cli::FlagSet flags("schemagate-gen",
                      "Checks a migrations tree and generates the embedded "
                      "catalog of one feature set.");
@@ -177,6 +178,9 @@ int main(int argc, char** argv) {
                "write the consumer schema headers (schemagate/schema.h, "
                "schemagate/schema/*.h) under this include directory");
   flags.Bool("check", &check, "only check the tree; write nothing");
+  flags.String("lint", &lint,
+               "the lock lint (docs/LINT.md): 'warn' prints findings as warnings, "
+               "'error' fails on any unacknowledged finding, 'off' prints none");
   flags.String("dev-database", &dev_database,
                "where to replay migrations the static replay cannot model (DO blocks "
                "and functions that change the schema, CREATE TABLE AS): 'auto' starts "
@@ -206,9 +210,17 @@ int main(int argc, char** argv) {
   generator::Diagnostics diagnostics;
   generator::SourceTree tree =
       generator::ParseTree(tree_path, *files, &diagnostics);
+  absl::StatusOr<generator::LintMode> lint_mode = generator::ParseLintMode(lint);
+  if (!lint_mode.ok()) {
+    std::cerr << "schemagate-gen: --lint: " << lint_mode.status().message() << "\n";
+    return 2;
+  }
   int unmodelled = 0;
+  generator::GenerateOptions options;
+  options.lint = *lint_mode;
+  options.unmodelled = &unmodelled;
   absl::StatusOr<v1::BuildCatalog> catalog = generator::Generate(
-      tree, catalog::SplitFeatureList(features), &diagnostics, nullptr, &unmodelled);
+      tree, catalog::SplitFeatureList(features), &diagnostics, options);
   if (catalog.ok() && unmodelled > 0 && dev_database != "off") {
     // Again, exactly, on a real PostgreSQL.
     absl::StatusOr<std::unique_ptr<migrate::DevDatabase>> db =
@@ -221,8 +233,9 @@ int main(int argc, char** argv) {
       return 3;
     } else {
       generator::Diagnostics exact;
-      catalog = generator::Generate(tree, catalog::SplitFeatureList(features), &exact,
-                                    db->get());
+      options.oracle = db->get();
+      options.unmodelled = nullptr;
+      catalog = generator::Generate(tree, catalog::SplitFeatureList(features), &exact, options);
       diagnostics = std::move(exact);
     }
   }

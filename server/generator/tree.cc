@@ -19,6 +19,7 @@
 #include "google/protobuf/text_format.h"
 #include "server/catalog/directives.h"
 #include "server/generator/internal/textproto.h"
+#include "server/generator/lint/lock_lint.h"
 
 namespace schemagate::generator {
 namespace {
@@ -255,6 +256,26 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
   Directives d;
   for (const catalog::DirectiveLine& dl : catalog::ScanDirectives(up_sql)) {
     const int line_no = dl.line;
+    if (dl.verb == "allow") {
+      // Anywhere: it acknowledges a lint finding of the statement after it.
+      std::vector<absl::string_view> parts =
+          absl::StrSplit(dl.args, absl::MaxSplits(absl::ByAnyChar(" \t"), 1), absl::SkipEmpty());
+      if (parts.empty() || lint::FindRule(parts[0]) == nullptr) {
+        std::vector<std::string> names;
+        for (const lint::Rule& r : lint::Rules()) names.push_back(r.name);
+        diagnostics->Add(path, line_no, 0,
+                         absl::StrCat("schemagate:allow names ",
+                                      parts.empty() ? "no rule"
+                                                    : absl::StrCat("unknown rule \"",
+                                                                   absl::CHexEscape(parts[0]), "\""),
+                                      "; rules: ", absl::StrJoin(names, ", ")));
+      } else if (parts.size() < 2 || absl::StripAsciiWhitespace(parts[1]).empty()) {
+        diagnostics->Add(path, line_no, 0,
+                         absl::StrCat("schemagate:allow ", parts[0],
+                                      " needs a reason (why this is safe here)"));
+      }
+      continue;
+    }
     if (!dl.in_header) {
       diagnostics->Add(path, line_no, 0,
                        "schemagate directive below the first statement is not "
@@ -319,7 +340,7 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
                                     absl::CHexEscape(verb),
                                     "\"; known: schemagate:requires, "
                                     "schemagate:no-transaction, "
-                                    "schemagate:imported-from (up.sql), "
+                                    "schemagate:imported-from, schemagate:allow (up.sql), "
                                     "schemagate:irreversible (down.sql)"));
     }
   }

@@ -431,7 +431,9 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
   const std::string display = "<imported tree>";
   Diagnostics check;
   SourceTree source = ParseTree(display, tree, &check);
-  absl::StatusOr<v1::BuildCatalog> all = Generate(source, {"all"}, &check);
+  GenerateOptions quiet;  // the history is what it is: no lock lint here
+  quiet.lint = LintMode::kOff;
+  absl::StatusOr<v1::BuildCatalog> all = Generate(source, {"all"}, &check, quiet);
   if (all.ok()) {
     std::vector<std::string> singles = {kCore};
     for (const std::string& name : cluster_names) {
@@ -442,7 +444,7 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
     }
     for (const std::string& f : singles) {
       Diagnostics one;
-      absl::StatusOr<v1::BuildCatalog> built = Generate(source, {f}, &one);
+      absl::StatusOr<v1::BuildCatalog> built = Generate(source, {f}, &one, quiet);
       if (!built.ok()) {
         diagnostics->Add(display, 0, 0,
                          absl::StrCat("the build with only feature \"", f,
