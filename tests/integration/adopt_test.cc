@@ -402,6 +402,26 @@ TEST_F(AdoptTest, ConcurrentAdoptsAndMigrateRecordEachMigrationOnce) {
   EXPECT_EQ(Run(kAllDiesel, {"verify"}).exit_code, kOk);
 }
 
+TEST_F(AdoptTest, LockHeldPastTheWaitTimeoutIsExit4AndNothingIsRecorded) {
+  MigrateFlat(kAllDiesel);
+  DieselHistory(kDieselVersions);
+  const std::string key = absl::StrCat(migrate::HistoryName().LockKey());
+  Child holder({"psql", "-X", "-q", "-d", db_->url(), "-c",
+                "SELECT pg_advisory_lock(" + key + "); SELECT pg_sleep(4);"});
+  bool held = false;
+  for (int i = 0; i < 100 && !held; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    held = db_->ActiveQueries("pg_sleep(4)") == 1;
+  }
+  ASSERT_TRUE(held);
+  ProcessResult r = Run(kAllDiesel, {"adopt", "--from=diesel", "--lock-wait-timeout=1s"});
+  EXPECT_EQ(r.exit_code, 4) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("--lock-wait-timeout=1s"));
+  EXPECT_FALSE(HistoryExists());
+  holder.Wait();
+  EXPECT_EQ(Run(kAllDiesel, {"adopt", "--from=diesel"}).exit_code, kOk);
+}
+
 TEST_F(AdoptTest, MigrationAddedAfterTheAdoptionAppliesNormally) {
   MigrateFlat(kAllDiesel);
   DieselHistory(kDieselVersions);
