@@ -27,7 +27,7 @@ absl::Status Refusal(absl::Status status, ErrorKind kind, absl::string_view reas
                         violations);
 }
 
-// "  a\n  b\n" (the first kListedInMessage lines, then "... and N more").
+// "\n  a\n  b" (the first kListedInMessage items, then "... and N more").
 std::string Lines(const std::vector<std::string>& items) {
   std::string out;
   for (size_t i = 0; i < items.size() && i < kListedInMessage; ++i) {
