@@ -39,10 +39,11 @@ constexpr char kExitCodes[] =
     "  3  the server or its database is unavailable\n"
     "  4  timed out (wait --timeout, or the call's deadline)\n"
     "  5  refused: a cluster not enabled in the server's build, an integrity\n"
-    "     problem (edited migration, unsafe rollback), a failed migration\n"
+    "     problem (edited migration, unsafe rollback), a failed migration;\n"
+    "     adopt: the old tool's history is missing, dirty or incomplete\n"
     "  6  not authorized (missing or wrong admin token, or admin RPCs\n"
     "     disabled on this listener)\n"
-    "  7  drift (verify)\n"
+    "  7  drift (verify; adopt: the schema differs from the catalog)\n"
     "  8  warnings (join: ambiguous; query: a join condition on no key)\n"
     "  9  not available / not joinable (check, join, query)\n";
 
@@ -71,7 +72,8 @@ struct Common {
 
   void Register(cli::FlagSet& f) {
     f.String("target", &target, "the server, HOST:PORT", "SCHEMAGATE_TARGET");
-    f.String("token-file", &token_file, "admin bearer token file (apply, rollback, repair)",
+    f.String("token-file", &token_file,
+             "admin bearer token file (apply, rollback, repair, adopt)",
              "SCHEMAGATE_TOKEN_FILE");
     f.Bool("tls", &tls, "use TLS (system roots unless --tls-ca)");
     f.String("tls-ca", &tls_ca, "PEM roots to verify the server", "SCHEMAGATE_TLS_CA");
@@ -131,6 +133,15 @@ std::string TableStatusName(v1::TableStatus s) {
   return name;
 }
 
+void PrintUnmanaged(const google::protobuf::RepeatedPtrField<v1::UnmanagedTable>& tables) {
+  if (tables.empty()) return;
+  std::cout << "unmanaged tables (their cluster is not enabled here; never touched):\n";
+  for (const v1::UnmanagedTable& t : tables) {
+    std::cout << "  " << t.table() << " (cluster " << t.cluster()
+              << (t.compiled() ? ", turned off by --features" : "") << ")\n";
+  }
+}
+
 void PrintClusters(const google::protobuf::RepeatedPtrField<v1::ClusterInfo>& clusters) {
   std::cout << absl::StrFormat("%-18s %-8s %-18s %8s %8s %8s %7s\n", "CLUSTER", "ENABLED",
                                "STATE", "APPLIED", "LATEST", "PENDING", "TABLES");
@@ -171,6 +182,7 @@ int Clusters(const std::string& cmd, const std::vector<std::string>& args) {
     std::cout << "features: " << absl::StrJoin(r->features(), ", ")
               << (r->database_reachable() ? "" : "   (database unreachable)") << "\n";
     PrintClusters(r->clusters());
+    PrintUnmanaged(r->unmanaged_tables());
   }
   return kOk;
 }
@@ -313,6 +325,7 @@ int Status(const std::string& cmd, const std::vector<std::string>& args) {
   } else {
     std::cout << "history " << r->history_table() << "\n";
     PrintClusters(r->clusters());
+    PrintUnmanaged(r->unmanaged_tables());
     std::cout << (r->up_to_date() ? "up to date\n"
                                   : absl::StrCat(r->pending_size(), " pending\n"));
   }
@@ -494,6 +507,77 @@ int Repair(const std::string& cmd, const std::vector<std::string>& args) {
   return kOk;
 }
 
+int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  std::string from, source_table;
+  std::vector<std::string> clusters;
+  bool dry_run = false, ignore_extra = false;
+  absl::Duration run_timeout = absl::Minutes(30);
+  cli::FlagSet f("schemactl adopt",
+                 "Takes over a database another tool migrated (AdoptDatabase): the "
+                 "server checks the old tool's history and the schema, then records "
+                 "the adopted clusters' migrations as applied without running them. "
+                 "Needs the admin token.");
+  c.Register(f);
+  f.String("from", &from, "diesel, golang-migrate, flyway or none (required)");
+  f.List("cluster", &clusters, "adopt only this enabled cluster (repeatable)");
+  f.String("source-history-table", &source_table,
+           "[schema.]table of the old tool's history (default: the tool's)");
+  f.Bool("dry-run", &dry_run, "check everything, record nothing");
+  f.Bool("ignore-extra-tables", &ignore_extra, "tables no cluster knows are not drift");
+  f.Duration("run-timeout", &run_timeout, "deadline of the call");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  static const std::map<std::string, v1::SourceFormat> kFormats = {
+      {"none", v1::SOURCE_FORMAT_NONE},
+      {"diesel", v1::SOURCE_FORMAT_DIESEL},
+      {"golang-migrate", v1::SOURCE_FORMAT_GOLANG_MIGRATE},
+      {"flyway", v1::SOURCE_FORMAT_FLYWAY}};
+  auto format = kFormats.find(from);
+  if (format == kFormats.end()) {
+    return Fail(cmd, absl::InvalidArgumentError(
+                         "--from must be diesel, golang-migrate, flyway or none"));
+  }
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  v1::AdoptDatabaseRequest req;
+  req.set_source_format(format->second);
+  for (const std::string& cl : clusters) req.add_clusters(cl);
+  req.set_dry_run(dry_run);
+  req.set_source_history_table(source_table);
+  req.set_ignore_extra_tables(ignore_extra);
+  auto r = (*client)->AdoptDatabase(req, run_timeout);
+  if (!r.ok()) {
+    int code = Fail(cmd, r.status());
+    for (const std::string& v : client::ErrorViolations(r.status())) {
+      std::cerr << "  " << v << "\n";
+    }
+    // Drift has the exit code verify uses for it.
+    return client::ErrorReason(r.status()) == "SCHEMA_DRIFT" ? kDrift : code;
+  }
+  if (c.json) {
+    PrintJson(*r);
+    return kOk;
+  }
+  for (const std::string& cl : r->already_installed()) {
+    std::cout << "already installed: " << cl << "\n";
+  }
+  if (r->adopted_clusters().empty()) {
+    std::cout << "nothing to adopt\n";
+  } else {
+    std::cout << (dry_run ? "would adopt " : "adopted ")
+              << absl::StrJoin(r->adopted_clusters(), ", ") << ": " << r->recorded_size()
+              << " migration(s) " << (dry_run ? "would be recorded" : "recorded") << "\n";
+    if (dry_run) {
+      for (const v1::AdoptedMigration& m : r->migrations()) {
+        std::cout << "  " << m.path() << "\n";
+      }
+    }
+  }
+  PrintUnmanaged(r->unmanaged_tables());
+  return kOk;
+}
+
 int Health(const std::string& cmd, const std::vector<std::string>& args) {
   Common c;
   std::string service;
@@ -563,6 +647,7 @@ const std::map<std::string, std::pair<Runner, const char*>>& Commands() {
       {"apply", {&Apply, "apply pending migrations (admin)"}},
       {"rollback", {&Rollback, "revert a cluster (admin)"}},
       {"repair", {&Repair, "record new checksums (admin)"}},
+      {"adopt", {&Adopt, "take over a database another tool migrated (admin)"}},
       {"verify", {&Verify, "drift between catalog and database"}},
       {"health", {&Health, "grpc.health.v1 status"}},
       {"wait", {&Wait, "wait until clusters are migrated"}},

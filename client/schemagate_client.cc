@@ -6,7 +6,11 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
+
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -14,9 +18,20 @@
 namespace schemagate::client {
 namespace {
 
+constexpr char kDetailsPayload[] = "type.googleapis.com/google.rpc.Status";
+
 absl::Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  if (!s.error_details().empty()) {
+    out.SetPayload(kDetailsPayload, absl::Cord(s.error_details()));
+  }
+  return out;
+}
+
+bool DetailsOf(const absl::Status& status, google::rpc::Status* details) {
+  absl::optional<absl::Cord> p = status.GetPayload(kDetailsPayload);
+  return p.has_value() && details->ParseFromString(std::string(*p));
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
@@ -30,6 +45,31 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
 }
 
 }  // namespace
+
+std::string ErrorReason(const absl::Status& status) {
+  google::rpc::Status details;
+  if (!DetailsOf(status, &details)) return "";
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.UnpackTo(&info)) return info.reason();
+  }
+  return "";
+}
+
+std::vector<std::string> ErrorViolations(const absl::Status& status) {
+  std::vector<std::string> out;
+  google::rpc::Status details;
+  if (!DetailsOf(status, &details)) return out;
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::PreconditionFailure failure;
+    if (!any.UnpackTo(&failure)) continue;
+    for (const auto& v : failure.violations()) {
+      out.push_back(v.subject().empty() ? v.description()
+                                        : absl::StrCat(v.subject(), ": ", v.description()));
+    }
+  }
+  return out;
+}
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path, "token file");
@@ -314,6 +354,16 @@ absl::StatusOr<v1::RepairChecksumsResponse> Client::RepairChecksums(
   ConfigureContext(&ctx, options_.timeout, true);
   v1::RepairChecksumsResponse resp;
   grpc::Status s = stub_->RepairChecksums(&ctx, request, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
+absl::StatusOr<v1::AdoptDatabaseResponse> Client::AdoptDatabase(
+    const v1::AdoptDatabaseRequest& request, absl::Duration timeout) {
+  grpc::ClientContext ctx;
+  ConfigureContext(&ctx, timeout, true);
+  v1::AdoptDatabaseResponse resp;
+  grpc::Status s = stub_->AdoptDatabase(&ctx, request, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
 }

@@ -59,6 +59,14 @@ struct ClientOptions {
   absl::Duration timeout = absl::Seconds(10);
 };
 
+// Errors returned by Client methods keep the server's google.rpc.Status
+// details (as the payload "type.googleapis.com/google.rpc.Status").
+// The google.rpc.ErrorInfo reason of such an error ("SCHEMA_DRIFT", ...), or "".
+std::string ErrorReason(const absl::Status& status);
+// The google.rpc.PreconditionFailure violations of such an error, as
+// "subject: description" (empty when there are none).
+std::vector<std::string> ErrorViolations(const absl::Status& status);
+
 // Reads a token file (trailing white space removed).
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
 
@@ -90,6 +98,12 @@ class Client {
       const v1::RollbackClusterRequest& request, absl::Duration timeout);
   absl::StatusOr<v1::RepairChecksumsResponse> RepairChecksums(
       const v1::RepairChecksumsRequest& request);
+  // Admin. `timeout` bounds the call (adopting thousands of migrations, or
+  // waiting for another migrator's lock, takes longer than `timeout`).
+  // A refusal is FAILED_PRECONDITION with ErrorReason() SCHEMA_DRIFT,
+  // SOURCE_HISTORY_INCOMPLETE, ... and ErrorDetails() listing each problem.
+  absl::StatusOr<v1::AdoptDatabaseResponse> AdoptDatabase(
+      const v1::AdoptDatabaseRequest& request, absl::Duration timeout);
 
   // grpc.health.v1 Check of `service` ("" = overall).
   absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Health(

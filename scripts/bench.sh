@@ -10,6 +10,7 @@
 #   trees.sh       generated trees (gen_tree.py) and a schemagate build of each
 #   migrate.sh     full apply and no-op: schemagate vs psql -1 vs sqitch vs sql-migrate
 #   concurrent.sh  50 migrators at once on an empty database vs one
+#   adopt.sh       adopt of the largest tree (imported from Diesel) vs migrate
 #   plan.sh        plan time and catalog load over the tree sizes
 #   rpc.sh         RPC throughput and latency vs the health Check RPC; RSS
 #   join.sh        join validation and query checks (Google Benchmark)
@@ -24,6 +25,7 @@
 #                              alone takes ~15-20 min per run there)
 #   BENCH_NOOP_RUNS 15/4  BENCH_PLAN_RUNS 7/3   BENCH_CONCURRENT_RUNS 5/2
 #   BENCH_RPC_DURATION 3s/1s  BENCH_RPC_RUNS 3/1  BENCH_JOIN_REPS 9/3
+#   BENCH_ADOPT_RUNS 5/2      (on the largest tree of BENCH_SIZES)
 #   BENCH_SIZES "100 1000 5000" / "100 1000"  BENCH_IMPORT_RUNS 3
 # BENCH_SECTIONS="plan rpc" runs only those sections, BENCH_APPLY_TREES="bundled
 # 5000" only those trees' apply; BENCH_RESUME=1 keeps the samples of an
@@ -36,9 +38,9 @@ command_line="scripts/bench.sh $*"
 quick=0
 [[ "${1:-}" == --quick ]] && quick=1
 if [[ $quick == 1 ]]; then
-  d_apply=2 d_large=2 d_large_peer=1 d_noop=4 d_plan=3 d_conc=2 d_rpc_dur=1s d_rpc_runs=1 d_join=3 d_sizes="100 1000"
+  d_apply=2 d_large=2 d_large_peer=1 d_noop=4 d_plan=3 d_conc=2 d_rpc_dur=1s d_rpc_runs=1 d_join=3 d_sizes="100 1000" d_adopt=2
 else
-  d_apply=5 d_large=1 d_large_peer=0 d_noop=15 d_plan=7 d_conc=5 d_rpc_dur=3s d_rpc_runs=3 d_join=9 d_sizes="100 1000 5000"
+  d_apply=5 d_large=1 d_large_peer=0 d_noop=15 d_plan=7 d_conc=5 d_rpc_dur=3s d_rpc_runs=3 d_join=9 d_sizes="100 1000 5000" d_adopt=5
 fi
 apply_runs=${BENCH_APPLY_RUNS:-$d_apply}
 large_runs=${BENCH_LARGE_RUNS:-$d_large}
@@ -49,6 +51,7 @@ conc_runs=${BENCH_CONCURRENT_RUNS:-$d_conc}
 rpc_duration=${BENCH_RPC_DURATION:-$d_rpc_dur}
 rpc_runs=${BENCH_RPC_RUNS:-$d_rpc_runs}
 join_reps=${BENCH_JOIN_REPS:-$d_join}
+adopt_runs=${BENCH_ADOPT_RUNS:-$d_adopt}
 read -r -a sizes <<<"${BENCH_SIZES:-$d_sizes}"
 
 export BENCH_DIR=$PWD/build/bench
@@ -56,7 +59,7 @@ mkdir -p "$BENCH_DIR"
 export BENCH_SAMPLES=$BENCH_DIR/samples.tsv
 # BENCH_SECTIONS runs only some sections; with BENCH_RESUME=1 the samples of
 # an earlier run are kept (finish an interrupted run, then render them all).
-sections=" ${BENCH_SECTIONS:-trees apply concurrent plan rpc join import sizes} "
+sections=" ${BENCH_SECTIONS:-trees apply concurrent adopt plan rpc join import sizes} "
 [[ ${BENCH_RESUME:-0} == 1 ]] || : >"$BENCH_SAMPLES"
 source scripts/bench/common.sh  # after BENCH_SAMPLES: not standalone
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -104,6 +107,7 @@ concurrent_all() {
     bash scripts/bench/concurrent.sh "$conc_runs" 50
 }
 section concurrent concurrent_all
+section adopt bash scripts/bench/adopt.sh "${sizes[-1]}" "$adopt_runs"
 
 plan_specs=(bundled=build/bin/schemagate)
 for n in "${sizes[@]}"; do plan_specs+=("tree-$n=$BENCH_DIR/trees/tree-$n.schemagate"); done
@@ -127,7 +131,7 @@ S() { python3 scripts/bench/stats.py "$@" ; }
   cat <<EOF
 # Benchmark results
 
-- Command: \`$command_line\` (total $((total / 60)) min $((total % 60)) s: trees ${took[trees]} s, apply ${took[apply]} s, concurrent ${took[concurrent]} s, plan ${took[plan]} s, rpc ${took[rpc]} s, join ${took[join]} s, sizes ${took[sizes]} s)
+- Command: \`$command_line\` (total $((total / 60)) min $((total % 60)) s: trees ${took[trees]} s, apply ${took[apply]} s, concurrent ${took[concurrent]} s, adopt ${took[adopt]} s, plan ${took[plan]} s, rpc ${took[rpc]} s, join ${took[join]} s, sizes ${took[sizes]} s)
 - Date: $started; schemagate $rev
 - Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r); load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)
 - PostgreSQL $pg_version (default durability: fsync and synchronous_commit on), scram-sha-256 over TCP loopback, one server for every section
@@ -153,6 +157,12 @@ $(S table "$BENCH_SAMPLES" noop)
 ## Concurrent start on an empty database: wall time until every process exits (ms)
 
 $(S table "$BENCH_SAMPLES" concurrent)
+
+## Adopt vs migrate of the largest tree (ms)
+
+\`schemagate adopt --from=diesel\` of a database the tree's SQL was run into by psql (with Diesel's history table), vs \`schemagate migrate\` of the same tree into a fresh database.
+
+$(S table "$BENCH_SAMPLES" adopt)
 
 ## Planning: \`schemagate plan\`, whole process incl. connect (ms)
 

@@ -9,6 +9,8 @@
 #   ensure_peers                                 install sqitch and sql-migrate
 #   bench_build TARGET...                        build targets in build/ (skipped
 #                                                with BENCH_NO_BUILD=1: use what is built)
+#   tree_configure TREE / tree_build             the `schemagate` target of
+#                                                $BENCH_DIR/build for TREE
 #
 # Samples go to $BENCH_SAMPLES (scripts/bench/stats.py renders them). Run
 # from scripts/bench.sh, every section shares one file and one PostgreSQL;
@@ -72,6 +74,14 @@ bench_pg_start() {
   PG_PASSWORD=${PG_BASE#postgresql://postgres:}
   PG_PASSWORD=${PG_PASSWORD%@*}
 }
+
+# One build directory (Release, no tests) reconfigured per generated tree,
+# so only the tree's generator run, catalog compile and link run again.
+tree_configure() {
+  nice -n 10 cmake -S . -B "$BENCH_DIR/build" -DCMAKE_BUILD_TYPE=Release -DSCHEMAGATE_BUILD_TESTS=OFF \
+    -DSCHEMAGATE_TEST_VARIANTS=OFF -DSCHEMAGATE_MIGRATIONS_DIR="$1" >/dev/null
+}
+tree_build() { nice -n 10 cmake --build "$BENCH_DIR/build" --target schemagate -j"$(nproc)" >/dev/null; }
 
 bench_build() {
   [[ ${BENCH_NO_BUILD:-0} == 1 ]] && return 0

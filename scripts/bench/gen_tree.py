@@ -12,8 +12,12 @@ tree passes the build's lint (schemagate-gen --tree OUT --check).
 About one table per migration: 5,000 migrations make ~5,000 tables.
 
   scripts/bench/gen_tree.py N_MIGRATIONS N_CLUSTERS OUT_DIR [--seed S]
+                            [--imported-from diesel]
 
-Deterministic for a given seed; OUT_DIR is replaced.
+Deterministic for a given seed; OUT_DIR is replaced. --imported-from diesel
+marks each migration as imported from a flat Diesel migration (`--
+schemagate:imported-from diesel <version>`, versions 20200101000001 and up,
+one per migration), as `schemagate adopt` checks them; the SQL is the same.
 """
 import argparse
 import os
@@ -69,7 +73,7 @@ class Cluster:
         return f"{self.name}_t{self.count}"
 
 
-def generate(n_migrations, n_clusters, out, seed):
+def generate(n_migrations, n_clusters, out, seed, imported_from=None):
     rng = random.Random(seed)
     names = ["core"] + [f"c{i:02d}" for i in range(1, n_clusters)]
     clusters = {}
@@ -195,6 +199,9 @@ def generate(n_migrations, n_clusters, out, seed):
 
             mdir = os.path.join(cdir, f"{v:04d}_{slug}")
             os.makedirs(mdir)
+            if imported_from == "diesel":
+                directives.insert(0, "-- schemagate:imported-from diesel "
+                                  f"{20200101000000 + stats['migrations']}")
             header = directives + [f"-- {name}/{v:04d}_{slug}"]
             with open(os.path.join(mdir, "up.sql"), "w") as f:
                 f.write("\n".join(header) + "\n\n" + "\n\n".join(up) + "\n")
@@ -209,10 +216,11 @@ def main():
     p.add_argument("clusters", type=int)
     p.add_argument("out")
     p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--imported-from", choices=["diesel"])
     a = p.parse_args()
     if a.clusters < 1 or a.migrations < a.clusters:
         p.error("need at least one migration per cluster")
-    s = generate(a.migrations, a.clusters, a.out, a.seed)
+    s = generate(a.migrations, a.clusters, a.out, a.seed, a.imported_from)
     print(f"{a.out}: {s['migrations']} migrations, {s['tables']} tables, "
           f"{a.clusters} clusters, {s['no_transaction']} no-transaction")
 

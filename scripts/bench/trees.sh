@@ -20,11 +20,8 @@ bdir=$BENCH_DIR/build
 trees=$BENCH_DIR/trees
 mkdir -p "$trees"
 
-configure() {
-  nice -n 10 cmake -S . -B "$bdir" -DCMAKE_BUILD_TYPE=Release -DSCHEMAGATE_BUILD_TESTS=OFF \
-    -DSCHEMAGATE_TEST_VARIANTS=OFF -DSCHEMAGATE_MIGRATIONS_DIR="$1" >/dev/null
-}
-build() { nice -n 10 cmake --build "$bdir" --target schemagate -j"$(nproc)" >/dev/null; }
+configure() { tree_configure "$1"; }
+build() { tree_build; }
 
 # Everything but the embedded catalog, built once (not measured).
 first=$trees/tree-${sizes[0]}

@@ -32,6 +32,7 @@ struct Catalog::State {
   absl::flat_hash_map<std::string, int> enabled_clusters;
   absl::flat_hash_map<std::string, int> compiled_clusters;
   absl::flat_hash_map<uint64_t, uint32_t> absent_tables;
+  absl::flat_hash_map<uint64_t, uint32_t> absent_objects;
   std::map<std::pair<std::string, uint64_t>, const v1::Migration*> migrations;
 
   State() : compiled(google::protobuf::Arena::CreateMessage<v1::BuildCatalog>(&arena)) {}
@@ -88,6 +89,11 @@ uint64_t TableKey(absl::string_view table_name) {
   mix("schemagate-table:");
   mix(table_name);
   return hash;
+}
+
+uint64_t ObjectKey(absl::string_view kind, absl::string_view table,
+                   absl::string_view name) {
+  return TableKey(absl::StrCat(kind, ":", table, ".", name));
 }
 
 std::string HexEncode(absl::string_view bytes) {
@@ -197,6 +203,7 @@ absl::StatusOr<Catalog> Catalog::Build(std::unique_ptr<State> state) {
     }
     *enabled.mutable_absent_clusters() = compiled.absent_clusters();
     *enabled.mutable_absent_tables() = compiled.absent_tables();
+    *enabled.mutable_absent_objects() = compiled.absent_objects();
     enabled.set_digest(compiled.digest());
     state->enabled = &enabled;
   }
@@ -220,6 +227,11 @@ absl::StatusOr<Catalog> Catalog::Build(std::unique_ptr<State> state) {
   for (const v1::AbsentTable& t : compiled.absent_tables()) {
     if (static_cast<int>(t.cluster()) < compiled.absent_clusters_size()) {
       state->absent_tables.emplace(t.key(), t.cluster());
+    }
+  }
+  for (const v1::AbsentObject& o : compiled.absent_objects()) {
+    if (static_cast<int>(o.cluster()) < compiled.absent_clusters_size()) {
+      state->absent_objects.emplace(o.key(), o.cluster());
     }
   }
   return Catalog(std::move(state));
@@ -332,6 +344,13 @@ TableLookup Catalog::Lookup(absl::string_view raw_name, bool fold_case) const {
   std::string lower = absl::AsciiStrToLower(name);
   if (lower != name && lookup(lower)) return out;
   return out;
+}
+
+std::string Catalog::AbsentOwner(absl::string_view kind, absl::string_view table,
+                                 absl::string_view name) const {
+  auto it = state_->absent_objects.find(ObjectKey(kind, NormalizeTableName(table), name));
+  if (it == state_->absent_objects.end()) return "";
+  return HexDecode(state_->compiled->absent_clusters(it->second).name_hex());
 }
 
 std::vector<const v1::Migration*> Catalog::ApplyOrder() const {

@@ -37,6 +37,11 @@ inline constexpr uint32_t kCatalogFormat = 1;
 // Keyed 64-bit hash under which absent clusters' table names are stored.
 uint64_t TableKey(absl::string_view table_name);
 
+// Keyed 64-bit hash under which columns ("column") and foreign keys ("fk")
+// that absent clusters add to compiled tables are stored.
+uint64_t ObjectKey(absl::string_view kind, absl::string_view table,
+                   absl::string_view name);
+
 // Hex encoding used for absent clusters' names.
 std::string HexEncode(absl::string_view bytes);
 std::string HexDecode(absl::string_view hex);  // invalid input -> ""
@@ -102,6 +107,12 @@ class Catalog {
   // matches, as for a name PostgreSQL's parser read from SQL (where "Users"
   // quoted is not users).
   TableLookup Lookup(absl::string_view name, bool fold_case = true) const;
+
+  // The cluster, not compiled into this build, that adds the column
+  // (kind "column") or foreign key ("fk") `name` to `table`; "" when none
+  // does (as far as this build's tree knows).
+  std::string AbsentOwner(absl::string_view kind, absl::string_view table,
+                          absl::string_view name) const;
 
   // The enabled migrations in fresh-install order.
   std::vector<const v1::Migration*> ApplyOrder() const;

@@ -56,12 +56,21 @@ nlohmann::ordered_json MigrationJson(const v1::Migration& m) {
   for (const v1::MigrationRef& r : m.requires()) {
     requires_list.push_back(ToString({r.cluster(), r.version()}));
   }
-  return {{"version", m.version()},
-          {"name", m.name()},
-          {"sha256", m.up_sha256()},
-          {"no_transaction", m.no_transaction()},
-          {"requires", std::move(requires_list)},
-          {"path", m.up_path()}};
+  nlohmann::ordered_json out = {{"version", m.version()},
+                                {"name", m.name()},
+                                {"sha256", m.up_sha256()},
+                                {"no_transaction", m.no_transaction()},
+                                {"requires", std::move(requires_list)},
+                                {"path", m.up_path()}};
+  // Only for imported migrations: "diesel 20200101000000", ...
+  if (!m.imported_from().empty()) {
+    nlohmann::ordered_json from = nlohmann::ordered_json::array();
+    for (const v1::ImportedFrom& f : m.imported_from()) {
+      from.push_back(f.format() + " " + f.version());
+    }
+    out["imported_from"] = std::move(from);
+  }
+  return out;
 }
 
 nlohmann::ordered_json EdgeJson(const JoinEdge& e) {

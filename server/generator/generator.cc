@@ -348,6 +348,24 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
     a->set_key(catalog::TableKey(t.name()));
     a->set_cluster(it->second);
   }
+  // Columns and foreign keys that absent clusters add to compiled tables.
+  for (const v1::Table& t : full.Tables()) {
+    if (!enabled->Contains(t.cluster())) continue;
+    for (const v1::Column& c : t.columns()) {
+      auto it = absent_index.find(c.cluster());
+      if (it == absent_index.end()) continue;
+      v1::AbsentObject* a = out.add_absent_objects();
+      a->set_key(catalog::ObjectKey("column", t.name(), c.name()));
+      a->set_cluster(it->second);
+    }
+    for (const v1::ForeignKey& fk : t.foreign_keys()) {
+      auto it = absent_index.find(fk.cluster());
+      if (it == absent_index.end()) continue;
+      v1::AbsentObject* a = out.add_absent_objects();
+      a->set_key(catalog::ObjectKey("fk", t.name(), fk.name()));
+      a->set_cluster(it->second);
+    }
+  }
   for (const v1::Table& t : full.Tables()) {
     for (const v1::ForeignKey& fk : t.foreign_keys()) {
       if (enabled->Contains(fk.cluster())) continue;

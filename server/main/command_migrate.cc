@@ -10,18 +10,14 @@
 #include "server/main/common.h"
 #include "server/migrate/engine.h"
 #include "server/migrate/errors.h"
+#include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
 #include "server/util/log.h"
 
 namespace schemagate::commands {
 namespace {
 
-using migrate::Event;
 using nlohmann::ordered_json;
-
-std::string Ms(absl::Duration d) {
-  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
-}
 
 std::string Snake(migrate::ClusterStatus s) {
   std::string out = migrate::ToString(s);
@@ -29,72 +25,6 @@ std::string Snake(migrate::ClusterStatus s) {
     if (c == ' ') c = '_';
   }
   return out;
-}
-
-void PrintProgress(const Event& e) {
-  const std::string& ref = e.ref;
-  switch (e.kind) {
-    case Event::kLockWaiting:
-      log::Info(e.message);
-      break;
-    case Event::kLockAcquired:
-      log::Debug("migration lock acquired", {{"waited", Ms(e.duration)}});
-      break;
-    case Event::kStarted:
-      log::Debug(e.message.empty() ? "applying" : e.message, {{"migration", ref}});
-      break;
-    case Event::kFinished:
-      log::Info(e.message.empty() ? "applied" : e.message,
-                {{"migration", ref}, {"duration", Ms(e.duration)}});
-      break;
-    case Event::kFailed:
-      log::Error("failed", {{"migration", ref}, {"error", e.message}});
-      break;
-    case Event::kRetrying:
-      log::Warning("retrying", {{"migration", ref}, {"reason", e.message}});
-      break;
-    case Event::kCleanedUp:
-      log::Warning(e.message, {{"migration", ref}});
-      break;
-    case Event::kRepaired:
-      log::Info("repaired", {{"migration", ref}, {"detail", e.message}});
-      break;
-  }
-}
-
-// Shared by every database subcommand.
-struct Setup {
-  CommonFlags common;
-  DatabaseFlags db;
-  bool json = false;
-
-  void Register(cli::FlagSet& flags, bool with_json) {
-    db.Register(flags);
-    common.Register(flags);
-    if (with_json) flags.Bool("json", &json, "print the result as JSON");
-  }
-};
-
-struct Session {
-  std::unique_ptr<catalog::Catalog> catalog;
-  std::unique_ptr<migrate::Connection> conn;
-  migrate::HistoryName history;
-};
-
-absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& flags) {
-  if (absl::Status s = setup.common.Apply(); !s.ok()) return s;
-  absl::StatusOr<catalog::Catalog> catalog =
-      LoadCatalog(setup.common, flags.IsSet("features"));
-  if (!catalog.ok()) return catalog.status();
-  absl::StatusOr<migrate::HistoryName> history = setup.db.History();
-  if (!history.ok()) return history.status();
-  absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = setup.db.Open();
-  if (!conn.ok()) return conn.status();
-  Session session;
-  session.catalog = std::make_unique<catalog::Catalog>(*std::move(catalog));
-  session.conn = *std::move(conn);
-  session.history = *history;
-  return session;
 }
 
 ordered_json StateJson(const migrate::MigrationState& state,
@@ -339,13 +269,19 @@ int Status(const Args& args) {
                          {.history = session->history});
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
+  absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
+      session->conn.get(), *session->catalog, session->history, &*state);
+  if (!unmanaged.ok()) return Fail(cmd, unmanaged.status());
   if (setup.json) {
-    std::cout << StateJson(*state, *session).dump(2) << "\n";
+    ordered_json out = StateJson(*state, *session);
+    out["unmanaged"] = UnmanagedJson(*unmanaged);
+    std::cout << out.dump(2) << "\n";
   } else {
     std::cout << "database " << session->conn->description() << ", history "
               << session->history.schema << "." << session->history.table
               << (state->history_exists ? "" : " (not created yet)") << "\n";
     PrintStateTable(*state);
+    PrintUnmanaged(*unmanaged);
     std::cout << (state->up_to_date()
                       ? "up to date\n"
                       : absl::StrCat(state->pending.size(),
@@ -379,16 +315,14 @@ int Verify(const Args& args) {
       session->conn.get(), migrate::CatalogSchemas(*session->catalog));
   if (!live.ok()) return Fail(cmd, live.status());
   migrate::History history(session->conn.get(), session->history);
-  absl::StatusOr<std::vector<migrate::ClusterRecord>> records =
-      history.ReadClusters();
-  if (!records.ok()) return Fail(cmd, records.status());
-  migrate::OrphanOwners orphans;
-  for (const migrate::ClusterRecord& r : *records) {
-    if (session->catalog->IsEnabled(r.name)) continue;
-    for (const std::string& o : r.objects) orphans[o] = r.name;
-  }
+  absl::StatusOr<migrate::KnownObjects> known =
+      migrate::ReadKnownObjects(history, *session->catalog);
+  if (!known.ok()) return Fail(cmd, known.status());
+  migrate::VerifyOptions options;
+  options.ignore_extra_tables = ignore_extra;
+  options.foreign_history = known->foreign_history;
   migrate::VerifyReport report =
-      migrate::Compare(*session->catalog, *live, {ignore_extra}, orphans);
+      migrate::Compare(*session->catalog, *live, options, known->orphans);
   // The catalog is the schema with every migration of the build applied: a
   // database behind the build shows what is pending as drift, so say so.
   migrate::Engine engine(*session->catalog, session->conn.get(),
@@ -409,6 +343,7 @@ int Verify(const Args& args) {
                                {"tables_checked", report.tables_checked},
                                {"drift", drift},
                                {"orphaned", report.orphaned_objects},
+                               {"foreign_history", report.foreign_history},
                                {"pending", pending}})
                      .dump(2)
               << "\n";
@@ -418,6 +353,11 @@ int Verify(const Args& args) {
     }
     for (const std::string& o : report.orphaned_objects) {
       std::cout << "orphaned (not enabled here, left alone): " << o << "\n";
+    }
+    for (const std::string& f : report.foreign_history) {
+      std::cout << "old tool's history table (left alone; drop it once the old "
+                   "tool is gone): "
+                << f << "\n";
     }
     std::cout << (report.ok() ? "no drift" : absl::StrCat(report.drift.size(),
                                                           " difference(s)"))

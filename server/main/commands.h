@@ -24,6 +24,7 @@ int Status(const Args& args);
 int Verify(const Args& args);
 int Rollback(const Args& args);
 int Repair(const Args& args);
+int Adopt(const Args& args);
 int Join(const Args& args);
 int Query(const Args& args);
 

@@ -6,7 +6,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "server/catalog/embedded.h"
 #include "server/migrate/errors.h"
 #include "server/util/log.h"
@@ -128,6 +130,73 @@ absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
     return migrate::WithKind(narrowed.status(), migrate::ErrorKind::kUsage);
   }
   return narrowed;
+}
+
+void PrintUnmanaged(const std::vector<migrate::UnmanagedTable>& tables) {
+  if (tables.empty()) return;
+  std::cout << "unmanaged tables (their cluster is not enabled here; never touched):\n";
+  for (const migrate::UnmanagedTable& t : tables) {
+    std::cout << "  " << t.table << " (cluster " << t.cluster;
+    if (t.compiled) {
+      std::cout << ", compiled in, turned off by --features";
+    } else if (!t.enable_features.empty()) {
+      std::cout << ", needs a build with " << absl::StrJoin(t.enable_features, "+");
+    }
+    std::cout << ")\n";
+  }
+}
+
+nlohmann::ordered_json UnmanagedJson(const std::vector<migrate::UnmanagedTable>& tables) {
+  nlohmann::ordered_json out = nlohmann::ordered_json::array();
+  for (const migrate::UnmanagedTable& t : tables) {
+    out.push_back({{"table", t.table},
+                   {"cluster", t.cluster},
+                   {"compiled", t.compiled},
+                   {"enable_features", t.enable_features}});
+  }
+  return out;
+}
+
+std::string Ms(absl::Duration d) {
+  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
+}
+
+void PrintProgress(const migrate::Event& e) {
+  using migrate::Event;
+  const std::string& ref = e.ref;
+  switch (e.kind) {
+    case Event::kLockWaiting:
+      log::Info(e.message);
+      break;
+    case Event::kLockAcquired:
+      log::Debug("migration lock acquired", {{"waited", Ms(e.duration)}});
+      break;
+    case Event::kStarted:
+      log::Debug(e.message.empty() ? "applying" : e.message, {{"migration", ref}});
+      break;
+    case Event::kFinished:
+      log::Info(e.message.empty() ? "applied" : e.message,
+                {{"migration", ref}, {"duration", Ms(e.duration)}});
+      break;
+    case Event::kFailed:
+      log::Error("failed", {{"migration", ref}, {"error", e.message}});
+      break;
+    case Event::kRetrying:
+      log::Warning("retrying", {{"migration", ref}, {"reason", e.message}});
+      break;
+    case Event::kCleanedUp:
+      log::Warning(e.message, {{"migration", ref}});
+      break;
+    case Event::kRepaired:
+      log::Info("repaired", {{"migration", ref}, {"detail", e.message}});
+      break;
+  }
+}
+
+void Setup::Register(cli::FlagSet& flags, bool with_json) {
+  db.Register(flags);
+  common.Register(flags);
+  if (with_json) flags.Bool("json", &json, "print the result as JSON");
 }
 
 int Fail(const std::string& command, const absl::Status& status) {

@@ -11,7 +11,9 @@
 #include "server/catalog/catalog.h"
 #include "server/catalog/embedded.h"
 #include "server/migrate/db.h"
+#include "nlohmann/json.hpp"
 #include "server/migrate/engine.h"
+#include "server/migrate/unmanaged.h"
 #include "server/util/cli.h"
 
 namespace schemagate::commands {
@@ -45,6 +47,36 @@ struct DatabaseFlags {
   absl::StatusOr<migrate::HistoryName> History() const;
 };
 
+// Unmanaged tables (server/migrate/unmanaged.h) for status and adopt: one
+// line each under a heading (nothing when there are none), and as JSON
+// [{"table", "cluster", "compiled", "enable_features"}].
+void PrintUnmanaged(const std::vector<migrate::UnmanagedTable>& tables);
+nlohmann::ordered_json UnmanagedJson(const std::vector<migrate::UnmanagedTable>& tables);
+
+// "123ms".
+std::string Ms(absl::Duration d);
+
+// Logs engine progress (lock waits, each migration) for the one-shot
+// commands.
+void PrintProgress(const migrate::Event& e);
+
+// Flags shared by every database subcommand: the database, --features,
+// logging and (optionally) --json.
+struct Setup {
+  CommonFlags common;
+  DatabaseFlags db;
+  bool json = false;
+
+  void Register(cli::FlagSet& flags, bool with_json);
+};
+
+// What a database subcommand works with.
+struct Session {
+  std::unique_ptr<catalog::Catalog> catalog;
+  std::unique_ptr<migrate::Connection> conn;
+  migrate::HistoryName history;
+};
+
 // The embedded catalog, narrowed by --features when given. Errors carry
 // ErrorKind::kUsage. (Inline, so the reference to EmbeddedCatalogBytes()
 // is in each binary's own objects, linked before the embedded library.)
@@ -54,6 +86,25 @@ absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
 inline absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
                                                     bool narrow) {
   return LoadCatalogFrom(catalog::EmbeddedCatalogBytes(), common, narrow);
+}
+
+// Applies the logging flags, loads the catalog (narrowed when --features
+// was given), parses --history-table and connects. (Inline for the same
+// reason as LoadCatalog.)
+inline absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& flags) {
+  if (absl::Status s = setup.common.Apply(); !s.ok()) return s;
+  absl::StatusOr<catalog::Catalog> catalog =
+      LoadCatalog(setup.common, flags.IsSet("features"));
+  if (!catalog.ok()) return catalog.status();
+  absl::StatusOr<migrate::HistoryName> history = setup.db.History();
+  if (!history.ok()) return history.status();
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = setup.db.Open();
+  if (!conn.ok()) return conn.status();
+  Session session;
+  session.catalog = std::make_unique<catalog::Catalog>(*std::move(catalog));
+  session.conn = *std::move(conn);
+  session.history = *history;
+  return session;
 }
 
 // Prints `status` as "schemagate <command>: error: <message>" and returns

@@ -29,6 +29,7 @@ const std::map<std::string, Command>& Commands() {
       {"verify", {&Verify, "compare the catalog with the live database (drift)"}},
       {"rollback", {&Rollback, "revert a cluster to a version (0 removes it)"}},
       {"repair", {&Repair, "record new checksums of intentionally edited migrations"}},
+      {"adopt", {&Adopt, "take over a database another tool migrated (record, don't run)"}},
       {"join", {&Join, "how tables join in this build (ON clauses, paths, trees)"}},
       {"query", {&Query, "check SQL: tables available here, joins on foreign keys"}},
       {"serve", {nullptr, "run the gRPC service (schemagate serve --help)"}},

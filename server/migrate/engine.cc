@@ -28,11 +28,6 @@ std::string Ref(const std::string& cluster, uint64_t version,
                       : absl::StrCat(cluster, "/", version, " (", name, ")");
 }
 
-std::string DefaultAppliedBy() {
-  char host[256] = {0};
-  gethostname(host, sizeof host - 1);
-  return absl::StrCat("schemagate@", host);
-}
 
 // The offset of the first character of a statement that is not white space
 // or a comment line.
@@ -72,6 +67,12 @@ std::string LockTimeoutSetting(absl::Duration d) {
 
 }  // namespace
 
+std::string AppliedBy(absl::string_view actor) {
+  char host[256] = {0};
+  gethostname(host, sizeof host - 1);
+  return absl::StrCat(actor, "@", host);
+}
+
 // Releases the session lock when an operation ends, however it ends.
 class Engine::LockGuard {
  public:
@@ -85,7 +86,7 @@ class Engine::LockGuard {
 Engine::Engine(const catalog::Catalog& catalog, Connection* conn,
                EngineOptions options)
     : catalog_(catalog), conn_(conn), options_(std::move(options)) {
-  if (options_.applied_by.empty()) options_.applied_by = DefaultAppliedBy();
+  if (options_.applied_by.empty()) options_.applied_by = AppliedBy("schemagate");
 }
 
 void Engine::Emit(const Progress& p, Event e) const {
@@ -303,7 +304,8 @@ absl::Status Engine::RecoverInterrupted(History& history,
   return absl::OkStatus();
 }
 
-absl::Status Engine::RefuseIntegrityProblems(const MigrationState& state) const {
+absl::Status Engine::CheckIntegrity(const MigrationState& state,
+                                    absl::string_view verb) const {
   std::vector<std::string> problems;
   for (const ChecksumMismatch& m : state.mismatches) {
     problems.push_back(absl::StrCat(
@@ -326,7 +328,7 @@ absl::Status Engine::RefuseIntegrityProblems(const MigrationState& state) const 
   }
   if (problems.empty()) return absl::OkStatus();
   return WithKind(absl::FailedPreconditionError(absl::StrCat(
-                      "refusing to migrate: ", absl::StrJoin(problems, "; "))),
+                      "refusing to ", verb, ": ", absl::StrJoin(problems, "; "))),
                   ErrorKind::kIntegrity);
 }
 
@@ -523,7 +525,7 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
       (void)conn_->Rollback();
       return state.status();
     }
-    if (s = RefuseIntegrityProblems(*state); !s.ok()) {
+    if (s = CheckIntegrity(*state); !s.ok()) {
       (void)conn_->Rollback();
       return s;
     }
@@ -621,7 +623,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
   if (s = RecoverInterrupted(history, options.progress); !s.ok()) return s;
   absl::StatusOr<MigrationState> state = ReadState();
   if (!state.ok()) return state.status();
-  if (s = RefuseIntegrityProblems(*state); !s.ok()) return s;
+  if (s = CheckIntegrity(*state); !s.ok()) return s;
 
   std::vector<ClusterRecord> records = ClusterRecords(catalog_);
   if (s = history.UpsertClusters(records); !s.ok()) return s;
@@ -890,6 +892,26 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     if (!left) (void)history.DeleteCluster(options.cluster);
   }
   return result;
+}
+
+absl::Status Engine::RunLocked(const Progress& progress,
+                               const std::function<absl::Status(History&)>& body,
+                               absl::Duration* lock_wait) {
+  if (options_.lock_mode == LockMode::kTransaction) {
+    return WithKind(absl::InvalidArgumentError(
+                        "this operation needs a session lock; run it with a "
+                        "direct connection (--lock-mode=session)"),
+                    ErrorKind::kUsage);
+  }
+  History history(conn_, options_.history);
+  absl::Status s = AcquireSessionLock(progress, lock_wait);
+  if (!s.ok()) return s;
+  LockGuard unlock(this);
+  if (s = BeginUnderLock(); !s.ok()) return s;
+  if (s = history.Ensure(); s.ok()) s = body(history);
+  if (s.ok()) s = conn_->Commit();
+  if (!s.ok()) (void)conn_->Rollback();
+  return s;
 }
 
 absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {

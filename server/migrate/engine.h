@@ -132,6 +132,10 @@ struct RepairResult {
   std::vector<ChecksumMismatch> repaired;
 };
 
+// "<actor>@<host name>", as recorded in applied_by ("schemagate@web-1",
+// "adopt:diesel@web-1").
+std::string AppliedBy(absl::string_view actor);
+
 class Engine {
  public:
   // `catalog` and `conn` must outlive the engine.
@@ -155,6 +159,24 @@ class Engine {
   // migrations whose up.sql changed. Unknown applied migrations are left.
   absl::StatusOr<RepairResult> Repair(const RepairOptions& options);
 
+  // Runs `body` in one transaction under the migration lock, for work that
+  // records history without running migrations (adopt): takes the session
+  // lock as Apply does (waiting up to lock_wait_timeout, then kLockWait;
+  // `progress` sees kLockWaiting/kLockAcquired), begins a transaction in
+  // the locking session, creates the history tables if missing, runs
+  // `body`, and commits when it returns OK (rolls back otherwise, and
+  // returns its status). `body` must not commit. Session lock mode only
+  // (kUsage otherwise).
+  absl::Status RunLocked(const Progress& progress,
+                         const std::function<absl::Status(History&)>& body,
+                         absl::Duration* lock_wait);
+
+  // FAILED_PRECONDITION (kIntegrity) when `state` has checksum mismatches
+  // or (unless allow_unknown_applied) unknown applied migrations: what
+  // migrate refuses, with `verb` ("migrate", "adopt") in the message.
+  absl::Status CheckIntegrity(const MigrationState& state,
+                              absl::string_view verb = "migrate") const;
+
  private:
   class LockGuard;
 
@@ -174,7 +196,6 @@ class Engine {
   absl::Status CheckLockOwner();
   static absl::Status SessionSharedError();
   absl::Status RecoverInterrupted(History& history, const Progress& progress);
-  absl::Status RefuseIntegrityProblems(const MigrationState& state) const;
   // `durable`: commit with synchronous_commit on. Earlier migrations of a
   // run commit asynchronously; the run's last commit flushes the WAL up to
   // it, which makes all of them durable at once (atomicity is unaffected:

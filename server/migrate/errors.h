@@ -10,12 +10,17 @@
 //   4 lock wait timeout (another migrator held the lock past --lock-wait-timeout)
 //   5 a migration failed (it was rolled back; earlier ones stay applied)
 //   6 integrity refusal (checksum mismatch, unknown applied migration, a
-//     rollback that would break a dependent cluster)
-//   7 drift (verify found the database differs from the catalog)
+//     rollback that would break a dependent cluster; adopt: the old tool's
+//     history is missing, dirty, failed or does not cover the build)
+//   7 drift (verify or adopt found the database differs from the catalog)
 #ifndef SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
 #define SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 
 namespace schemagate::migrate {
 
@@ -46,6 +51,25 @@ ErrorKind KindOf(const absl::Status& status);
 // The exit code for a status: its kind's code, or from its canonical code
 // (UNAVAILABLE -> 3, INVALID_ARGUMENT -> 2, ...) when untagged.
 int ExitCodeFor(const absl::Status& status);
+
+// A machine-readable reason for a refusal ("SCHEMA_DRIFT",
+// "SOURCE_HISTORY_INCOMPLETE", ...), carried as a payload. The RPC layer
+// puts it in google.rpc.ErrorInfo (instead of the kind's generic reason).
+absl::Status WithReason(absl::Status status, absl::string_view reason);
+std::string ReasonOf(const absl::Status& status);  // "" when none
+
+// One item a refusal lists (a drifted column, a missing old-history row),
+// for google.rpc.PreconditionFailure: `type` groups them ("DRIFT",
+// "SOURCE_HISTORY"), `subject` names the object, `description` says what is
+// wrong. The status message lists them too, for people.
+struct Violation {
+  std::string type;
+  std::string subject;
+  std::string description;
+};
+absl::Status WithViolations(absl::Status status,
+                            const std::vector<Violation>& violations);
+std::vector<Violation> ViolationsOf(const absl::Status& status);
 
 // The text of --help epilogs.
 extern const char kExitCodesHelp[];

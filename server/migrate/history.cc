@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "nlohmann/json.hpp"
 
 namespace schemagate::migrate {
 namespace {
@@ -135,7 +136,14 @@ absl::Status History::Ensure() {
       "  cluster text        NOT NULL,\n"
       "  version bigint      NOT NULL,\n"
       "  detail  text        NOT NULL DEFAULT '',\n"
-      "  by      text        NOT NULL DEFAULT ''\n);\n");
+      "  by      text        NOT NULL DEFAULT ''\n);\n",
+      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_adoptions"), " (\n"
+      "  id            bigserial   PRIMARY KEY,\n"
+      "  at            timestamptz NOT NULL DEFAULT now(),\n"
+      "  by            text        NOT NULL DEFAULT '',\n"
+      "  source_format text        NOT NULL,\n"
+      "  source_table  text        NOT NULL DEFAULT '',\n"
+      "  clusters      text[]      NOT NULL DEFAULT '{}'\n);\n");
   return conn_->Execute(sql);
 }
 
@@ -177,6 +185,41 @@ absl::Status History::Insert(const AppliedMigration& m) {
               {m.cluster, absl::StrCat(m.version), m.name, m.checksum,
                m.down_sql, m.no_transaction ? "true" : "false",
                absl::StrCat(m.duration_ms), m.applied_by})
+      .status();
+}
+
+namespace {
+// Rows travel as one jsonb parameter (jsonb_to_recordset): one round trip
+// and no quoting of SQL text. Invalid UTF-8 (which PostgreSQL would refuse
+// as text anyway) is replaced rather than thrown.
+std::string JsonParam(const nlohmann::json& rows) {
+  return rows.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+}  // namespace
+
+absl::Status History::InsertMany(const std::vector<AppliedMigration>& rows) {
+  if (rows.empty()) return absl::OkStatus();
+  nlohmann::json list = nlohmann::json::array();
+  for (const AppliedMigration& m : rows) {
+    list.push_back({{"cluster", m.cluster},
+                    {"version", m.version},
+                    {"name", m.name},
+                    {"checksum", m.checksum},
+                    {"down_sql", m.down_sql},
+                    {"no_transaction", m.no_transaction},
+                    {"duration_ms", m.duration_ms},
+                    {"applied_by", m.applied_by}});
+  }
+  return conn_
+      ->Query(absl::StrCat(
+                  "INSERT INTO ", name_.Qualified(),
+                  " (cluster, version, name, checksum, down_sql, no_transaction, "
+                  "duration_ms, applied_by) SELECT j->>'cluster', (j->>'version')::bigint, "
+                  "j->>'name', j->>'checksum', j->>'down_sql', "
+                  "(j->>'no_transaction')::boolean, (j->>'duration_ms')::bigint, "
+                  "j->>'applied_by' FROM jsonb_array_elements($1::jsonb) WITH "
+                  "ORDINALITY AS e(j, n) ORDER BY n"),
+              {JsonParam(list)})
       .status();
 }
 
@@ -289,6 +332,34 @@ absl::Status History::ClearInProgress(const std::string& cluster,
       .status();
 }
 
+absl::StatusOr<std::vector<Adoption>> History::ReadAdoptions() {
+  std::vector<Adoption> out;
+  absl::StatusOr<Rows> exists = conn_->Query("SELECT to_regclass($1) IS NOT NULL",
+                                             {name_.Qualified("_adoptions")});
+  if (!exists.ok()) return exists.status();
+  if (exists->Text(0, 0) != "t") return out;
+  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
+      "SELECT source_format, source_table, array_to_string(clusters, ','), "
+      "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), by FROM ",
+      name_.Qualified("_adoptions"), " ORDER BY id"));
+  if (!r.ok()) return r.status();
+  for (size_t i = 0; i < r->rows.size(); ++i) {
+    out.push_back({r->Text(i, 0), r->Text(i, 1), SplitList(r->Text(i, 2)),
+                   r->Text(i, 3), r->Text(i, 4)});
+  }
+  return out;
+}
+
+absl::Status History::RecordAdoption(const Adoption& a) {
+  return conn_
+      ->Query(absl::StrCat("INSERT INTO ", name_.Qualified("_adoptions"),
+                           " (source_format, source_table, clusters, by) VALUES ($1, "
+                           "$2, COALESCE(string_to_array(NULLIF($3, ''), ','), "
+                           "'{}'), $4)"),
+              {a.source_format, a.source_table, absl::StrJoin(a.clusters, ","), a.by})
+      .status();
+}
+
 absl::Status History::Log(const std::string& action, const std::string& cluster,
                           uint64_t version, const std::string& detail,
                           const std::string& by) {
@@ -297,6 +368,26 @@ absl::Status History::Log(const std::string& action, const std::string& cluster,
                            " (action, cluster, version, detail, by) VALUES "
                            "($1, $2, $3, $4, $5)"),
               {action, cluster, absl::StrCat(version), detail, by})
+      .status();
+}
+
+absl::Status History::LogMany(const std::vector<LogEntry>& entries) {
+  if (entries.empty()) return absl::OkStatus();
+  nlohmann::json list = nlohmann::json::array();
+  for (const LogEntry& e : entries) {
+    list.push_back({{"action", e.action},
+                    {"cluster", e.cluster},
+                    {"version", e.version},
+                    {"detail", e.detail},
+                    {"by", e.by}});
+  }
+  return conn_
+      ->Query(absl::StrCat("INSERT INTO ", name_.Qualified("_log"),
+                           " (action, cluster, version, detail, by) SELECT "
+                           "j->>'action', j->>'cluster', (j->>'version')::bigint, "
+                           "j->>'detail', j->>'by' FROM jsonb_array_elements($1::jsonb) "
+                           "WITH ORDINALITY AS e(j, n) ORDER BY n"),
+              {JsonParam(list)})
       .status();
 }
 

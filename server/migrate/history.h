@@ -3,7 +3,10 @@
 //   schemagate.migrations              one row per applied migration
 //   schemagate.migrations_clusters     manifests of clusters seen by migrate
 //   schemagate.migrations_in_progress  no-transaction migrations under way
-//   schemagate.migrations_log          an audit trail (apply, rollback, repair)
+//   schemagate.migrations_log          an audit trail (apply, rollback, repair,
+//                                      adopt)
+//   schemagate.migrations_adoptions    each `adopt`: the old tool and its
+//                                      history table (left in place)
 // The down.sql text is stored at apply time, so any build, even one without
 // that cluster, can remove it on request.
 #ifndef SCHEMAGATE_SERVER_MIGRATE_HISTORY_H_
@@ -54,6 +57,15 @@ struct InProgress {
   std::string down_sql;
 };
 
+// One `schemagate adopt` that recorded migrations.
+struct Adoption {
+  std::string source_format;  // "diesel", ..., "none"
+  std::string source_table;   // "schema.table" of the old tool's history; "" for none
+  std::vector<std::string> clusters;
+  std::string at;  // ISO 8601
+  std::string by;
+};
+
 class History {
  public:
   // `conn` must outlive the History.
@@ -68,6 +80,8 @@ class History {
   absl::StatusOr<std::vector<AppliedMigration>> ReadApplied();
 
   absl::Status Insert(const AppliedMigration& m);
+  // Inserts every row in one statement (adopt records thousands at once).
+  absl::Status InsertMany(const std::vector<AppliedMigration>& rows);
   absl::Status Delete(const std::string& cluster, uint64_t version);
   absl::Status UpdateChecksum(const std::string& cluster, uint64_t version,
                               const std::string& checksum,
@@ -82,9 +96,22 @@ class History {
   absl::Status MarkInProgress(const InProgress& m);
   absl::Status ClearInProgress(const std::string& cluster, uint64_t version);
 
+  // Every adoption, oldest first. Empty when the table is missing.
+  absl::StatusOr<std::vector<Adoption>> ReadAdoptions();
+  absl::Status RecordAdoption(const Adoption& a);
+
   absl::Status Log(const std::string& action, const std::string& cluster,
                    uint64_t version, const std::string& detail,
                    const std::string& by);
+  struct LogEntry {
+    std::string action;
+    std::string cluster;
+    uint64_t version = 0;
+    std::string detail;
+    std::string by;
+  };
+  // Log() for many entries, in one statement.
+  absl::Status LogMany(const std::vector<LogEntry>& entries);
   // pg_notify on Channel() with `payload` (delivered at commit).
   absl::Status Notify(const std::string& payload);
 

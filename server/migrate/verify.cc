@@ -116,6 +116,22 @@ absl::StatusOr<std::vector<v1::Table>> Introspect(
   return out;
 }
 
+absl::StatusOr<KnownObjects> ReadKnownObjects(History& history,
+                                              const catalog::Catalog& catalog) {
+  KnownObjects out;
+  absl::StatusOr<std::vector<ClusterRecord>> records = history.ReadClusters();
+  if (!records.ok()) return records.status();
+  out.orphans = OrphansOf(*records, catalog);
+  absl::StatusOr<std::vector<Adoption>> adoptions = history.ReadAdoptions();
+  if (!adoptions.ok()) return adoptions.status();
+  for (const Adoption& a : *adoptions) {
+    if (a.source_table.empty()) continue;
+    out.foreign_history[catalog::NormalizeTableName(a.source_table)] =
+        absl::StrCat(a.source_format, " history, adopted");
+  }
+  return out;
+}
+
 VerifyReport Compare(const catalog::Catalog& catalog,
                      const std::vector<v1::Table>& live,
                      const VerifyOptions& options, const OrphanOwners& orphans) {
@@ -125,7 +141,13 @@ VerifyReport Compare(const catalog::Catalog& catalog,
   std::map<std::string, const v1::Table*> compiled;
   for (const v1::Table& t : catalog.compiled().tables()) compiled[t.name()] = &t;
 
+  const bool scoped = !options.only_clusters.empty();
+  // Not compared: owned by an enabled cluster outside the scope.
+  auto out_of_scope = [&](const std::string& cluster) {
+    return scoped && !options.only_clusters.count(cluster) && catalog.IsEnabled(cluster);
+  };
   for (const v1::Table& want : catalog.enabled().tables()) {
+    if (out_of_scope(want.cluster())) continue;
     ++report.tables_checked;
     auto found = actual.find(want.name());
     if (found == actual.end()) {
@@ -138,6 +160,7 @@ VerifyReport Compare(const catalog::Catalog& catalog,
     std::set<std::string> want_cols;
     for (const v1::Column& c : want.columns()) {
       want_cols.insert(c.name());
+      if (out_of_scope(c.cluster())) continue;
       auto g = got_cols.find(c.name());
       if (g == got_cols.end()) {
         report.drift.push_back({"missing column", want.name(), c.name(),
@@ -173,7 +196,14 @@ VerifyReport Compare(const catalog::Catalog& catalog,
     for (const v1::Column& c : got.columns()) {
       if (want_cols.count(c.name())) continue;
       auto owner = owners.find(c.name());
-      if (owner != owners.end() && !catalog.IsEnabled(owner->second)) {
+      if (owner != owners.end() && out_of_scope(owner->second)) continue;
+      std::string absent = owner == owners.end()
+                               ? catalog.AbsentOwner("column", want.name(), c.name())
+                               : "";
+      if (!absent.empty()) {
+        report.orphaned_objects.push_back(absl::StrCat(
+            "column ", want.name(), ".", c.name(), " (cluster ", absent, ")"));
+      } else if (owner != owners.end() && !catalog.IsEnabled(owner->second)) {
         report.orphaned_objects.push_back(absl::StrCat(
             "column ", want.name(), ".", c.name(), " (cluster ", owner->second, ")"));
       } else {
@@ -189,6 +219,7 @@ VerifyReport Compare(const catalog::Catalog& catalog,
     std::set<std::string> want_fks;
     for (const v1::ForeignKey& fk : want.foreign_keys()) {
       want_fks.insert(fk.name());
+      if (out_of_scope(fk.cluster())) continue;
       auto g = got_fks.find(fk.name());
       if (g == got_fks.end()) {
         report.drift.push_back({"missing foreign key", want.name(), fk.name(),
@@ -201,7 +232,14 @@ VerifyReport Compare(const catalog::Catalog& catalog,
     for (const v1::ForeignKey& fk : got.foreign_keys()) {
       if (want_fks.count(fk.name())) continue;
       auto owner = owners.find("fk:" + fk.name());
-      if (owner != owners.end() && !catalog.IsEnabled(owner->second)) {
+      if (owner != owners.end() && out_of_scope(owner->second)) continue;
+      std::string absent = owner == owners.end()
+                               ? catalog.AbsentOwner("fk", want.name(), fk.name())
+                               : "";
+      if (!absent.empty()) {
+        report.orphaned_objects.push_back(absl::StrCat(
+            "foreign key ", want.name(), ".", fk.name(), " (cluster ", absent, ")"));
+      } else if (owner != owners.end() && !catalog.IsEnabled(owner->second)) {
         report.orphaned_objects.push_back(absl::StrCat(
             "foreign key ", want.name(), ".", fk.name(), " (cluster ",
             owner->second, ")"));
@@ -213,13 +251,12 @@ VerifyReport Compare(const catalog::Catalog& catalog,
   }
   for (const v1::Table& t : live) {
     if (catalog.FindTable(t.name()) != nullptr) continue;
-    catalog::TableLookup lookup = catalog.Lookup(t.name());
-    if (auto o = orphans.find("table:" + t.name()); o != orphans.end()) {
+    if (auto f = options.foreign_history.find(t.name());
+        f != options.foreign_history.end()) {
+      report.foreign_history.push_back(absl::StrCat(t.name(), " (", f->second, ")"));
+    } else if (std::optional<UnmanagedTable> u = UnmanagedOwner(catalog, orphans, t.name())) {
       report.orphaned_objects.push_back(
-          absl::StrCat("table ", t.name(), " (cluster ", o->second, ")"));
-    } else if (lookup.state == catalog::TableState::kClusterDisabled) {
-      report.orphaned_objects.push_back(
-          absl::StrCat("table ", t.name(), " (cluster ", lookup.cluster, ")"));
+          absl::StrCat("table ", t.name(), " (cluster ", u->cluster, ")"));
     } else if (!options.ignore_extra_tables) {
       report.drift.push_back({"extra table", t.name(), "", "", ""});
     }

@@ -15,6 +15,8 @@ namespace {
 // RESOURCE_EXHAUSTED "received metadata size exceeds limit", so messages
 // quoting the request (PostgreSQL's "at or near ...") are cut.
 constexpr size_t kMaxMessageBytes = 1024;
+// The violations listed in a PreconditionFailure, in total.
+constexpr size_t kMaxViolationBytes = 4096;
 
 std::string Bounded(std::string message) {
   if (message.size() <= kMaxMessageBytes) return message;
@@ -268,6 +270,7 @@ void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* ou
     p->set_actual(d.actual);
   }
   for (const std::string& o : report.orphaned_objects) out->add_orphaned(o);
+  for (const std::string& f : report.foreign_history) out->add_foreign_history(f);
 }
 
 grpc::Status InvalidArgument(const std::string& field, const std::string& full_message) {
@@ -321,6 +324,7 @@ grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
       reason = absl::StatusCodeToString(status.code());
       break;
   }
+  if (std::string own = migrate::ReasonOf(status); !own.empty()) reason = own;
   google::rpc::Status details;
   details.set_code(code);
   details.set_message(message);
@@ -328,7 +332,60 @@ grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
   info.set_reason(reason);
   info.set_domain("schemagate.v1");
   details.add_details()->PackFrom(info);
+  std::vector<migrate::Violation> violations = migrate::ViolationsOf(status);
+  if (!violations.empty()) {
+    google::rpc::PreconditionFailure failure;
+    size_t bytes = 0, listed = 0;
+    for (const migrate::Violation& v : violations) {
+      size_t size = v.type.size() + v.subject.size() + v.description.size();
+      if (bytes + size > kMaxViolationBytes) break;
+      bytes += size;
+      ++listed;
+      google::rpc::PreconditionFailure::Violation* p = failure.add_violations();
+      p->set_type(v.type);
+      p->set_subject(Bounded(v.subject));
+      p->set_description(Bounded(v.description));
+    }
+    if (listed < violations.size()) {
+      google::rpc::PreconditionFailure::Violation* p = failure.add_violations();
+      p->set_type("TRUNCATED");
+      p->set_description(absl::StrCat(violations.size() - listed,
+                                      " more not listed (the status would not fit "
+                                      "in the response trailers)"));
+    }
+    details.add_details()->PackFrom(failure);
+  }
   return grpc::Status(code, message, details.SerializeAsString());
+}
+
+void FillUnmanaged(const std::vector<migrate::UnmanagedTable>& tables,
+                   google::protobuf::RepeatedPtrField<v1::UnmanagedTable>* out) {
+  for (const migrate::UnmanagedTable& t : tables) {
+    v1::UnmanagedTable* u = out->Add();
+    u->set_table(t.table);
+    u->set_cluster(t.cluster);
+    u->set_compiled(t.compiled);
+    for (const std::string& f : t.enable_features) u->add_enable_features(f);
+  }
+}
+
+void FillAdopt(const migrate::AdoptResult& result, v1::AdoptDatabaseResponse* out) {
+  for (const std::string& c : result.adopted) out->add_adopted_clusters(c);
+  for (const std::string& c : result.already_installed) out->add_already_installed(c);
+  for (const migrate::AdoptedMigration& m : result.recorded) {
+    v1::MigrationId* id = out->add_recorded();
+    id->set_cluster(m.cluster);
+    id->set_version(m.version);
+    id->set_name(m.name);
+    v1::AdoptedMigration* a = out->add_migrations();
+    *a->mutable_id() = *id;
+    a->set_path(m.path);
+    for (const std::string& f : m.imported_from) a->add_imported_from(f);
+  }
+  FillUnmanaged(result.unmanaged, out->mutable_unmanaged_tables());
+  out->set_dry_run(result.dry_run);
+  out->set_source_history_table(result.source_table);
+  out->set_tables_checked(result.tables_checked);
 }
 
 }  // namespace schemagate::rpc

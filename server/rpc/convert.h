@@ -12,7 +12,9 @@
 #include "schemagate/v1/schemagate.pb.h"
 #include "server/catalog/join.h"
 #include "server/catalog/query.h"
+#include "server/migrate/adopt.h"
 #include "server/migrate/state.h"
+#include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
 #include "server/rpc/state.h"
 
@@ -37,11 +39,16 @@ void FillQuery(const ServiceState& state, const Snapshot& snapshot,
                const catalog::QueryResult& result, v1::ValidateQueryResponse* out);
 void FillPending(const v1::Migration& m, bool include_sql, v1::PendingMigration* out);
 void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* out);
+void FillUnmanaged(const std::vector<migrate::UnmanagedTable>& tables,
+                   google::protobuf::RepeatedPtrField<v1::UnmanagedTable>* out);
+void FillAdopt(const migrate::AdoptResult& result, v1::AdoptDatabaseResponse* out);
 
 // The gRPC status for a domain error: the code by how the caller should
-// react, the message, and google.rpc details (ErrorInfo with the reason,
-// BadRequest for `field` when given). Messages are cut after 1 KiB so that
-// the status fits in the HTTP/2 trailers clients accept.
+// react, the message, and google.rpc details (ErrorInfo with the reason —
+// the status's own (migrate::ReasonOf) or its kind's —, PreconditionFailure
+// with its violations, BadRequest for `field` when given). Messages are cut
+// after 1 KiB and violations after 4 KiB so that the status fits in the
+// HTTP/2 trailers clients accept.
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field = "");
 grpc::Status InvalidArgument(const std::string& field, const std::string& message);
 

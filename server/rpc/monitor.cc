@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/migrate/engine.h"
 #include "server/migrate/history.h"
+#include "server/migrate/unmanaged.h"
 #include "server/util/log.h"
 
 namespace schemagate::rpc {
@@ -64,10 +65,20 @@ bool Monitor::ReadOnce(migrate::Connection* conn) {
     }
   }
   std::shared_ptr<const Snapshot> previous = state_->snapshot();
+  // One catalog query (plus the cluster records when there are orphans).
+  absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
+      conn, state_->catalog(), state_->history(), &next.state);
+  next.unmanaged = unmanaged.ok() ? *std::move(unmanaged) : previous->unmanaged;
+  auto names = [](const std::vector<migrate::UnmanagedTable>& tables) {
+    std::vector<std::string> out;
+    for (const migrate::UnmanagedTable& t : tables) out.push_back(t.table + "@" + t.cluster);
+    return out;
+  };
   bool changed = !previous->known || !previous->reachable ||
                  previous->applied != next.applied ||
                  previous->state.mismatches.size() != next.state.mismatches.size() ||
-                 previous->state.unknown_applied.size() != next.state.unknown_applied.size();
+                 previous->state.unknown_applied.size() != next.state.unknown_applied.size() ||
+                 names(previous->unmanaged) != names(next.unmanaged);
   if (changed) {
     if (!previous->reachable && previous->known) {
       log::Info("database reachable again");

@@ -7,10 +7,13 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "server/catalog/query.h"
+#include "server/migrate/adopt.h"
+#include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
 #include "server/rpc/convert.h"
 #include "server/util/log.h"
@@ -455,6 +458,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
   }
   resp.set_database_reachable(snapshot->reachable);
   *resp.mutable_state_as_of() = Stamp(snapshot->as_of);
+  FillUnmanaged(snapshot->unmanaged, resp.mutable_unmanaged_tables());
   return call.Finish(Encode(resp, response));
 }
 
@@ -575,6 +579,12 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     resp.set_history_table(absl::StrCat(context_.engine.history.schema, ".",
                                         context_.engine.history.table));
     resp.set_history_exists(state->history_exists);
+    absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
+        conn->get(), context_.state->catalog(), context_.engine.history, &*state);
+    if (!unmanaged.ok()) {
+      return ToGrpc(migrate::WithKind(unmanaged.status(), migrate::ErrorKind::kConnect));
+    }
+    FillUnmanaged(*unmanaged, resp.mutable_unmanaged_tables());
     return Encode(resp, response);
   });
 }
@@ -615,15 +625,12 @@ grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
         migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
     if (!live.ok()) return ToGrpc(migrate::WithKind(live.status(), migrate::ErrorKind::kConnect));
     migrate::History history(conn->get(), context_.engine.history);
-    absl::StatusOr<std::vector<migrate::ClusterRecord>> records = history.ReadClusters();
-    migrate::OrphanOwners orphans;
-    if (records.ok()) {
-      for (const migrate::ClusterRecord& r : *records) {
-        if (catalog.IsEnabled(r.name)) continue;
-        for (const std::string& o : r.objects) orphans[o] = r.name;
-      }
-    }
-    migrate::VerifyReport report = migrate::Compare(catalog, *live, {ignore_extra}, orphans);
+    absl::StatusOr<migrate::KnownObjects> known = migrate::ReadKnownObjects(history, catalog);
+    if (!known.ok()) return ToGrpc(migrate::WithKind(known.status(), migrate::ErrorKind::kConnect));
+    migrate::VerifyOptions options;
+    options.ignore_extra_tables = ignore_extra;
+    options.foreign_history = known->foreign_history;
+    migrate::VerifyReport report = migrate::Compare(catalog, *live, options, known->orphans);
     v1::VerifySchemaResponse resp;
     FillDrift(report, &resp);
     return Encode(resp, response);
@@ -708,6 +715,72 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
       p->set_applied_sha256(m.applied_checksum);
       p->set_file_sha256(m.build_checksum);
     }
+    return Encode(resp, response);
+  });
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
+    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
+    grpc::ByteBuffer* response) {
+  Unary call("AdoptDatabase", ctx);
+  v1::AdoptDatabaseRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("AdoptDatabaseRequest"));
+  if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
+  migrate::AdoptOptions options;
+  switch (req.source_format()) {
+    case v1::SOURCE_FORMAT_NONE: options.from = migrate::SourceFormat::kNone; break;
+    case v1::SOURCE_FORMAT_DIESEL: options.from = migrate::SourceFormat::kDiesel; break;
+    case v1::SOURCE_FORMAT_GOLANG_MIGRATE:
+      options.from = migrate::SourceFormat::kGolangMigrate;
+      break;
+    case v1::SOURCE_FORMAT_FLYWAY: options.from = migrate::SourceFormat::kFlyway; break;
+    default:
+      return call.Finish(InvalidArgument(
+          "source_format", "set source_format to the tool that migrated the database "
+                           "(DIESEL, GOLANG_MIGRATE, FLYWAY) or NONE"));
+  }
+  for (int i = 0; i < req.clusters_size(); ++i) {
+    std::string problem = NameProblem(req.clusters(i), context_.limits.max_name_bytes);
+    if (!problem.empty()) {
+      return call.Finish(InvalidArgument(absl::StrCat("clusters[", i, "]"),
+                                         absl::StrCat("cluster name ", problem)));
+    }
+    options.clusters.push_back(req.clusters(i));
+  }
+  if (req.source_history_table().size() > context_.limits.max_name_bytes) {
+    return call.Finish(InvalidArgument("source_history_table", "too long"));
+  }
+  if (options.from == migrate::SourceFormat::kNone && !req.source_history_table().empty()) {
+    return call.Finish(InvalidArgument(
+        "source_history_table", "a history table needs a source_format other than NONE"));
+  }
+  options.source_table = req.source_history_table();
+  options.dry_run = req.dry_run();
+  options.ignore_extra_tables = req.ignore_extra_tables();
+  return Offload(context_.workers, call, [this, ctx, response, options]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    absl::StatusOr<migrate::AdoptResult> result =
+        migrate::Adopt(context_.state->catalog(), conn->get(), context_.engine, options);
+    context_.monitor->Refresh();
+    if (!result.ok()) {
+      std::string reason = migrate::ReasonOf(result.status());
+      const char* field = reason == "SOURCE_FORMAT_MISMATCH"     ? "source_format"
+                          : absl::StartsWith(reason, "SOURCE_HISTORY") ||
+                                  reason == "BAD_SOURCE_HISTORY_TABLE"
+                              ? "source_history_table"
+                              : "clusters";
+      return ToGrpc(result.status(), field);
+    }
+    if (!result->dry_run && !result->nothing_to_adopt()) {
+      log::Info("adopted", {{"clusters", absl::StrJoin(result->adopted, ",")},
+                            {"recorded", absl::StrCat(result->recorded.size())},
+                            {"from", result->from}});
+    }
+    v1::AdoptDatabaseResponse resp;
+    FillAdopt(*result, &resp);
+    SetDuration(result->total, resp.mutable_duration());
+    SetDuration(result->lock_wait, resp.mutable_lock_wait());
     return Encode(resp, response);
   });
 }

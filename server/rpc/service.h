@@ -39,7 +39,7 @@ struct ServiceContext {
   TokenVerifier* auth = nullptr;
   ThreadPool* workers = nullptr;
   Monitor* monitor = nullptr;
-  // Engine settings for Apply/Rollback/Repair.
+  // Engine settings for Apply/Rollback/Repair/Adopt.
   migrate::EngineOptions engine;
   ServiceLimits limits;
 };
@@ -55,8 +55,9 @@ using RawService = v1::SchemaGate::WithRawCallbackMethod_ListClusters<
                             v1::SchemaGate::WithRawCallbackMethod_ApplyMigrations<
                                 v1::SchemaGate::WithRawCallbackMethod_RollbackCluster<
                                     v1::SchemaGate::WithRawCallbackMethod_RepairChecksums<
-                                        v1::SchemaGate::WithRawCallbackMethod_WatchClusters<
-                                            v1::SchemaGate::Service>>>>>>>>>>>;
+                                        v1::SchemaGate::WithRawCallbackMethod_AdoptDatabase<
+                                            v1::SchemaGate::WithRawCallbackMethod_WatchClusters<
+                                                v1::SchemaGate::Service>>>>>>>>>>>>;
 }  // namespace internal
 
 class SchemaGateService final : public internal::RawService {
@@ -94,6 +95,9 @@ class SchemaGateService final : public internal::RawService {
   grpc::ServerUnaryReactor* RepairChecksums(grpc::CallbackServerContext* ctx,
                                             const grpc::ByteBuffer* request,
                                             grpc::ByteBuffer* response) override;
+  grpc::ServerUnaryReactor* AdoptDatabase(grpc::CallbackServerContext* ctx,
+                                          const grpc::ByteBuffer* request,
+                                          grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchClusters(
       grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
 

@@ -16,6 +16,7 @@
 #include <set>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/base/thread_annotations.h"
 #include "absl/synchronization/mutex.h"
@@ -24,6 +25,7 @@
 #include "server/catalog/join.h"
 #include "server/migrate/history.h"
 #include "server/migrate/state.h"
+#include "server/migrate/unmanaged.h"
 
 namespace schemagate::rpc {
 
@@ -34,6 +36,8 @@ struct Snapshot {
   absl::Time as_of = absl::InfinitePast();
   migrate::MigrationState state;  // valid when known
   std::set<std::pair<std::string, uint64_t>> applied;
+  // Tables present whose cluster is not enabled here (read with the state).
+  std::vector<migrate::UnmanagedTable> unmanaged;
   std::string error;  // why it is not reachable
   uint64_t generation = 0;
 

@@ -629,5 +629,178 @@ TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
   EXPECT_THAT(r.out, HasSubstr("python client: ok"));
 }
 
+// A database another tool migrated (psql ran the adopt_diesel tree's SQL,
+// Diesel's history table filled by hand), taken over through AdoptDatabase.
+class AdoptRpcTest : public ServiceTest {
+ protected:
+  void MigrateFlat(const std::vector<std::string>& skip_versions = {}) {
+    ProcessResult sql = RunProcess({Variant("adopt_diesel", "schemagate"), "sql"});
+    ASSERT_EQ(sql.exit_code, 0) << sql.err;
+    ASSERT_TRUE(testing::RunPsql(db_->url(), sql.out).ok());
+    std::string history =
+        "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY "
+        "NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);";
+    for (const std::string v : {"00000000000000", "20200101000000", "20200102000000",
+                                "20200103000000", "20200103000001", "20200104000000",
+                                "20200105000000", "20200106000000"}) {
+      if (std::find(skip_versions.begin(), skip_versions.end(), v) != skip_versions.end()) {
+        continue;
+      }
+      absl::StrAppend(&history, "INSERT INTO __diesel_schema_migrations (version) VALUES ('",
+                      v, "');");
+    }
+    ASSERT_TRUE(db_->Query(history).ok());
+  }
+
+  bool HistoryExists() {
+    auto rows = db_->Query("SELECT to_regclass('schemagate.migrations') IS NOT NULL");
+    return rows.ok() && *rows == std::vector<std::string>{"t"};
+  }
+};
+
+TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
+  MigrateFlat({"20200104000000"});
+  ASSERT_TRUE(db_->Query("ALTER TABLE tasks ALTER COLUMN title TYPE varchar(10)").ok());
+  Server server(Variant("adopt_diesel", "schemagate-server"), db_->url(),
+                {"--admin-token-file=" + token_file_, "--poll-interval=30s"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target(), token_);
+  ASSERT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->database_reachable() &&
+           l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
+  }, absl::Seconds(10)));
+  EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
+
+  v1::AdoptDatabaseRequest req;
+  req.set_source_format(v1::SOURCE_FORMAT_DIESEL);
+  // Admin only.
+  for (const std::string token : {"", "wrong-token-value"}) {
+    auto anonymous = Connect(server.target(), token);
+    EXPECT_EQ(anonymous->AdoptDatabase(req, absl::Minutes(1)).status().code(),
+              absl::StatusCode::kUnauthenticated);
+  }
+  // A request without the tool is INVALID_ARGUMENT naming the field.
+  v1::AdoptDatabaseRequest empty;
+  grpc::ClientContext ctx;
+  ctx.AddMetadata("authorization", "Bearer " + token_);
+  v1::AdoptDatabaseResponse ignored;
+  grpc::Status bad = c->stub().AdoptDatabase(&ctx, empty, &ignored);
+  EXPECT_EQ(bad.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  google::rpc::Status details;
+  ASSERT_TRUE(details.ParseFromString(bad.error_details()));
+  google::rpc::BadRequest field;
+  ASSERT_TRUE(details.details(0).UnpackTo(&field));
+  EXPECT_EQ(field.field_violations(0).field(), "source_format");
+
+  // The old history lacks a version: FAILED_PRECONDITION, listed.
+  auto incomplete = c->AdoptDatabase(req, absl::Minutes(1));
+  EXPECT_EQ(incomplete.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client::ErrorReason(incomplete.status()), "SOURCE_HISTORY_INCOMPLETE");
+  EXPECT_THAT(client::ErrorViolations(incomplete.status()),
+              ::testing::ElementsAre(
+                  "diesel 20200104000000: not recorded in public.__diesel_schema_migrations; "
+                  "tasks/0002_due/up.sql was imported from it"));
+  ASSERT_TRUE(db_->Query("INSERT INTO __diesel_schema_migrations (version) VALUES "
+                         "('20200104000000')").ok());
+  // The changed column: SCHEMA_DRIFT, each drift a violation.
+  auto drift = c->AdoptDatabase(req, absl::Minutes(1));
+  EXPECT_EQ(drift.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(client::ErrorReason(drift.status()), "SCHEMA_DRIFT");
+  EXPECT_THAT(client::ErrorViolations(drift.status()),
+              ::testing::ElementsAre("tasks.title: column type: tasks.title (catalog: text, "
+                                     "database: character varying(10))"));
+  ProcessResult ctl_drift = Ctl({"adopt", "--target", server.target(), "--token-file",
+                                 token_file_, "--from", "diesel"});
+  EXPECT_EQ(ctl_drift.exit_code, 7) << ctl_drift.err;
+  EXPECT_THAT(ctl_drift.err, HasSubstr("tasks.title: column type"));
+  EXPECT_FALSE(HistoryExists());
+  ASSERT_TRUE(db_->Query("ALTER TABLE tasks ALTER COLUMN title TYPE text").ok());
+
+  // Dry run, then the real thing.
+  req.set_dry_run(true);
+  auto dry = c->AdoptDatabase(req, absl::Minutes(1));
+  ASSERT_TRUE(dry.ok()) << dry.status();
+  EXPECT_TRUE(dry->dry_run());
+  EXPECT_EQ(dry->recorded_size(), 8);
+  EXPECT_FALSE(HistoryExists());
+  req.set_dry_run(false);
+  auto done = c->AdoptDatabase(req, absl::Minutes(1));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_THAT(done->adopted_clusters(),
+              ::testing::ElementsAre("core", "mail", "tasks", "mail_tasks"));
+  EXPECT_EQ(done->recorded_size(), 8);
+  EXPECT_EQ(done->recorded(0).cluster(), "core");
+  EXPECT_EQ(done->source_history_table(), "public.__diesel_schema_migrations");
+  EXPECT_THAT(done->migrations(0).imported_from(),
+              ::testing::ElementsAre("diesel 00000000000000", "diesel 20200101000000"));
+  EXPECT_TRUE(done->has_duration());
+
+  // The server follows at once (its poll interval is 30 s): ready, SERVING.
+  ASSERT_TRUE(Eventually([&] {
+    auto h = c->Health("");
+    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+  }, absl::Seconds(10)));
+  auto l = c->ListClusters();
+  ASSERT_TRUE(l.ok());
+  for (const v1::ClusterInfo& ci : l->clusters()) {
+    EXPECT_TRUE(ci.migration().ready()) << ci.name();
+    EXPECT_EQ(ci.migration().state(), v1::CLUSTER_STATE_UP_TO_DATE) << ci.name();
+  }
+  EXPECT_TRUE(l->unmanaged_tables().empty());
+  EXPECT_TRUE(c->Require({"tasks", "mail_messages", "users"}).ok());
+  auto verify = c->VerifySchema(false);
+  ASSERT_TRUE(verify.ok());
+  EXPECT_TRUE(verify->ok());
+  EXPECT_THAT(verify->foreign_history(),
+              ::testing::ElementsAre("__diesel_schema_migrations (diesel history, adopted)"));
+
+  // Again: nothing to adopt, over RPC and schemactl.
+  auto again = c->AdoptDatabase(req, absl::Minutes(1));
+  ASSERT_TRUE(again.ok());
+  EXPECT_TRUE(again->adopted_clusters().empty());
+  ProcessResult ctl = Ctl({"adopt", "--target", server.target(), "--token-file", token_file_,
+                           "--from", "diesel"});
+  EXPECT_EQ(ctl.exit_code, 0) << ctl.err;
+  EXPECT_THAT(ctl.out, HasSubstr("nothing to adopt"));
+  ProcessResult ctl_denied = Ctl({"adopt", "--target", server.target(), "--from", "diesel"});
+  EXPECT_EQ(ctl_denied.exit_code, 6);
+  ProcessResult ctl_usage = Ctl({"adopt", "--target", server.target(), "--from", "ant"});
+  EXPECT_EQ(ctl_usage.exit_code, 2);
+  auto rows = db_->Query("SELECT count(*) FROM schemagate.migrations");
+  ASSERT_TRUE(rows.ok());
+  EXPECT_THAT(*rows, ::testing::ElementsAre("8"));
+}
+
+TEST_F(AdoptRpcTest, UnmanagedTablesAreListedByTheServer) {
+  MigrateFlat();
+  // A deployment that runs with tasks only: mail's tables are unmanaged.
+  Server server(Variant("adopt_diesel", "schemagate-server"), db_->url(),
+                {"--admin-token-file=" + token_file_, "--features=tasks"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target(), token_);
+  v1::AdoptDatabaseRequest req;
+  req.set_source_format(v1::SOURCE_FORMAT_DIESEL);
+  auto done = c->AdoptDatabase(req, absl::Minutes(1));
+  ASSERT_TRUE(done.ok()) << done.status();
+  EXPECT_THAT(done->adopted_clusters(), ::testing::ElementsAre("core", "tasks"));
+  ASSERT_EQ(done->unmanaged_tables_size(), 1);
+  EXPECT_EQ(done->unmanaged_tables(0).table(), "mail_messages");
+  EXPECT_EQ(done->unmanaged_tables(0).cluster(), "mail");
+  EXPECT_TRUE(done->unmanaged_tables(0).compiled());
+  ASSERT_TRUE(Eventually([&] {
+    auto l = c->ListClusters();
+    return l.ok() && l->unmanaged_tables_size() == 1 &&
+           l->unmanaged_tables(0).table() == "mail_messages";
+  }, absl::Seconds(10)));
+  auto status = c->GetMigrationStatus();
+  ASSERT_TRUE(status.ok()) << status.status();
+  ASSERT_EQ(status->unmanaged_tables_size(), 1);
+  EXPECT_THAT(status->unmanaged_tables(0).enable_features(), ::testing::ElementsAre("mail"));
+  ProcessResult ctl = Ctl({"clusters", "--target", server.target()});
+  EXPECT_THAT(ctl.out, HasSubstr("mail_messages (cluster mail, turned off by --features)"));
+  EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
 }  // namespace
 }  // namespace schemagate

@@ -3,8 +3,8 @@
 // in-process gRPC server, called with a generic stub so that the handlers'
 // own raw-bytes decoding is what is fuzzed.
 //
-// Input: byte 0 picks the method (byte % 11, in kMethods order) and the
-// deployment it is sent to (see kVariants: (byte / 11) % 5 below 242, the
+// Input: byte 0 picks the method (byte % 12, in kMethods order) and the
+// deployment it is sent to (see kVariants: (byte / 12) % 5 below 242, the
 // slow "refused" deployment from 242 up, so that it stays rare); the rest is
 // the request message as sent on the wire.
 //
@@ -112,6 +112,8 @@ const Method kMethods[] = {
      &v1::RepairChecksumsResponse::default_instance()},
     {"WatchClusters", kMemory, true, &v1::WatchClustersRequest::default_instance(),
      &v1::WatchClustersResponse::default_instance()},
+    {"AdoptDatabase", kAdmin, false, &v1::AdoptDatabaseRequest::default_instance(),
+     &v1::AdoptDatabaseResponse::default_instance()},
 };
 constexpr int kMethodCount = sizeof(kMethods) / sizeof(kMethods[0]);
 constexpr int kWatchClusters = 10;

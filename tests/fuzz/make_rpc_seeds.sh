@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Rewrites the seed corpus of the rpc fuzz target (tests/fuzz/corpus/rpc/)
-# from the text-format requests below: byte 0 = method + 11 * deployment
+# from the text-format requests below: byte 0 = method + 12 * deployment
 # (242 + method for deployment 5; see fuzz_rpc.cc), then the request
 # encoded by protoc. Run it after changing schemagate.proto or the method
 # and deployment tables of fuzz_rpc.cc.
@@ -13,7 +13,7 @@ rm -f "$out"/*
 # seed <name> <method index> <deployment> <request type> <text request>
 seed() {
   local name=$1 method=$2 deployment=$3 type=$4 text=$5
-  local byte=$((method + 11 * deployment))
+  local byte=$((method + 12 * deployment))
   ((deployment == 5)) && byte=$((242 + method))  # the rare slow deployment
   {
     printf "\\$(printf '%03o' "$byte")"
@@ -49,7 +49,12 @@ for d in 0 1 2 3 4 5; do
   seed "apply_$d" 7 $d ApplyMigrationsRequest 'dry_run: true'
   seed "rollback_$d" 8 $d RollbackClusterRequest 'cluster: "tasks" to_version: 1 dry_run: true'
   seed "repair_$d" 9 $d RepairChecksumsRequest 'cluster: "core" dry_run: true'
+  seed "adopt_$d" 11 $d AdoptDatabaseRequest 'source_format: SOURCE_FORMAT_DIESEL dry_run: true'
 done
+seed adopt_clusters 11 0 AdoptDatabaseRequest \
+  'source_format: SOURCE_FORMAT_FLYWAY clusters: ["tasks", "nosuch"] source_history_table: "app.flyway_schema_history"'
+seed adopt_unspecified 11 0 AdoptDatabaseRequest 'clusters: "core"'
+seed adopt_none_table 11 0 AdoptDatabaseRequest 'source_format: SOURCE_FORMAT_NONE source_history_table: "x"'
 seed apply_single_transaction 7 0 ApplyMigrationsRequest 'single_transaction: true'
 seed rollback_force 8 0 RollbackClusterRequest 'cluster: "legacy" force: true'
 # Malformed: truncated field, a string that is not UTF-8.

@@ -19,6 +19,7 @@
 #include "nlohmann/json.hpp"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
+#include "tests/support/variant_test.h"
 
 namespace schemagate {
 namespace {
@@ -37,50 +38,16 @@ using testing::TestDatabase;
 constexpr int kOk = 0, kUsage = 2, kConnect = 3, kLockWait = 4,
               kMigrationFailed = 5, kIntegrity = 6, kDrift = 7;
 
-std::string Bin(const std::string& variant) {
-  std::string var = "SCHEMAGATE_VARIANT_" + variant + "_BIN";
-  const char* bin = std::getenv(var.c_str());
-  return bin != nullptr ? bin : "/nonexistent/" + var;
-}
+std::string Bin(const std::string& variant) { return testing::VariantBin(variant); }
 
-class MigrateTest : public ::testing::Test {
+class MigrateTest : public testing::VariantDatabaseTest {
  protected:
-  void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-  }
-
-  std::vector<std::string> Env() const {
-    return {"DATABASE_URL=" + db_->url(), "SCHEMAGATE_LOG_LEVEL=info"};
-  }
-
-  ProcessResult Run(const std::string& variant, std::vector<std::string> args) {
-    args.insert(args.begin(), Bin(variant));
-    return RunProcess(args, "", Env());
-  }
-
-  // "cluster/version" of every history row, in apply order.
-  std::vector<std::string> History() {
-    auto rows = db_->Query(
-        "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
-    return rows.ok() ? *rows : std::vector<std::string>{};
-  }
-
   std::vector<std::string> Tables() {
     auto rows = db_->Query(
         "SELECT c.oid::regclass::text FROM pg_class c JOIN pg_namespace n ON "
         "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND n.nspname "
         "NOT IN ('pg_catalog', 'information_schema', 'schemagate') AND "
         "n.nspname NOT LIKE 'pg_toast%' ORDER BY 1");
-    return rows.ok() ? *rows : std::vector<std::string>{};
-  }
-
-  // The structure outside the history schema (TestDatabase::Schema).
-  std::vector<std::string> Schema() {
-    auto rows = db_->Schema();
-    EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
@@ -92,15 +59,6 @@ class MigrateTest : public ::testing::Test {
     EXPECT_EQ(r.exit_code, kOk) << r.err;
     return nlohmann::json::parse(r.out, nullptr, false);
   }
-
-  std::string ClusterState(const nlohmann::json& status, const std::string& c) {
-    for (const auto& cl : status["clusters"]) {
-      if (cl["name"] == c) return cl["state"];
-    }
-    return "(absent)";
-  }
-
-  std::unique_ptr<TestDatabase> db_;
 };
 
 TEST_F(MigrateTest, FreshApplyEveryPresetThenNoOp) {

@@ -69,8 +69,8 @@ struct AdminCall {
   std::function<grpc::Status(v1::SchemaGate::Stub&, grpc::ClientContext*)> call;
 };
 
-// The three mutating RPCs, each doing real work if it were let through:
-// apply the pending feat cluster, remove core, record checksums.
+// The mutating RPCs, each doing real work if it were let through: apply the
+// pending feat cluster, remove core, record checksums, adopt.
 std::vector<AdminCall> AdminCalls() {
   return {
       {"ApplyMigrations",
@@ -94,6 +94,13 @@ std::vector<AdminCall> AdminCalls() {
        [](v1::SchemaGate::Stub& stub, grpc::ClientContext* ctx) {
          v1::RepairChecksumsResponse resp;
          return stub.RepairChecksums(ctx, v1::RepairChecksumsRequest(), &resp);
+       }},
+      {"AdoptDatabase",
+       [](v1::SchemaGate::Stub& stub, grpc::ClientContext* ctx) {
+         v1::AdoptDatabaseRequest req;
+         req.set_source_format(v1::SOURCE_FORMAT_NONE);
+         v1::AdoptDatabaseResponse resp;
+         return stub.AdoptDatabase(ctx, req, &resp);
        }},
   };
 }

@@ -106,5 +106,72 @@ TEST(CompareTest, ObjectsOfDisabledClustersAreOrphansNotDrift) {
                                    "table old_table (cluster crm)"));
 }
 
+// adopt compares what it adopts plus what is installed: an enabled cluster
+// outside that scope (not installed, not adopted now) is neither expected
+// nor extra.
+TEST(CompareTest, ScopedToClustersLeavesOtherEnabledClustersOut) {
+  catalog::Catalog c = MakeCatalog({"tasks"});
+  VerifyOptions core_only;
+  core_only.only_clusters = {"core"};
+  // Neither the tasks table nor users.task_count (added by tasks) exists.
+  std::vector<v1::Table> before = {MakeTable(
+      "users", "", {{"id", "bigint", false, ""}, {"email", "text", false, ""}})};
+  VerifyReport r = Compare(c, before, core_only);
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Kinds(r));
+  EXPECT_EQ(r.tables_checked, 1);
+  // Both exist (the old tool created them): still not compared, not extra.
+  std::vector<v1::Table> after(c.enabled().tables().begin(), c.enabled().tables().end());
+  r = Compare(c, after, core_only);
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Kinds(r));
+  EXPECT_THAT(r.orphaned_objects, IsEmpty());
+  // What core owns is compared as usual.
+  std::vector<v1::Table> changed = {MakeTable(
+      "users", "", {{"id", "bigint", false, ""}, {"email", "character varying(9)", false, ""}})};
+  EXPECT_THAT(Kinds(Compare(c, changed, core_only)),
+              ElementsAre("column type: users.email (catalog: text, database: "
+                          "character varying(9))"));
+  // With tasks in scope, its column on core's table is expected.
+  VerifyOptions both;
+  both.only_clusters = {"core", "tasks"};
+  EXPECT_THAT(Kinds(Compare(c, before, both)),
+              UnorderedElementsAre("missing column: users.task_count (catalog: integer, "
+                                   "database: -)",
+                                   "missing table: tasks"));
+}
+
+TEST(CompareTest, AnOldToolsHistoryTableIsNeitherDriftNorManaged) {
+  catalog::Catalog c = MakeCatalog({"tasks"});
+  std::vector<v1::Table> live(c.enabled().tables().begin(), c.enabled().tables().end());
+  live.push_back(MakeTable("__diesel_schema_migrations", "", {{"version", "text", false, ""}}));
+  EXPECT_THAT(Kinds(Compare(c, live, {})), ElementsAre("extra table: __diesel_schema_migrations"));
+  VerifyOptions options;
+  options.foreign_history = {{"__diesel_schema_migrations", "diesel history"}};
+  VerifyReport r = Compare(c, live, options);
+  EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Kinds(r));
+  EXPECT_THAT(r.foreign_history,
+              ElementsAre("__diesel_schema_migrations (diesel history)"));
+}
+
+TEST(UnmanagedTest, TablesOfClustersNotEnabledHere) {
+  catalog::Catalog c = MakeCatalog({"core"});
+  OrphanOwners orphans = {{"table:old_table", "crm"}, {"column:users.legacy", "crm"}};
+  std::vector<UnmanagedTable> u =
+      Unmanaged(c, orphans, {"users", "tasks", "old_table", "stray"});
+  ASSERT_EQ(u.size(), 2u);
+  EXPECT_EQ(u[0].table, "tasks");
+  EXPECT_EQ(u[0].cluster, "tasks");
+  EXPECT_TRUE(u[0].compiled);
+  EXPECT_THAT(u[0].enable_features, ElementsAre("tasks"));
+  EXPECT_EQ(u[1].table, "old_table");
+  EXPECT_EQ(u[1].cluster, "crm");
+  EXPECT_FALSE(u[1].compiled);
+  EXPECT_THAT(Unmanaged(MakeCatalog({"tasks"}), {}, {"users", "tasks", "stray"}), IsEmpty());
+  std::vector<ClusterRecord> records = {{"tasks", {}, {}, {"table:tasks"}},
+                                        {"crm", {}, {}, {"table:old_table"}}};
+  EXPECT_THAT(OrphansOf(records, MakeCatalog({"tasks"})),
+              UnorderedElementsAre(std::make_pair(std::string("table:old_table"),
+                                                  std::string("crm"))));
+}
+
 }  // namespace
 }  // namespace schemagate::migrate

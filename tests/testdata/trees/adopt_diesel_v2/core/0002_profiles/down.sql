@@ -1,0 +1,2 @@
+DROP TABLE profiles;
+ALTER TABLE users DROP COLUMN display_name;

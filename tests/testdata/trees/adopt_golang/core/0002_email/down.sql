@@ -1,0 +1,2 @@
+DROP INDEX accounts_email_ix;
+ALTER TABLE accounts DROP COLUMN email;
