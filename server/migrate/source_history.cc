@@ -92,7 +92,17 @@ std::string CanonicalFlyway(absl::string_view v) {
 struct FlywayState {
   std::set<std::string> applied;  // canonical
   std::string baseline;           // "" when none
+  // Repeatable migrations applied, as `schemagate-gen import` names them
+  // in imported-from: "R__" and the script's description part.
+  std::set<std::string> repeatables;
 };
+
+// "R__reporting_views" for the script "db/R__reporting_views.sql".
+std::string RepeatableName(absl::string_view script) {
+  absl::string_view base = script.substr(script.find_last_of('/') + 1);
+  absl::ConsumeSuffix(&base, ".sql");
+  return std::string(base);
+}
 
 FlywayState FlywayEffective(const std::vector<FlywayRow>& rows) {
   std::vector<const FlywayRow*> ordered;
@@ -102,6 +112,9 @@ FlywayState FlywayEffective(const std::vector<FlywayRow>& rows) {
   });
   FlywayState out;
   for (const FlywayRow* r : ordered) {
+    if (r->success && r->version.empty() && IsFlywayMigration(r->type) && !r->script.empty()) {
+      out.repeatables.insert(RepeatableName(r->script));
+    }
     if (!r->success || r->version.empty()) continue;
     if (IsFlywayMigration(r->type)) {
       out.applied.insert(CanonicalFlyway(r->version));
@@ -133,6 +146,7 @@ bool IsRecorded(const SourceHistory& history, const FlywayState& flyway,
              v <= static_cast<uint64_t>(current.version);
     }
     case SourceFormat::kFlyway:
+      if (absl::StartsWith(version, "R__")) return flyway.repeatables.count(std::string(version)) > 0;
       if (!flyway.baseline.empty() && CompareFlywayVersions(version, flyway.baseline) <= 0) {
         return true;
       }
@@ -240,9 +254,9 @@ absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
     case SourceFormat::kFlyway:
       sql = absl::StrCat(
           "SELECT installed_rank::text, version::text, description::text, "
-          "type::text, success::text FROM ",
+          "type::text, success::text, script::text FROM ",
           table.Qualified(), " ORDER BY installed_rank");
-      shape = "(installed_rank, version, description, type, ..., success)";
+      shape = "(installed_rank, version, description, type, script, ..., success)";
       break;
     case SourceFormat::kNone:
       return out;
@@ -276,6 +290,7 @@ absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
         r.description = rows->Text(i, 2);
         r.type = rows->Text(i, 3);
         r.success = rows->Text(i, 4) == "true" || rows->Text(i, 4) == "t";
+        r.script = rows->Text(i, 5);
         out.flyway_rows.push_back(std::move(r));
         break;
       }

@@ -77,6 +77,7 @@ struct FlywayRow {
   std::string description;
   std::string type;  // SQL, JDBC, BASELINE, UNDO_SQL, DELETE, SCHEMA, ...
   bool success = false;
+  std::string script;  // "V1__init.sql", "R__views.sql"
 };
 
 // One row of golang-migrate's schema_migrations.

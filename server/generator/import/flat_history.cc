@@ -354,7 +354,7 @@ std::string WithoutMetaCommands(const std::string& path, const std::string& sql,
     }
     absl::StrAppend(&out, l, "\n");
   }
-  if (!sql.empty() && sql.back() != '\n' && !out.empty()) out.pop_back();
+  if (!out.empty()) out.pop_back();  // the pieces were joined with '\n'
   return out;
 }
 

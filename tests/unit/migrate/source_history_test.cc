@@ -241,6 +241,17 @@ TEST(RecordedTest, FlywayUndoAndDeleteRowsUnrecordAVersion) {
       Flyway({Row(3, "1", "SQL"), Row(2, "1", "UNDO_SQL"), Row(1, "1", "SQL")}), "1"));
 }
 
+TEST(RecordedTest, FlywayRepeatableMigrationsAreRecordedByTheirScript) {
+  FlywayRow views = Row(5, "", "SQL");
+  views.script = "reporting/R__reporting_views.sql";
+  FlywayRow failed = Row(6, "", "SQL", /*success=*/false);
+  failed.script = "R__other.sql";
+  SourceHistory h = Flyway({Row(1, "1", "SQL"), views, failed});
+  EXPECT_TRUE(Recorded(h, "R__reporting_views"));
+  EXPECT_FALSE(Recorded(h, "R__other"));
+  EXPECT_FALSE(Recorded(h, "R__missing"));
+}
+
 TEST(RecordedTest, FailedFlywayRowIsRefusedNamingIt) {
   SourceHistory h = Flyway({Row(1, "1", "SQL"), Row(2, "1.1", "SQL", false),
                             Row(3, "", "SQL", false)});
