@@ -133,14 +133,28 @@ class Calls : public sql::PgVisitor {
   std::vector<std::string> names;
 };
 
-// A string constant anywhere below a node.
+// String constants, the strings cast to a type, and the relations named
+// below a node.
 class Strings : public sql::PgVisitor {
  public:
   bool Pre(const pg_query::A_Const& c) override {
     if (c.has_sval()) values.insert(c.sval().sval());
     return true;
   }
+  bool Pre(const pg_query::TypeCast& c) override {
+    if (c.has_type_name() && c.arg().has_a_const() && c.arg().a_const().has_sval()) {
+      casts.insert({absl::AsciiStrToLower(sql::QualifiedName(c.type_name().names())),
+                    c.arg().a_const().sval().sval()});
+    }
+    return true;
+  }
+  bool Pre(const pg_query::RangeVar& r) override {
+    relations.insert(sql::RelationName(r));
+    return true;
+  }
   std::set<std::string> values;
+  std::set<std::pair<std::string, std::string>> casts;  // (type, value)
+  std::set<std::string> relations;
 };
 
 // `col IS NOT NULL` (a CHECK that lets SET NOT NULL skip its scan).
@@ -825,6 +839,15 @@ struct Linter::State {
     sql::Walk(node, strings);
     for (const auto& [type, value] : new_enum_values) {
       if (!strings.values.count(value)) continue;
+      // Used as the enum: cast to it, or a string in a statement on a table
+      // with a column of that type.
+      bool used = strings.casts.count({type, value}) > 0;
+      for (const std::string& r : strings.relations) {
+        auto t = tables.find(r);
+        if (t == tables.end()) continue;
+        for (const auto& [col, key] : t->second.columns) used = used || key.base == type;
+      }
+      if (!used) continue;
       TableLock l;
       l.table = type;
       l.line = line;

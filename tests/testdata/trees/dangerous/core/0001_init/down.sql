@@ -1,0 +1,3 @@
+DROP TABLE sessions;
+DROP TABLE accounts;
+DROP TYPE account_state;

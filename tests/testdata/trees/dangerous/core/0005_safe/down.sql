@@ -1,0 +1,2 @@
+DROP TABLE login_events;
+ALTER TABLE accounts DROP COLUMN seen_at;
