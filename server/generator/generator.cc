@@ -13,6 +13,7 @@
 #include "server/generator/internal/live_replay.h"
 #include "server/generator/lint/lock_lint.h"
 #include "server/sql/pg_proto.h"
+#include "nlohmann/json.hpp"
 #include "server/generator/internal/schema_model.h"
 #include "server/sql/parser.h"
 
@@ -107,16 +108,45 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
 std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& tree,
                                                                const std::vector<MigrationKey>& order,
                                                                LintMode mode,
-                                                               Diagnostics* diagnostics) {
+                                                               Diagnostics* diagnostics,
+                                                               std::string* report) {
   std::map<MigrationKey, std::vector<lint::TableLock>> out;
   lint::Linter linter;
+  nlohmann::ordered_json migrations = nlohmann::ordered_json::array();
   for (const MigrationKey& key : order) {
     const SourceCluster* c = nullptr;
     const SourceMigration* m = FindMigration(tree, key, &c);
     absl::StatusOr<sql::ProtoTree> parsed = sql::ParseProto(m->up_sql);
     if (!parsed.ok()) continue;  // reported by the replay
+    std::vector<lint::StatementSummary> summaries;
     std::vector<lint::TableLock> found = linter.Migration(
-        {c->name, m->up_path, m->up_sql, m->directives.no_transaction, &*parsed});
+        {c->name, m->up_path, m->up_sql, m->directives.no_transaction, &*parsed},
+        report != nullptr ? &summaries : nullptr);
+    if (report != nullptr) {
+      nlohmann::ordered_json statements = nlohmann::ordered_json::array();
+      for (const lint::StatementSummary& sum : summaries) {
+        statements.push_back({{"line", sum.line},
+                              {"end_line", sum.end_line},
+                              {"statement", sum.statement},
+                              {"tables", sum.tables},
+                              {"existing", sum.existing},
+                              {"target", sum.target},
+                              {"judged_safe", sum.judged_safe}});
+      }
+      nlohmann::ordered_json locks = nlohmann::ordered_json::array();
+      for (const lint::TableLock& l : found) {
+        locks.push_back({{"line", l.line},
+                         {"table", l.table},
+                         {"lock", lint::LockName(l.lock)},
+                         {"rule", l.rule},
+                         {"acknowledged", l.acknowledged}});
+      }
+      migrations.push_back({{"path", m->up_path},
+                            {"cluster", c->name},
+                            {"no_transaction", m->directives.no_transaction},
+                            {"statements", statements},
+                            {"locks", locks}});
+    }
     for (const lint::TableLock& l : found) {
       if (l.rule.empty() || l.acknowledged || mode == LintMode::kOff) continue;
       if (l.kind == lint::RuleKind::kError || mode == LintMode::kError) {
@@ -127,6 +157,7 @@ std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& 
     }
     out[key] = std::move(found);
   }
+  if (report != nullptr) *report = migrations.dump(1) + "\n";
   return out;
 }
 
@@ -211,7 +242,7 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
 
   // The lock lint, over the whole tree in its full order too.
   std::map<MigrationKey, std::vector<lint::TableLock>> locks =
-      LockLint(tree, *full_order, options.lint, diagnostics);
+      LockLint(tree, *full_order, options.lint, diagnostics, options.lint_report);
   if (!diagnostics->empty()) return diagnostics->ToStatus();
 
   // The build's catalog: replay only the enabled clusters, in their order.

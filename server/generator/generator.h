@@ -67,6 +67,10 @@ struct GenerateOptions {
   SchemaOracle* oracle = nullptr;  // see above; may be null
   LintMode lint = LintMode::kWarn;
   int* unmodelled = nullptr;       // out: statements the static replay could not model
+  // out: when given, a JSON report of the lint (every migration of the
+  // tree: each statement's tables, those that existed before it, and the
+  // locks and findings), for comparing linters (scripts/lint-compare.sh).
+  std::string* lint_report = nullptr;
 };
 absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
                                           const std::vector<std::string>& features,

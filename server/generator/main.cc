@@ -164,6 +164,7 @@ int main(int argc, char** argv) {
   bool check = false;
   std::string dev_database = "auto";
   std::string lint = "warn";
+  std::string lint_report;
   cli::FlagSet flags("schemagate-gen",
                      "Checks a migrations tree and generates the embedded "
                      "catalog of one feature set.");
@@ -181,6 +182,9 @@ int main(int argc, char** argv) {
   flags.String("lint", &lint,
                "the lock lint (docs/LINT.md): 'warn' prints findings as warnings, "
                "'error' fails on any unacknowledged finding, 'off' prints none");
+  flags.String("lint-report", &lint_report,
+               "write the lock lint's JSON report here: each statement's tables (and "
+               "which existed before its migration), locks and findings");
   flags.String("dev-database", &dev_database,
                "where to replay migrations the static replay cannot model (DO blocks "
                "and functions that change the schema, CREATE TABLE AS): 'auto' starts "
@@ -195,7 +199,8 @@ int main(int argc, char** argv) {
   if (int code = flags.Finish(flags.Parse(args), 0, 2); code >= 0) {
     return code;
   }
-  if (!check && out_cc.empty() && out_binary.empty() && out_headers.empty()) {
+  if (!check && out_cc.empty() && out_binary.empty() && out_headers.empty() &&
+      lint_report.empty()) {
     std::cerr << "schemagate-gen: give --out, --out-binary, --out-headers or "
                  "--check\n";
     return 2;
@@ -219,6 +224,8 @@ int main(int argc, char** argv) {
   generator::GenerateOptions options;
   options.lint = *lint_mode;
   options.unmodelled = &unmodelled;
+  std::string lint_json;
+  if (!lint_report.empty()) options.lint_report = &lint_json;
   absl::StatusOr<v1::BuildCatalog> catalog = generator::Generate(
       tree, catalog::SplitFeatureList(features), &diagnostics, options);
   if (catalog.ok() && unmodelled > 0 && dev_database != "off") {
@@ -241,6 +248,10 @@ int main(int argc, char** argv) {
   }
   if (diagnostics.warning_count() > 0) {
     std::cerr << diagnostics.WarningText() << "\n";
+  }
+  if (!lint_report.empty() && !WriteIfChanged(lint_report, lint_json)) {
+    std::cerr << "schemagate-gen: cannot write " << lint_report << "\n";
+    return 3;
   }
   if (!catalog.ok()) {
     std::cerr << catalog.status().message() << "\n";

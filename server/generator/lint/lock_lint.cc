@@ -183,6 +183,58 @@ std::map<std::string, std::string> Allows(absl::string_view lead) {
   return out;
 }
 
+// The table a statement changes, for reports.
+std::string TargetOf(const Node& node) {
+  switch (node.node_case()) {
+    case Node::kAlterTableStmt:
+      return node.alter_table_stmt().objtype() == pg_query::OBJECT_TABLE
+                 ? sql::RelationName(node.alter_table_stmt().relation())
+                 : "";
+    case Node::kIndexStmt:
+      return sql::RelationName(node.index_stmt().relation());
+    case Node::kCreateStmt:
+      return sql::RelationName(node.create_stmt().relation());
+    case Node::kUpdateStmt:
+      return sql::RelationName(node.update_stmt().relation());
+    case Node::kDeleteStmt:
+      return sql::RelationName(node.delete_stmt().relation());
+    case Node::kInsertStmt:
+      return sql::RelationName(node.insert_stmt().relation());
+    case Node::kRenameStmt:
+      return node.rename_stmt().has_relation() ? sql::RelationName(node.rename_stmt().relation()) : "";
+    case Node::kClusterStmt:
+      return node.cluster_stmt().has_relation() ? sql::RelationName(node.cluster_stmt().relation()) : "";
+    case Node::kReindexStmt:
+      return node.reindex_stmt().has_relation() ? sql::RelationName(node.reindex_stmt().relation()) : "";
+    case Node::kCreateTrigStmt:
+      return sql::RelationName(node.create_trig_stmt().relation());
+    case Node::kVacuumStmt:
+      for (const Node& r : node.vacuum_stmt().rels()) {
+        if (r.has_vacuum_relation() && r.vacuum_relation().has_relation()) {
+          return sql::RelationName(r.vacuum_relation().relation());
+        }
+      }
+      return "";
+    case Node::kLockStmt:
+    case Node::kTruncateStmt: {
+      const auto& rels = node.has_lock_stmt() ? node.lock_stmt().relations()
+                                              : node.truncate_stmt().relations();
+      for (const Node& r : rels) {
+        if (r.has_range_var()) return sql::RelationName(r.range_var());
+      }
+      return "";
+    }
+    case Node::kDropStmt:
+      if (node.drop_stmt().remove_type() == pg_query::OBJECT_TABLE &&
+          !node.drop_stmt().objects().empty() && node.drop_stmt().objects(0).has_list()) {
+        return sql::QualifiedName(node.drop_stmt().objects(0).list().items());
+      }
+      return "";
+    default:
+      return "";
+  }
+}
+
 }  // namespace
 
 const char* LockName(Lock lock) {
@@ -289,6 +341,7 @@ struct Linter::State {
   std::string what;
   int line = 0, column = 0;
   std::map<std::string, std::string> allows;
+  std::vector<std::string> judged_safe;  // for the statement's summary
 
   bool Existed(const std::string& table) const { return existed.count(table) > 0; }
 
@@ -381,6 +434,10 @@ struct Linter::State {
                                Existing(table), " under an ACCESS EXCLUSIVE lock"));
             }
           }
+          if (why.empty() && Existed(table)) {
+            judged_safe.push_back(absl::StrCat("ADD COLUMN ", def.colname(),
+                                               ": no default or a non-volatile one, no rewrite"));
+          }
           if (!why.empty()) {
             Add(table, Lock::kAccessExclusive, "volatile-default",
                 absl::StrCat("ADD COLUMN ", def.colname(), " rewrites ", Existing(table),
@@ -416,6 +473,9 @@ struct Linter::State {
                              "whole rewrite"));
           } else {
             Add(table, Lock::kAccessExclusive);
+            if (Existed(table)) {
+              judged_safe.push_back(absl::StrCat(desc, ": binary coercible, no rewrite"));
+            }
           }
           if (change.narrows) {
             Add(table, Lock::kAccessExclusive, "narrow-type",
@@ -428,6 +488,9 @@ struct Linter::State {
         case pg_query::AT_SetNotNull:
           if (t.not_null_checked.count(c.name())) {
             Add(table, Lock::kAccessExclusive);
+            if (Existed(table)) {
+              judged_safe.push_back(c.name() + " has a validated IS NOT NULL check: no scan");
+            }
           } else {
             Add(table, Lock::kAccessExclusive, "set-not-null-scan",
                 absl::StrCat("SET NOT NULL on ", c.name(), " scans ", Existing(table),
@@ -476,6 +539,9 @@ struct Linter::State {
                   const pg_query::Constraint& k, const std::string& column, bool new_column) {
     if (k.skip_validation() || !Existed(table)) {
       Add(table, Lock::kShareRowExclusive);
+      judged_safe.push_back(k.skip_validation()
+                                ? "the foreign key is NOT VALID: no scan"
+                                : absl::StrCat(Quoted(table), " is new: its scan reads nothing"));
     } else {
       Add(table, Lock::kShareRowExclusive, "foreign-key-not-valid",
           absl::StrCat(new_column ? "ADD COLUMN " + column + " REFERENCES " : "ADD FOREIGN KEY to ",
@@ -496,6 +562,7 @@ struct Linter::State {
         std::string col = NotNullColumn(k.raw_expr());
         if (k.skip_validation()) {
           Add(table, Lock::kAccessExclusive);
+          judged_safe.push_back("the check is NOT VALID: no scan");
           if (!col.empty() && !k.conname().empty()) t.not_valid[k.conname()] = col;
         } else {
           Add(table, Lock::kAccessExclusive, "check-not-valid",
@@ -875,7 +942,8 @@ struct Linter::State {
 Linter::Linter() : state_(std::make_unique<State>()) {}
 Linter::~Linter() = default;
 
-std::vector<TableLock> Linter::Migration(const MigrationInput& m) {
+std::vector<TableLock> Linter::Migration(const MigrationInput& m,
+                                         std::vector<StatementSummary>* summaries) {
   State& s = *state_;
   s.m = &m;
   s.out.clear();
@@ -892,7 +960,25 @@ std::vector<TableLock> Linter::Migration(const MigrationInput& m) {
       s.allows = Allows(m.sql.substr(st.offset, at - st.offset));
       s.what.clear();
       const size_t before = s.exclusive.size();
+      s.judged_safe.clear();
+      if (summaries != nullptr) {
+        StatementSummary sum;
+        sum.target = TargetOf(*st.node);
+        sum.line = lc.line;
+        sum.end_line = sql::PositionOf(m.sql, std::min(m.sql.size(), st.offset + st.length)).line;
+        Strings names;
+        sql::Walk(*st.node, names);
+        for (const std::string& r : names.relations) {
+          sum.tables.push_back(r);
+          if (s.Existed(r)) sum.existing.push_back(r);
+        }
+        summaries->push_back(std::move(sum));
+      }
       s.Statement(*st.node);
+      if (summaries != nullptr) {
+        summaries->back().statement = s.what;
+        summaries->back().judged_safe = s.judged_safe;
+      }
       // Another table under ACCESS EXCLUSIVE in the same transaction.
       if (before >= 1 && s.exclusive.size() > before) {
         const std::string& first = s.exclusive.front();

@@ -73,6 +73,19 @@ struct TableLock {
   std::string reason;
 };
 
+// What each statement touches, for reports that compare linters.
+struct StatementSummary {
+  int line = 0;       // first and last line of the statement
+  int end_line = 0;
+  std::string statement;
+  std::vector<std::string> tables;    // every relation it names
+  std::vector<std::string> existing;  // those that existed before the migration
+  std::string target;  // the table it changes ("" for none): ALTER TABLE t, CREATE INDEX ON t, ...
+  // Why a lock it takes on an existing table is not a finding, where the
+  // lint judged (e.g. "varchar(20) to varchar(40) is binary coercible").
+  std::vector<std::string> judged_safe;
+};
+
 struct MigrationInput {
   std::string cluster;
   std::string path;        // for nothing but messages
@@ -92,7 +105,9 @@ class Linter {
   // tables exist, their columns' types, validated NOT NULL checks and enum
   // values added by the migration) and returns the locks it takes on
   // tables that existed before it, with findings.
-  std::vector<TableLock> Migration(const MigrationInput& m);
+  // `summaries`, when given, receives one entry per statement.
+  std::vector<TableLock> Migration(const MigrationInput& m,
+                                   std::vector<StatementSummary>* summaries = nullptr);
 
  private:
   struct State;
