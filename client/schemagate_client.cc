@@ -7,16 +7,40 @@
 #include <grpcpp/grpcpp.h>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace schemagate::client {
 namespace {
 
+constexpr char kErrorInfoUrl[] = "type.googleapis.com/google.rpc.ErrorInfo";
+
+absl::Status WithReason(absl::Status status, const std::string& reason) {
+  google::rpc::ErrorInfo info;
+  info.set_reason(reason);
+  info.set_domain("schemagate.v1");
+  status.SetPayload(kErrorInfoUrl, absl::Cord(info.SerializeAsString()));
+  return status;
+}
+
+// The server's code and message, and its google.rpc.ErrorInfo (from
+// grpc-status-details-bin) as a payload.
 absl::Status FromGrpc(const grpc::Status& s) {
   if (s.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  absl::Status out(static_cast<absl::StatusCode>(s.error_code()), s.error_message());
+  google::rpc::Status details;
+  if (s.error_details().empty() || !details.ParseFromString(s.error_details())) return out;
+  for (const google::protobuf::Any& any : details.details()) {
+    google::rpc::ErrorInfo info;
+    if (any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(&info)) {
+      return WithReason(std::move(out), info.reason());
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
@@ -30,6 +54,13 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
 }
 
 }  // namespace
+
+std::string ErrorReason(const absl::Status& status) {
+  absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
+  google::rpc::ErrorInfo info;
+  if (!payload.has_value() || !info.ParseFromString(std::string(*payload))) return "";
+  return info.reason();
+}
 
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path) {
   absl::StatusOr<std::string> text = ReadFile(path, "token file");
@@ -365,10 +396,12 @@ absl::Status Client::WaitForClusters(
         }
         if (!missing.empty() || !disabled.empty()) {
           ctx.TryCancel();
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the server's build does not enable: ",
-              absl::StrJoin(disabled, ", "), disabled.empty() || missing.empty() ? "" : ", ",
-              absl::StrJoin(missing, ", ")));
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "the server's build does not enable: ", absl::StrJoin(disabled, ", "),
+                  disabled.empty() || missing.empty() ? "" : ", ",
+                  absl::StrJoin(missing, ", "))),
+              "CLUSTER_NOT_ENABLED");
         }
       }
       bool ready = update.database_reachable();

@@ -22,7 +22,8 @@
 // Status codes: Require returns OK, NOT_FOUND (unknown table),
 // FAILED_PRECONDITION (its feature is not enabled in the server's build: do
 // not retry), UNAVAILABLE (not migrated yet, or the server is unreachable:
-// retry). RPC errors keep the server's code and message.
+// retry). RPC errors keep the server's code, message and refusal reason
+// (ErrorReason()).
 //
 // Thread safety: a Client may be used from many threads.
 #ifndef SCHEMAGATE_CLIENT_SCHEMAGATE_CLIENT_H_
@@ -61,6 +62,14 @@ struct ClientOptions {
 
 // Reads a token file (trailing white space removed).
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// The google.rpc.ErrorInfo reason (domain "schemagate.v1") a status returned
+// by this client carries, or "" if none: the server's refusal reason
+// ("MIGRATION_FAILED", "INTEGRITY_REFUSAL", "LOCK_WAIT_TIMEOUT",
+// "DATABASE_UNAVAILABLE", "DRIFT", "NOT_AUTHORIZED"), or the client's own
+// ("CLUSTER_NOT_ENABLED" from WaitForClusters). docs/EXIT_CODES.md maps each
+// to the exit code both command-line tools use.
+std::string ErrorReason(const absl::Status& status);
 
 class Client {
  public:

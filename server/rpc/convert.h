@@ -44,6 +44,11 @@ void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* ou
 // the status fits in the HTTP/2 trailers clients accept.
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field = "");
 grpc::Status InvalidArgument(const std::string& field, const std::string& message);
+// `code` and `message` (scrubbed of secrets, bounded) with a
+// google.rpc.ErrorInfo of `reason` (exit_codes.h: clients map it to an exit
+// code).
+grpc::Status WithReason(grpc::StatusCode code, const std::string& message,
+                        const std::string& reason);
 
 }  // namespace schemagate::rpc
 

@@ -13,6 +13,7 @@
 #include "server/catalog/query.h"
 #include "server/migrate/verify.h"
 #include "server/rpc/convert.h"
+#include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
 namespace schemagate::rpc {
@@ -75,7 +76,8 @@ std::string AuthorizationOf(grpc::CallbackServerContext* ctx) {
 
 grpc::Status FromAuth(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return WithReason(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()),
+                    exit_codes::kReasonNotAuthorized);
 }
 
 std::string NameProblem(const std::string& name, size_t max) {
@@ -433,9 +435,10 @@ SchemaGateService::SchemaGateService(ServiceContext context, bool admin)
 
 grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) const {
   if (!admin_) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "admin RPCs are not served on this listener; use the "
-                        "admin listener (--admin-listen)");
+    return WithReason(grpc::StatusCode::PERMISSION_DENIED,
+                      "admin RPCs are not served on this listener; use the "
+                      "admin listener (--admin-listen)",
+                      exit_codes::kReasonNotAuthorized);
   }
   return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
 }

@@ -64,10 +64,40 @@ def pod_specs(docs):
             yield d, spec["template"]["spec"]
 
 
+def exit_code_table():
+    """docs/EXIT_CODES.md: {code: (meaning, job action)}."""
+    rows = {}
+    for line in open(os.path.join(SOURCE, "docs/EXIT_CODES.md")):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].isdigit():
+            rows[int(cells[0])] = (cells[1], cells[4])
+    if not rows:
+        fail("docs/EXIT_CODES.md has no exit-code table")
+    return rows
+
+
+def help_codes(text):
+    return {int(m.group(1)): m.group(2) for m in
+            re.finditer(r"^\s+(\d+)\s+(.*)$", text.split("Exit codes:")[-1], re.M)}
+
+
+def check_exit_code_table():
+    """One table: both binaries print the codes of docs/EXIT_CODES.md."""
+    table = exit_code_table()
+    for binary, sub in (("schemagate", "migrate"), ("schemagate", "status"),
+                        ("schemagate", "join"), ("schemactl", "status"),
+                        ("schemactl", "wait")):
+        codes = help_codes(help_text(binary, sub))
+        if set(codes) != set(table):
+            fail(f"{binary} {sub} --help lists exit codes {sorted(codes)}, "
+                 f"docs/EXIT_CODES.md {sorted(table)}")
+
+
 def check_failure_policy(where, job, container, help_text_):
-    """FailJob exit codes are ones the command documents, never a transient one."""
-    codes = {int(m.group(1)): m.group(2) for m in
-             re.finditer(r"^\s+(\d+)\s+(.*)$", help_text_.split("Exit codes:")[-1], re.M)}
+    """FailJob exit codes are exactly the table's "fail" codes, each documented
+    by the command, never a transient one."""
+    codes = help_codes(help_text_)
+    table = exit_code_table()
     rules = job["spec"].get("podFailurePolicy", {}).get("rules", [])
     fail_codes = set()
     for r in rules:
@@ -78,6 +108,10 @@ def check_failure_policy(where, job, container, help_text_):
             fail_codes |= set(on.get("values", []))
     if not fail_codes:
         fail(f"{where}: no podFailurePolicy FailJob rule")
+    expected = {code for code, (_, job_action) in table.items() if job_action == "fail"}
+    if fail_codes != expected:
+        fail(f"{where}: podFailurePolicy fails the Job on {sorted(fail_codes)}; "
+             f"docs/EXIT_CODES.md says {sorted(expected)}")
     for code in sorted(fail_codes):
         if code not in codes:
             fail(f"{where}: podFailurePolicy exit code {code} is not documented by the command")
@@ -223,6 +257,7 @@ def check_dockerfile():
 
 for overlay, features in OVERLAYS.items():
     check_overlay(overlay, features)
+check_exit_code_table()
 check_dockerfile()
 if failures:
     sys.exit(f"{len(failures)} problem(s)")

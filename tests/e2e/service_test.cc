@@ -24,6 +24,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/migrate/history.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -202,7 +203,7 @@ TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
   EXPECT_THAT(std::string(require.message()), HasSubstr("people"));
   ProcessResult wait = Ctl({"wait", "--target", server.target(), "--clusters", "people",
                             "--timeout", "5s"});
-  EXPECT_EQ(wait.exit_code, 5) << wait.err;
+  EXPECT_EQ(wait.exit_code, 9) << wait.err;  // not in the build: do not wait
   EXPECT_THAT(wait.err, HasSubstr("people (compiled in, turned off by --features)"));
 }
 
@@ -228,8 +229,8 @@ TEST_F(ServiceTest, AdminRpcsNeedTheToken) {
   auto rows = db_->Query("SELECT to_regclass('schemagate.migrations') IS NULL");
   ASSERT_TRUE(rows.ok());
   EXPECT_THAT(*rows, ::testing::ElementsAre("t"));
-  // schemactl: exit 6 without a token, 0 with it.
-  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target()}).exit_code, 6);
+  // schemactl: exit 10 (not authorized) without a token, 0 with it.
+  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target()}).exit_code, 10);
   EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target(), "--token-file",
                  token_file_}).exit_code,
             0);
@@ -311,7 +312,7 @@ TEST_F(ServiceTest, SchemactlWaitReturnsWhenTheClusterIsMigrated) {
   // Timeout and a cluster missing from the build.
   ProcessResult missing = Ctl({"wait", "--target", server.target(), "--clusters",
                                "nosuch", "--timeout", "5s"});
-  EXPECT_EQ(missing.exit_code, 5);
+  EXPECT_EQ(missing.exit_code, 9);
   ProcessResult unreachable = Ctl({"wait", "--target", "127.0.0.1:1", "--clusters",
                                    "tasks", "--timeout", "2s"});
   EXPECT_EQ(unreachable.exit_code, 4);
@@ -627,6 +628,82 @@ TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
                                 server.target(), src + "/proto"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("python client: ok"));
+}
+
+
+// One exit-code table (docs/EXIT_CODES.md): the same refusal exits with the
+// same code from `schemagate` (the engine in-process) and from `schemactl`
+// (the server's refusal, carried as a google.rpc.ErrorInfo reason through
+// the client library).
+TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
+  const std::string v1 = Variant("engine_v1", "schemagate");
+  ASSERT_EQ(Migrate(v1).exit_code, 0);
+  const std::string wrong_token = dir_ + "/wrong-token";
+  std::ofstream(wrong_token) << "not-" << token_ << "\n";
+  struct Case {
+    std::string what;
+    std::string variant;                 // the build both binaries are of
+    std::vector<std::string> cli;        // `schemagate` arguments
+    std::vector<std::string> ctl;        // `schemactl` arguments (admin token added)
+    int code;
+    std::vector<std::string> server_flags;
+    std::function<void()> setup;
+  };
+  const int64_t lock_key = migrate::HistoryName().LockKey();
+  std::unique_ptr<testing::LockHolder> lock;
+  std::vector<Case> cases = {
+      {"rollback refused: a dependent cluster is enabled", "engine_v1",
+       {"rollback", "--cluster", "core", "--to", "0"},
+       {"rollback", "--cluster", "core", "--to", "0"}, 6},
+      {"unknown cluster", "engine_v1",
+       {"rollback", "--cluster", "nosuch", "--to", "0"},
+       {"rollback", "--cluster", "nosuch", "--to", "0"}, 2},
+      {"edited applied migration", "engine_edited", {"migrate"}, {"apply"}, 6},
+      {"a migration fails", "engine_broken", {"migrate"}, {"apply"}, 5},
+      {"drift", "engine_v1", {"verify"}, {"verify"}, 7,
+       {},
+       [&] { ASSERT_TRUE(db_->Query("ALTER TABLE users ADD COLUMN zzz integer").ok()); }},
+      {"lock wait timeout", "engine_fixed", {"migrate", "--lock-wait-timeout=1s"},
+       {"apply"}, 4, {"--lock-wait-timeout=1s"},
+       [&] {
+         lock = std::make_unique<testing::LockHolder>(*db_, lock_key);
+         ASSERT_TRUE(lock->ok());
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    if (c.setup) c.setup();
+    std::vector<std::string> cli = c.cli;
+    cli.insert(cli.begin(), Variant(c.variant, "schemagate"));
+    ProcessResult direct = RunProcess(cli, "", {"DATABASE_URL=" + db_->url()});
+    EXPECT_EQ(direct.exit_code, c.code) << direct.err;
+    std::vector<std::string> flags = {"--admin-token-file=" + token_file_};
+    flags.insert(flags.end(), c.server_flags.begin(), c.server_flags.end());
+    Server server(Variant(c.variant, "schemagate-server"), db_->url(), flags);
+    ASSERT_TRUE(server.ok());
+    std::vector<std::string> ctl = c.ctl;
+    ctl.insert(ctl.begin() + 1, {"--target", server.target(), "--token-file", token_file_});
+    ProcessResult remote = Ctl(ctl);
+    EXPECT_EQ(remote.exit_code, c.code) << remote.err;
+    lock.reset();
+  }
+  // Refusals only a server makes have their own codes too: a wrong token is
+  // "not authorized", a database the server cannot reach is "unavailable".
+  Server server(Variant("engine_v1", "schemagate-server"), db_->url(),
+                {"--admin-token-file=" + token_file_});
+  ASSERT_TRUE(server.ok());
+  ProcessResult denied = Ctl({"repair", "--target", server.target(), "--token-file", wrong_token});
+  EXPECT_EQ(denied.exit_code, 10) << denied.err;
+  std::string unreachable = db_->url();
+  unreachable.replace(unreachable.rfind(':'), unreachable.rfind('/') - unreachable.rfind(':'),
+                      ":1");
+  Server down(Variant("engine_v1", "schemagate-server"), unreachable, {});
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(Ctl({"status", "--target", down.target()}).exit_code, 3);
+  EXPECT_EQ(RunProcess({v1, "status", "--connect-timeout=500ms"}, "",
+                       {"DATABASE_URL=" + unreachable})
+                .exit_code,
+            3);
 }
 
 }  // namespace

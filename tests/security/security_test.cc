@@ -203,11 +203,12 @@ TEST_F(SecurityTest, AdminRpcsAreRefusedWithoutTheRightTokenOnEveryListener) {
   EXPECT_TRUE(applied.ok()) << applied.error_message();
   EXPECT_NE(State(), before);
 
-  // schemactl: a wrong token file is exit 6 and names no secret.
+  // schemactl: a wrong token file is exit 10 (not authorized) and names no
+  // secret.
   std::ofstream(dir_ + "/wrong") << "not-" << kToken << "\n";
   ProcessResult ctl = RunProcess({Bin("schemactl"), "repair", "--target", single.target(),
                                   "--token-file", dir_ + "/wrong"});
-  EXPECT_EQ(ctl.exit_code, 6);
+  EXPECT_EQ(ctl.exit_code, 10);
   EXPECT_THAT(ctl.out + ctl.err, Not(HasSubstr(kToken)));
   for (Server* s : {&single, &split, &no_token, &no_token_split, &tls}) {
     ProcessResult r = s->Stop();
