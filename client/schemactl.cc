@@ -37,7 +37,7 @@ int ExitFor(const absl::Status& s) {
 struct Common {
   std::string target = "localhost:50051";
   std::string token_file;
-  bool tls = false;
+  bool tls = false, insecure = false;
   std::string tls_ca, tls_cert, tls_key, tls_server_name;
   absl::Duration timeout = absl::Seconds(10);
   bool json = false;
@@ -51,6 +51,9 @@ struct Common {
     f.String("tls-cert", &tls_cert, "client certificate (mutual TLS)");
     f.String("tls-key", &tls_key, "client key (mutual TLS)");
     f.String("tls-server-name", &tls_server_name, "expected name in the server certificate");
+    f.Bool("insecure", &insecure,
+           "send the admin token without TLS to a non-loopback target (refused "
+           "otherwise); only where the network is encrypted below gRPC");
     f.Duration("rpc-timeout", &timeout, "deadline of each call", "SCHEMAGATE_RPC_TIMEOUT");
     f.Bool("json", &json, "print JSON");
   }
@@ -63,6 +66,7 @@ struct Common {
     o.tls_cert_file = tls_cert;
     o.tls_key_file = tls_key;
     o.tls_server_name = tls_server_name;
+    o.insecure = insecure;
     o.timeout = timeout;
     if (!token_file.empty()) {
       absl::StatusOr<std::string> token = client::ReadTokenFile(token_file);

@@ -1,5 +1,6 @@
 #include "client/schemagate_client.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -8,6 +9,8 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
@@ -55,6 +58,30 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
 
 }  // namespace
 
+bool IsLoopbackTarget(absl::string_view target) {
+  if (absl::StartsWith(target, "unix:") || absl::StartsWith(target, "unix-abstract:")) {
+    return true;
+  }
+  // A resolver scheme: dns:///h:p, dns://authority/h:p, dns:h:p, ipv4:, ipv6:.
+  if (absl::ConsumePrefix(&target, "dns:")) {
+    if (absl::ConsumePrefix(&target, "//")) {
+      size_t slash = target.find('/');
+      target = slash == absl::string_view::npos ? "" : target.substr(slash + 1);
+    }
+  } else if (!absl::ConsumePrefix(&target, "ipv4:")) {
+    absl::ConsumePrefix(&target, "ipv6:");
+  }
+  // host:port, [v6]:port, or a bare IPv6 address.
+  absl::string_view host = target;
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    host = host.substr(0, host.find(':'));
+  }
+  return absl::AsciiStrToLower(host) == "localhost" || host == "::1" ||
+         absl::StartsWith(host, "127.");
+}
+
 std::string ErrorReason(const absl::Status& status) {
   absl::optional<absl::Cord> payload = status.GetPayload(kErrorInfoUrl);
   google::rpc::ErrorInfo info;
@@ -84,6 +111,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   std::shared_ptr<grpc::ChannelCredentials> creds;
   bool tls = options.tls || !options.tls_ca_file.empty() ||
              !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  client->tls_ = tls;
   if (tls) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca_file.empty()) {
@@ -112,6 +140,17 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   client->stub_ = v1::SchemaGate::NewStub(client->channel_);
   client->health_ = grpc::health::v1::Health::NewStub(client->channel_);
   return client;
+}
+
+absl::Status Client::CheckAdminTransport() const {
+  if (options_.token.empty() || tls_ || options_.insecure ||
+      IsLoopbackTarget(options_.target)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "refusing to send the admin token in plaintext to ", options_.target,
+      ": use TLS (--tls, --tls-ca), a loopback target, or --insecure if the "
+      "network is encrypted below gRPC"));
 }
 
 void Client::ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
@@ -309,6 +348,7 @@ absl::StatusOr<v1::ApplySummary> Client::ApplyMigrations(
     const v1::ApplyMigrationsRequest& request,
     const std::function<void(const v1::ApplyMigrationsResponse&)>& on_event,
     absl::Duration timeout) {
+  if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
   std::unique_ptr<grpc::ClientReader<v1::ApplyMigrationsResponse>> reader =
@@ -331,6 +371,7 @@ absl::StatusOr<v1::ApplySummary> Client::ApplyMigrations(
 
 absl::StatusOr<v1::RollbackClusterResponse> Client::RollbackCluster(
     const v1::RollbackClusterRequest& request, absl::Duration timeout) {
+  if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
   v1::RollbackClusterResponse resp;
@@ -341,6 +382,7 @@ absl::StatusOr<v1::RollbackClusterResponse> Client::RollbackCluster(
 
 absl::StatusOr<v1::RepairChecksumsResponse> Client::RepairChecksums(
     const v1::RepairChecksumsRequest& request) {
+  if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, true);
   v1::RepairChecksumsResponse resp;

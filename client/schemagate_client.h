@@ -55,10 +55,22 @@ struct ClientOptions {
   std::string tls_key_file;
   std::string tls_server_name;  // override the name checked in the cert
   // Admin bearer token for ApplyMigrations, RollbackCluster, RepairChecksums.
+  // It is sent only over TLS or to a loopback target (localhost, 127.0.0.0/8,
+  // ::1, a unix socket): an admin call that would send it in plaintext over
+  // the network fails with INVALID_ARGUMENT before anything is sent, unless
+  // `insecure` is set.
   std::string token;
+  // Allow sending the admin token without TLS to a non-loopback target
+  // (schemactl --insecure); for networks that encrypt below gRPC (a service
+  // mesh with mTLS).
+  bool insecure = false;
   // Deadline of each unary call.
   absl::Duration timeout = absl::Seconds(10);
 };
+
+// Is the gRPC target ("host:port", "dns:///host:port", "ipv4:...",
+// "unix:...") this machine: localhost, 127.0.0.0/8, ::1 or a unix socket?
+bool IsLoopbackTarget(absl::string_view target);
 
 // Reads a token file (trailing white space removed).
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
@@ -119,10 +131,14 @@ class Client {
   explicit Client(const ClientOptions& options);
   void ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
                         bool admin) const;
+  // INVALID_ARGUMENT when an admin call would send the token in plaintext
+  // to a non-loopback target (see ClientOptions::token).
+  absl::Status CheckAdminTransport() const;
   void StartWatch();
   void WatchLoop();
 
   ClientOptions options_;
+  bool tls_ = false;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SchemaGate::Stub> stub_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

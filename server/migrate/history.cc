@@ -67,7 +67,17 @@ absl::StatusOr<HistoryName> HistoryName::Parse(absl::string_view text) {
   if (parts.empty() || !ValidIdent(n.schema) || !ValidIdent(n.table)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--history-table \"", text,
-        "\" must be [schema.]table, lowercase letters, digits and '_'"));
+        "\" must be [schema.]table, lowercase letters, digits and '_', at most 50 each"));
+  }
+  // Migrators NOTIFY on "<schema>_<table>" and servers LISTEN on it. A
+  // longer channel makes pg_notify fail every migration ("channel name too
+  // long") while LISTEN silently truncates it, so servers never hear.
+  if (n.Channel().size() > kMaxIdentifierBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--history-table \"", text, "\": the notification channel \"", n.Channel(),
+        "\" (schema_table) is ", n.Channel().size(),
+        " bytes; PostgreSQL identifiers hold at most ", kMaxIdentifierBytes,
+        ": shorten the schema or table name"));
   }
   return n;
 }

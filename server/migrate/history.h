@@ -25,8 +25,11 @@ struct HistoryName {
   std::string schema = "schemagate";
   std::string table = "migrations";
 
+  // PostgreSQL's identifier limit (NAMEDATALEN - 1).
+  static constexpr size_t kMaxIdentifierBytes = 63;
   // INVALID_ARGUMENT unless `text` is [schema.]table of identifiers
-  // ([a-z_][a-z0-9_]*, at most 50 characters each).
+  // ([a-z_][a-z0-9_]*, at most 50 characters each) whose NOTIFY channel
+  // Channel() ("<schema>_<table>") fits in kMaxIdentifierBytes.
   static absl::StatusOr<HistoryName> Parse(absl::string_view text);
   std::string Qualified(absl::string_view suffix = "") const;
   // The advisory lock key and NOTIFY channel derived from the name.
