@@ -45,7 +45,8 @@ struct Rows {
 };
 
 struct ConnectOptions {
-  // libpq URI or key=value string. The password may be in it.
+  // libpq URI or key=value string. The password may be in it (any
+  // characters: it is read as libpq reads it, see conninfo.h).
   std::string url;
   // Total time to keep retrying (with exponential backoff and jitter) a
   // server that cannot be reached; zero means a single attempt.
@@ -53,6 +54,11 @@ struct ConnectOptions {
   // libpq connect_timeout of each attempt (unless the URL sets one).
   absl::Duration attempt_timeout = absl::Seconds(5);
   std::string application_name = "schemagate";
+  // Server-side statement_timeout of the session (zero: none, the
+  // database's setting applies).
+  absl::Duration statement_timeout = absl::ZeroDuration();
+  // Client-side bound of each call (see Connection::SetCallTimeout).
+  absl::Duration call_timeout = absl::InfiniteDuration();
   // Called before each retry with the failure and the delay.
   std::function<void(int attempt, const absl::Status& error,
                      absl::Duration delay)>
@@ -64,10 +70,20 @@ struct Notification {
   std::string payload;
 };
 
+// TCP keepalives (libpq keepalives_idle/_interval/_count) and
+// tcp_user_timeout set on every connection unless the URL sets them: a peer
+// that vanished silently (a network partition, a host that lost power) is
+// detected within about kKeepalive + 3 * kKeepaliveInterval when idle, and
+// within kTcpUserTimeout while data is unacknowledged.
+inline constexpr absl::Duration kKeepalive = absl::Seconds(10);
+inline constexpr absl::Duration kKeepaliveInterval = absl::Seconds(5);
+inline constexpr absl::Duration kTcpUserTimeout = absl::Seconds(30);
+
 class Connection {
  public:
   // Connects, retrying unreachable servers until options.timeout. An
-  // authentication failure or a missing database is not retried.
+  // authentication failure, a missing database or a URL libpq cannot parse
+  // (INVALID_ARGUMENT, quoting nothing of it) is not retried.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const ConnectOptions& options);
   ~Connection();
@@ -106,15 +122,37 @@ class Connection {
   // Asks the server to cancel the running statement (from any thread).
   void Cancel();
 
+  // Shuts the connection's socket down (from any thread): a call blocked in
+  // it returns at once with UNAVAILABLE, and the connection is broken. For
+  // stopping a thread whose database may never answer again.
+  void Abort();
+
+  // Bounds each later call (a query, a statement, BEGIN/COMMIT) on the
+  // client side: when the server has not answered `timeout` after the call
+  // started (a silent network partition, a frozen proxy: nothing the
+  // server's statement_timeout or TCP keepalives can see), the connection
+  // is shut down and the call fails with UNAVAILABLE "no answer from ...".
+  // InfiniteDuration (the default) turns it off.
+  void SetCallTimeout(absl::Duration timeout) { call_timeout_ = timeout; }
+  absl::Duration call_timeout() const { return call_timeout_; }
+  // The statement_timeout this connection was opened with (zero: none).
+  absl::Duration statement_timeout() const { return statement_timeout_; }
+
  private:
   struct Impl;  // libpqxx objects
   Connection();
+  // Runs f, mapping libpqxx exceptions; `allowance` is added to the call
+  // timeout (a wait that is meant to last).
   template <typename F>
-  absl::Status Guard(absl::string_view what, F&& f);
+  absl::Status Guard(absl::string_view what, F&& f,
+                     absl::Duration allowance = absl::ZeroDuration());
 
   std::unique_ptr<Impl> impl_;
   std::string description_;
   bool broken_ = false;
+  int socket_ = -1;
+  absl::Duration call_timeout_ = absl::InfiniteDuration();
+  absl::Duration statement_timeout_ = absl::ZeroDuration();
 };
 
 // The SQLSTATE of a status returned by Connection, or "".
