@@ -102,15 +102,6 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
 
 }  // namespace
 
-std::string Sha256Hex(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(),
-             nullptr);
-  return catalog::HexEncode(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
-}
-
 absl::StatusOr<v1::BuildCatalog> Generate(
     const SourceTree& tree, const std::vector<std::string>& features,
     Diagnostics* diagnostics) {

@@ -81,6 +81,11 @@ int Serve(const std::vector<std::string>& args) {
   flags.Int("max-message-bytes", &max_message, "largest request or response");
   flags.Int("max-watches", &max_watches,
             "open WatchClusters streams at most (more are RESOURCE_EXHAUSTED)");
+  flags.Duration("statement-timeout", &options.statement_timeout,
+                 "statement_timeout of the server's own reads (state monitor, status, "
+                 "plan, verify), also enforced on the client side (+2s) against silent "
+                 "network partitions; migrations are not bound by it (0: none)",
+                 "SCHEMAGATE_STATEMENT_TIMEOUT");
   flags.Duration("poll-interval", &options.poll_interval,
                  "re-read the migration history at least this often (LISTEN/NOTIFY "
                  "wakes it sooner)");

@@ -253,10 +253,6 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
       {"keepalives_count", "3"},
       {"tcp_user_timeout", Millis(kTcpUserTimeout)},
   };
-  if (options.statement_timeout > absl::ZeroDuration()) {
-    defaults.push_back(
-        {"options", absl::StrCat("-c statement_timeout=", Millis(options.statement_timeout))});
-  }
   const std::string conninfo = info->WithDefaults(defaults);
   const std::string where = info->Describe();
   absl::Time deadline = absl::Now() + options.timeout;
@@ -274,7 +270,6 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
       c->description_ = where;
       c->socket_ = c->impl_->conn->sock();
       c->call_timeout_ = options.call_timeout;
-      c->statement_timeout_ = options.statement_timeout;
       return c;
     } catch (const pqxx::broken_connection& e) {
       std::string message = Clean(e.what());
@@ -429,6 +424,17 @@ absl::StatusOr<Rows> Connection::Query(absl::string_view sql,
 absl::Status Connection::Begin() {
   if (impl_->tx) return absl::FailedPreconditionError("a transaction is already open");
   return Guard("BEGIN", [&] { impl_->tx = std::make_unique<pqxx::work>(*impl_->conn); });
+}
+
+absl::Status Connection::BeginRead(absl::Duration statement_timeout) {
+  if (absl::Status s = Begin(); !s.ok()) return s;
+  absl::Status s = Execute(absl::StrCat(
+      "SET TRANSACTION READ ONLY",
+      statement_timeout > absl::ZeroDuration()
+          ? absl::StrCat("; SET LOCAL statement_timeout = ", Millis(statement_timeout))
+          : ""));
+  if (!s.ok()) (void)Rollback();
+  return s;
 }
 
 absl::Status Connection::Commit() {

@@ -54,9 +54,6 @@ struct ConnectOptions {
   // libpq connect_timeout of each attempt (unless the URL sets one).
   absl::Duration attempt_timeout = absl::Seconds(5);
   std::string application_name = "schemagate";
-  // Server-side statement_timeout of the session (zero: none, the
-  // database's setting applies).
-  absl::Duration statement_timeout = absl::ZeroDuration();
   // Client-side bound of each call (see Connection::SetCallTimeout).
   absl::Duration call_timeout = absl::InfiniteDuration();
   // Called before each retry with the failure and the delay.
@@ -100,6 +97,10 @@ class Connection {
                              const std::vector<std::string>& params = {});
 
   absl::Status Begin();
+  // BEGIN READ ONLY with SET LOCAL statement_timeout (zero: the database's
+  // setting): a bounded read that works through transaction-pooling proxies,
+  // where a session setting would not stick (or would leak to other clients).
+  absl::Status BeginRead(absl::Duration statement_timeout);
   absl::Status Commit();
   absl::Status Rollback();  // no-op without a transaction
   bool in_transaction() const;
@@ -135,8 +136,6 @@ class Connection {
   // InfiniteDuration (the default) turns it off.
   void SetCallTimeout(absl::Duration timeout) { call_timeout_ = timeout; }
   absl::Duration call_timeout() const { return call_timeout_; }
-  // The statement_timeout this connection was opened with (zero: none).
-  absl::Duration statement_timeout() const { return statement_timeout_; }
 
  private:
   struct Impl;  // libpqxx objects
@@ -152,7 +151,6 @@ class Connection {
   bool broken_ = false;
   int socket_ = -1;
   absl::Duration call_timeout_ = absl::InfiniteDuration();
-  absl::Duration statement_timeout_ = absl::ZeroDuration();
 };
 
 // The SQLSTATE of a status returned by Connection, or "".

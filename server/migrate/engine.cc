@@ -72,6 +72,25 @@ std::string LockTimeoutSetting(absl::Duration d) {
 
 }  // namespace
 
+namespace {
+
+// Migrations may run for hours: a client-side call timeout meant for a
+// server's quick reads (Connection::SetCallTimeout) is off while the engine
+// changes the database, and restored after.
+class CallTimeoutLifted {
+ public:
+  explicit CallTimeoutLifted(Connection* conn) : conn_(conn), saved_(conn->call_timeout()) {
+    conn_->SetCallTimeout(absl::InfiniteDuration());
+  }
+  ~CallTimeoutLifted() { conn_->SetCallTimeout(saved_); }
+
+ private:
+  Connection* conn_;
+  absl::Duration saved_;
+};
+
+}  // namespace
+
 // Releases the session lock when an operation ends, however it ends.
 class Engine::LockGuard {
  public:
@@ -582,6 +601,7 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
 }
 
 absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
+  CallTimeoutLifted unbounded(conn_);
   if (options_.lock_mode == LockMode::kTransaction) {
     if (options.single_transaction) {
       return WithKind(absl::InvalidArgumentError(
@@ -703,6 +723,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
 }
 
 absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) {
+  CallTimeoutLifted unbounded(conn_);
   if (options_.lock_mode == LockMode::kTransaction) {
     return WithKind(absl::InvalidArgumentError(
                         "rollback needs a session lock; run it with a direct "
@@ -893,6 +914,7 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
 }
 
 absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
+  CallTimeoutLifted unbounded(conn_);
   RepairResult result;
   History history(conn_, options_.history);
   if (options.dry_run) {

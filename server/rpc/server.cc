@@ -106,10 +106,17 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   ServiceState state(std::move(catalog), o.engine.history);
-  Monitor monitor(&state, o.database, o.poll_interval);
-  ConnectionPool pool(o.database, o.db_pool);
+  // The server's reads are bounded on both ends; the engine lifts both for
+  // the migrations it runs on a pooled connection.
+  migrate::ConnectOptions reads = o.database;
+  if (o.statement_timeout > absl::ZeroDuration()) {
+    reads.call_timeout = o.statement_timeout + kCallMargin;
+  }
+  Monitor monitor(&state, reads, o.poll_interval, o.statement_timeout);
+  ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
-  ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits};
+  ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits,
+                         o.statement_timeout};
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);

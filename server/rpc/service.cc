@@ -118,6 +118,25 @@ class Unary {
   absl::Time start_;
 };
 
+// A read of the database (status, plan, verify, a dry run): one read-only
+// transaction bounded by --statement-timeout, rolled back when done.
+class BoundedRead {
+ public:
+  BoundedRead(migrate::Connection* conn, absl::Duration statement_timeout)
+      : conn_(conn), status_(conn->BeginRead(statement_timeout)) {}
+  ~BoundedRead() { (void)conn_->Rollback(); }
+  BoundedRead(const BoundedRead&) = delete;
+  BoundedRead& operator=(const BoundedRead&) = delete;
+  // Non-OK when the transaction could not start (kConnect).
+  absl::Status status() const {
+    return migrate::WithKind(status_, migrate::ErrorKind::kConnect);
+  }
+
+ private:
+  migrate::Connection* conn_;
+  absl::Status status_;
+};
+
 // Runs `work` on the worker pool and finishes the call with its status.
 grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
                                   std::function<grpc::Status()> work) {
@@ -266,7 +285,9 @@ class ApplyReactor final : public StreamReactor {
     v1::ApplySummary* summary = summary_message.mutable_summary();
     summary->set_dry_run(request_.dry_run());
     if (request_.dry_run()) {
-      absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+      BoundedRead read(lease->get(), service_.statement_timeout);
+      absl::StatusOr<migrate::MigrationState> state =
+          read.status().ok() ? engine.ReadState() : read.status();
       if (!state.ok()) {
         final_status = ToGrpc(state.status());
       } else {
@@ -568,6 +589,8 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
   return Offload(context_.workers, call, [this, ctx, response]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    BoundedRead read(conn->get(), context_.statement_timeout);
+    if (!read.status().ok()) return ToGrpc(read.status());
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
@@ -592,6 +615,8 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
   return Offload(context_.workers, call, [this, ctx, response, include_sql]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    BoundedRead read(conn->get(), context_.statement_timeout);
+    if (!read.status().ok()) return ToGrpc(read.status());
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
@@ -613,6 +638,8 @@ grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
   return Offload(context_.workers, call, [this, ctx, response, ignore_extra]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    BoundedRead read(conn->get(), context_.statement_timeout);
+    if (!read.status().ok()) return ToGrpc(read.status());
     const catalog::Catalog& catalog = context_.state->catalog();
     absl::StatusOr<std::vector<v1::Table>> live =
         migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));

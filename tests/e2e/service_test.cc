@@ -111,10 +111,7 @@ TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
   EXPECT_EQ(finished, summary->applied_size());
 
   // The snapshot follows (LISTEN/NOTIFY): AVAILABLE, health SERVING.
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
   auto after = c->CheckTables({"users", "crm_contacts", "public.tasks", "crm_contact"});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -188,10 +185,7 @@ TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
   Server server(Bin("schemagate-server"), db_->url(), {"--features=tasks"});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
   auto r = c->CheckTables({"tasks", "crm_contacts"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -619,10 +613,7 @@ TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
   Server server(Bin("schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
   std::string src = Env("SCHEMAGATE_SOURCE_DIR");
   ProcessResult r = RunProcess({"/usr/bin/python3", src + "/tests/python/client_test.py",
                                 server.target(), src + "/proto"});
@@ -704,6 +695,49 @@ TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
                        {"DATABASE_URL=" + unreachable})
                 .exit_code,
             3);
+}
+
+// The monitor re-reads the history with one query: when a read fails, the
+// last state read is kept (marked stale: not reachable, health NOT_SERVING)
+// instead of an empty applied set, so CheckTables never calls an applied
+// table NOT_MIGRATED. Every other read of the history fails here (a view
+// in its place raises on every second query).
+TEST_F(ServiceTest, AFailedHistoryReadKeepsTheLastKnownState) {
+  ASSERT_EQ(Migrate(Variant("engine_v1", "schemagate")).exit_code, 0);
+  Server server(Variant("engine_v1", "schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  ASSERT_TRUE(db_->Query(
+                     "ALTER TABLE schemagate.migrations RENAME TO migrations_real; "
+                     "CREATE SEQUENCE schemagate.flaky; "
+                     "CREATE FUNCTION schemagate.flaky_gate() RETURNS boolean LANGUAGE plpgsql "
+                     "VOLATILE AS $$ BEGIN IF nextval('schemagate.flaky') % 2 = 0 THEN "
+                     "RAISE EXCEPTION 'injected read failure'; END IF; RETURN true; END $$; "
+                     "CREATE VIEW schemagate.migrations AS SELECT * FROM "
+                     "schemagate.migrations_real WHERE (SELECT schemagate.flaky_gate())")
+                  .ok());
+  int checks = 0, stale = 0;
+  const absl::Time until = absl::Now() + absl::Seconds(4);
+  while (absl::Now() < until) {
+    auto r = c->CheckTables({"users", "notes"});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->state_known());
+    for (const v1::TableCheck& t : r->tables()) {
+      EXPECT_EQ(t.status(), v1::TABLE_STATUS_AVAILABLE) << t.requested() << ": " << t.message();
+    }
+    auto clusters = c->ListClusters();
+    ASSERT_TRUE(clusters.ok());
+    if (!clusters->database_reachable()) ++stale;
+    ++checks;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // The injected failures were seen (and reported as a stale state).
+  EXPECT_GT(stale, 0) << checks << " checks";
+  ASSERT_TRUE(db_->Query("DROP VIEW schemagate.migrations; ALTER TABLE "
+                         "schemagate.migrations_real RENAME TO migrations")
+                  .ok());
+  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
 }
 
 }  // namespace

@@ -595,5 +595,40 @@ TEST_F(MigrateTest, HelpListsFlagsAndExitCodes) {
   }
 }
 
+// The same tree checked out on Windows (git core.autocrlf: CRLF endings, and
+// a BOM an editor added): its migrations have the same checksums, so a
+// database migrated from a Linux checkout is up to date for it, not refused
+// as edited; and a history row recorded from the raw CRLF bytes (by a
+// version that hashed raw bytes) is valid for the LF checkout.
+TEST_F(MigrateTest, CrlfCheckoutIsNotAnEditedMigration) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  nlohmann::json status = StatusJson("ENGINE_CRLF");
+  EXPECT_TRUE(status["up_to_date"].get<bool>()) << status.dump();
+  EXPECT_EQ(ClusterState(status, "core"), "up_to_date");
+  ProcessResult crlf = Run("ENGINE_CRLF", {"migrate"});
+  EXPECT_EQ(crlf.exit_code, kOk) << crlf.err;
+  EXPECT_THAT(crlf.err, Not(HasSubstr("was changed after it was applied")));
+  EXPECT_EQ(Run("ENGINE_CRLF", {"verify"}).exit_code, kOk);
+
+  // A row recorded from the CRLF checkout's raw bytes.
+  const char* tree = std::getenv("SCHEMAGATE_CRLF_TREE");
+  ASSERT_NE(tree, nullptr);
+  ProcessResult sum = RunProcess({"sha256sum", std::string(tree) + "/core/0001_init/up.sql"});
+  ASSERT_EQ(sum.exit_code, 0);
+  const std::string raw = sum.out.substr(0, 64);
+  ASSERT_TRUE(db_->Query("UPDATE schemagate.migrations SET checksum = '" + raw +
+                         "' WHERE cluster = 'core' AND version = 1")
+                  .ok());
+  ProcessResult lf = Run("ENGINE_V1", {"migrate"});
+  EXPECT_EQ(lf.exit_code, kOk) << lf.err;
+  EXPECT_EQ(ClusterState(StatusJson("ENGINE_V1"), "core"), "up_to_date");
+  EXPECT_EQ(Run("ENGINE_CRLF", {"migrate"}).exit_code, kOk);
+  // A real edit is still an edit.
+  ASSERT_TRUE(db_->Query("UPDATE schemagate.migrations SET checksum = repeat('0', 64) "
+                         "WHERE cluster = 'core' AND version = 1")
+                  .ok());
+  EXPECT_EQ(Run("ENGINE_CRLF", {"migrate"}).exit_code, kIntegrity);
+}
+
 }  // namespace
 }  // namespace schemagate
