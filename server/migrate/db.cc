@@ -319,8 +319,8 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
   }
   std::atomic<bool> timed_out{false};
   uint64_t armed = 0;
-  if (call_timeout_ < absl::InfiniteDuration() && socket_ >= 0) {
-    armed = Watchdog::Get().Arm(socket_, absl::Now() + call_timeout_ + allowance, &timed_out);
+  if (const int fd = socket_; call_timeout_ < absl::InfiniteDuration() && fd >= 0) {
+    armed = Watchdog::Get().Arm(fd, absl::Now() + call_timeout_ + allowance, &timed_out);
   }
   absl::Status status = [&]() -> absl::Status {
     try {
@@ -490,9 +490,20 @@ void Connection::Cancel() {
   }
 }
 
+void Connection::Close() {
+  broken_ = true;
+  try {
+    impl_->tx.reset();
+    impl_->receivers.clear();
+    impl_->conn.reset();
+  } catch (...) {
+  }
+  socket_ = -1;
+}
+
 void Connection::Abort() {
   impl_->aborted = true;
-  if (socket_ >= 0) shutdown(socket_, SHUT_RDWR);
+  if (int fd = socket_; fd >= 0) shutdown(fd, SHUT_RDWR);
 }
 
 }  // namespace schemagate::migrate

@@ -20,6 +20,7 @@
 #ifndef SCHEMAGATE_SERVER_MIGRATE_DB_H_
 #define SCHEMAGATE_SERVER_MIGRATE_DB_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -123,6 +124,12 @@ class Connection {
   // Asks the server to cancel the running statement (from any thread).
   void Cancel();
 
+  // Closes the connection now (the owning thread): its session ends, and
+  // with it any session lock it may hold. Every later call fails with
+  // UNAVAILABLE and broken() is true, so a pool drops it. For a session
+  // whose state is unknown (an unlock that did not verifiably happen).
+  void Close();
+
   // Shuts the connection's socket down (from any thread): a call blocked in
   // it returns at once with UNAVAILABLE, and the connection is broken. For
   // stopping a thread whose database may never answer again.
@@ -149,7 +156,7 @@ class Connection {
   std::unique_ptr<Impl> impl_;
   std::string description_;
   bool broken_ = false;
-  int socket_ = -1;
+  std::atomic<int> socket_{-1};
   absl::Duration call_timeout_ = absl::InfiniteDuration();
 };
 

@@ -18,6 +18,7 @@
 #include "server/catalog/directives.h"
 #include "server/catalog/features.h"
 #include "server/sql/parser.h"
+#include "server/util/failpoint.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -138,7 +139,8 @@ absl::StatusOr<bool> Engine::NothingToApply(History& history) {
 }
 
 absl::Status Engine::AcquireSessionLock(const Progress& progress,
-                                        absl::Duration* waited) {
+                                        absl::Duration* waited,
+                                        const StopRequested& stop) {
   lock_contended_ = false;
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + options_.lock_wait_timeout;
@@ -146,10 +148,14 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
   absl::Duration delay = absl::Milliseconds(20);
   std::mt19937_64 rng(std::random_device{}());
   bool reported = false;
+  // Failpoint "lock-sleep=<seconds>": the locking statement sleeps after
+  // taking the lock (tests cancel it right then).
+  const std::string sleep = failpoint::Value("lock-sleep");
   // PostgreSQL 14+: a statement whose client vanished (kill -9) is
   // cancelled within a second, so the session lock dies promptly.
   (void)conn_->Execute("SET client_connection_check_interval = 1000");
   while (true) {
+    if (stop && stop()) return StoppedWaiting();
     // A non-blocking attempt: between attempts this session holds no
     // transaction and no snapshot.
     // One statement, so the token lands in the session that got the lock.
@@ -157,16 +163,27 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
     // twice): a pooling proxy handed us another client's server session.
     // Refuse rather than share it (advisory locks are re-entrant).
     const std::string token = absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
+    std::vector<std::string> params = {key, token};
+    if (!sleep.empty()) params.push_back(sleep);
     absl::StatusOr<Rows> r = conn_->Query(
-        "WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
-        "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
-        "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
-        "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
-        "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
-        "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END "
-        "FROM held",
-        {key, token});
-    if (!r.ok()) return r.status();
+        absl::StrCat(
+            "WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
+            "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
+            "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
+            "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
+            "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
+            "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END",
+            sleep.empty() ? "" : ", pg_catalog.pg_sleep($3::float8)", " FROM held"),
+        params);
+    if (!r.ok()) {
+      // The statement may have failed after pg_try_advisory_lock took the
+      // lock (a cancel, a statement_timeout): a session lock survives the
+      // statement's failure, and nothing tells whether it was taken. Close
+      // the session, so no lock can outlive this call in a pooled
+      // connection.
+      conn_->Close();
+      return r.status();
+    }
     if (r->Text(0, 0) == "t") return SessionSharedError();
     if (r->Text(0, 1) == token) {
       locked_ = true;
@@ -182,20 +199,37 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
       Emit(progress, {Event::kLockWaiting, "", 0, "", now - start,
                       "another migrator holds the lock; waiting"});
     }
-    if (now >= deadline) {
-      return WithKind(
-          absl::DeadlineExceededError(absl::StrCat(
-              "another migrator held the migration lock for longer than "
-              "--lock-wait-timeout=",
-              absl::FormatDuration(options_.lock_wait_timeout),
-              "; nothing was applied by this process")),
-          ErrorKind::kLockWait);
-    }
+    if (now >= deadline) return LockWaitTimeout();
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    absl::SleepFor(std::min(delay * jitter(rng), deadline - now));
+    if (!Pause(std::min(delay * jitter(rng), deadline - now), stop)) return StoppedWaiting();
     // At most 200 ms between attempts: a waiter notices promptly that the
     // holder finished (an attempt is one cheap statement).
     delay = std::min(delay * 2, absl::Milliseconds(200));
+  }
+}
+
+absl::Status Engine::LockWaitTimeout() const {
+  return WithKind(absl::DeadlineExceededError(absl::StrCat(
+                      "another migrator held the migration lock for longer than "
+                      "--lock-wait-timeout=",
+                      absl::FormatDuration(options_.lock_wait_timeout),
+                      "; nothing was applied by this process")),
+                  ErrorKind::kLockWait);
+}
+
+absl::Status Engine::StoppedWaiting() {
+  return absl::CancelledError(
+      "cancelled while waiting for the migration lock; nothing was applied by "
+      "this call");
+}
+
+bool Engine::Pause(absl::Duration d, const StopRequested& stop) {
+  const absl::Time until = absl::Now() + d;
+  while (true) {
+    if (stop && stop()) return false;
+    absl::Duration left = until - absl::Now();
+    if (left <= absl::ZeroDuration()) return true;
+    absl::SleepFor(std::min(left, absl::Milliseconds(50)));
   }
 }
 
@@ -204,20 +238,33 @@ void Engine::ReleaseSessionLock() {
   locked_ = false;
   if (conn_->broken()) return;  // the lock died with the connection
   (void)conn_->Rollback();
+  // Failpoint "unlock-sleep=<seconds>": the unlocking statement sleeps
+  // before it unlocks (tests cancel it right then).
+  const std::string sleep = failpoint::Value("unlock-sleep");
   // Unlocks only in the session that holds our token. After a pooling
   // proxy moved us to another server session, each attempt may land on
   // another one: a few tries give the lock back instead of leaving it in
   // the proxy's pool.
   const int attempts = lock_lost_ ? 16 : 1;
-  for (int i = 0; i < attempts; ++i) {
+  bool released = false;
+  for (int i = 0; i < attempts && !released; ++i) {
+    std::vector<std::string> params = {absl::StrCat(options_.history.LockKey()), lock_token_};
+    if (!sleep.empty()) params.push_back(sleep);
     absl::StatusOr<Rows> r = conn_->Query(
-        "SELECT CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
-        "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
-        "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END",
-        {absl::StrCat(options_.history.LockKey()), lock_token_});
-    if (!r.ok() || r->Text(0, 0) == "t") break;
+        absl::StrCat(
+            "SELECT ", sleep.empty() ? "" : "pg_catalog.pg_sleep($3::float8), ",
+            "CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
+            "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
+            "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END"),
+        params);
+    if (!r.ok()) break;
+    released = r->Text(0, r->columns.size() - 1) == "t";
   }
   lock_lost_ = false;
+  // An unlock that did not verifiably happen (cancelled, failed, or the
+  // session lost): close the session, which releases any lock it holds,
+  // rather than let a pool hand out a connection that keeps the lock.
+  if (!released) conn_->Close();
 }
 
 absl::Status Engine::SessionSharedError() {
@@ -391,8 +438,8 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
 }
 
 absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
-                              const Progress& progress, bool durable,
-                              StepResult* result) {
+                              const Progress& progress, const StopRequested& stop,
+                              bool durable, StepResult* result) {
   const std::string what = absl::StrCat("migration ", m.cluster(), "/",
                                         m.version_text(), "_", m.name());
   absl::Duration pause = absl::Milliseconds(200);
@@ -464,7 +511,10 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
                                    ") hit: a long transaction holds a lock; "
                                    "attempt ", attempt + 2, " of ",
                                    options_.lock_retries + 1)});
-      absl::SleepFor(pause);
+      if (!Pause(pause, stop)) {
+        return absl::CancelledError(absl::StrCat(
+            "stopped on request while ", what, " waited to be retried; it was not applied"));
+      }
       pause = std::min(pause * 2, absl::Seconds(10));
       continue;
     }
@@ -509,7 +559,15 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
   const std::string key = absl::StrCat(options_.history.LockKey());
   const absl::Time deadline = start + options_.lock_wait_timeout;
   absl::Duration delay = absl::Milliseconds(20);
+  bool reported = false;
   while (true) {
+    // Between migrations and while waiting: a stop request ends the run
+    // here, the rest still pending.
+    if (options.stop && options.stop()) {
+      return absl::CancelledError(absl::StrCat(
+          "stopped on request after ", result.applied.size(),
+          " migration(s); the rest are still pending"));
+    }
     absl::Status s = conn_->Begin();
     absl::StatusOr<Rows> got;
     if (s.ok()) {
@@ -522,13 +580,13 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
     }
     if (got->Text(0, 0) != "t") {
       (void)conn_->Rollback();
-      if (absl::Now() >= deadline) {
-        return WithKind(absl::DeadlineExceededError(
-                            "another migrator held the migration lock for "
-                            "longer than --lock-wait-timeout"),
-                        ErrorKind::kLockWait);
+      if (!reported) {
+        reported = true;
+        Emit(options.progress, {Event::kLockWaiting, "", 0, "", absl::Now() - start,
+                                "another migrator holds the lock; waiting"});
       }
-      absl::SleepFor(delay);
+      if (absl::Now() >= deadline) return LockWaitTimeout();
+      if (!Pause(delay, options.stop)) return StoppedWaiting();
       delay = std::min(delay * 2, absl::Milliseconds(500));
       continue;
     }
@@ -623,7 +681,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     return result;
   }
 
-  absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait);
+  absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait, options.stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (lock_contended_) {
@@ -709,7 +767,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
       }
       StepResult step;
       const bool last = i + 1 == state->pending.size();
-      s = ApplyOne(history, *state->pending[i], options.progress, last, &step);
+      s = ApplyOne(history, *state->pending[i], options.progress, options.stop, last, &step);
       if (!s.ok()) {
         // Make what did apply durable before reporting the failure.
         (void)conn_->Execute("SELECT pg_catalog.txid_current()");
@@ -732,7 +790,7 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
   }
   History history(conn_, options_.history);
   absl::Duration waited;
-  absl::Status s = AcquireSessionLock(options.progress, &waited);
+  absl::Status s = AcquireSessionLock(options.progress, &waited, options.stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (s = history.Ensure(); !s.ok()) return s;
@@ -928,7 +986,7 @@ absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
     return result;
   }
   absl::Duration waited;
-  absl::Status s = AcquireSessionLock(options.progress, &waited);
+  absl::Status s = AcquireSessionLock(options.progress, &waited, options.stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (s = history.Ensure(); !s.ok()) return s;

@@ -83,9 +83,10 @@ struct Event {
 };
 using Progress = std::function<void(const Event&)>;
 
-// Polled between migrations: return true to stop (the run ends with
-// CANCELLED after the current migration; use Connection::Cancel() to stop a
-// running statement too).
+// Polled between migrations, while waiting for the migration lock and
+// before retrying a migration that hit lock_timeout: return true to stop
+// (the run ends with CANCELLED after the current migration; use
+// Connection::Cancel() to stop a running statement too).
 using StopRequested = std::function<bool()>;
 
 struct ApplyOptions {
@@ -116,6 +117,7 @@ struct RollbackOptions {
   bool force = false;
   bool dry_run = false;  // report the steps, change nothing
   Progress progress;
+  StopRequested stop;  // polled while waiting for the lock
 };
 
 struct RollbackResult {
@@ -126,6 +128,7 @@ struct RepairOptions {
   std::string cluster;  // empty: every cluster
   bool dry_run = false;
   Progress progress;
+  StopRequested stop;  // polled while waiting for the lock
 };
 
 struct RepairResult {
@@ -159,11 +162,21 @@ class Engine {
   class LockGuard;
 
   // Sets lock_contended_ when another migrator held the lock first.
+  // CANCELLED as soon as `stop` says so while waiting. When the locking
+  // statement fails, whether the lock was taken is unknown: the connection
+  // is closed (Connection::Close), which releases it.
   absl::Status AcquireSessionLock(const Progress& progress,
-                                  absl::Duration* waited);
+                                  absl::Duration* waited, const StopRequested& stop);
+  absl::Status LockWaitTimeout() const;
+  static absl::Status StoppedWaiting();
+  // Sleeps `d`; false (at once) when `stop` asks to stop.
+  static bool Pause(absl::Duration d, const StopRequested& stop);
   // True when every enabled migration is applied and none is recorded as
   // in progress: nothing for this process to do (one read of the history).
   absl::StatusOr<bool> NothingToApply(History& history);
+  // Unlocks and checks that it did; otherwise (a cancelled or failed
+  // unlock) closes the connection, so the lock cannot outlive the call in a
+  // pooled connection.
   void ReleaseSessionLock();
   // Opens a transaction and, while holding the session lock, checks that
   // it runs in the very database session that took the lock (a token set
@@ -181,8 +194,8 @@ class Engine {
   // a crash can only lose whole, unrecorded migrations, which the next run
   // applies again).
   absl::Status ApplyOne(History& history, const v1::Migration& m,
-                        const Progress& progress, bool durable,
-                        StepResult* result);
+                        const Progress& progress, const StopRequested& stop,
+                        bool durable, StepResult* result);
   absl::Status RunStatements(const std::string& sql, const std::string& path,
                              const std::string& what);
   absl::Status RunNoTransaction(History& history, const v1::Migration& m);

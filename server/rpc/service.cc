@@ -695,6 +695,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
     options.to_version = req.to_version();
     options.force = req.force();
     options.dry_run = req.dry_run();
+    options.stop = [ctx] { return ctx->IsCancelled(); };
     options.progress = [](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) log::Info("rolled back", {{"migration", e.ref}});
     };
@@ -724,8 +725,8 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
-    absl::StatusOr<migrate::RepairResult> result =
-        engine.Repair({req.cluster(), req.dry_run(), nullptr});
+    absl::StatusOr<migrate::RepairResult> result = engine.Repair(
+        {req.cluster(), req.dry_run(), nullptr, [ctx] { return ctx->IsCancelled(); }});
     context_.monitor->Refresh();
     if (!result.ok()) return ToGrpc(result.status(), "cluster");
     v1::RepairChecksumsResponse resp;

@@ -75,6 +75,9 @@ class ServiceState {
   // SERVING while the process serves, whatever the database: for liveness
   // probes (a database outage must not restart every pod).
   static constexpr char kLivenessName[] = "schemagate.liveness";
+  // With --migrate-on-start: NOT_SERVING until this server's own migration
+  // run brought the database up to date (it retries until then).
+  static constexpr char kMigrateOnStartName[] = "schemagate.migrate_on_start";
   static std::string ClusterServiceName(const std::string& cluster) {
     return "schemagate.cluster." + cluster;
   }
