@@ -43,8 +43,11 @@ int Serve(const std::vector<std::string>& args) {
       "from memory, joins, queries, migration status and (with the admin "
       "token) apply/rollback/repair; the standard health service with "
       "\"\" and \"schemagate.v1.SchemaGate\" (all enabled clusters migrated), "
-      "\"schemagate.cluster.<name>\" (one cluster) and \"schemagate.liveness\" "
-      "(the process serves, whatever the database); "
+      "\"schemagate.cluster.<name>\" (one cluster), \"schemagate.readiness\" "
+      "(this replica answers the API: for readiness probes; a database outage "
+      "does not take it out of the Service), \"schemagate.liveness\" "
+      "(the process serves, whatever the database) and, with --migrate-on-start, "
+      "\"schemagate.migrate_on_start\"; "
       "server reflection. SIGTERM drains in-flight RPCs and exits 0.");
   flags.String("listen", &options.listen, "HOST:PORT to serve on (port 0 picks one)",
                "SCHEMAGATE_LISTEN");

@@ -60,7 +60,7 @@ bool Monitor::ReadOnce(migrate::Connection* conn) {
     Snapshot next = *previous;
     next.reachable = false;
     next.error = std::string(applied.status().message());
-    if (previous->reachable) {
+    if (previous->reachable || previous->generation == 0) {
       log::Warning("cannot read the migration history; keeping the last state read",
                    {{"error", next.error},
                     {"as_of", absl::FormatTime(previous->as_of, absl::UTCTimeZone())}});

@@ -740,5 +740,32 @@ TEST_F(ServiceTest, AFailedHistoryReadKeepsTheLastKnownState) {
   EXPECT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
 }
 
+// Readiness means "this replica answers the API": with the database down it
+// is SERVING (after the first attempt to read the history), while the
+// migration state's names are not, and the memory RPCs answer.
+TEST_F(ServiceTest, ReadinessDoesNotDependOnTheDatabase) {
+  std::string unreachable = db_->url();
+  unreachable.replace(unreachable.rfind(':'), unreachable.rfind('/') - unreachable.rfind(':'),
+                      ":1");
+  Server server(Variant("engine_v1", "schemagate-server"), unreachable, {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c, "schemagate.readiness"); },
+                         absl::Seconds(10)));
+  for (const char* name : {"", "schemagate.v1.SchemaGate", "schemagate.cluster.core"}) {
+    auto h = c->Health(name);
+    ASSERT_TRUE(h.ok()) << name;
+    EXPECT_EQ(*h, grpc::health::v1::HealthCheckResponse::NOT_SERVING) << name;
+  }
+  auto check = c->CheckTables({"users"});
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->state_known());
+  auto join = c->ValidateJoin({"notes", "users"});
+  EXPECT_TRUE(join.ok());
+  ProcessResult ctl = Ctl({"health", "--target", server.target(), "--service",
+                           "schemagate.readiness"});
+  EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
+}
+
 }  // namespace
 }  // namespace schemagate
