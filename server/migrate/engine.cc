@@ -17,6 +17,7 @@
 #include "absl/time/clock.h"
 #include "server/catalog/directives.h"
 #include "server/catalog/features.h"
+#include "server/migrate/objects.h"
 #include "server/sql/parser.h"
 #include "server/util/failpoint.h"
 
@@ -297,20 +298,25 @@ absl::Status Engine::BeginUnderLock() {
 
 absl::Status Engine::RunStatements(const std::string& sql,
                                    const std::string& path,
-                                   const std::string& what) {
+                                   const std::string& what,
+                                   const BeforeStatement& before) {
   absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
   if (!ranges.ok()) {
     return WithKind(absl::InvalidArgumentError(absl::StrCat(
                         what, ": ", path, ":", ranges.status().message())),
                     ErrorKind::kMigrationFailed);
   }
-  for (const sql::StatementRange& range : *ranges) {
+  for (size_t i = 0; i < ranges->size(); ++i) {
+    const sql::StatementRange& range = (*ranges)[i];
     // Sent from its first real character, so PostgreSQL's "LINE n" counts
     // from the statement's first line.
     size_t start = SkipLeadingComments(sql, range.offset,
                                        range.offset + range.length);
     absl::string_view statement(sql.data() + start,
                                 range.offset + range.length - start);
+    if (before) {
+      if (absl::Status s = before(i, statement); !s.ok()) return s;
+    }
     absl::Status s = conn_->Execute(statement);
     if (s.ok()) continue;
     if (s.code() == absl::StatusCode::kUnavailable) return s;
@@ -342,31 +348,120 @@ absl::Status Engine::RecoverInterrupted(History& history,
                                   return a.cluster == p.cluster &&
                                          a.version == p.version;
                                 });
-    if (!recorded) {
-      // Undo what the interrupted run may have done; each statement on its
-      // own, since some of it may never have happened.
-      absl::StatusOr<std::vector<sql::StatementRange>> ranges =
-          sql::Split(p.down_sql);
-      if (ranges.ok()) {
-        for (const sql::StatementRange& r : *ranges) {
-          absl::Status s =
-              conn_->Execute(absl::string_view(p.down_sql).substr(r.offset, r.length));
-          if (s.code() == absl::StatusCode::kUnavailable) return s;
+    if (p.action == "rollback") {
+      if (recorded) {
+        // Killed between its down.sql and the deletion of its history row:
+        // finish the rollback (down.sql again, each statement on its own:
+        // some already ran), then record it.
+        std::string report;
+        absl::Status s = Undo(p.down_sql, std::nullopt, &report);
+        if (!s.ok()) return s;
+        if (s = BeginUnderLock(); !s.ok()) return s;
+        s = history.Delete(p.cluster, p.version);
+        if (s.ok()) s = history.ClearInProgress(p.cluster, p.version);
+        if (s.ok()) {
+          s = history.Log("cleanup", p.cluster, p.version,
+                          "interrupted rollback of a no-transaction migration "
+                          "finished: its down.sql was run again and the migration "
+                          "recorded as rolled back",
+                          options_.applied_by);
         }
+        if (s.ok()) s = history.Notify(absl::StrCat("rolled back ", p.cluster, " ", p.version));
+        if (s.ok()) s = conn_->Commit();
+        if (!s.ok()) {
+          (void)conn_->Rollback();
+          return s;
+        }
+        Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
+                        absl::ZeroDuration(),
+                        "an interrupted rollback of a no-transaction migration was "
+                        "finished; the migration is not applied"});
+        continue;
       }
+    } else if (!recorded) {
+      // Undo what the interrupted run did, as far as its journal says.
+      std::string report;
+      absl::Status s = Undo(p.down_sql, p.journal, &report);
+      if (!s.ok()) return s;
       (void)history.Log("cleanup", p.cluster, p.version,
-                        "interrupted no-transaction migration undone with its "
-                        "down.sql",
+                        absl::StrCat("interrupted no-transaction migration undone: ", report),
                         options_.applied_by);
       Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
                       absl::ZeroDuration(),
-                      "an interrupted no-transaction migration was undone "
-                      "with its down.sql; it will be applied again"});
+                      absl::StrCat("an interrupted no-transaction migration was "
+                                   "undone (", report, "); it will be applied again")});
     }
     absl::Status s = history.ClearInProgress(p.cluster, p.version);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::Undo(const std::string& down_sql,
+                          const std::optional<std::vector<std::string>>& journal,
+                          std::string* report) {
+  absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(down_sql);
+  if (!ranges.ok()) {
+    *report = "its down.sql does not parse; nothing was undone";
+    return absl::OkStatus();
+  }
+  std::vector<RelationName> created, dropped;
+  if (journal.has_value()) {
+    for (const std::string& e : *journal) {
+      if (e.empty()) continue;
+      (e[0] == '+' ? created : dropped).push_back(RelationName::Decode(e.substr(1)));
+    }
+  }
+  auto in = [](const RelationName& r, const std::vector<RelationName>& set) {
+    return std::any_of(set.begin(), set.end(),
+                       [&](const RelationName& x) { return x.Matches(r); });
+  };
+  int ran = 0, skipped = 0, failed = 0;
+  for (const sql::StatementRange& r : *ranges) {
+    absl::string_view statement = absl::string_view(down_sql).substr(r.offset, r.length);
+    bool run = !journal.has_value();  // a journal-less mark: the whole down.sql
+    if (journal.has_value()) {
+      StatementObjects o = ObjectsOf(statement);
+      if (!o.other && o.creates.empty() && !o.drops.empty()) {
+        // A DROP runs when this run created everything it drops.
+        run = std::all_of(o.drops.begin(), o.drops.end(),
+                          [&](const RelationName& d) { return in(d, created); });
+      } else if (!o.other && o.drops.empty() && !o.creates.empty()) {
+        // A CREATE runs when this run dropped it and it is still gone.
+        run = std::all_of(o.creates.begin(), o.creates.end(), [&](const RelationName& c) {
+          if (!in(c, dropped)) return false;
+          absl::StatusOr<bool> exists = RelationExists(c);
+          return exists.ok() && !*exists;
+        });
+      }
+    }
+    if (!run) {
+      ++skipped;
+      continue;
+    }
+    absl::Status s = conn_->Execute(statement);
+    if (s.code() == absl::StatusCode::kUnavailable) return s;
+    ++ran;
+    if (!s.ok()) ++failed;
+  }
+  *report = absl::StrCat("down.sql: ", ran, " statement(s) run", failed ? " (" : "",
+                         failed ? absl::StrCat(failed, " failed)") : "", ", ", skipped,
+                         " skipped as undoing nothing this run did");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Engine::RelationExists(const RelationName& r) {
+  // An unqualified index lives in its table's schema; anything else
+  // unqualified in the first schema of the search_path.
+  absl::StatusOr<Rows> rows = conn_->Query(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE c.relname = $2 AND n.nspname = COALESCE(NULLIF($1, ''), "
+      "(SELECT n2.nspname FROM pg_catalog.pg_class c2 JOIN pg_catalog.pg_namespace n2 ON "
+      "n2.oid = c2.relnamespace WHERE c2.oid = pg_catalog.to_regclass(NULLIF($3, ''))), "
+      "pg_catalog.current_schema()))",
+      {r.schema, r.name, r.table});
+  if (!rows.ok()) return rows.status();
+  return rows->Text(0, 0) == "t";
 }
 
 absl::Status Engine::RefuseIntegrityProblems(const MigrationState& state) const {
@@ -398,36 +493,75 @@ absl::Status Engine::RefuseIntegrityProblems(const MigrationState& state) const 
 
 absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) {
   if (absl::Status s = CheckLockOwner(); !s.ok()) return s;
-  if (absl::Status s = history.MarkInProgress(
-          {m.cluster(), m.version(), m.name(), m.down_sql()});
-      !s.ok()) {
-    return s;
+  const std::string what =
+      absl::StrCat("migration ", m.cluster(), "/", m.version_text(), "_", m.name());
+  // What each statement creates and drops, by name.
+  std::vector<StatementObjects> objects;
+  if (absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(m.up_sql());
+      ranges.ok()) {
+    for (const sql::StatementRange& r : *ranges) {
+      objects.push_back(ObjectsOf(absl::string_view(m.up_sql()).substr(r.offset, r.length)));
+    }
   }
+  // Refused before anything runs: an object it creates that exists already
+  // (and that no earlier statement of it drops) is not this migration's,
+  // e.g. an index made by hand with the same name. Running on would fail on
+  // it, and undoing the run would drop it.
+  std::vector<RelationName> dropped_before;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    for (const RelationName& c : objects[i].creates) {
+      bool recreated = std::any_of(dropped_before.begin(), dropped_before.end(),
+                                   [&](const RelationName& d) { return d.Matches(c); });
+      if (recreated) continue;
+      absl::StatusOr<bool> exists = RelationExists(c);
+      if (!exists.ok()) return exists.status();
+      if (*exists) {
+        return WithKind(
+            absl::FailedPreconditionError(absl::StrCat(
+                "refusing to run ", m.up_path(), " (no-transaction): it creates ",
+                c.Display(), ", which already exists and was not made by this migration "
+                "(made by hand, or by another tool?); rename or drop it, then rerun. "
+                "Nothing was run")),
+            ErrorKind::kMigrationFailed);
+      }
+    }
+    dropped_before.insert(dropped_before.end(), objects[i].drops.begin(),
+                          objects[i].drops.end());
+  }
+  InProgress mark{m.cluster(), m.version(), m.name(), m.down_sql()};
+  if (absl::Status s = history.MarkInProgress(mark); !s.ok()) return s;
   if (options_.lock_timeout > absl::ZeroDuration()) {
     (void)conn_->Execute(absl::StrCat("SET lock_timeout = '",
                                       LockTimeoutSetting(options_.lock_timeout), "'"));
   }
-  absl::Status run = RunStatements(m.up_sql(), m.up_path(),
-                                   absl::StrCat("migration ", m.cluster(), "/",
-                                                m.version_text(), "_", m.name()));
+  // Write-ahead journal: before each statement, what it is about to create
+  // or drop (a crash in between leaves at most an entry too many, which
+  // undoing tolerates).
+  std::vector<std::string> journal;
+  absl::Status run = RunStatements(
+      m.up_sql(), m.up_path(), what,
+      [&](size_t index, absl::string_view) -> absl::Status {
+        if (index >= objects.size()) return absl::OkStatus();
+        std::vector<std::string> entries;
+        for (const RelationName& c : objects[index].creates) entries.push_back("+" + c.Encode());
+        for (const RelationName& d : objects[index].drops) entries.push_back("-" + d.Encode());
+        if (entries.empty()) return absl::OkStatus();
+        journal.insert(journal.end(), entries.begin(), entries.end());
+        return history.AppendJournal(m.cluster(), m.version(), entries);
+      });
   (void)conn_->Execute("RESET lock_timeout");
   if (!run.ok()) {
     if (run.code() == absl::StatusCode::kUnavailable) return run;
-    // Remove what the statements that did run created.
-    absl::StatusOr<std::vector<sql::StatementRange>> ranges =
-        sql::Split(m.down_sql());
-    if (ranges.ok()) {
-      for (const sql::StatementRange& r : *ranges) {
-        (void)conn_->Execute(
-            absl::string_view(m.down_sql()).substr(r.offset, r.length));
-      }
-    }
+    // Undo what the statements that ran did (and no more).
+    std::string report;
+    absl::Status undone = Undo(m.down_sql(), journal, &report);
+    if (undone.code() == absl::StatusCode::kUnavailable) return undone;
     (void)history.ClearInProgress(m.cluster(), m.version());
     absl::Status out(run.code(),
                      absl::StrCat(run.message(),
-                                  "; it ran outside a transaction, so its "
-                                  "down.sql was run to remove what it had "
-                                  "done"));
+                                  "; it ran outside a transaction, so what its statements "
+                                  "had done was undone with its down.sql (",
+                                  report, ")"));
     // Keep the SQLSTATE (and any other payload): a lock timeout is retried.
     run.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
       out.SetPayload(url, payload);
@@ -925,9 +1059,18 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     const std::string path =
         absl::StrCat(a->cluster, "/", a->version, "_", a->name, "/down.sql");
     if (a->no_transaction) {
+      // Mark, run, record (as apply does): a kill between its down.sql and
+      // the deletion of its row leaves the mark, and the next migrate or
+      // rollback finishes the rollback instead of trusting the row.
       s = CheckLockOwner();
+      if (s.ok()) {
+        InProgress mark{a->cluster, a->version, a->name, a->down_sql};
+        mark.action = "rollback";
+        s = history.MarkInProgress(mark);
+      }
       if (s.ok()) s = RunStatements(a->down_sql, path, what);
       if (s.ok()) s = BeginUnderLock();
+      if (s.ok()) s = history.ClearInProgress(a->cluster, a->version);
     } else {
       s = BeginUnderLock();
       if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
@@ -949,6 +1092,14 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     const absl::Duration took = absl::Now() - t0;
     if (!s.ok()) {
       (void)conn_->Rollback();
+      if (a->no_transaction && KindOf(s) != ErrorKind::kUsage) {
+        s = absl::Status(s.code(),
+                         absl::StrCat(s.message(),
+                                      "; its down.sql ran outside a transaction and "
+                                      "stopped part-way: the migration stays marked as "
+                                      "being rolled back, and the next migrate or "
+                                      "rollback finishes the rollback"));
+      }
       Emit(options.progress, {Event::kFailed, a->cluster, a->version, a->name,
                               took, std::string(s.message())});
       if (KindOf(s) == ErrorKind::kUsage) return s;

@@ -7,9 +7,14 @@
 //     (a failure leaves no trace), statement by statement so an error names
 //     the file and line;
 //   - `no-transaction` migrations run statement by statement outside a
-//     transaction and are recorded only on success; they are marked "in
-//     progress" first, and a failed or interrupted one is cleaned up by
-//     running its down.sql (at once, or by the next migrate after a crash);
+//     transaction and are recorded only on success. One that creates an
+//     object that exists already is refused before anything runs. They are
+//     marked "in progress" first, with a journal of what each statement is
+//     about to create or drop, and a failed or interrupted one is undone
+//     with the statements of its down.sql that undo exactly that (at once,
+//     or by the next migrate after a crash). Rolling one back is marked too,
+//     so a kill between its down.sql and its history row is finished by
+//     the next run;
 //   - concurrency: a session-level advisory lock, taken by polling
 //     pg_try_advisory_lock, so a waiter holds no transaction or snapshot (a
 //     CREATE INDEX CONCURRENTLY in the holder cannot deadlock against it) and
@@ -38,6 +43,7 @@
 #include "server/migrate/db.h"
 #include "server/migrate/errors.h"
 #include "server/migrate/history.h"
+#include "server/migrate/objects.h"
 #include "server/migrate/state.h"
 
 namespace schemagate::migrate {
@@ -196,8 +202,21 @@ class Engine {
   absl::Status ApplyOne(History& history, const v1::Migration& m,
                         const Progress& progress, const StopRequested& stop,
                         bool durable, StepResult* result);
+  // Called before each statement (its index in the file and its text); an
+  // error stops the run.
+  using BeforeStatement = std::function<absl::Status(size_t, absl::string_view)>;
   absl::Status RunStatements(const std::string& sql, const std::string& path,
-                             const std::string& what);
+                             const std::string& what,
+                             const BeforeStatement& before = nullptr);
+  // Runs the statements of `down_sql` that undo what a no-transaction run
+  // did according to its `journal` (a DROP of what it created, a CREATE of
+  // what it dropped that is still gone), each on its own, errors ignored;
+  // without a journal (a mark of an older version), all of them.
+  // `report` says what ran. Fails only when the connection is lost.
+  absl::Status Undo(const std::string& down_sql,
+                    const std::optional<std::vector<std::string>>& journal,
+                    std::string* report);
+  absl::StatusOr<bool> RelationExists(const RelationName& relation);
   absl::Status RunNoTransaction(History& history, const v1::Migration& m);
   absl::StatusOr<ApplyResult> ApplyPerTransaction(const ApplyOptions& options);
   void Emit(const Progress& p, Event e) const;

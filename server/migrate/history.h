@@ -10,6 +10,7 @@
 #define SCHEMAGATE_SERVER_MIGRATE_HISTORY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -50,11 +51,20 @@ struct ClusterRecord {
 // The records of the enabled clusters of `catalog`.
 std::vector<ClusterRecord> ClusterRecords(const catalog::Catalog& catalog);
 
+// A no-transaction migration under way (its objects outside any
+// transaction, so a crash leaves them half done).
 struct InProgress {
   std::string cluster;
   uint64_t version = 0;
   std::string name;
   std::string down_sql;
+  // "apply", or "rollback" (its down.sql is running; the history row goes
+  // in the same transaction as this mark).
+  std::string action = "apply";
+  // What the run was about to create ("+" RelationName::Encode()) or drop
+  // ("-" ...), written before each statement; nullopt for a row written by
+  // a version that did not keep it.
+  std::optional<std::vector<std::string>> journal = std::vector<std::string>{};
 };
 
 class History {
@@ -83,6 +93,9 @@ class History {
 
   absl::StatusOr<std::vector<InProgress>> ReadInProgress();
   absl::Status MarkInProgress(const InProgress& m);
+  // Appends `entries` to the journal of an in-progress mark.
+  absl::Status AppendJournal(const std::string& cluster, uint64_t version,
+                             const std::vector<std::string>& entries);
   absl::Status ClearInProgress(const std::string& cluster, uint64_t version);
 
   absl::Status Log(const std::string& action, const std::string& cluster,
