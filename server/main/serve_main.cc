@@ -81,6 +81,11 @@ int Serve(const std::vector<std::string>& args) {
                "for apply: session (default) or transaction (through PgBouncer "
                "transaction pooling; no-transaction migrations refused)",
                "SCHEMAGATE_LOCK_MODE");
+  flags.Int("max-blocking-rows", &options.engine.max_blocking_rows,
+            "for apply (and --migrate-on-start): refuse a plan with an unacknowledged "
+            "blocking lock-lint finding on a table of more estimated rows than this, "
+            "before taking any lock; -1: no limit",
+            "SCHEMAGATE_MAX_BLOCKING_ROWS");
   flags.Int("max-message-bytes", &max_message, "largest request or response");
   flags.Int("max-watches", &max_watches,
             "open WatchClusters streams at most (more are RESOURCE_EXHAUSTED)");

@@ -630,9 +630,25 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
+    absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
+        migrate::PlanLocks(conn->get(), state->pending);
+    if (!locks.ok()) return ToGrpc(migrate::WithKind(locks.status(), migrate::ErrorKind::kConnect));
     v1::PlanMigrationsResponse resp;
+    std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
     for (const v1::Migration* m : state->pending) {
-      FillPending(*m, include_sql, resp.add_migrations());
+      v1::PendingMigration* p = resp.add_migrations();
+      FillPending(*m, include_sql, p);
+      by_migration[m] = p;
+    }
+    for (const migrate::PlannedLock& l : *locks) {
+      FillLock(l, by_migration[l.migration]->add_locks());
+    }
+    if (const int64_t max = context_.engine.max_blocking_rows; max >= 0) {
+      absl::Status refused = migrate::CheckBlockingRows(*locks, max);
+      v1::BlockingLimit* limit = resp.mutable_blocking_limit();
+      limit->set_max_blocking_rows(max);
+      limit->set_refused(!refused.ok());
+      limit->set_refusal(std::string(refused.message()));
     }
     return Encode(resp, response);
   });
