@@ -359,13 +359,23 @@ TEST_F(HostileTest, CancelledStreamsAreReleased) {
   ASSERT_NE(server, nullptr);
   auto channel = Channel(server->target());
   auto stub = v1::SchemaGate::NewStub(channel);
+  int waits = 0;
   for (int i = 0; i < 300; ++i) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     auto reader = stub->WatchClusters(&ctx, v1::WatchClustersRequest());
     v1::WatchClustersResponse r;
-    if (i % 3 != 0) {
-      ASSERT_TRUE(reader->Read(&r)) << "watch " << i << ": " << reader->Finish().error_message();
+    if (i % 3 != 0 && !reader->Read(&r)) {
+      // The client's cancel returns before the server has seen it: under
+      // load, slots of the last streams may take a moment to come back.
+      grpc::Status s = reader->Finish();
+      ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << "watch " << i << ": " << s.error_message();
+      ASSERT_LT(++waits, 20) << "slots do not come back: watch " << i << ": "
+                             << s.error_message();
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      --i;
+      continue;
     }
     ctx.TryCancel();
     grpc::Status s = reader->Finish();
