@@ -45,7 +45,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib/local.sh"  # as_pg, port_free
 pick_ports() {
   local -a picked=()
   while [[ ${#picked[@]} -lt 6 ]]; do
-    local p=$(( 20000 + RANDOM % 30000 ))
+    # Below Linux's ephemeral ports (32768+) and scripts/pg.sh's (20000+).
+    local p=$(( 10000 + RANDOM % 10000 ))
     [[ " ${picked[*]} " == *" $p "* ]] && continue
     port_free "$p" && picked+=("$p")
   done
@@ -100,9 +101,15 @@ sys.exit(0 if roles == ["Leader", "Replica"] else 1)'
 }
 
 wait_healthy() {
-  local timeout=${1:-120}
+  local timeout=${1:-120} n
   for _ in $(seq $(( timeout * 5 ))); do
     healthy && return 0
+    for n in pg1 pg2; do
+      if [[ -f "$dir/$n/patroni.pid" ]] && ! alive "$dir/$n/patroni.pid"; then
+        echo "Patroni of $n is not running; see $dir/$n/patroni.log" >&2
+        return 1
+      fi
+    done
     sleep 0.2
   done
   echo "the Patroni cluster in $dir is not healthy after ${timeout}s:" >&2
@@ -210,6 +217,56 @@ stop_all() {
   rm -f "$dir/etcd.pid"
 }
 
+# One attempt at `start`; false when any part fails (the caller stops
+# whatever did start).
+start_cluster() {
+  stop_all
+  rm -rf "${dir:?}/etcd" "${dir:?}/pg1" "${dir:?}/pg2" "${dir:?}/url" "${dir:?}/password"
+  mkdir -p "$dir/pg1" "$dir/pg2"
+  password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  replication_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
+  local etcd_port peer_port pg1_port pg2_port rest1_port rest2_port _
+  read -r etcd_port peer_port pg1_port pg2_port rest1_port rest2_port <<<"$(pick_ports)"
+  node_config pg1 "$pg1_port" "$rest1_port" "$etcd_port"
+  node_config pg2 "$pg2_port" "$rest2_port" "$etcd_port"
+  printf 'scope: schemagate-test\netcd3:\n  hosts: 127.0.0.1:%s\n' "$etcd_port" > "$dir/patronictl.yml"
+  echo "$pg1_port" > "$dir/pg1/port"
+  echo "$pg2_port" > "$dir/pg2/port"
+  if [[ $(id -u) -eq 0 ]]; then chown -R postgres "$dir"; fi
+  spawn "$dir/etcd.pid" "$dir/etcd.log" "$ETCD" --name sg --data-dir "$dir/etcd" \
+    --listen-client-urls "http://127.0.0.1:$etcd_port" \
+    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
+    --listen-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
+    --initial-cluster "sg=http://127.0.0.1:$peer_port" \
+    --initial-cluster-state new --snapshot-count 10000 --quota-backend-bytes 268435456 ||
+    return 1
+  for _ in $(seq 100); do
+    port_free "$etcd_port" || break
+    alive "$dir/etcd.pid" || return 1
+    sleep 0.1
+  done
+  port_free "$etcd_port" && return 1
+  # pg1 bootstraps and leads; pg2 then clones it.
+  spawn "$dir/pg1/patroni.pid" "$dir/pg1/patroni.log" "$PATRONI" "$dir/pg1.yml" || return 1
+  for _ in $(seq 600); do
+    [[ $(node_sql pg1 "SELECT pg_is_in_recovery()" || true) == f ]] && break
+    alive "$dir/pg1/patroni.pid" || return 1
+    sleep 0.1
+  done
+  [[ $(node_sql pg1 "SELECT pg_is_in_recovery()" || true) == f ]] || return 1
+  spawn "$dir/pg2/patroni.pid" "$dir/pg2/patroni.log" "$PATRONI" "$dir/pg2.yml" || return 1
+  wait_healthy 120 || return 1
+  (umask 077
+   printf '%s\n' "$password" > "$dir/password"
+   printf 'postgresql://postgres:%s@127.0.0.1:%s,127.0.0.1:%s/postgres?target_session_attrs=read-write\n' \
+     "$password" "$pg1_port" "$pg2_port" > "$dir/url"
+   for n in pg1 pg2; do
+     printf 'postgresql://postgres:%s@127.0.0.1:%s/postgres\n' "$password" "$(cat "$dir/$n/port")" > "$dir/$n/url"
+   done)
+  echo "Patroni cluster up: leader $(leader) (pg1 127.0.0.1:$pg1_port, pg2 127.0.0.1:$pg2_port, etcd :$etcd_port); URL in $dir/url"
+}
+
 case "$cmd" in
   start)
     for tool in "$PATRONI" "$PATRONICTL" "$ETCD"; do
@@ -218,54 +275,17 @@ case "$cmd" in
     if [[ $(id -u) -eq 0 ]]; then
       id postgres >/dev/null 2>&1 || useradd --system --home-dir /var/lib/postgresql --shell /bin/bash postgres
     fi
+    # A port picked free may be taken before its server binds it: then
+    # everything starts again on other ports.
+    for attempt in 1 2 3; do
+      start_cluster && exit 0
+      echo "attempt $attempt to start the Patroni cluster failed:" >&2
+      for f in "$dir/etcd.log" "$dir/pg1/patroni.log" "$dir/pg2/patroni.log"; do
+        if [[ -f $f ]]; then echo "--- $f" >&2; tail -15 "$f" >&2; fi
+      done
+    done
     stop_all
-    rm -rf "$dir/etcd" "$dir/pg1" "$dir/pg2"
-    mkdir -p "$dir/pg1" "$dir/pg2"
-    password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    replication_password=$(head -c 18 /dev/urandom | base64 | tr -d '/+=')
-    read -r etcd_port peer_port pg1_port pg2_port rest1_port rest2_port <<<"$(pick_ports)"
-    node_config pg1 "$pg1_port" "$rest1_port" "$etcd_port"
-    node_config pg2 "$pg2_port" "$rest2_port" "$etcd_port"
-    cat > "$dir/patronictl.yml" <<EOF
-scope: schemagate-test
-etcd3:
-  hosts: 127.0.0.1:$etcd_port
-EOF
-    echo "$pg1_port" > "$dir/pg1/port"
-    echo "$pg2_port" > "$dir/pg2/port"
-    [[ $(id -u) -eq 0 ]] && chown -R postgres "$dir"
-    # The parent directories must let postgres reach DIR.
-    spawn "$dir/etcd.pid" "$dir/etcd.log" "$ETCD" --name sg --data-dir "$dir/etcd" \
-      --listen-client-urls "http://127.0.0.1:$etcd_port" \
-      --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-      --listen-peer-urls "http://127.0.0.1:$peer_port" \
-      --initial-advertise-peer-urls "http://127.0.0.1:$peer_port" \
-      --initial-cluster "sg=http://127.0.0.1:$peer_port" \
-      --initial-cluster-state new --snapshot-count 10000 --quota-backend-bytes 268435456
-    for _ in $(seq 100); do
-      port_free "$etcd_port" || break
-      sleep 0.1
-    done
-    port_free "$etcd_port" && { echo "etcd did not start; see $dir/etcd.log" >&2; tail -20 "$dir/etcd.log" >&2; exit 1; }
-    # pg1 bootstraps and leads; pg2 then clones it.
-    spawn "$dir/pg1/patroni.pid" "$dir/pg1/patroni.log" "$PATRONI" "$dir/pg1.yml"
-    for _ in $(seq 600); do
-      [[ $(node_sql pg1 "SELECT pg_is_in_recovery()" || true) == f ]] && break
-      alive "$dir/pg1/patroni.pid" || break
-      sleep 0.1
-    done
-    [[ $(node_sql pg1 "SELECT pg_is_in_recovery()" || true) == f ]] ||
-      { echo "pg1 did not become the primary; see $dir/pg1/patroni.log" >&2; tail -30 "$dir/pg1/patroni.log" >&2; exit 1; }
-    spawn "$dir/pg2/patroni.pid" "$dir/pg2/patroni.log" "$PATRONI" "$dir/pg2.yml"
-    wait_healthy 120
-    (umask 077
-     printf '%s\n' "$password" > "$dir/password"
-     printf 'postgresql://postgres:%s@127.0.0.1:%s,127.0.0.1:%s/postgres?target_session_attrs=read-write\n' \
-       "$password" "$pg1_port" "$pg2_port" > "$dir/url"
-     for n in pg1 pg2; do
-       printf 'postgresql://postgres:%s@127.0.0.1:%s/postgres\n' "$password" "$(cat "$dir/$n/port")" > "$dir/$n/url"
-     done)
-    echo "Patroni cluster up: leader $(leader) (pg1 127.0.0.1:$pg1_port, pg2 127.0.0.1:$pg2_port, etcd :$etcd_port); URL in $dir/url"
+    exit 1
     ;;
   stop)
     stop_all

@@ -325,6 +325,9 @@ absl::Status Engine::RunStatements(const std::string& sql,
     absl::Status s = conn_->Execute(statement);
     if (s.ok()) continue;
     if (s.code() == absl::StatusCode::kUnavailable) return s;
+    // A read-only server (a standby, a fenced primary) is no failure of the
+    // migration's SQL.
+    if (PrimaryLost(s)) return LostPrimaryError(s, what);
     int line = sql::PositionOf(sql, start).line;
     if (int within = MessageLine(s.message()); within > 1) {
       line += within - 1;
@@ -874,8 +877,9 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     conn_ = *next;
     Emit(options.progress,
          {Event::kReconnected, "", 0, "", absl::Now() - lost_at,
-          absl::StrCat("connected to the primary ", conn_->description(), " (was ", was,
-                       "); continuing from the first migration its history does not "
+          absl::StrCat("connected to the primary ", conn_->description(),
+                       conn_->description() == was ? "" : absl::StrCat(" (was ", was, ")"),
+                       "; continuing from the first migration its history does not "
                        "record")});
     if (absl::Status r = Resolve(options.progress, &result); !r.ok()) {
       if (PrimaryLost(r)) continue;  // lost again at once: reconnect again
