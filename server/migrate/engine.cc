@@ -18,6 +18,7 @@
 #include "server/catalog/directives.h"
 #include "server/catalog/features.h"
 #include "server/migrate/objects.h"
+#include "server/migrate/plan_locks.h"
 #include "server/sql/parser.h"
 #include "server/util/failpoint.h"
 
@@ -685,6 +686,15 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
   }
 }
 
+absl::Status Engine::CheckBlockingLocks() {
+  if (options_.max_blocking_rows < 0) return absl::OkStatus();
+  absl::StatusOr<MigrationState> state = ReadState();
+  if (!state.ok()) return state.status();
+  absl::StatusOr<std::vector<PlannedLock>> locks = PlanLocks(conn_, state->pending);
+  if (!locks.ok()) return locks.status();
+  return CheckBlockingRows(*locks, options_.max_blocking_rows);
+}
+
 absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
                                          ApplyResult* result) {
   // PgBouncer transaction pooling: no session state survives a transaction,
@@ -707,6 +717,7 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
       }
     }
   }
+  if (absl::Status s = CheckBlockingLocks(); !s.ok()) return s;
   const std::string key = absl::StrCat(options_.history.LockKey());
   const absl::Time deadline = start + options_.lock_wait_timeout;
   absl::Duration delay = absl::Milliseconds(20);
@@ -900,6 +911,7 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
   absl::StatusOr<bool> done = NothingToApply(history);
   if (!done.ok()) return done.status();
   if (*done) return absl::OkStatus();
+  if (absl::Status s = CheckBlockingLocks(); !s.ok()) return s;
 
   absl::Duration waited;
   absl::Status s = AcquireSessionLock(options.progress, &waited, options.stop);

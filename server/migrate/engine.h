@@ -82,6 +82,11 @@ struct EngineOptions {
   // Reconnections allowed in a row without a migration applied in between
   // (a migration that brings the server down each time stops the run).
   int max_reconnects = 5;
+  // Apply refuses, before taking any lock, a plan with an unacknowledged
+  // blocking lock-lint finding on a table of more estimated rows than this
+  // (plan_locks.h: kMigrationFailed, BLOCKING_LOCK_ON_LARGE_TABLE).
+  // Negative: no limit.
+  int64_t max_blocking_rows = -1;
 };
 
 struct Event {
@@ -223,6 +228,9 @@ class Engine {
   absl::Status AcquireSessionLock(const Progress& progress,
                                   absl::Duration* waited, const StopRequested& stop);
   absl::Status LockWaitTimeout() const;
+  // EngineOptions::max_blocking_rows against the pending plan (a read, no
+  // lock).
+  absl::Status CheckBlockingLocks();
   static absl::Status StoppedWaiting();
   // Sleeps `d`; false (at once) when `stop` asks to stop.
   static bool Pause(absl::Duration d, const StopRequested& stop);
