@@ -8,7 +8,7 @@
 # Every CTest label runs in both suites, `ha` included: the highly
 # available PostgreSQL tests (a Patroni cluster started by
 # scripts/patroni.sh; switchover and failover under migrate and serve) take
-# about 100 s in the gcc suite and ~3 min under ASan, alone (RUN_SERIAL),
+# about 100-170 s in the gcc suite and ~3 min under ASan, alone (RUN_SERIAL),
 # against a CI budget of ~45 min of which the rest uses ~25; and they are
 # the only tests of the engine's reconnection through a real failover, so
 # they run under the sanitizers too. `ctest -LE ha` leaves them out by hand.

@@ -752,7 +752,12 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
       delay = std::min(delay * 2, absl::Milliseconds(500));
       continue;
     }
-    // Under the lock: create the history if needed and pick the next step.
+    // Under the lock: resolve what a lost connection left in doubt, create
+    // the history if needed and pick the next step.
+    if (s = ResolvePending(options.progress, result); !s.ok()) {
+      (void)conn_->Rollback();
+      return s;
+    }
     if (s = history.Ensure(); !s.ok()) {
       (void)conn_->Rollback();
       return s;
@@ -838,6 +843,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
   const absl::Time start = absl::Now();
   ApplyResult result;
   in_doubt_.clear();
+  resolve_pending_ = false;
   int losses = 0;  // in a row, without a migration applied in between
   absl::Time lost_at;
   while (true) {
@@ -892,11 +898,18 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
                        conn_->description() == was ? "" : absl::StrCat(" (was ", was, ")"),
                        "; continuing from the first migration its history does not "
                        "record")});
-    if (absl::Status r = Resolve(options.progress, &result); !r.ok()) {
-      if (PrimaryLost(r)) continue;  // lost again at once: reconnect again
-      return r;
-    }
+    // Resolved by the next pass, under the migration lock: on the same
+    // server (a broken network rather than a failover) the old session may
+    // still be finishing that COMMIT, and it holds the lock until it ends.
+    resolve_pending_ = true;
   }
+}
+
+absl::Status Engine::ResolvePending(const Progress& progress, ApplyResult* result) {
+  if (!resolve_pending_) return absl::OkStatus();
+  absl::Status s = Resolve(progress, result);
+  if (s.ok()) resolve_pending_ = false;
+  return s;
 }
 
 absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
@@ -910,7 +923,8 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
   // Fast path, no lock: a database that is up to date needs one read.
   absl::StatusOr<bool> done = NothingToApply(history);
   if (!done.ok()) return done.status();
-  if (*done) return absl::OkStatus();
+  // (Everything recorded: a commit in doubt committed, without the lock.)
+  if (*done) return ResolvePending(options.progress, &result);
   if (absl::Status s = CheckBlockingLocks(); !s.ok()) return s;
 
   absl::Duration waited;
@@ -918,6 +932,7 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
   result.lock_wait += waited;
   if (!s.ok()) return s;
   LockGuard unlock(this);
+  if (s = ResolvePending(options.progress, &result); !s.ok()) return s;
   if (lock_contended_) {
     // The migrator we waited for has most likely done the work: then let go
     // at once, so that many migrators started together finish together

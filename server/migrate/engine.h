@@ -287,6 +287,10 @@ class Engine {
   // committed, against the history of the new primary (events kResolved;
   // `result->applied` keeps the recorded ones only).
   absl::Status Resolve(const Progress& progress, ApplyResult* result);
+  // Resolve once after a reconnection (resolve_pending_), called under the
+  // migration lock: a COMMIT still running in the old session (same server,
+  // the network broke) holds it, so its outcome is final when read.
+  absl::Status ResolvePending(const Progress& progress, ApplyResult* result);
   void Emit(const Progress& p, Event e) const;
 
   const catalog::Catalog& catalog_;
@@ -299,6 +303,7 @@ class Engine {
   // Migrations whose COMMIT was sent when the connection broke: their
   // outcome is read from the history after reconnecting.
   std::vector<StepResult> in_doubt_;
+  bool resolve_pending_ = false;  // reconnected; Resolve not run yet
 };
 
 }  // namespace schemagate::migrate

@@ -5,7 +5,9 @@
 // reconnects and finishes the run, applying the interrupted migration once;
 // so does ApplyMigrations on a server; a primary that turns read-only
 // (default_transaction_read_only, as HA tools fence an old primary) between
-// two migrations is waited out — never reported as a failed migration.
+// two migrations is waited out — never reported as a failed migration; a
+// COMMIT whose connection breaks while the server is still committing it is
+// resolved from the history once that session has ended (never guessed).
 // Binaries: the engine_slow variant (core/3 sleeps 4 s).
 #include <chrono>
 #include <fstream>
@@ -15,6 +17,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "schemagate/v1/schemagate.grpc.pb.h"
@@ -42,13 +46,13 @@ constexpr char kToken[] = "reconnect-test-admin-token-4c7a";
 constexpr int kMigrations = 5;
 
 // Recorded once each, and logged as applied once each.
-void ExpectEachAppliedOnce(const std::string& url) {
+void ExpectEachAppliedOnce(const std::string& url, int migrations = kMigrations) {
   auto n = QueryRows(url,
                      "SELECT count(*), count(DISTINCT (cluster, version)), (SELECT count(*) "
                      "FROM schemagate.migrations_log WHERE action = 'apply') FROM "
                      "schemagate.migrations");
   ASSERT_TRUE(n.ok()) << n.status();
-  EXPECT_EQ((*n)[0], absl::StrCat(kMigrations, "\t", kMigrations, "\t", kMigrations));
+  EXPECT_EQ((*n)[0], absl::StrCat(migrations, "\t", migrations, "\t", migrations));
 }
 
 // Terminates the sessions of `db` running pg_sleep (the slow migration).
@@ -156,6 +160,86 @@ TEST(ReconnectTest, PrimaryTurnedReadOnlyIsWaitedOutNotAFailedMigration) {
   EXPECT_THAT(r.err, Not(HasSubstr("failed at")));
   EXPECT_THAT(r.err, Not(HasSubstr("\"level\":\"error\""))) << "reported as a failure";
   ExpectEachAppliedOnce(pg.url());
+}
+
+// A COMMIT in doubt on a server that is still there (the network broke, no
+// failover): the old session is still committing — here it waits for a
+// synchronous standby that does not exist, after committing locally — when
+// migrate reconnects. Its outcome is read from the history only under the
+// migration lock, which that session holds until it ends: read earlier, the
+// history would not show the commit yet and the migration would be called
+// not committed.
+TEST(ReconnectTest, CommitInDoubtIsResolvedFromTheHistoryOnceTheOldSessionEnds) {
+  testing::PrivatePostgres pg;
+  ASSERT_TRUE(pg.ok());
+  auto set_sync_standby = [&](bool on) {
+    return testing::RunPsql(pg.url(),
+                            absl::StrCat(on ? "ALTER SYSTEM SET synchronous_standby_names = "
+                                              "'nobody';\n"
+                                            : "ALTER SYSTEM RESET synchronous_standby_names;\n",
+                                         "SELECT pg_reload_conf();\n"))
+        .ok();
+  };
+  // pg.url() is postgresql://user:password@host:port/db
+  const std::string url = pg.url();
+  const size_t at = url.find('@'), colon = url.find(':', at), slash = url.find('/', at);
+  testing::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
+                                std::stoi(url.substr(colon + 1, slash - colon - 1)));
+  ASSERT_GT(proxy.port(), 0);
+  const std::string proxied = url.substr(0, colon + 1) + std::to_string(proxy.port()) +
+                              url.substr(slash) + "?options=-csynchronous_commit%3Don";
+  auto count = [&](const std::string& sql) {
+    auto r = QueryRows(url, sql);
+    return r.ok() && !r->empty() ? (*r)[0] : std::string("?");
+  };
+  // core alone: core/3, which sleeps, is the run's last migration.
+  Child migrate({Variant("engine_slow", "schemagate"), "migrate", "--features=core",
+                 "--log-format=json", "--connect-timeout=60s"},
+                {"DATABASE_URL=" + proxied});
+  // During core/3's sleep (the history exists by then): from now on a
+  // commit with synchronous_commit on — the run's last, core/3's; the others
+  // set it off (pg.sh's servers run with it off: migrate's URL turns it on
+  // for its sessions) — commits locally, then waits for the standby.
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+                     "query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()") == "1";
+      },
+      absl::Seconds(30)));
+  ASSERT_TRUE(set_sync_standby(true));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return count("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") ==
+               "1";
+      },
+      absl::Seconds(30)))
+      << "the last commit did not wait for the standby";
+  EXPECT_EQ(count("SELECT count(*) FROM schemagate.migrations"), "2");
+  proxy.Cut();  // COMMIT sent, no answer: in doubt
+  absl::SleepFor(absl::Seconds(2));
+  EXPECT_TRUE(migrate.Running()) << "did not wait for the old session's lock";
+  EXPECT_EQ(count("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'"), "1");
+  const absl::Time released = absl::Now();
+  ASSERT_TRUE(set_sync_standby(false));
+  ProcessResult r = migrate.Wait();
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_THAT(r.err, HasSubstr("the outcome of its COMMIT is unknown"));
+  EXPECT_THAT(r.err, HasSubstr("records it: committed"));
+  EXPECT_THAT(r.err, Not(HasSubstr("does not record it")));
+  EXPECT_THAT(r.err, Not(HasSubstr("\"level\":\"error\""))) << "reported as a failure";
+  // The resolution was read after the old session could end.
+  for (absl::string_view line : absl::StrSplit(r.err, '\n')) {
+    if (!absl::StrContains(line, "records it: committed")) continue;
+    const size_t ts = line.find("\"ts\":\"");
+    ASSERT_NE(ts, absl::string_view::npos) << line;
+    absl::Time when;
+    std::string error;
+    ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3SZ",
+                                std::string(line.substr(ts + 6, 24)), &when, &error))
+        << error << ": " << line;
+    EXPECT_GE(when, released - absl::Milliseconds(5)) << "resolved before the old session ended";
+  }
+  ExpectEachAppliedOnce(url, 3);
 }
 
 }  // namespace

@@ -158,6 +158,11 @@ FreezableProxy::~FreezableProxy() {
   close(listener_);
 }
 
+void FreezableProxy::Cut() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int s : sockets_) shutdown(s, SHUT_RDWR);
+}
+
 void FreezableProxy::Accept() {
   while (!stopping_) {
     int client = accept(listener_, nullptr, nullptr);

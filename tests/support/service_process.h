@@ -106,6 +106,11 @@ class FreezableProxy {
   int port() const { return port_; }
   void Freeze() { frozen_ = true; }
   void Thaw() { frozen_ = false; }
+  // Closes every connection made so far, both ways, as a broken network
+  // does (the client sees its connection end; the server side is shut down
+  // too, which a backend notices only when it next writes to it); new
+  // connections are passed as before.
+  void Cut();
 
  private:
   void Accept();
