@@ -11,6 +11,7 @@ packages=(
   postgresql-15 postgresql-client-15
   python3 python3-grpcio python3-grpc-tools python3-yaml openssl
   clang libclang-rt-14-dev pgbouncer
+  patroni etcd-server
 )
 # The deployment test renders deploy/k8s with `kubectl kustomize`. Debian's
 # kubernetes-client provides it; a kubectl already on the machine (e.g. from
@@ -29,5 +30,10 @@ as_root apt-get install -y -qq --no-install-recommends "${packages[@]}" >/dev/nu
 # Debian starts a "main" cluster where it can; ours are private, so stop it.
 if command -v pg_lsclusters >/dev/null && pg_lsclusters -h 2>/dev/null | grep -q online; then
   as_root pg_ctlcluster 15 main stop || true
+fi
+# Likewise etcd-server's system service: the HA tests start their own etcd
+# (scripts/patroni.sh) on private ports.
+if command -v systemctl >/dev/null && systemctl is-active --quiet etcd 2>/dev/null; then
+  as_root systemctl disable --now etcd || true
 fi
 echo "install-deps: ${#packages[@]} packages present"

@@ -4,6 +4,14 @@
 # with 30 s of fuzzing per libFuzzer target (scripts/sanitize.sh asan;
 # SCHEMAGATE_SKIP_SANITIZERS=1 skips that part). Tests start their own
 # PostgreSQL (a CTest fixture); nothing needs to run.
+#
+# Every CTest label runs in both suites, `ha` included: the highly
+# available PostgreSQL tests (a Patroni cluster started by
+# scripts/patroni.sh; switchover and failover under migrate and serve) take
+# about 100-170 s in the gcc suite and ~3 min under ASan, alone (RUN_SERIAL),
+# against a CI budget of ~45 min of which the rest uses ~25; and they are
+# the only tests of the engine's reconnection through a real failover, so
+# they run under the sanitizers too. `ctest -LE ha` leaves them out by hand.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -171,10 +171,19 @@ int Migrate(const Args& args) {
                                            "--lock-retries must be >= 0"),
                                        migrate::ErrorKind::kUsage));
   }
+  setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
   migrate::EngineOptions options;
   options.history = session->history;
+  // A failover mid-run: wait for the new primary (up to --connect-timeout)
+  // and go on there.
+  options.reconnect = [&](const absl::Status&) -> absl::StatusOr<migrate::Connection*> {
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> next = setup.db.Open();
+    if (!next.ok()) return next.status();
+    session->conn = *std::move(next);
+    return session->conn.get();
+  };
   options.lock_wait_timeout = lock_wait;
   options.lock_timeout = lock_timeout;
   options.lock_retries = static_cast<int>(lock_retries);
@@ -464,6 +473,7 @@ int Rollback(const Args& args) {
                              "--cluster and --to (a version number) are required"),
                          migrate::ErrorKind::kUsage));
   }
+  setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
   migrate::Engine engine(*session->catalog, session->conn.get(),
@@ -509,6 +519,7 @@ int Repair(const Args& args) {
     return code;
   }
   const std::string cmd = "schemagate repair";
+  setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
   migrate::Engine engine(*session->catalog, session->conn.get(),

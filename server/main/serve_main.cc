@@ -170,9 +170,15 @@ int Serve(const std::vector<std::string>& args) {
   absl::StatusOr<migrate::HistoryName> history = db.History();
   if (!history.ok()) return commands::Fail(cmd, history.status());
   options.engine.history = *history;
+  db.needs_primary = options.migrate_on_start;
   absl::StatusOr<migrate::ConnectOptions> connect = db.ConnectOptionsForServer();
   if (!connect.ok()) return commands::Fail(cmd, connect.status());
   options.database = *connect;
+  // The server's own reads want the primary (a fenced, read-only primary
+  // still answers them); its migrations ask for a writable one themselves.
+  if (options.database.need == migrate::ConnectOptions::Need::kWritable) {
+    options.database.need = migrate::ConnectOptions::Need::kPrimary;
+  }
   absl::Status served = rpc::Serve(*std::move(catalog), options);
   if (!served.ok()) {
     return commands::Fail(cmd, migrate::WithKind(

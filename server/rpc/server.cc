@@ -107,6 +107,7 @@ class StartupMigrator {
   absl::Status Attempt() {
     migrate::ConnectOptions connect = options_.database;
     connect.timeout = absl::ZeroDuration();  // our own backoff, and Stop()
+    connect.need = migrate::ConnectOptions::Need::kWritable;
     absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
         migrate::Connection::Open(connect);
     if (!conn.ok()) return conn.status();
@@ -115,15 +116,30 @@ class StartupMigrator {
       if (stopping_) return absl::CancelledError("stopping");
       conn_ = conn->get();
     }
-    migrate::Engine engine(state_->catalog(), conn->get(), options_.engine);
+    migrate::EngineOptions engine_options = options_.engine;
+    // A failover during the run: wait for the new primary (at most
+    // --connect-timeout; Stop() ends the wait) and go on there.
+    std::unique_ptr<migrate::Connection> reconnected;
+    engine_options.reconnect = [&](const absl::Status&) {
+      migrate::ConnectOptions again = options_.database;
+      again.stop = [this] { return stopping(); };
+      return ReconnectToPrimary(again, &mu_, &reconnected, &conn_);
+    };
+    migrate::Engine engine(state_->catalog(), conn->get(), engine_options);
     migrate::ApplyOptions apply;
     apply.stop = [this] { return stopping(); };
     apply.progress = [](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) {
         log::Info("applied", {{"migration", e.ref},
                               {"duration", absl::FormatDuration(e.duration)}});
-      } else if (e.kind == migrate::Event::kLockWaiting) {
+      } else if (e.kind == migrate::Event::kLockWaiting ||
+                 e.kind == migrate::Event::kReconnected) {
         log::Info("--migrate-on-start: " + e.message);
+      } else if (e.kind == migrate::Event::kReconnecting) {
+        log::Warning("--migrate-on-start: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+      } else if (e.kind == migrate::Event::kResolved) {
+        log::Warning("--migrate-on-start: " + e.message, {{"migration", e.ref}});
       }
     };
     absl::StatusOr<migrate::ApplyResult> r = engine.Apply(apply);
@@ -226,9 +242,17 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   // (The budget outlives the pool, whose destructor runs what is queued.)
   ByteBudget parse_budget(o.max_parse_bytes);
   ThreadPool parsers(o.parse_workers, 1 << 16);
-  ServiceContext context{&state,   &pool,   &auth,
-                         &workers, &monitor, o.engine,
-                         o.limits, o.statement_timeout, &parsers,
+  ServiceContext context{&state,
+                         &pool,
+                         &auth,
+                         &workers,
+                         &monitor,
+                         o.engine,
+                         o.limits,
+                         o.statement_timeout,
+                         reads.need == migrate::ConnectOptions::Need::kAny,
+                         reads,
+                         &parsers,
                          &parse_budget};
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);

@@ -285,7 +285,17 @@ class ApplyReactor final : public StreamReactor {
       absl::MutexLock lock(&conn_mu_);
       conn_ = lease->get();
     }
-    migrate::Engine engine(service_.state->catalog(), lease->get(), service_.engine);
+    migrate::EngineOptions options = service_.engine;
+    // A failover during the call: wait for the new primary within the
+    // call's deadline (at most --connect-timeout) and go on there.
+    options.reconnect = [this, deadline](const absl::Status&) {
+      migrate::ConnectOptions connect = service_.database;
+      connect.timeout = std::max(absl::ZeroDuration(),
+                                 std::min(deadline - absl::Now(), service_.database.timeout));
+      connect.stop = [this] { return stop_.load(); };
+      return ReconnectToPrimary(connect, &conn_mu_, &reconnected_, &conn_);
+    };
+    migrate::Engine engine(service_.state->catalog(), lease->get(), options);
     grpc::Status final_status;
     v1::ApplyMigrationsResponse summary_message;
     v1::ApplySummary* summary = summary_message.mutable_summary();
@@ -348,6 +358,19 @@ class ApplyReactor final : public StreamReactor {
         break;
       case migrate::Event::kRetrying: event = message.mutable_retrying(); break;
       case migrate::Event::kCleanedUp: event = message.mutable_cleaned_up(); break;
+      case migrate::Event::kReconnecting:
+        log::Warning("ApplyMigrations: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+        message.set_reconnecting(e.message);
+        break;
+      case migrate::Event::kReconnected:
+        log::Info("ApplyMigrations: " + e.message);
+        message.set_reconnected(e.message);
+        break;
+      case migrate::Event::kResolved:
+        log::Warning(e.message, {{"migration", e.ref}});
+        event = message.mutable_resolved();
+        break;
       default: return;
     }
     if (event != nullptr) {
@@ -365,6 +388,8 @@ class ApplyReactor final : public StreamReactor {
   std::atomic<bool> stop_{false};
   absl::Mutex conn_mu_;
   migrate::Connection* conn_ ABSL_GUARDED_BY(conn_mu_) = nullptr;
+  // The connection after a failover (the pool's lease is broken by then).
+  std::unique_ptr<migrate::Connection> reconnected_ ABSL_GUARDED_BY(conn_mu_);
 };
 
 class WatchReactor final : public StreamReactor {
@@ -467,7 +492,15 @@ grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) con
                       "admin listener (--admin-listen)",
                       exit_codes::kReasonNotAuthorized);
   }
-  return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  grpc::Status auth = FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  if (auth.ok() && context_.reads_standby) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this server reads from a standby (its database URL sets "
+                        "target_session_attrs to a standby); admin RPCs need the "
+                        "primary: run them on a server, or the migrate Job, whose URL "
+                        "reaches the primary");
+  }
+  return auth;
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
