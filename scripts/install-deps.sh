@@ -11,6 +11,8 @@ packages=(
   postgresql-15 postgresql-client-15
   python3 python3-grpcio python3-grpc-tools python3-yaml openssl
   clang libclang-rt-14-dev pgbouncer
+  # `schemagate catalog --format=dot` rendered and checked (docs/GATING.md)
+  graphviz
 )
 # The deployment test renders deploy/k8s with `kubectl kustomize`. Debian's
 # kubernetes-client provides it; a kubectl already on the machine (e.g. from
