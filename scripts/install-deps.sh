@@ -17,19 +17,26 @@ case ${1:-} in
   *) echo "usage: $0 [--build-only]" >&2; exit 2 ;;
 esac
 
+# What a build needs (tests off): compilers, the libraries, protoc, and
+# PostgreSQL's server binaries for the generator's dev database (started only
+# for trees that need it).
 packages=(
   build-essential cmake pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpg-query-dev libabsl-dev nlohmann-json3-dev libssl-dev
-  libgtest-dev libgmock-dev libbenchmark-dev
-  postgresql-15 postgresql-client-15
-  python3 python3-grpcio python3-grpc-tools python3-yaml openssl
-  clang libclang-rt-14-dev pgbouncer
+  postgresql-15 postgresql-client-15 python3 openssl
 )
 if [[ $mode == all ]]; then
   packages+=(
+    # Tests, benchmarks, sanitizers and fuzzing, the Python client, PgBouncer
+    libgtest-dev libgmock-dev libbenchmark-dev
+    python3-grpcio python3-grpc-tools python3-yaml
+    clang libclang-rt-14-dev pgbouncer
     # `schemagate catalog --format=dot` rendered and checked (docs/GATING.md)
     graphviz
+    # The container image built and run without a registry (scripts/image.sh):
+    # a Debian base from mmdebstrap, built by podman/buildah with chroot isolation.
+    podman buildah mmdebstrap
   )
   # The deployment test renders deploy/k8s with `kubectl kustomize`. Debian's
   # kubernetes-client provides it; a kubectl already on the machine (e.g. from

@@ -219,6 +219,17 @@ def check_dockerfile():
         fail("the Dockerfile has a HEALTHCHECK")
     if not re.search(r"^USER (?!root|0)", dockerfile, re.M):
         fail("the image does not run as a non-root user")
+    # The runtime stage is the last one: FROM scratch plus the root filesystem
+    # scripts/image-rootfs.sh assembles (what scripts/image.sh --prebuilt and
+    # the image test build too).
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)  # continuation lines joined
+    if not re.search(r"^RUN .*&& bash scripts/image-rootfs\.sh /rootfs build/bin", joined, re.M):
+        fail("the build stage does not assemble the runtime root with scripts/image-rootfs.sh")
+    stages = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    if not stages or stages[-1] != "scratch":
+        fail(f"the final stage is FROM {stages[-1] if stages else '?'}, not scratch")
+    if "COPY --from=build /rootfs/ /" not in dockerfile.split("FROM scratch")[-1]:
+        fail("the final stage does not copy the assembled root filesystem")
 
 
 for overlay, features in OVERLAYS.items():
