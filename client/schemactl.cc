@@ -14,58 +14,31 @@
 #include "client/schemagate_client.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/util/cli.h"
+#include "server/util/exit_codes.h"
 
 namespace schemagate::schemactl {
 namespace {
 
-enum Exit : int {
-  kOk = 0,
-  kError = 1,
-  kUsage = 2,
-  kUnavailable = 3,
-  kTimeout = 4,
-  kPrecondition = 5,
-  kDenied = 6,
-  kDrift = 7,
-  kWarnings = 8,
-  kNotAvailable = 9,
-};
+// The one exit-code table (server/util/exit_codes.h, docs/EXIT_CODES.md),
+// shared with the schemagate binary.
+using exit_codes::kDrift, exit_codes::kNotAvailable, exit_codes::kOk,
+    exit_codes::kUnavailable, exit_codes::kUsage, exit_codes::kWarnings;
 
-constexpr char kExitCodes[] =
-    "Exit codes:\n"
-    "  0  ok\n"
-    "  1  other error\n"
-    "  2  bad usage, or the server refused the request as invalid\n"
-    "  3  the server or its database is unavailable\n"
-    "  4  timed out (wait --timeout, or the call's deadline)\n"
-    "  5  refused: a cluster not enabled in the server's build, an integrity\n"
-    "     problem (edited migration, unsafe rollback), a failed migration;\n"
-    "     adopt: the old tool's history is missing, dirty or incomplete\n"
-    "  6  not authorized (missing or wrong admin token, or admin RPCs\n"
-    "     disabled on this listener)\n"
-    "  7  drift (verify; adopt: the schema differs from the catalog)\n"
-    "  8  warnings (join: ambiguous; query: a join condition on no key)\n"
-    "  9  not available / not joinable (check, join, query)\n";
+constexpr const char* kExitCodes = exit_codes::kHelp;
 
+// A server refusal exits with the code of its google.rpc.ErrorInfo reason,
+// as the same refusal does from `schemagate`; otherwise by the gRPC code.
 int ExitFor(const absl::Status& s) {
-  switch (s.code()) {
-    case absl::StatusCode::kOk: return kOk;
-    case absl::StatusCode::kInvalidArgument: return kUsage;
-    case absl::StatusCode::kUnavailable: return kUnavailable;
-    case absl::StatusCode::kDeadlineExceeded: return kTimeout;
-    case absl::StatusCode::kFailedPrecondition:
-    case absl::StatusCode::kAborted: return kPrecondition;
-    case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kPermissionDenied: return kDenied;
-    default: return kError;
-  }
+  int code = exit_codes::ForReason(client::ErrorReason(s));
+  if (code < 0) code = exit_codes::ForReason(client::ErrorKindReason(s));
+  return code >= 0 ? code : exit_codes::ForCode(s.code());
 }
 
 // Flags every command takes.
 struct Common {
   std::string target = "localhost:50051";
   std::string token_file;
-  bool tls = false;
+  bool tls = false, insecure = false;
   std::string tls_ca, tls_cert, tls_key, tls_server_name;
   absl::Duration timeout = absl::Seconds(10);
   bool json = false;
@@ -80,6 +53,9 @@ struct Common {
     f.String("tls-cert", &tls_cert, "client certificate (mutual TLS)");
     f.String("tls-key", &tls_key, "client key (mutual TLS)");
     f.String("tls-server-name", &tls_server_name, "expected name in the server certificate");
+    f.Bool("insecure", &insecure,
+           "send the admin token without TLS to a non-loopback target (refused "
+           "otherwise); only where the network is encrypted below gRPC");
     f.Duration("rpc-timeout", &timeout, "deadline of each call", "SCHEMAGATE_RPC_TIMEOUT");
     f.Bool("json", &json, "print JSON");
   }
@@ -92,6 +68,7 @@ struct Common {
     o.tls_cert_file = tls_cert;
     o.tls_key_file = tls_key;
     o.tls_server_name = tls_server_name;
+    o.insecure = insecure;
     o.timeout = timeout;
     if (!token_file.empty()) {
       absl::StatusOr<std::string> token = client::ReadTokenFile(token_file);
@@ -552,8 +529,7 @@ int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
     for (const std::string& v : client::ErrorViolations(r.status())) {
       std::cerr << "  " << v << "\n";
     }
-    // Drift has the exit code verify uses for it.
-    return client::ErrorReason(r.status()) == "SCHEMA_DRIFT" ? kDrift : code;
+    return code;  // SCHEMA_DRIFT is of kind DRIFT: verify's code
   }
   if (c.json) {
     PrintJson(*r);
@@ -608,7 +584,7 @@ int Wait(const std::string& cmd, const std::vector<std::string>& args) {
   absl::Duration timeout = absl::Seconds(120);
   cli::FlagSet f("schemactl wait",
                  "Waits until the named clusters are migrated (for init containers). "
-                 "Exits 0 once they are up to date, 4 on timeout, 5 at once when a "
+                 "Exits 0 once they are up to date, 4 on timeout, 9 at once when a "
                  "cluster is not enabled in the server's build. Keeps retrying while "
                  "the server is not reachable.");
   c.Register(f);

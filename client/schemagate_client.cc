@@ -1,5 +1,6 @@
 #include "client/schemagate_client.h"
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
@@ -11,9 +12,13 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
+#include "google/rpc/error_details.pb.h"
+#include "google/rpc/status.pb.h"
 
 namespace schemagate::client {
 namespace {
@@ -29,9 +34,32 @@ absl::Status FromGrpc(const grpc::Status& s) {
   return out;
 }
 
+// A refusal of the client's own, with a google.rpc.ErrorInfo as the
+// server's would carry.
+absl::Status WithReason(absl::Status status, const std::string& reason) {
+  google::rpc::Status details;
+  details.set_code(static_cast<int>(status.code()));
+  details.set_message(std::string(status.message()));
+  google::rpc::ErrorInfo info;
+  info.set_reason(reason);
+  info.set_domain("schemagate.v1");
+  details.add_details()->PackFrom(info);
+  status.SetPayload(kDetailsPayload, absl::Cord(details.SerializeAsString()));
+  return status;
+}
+
 bool DetailsOf(const absl::Status& status, google::rpc::Status* details) {
   absl::optional<absl::Cord> p = status.GetPayload(kDetailsPayload);
   return p.has_value() && details->ParseFromString(std::string(*p));
+}
+
+bool ErrorInfoOf(const absl::Status& status, google::rpc::ErrorInfo* info) {
+  google::rpc::Status details;
+  if (!DetailsOf(status, &details)) return false;
+  for (const google::protobuf::Any& any : details.details()) {
+    if (any.Is<google::rpc::ErrorInfo>() && any.UnpackTo(info)) return true;
+  }
+  return false;
 }
 
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
@@ -46,14 +74,40 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) 
 
 }  // namespace
 
-std::string ErrorReason(const absl::Status& status) {
-  google::rpc::Status details;
-  if (!DetailsOf(status, &details)) return "";
-  for (const google::protobuf::Any& any : details.details()) {
-    google::rpc::ErrorInfo info;
-    if (any.UnpackTo(&info)) return info.reason();
+bool IsLoopbackTarget(absl::string_view target) {
+  if (absl::StartsWith(target, "unix:") || absl::StartsWith(target, "unix-abstract:")) {
+    return true;
   }
-  return "";
+  // A resolver scheme: dns:///h:p, dns://authority/h:p, dns:h:p, ipv4:, ipv6:.
+  if (absl::ConsumePrefix(&target, "dns:")) {
+    if (absl::ConsumePrefix(&target, "//")) {
+      size_t slash = target.find('/');
+      target = slash == absl::string_view::npos ? "" : target.substr(slash + 1);
+    }
+  } else if (!absl::ConsumePrefix(&target, "ipv4:")) {
+    absl::ConsumePrefix(&target, "ipv6:");
+  }
+  // host:port, [v6]:port, or a bare IPv6 address.
+  absl::string_view host = target;
+  if (absl::ConsumePrefix(&host, "[")) {
+    host = host.substr(0, host.find(']'));
+  } else if (std::count(host.begin(), host.end(), ':') == 1) {
+    host = host.substr(0, host.find(':'));
+  }
+  return absl::AsciiStrToLower(host) == "localhost" || host == "::1" ||
+         absl::StartsWith(host, "127.");
+}
+
+std::string ErrorReason(const absl::Status& status) {
+  google::rpc::ErrorInfo info;
+  return ErrorInfoOf(status, &info) ? info.reason() : "";
+}
+
+std::string ErrorKindReason(const absl::Status& status) {
+  google::rpc::ErrorInfo info;
+  if (!ErrorInfoOf(status, &info)) return "";
+  auto kind = info.metadata().find("kind");
+  return kind != info.metadata().end() ? kind->second : info.reason();
 }
 
 std::vector<std::string> ErrorViolations(const absl::Status& status) {
@@ -62,7 +116,7 @@ std::vector<std::string> ErrorViolations(const absl::Status& status) {
   if (!DetailsOf(status, &details)) return out;
   for (const google::protobuf::Any& any : details.details()) {
     google::rpc::PreconditionFailure failure;
-    if (!any.UnpackTo(&failure)) continue;
+    if (!any.Is<google::rpc::PreconditionFailure>() || !any.UnpackTo(&failure)) continue;
     for (const auto& v : failure.violations()) {
       out.push_back(v.subject().empty() ? v.description()
                                         : absl::StrCat(v.subject(), ": ", v.description()));
@@ -93,6 +147,7 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   std::shared_ptr<grpc::ChannelCredentials> creds;
   bool tls = options.tls || !options.tls_ca_file.empty() ||
              !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  client->tls_ = tls;
   if (tls) {
     grpc::SslCredentialsOptions ssl;
     if (!options.tls_ca_file.empty()) {
@@ -121,6 +176,17 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   client->stub_ = v1::SchemaGate::NewStub(client->channel_);
   client->health_ = grpc::health::v1::Health::NewStub(client->channel_);
   return client;
+}
+
+absl::Status Client::CheckAdminTransport() const {
+  if (options_.token.empty() || tls_ || options_.insecure ||
+      IsLoopbackTarget(options_.target)) {
+    return absl::OkStatus();
+  }
+  return absl::InvalidArgumentError(absl::StrCat(
+      "refusing to send the admin token in plaintext to ", options_.target,
+      ": use TLS (--tls, --tls-ca), a loopback target, or --insecure if the "
+      "network is encrypted below gRPC"));
 }
 
 void Client::ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
@@ -318,6 +384,7 @@ absl::StatusOr<v1::ApplySummary> Client::ApplyMigrations(
     const v1::ApplyMigrationsRequest& request,
     const std::function<void(const v1::ApplyMigrationsResponse&)>& on_event,
     absl::Duration timeout) {
+  if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
   std::unique_ptr<grpc::ClientReader<v1::ApplyMigrationsResponse>> reader =
@@ -340,6 +407,7 @@ absl::StatusOr<v1::ApplySummary> Client::ApplyMigrations(
 
 absl::StatusOr<v1::RollbackClusterResponse> Client::RollbackCluster(
     const v1::RollbackClusterRequest& request, absl::Duration timeout) {
+  if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
   v1::RollbackClusterResponse resp;
@@ -350,6 +418,7 @@ absl::StatusOr<v1::RollbackClusterResponse> Client::RollbackCluster(
 
 absl::StatusOr<v1::RepairChecksumsResponse> Client::RepairChecksums(
     const v1::RepairChecksumsRequest& request) {
+  if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, true);
   v1::RepairChecksumsResponse resp;
@@ -415,10 +484,12 @@ absl::Status Client::WaitForClusters(
         }
         if (!missing.empty() || !disabled.empty()) {
           ctx.TryCancel();
-          return absl::FailedPreconditionError(absl::StrCat(
-              "the server's build does not enable: ",
-              absl::StrJoin(disabled, ", "), disabled.empty() || missing.empty() ? "" : ", ",
-              absl::StrJoin(missing, ", ")));
+          return WithReason(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "the server's build does not enable: ", absl::StrJoin(disabled, ", "),
+                  disabled.empty() || missing.empty() ? "" : ", ",
+                  absl::StrJoin(missing, ", "))),
+              "CLUSTER_NOT_ENABLED");
         }
       }
       bool ready = update.database_reachable();

@@ -22,7 +22,8 @@
 // Status codes: Require returns OK, NOT_FOUND (unknown table),
 // FAILED_PRECONDITION (its feature is not enabled in the server's build: do
 // not retry), UNAVAILABLE (not migrated yet, or the server is unreachable:
-// retry). RPC errors keep the server's code and message.
+// retry). RPC errors keep the server's code, message and refusal reason
+// (ErrorReason()).
 //
 // Thread safety: a Client may be used from many threads.
 #ifndef SCHEMAGATE_CLIENT_SCHEMAGATE_CLIENT_H_
@@ -54,21 +55,40 @@ struct ClientOptions {
   std::string tls_key_file;
   std::string tls_server_name;  // override the name checked in the cert
   // Admin bearer token for ApplyMigrations, RollbackCluster, RepairChecksums.
+  // It is sent only over TLS or to a loopback target (localhost, 127.0.0.0/8,
+  // ::1, a unix socket): an admin call that would send it in plaintext over
+  // the network fails with INVALID_ARGUMENT before anything is sent, unless
+  // `insecure` is set.
   std::string token;
+  // Allow sending the admin token without TLS to a non-loopback target
+  // (schemactl --insecure); for networks that encrypt below gRPC (a service
+  // mesh with mTLS).
+  bool insecure = false;
   // Deadline of each unary call.
   absl::Duration timeout = absl::Seconds(10);
 };
 
-// Errors returned by Client methods keep the server's google.rpc.Status
-// details (as the payload "type.googleapis.com/google.rpc.Status").
-// The google.rpc.ErrorInfo reason of such an error ("SCHEMA_DRIFT", ...), or "".
-std::string ErrorReason(const absl::Status& status);
-// The google.rpc.PreconditionFailure violations of such an error, as
-// "subject: description" (empty when there are none).
-std::vector<std::string> ErrorViolations(const absl::Status& status);
+// Is the gRPC target ("host:port", "dns:///host:port", "ipv4:...",
+// "unix:...") this machine: localhost, 127.0.0.0/8, ::1 or a unix socket?
+bool IsLoopbackTarget(absl::string_view target);
 
 // Reads a token file (trailing white space removed).
 absl::StatusOr<std::string> ReadTokenFile(const std::string& path);
+
+// The google.rpc.ErrorInfo reason (domain "schemagate.v1") a status returned
+// by this client carries, or "" if none: the server's refusal reason
+// ("MIGRATION_FAILED", "INTEGRITY_REFUSAL", "LOCK_WAIT_TIMEOUT",
+// "DATABASE_UNAVAILABLE", "DRIFT", "NOT_AUTHORIZED"), or the client's own
+// ("CLUSTER_NOT_ENABLED" from WaitForClusters). docs/EXIT_CODES.md maps each
+// to the exit code both command-line tools use. A more precise reason
+// ("SCHEMA_DRIFT", "SOURCE_HISTORY_INCOMPLETE", ... from AdoptDatabase)
+// comes with its kind's in ErrorInfo.metadata["kind"] (ErrorKindReason).
+std::string ErrorReason(const absl::Status& status);
+// The kind of refusal: ErrorInfo.metadata["kind"], or the reason itself.
+std::string ErrorKindReason(const absl::Status& status);
+// The google.rpc.PreconditionFailure violations of such an error, as
+// "subject: description" (empty when there are none).
+std::vector<std::string> ErrorViolations(const absl::Status& status);
 
 class Client {
  public:
@@ -124,10 +144,14 @@ class Client {
   explicit Client(const ClientOptions& options);
   void ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
                         bool admin) const;
+  // INVALID_ARGUMENT when an admin call would send the token in plaintext
+  // to a non-loopback target (see ClientOptions::token).
+  absl::Status CheckAdminTransport() const;
   void StartWatch();
   void WatchLoop();
 
   ClientOptions options_;
+  bool tls_ = false;
   std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<v1::SchemaGate::Stub> stub_;
   std::unique_ptr<grpc::health::v1::Health::Stub> health_;

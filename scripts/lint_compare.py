@@ -31,10 +31,24 @@ SQUAWK_BLOCKING = {
 }
 
 
+def load_documents(path):
+    """Squawk's JSON reports, one per xargs batch, concatenated."""
+    text = open(path).read()
+    decoder = json.JSONDecoder()
+    findings, pos = [], 0
+    while True:
+        while pos < len(text) and text[pos].isspace():
+            pos += 1
+        if pos >= len(text):
+            return findings
+        document, pos = decoder.raw_decode(text, pos)
+        findings.extend(document)
+
+
 def main():
     label, ours_path, squawk_path = sys.argv[1:4]
     ours = json.load(open(ours_path))
-    squawk = json.load(open(squawk_path)) if os.path.getsize(squawk_path) else []
+    squawk = load_documents(squawk_path)
     # Statements by (real path, line range).
     statements = {}
     ours_findings = []

@@ -3,7 +3,6 @@
 #include <map>
 #include <set>
 
-#include <openssl/evp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -162,15 +161,6 @@ std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& 
 }
 
 }  // namespace
-
-std::string Sha256Hex(absl::string_view bytes) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  EVP_Digest(bytes.data(), bytes.size(), digest, &length, EVP_sha256(),
-             nullptr);
-  return catalog::HexEncode(
-      absl::string_view(reinterpret_cast<const char*>(digest), length));
-}
 
 absl::StatusOr<LintMode> ParseLintMode(absl::string_view text) {
   if (text == "off") return LintMode::kOff;

@@ -26,6 +26,7 @@
 
 #include "absl/status/statusor.h"
 #include "schemagate/v1/catalog.pb.h"
+#include "server/catalog/checksum.h"
 #include "server/catalog/features.h"
 #include "server/generator/diagnostic.h"
 #include "server/generator/schema_oracle.h"
@@ -77,8 +78,8 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
                                           Diagnostics* diagnostics,
                                           const GenerateOptions& options);
 
-// Lowercase hex SHA-256 of `bytes`.
-std::string Sha256Hex(absl::string_view bytes);
+// Lowercase hex SHA-256 of `bytes` (server/catalog/checksum.h).
+using catalog::Sha256Hex;
 
 // C++ source defining schemagate::catalog::EmbeddedCatalogBytes() (declared
 // in server/catalog/embedded.h) that returns `catalog` serialized.

@@ -16,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "server/catalog/checksum.h"
 #include "google/protobuf/text_format.h"
 #include "server/catalog/directives.h"
 #include "server/generator/internal/textproto.h"
@@ -436,8 +437,10 @@ SourceTree ParseTree(const std::string& root, const TreeFiles& files,
         !internal::CheckText(m.down_path, down->second, diagnostics)) {
       continue;
     }
-    m.up_sql = up->second;
-    m.down_sql = down->second;
+    // As the checksum sees them: CRLF endings and a BOM do not make another
+    // migration (server/catalog/checksum.h).
+    m.up_sql = catalog::NormalizeMigrationText(up->second);
+    m.down_sql = catalog::NormalizeMigrationText(down->second);
     m.directives = ParseDirectives(m.up_sql, m.up_path, diagnostics);
     m.down_directives =
         ParseDownDirectives(m.down_sql, m.down_path, diagnostics);

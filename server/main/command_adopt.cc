@@ -125,7 +125,7 @@ int Adopt(const Args& args) {
   flags.Duration("lock-wait-timeout", &lock_wait,
                  "give up (exit 4) if another migrator holds the lock this long",
                  "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;

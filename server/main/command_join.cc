@@ -18,17 +18,8 @@
 namespace schemagate::commands {
 namespace {
 
-constexpr int kExitWarnings = 8;
-constexpr int kExitNotJoinable = 9;
-
-constexpr char kJoinExitCodes[] =
-    "Exit codes:\n"
-    "  0  ok: every table available and joined unambiguously\n"
-    "  2  bad usage or SQL that does not parse\n"
-    "  8  warnings: an ambiguous join (several foreign keys), or a join\n"
-    "     condition that follows no foreign key\n"
-    "  9  not joinable: an unknown table, a table of a disabled feature, or\n"
-    "     tables that cannot be connected in this build\n";
+constexpr int kExitWarnings = exit_codes::kWarnings;
+constexpr int kExitNotJoinable = exit_codes::kNotAvailable;
 
 void PrintEdge(const catalog::JoinEdge& e, const std::string& indent) {
   std::cout << indent << "ON " << e.on << "   (" << e.foreign_key;
@@ -89,7 +80,7 @@ int Join(const Args& args) {
   flags.List("pair", &pairs,
              "LEFT:RIGHT[:FOREIGN_KEY] — ask about this pair, optionally "
              "choosing one of several keys (repeatable)");
-  flags.SetEpilog(kJoinExitCodes);
+  flags.SetEpilog(exit_codes::kHelp);
   cli::ParseResult parsed = flags.Parse(args);
   if (int code = flags.Finish(parsed, 1000, migrate::kExitUsage); code >= 0) {
     return code;
@@ -164,7 +155,7 @@ int Query(const Args& args) {
   common.Register(flags);
   flags.Bool("json", &json, "print the answer as JSON");
   flags.String("file", &file, "read the SQL from this file");
-  flags.SetEpilog(kJoinExitCodes);
+  flags.SetEpilog(exit_codes::kHelp);
   cli::ParseResult parsed = flags.Parse(args);
   if (int code = flags.Finish(parsed, 1, migrate::kExitUsage); code >= 0) {
     return code;

@@ -130,7 +130,7 @@ int Migrate(const Args& args) {
   flags.Bool("allow-unknown-applied", &allow_unknown,
              "go on although the database has migrations this build lacks");
   flags.Bool("dry-run", &dry_run, "print the plan and change nothing");
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
@@ -205,7 +205,7 @@ int Plan(const Args& args) {
                      "apply them. Changes nothing.");
   setup.Register(flags, true);
   flags.Bool("sql", &with_sql, "also print each migration's SQL");
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
@@ -257,7 +257,7 @@ int Status(const Args& args) {
       "not installed, orphaned (applied, not enabled here; never touched), "
       "checksum mismatch, unknown applied. Changes nothing.");
   setup.Register(flags, true);
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
@@ -303,7 +303,7 @@ int Verify(const Args& args) {
   setup.Register(flags, true);
   flags.Bool("ignore-extra-tables", &ignore_extra,
              "do not count tables that no cluster knows as drift");
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
@@ -389,7 +389,7 @@ int Rollback(const Args& args) {
                "removes the cluster)");
   flags.Bool("force", &force, "skip the dependent-cluster checks");
   flags.Bool("dry-run", &dry_run, "list what would be reverted");
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
@@ -441,7 +441,7 @@ int Repair(const Args& args) {
   setup.Register(flags, true);
   flags.String("cluster", &cluster, "only this cluster");
   flags.Bool("dry-run", &dry_run, "list what would be repaired");
-  flags.SetEpilog(migrate::kExitCodesHelp);
+  flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;

@@ -10,9 +10,9 @@
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "server/catalog/embedded.h"
+#include "server/migrate/conninfo.h"
 #include "server/migrate/errors.h"
 #include "server/util/log.h"
-#include "server/util/url.h"
 
 namespace schemagate::commands {
 
@@ -91,8 +91,11 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
             "--database-url-file"),
         migrate::ErrorKind::kUsage);
   }
-  std::string password = url::Password(target);
-  if (!password.empty()) log::AddSecret(password);
+  // Registers the password (every form of it) as a secret; a URL libpq
+  // cannot parse is bad usage, refused without quoting it.
+  if (absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(target); !info.ok()) {
+    return migrate::WithKind(info.status(), migrate::ErrorKind::kUsage);
+  }
   migrate::ConnectOptions options;
   options.url = target;
   options.timeout = connect_timeout;

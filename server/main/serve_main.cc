@@ -43,8 +43,11 @@ int Serve(const std::vector<std::string>& args) {
       "from memory, joins, queries, migration status and (with the admin "
       "token) apply/rollback/repair; the standard health service with "
       "\"\" and \"schemagate.v1.SchemaGate\" (all enabled clusters migrated), "
-      "\"schemagate.cluster.<name>\" (one cluster) and \"schemagate.liveness\" "
-      "(the process serves, whatever the database); "
+      "\"schemagate.cluster.<name>\" (one cluster), \"schemagate.readiness\" "
+      "(this replica answers the API: for readiness probes; a database outage "
+      "does not take it out of the Service), \"schemagate.liveness\" "
+      "(the process serves, whatever the database) and, with --migrate-on-start, "
+      "\"schemagate.migrate_on_start\"; "
       "server reflection. SIGTERM drains in-flight RPCs and exits 0.");
   flags.String("listen", &options.listen, "HOST:PORT to serve on (port 0 picks one)",
                "SCHEMAGATE_LISTEN");
@@ -81,6 +84,11 @@ int Serve(const std::vector<std::string>& args) {
   flags.Int("max-message-bytes", &max_message, "largest request or response");
   flags.Int("max-watches", &max_watches,
             "open WatchClusters streams at most (more are RESOURCE_EXHAUSTED)");
+  flags.Duration("statement-timeout", &options.statement_timeout,
+                 "statement_timeout of the server's own reads (state monitor, status, "
+                 "plan, verify), also enforced on the client side (+2s) against silent "
+                 "network partitions; migrations are not bound by it (0: none)",
+                 "SCHEMAGATE_STATEMENT_TIMEOUT");
   flags.Duration("poll-interval", &options.poll_interval,
                  "re-read the migration history at least this often (LISTEN/NOTIFY "
                  "wakes it sooner)");

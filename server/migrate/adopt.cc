@@ -401,7 +401,7 @@ absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog,
                              ? AppliedBy(absl::StrCat("adopt:", result.from))
                              : engine.applied_by;
   absl::Status s = adopter.engine().RunLocked(
-      options.progress,
+      options.progress, options.stop,
       [&](History& history) -> absl::Status {
         // Another adopt or migrate may have run while this one checked and
         // waited for the lock: decide again on what the history says now.

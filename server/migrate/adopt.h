@@ -69,6 +69,8 @@ struct AdoptOptions {
   bool ignore_extra_tables = false;
   // Lock waiting / acquired events.
   Progress progress;
+  // Polled while waiting for the migration lock (CANCELLED when it says so).
+  StopRequested stop;
 };
 
 struct AdoptedMigration {

@@ -1,7 +1,11 @@
 #include "server/migrate/db.h"
 
+#include <sys/socket.h>
+
 #include <pqxx/pqxx>
 
+#include <atomic>
+#include <map>
 #include <random>
 #include <thread>
 
@@ -10,9 +14,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "server/migrate/conninfo.h"
 #include "server/util/log.h"
-#include "server/util/url.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -113,6 +118,70 @@ bool Permanent(absl::string_view message) {
          absl::StrContains(message, "missing \"=\"");
 }
 
+// Shuts down the socket of a call that outlives its deadline, so the thread
+// blocked in libpq returns (Connection::SetCallTimeout). One thread for the
+// process, started on first use; entries are removed by the caller before
+// its connection can be closed, so a socket is never touched after that.
+class Watchdog {
+ public:
+  static Watchdog& Get() {
+    static Watchdog* watchdog = new Watchdog();
+    return *watchdog;
+  }
+
+  uint64_t Arm(int socket, absl::Time deadline, std::atomic<bool>* fired) {
+    absl::MutexLock lock(&mu_);
+    uint64_t id = next_++;
+    entries_[id] = {socket, deadline, fired};
+    cv_.Signal();
+    return id;
+  }
+
+  void Disarm(uint64_t id) {
+    absl::MutexLock lock(&mu_);
+    entries_.erase(id);
+  }
+
+ private:
+  struct Entry {
+    int socket;
+    absl::Time deadline;
+    std::atomic<bool>* fired;
+  };
+
+  Watchdog() {
+    std::thread([this] { Loop(); }).detach();
+  }
+
+  void Loop() {
+    absl::MutexLock lock(&mu_);
+    while (true) {
+      absl::Time next = absl::InfiniteFuture();
+      const absl::Time now = absl::Now();
+      for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->second.deadline <= now) {
+          it->second.fired->store(true);
+          shutdown(it->second.socket, SHUT_RDWR);
+          it = entries_.erase(it);
+        } else {
+          next = std::min(next, it->second.deadline);
+          ++it;
+        }
+      }
+      cv_.WaitWithDeadline(&mu_, next);
+    }
+  }
+
+  absl::Mutex mu_;
+  absl::CondVar cv_;
+  std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
+  uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
+};
+
+std::string Millis(absl::Duration d) {
+  return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
+}
+
 }  // namespace
 
 namespace {
@@ -135,6 +204,7 @@ struct Connection::Impl {
   std::unique_ptr<pqxx::work> tx;
   std::vector<std::unique_ptr<Receiver>> receivers;
   std::vector<Notification> pending;
+  std::atomic<bool> aborted{false};  // Abort() was called
 };
 
 Connection::Connection() : impl_(std::make_unique<Impl>()) {}
@@ -169,14 +239,22 @@ std::string QuoteLiteral(absl::string_view text) {
 
 absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     const ConnectOptions& options) {
-  std::string password = url::Password(options.url);
-  if (!password.empty()) log::AddSecret(password);
-  std::string conninfo = url::WithDefaultParam(
-      options.url, "connect_timeout",
-      absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(options.attempt_timeout))));
-  conninfo = url::WithDefaultParam(conninfo, "application_name",
-                                   options.application_name);
-  std::string where = url::Describe(options.url);
+  // Registers every form of the password as a secret before anything can
+  // print it; a string libpq cannot parse is refused without quoting it.
+  absl::StatusOr<ConnInfo> info = ConnInfo::Parse(options.url);
+  if (!info.ok()) return info.status();
+  std::vector<std::pair<std::string, std::string>> defaults = {
+      {"connect_timeout",
+       absl::StrCat(std::max<int64_t>(1, absl::ToInt64Seconds(options.attempt_timeout)))},
+      {"application_name", options.application_name},
+      {"keepalives", "1"},
+      {"keepalives_idle", absl::StrCat(absl::ToInt64Seconds(kKeepalive))},
+      {"keepalives_interval", absl::StrCat(absl::ToInt64Seconds(kKeepaliveInterval))},
+      {"keepalives_count", "3"},
+      {"tcp_user_timeout", Millis(kTcpUserTimeout)},
+  };
+  const std::string conninfo = info->WithDefaults(defaults);
+  const std::string where = info->Describe();
   absl::Time deadline = absl::Now() + options.timeout;
   absl::Duration delay = absl::Milliseconds(100);
   std::mt19937_64 rng(std::random_device{}());
@@ -190,6 +268,8 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
       c->impl_->conn->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
       c->description_ = where;
+      c->socket_ = c->impl_->conn->sock();
+      c->call_timeout_ = options.call_timeout;
       return c;
     } catch (const pqxx::broken_connection& e) {
       std::string message = Clean(e.what());
@@ -232,39 +312,64 @@ Connection::~Connection() {
 }
 
 template <typename F>
-absl::Status Connection::Guard(absl::string_view what, F&& f) {
+absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration allowance) {
   if (broken_ || impl_->conn == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("connection to ", description_, " is broken"));
   }
-  try {
-    f();
-    return absl::OkStatus();
-  } catch (const pqxx::broken_connection& e) {
-    broken_ = true;
-    impl_->tx.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
-  } catch (const pqxx::in_doubt_error& e) {
-    broken_ = true;
-    impl_->tx.reset();
-    return absl::UnavailableError(absl::StrCat(
-        "connection to ", description_, " lost while committing (outcome "
-        "unknown; rerun to converge): ", Clean(e.what())));
-  } catch (const pqxx::sql_error& e) {
-    // A failed statement aborts the transaction; the caller rolls back.
-    return SqlErrorStatus(e);
-  } catch (const pqxx::transaction_rollback& e) {
-    return RollbackErrorStatus(e);
-  } catch (const std::exception& e) {
-    if (impl_->conn != nullptr && !impl_->conn->is_open()) {
+  std::atomic<bool> timed_out{false};
+  uint64_t armed = 0;
+  if (const int fd = socket_; call_timeout_ < absl::InfiniteDuration() && fd >= 0) {
+    armed = Watchdog::Get().Arm(fd, absl::Now() + call_timeout_ + allowance, &timed_out);
+  }
+  absl::Status status = [&]() -> absl::Status {
+    try {
+      f();
+      return absl::OkStatus();
+    } catch (const pqxx::broken_connection& e) {
       broken_ = true;
       impl_->tx.reset();
       return absl::UnavailableError(absl::StrCat(
           "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
+    } catch (const pqxx::in_doubt_error& e) {
+      broken_ = true;
+      impl_->tx.reset();
+      return absl::UnavailableError(absl::StrCat(
+          "connection to ", description_, " lost while committing (outcome "
+          "unknown; rerun to converge): ", Clean(e.what())));
+    } catch (const pqxx::sql_error& e) {
+      // A failed statement aborts the transaction; the caller rolls back.
+      return SqlErrorStatus(e);
+    } catch (const pqxx::transaction_rollback& e) {
+      return RollbackErrorStatus(e);
+    } catch (const std::exception& e) {
+      if (impl_->conn != nullptr && !impl_->conn->is_open()) {
+        broken_ = true;
+        impl_->tx.reset();
+        return absl::UnavailableError(absl::StrCat(
+            "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
+      }
+      return absl::InternalError(absl::StrCat(what, ": ", Clean(e.what())));
     }
-    return absl::InternalError(absl::StrCat(what, ": ", Clean(e.what())));
+  }();
+  if (armed != 0) Watchdog::Get().Disarm(armed);
+  if (timed_out || impl_->aborted) {
+    // The socket is shut down: whatever f() saw, the connection is gone.
+    broken_ = true;
+    try {
+      impl_->tx.reset();
+    } catch (...) {
+    }
+    return absl::UnavailableError(
+        impl_->aborted
+            ? absl::StrCat("connection to ", description_, " closed during ", what,
+                           " (stopping)")
+            : absl::StrCat("no answer from ", description_, " within ",
+                           absl::FormatDuration(call_timeout_ + allowance), " during ", what,
+                           " (a network partition or a hung server?); the connection "
+                           "was closed"));
   }
+  return status;
 }
 
 absl::Status Connection::Execute(absl::string_view sql) {
@@ -321,6 +426,17 @@ absl::Status Connection::Begin() {
   return Guard("BEGIN", [&] { impl_->tx = std::make_unique<pqxx::work>(*impl_->conn); });
 }
 
+absl::Status Connection::BeginRead(absl::Duration statement_timeout) {
+  if (absl::Status s = Begin(); !s.ok()) return s;
+  absl::Status s = Execute(absl::StrCat(
+      "SET TRANSACTION READ ONLY",
+      statement_timeout > absl::ZeroDuration()
+          ? absl::StrCat("; SET LOCAL statement_timeout = ", Millis(statement_timeout))
+          : ""));
+  if (!s.ok()) (void)Rollback();
+  return s;
+}
+
 absl::Status Connection::Commit() {
   if (!impl_->tx) return absl::FailedPreconditionError("no transaction is open");
   absl::Status s = Guard("COMMIT", [&] { impl_->tx->commit(); });
@@ -348,14 +464,19 @@ absl::Status Connection::Listen(const std::string& channel) {
 
 absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(
     absl::Duration timeout) {
-  absl::Status s = Guard("waiting for notifications", [&] {
-    if (impl_->conn->get_notifs() == 0 && impl_->pending.empty()) {
-      int64_t us = std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
-      impl_->conn->await_notification(us / 1000000, us % 1000000);
-    }
-    // await_notification() returns 0 both on timeout and on a dead socket.
-    if (!impl_->conn->is_open()) throw pqxx::broken_connection("server closed the connection");
-  });
+  absl::Status s = Guard(
+      "waiting for notifications",
+      [&] {
+        if (impl_->conn->get_notifs() == 0 && impl_->pending.empty()) {
+          int64_t us = std::max<int64_t>(0, absl::ToInt64Microseconds(timeout));
+          impl_->conn->await_notification(us / 1000000, us % 1000000);
+        }
+        // await_notification() returns 0 both on timeout and on a dead socket.
+        if (!impl_->conn->is_open()) {
+          throw pqxx::broken_connection("server closed the connection");
+        }
+      },
+      timeout);
   if (!s.ok()) return s;
   std::vector<Notification> out;
   out.swap(impl_->pending);
@@ -367,6 +488,22 @@ void Connection::Cancel() {
     if (impl_->conn != nullptr) impl_->conn->cancel_query();
   } catch (...) {
   }
+}
+
+void Connection::Close() {
+  broken_ = true;
+  try {
+    impl_->tx.reset();
+    impl_->receivers.clear();
+    impl_->conn.reset();
+  } catch (...) {
+  }
+  socket_ = -1;
+}
+
+void Connection::Abort() {
+  impl_->aborted = true;
+  if (int fd = socket_; fd >= 0) shutdown(fd, SHUT_RDWR);
 }
 
 }  // namespace schemagate::migrate

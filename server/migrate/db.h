@@ -20,6 +20,7 @@
 #ifndef SCHEMAGATE_SERVER_MIGRATE_DB_H_
 #define SCHEMAGATE_SERVER_MIGRATE_DB_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -45,7 +46,8 @@ struct Rows {
 };
 
 struct ConnectOptions {
-  // libpq URI or key=value string. The password may be in it.
+  // libpq URI or key=value string. The password may be in it (any
+  // characters: it is read as libpq reads it, see conninfo.h).
   std::string url;
   // Total time to keep retrying (with exponential backoff and jitter) a
   // server that cannot be reached; zero means a single attempt.
@@ -53,6 +55,8 @@ struct ConnectOptions {
   // libpq connect_timeout of each attempt (unless the URL sets one).
   absl::Duration attempt_timeout = absl::Seconds(5);
   std::string application_name = "schemagate";
+  // Client-side bound of each call (see Connection::SetCallTimeout).
+  absl::Duration call_timeout = absl::InfiniteDuration();
   // Called before each retry with the failure and the delay.
   std::function<void(int attempt, const absl::Status& error,
                      absl::Duration delay)>
@@ -64,10 +68,20 @@ struct Notification {
   std::string payload;
 };
 
+// TCP keepalives (libpq keepalives_idle/_interval/_count) and
+// tcp_user_timeout set on every connection unless the URL sets them: a peer
+// that vanished silently (a network partition, a host that lost power) is
+// detected within about kKeepalive + 3 * kKeepaliveInterval when idle, and
+// within kTcpUserTimeout while data is unacknowledged.
+inline constexpr absl::Duration kKeepalive = absl::Seconds(10);
+inline constexpr absl::Duration kKeepaliveInterval = absl::Seconds(5);
+inline constexpr absl::Duration kTcpUserTimeout = absl::Seconds(30);
+
 class Connection {
  public:
   // Connects, retrying unreachable servers until options.timeout. An
-  // authentication failure or a missing database is not retried.
+  // authentication failure, a missing database or a URL libpq cannot parse
+  // (INVALID_ARGUMENT, quoting nothing of it) is not retried.
   static absl::StatusOr<std::unique_ptr<Connection>> Open(
       const ConnectOptions& options);
   ~Connection();
@@ -84,6 +98,10 @@ class Connection {
                              const std::vector<std::string>& params = {});
 
   absl::Status Begin();
+  // BEGIN READ ONLY with SET LOCAL statement_timeout (zero: the database's
+  // setting): a bounded read that works through transaction-pooling proxies,
+  // where a session setting would not stick (or would leak to other clients).
+  absl::Status BeginRead(absl::Duration statement_timeout);
   absl::Status Commit();
   absl::Status Rollback();  // no-op without a transaction
   bool in_transaction() const;
@@ -106,15 +124,40 @@ class Connection {
   // Asks the server to cancel the running statement (from any thread).
   void Cancel();
 
+  // Closes the connection now (the owning thread): its session ends, and
+  // with it any session lock it may hold. Every later call fails with
+  // UNAVAILABLE and broken() is true, so a pool drops it. For a session
+  // whose state is unknown (an unlock that did not verifiably happen).
+  void Close();
+
+  // Shuts the connection's socket down (from any thread): a call blocked in
+  // it returns at once with UNAVAILABLE, and the connection is broken. For
+  // stopping a thread whose database may never answer again.
+  void Abort();
+
+  // Bounds each later call (a query, a statement, BEGIN/COMMIT) on the
+  // client side: when the server has not answered `timeout` after the call
+  // started (a silent network partition, a frozen proxy: nothing the
+  // server's statement_timeout or TCP keepalives can see), the connection
+  // is shut down and the call fails with UNAVAILABLE "no answer from ...".
+  // InfiniteDuration (the default) turns it off.
+  void SetCallTimeout(absl::Duration timeout) { call_timeout_ = timeout; }
+  absl::Duration call_timeout() const { return call_timeout_; }
+
  private:
   struct Impl;  // libpqxx objects
   Connection();
+  // Runs f, mapping libpqxx exceptions; `allowance` is added to the call
+  // timeout (a wait that is meant to last).
   template <typename F>
-  absl::Status Guard(absl::string_view what, F&& f);
+  absl::Status Guard(absl::string_view what, F&& f,
+                     absl::Duration allowance = absl::ZeroDuration());
 
   std::unique_ptr<Impl> impl_;
   std::string description_;
   bool broken_ = false;
+  std::atomic<int> socket_{-1};
+  absl::Duration call_timeout_ = absl::InfiniteDuration();
 };
 
 // The SQLSTATE of a status returned by Connection, or "".

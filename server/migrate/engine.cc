@@ -17,7 +17,9 @@
 #include "absl/time/clock.h"
 #include "server/catalog/directives.h"
 #include "server/catalog/features.h"
+#include "server/migrate/objects.h"
 #include "server/sql/parser.h"
+#include "server/util/failpoint.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -73,6 +75,25 @@ std::string AppliedBy(absl::string_view actor) {
   return absl::StrCat(actor, "@", host);
 }
 
+namespace {
+
+// Migrations may run for hours: a client-side call timeout meant for a
+// server's quick reads (Connection::SetCallTimeout) is off while the engine
+// changes the database, and restored after.
+class CallTimeoutLifted {
+ public:
+  explicit CallTimeoutLifted(Connection* conn) : conn_(conn), saved_(conn->call_timeout()) {
+    conn_->SetCallTimeout(absl::InfiniteDuration());
+  }
+  ~CallTimeoutLifted() { conn_->SetCallTimeout(saved_); }
+
+ private:
+  Connection* conn_;
+  absl::Duration saved_;
+};
+
+}  // namespace
+
 // Releases the session lock when an operation ends, however it ends.
 class Engine::LockGuard {
  public:
@@ -120,7 +141,8 @@ absl::StatusOr<bool> Engine::NothingToApply(History& history) {
 }
 
 absl::Status Engine::AcquireSessionLock(const Progress& progress,
-                                        absl::Duration* waited) {
+                                        absl::Duration* waited,
+                                        const StopRequested& stop) {
   lock_contended_ = false;
   const absl::Time start = absl::Now();
   const absl::Time deadline = start + options_.lock_wait_timeout;
@@ -128,10 +150,14 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
   absl::Duration delay = absl::Milliseconds(20);
   std::mt19937_64 rng(std::random_device{}());
   bool reported = false;
+  // Failpoint "lock-sleep=<seconds>": the locking statement sleeps after
+  // taking the lock (tests cancel it right then).
+  const std::string sleep = failpoint::Value("lock-sleep");
   // PostgreSQL 14+: a statement whose client vanished (kill -9) is
   // cancelled within a second, so the session lock dies promptly.
   (void)conn_->Execute("SET client_connection_check_interval = 1000");
   while (true) {
+    if (stop && stop()) return StoppedWaiting();
     // A non-blocking attempt: between attempts this session holds no
     // transaction and no snapshot.
     // One statement, so the token lands in the session that got the lock.
@@ -139,16 +165,27 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
     // twice): a pooling proxy handed us another client's server session.
     // Refuse rather than share it (advisory locks are re-entrant).
     const std::string token = absl::StrCat(absl::Hex(rng(), absl::kZeroPad16));
+    std::vector<std::string> params = {key, token};
+    if (!sleep.empty()) params.push_back(sleep);
     absl::StatusOr<Rows> r = conn_->Query(
-        "WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
-        "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
-        "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
-        "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
-        "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
-        "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END "
-        "FROM held",
-        {key, token});
-    if (!r.ok()) return r.status();
+        absl::StrCat(
+            "WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
+            "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
+            "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
+            "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
+            "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
+            "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END",
+            sleep.empty() ? "" : ", pg_catalog.pg_sleep($3::float8)", " FROM held"),
+        params);
+    if (!r.ok()) {
+      // The statement may have failed after pg_try_advisory_lock took the
+      // lock (a cancel, a statement_timeout): a session lock survives the
+      // statement's failure, and nothing tells whether it was taken. Close
+      // the session, so no lock can outlive this call in a pooled
+      // connection.
+      conn_->Close();
+      return r.status();
+    }
     if (r->Text(0, 0) == "t") return SessionSharedError();
     if (r->Text(0, 1) == token) {
       locked_ = true;
@@ -164,20 +201,37 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
       Emit(progress, {Event::kLockWaiting, "", 0, "", now - start,
                       "another migrator holds the lock; waiting"});
     }
-    if (now >= deadline) {
-      return WithKind(
-          absl::DeadlineExceededError(absl::StrCat(
-              "another migrator held the migration lock for longer than "
-              "--lock-wait-timeout=",
-              absl::FormatDuration(options_.lock_wait_timeout),
-              "; nothing was applied by this process")),
-          ErrorKind::kLockWait);
-    }
+    if (now >= deadline) return LockWaitTimeout();
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
-    absl::SleepFor(std::min(delay * jitter(rng), deadline - now));
+    if (!Pause(std::min(delay * jitter(rng), deadline - now), stop)) return StoppedWaiting();
     // At most 200 ms between attempts: a waiter notices promptly that the
     // holder finished (an attempt is one cheap statement).
     delay = std::min(delay * 2, absl::Milliseconds(200));
+  }
+}
+
+absl::Status Engine::LockWaitTimeout() const {
+  return WithKind(absl::DeadlineExceededError(absl::StrCat(
+                      "another migrator held the migration lock for longer than "
+                      "--lock-wait-timeout=",
+                      absl::FormatDuration(options_.lock_wait_timeout),
+                      "; nothing was applied by this process")),
+                  ErrorKind::kLockWait);
+}
+
+absl::Status Engine::StoppedWaiting() {
+  return absl::CancelledError(
+      "cancelled while waiting for the migration lock; nothing was applied by "
+      "this call");
+}
+
+bool Engine::Pause(absl::Duration d, const StopRequested& stop) {
+  const absl::Time until = absl::Now() + d;
+  while (true) {
+    if (stop && stop()) return false;
+    absl::Duration left = until - absl::Now();
+    if (left <= absl::ZeroDuration()) return true;
+    absl::SleepFor(std::min(left, absl::Milliseconds(50)));
   }
 }
 
@@ -186,20 +240,33 @@ void Engine::ReleaseSessionLock() {
   locked_ = false;
   if (conn_->broken()) return;  // the lock died with the connection
   (void)conn_->Rollback();
+  // Failpoint "unlock-sleep=<seconds>": the unlocking statement sleeps
+  // before it unlocks (tests cancel it right then).
+  const std::string sleep = failpoint::Value("unlock-sleep");
   // Unlocks only in the session that holds our token. After a pooling
   // proxy moved us to another server session, each attempt may land on
   // another one: a few tries give the lock back instead of leaving it in
   // the proxy's pool.
   const int attempts = lock_lost_ ? 16 : 1;
-  for (int i = 0; i < attempts; ++i) {
+  bool released = false;
+  for (int i = 0; i < attempts && !released; ++i) {
+    std::vector<std::string> params = {absl::StrCat(options_.history.LockKey()), lock_token_};
+    if (!sleep.empty()) params.push_back(sleep);
     absl::StatusOr<Rows> r = conn_->Query(
-        "SELECT CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
-        "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
-        "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END",
-        {absl::StrCat(options_.history.LockKey()), lock_token_});
-    if (!r.ok() || r->Text(0, 0) == "t") break;
+        absl::StrCat(
+            "SELECT ", sleep.empty() ? "" : "pg_catalog.pg_sleep($3::float8), ",
+            "CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
+            "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
+            "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END"),
+        params);
+    if (!r.ok()) break;
+    released = r->Text(0, r->columns.size() - 1) == "t";
   }
   lock_lost_ = false;
+  // An unlock that did not verifiably happen (cancelled, failed, or the
+  // session lost): close the session, which releases any lock it holds,
+  // rather than let a pool hand out a connection that keeps the lock.
+  if (!released) conn_->Close();
 }
 
 absl::Status Engine::SessionSharedError() {
@@ -232,20 +299,25 @@ absl::Status Engine::BeginUnderLock() {
 
 absl::Status Engine::RunStatements(const std::string& sql,
                                    const std::string& path,
-                                   const std::string& what) {
+                                   const std::string& what,
+                                   const BeforeStatement& before) {
   absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
   if (!ranges.ok()) {
     return WithKind(absl::InvalidArgumentError(absl::StrCat(
                         what, ": ", path, ":", ranges.status().message())),
                     ErrorKind::kMigrationFailed);
   }
-  for (const sql::StatementRange& range : *ranges) {
+  for (size_t i = 0; i < ranges->size(); ++i) {
+    const sql::StatementRange& range = (*ranges)[i];
     // Sent from its first real character, so PostgreSQL's "LINE n" counts
     // from the statement's first line.
     size_t start = SkipLeadingComments(sql, range.offset,
                                        range.offset + range.length);
     absl::string_view statement(sql.data() + start,
                                 range.offset + range.length - start);
+    if (before) {
+      if (absl::Status s = before(i, statement); !s.ok()) return s;
+    }
     absl::Status s = conn_->Execute(statement);
     if (s.ok()) continue;
     if (s.code() == absl::StatusCode::kUnavailable) return s;
@@ -277,31 +349,120 @@ absl::Status Engine::RecoverInterrupted(History& history,
                                   return a.cluster == p.cluster &&
                                          a.version == p.version;
                                 });
-    if (!recorded) {
-      // Undo what the interrupted run may have done; each statement on its
-      // own, since some of it may never have happened.
-      absl::StatusOr<std::vector<sql::StatementRange>> ranges =
-          sql::Split(p.down_sql);
-      if (ranges.ok()) {
-        for (const sql::StatementRange& r : *ranges) {
-          absl::Status s =
-              conn_->Execute(absl::string_view(p.down_sql).substr(r.offset, r.length));
-          if (s.code() == absl::StatusCode::kUnavailable) return s;
+    if (p.action == "rollback") {
+      if (recorded) {
+        // Killed between its down.sql and the deletion of its history row:
+        // finish the rollback (down.sql again, each statement on its own:
+        // some already ran), then record it.
+        std::string report;
+        absl::Status s = Undo(p.down_sql, std::nullopt, &report);
+        if (!s.ok()) return s;
+        if (s = BeginUnderLock(); !s.ok()) return s;
+        s = history.Delete(p.cluster, p.version);
+        if (s.ok()) s = history.ClearInProgress(p.cluster, p.version);
+        if (s.ok()) {
+          s = history.Log("cleanup", p.cluster, p.version,
+                          "interrupted rollback of a no-transaction migration "
+                          "finished: its down.sql was run again and the migration "
+                          "recorded as rolled back",
+                          options_.applied_by);
         }
+        if (s.ok()) s = history.Notify(absl::StrCat("rolled back ", p.cluster, " ", p.version));
+        if (s.ok()) s = conn_->Commit();
+        if (!s.ok()) {
+          (void)conn_->Rollback();
+          return s;
+        }
+        Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
+                        absl::ZeroDuration(),
+                        "an interrupted rollback of a no-transaction migration was "
+                        "finished; the migration is not applied"});
+        continue;
       }
+    } else if (!recorded) {
+      // Undo what the interrupted run did, as far as its journal says.
+      std::string report;
+      absl::Status s = Undo(p.down_sql, p.journal, &report);
+      if (!s.ok()) return s;
       (void)history.Log("cleanup", p.cluster, p.version,
-                        "interrupted no-transaction migration undone with its "
-                        "down.sql",
+                        absl::StrCat("interrupted no-transaction migration undone: ", report),
                         options_.applied_by);
       Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
                       absl::ZeroDuration(),
-                      "an interrupted no-transaction migration was undone "
-                      "with its down.sql; it will be applied again"});
+                      absl::StrCat("an interrupted no-transaction migration was "
+                                   "undone (", report, "); it will be applied again")});
     }
     absl::Status s = history.ClearInProgress(p.cluster, p.version);
     if (!s.ok()) return s;
   }
   return absl::OkStatus();
+}
+
+absl::Status Engine::Undo(const std::string& down_sql,
+                          const std::optional<std::vector<std::string>>& journal,
+                          std::string* report) {
+  absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(down_sql);
+  if (!ranges.ok()) {
+    *report = "its down.sql does not parse; nothing was undone";
+    return absl::OkStatus();
+  }
+  std::vector<RelationName> created, dropped;
+  if (journal.has_value()) {
+    for (const std::string& e : *journal) {
+      if (e.empty()) continue;
+      (e[0] == '+' ? created : dropped).push_back(RelationName::Decode(e.substr(1)));
+    }
+  }
+  auto in = [](const RelationName& r, const std::vector<RelationName>& set) {
+    return std::any_of(set.begin(), set.end(),
+                       [&](const RelationName& x) { return x.Matches(r); });
+  };
+  int ran = 0, skipped = 0, failed = 0;
+  for (const sql::StatementRange& r : *ranges) {
+    absl::string_view statement = absl::string_view(down_sql).substr(r.offset, r.length);
+    bool run = !journal.has_value();  // a journal-less mark: the whole down.sql
+    if (journal.has_value()) {
+      StatementObjects o = ObjectsOf(statement);
+      if (!o.other && o.creates.empty() && !o.drops.empty()) {
+        // A DROP runs when this run created everything it drops.
+        run = std::all_of(o.drops.begin(), o.drops.end(),
+                          [&](const RelationName& d) { return in(d, created); });
+      } else if (!o.other && o.drops.empty() && !o.creates.empty()) {
+        // A CREATE runs when this run dropped it and it is still gone.
+        run = std::all_of(o.creates.begin(), o.creates.end(), [&](const RelationName& c) {
+          if (!in(c, dropped)) return false;
+          absl::StatusOr<bool> exists = RelationExists(c);
+          return exists.ok() && !*exists;
+        });
+      }
+    }
+    if (!run) {
+      ++skipped;
+      continue;
+    }
+    absl::Status s = conn_->Execute(statement);
+    if (s.code() == absl::StatusCode::kUnavailable) return s;
+    ++ran;
+    if (!s.ok()) ++failed;
+  }
+  *report = absl::StrCat("down.sql: ", ran, " statement(s) run", failed ? " (" : "",
+                         failed ? absl::StrCat(failed, " failed)") : "", ", ", skipped,
+                         " skipped as undoing nothing this run did");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Engine::RelationExists(const RelationName& r) {
+  // An unqualified index lives in its table's schema; anything else
+  // unqualified in the first schema of the search_path.
+  absl::StatusOr<Rows> rows = conn_->Query(
+      "SELECT EXISTS (SELECT 1 FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n "
+      "ON n.oid = c.relnamespace WHERE c.relname = $2 AND n.nspname = COALESCE(NULLIF($1, ''), "
+      "(SELECT n2.nspname FROM pg_catalog.pg_class c2 JOIN pg_catalog.pg_namespace n2 ON "
+      "n2.oid = c2.relnamespace WHERE c2.oid = pg_catalog.to_regclass(NULLIF($3, ''))), "
+      "pg_catalog.current_schema()))",
+      {r.schema, r.name, r.table});
+  if (!rows.ok()) return rows.status();
+  return rows->Text(0, 0) == "t";
 }
 
 absl::Status Engine::CheckIntegrity(const MigrationState& state,
@@ -334,36 +495,75 @@ absl::Status Engine::CheckIntegrity(const MigrationState& state,
 
 absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) {
   if (absl::Status s = CheckLockOwner(); !s.ok()) return s;
-  if (absl::Status s = history.MarkInProgress(
-          {m.cluster(), m.version(), m.name(), m.down_sql()});
-      !s.ok()) {
-    return s;
+  const std::string what =
+      absl::StrCat("migration ", m.cluster(), "/", m.version_text(), "_", m.name());
+  // What each statement creates and drops, by name.
+  std::vector<StatementObjects> objects;
+  if (absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(m.up_sql());
+      ranges.ok()) {
+    for (const sql::StatementRange& r : *ranges) {
+      objects.push_back(ObjectsOf(absl::string_view(m.up_sql()).substr(r.offset, r.length)));
+    }
   }
+  // Refused before anything runs: an object it creates that exists already
+  // (and that no earlier statement of it drops) is not this migration's,
+  // e.g. an index made by hand with the same name. Running on would fail on
+  // it, and undoing the run would drop it.
+  std::vector<RelationName> dropped_before;
+  for (size_t i = 0; i < objects.size(); ++i) {
+    for (const RelationName& c : objects[i].creates) {
+      bool recreated = std::any_of(dropped_before.begin(), dropped_before.end(),
+                                   [&](const RelationName& d) { return d.Matches(c); });
+      if (recreated) continue;
+      absl::StatusOr<bool> exists = RelationExists(c);
+      if (!exists.ok()) return exists.status();
+      if (*exists) {
+        return WithKind(
+            absl::FailedPreconditionError(absl::StrCat(
+                "refusing to run ", m.up_path(), " (no-transaction): it creates ",
+                c.Display(), ", which already exists and was not made by this migration "
+                "(made by hand, or by another tool?); rename or drop it, then rerun. "
+                "Nothing was run")),
+            ErrorKind::kMigrationFailed);
+      }
+    }
+    dropped_before.insert(dropped_before.end(), objects[i].drops.begin(),
+                          objects[i].drops.end());
+  }
+  InProgress mark{m.cluster(), m.version(), m.name(), m.down_sql()};
+  if (absl::Status s = history.MarkInProgress(mark); !s.ok()) return s;
   if (options_.lock_timeout > absl::ZeroDuration()) {
     (void)conn_->Execute(absl::StrCat("SET lock_timeout = '",
                                       LockTimeoutSetting(options_.lock_timeout), "'"));
   }
-  absl::Status run = RunStatements(m.up_sql(), m.up_path(),
-                                   absl::StrCat("migration ", m.cluster(), "/",
-                                                m.version_text(), "_", m.name()));
+  // Write-ahead journal: before each statement, what it is about to create
+  // or drop (a crash in between leaves at most an entry too many, which
+  // undoing tolerates).
+  std::vector<std::string> journal;
+  absl::Status run = RunStatements(
+      m.up_sql(), m.up_path(), what,
+      [&](size_t index, absl::string_view) -> absl::Status {
+        if (index >= objects.size()) return absl::OkStatus();
+        std::vector<std::string> entries;
+        for (const RelationName& c : objects[index].creates) entries.push_back("+" + c.Encode());
+        for (const RelationName& d : objects[index].drops) entries.push_back("-" + d.Encode());
+        if (entries.empty()) return absl::OkStatus();
+        journal.insert(journal.end(), entries.begin(), entries.end());
+        return history.AppendJournal(m.cluster(), m.version(), entries);
+      });
   (void)conn_->Execute("RESET lock_timeout");
   if (!run.ok()) {
     if (run.code() == absl::StatusCode::kUnavailable) return run;
-    // Remove what the statements that did run created.
-    absl::StatusOr<std::vector<sql::StatementRange>> ranges =
-        sql::Split(m.down_sql());
-    if (ranges.ok()) {
-      for (const sql::StatementRange& r : *ranges) {
-        (void)conn_->Execute(
-            absl::string_view(m.down_sql()).substr(r.offset, r.length));
-      }
-    }
+    // Undo what the statements that ran did (and no more).
+    std::string report;
+    absl::Status undone = Undo(m.down_sql(), journal, &report);
+    if (undone.code() == absl::StatusCode::kUnavailable) return undone;
     (void)history.ClearInProgress(m.cluster(), m.version());
     absl::Status out(run.code(),
                      absl::StrCat(run.message(),
-                                  "; it ran outside a transaction, so its "
-                                  "down.sql was run to remove what it had "
-                                  "done"));
+                                  "; it ran outside a transaction, so what its statements "
+                                  "had done was undone with its down.sql (",
+                                  report, ")"));
     // Keep the SQLSTATE (and any other payload): a lock timeout is retried.
     run.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
       out.SetPayload(url, payload);
@@ -374,8 +574,8 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
 }
 
 absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
-                              const Progress& progress, bool durable,
-                              StepResult* result) {
+                              const Progress& progress, const StopRequested& stop,
+                              bool durable, StepResult* result) {
   const std::string what = absl::StrCat("migration ", m.cluster(), "/",
                                         m.version_text(), "_", m.name());
   absl::Duration pause = absl::Milliseconds(200);
@@ -447,7 +647,10 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
                                    ") hit: a long transaction holds a lock; "
                                    "attempt ", attempt + 2, " of ",
                                    options_.lock_retries + 1)});
-      absl::SleepFor(pause);
+      if (!Pause(pause, stop)) {
+        return absl::CancelledError(absl::StrCat(
+            "stopped on request while ", what, " waited to be retried; it was not applied"));
+      }
       pause = std::min(pause * 2, absl::Seconds(10));
       continue;
     }
@@ -492,7 +695,15 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
   const std::string key = absl::StrCat(options_.history.LockKey());
   const absl::Time deadline = start + options_.lock_wait_timeout;
   absl::Duration delay = absl::Milliseconds(20);
+  bool reported = false;
   while (true) {
+    // Between migrations and while waiting: a stop request ends the run
+    // here, the rest still pending.
+    if (options.stop && options.stop()) {
+      return absl::CancelledError(absl::StrCat(
+          "stopped on request after ", result.applied.size(),
+          " migration(s); the rest are still pending"));
+    }
     absl::Status s = conn_->Begin();
     absl::StatusOr<Rows> got;
     if (s.ok()) {
@@ -505,13 +716,13 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
     }
     if (got->Text(0, 0) != "t") {
       (void)conn_->Rollback();
-      if (absl::Now() >= deadline) {
-        return WithKind(absl::DeadlineExceededError(
-                            "another migrator held the migration lock for "
-                            "longer than --lock-wait-timeout"),
-                        ErrorKind::kLockWait);
+      if (!reported) {
+        reported = true;
+        Emit(options.progress, {Event::kLockWaiting, "", 0, "", absl::Now() - start,
+                                "another migrator holds the lock; waiting"});
       }
-      absl::SleepFor(delay);
+      if (absl::Now() >= deadline) return LockWaitTimeout();
+      if (!Pause(delay, options.stop)) return StoppedWaiting();
       delay = std::min(delay * 2, absl::Milliseconds(500));
       continue;
     }
@@ -584,6 +795,7 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
 }
 
 absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
+  CallTimeoutLifted unbounded(conn_);
   if (options_.lock_mode == LockMode::kTransaction) {
     if (options.single_transaction) {
       return WithKind(absl::InvalidArgumentError(
@@ -605,7 +817,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     return result;
   }
 
-  absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait);
+  absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait, options.stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (lock_contended_) {
@@ -691,7 +903,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
       }
       StepResult step;
       const bool last = i + 1 == state->pending.size();
-      s = ApplyOne(history, *state->pending[i], options.progress, last, &step);
+      s = ApplyOne(history, *state->pending[i], options.progress, options.stop, last, &step);
       if (!s.ok()) {
         // Make what did apply durable before reporting the failure.
         (void)conn_->Execute("SELECT pg_catalog.txid_current()");
@@ -705,6 +917,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
 }
 
 absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) {
+  CallTimeoutLifted unbounded(conn_);
   if (options_.lock_mode == LockMode::kTransaction) {
     return WithKind(absl::InvalidArgumentError(
                         "rollback needs a session lock; run it with a direct "
@@ -713,7 +926,7 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
   }
   History history(conn_, options_.history);
   absl::Duration waited;
-  absl::Status s = AcquireSessionLock(options.progress, &waited);
+  absl::Status s = AcquireSessionLock(options.progress, &waited, options.stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (s = history.Ensure(); !s.ok()) return s;
@@ -848,9 +1061,18 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     const std::string path =
         absl::StrCat(a->cluster, "/", a->version, "_", a->name, "/down.sql");
     if (a->no_transaction) {
+      // Mark, run, record (as apply does): a kill between its down.sql and
+      // the deletion of its row leaves the mark, and the next migrate or
+      // rollback finishes the rollback instead of trusting the row.
       s = CheckLockOwner();
+      if (s.ok()) {
+        InProgress mark{a->cluster, a->version, a->name, a->down_sql};
+        mark.action = "rollback";
+        s = history.MarkInProgress(mark);
+      }
       if (s.ok()) s = RunStatements(a->down_sql, path, what);
       if (s.ok()) s = BeginUnderLock();
+      if (s.ok()) s = history.ClearInProgress(a->cluster, a->version);
     } else {
       s = BeginUnderLock();
       if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
@@ -872,6 +1094,14 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     const absl::Duration took = absl::Now() - t0;
     if (!s.ok()) {
       (void)conn_->Rollback();
+      if (a->no_transaction && KindOf(s) != ErrorKind::kUsage) {
+        s = absl::Status(s.code(),
+                         absl::StrCat(s.message(),
+                                      "; its down.sql ran outside a transaction and "
+                                      "stopped part-way: the migration stays marked as "
+                                      "being rolled back, and the next migrate or "
+                                      "rollback finishes the rollback"));
+      }
       Emit(options.progress, {Event::kFailed, a->cluster, a->version, a->name,
                               took, std::string(s.message())});
       if (KindOf(s) == ErrorKind::kUsage) return s;
@@ -894,7 +1124,7 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
   return result;
 }
 
-absl::Status Engine::RunLocked(const Progress& progress,
+absl::Status Engine::RunLocked(const Progress& progress, const StopRequested& stop,
                                const std::function<absl::Status(History&)>& body,
                                absl::Duration* lock_wait) {
   if (options_.lock_mode == LockMode::kTransaction) {
@@ -904,7 +1134,8 @@ absl::Status Engine::RunLocked(const Progress& progress,
                     ErrorKind::kUsage);
   }
   History history(conn_, options_.history);
-  absl::Status s = AcquireSessionLock(progress, lock_wait);
+  CallTimeoutLifted unbounded(conn_);
+  absl::Status s = AcquireSessionLock(progress, lock_wait, stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (s = BeginUnderLock(); !s.ok()) return s;
@@ -915,6 +1146,7 @@ absl::Status Engine::RunLocked(const Progress& progress,
 }
 
 absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
+  CallTimeoutLifted unbounded(conn_);
   RepairResult result;
   History history(conn_, options_.history);
   if (options.dry_run) {
@@ -928,7 +1160,7 @@ absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
     return result;
   }
   absl::Duration waited;
-  absl::Status s = AcquireSessionLock(options.progress, &waited);
+  absl::Status s = AcquireSessionLock(options.progress, &waited, options.stop);
   if (!s.ok()) return s;
   LockGuard unlock(this);
   if (s = history.Ensure(); !s.ok()) return s;

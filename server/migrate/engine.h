@@ -7,9 +7,14 @@
 //     (a failure leaves no trace), statement by statement so an error names
 //     the file and line;
 //   - `no-transaction` migrations run statement by statement outside a
-//     transaction and are recorded only on success; they are marked "in
-//     progress" first, and a failed or interrupted one is cleaned up by
-//     running its down.sql (at once, or by the next migrate after a crash);
+//     transaction and are recorded only on success. One that creates an
+//     object that exists already is refused before anything runs. They are
+//     marked "in progress" first, with a journal of what each statement is
+//     about to create or drop, and a failed or interrupted one is undone
+//     with the statements of its down.sql that undo exactly that (at once,
+//     or by the next migrate after a crash). Rolling one back is marked too,
+//     so a kill between its down.sql and its history row is finished by
+//     the next run;
 //   - concurrency: a session-level advisory lock, taken by polling
 //     pg_try_advisory_lock, so a waiter holds no transaction or snapshot (a
 //     CREATE INDEX CONCURRENTLY in the holder cannot deadlock against it) and
@@ -38,6 +43,7 @@
 #include "server/migrate/db.h"
 #include "server/migrate/errors.h"
 #include "server/migrate/history.h"
+#include "server/migrate/objects.h"
 #include "server/migrate/state.h"
 
 namespace schemagate::migrate {
@@ -83,9 +89,10 @@ struct Event {
 };
 using Progress = std::function<void(const Event&)>;
 
-// Polled between migrations: return true to stop (the run ends with
-// CANCELLED after the current migration; use Connection::Cancel() to stop a
-// running statement too).
+// Polled between migrations, while waiting for the migration lock and
+// before retrying a migration that hit lock_timeout: return true to stop
+// (the run ends with CANCELLED after the current migration; use
+// Connection::Cancel() to stop a running statement too).
 using StopRequested = std::function<bool()>;
 
 struct ApplyOptions {
@@ -116,6 +123,7 @@ struct RollbackOptions {
   bool force = false;
   bool dry_run = false;  // report the steps, change nothing
   Progress progress;
+  StopRequested stop;  // polled while waiting for the lock
 };
 
 struct RollbackResult {
@@ -126,6 +134,7 @@ struct RepairOptions {
   std::string cluster;  // empty: every cluster
   bool dry_run = false;
   Progress progress;
+  StopRequested stop;  // polled while waiting for the lock
 };
 
 struct RepairResult {
@@ -162,12 +171,13 @@ class Engine {
   // Runs `body` in one transaction under the migration lock, for work that
   // records history without running migrations (adopt): takes the session
   // lock as Apply does (waiting up to lock_wait_timeout, then kLockWait;
-  // `progress` sees kLockWaiting/kLockAcquired), begins a transaction in
+  // `progress` sees kLockWaiting/kLockAcquired; CANCELLED as soon as
+  // `stop` says so while waiting), begins a transaction in
   // the locking session, creates the history tables if missing, runs
   // `body`, and commits when it returns OK (rolls back otherwise, and
   // returns its status). `body` must not commit. Session lock mode only
   // (kUsage otherwise).
-  absl::Status RunLocked(const Progress& progress,
+  absl::Status RunLocked(const Progress& progress, const StopRequested& stop,
                          const std::function<absl::Status(History&)>& body,
                          absl::Duration* lock_wait);
 
@@ -181,11 +191,21 @@ class Engine {
   class LockGuard;
 
   // Sets lock_contended_ when another migrator held the lock first.
+  // CANCELLED as soon as `stop` says so while waiting. When the locking
+  // statement fails, whether the lock was taken is unknown: the connection
+  // is closed (Connection::Close), which releases it.
   absl::Status AcquireSessionLock(const Progress& progress,
-                                  absl::Duration* waited);
+                                  absl::Duration* waited, const StopRequested& stop);
+  absl::Status LockWaitTimeout() const;
+  static absl::Status StoppedWaiting();
+  // Sleeps `d`; false (at once) when `stop` asks to stop.
+  static bool Pause(absl::Duration d, const StopRequested& stop);
   // True when every enabled migration is applied and none is recorded as
   // in progress: nothing for this process to do (one read of the history).
   absl::StatusOr<bool> NothingToApply(History& history);
+  // Unlocks and checks that it did; otherwise (a cancelled or failed
+  // unlock) closes the connection, so the lock cannot outlive the call in a
+  // pooled connection.
   void ReleaseSessionLock();
   // Opens a transaction and, while holding the session lock, checks that
   // it runs in the very database session that took the lock (a token set
@@ -202,10 +222,23 @@ class Engine {
   // a crash can only lose whole, unrecorded migrations, which the next run
   // applies again).
   absl::Status ApplyOne(History& history, const v1::Migration& m,
-                        const Progress& progress, bool durable,
-                        StepResult* result);
+                        const Progress& progress, const StopRequested& stop,
+                        bool durable, StepResult* result);
+  // Called before each statement (its index in the file and its text); an
+  // error stops the run.
+  using BeforeStatement = std::function<absl::Status(size_t, absl::string_view)>;
   absl::Status RunStatements(const std::string& sql, const std::string& path,
-                             const std::string& what);
+                             const std::string& what,
+                             const BeforeStatement& before = nullptr);
+  // Runs the statements of `down_sql` that undo what a no-transaction run
+  // did according to its `journal` (a DROP of what it created, a CREATE of
+  // what it dropped that is still gone), each on its own, errors ignored;
+  // without a journal (a mark of an older version), all of them.
+  // `report` says what ran. Fails only when the connection is lost.
+  absl::Status Undo(const std::string& down_sql,
+                    const std::optional<std::vector<std::string>>& journal,
+                    std::string* report);
+  absl::StatusOr<bool> RelationExists(const RelationName& relation);
   absl::Status RunNoTransaction(History& history, const v1::Migration& m);
   absl::StatusOr<ApplyResult> ApplyPerTransaction(const ApplyOptions& options);
   void Emit(const Progress& p, Event e) const;

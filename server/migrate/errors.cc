@@ -14,20 +14,6 @@ constexpr char kReasonPayload[] = "schemagate/reason";
 constexpr char kViolationsPayload[] = "schemagate/violations";
 }  // namespace
 
-const char kExitCodesHelp[] =
-    "Exit codes:\n"
-    "  0  ok\n"
-    "  1  unexpected error\n"
-    "  2  bad usage (flags, arguments, a feature not compiled in)\n"
-    "  3  cannot connect to the database (after --connect-timeout)\n"
-    "  4  lock wait timeout (another migrator held the lock past "
-    "--lock-wait-timeout)\n"
-    "  5  a migration failed (rolled back; earlier ones stay applied)\n"
-    "  6  integrity refusal (checksum mismatch, unknown applied migration, "
-    "unsafe rollback; adopt: the old tool's history is missing, dirty, "
-    "failed or incomplete)\n"
-    "  7  drift (verify, adopt: the database differs from the catalog)\n";
-
 absl::Status WithKind(absl::Status status, ErrorKind kind) {
   if (status.ok()) return status;
   status.SetPayload(kKindPayload,
@@ -85,23 +71,23 @@ std::vector<Violation> ViolationsOf(const absl::Status& status) {
   return out;
 }
 
-int ExitCodeFor(const absl::Status& status) {
-  if (status.ok()) return kExitOk;
-  switch (KindOf(status)) {
-    case ErrorKind::kUsage: return kExitUsage;
-    case ErrorKind::kConnect: return kExitConnect;
-    case ErrorKind::kLockWait: return kExitLockWait;
-    case ErrorKind::kMigrationFailed: return kExitMigrationFailed;
-    case ErrorKind::kIntegrity: return kExitIntegrity;
-    case ErrorKind::kDrift: return kExitDrift;
+const char* ReasonFor(ErrorKind kind) {
+  switch (kind) {
+    case ErrorKind::kUsage: return exit_codes::kReasonUsage;
+    case ErrorKind::kConnect: return exit_codes::kReasonUnavailable;
+    case ErrorKind::kLockWait: return exit_codes::kReasonLockWait;
+    case ErrorKind::kMigrationFailed: return exit_codes::kReasonMigrationFailed;
+    case ErrorKind::kIntegrity: return exit_codes::kReasonIntegrity;
+    case ErrorKind::kDrift: return exit_codes::kReasonDrift;
     case ErrorKind::kUnknown: break;
   }
-  switch (status.code()) {
-    case absl::StatusCode::kInvalidArgument: return kExitUsage;
-    case absl::StatusCode::kUnavailable: return kExitConnect;
-    case absl::StatusCode::kDeadlineExceeded: return kExitLockWait;
-    default: return kExitError;
-  }
+  return "";
+}
+
+int ExitCodeFor(const absl::Status& status) {
+  if (status.ok()) return kExitOk;
+  int code = exit_codes::ForReason(ReasonFor(KindOf(status)));
+  return code >= 0 ? code : exit_codes::ForCode(status.code());
 }
 
 }  // namespace schemagate::migrate

@@ -2,17 +2,9 @@
 // absl::Status (as a payload) and decides the process exit code and, in the
 // RPC layer, the gRPC code.
 //
-// Exit codes (documented in --help and docs/OPERATIONS.md):
-//   0 ok
-//   1 unexpected error
-//   2 bad usage (flags, arguments, a feature that is not compiled in)
-//   3 cannot connect to the database (after retrying until --connect-timeout)
-//   4 lock wait timeout (another migrator held the lock past --lock-wait-timeout)
-//   5 a migration failed (it was rolled back; earlier ones stay applied)
-//   6 integrity refusal (checksum mismatch, unknown applied migration, a
-//     rollback that would break a dependent cluster; adopt: the old tool's
-//     history is missing, dirty, failed or does not cover the build)
-//   7 drift (verify or adopt found the database differs from the catalog)
+// Exit codes: the one table of server/util/exit_codes.h (docs/EXIT_CODES.md),
+// shared with schemactl; each kind maps to one code and one
+// google.rpc.ErrorInfo reason.
 #ifndef SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
 #define SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
 
@@ -21,6 +13,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "server/util/exit_codes.h"
 
 namespace schemagate::migrate {
 
@@ -35,26 +28,29 @@ enum class ErrorKind {
 };
 
 enum ExitCode : int {
-  kExitOk = 0,
-  kExitError = 1,
-  kExitUsage = 2,
-  kExitConnect = 3,
-  kExitLockWait = 4,
-  kExitMigrationFailed = 5,
-  kExitIntegrity = 6,
-  kExitDrift = 7,
+  kExitOk = exit_codes::kOk,
+  kExitError = exit_codes::kError,
+  kExitUsage = exit_codes::kUsage,
+  kExitConnect = exit_codes::kUnavailable,
+  kExitLockWait = exit_codes::kTimeout,
+  kExitMigrationFailed = exit_codes::kMigrationFailed,
+  kExitIntegrity = exit_codes::kIntegrity,
+  kExitDrift = exit_codes::kDrift,
 };
 
 // `status` tagged with `kind` (OK stays OK).
 absl::Status WithKind(absl::Status status, ErrorKind kind);
 ErrorKind KindOf(const absl::Status& status);
 // The exit code for a status: its kind's code, or from its canonical code
-// (UNAVAILABLE -> 3, INVALID_ARGUMENT -> 2, ...) when untagged.
+// (exit_codes::ForCode) when untagged.
 int ExitCodeFor(const absl::Status& status);
+// The google.rpc.ErrorInfo reason of a kind ("" for kUnknown).
+const char* ReasonFor(ErrorKind kind);
 
-// A machine-readable reason for a refusal ("SCHEMA_DRIFT",
-// "SOURCE_HISTORY_INCOMPLETE", ...), carried as a payload. The RPC layer
-// puts it in google.rpc.ErrorInfo (instead of the kind's generic reason).
+// A machine-readable reason for a refusal more precise than its kind's
+// ("SCHEMA_DRIFT", "SOURCE_HISTORY_INCOMPLETE", ...), carried as a payload.
+// The RPC layer puts it in google.rpc.ErrorInfo.reason (the kind's reason,
+// ReasonFor, goes in its metadata "kind", which decides exit codes).
 absl::Status WithReason(absl::Status status, absl::string_view reason);
 std::string ReasonOf(const absl::Status& status);  // "" when none
 
@@ -70,9 +66,6 @@ struct Violation {
 absl::Status WithViolations(absl::Status status,
                             const std::vector<Violation>& violations);
 std::vector<Violation> ViolationsOf(const absl::Status& status);
-
-// The text of --help epilogs.
-extern const char kExitCodesHelp[];
 
 }  // namespace schemagate::migrate
 

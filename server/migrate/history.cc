@@ -68,7 +68,17 @@ absl::StatusOr<HistoryName> HistoryName::Parse(absl::string_view text) {
   if (parts.empty() || !ValidIdent(n.schema) || !ValidIdent(n.table)) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--history-table \"", text,
-        "\" must be [schema.]table, lowercase letters, digits and '_'"));
+        "\" must be [schema.]table, lowercase letters, digits and '_', at most 50 each"));
+  }
+  // Migrators NOTIFY on "<schema>_<table>" and servers LISTEN on it. A
+  // longer channel makes pg_notify fail every migration ("channel name too
+  // long") while LISTEN silently truncates it, so servers never hear.
+  if (n.Channel().size() > kMaxIdentifierBytes) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--history-table \"", text, "\": the notification channel \"", n.Channel(),
+        "\" (schema_table) is ", n.Channel().size(),
+        " bytes; PostgreSQL identifiers hold at most ", kMaxIdentifierBytes,
+        ": shorten the schema or table name"));
   }
   return n;
 }
@@ -128,7 +138,16 @@ absl::Status History::Ensure() {
       "  name       text        NOT NULL,\n"
       "  down_sql   text        NOT NULL,\n"
       "  started_at timestamptz NOT NULL DEFAULT now(),\n"
+      "  action     text        NOT NULL DEFAULT 'apply',\n"
+      "  journal    text[],\n"
       "  PRIMARY KEY (cluster, version)\n);\n",
+      // Added in format 1.1 (older tables get them: journal NULL, "unknown").
+      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE "
+      "attrelid = ", QuoteLiteral(name_.Qualified("_in_progress")),
+      "::regclass AND attname = 'journal' AND NOT attisdropped) THEN ALTER TABLE ",
+      name_.Qualified("_in_progress"),
+      " ADD COLUMN IF NOT EXISTS action text NOT NULL DEFAULT 'apply', "
+      "ADD COLUMN IF NOT EXISTS journal text[]; END IF; END $$;\n",
       "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_log"), " (\n"
       "  id      bigserial   PRIMARY KEY,\n"
       "  at      timestamptz NOT NULL DEFAULT now(),\n"
@@ -300,7 +319,8 @@ absl::Status History::DeleteCluster(const std::string& cluster) {
 absl::StatusOr<std::vector<InProgress>> History::ReadInProgress() {
   std::vector<InProgress> out;
   absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
-      "SELECT cluster, version, name, down_sql FROM ",
+      "SELECT cluster, version, name, down_sql, action, journal IS NULL, "
+      "array_to_string(journal, E'\\x1e') FROM ",
       name_.Qualified("_in_progress"), " ORDER BY started_at DESC"));
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < r->rows.size(); ++i) {
@@ -309,6 +329,12 @@ absl::StatusOr<std::vector<InProgress>> History::ReadInProgress() {
     (void)absl::SimpleAtoi(r->Text(i, 1), &p.version);
     p.name = r->Text(i, 2);
     p.down_sql = r->Text(i, 3);
+    p.action = r->Text(i, 4);
+    if (r->Text(i, 5) == "t") {
+      p.journal = std::nullopt;
+    } else if (!r->Text(i, 6).empty()) {
+      p.journal = absl::StrSplit(r->Text(i, 6), '\x1e');
+    }
     out.push_back(std::move(p));
   }
   return out;
@@ -317,10 +343,26 @@ absl::StatusOr<std::vector<InProgress>> History::ReadInProgress() {
 absl::Status History::MarkInProgress(const InProgress& m) {
   return conn_
       ->Query(absl::StrCat("INSERT INTO ", name_.Qualified("_in_progress"),
-                           " (cluster, version, name, down_sql) VALUES ($1, $2, "
-                           "$3, $4) ON CONFLICT (cluster, version) DO NOTHING"),
-              {m.cluster, absl::StrCat(m.version), m.name, m.down_sql})
+                           " (cluster, version, name, down_sql, action, journal) VALUES "
+                           "($1, $2, $3, $4, $5, '{}') ON CONFLICT (cluster, version) DO "
+                           "NOTHING"),
+              {m.cluster, absl::StrCat(m.version), m.name, m.down_sql, m.action})
       .status();
+}
+
+absl::Status History::AppendJournal(const std::string& cluster, uint64_t version,
+                                    const std::vector<std::string>& entries) {
+  for (const std::string& e : entries) {
+    absl::Status s =
+        conn_
+            ->Query(absl::StrCat("UPDATE ", name_.Qualified("_in_progress"),
+                                 " SET journal = array_append(COALESCE(journal, '{}'), $3) "
+                                 "WHERE cluster = $1 AND version = $2"),
+                    {cluster, absl::StrCat(version), e})
+            .status();
+    if (!s.ok()) return s;
+  }
+  return absl::OkStatus();
 }
 
 absl::Status History::ClearInProgress(const std::string& cluster,

@@ -13,6 +13,7 @@
 #define SCHEMAGATE_SERVER_MIGRATE_HISTORY_H_
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,8 +29,11 @@ struct HistoryName {
   std::string schema = "schemagate";
   std::string table = "migrations";
 
+  // PostgreSQL's identifier limit (NAMEDATALEN - 1).
+  static constexpr size_t kMaxIdentifierBytes = 63;
   // INVALID_ARGUMENT unless `text` is [schema.]table of identifiers
-  // ([a-z_][a-z0-9_]*, at most 50 characters each).
+  // ([a-z_][a-z0-9_]*, at most 50 characters each) whose NOTIFY channel
+  // Channel() ("<schema>_<table>") fits in kMaxIdentifierBytes.
   static absl::StatusOr<HistoryName> Parse(absl::string_view text);
   std::string Qualified(absl::string_view suffix = "") const;
   // The advisory lock key and NOTIFY channel derived from the name.
@@ -50,11 +54,20 @@ struct ClusterRecord {
 // The records of the enabled clusters of `catalog`.
 std::vector<ClusterRecord> ClusterRecords(const catalog::Catalog& catalog);
 
+// A no-transaction migration under way (its objects outside any
+// transaction, so a crash leaves them half done).
 struct InProgress {
   std::string cluster;
   uint64_t version = 0;
   std::string name;
   std::string down_sql;
+  // "apply", or "rollback" (its down.sql is running; the history row goes
+  // in the same transaction as this mark).
+  std::string action = "apply";
+  // What the run was about to create ("+" RelationName::Encode()) or drop
+  // ("-" ...), written before each statement; nullopt for a row written by
+  // a version that did not keep it.
+  std::optional<std::vector<std::string>> journal = std::vector<std::string>{};
 };
 
 // One `schemagate adopt` that recorded migrations.
@@ -94,6 +107,9 @@ class History {
 
   absl::StatusOr<std::vector<InProgress>> ReadInProgress();
   absl::Status MarkInProgress(const InProgress& m);
+  // Appends `entries` to the journal of an in-progress mark.
+  absl::Status AppendJournal(const std::string& cluster, uint64_t version,
+                             const std::vector<std::string>& entries);
   absl::Status ClearInProgress(const std::string& cluster, uint64_t version);
 
   // Every adoption, oldest first. Empty when the table is missing.

@@ -4,6 +4,8 @@
 #include <map>
 #include <set>
 
+#include "server/catalog/checksum.h"
+
 namespace schemagate::migrate {
 
 const char* ToString(ClusterStatus status) {
@@ -54,7 +56,8 @@ MigrationState ComputeState(const catalog::Catalog& catalog,
       }
       ++cs.applied;
       cs.applied_version = std::max(cs.applied_version, m.version());
-      if (it->second->checksum != m.up_sha256()) {
+      if (it->second->checksum != m.up_sha256() &&
+          !catalog::SameMigrationText(it->second->checksum, m.up_sql())) {
         cs.mismatches.push_back({c.name(), m.version(), m.up_path(),
                                  it->second->checksum, m.up_sha256()});
       }

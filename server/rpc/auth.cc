@@ -33,13 +33,10 @@ TokenVerifier::TokenVerifier(std::string token_file, bool insecure)
     : file_(std::move(token_file)), insecure_(insecure) {}
 
 absl::Status TokenVerifier::ReloadIfChanged() {
-  absl::Time now = absl::Now();
-  if (now - checked_ < absl::Seconds(1) && !token_.empty()) return absl::OkStatus();
-  checked_ = now;
+  // A stat per admin call (cheap): a revoked token stops working at once.
   struct stat st;
-  if (stat(file_.c_str(), &st) != 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("cannot read --admin-token-file ", file_));
+  if (stat(file_.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) {
+    return Revoke(absl::StrCat("cannot read --admin-token-file ", file_));
   }
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
   if (mtime == mtime_ns_ && st.st_size == size_ && st.st_ino == inode_ &&
@@ -51,8 +48,7 @@ absl::Status TokenVerifier::ReloadIfChanged() {
   s << in.rdbuf();
   std::string token(absl::StripAsciiWhitespace(s.str()));
   if (!in || token.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("--admin-token-file ", file_, " is unreadable or empty"));
+    return Revoke(absl::StrCat("--admin-token-file ", file_, " is unreadable or empty"));
   }
   log::AddSecret(token);
   if (!token_.empty() && token != token_) log::Info("admin token reloaded");
@@ -61,6 +57,17 @@ absl::Status TokenVerifier::ReloadIfChanged() {
   size_ = st.st_size;
   inode_ = st.st_ino;
   return absl::OkStatus();
+}
+
+absl::Status TokenVerifier::Revoke(const std::string& why) {
+  // Fail closed: the last token read is forgotten, so deleting, emptying or
+  // making the file unreadable revokes it.
+  if (!token_.empty()) log::Warning("admin token revoked", {{"reason", why}});
+  token_.clear();
+  mtime_ns_ = -1;
+  size_ = -1;
+  inode_ = 0;
+  return absl::InvalidArgumentError(why);
 }
 
 absl::Status TokenVerifier::Init() {
@@ -86,9 +93,10 @@ absl::Status TokenVerifier::Check(absl::string_view authorization) {
   std::string token;
   {
     absl::MutexLock lock(&mu_);
-    absl::Status s = ReloadIfChanged();
-    if (!s.ok() && token_.empty()) {
-      return absl::PermissionDeniedError("the admin token file cannot be read");
+    if (!ReloadIfChanged().ok()) {
+      return absl::PermissionDeniedError(
+          "admin RPCs are refused: the admin token file cannot be read or is "
+          "empty (revoked?)");
     }
     token = token_;
   }

@@ -4,6 +4,7 @@
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
 #include "server/migrate/errors.h"
+#include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
 namespace schemagate::rpc {
@@ -274,7 +275,7 @@ void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* ou
 }
 
 grpc::Status InvalidArgument(const std::string& field, const std::string& full_message) {
-  const std::string message = Bounded(full_message);
+  const std::string message = Bounded(log::Scrub(full_message));
   google::rpc::Status details;
   details.set_code(grpc::StatusCode::INVALID_ARGUMENT);
   details.set_message(message);
@@ -289,32 +290,23 @@ grpc::Status InvalidArgument(const std::string& field, const std::string& full_m
 
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
   if (status.ok()) return grpc::Status::OK;
-  std::string message = Bounded(log::Scrub(status.message()));
+  const std::string message(status.message());
   migrate::ErrorKind kind = migrate::KindOf(status);
   grpc::StatusCode code;
-  std::string reason;
+  std::string reason = migrate::ReasonFor(kind);
   switch (kind) {
     case migrate::ErrorKind::kUsage:
       return InvalidArgument(field, message);
     case migrate::ErrorKind::kConnect:
       code = grpc::StatusCode::UNAVAILABLE;
-      reason = "DATABASE_UNAVAILABLE";
       break;
     case migrate::ErrorKind::kLockWait:
       code = grpc::StatusCode::ABORTED;
-      reason = "LOCK_WAIT_TIMEOUT";
       break;
     case migrate::ErrorKind::kMigrationFailed:
-      code = grpc::StatusCode::FAILED_PRECONDITION;
-      reason = "MIGRATION_FAILED";
-      break;
     case migrate::ErrorKind::kIntegrity:
-      code = grpc::StatusCode::FAILED_PRECONDITION;
-      reason = "INTEGRITY_REFUSAL";
-      break;
     case migrate::ErrorKind::kDrift:
       code = grpc::StatusCode::FAILED_PRECONDITION;
-      reason = "DRIFT";
       break;
     case migrate::ErrorKind::kUnknown:
     default:
@@ -324,15 +316,28 @@ grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
       reason = absl::StatusCodeToString(status.code());
       break;
   }
-  if (std::string own = migrate::ReasonOf(status); !own.empty()) reason = own;
+  std::string own = migrate::ReasonOf(status);
+  if (own.empty()) return WithReason(code, message, reason);
+  return Detailed(code, message, own, reason, migrate::ViolationsOf(status));
+}
+
+grpc::Status WithReason(grpc::StatusCode code, const std::string& full_message,
+                        const std::string& reason) {
+  return Detailed(code, full_message, reason, "", {});
+}
+
+grpc::Status Detailed(grpc::StatusCode code, const std::string& full_message,
+                      const std::string& reason, const std::string& kind_reason,
+                      const std::vector<migrate::Violation>& violations) {
+  const std::string message = Bounded(log::Scrub(full_message));
   google::rpc::Status details;
   details.set_code(code);
   details.set_message(message);
   google::rpc::ErrorInfo info;
   info.set_reason(reason);
-  info.set_domain("schemagate.v1");
+  info.set_domain(exit_codes::kDomain);
+  if (!kind_reason.empty()) (*info.mutable_metadata())["kind"] = kind_reason;
   details.add_details()->PackFrom(info);
-  std::vector<migrate::Violation> violations = migrate::ViolationsOf(status);
   if (!violations.empty()) {
     google::rpc::PreconditionFailure failure;
     size_t bytes = 0, listed = 0;

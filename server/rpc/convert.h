@@ -45,12 +45,23 @@ void FillAdopt(const migrate::AdoptResult& result, v1::AdoptDatabaseResponse* ou
 
 // The gRPC status for a domain error: the code by how the caller should
 // react, the message, and google.rpc details (ErrorInfo with the reason —
-// the status's own (migrate::ReasonOf) or its kind's —, PreconditionFailure
+// the status's own (migrate::ReasonOf) with its kind's in metadata "kind",
+// or its kind's —, PreconditionFailure
 // with its violations, BadRequest for `field` when given). Messages are cut
 // after 1 KiB and violations after 4 KiB so that the status fits in the
 // HTTP/2 trailers clients accept.
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field = "");
 grpc::Status InvalidArgument(const std::string& field, const std::string& message);
+// `code` and `message` (scrubbed of secrets, bounded) with a
+// google.rpc.ErrorInfo of `reason` (exit_codes.h: clients map it to an exit
+// code).
+grpc::Status WithReason(grpc::StatusCode code, const std::string& message,
+                        const std::string& reason);
+// The same with ErrorInfo.metadata["kind"] = `kind_reason` (when not empty)
+// and a PreconditionFailure listing `violations`.
+grpc::Status Detailed(grpc::StatusCode code, const std::string& message,
+                      const std::string& reason, const std::string& kind_reason,
+                      const std::vector<migrate::Violation>& violations);
 
 }  // namespace schemagate::rpc
 

@@ -1,7 +1,7 @@
 #include "server/rpc/monitor.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/migrate/engine.h"
+#include "server/migrate/state.h"
 #include "server/migrate/history.h"
 #include "server/migrate/unmanaged.h"
 #include "server/util/log.h"
@@ -9,8 +9,11 @@
 namespace schemagate::rpc {
 
 Monitor::Monitor(ServiceState* state, migrate::ConnectOptions connect,
-                 absl::Duration poll_interval)
-    : state_(state), connect_(std::move(connect)), poll_(poll_interval) {
+                 absl::Duration poll_interval, absl::Duration statement_timeout)
+    : state_(state),
+      connect_(std::move(connect)),
+      poll_(poll_interval),
+      statement_timeout_(statement_timeout) {
   // A single attempt per connect: the loop does its own backoff, and must
   // notice Stop() promptly.
   connect_.timeout = absl::ZeroDuration();
@@ -28,6 +31,7 @@ void Monitor::Stop() {
   {
     absl::MutexLock lock(&mu_);
     wake_ = true;
+    if (current_ != nullptr) current_->Abort();  // a read may never be answered
   }
   if (thread_.joinable()) thread_.join();
 }
@@ -39,30 +43,39 @@ void Monitor::Refresh() {
 }
 
 bool Monitor::ReadOnce(migrate::Connection* conn) {
-  migrate::Engine engine(state_->catalog(), conn, {.history = state_->history()});
-  absl::StatusOr<migrate::MigrationState> read = engine.ReadState();
-  Snapshot next;
-  next.as_of = absl::Now();
-  if (!read.ok()) {
+  // One read of the history gives both the cluster states and the applied
+  // set, so they always agree: a read that fails publishes nothing new.
+  migrate::History history(conn, state_->history());
+  absl::StatusOr<std::vector<migrate::AppliedMigration>> applied = [&] {
+    absl::Status begun = conn->BeginRead(statement_timeout_);
+    if (!begun.ok()) return absl::StatusOr<std::vector<migrate::AppliedMigration>>(begun);
+    absl::StatusOr<std::vector<migrate::AppliedMigration>> rows = history.ReadApplied();
+    (void)conn->Rollback();  // read only
+    return rows;
+  }();
+  if (!applied.ok()) {
+    // Keep what we knew (CheckTables goes on answering from it, with
+    // state_as_of telling its age) and mark it stale: not reachable, so
+    // health is NOT_SERVING until a read succeeds again.
     std::shared_ptr<const Snapshot> previous = state_->snapshot();
-    next = *previous;  // keep what we knew; mark it stale
+    Snapshot next = *previous;
     next.reachable = false;
-    next.error = std::string(read.status().message());
-    if (previous->reachable) {
-      log::Warning("cannot read the migration history", {{"error", next.error}});
+    next.error = std::string(applied.status().message());
+    if (previous->reachable || previous->generation == 0) {
+      log::Warning("cannot read the migration history; keeping the last state read",
+                   {{"error", next.error},
+                    {"as_of", absl::FormatTime(previous->as_of, absl::UTCTimeZone())}});
       state_->Publish(std::move(next));
     }
     return !conn->broken();
   }
+  Snapshot next;
+  next.as_of = absl::Now();
   next.known = true;
   next.reachable = true;
-  next.state = *std::move(read);
-  migrate::History history(conn, state_->history());
-  absl::StatusOr<std::vector<migrate::AppliedMigration>> applied = history.ReadApplied();
-  if (applied.ok()) {
-    for (const migrate::AppliedMigration& a : *applied) {
-      next.applied.insert({a.cluster, a.version});
-    }
+  next.state = migrate::ComputeState(state_->catalog(), *applied);
+  for (const migrate::AppliedMigration& a : *applied) {
+    next.applied.insert({a.cluster, a.version});
   }
   std::shared_ptr<const Snapshot> previous = state_->snapshot();
   // One catalog query (plus the cluster records when there are orphans).
@@ -110,6 +123,11 @@ void Monitor::Run() {
       continue;
     }
     backoff = absl::Milliseconds(100);
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = conn->get();
+      if (stop_) current_->Abort();
+    }
     (void)(*conn)->Listen(state_->history().Channel());
     while (!stop_) {
       if (!ReadOnce(conn->get())) break;
@@ -128,6 +146,10 @@ void Monitor::Run() {
         wake_ = false;
       }
       if ((*conn)->broken()) break;
+    }
+    {
+      absl::MutexLock lock(&mu_);
+      current_ = nullptr;
     }
     if (!stop_) {
       Snapshot next = *state_->snapshot();

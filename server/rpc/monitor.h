@@ -4,7 +4,12 @@
 // history on every notification and every poll interval (the fallback when
 // notifications are lost, e.g. through a transaction-pooling proxy). When
 // the database is unreachable the snapshot says so within one poll interval
-// and the monitor reconnects with backoff.
+// and the monitor reconnects with backoff. Its connection carries the
+// server's statement_timeout and a client-side call timeout
+// (ConnectOptions), so a silent network partition cannot hang it: the read
+// fails, the last state is kept and marked stale (not reachable). Stop()
+// shuts the connection down, so it returns promptly whatever the database
+// does.
 //
 // Thread safety: Start/Stop/Refresh from any thread.
 #ifndef SCHEMAGATE_SERVER_RPC_MONITOR_H_
@@ -25,8 +30,11 @@ namespace schemagate::rpc {
 class Monitor {
  public:
   // `state` must outlive the monitor.
+  // Each read is a read-only transaction bounded by `statement_timeout`
+  // (zero: the database's setting).
   Monitor(ServiceState* state, migrate::ConnectOptions connect,
-          absl::Duration poll_interval);
+          absl::Duration poll_interval,
+          absl::Duration statement_timeout = absl::ZeroDuration());
   ~Monitor();
 
   void Start();
@@ -41,12 +49,15 @@ class Monitor {
   ServiceState* state_;
   migrate::ConnectOptions connect_;
   absl::Duration poll_;
+  absl::Duration statement_timeout_;
   std::thread thread_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> refresh_{false};
   // Wakes the loop between polls.
   absl::Mutex mu_;
   bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  // The connection in use (for Stop() to shut down).
+  migrate::Connection* current_ ABSL_GUARDED_BY(mu_) = nullptr;
 };
 
 }  // namespace schemagate::rpc

@@ -3,6 +3,7 @@
 #include <signal.h>
 
 #include <fstream>
+#include <random>
 #include <sstream>
 #include <thread>
 
@@ -69,6 +70,111 @@ int WaitForSignal() {
   return signal;
 }
 
+// --migrate-on-start: applies pending migrations in the background, and
+// after a failure (the database not up yet, another migrator's lock held
+// past --lock-wait-timeout, a failed migration) retries with backoff until
+// the database is up to date or the server stops. Its state is the health
+// service "schemagate.migrate_on_start" (NOT_SERVING until done) and a log
+// line per attempt. Stop() cancels a running statement and the wait.
+class StartupMigrator {
+ public:
+  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options)
+      : state_(state), monitor_(monitor), options_(options) {}
+  ~StartupMigrator() { Stop(); }
+
+  void Start(std::function<void(bool)> health) {
+    health_ = std::move(health);
+    health_(false);
+    thread_ = std::thread([this] { Run(); });
+  }
+
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+      if (conn_ != nullptr) conn_->Cancel();
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  bool stopping() {
+    absl::MutexLock lock(&mu_);
+    return stopping_;
+  }
+
+  absl::Status Attempt() {
+    migrate::ConnectOptions connect = options_.database;
+    connect.timeout = absl::ZeroDuration();  // our own backoff, and Stop()
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
+        migrate::Connection::Open(connect);
+    if (!conn.ok()) return conn.status();
+    {
+      absl::MutexLock lock(&mu_);
+      if (stopping_) return absl::CancelledError("stopping");
+      conn_ = conn->get();
+    }
+    migrate::Engine engine(state_->catalog(), conn->get(), options_.engine);
+    migrate::ApplyOptions apply;
+    apply.stop = [this] { return stopping(); };
+    apply.progress = [](const migrate::Event& e) {
+      if (e.kind == migrate::Event::kFinished) {
+        log::Info("applied", {{"migration", e.ref},
+                              {"duration", absl::FormatDuration(e.duration)}});
+      } else if (e.kind == migrate::Event::kLockWaiting) {
+        log::Info("--migrate-on-start: " + e.message);
+      }
+    };
+    absl::StatusOr<migrate::ApplyResult> r = engine.Apply(apply);
+    {
+      absl::MutexLock lock(&mu_);
+      conn_ = nullptr;
+    }
+    if (r.ok()) {
+      log::Info("--migrate-on-start: the database is up to date",
+                {{"applied", absl::StrCat(r->applied.size())}});
+    }
+    return r.status();
+  }
+
+  void Run() {
+    absl::Duration backoff = absl::Seconds(1);
+    std::mt19937_64 rng(std::random_device{}());
+    for (int attempt = 1;; ++attempt) {
+      absl::Status s = Attempt();
+      monitor_->Refresh();
+      if (s.ok()) {
+        health_(true);
+        return;
+      }
+      if (stopping()) {
+        log::Info("--migrate-on-start: stopped", {{"attempt", absl::StrCat(attempt)}});
+        return;
+      }
+      std::uniform_real_distribution<double> jitter(0.75, 1.0);
+      const absl::Duration wait = backoff * jitter(rng);
+      log::Error("--migrate-on-start failed; retrying (health "
+                 "schemagate.migrate_on_start NOT_SERVING until it succeeds)",
+                 {{"attempt", absl::StrCat(attempt)},
+                  {"retry_in", absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))},
+                  {"error", std::string(s.message())}});
+      absl::MutexLock lock(&mu_);
+      mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
+      if (stopping_) return;
+      backoff = std::min(backoff * 2, absl::Seconds(30));
+    }
+  }
+
+  ServiceState* state_;
+  Monitor* monitor_;
+  const ServerOptions& options_;
+  std::function<void(bool)> health_;
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+  migrate::Connection* conn_ ABSL_GUARDED_BY(mu_) = nullptr;
+};
+
 }  // namespace
 
 bool IsLoopback(const std::string& address) {
@@ -106,10 +212,17 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   ServiceState state(std::move(catalog), o.engine.history);
-  Monitor monitor(&state, o.database, o.poll_interval);
-  ConnectionPool pool(o.database, o.db_pool);
+  // The server's reads are bounded on both ends; the engine lifts both for
+  // the migrations it runs on a pooled connection.
+  migrate::ConnectOptions reads = o.database;
+  if (o.statement_timeout > absl::ZeroDuration()) {
+    reads.call_timeout = o.statement_timeout + kCallMargin;
+  }
+  Monitor monitor(&state, reads, o.poll_interval, o.statement_timeout);
+  ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
-  ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits};
+  ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits,
+                         o.statement_timeout};
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);
@@ -158,34 +271,15 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
                         {"tls", o.tls_cert.empty() ? "off" : "on"}});
   monitor.Start();
 
-  std::thread migrator;
+  StartupMigrator migrator(&state, &monitor, o);
   if (o.migrate_on_start) {
-    migrator = std::thread([&] {
-      migrate::ConnectOptions connect = o.database;
-      absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
-          migrate::Connection::Open(connect);
-      if (!conn.ok()) {
-        log::Error("--migrate-on-start: cannot connect",
-                   {{"error", std::string(conn.status().message())}});
-        return;
+    migrator.Start([&](bool serving) {
+      main_server->GetHealthCheckService()->SetServingStatus(
+          ServiceState::kMigrateOnStartName, serving);
+      if (admin_server) {
+        admin_server->GetHealthCheckService()->SetServingStatus(
+            ServiceState::kMigrateOnStartName, serving);
       }
-      migrate::Engine engine(state.catalog(), conn->get(), o.engine);
-      migrate::ApplyOptions apply;
-      apply.progress = [](const migrate::Event& e) {
-        if (e.kind == migrate::Event::kFinished) {
-          log::Info("applied", {{"migration", e.ref},
-                                {"duration", absl::FormatDuration(e.duration)}});
-        }
-      };
-      absl::StatusOr<migrate::ApplyResult> r = engine.Apply(apply);
-      if (!r.ok()) {
-        log::Error("--migrate-on-start failed; serving with health NOT_SERVING",
-                   {{"error", std::string(r.status().message())}});
-      } else {
-        log::Info("--migrate-on-start: database is up to date",
-                  {{"applied", absl::StrCat(r->applied.size())}});
-      }
-      monitor.Refresh();
     });
   }
 
@@ -198,10 +292,10 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   state.SetHealthSink(nullptr);
   main_server->GetHealthCheckService()->SetServingStatus(false);
   if (admin_server) admin_server->GetHealthCheckService()->SetServingStatus(false);
+  migrator.Stop();  // a migration under way is cancelled and rolled back
   main_server->Shutdown(deadline);
   if (admin_server) admin_server->Shutdown(deadline);
   monitor.Stop();
-  if (migrator.joinable()) migrator.join();
   log::Info("stopped");
   return absl::OkStatus();
 }

@@ -34,6 +34,11 @@ struct ServerOptions {
   std::string tls_cert, tls_key, tls_client_ca;
 
   int max_message_bytes = 4 << 20;
+  // statement_timeout of the server's own reads (the monitor; status, plan,
+  // verify: each a read-only transaction with SET LOCAL); each of their
+  // calls is also bounded on the client side at statement_timeout +
+  // kCallMargin (a silent partition). Migrations run without either.
+  absl::Duration statement_timeout = absl::Seconds(30);
   absl::Duration poll_interval = absl::Seconds(1);
   absl::Duration shutdown_grace = absl::Seconds(10);
   size_t workers = 8;
@@ -46,6 +51,10 @@ struct ServerOptions {
 // (e.g. --insecure-admin on a non-loopback listener, unreadable TLS files),
 // UNAVAILABLE when a port cannot be bound.
 absl::Status Serve(catalog::Catalog catalog, const ServerOptions& options);
+
+// How long after its statement_timeout a read may still go unanswered
+// before the server gives its connection up.
+inline constexpr absl::Duration kCallMargin = absl::Seconds(2);
 
 // Is HOST of HOST:PORT a loopback address (127.0.0.0/8, ::1, localhost)?
 bool IsLoopback(const std::string& address);

@@ -16,6 +16,7 @@
 #include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
 #include "server/rpc/convert.h"
+#include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
 namespace schemagate::rpc {
@@ -78,7 +79,8 @@ std::string AuthorizationOf(grpc::CallbackServerContext* ctx) {
 
 grpc::Status FromAuth(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
-  return grpc::Status(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()));
+  return WithReason(static_cast<grpc::StatusCode>(s.code()), std::string(s.message()),
+                    exit_codes::kReasonNotAuthorized);
 }
 
 std::string NameProblem(const std::string& name, size_t max) {
@@ -117,6 +119,25 @@ class Unary {
   grpc::CallbackServerContext* ctx_;
   grpc::ServerUnaryReactor* reactor_;
   absl::Time start_;
+};
+
+// A read of the database (status, plan, verify, a dry run): one read-only
+// transaction bounded by --statement-timeout, rolled back when done.
+class BoundedRead {
+ public:
+  BoundedRead(migrate::Connection* conn, absl::Duration statement_timeout)
+      : conn_(conn), status_(conn->BeginRead(statement_timeout)) {}
+  ~BoundedRead() { (void)conn_->Rollback(); }
+  BoundedRead(const BoundedRead&) = delete;
+  BoundedRead& operator=(const BoundedRead&) = delete;
+  // Non-OK when the transaction could not start (kConnect).
+  absl::Status status() const {
+    return migrate::WithKind(status_, migrate::ErrorKind::kConnect);
+  }
+
+ private:
+  migrate::Connection* conn_;
+  absl::Status status_;
 };
 
 // Runs `work` on the worker pool and finishes the call with its status.
@@ -267,7 +288,9 @@ class ApplyReactor final : public StreamReactor {
     v1::ApplySummary* summary = summary_message.mutable_summary();
     summary->set_dry_run(request_.dry_run());
     if (request_.dry_run()) {
-      absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+      BoundedRead read(lease->get(), service_.statement_timeout);
+      absl::StatusOr<migrate::MigrationState> state =
+          read.status().ok() ? engine.ReadState() : read.status();
       if (!state.ok()) {
         final_status = ToGrpc(state.status());
       } else {
@@ -436,9 +459,10 @@ SchemaGateService::SchemaGateService(ServiceContext context, bool admin)
 
 grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) const {
   if (!admin_) {
-    return grpc::Status(grpc::StatusCode::PERMISSION_DENIED,
-                        "admin RPCs are not served on this listener; use the "
-                        "admin listener (--admin-listen)");
+    return WithReason(grpc::StatusCode::PERMISSION_DENIED,
+                      "admin RPCs are not served on this listener; use the "
+                      "admin listener (--admin-listen)",
+                      exit_codes::kReasonNotAuthorized);
   }
   return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
 }
@@ -569,6 +593,8 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
   return Offload(context_.workers, call, [this, ctx, response]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    BoundedRead read(conn->get(), context_.statement_timeout);
+    if (!read.status().ok()) return ToGrpc(read.status());
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
@@ -599,6 +625,8 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
   return Offload(context_.workers, call, [this, ctx, response, include_sql]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    BoundedRead read(conn->get(), context_.statement_timeout);
+    if (!read.status().ok()) return ToGrpc(read.status());
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
@@ -620,6 +648,8 @@ grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
   return Offload(context_.workers, call, [this, ctx, response, ignore_extra]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    BoundedRead read(conn->get(), context_.statement_timeout);
+    if (!read.status().ok()) return ToGrpc(read.status());
     const catalog::Catalog& catalog = context_.state->catalog();
     absl::StatusOr<std::vector<v1::Table>> live =
         migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
@@ -672,6 +702,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
     options.to_version = req.to_version();
     options.force = req.force();
     options.dry_run = req.dry_run();
+    options.stop = [ctx] { return ctx->IsCancelled(); };
     options.progress = [](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) log::Info("rolled back", {{"migration", e.ref}});
     };
@@ -701,8 +732,8 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
-    absl::StatusOr<migrate::RepairResult> result =
-        engine.Repair({req.cluster(), req.dry_run(), nullptr});
+    absl::StatusOr<migrate::RepairResult> result = engine.Repair(
+        {req.cluster(), req.dry_run(), nullptr, [ctx] { return ctx->IsCancelled(); }});
     context_.monitor->Refresh();
     if (!result.ok()) return ToGrpc(result.status(), "cluster");
     v1::RepairChecksumsResponse resp;
@@ -760,8 +791,10 @@ grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
   return Offload(context_.workers, call, [this, ctx, response, options]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    migrate::AdoptOptions adopt = options;
+    adopt.stop = [ctx] { return ctx->IsCancelled(); };
     absl::StatusOr<migrate::AdoptResult> result =
-        migrate::Adopt(context_.state->catalog(), conn->get(), context_.engine, options);
+        migrate::Adopt(context_.state->catalog(), conn->get(), context_.engine, adopt);
     context_.monitor->Refresh();
     if (!result.ok()) {
       std::string reason = migrate::ReasonOf(result.status());

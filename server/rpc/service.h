@@ -42,6 +42,8 @@ struct ServiceContext {
   // Engine settings for Apply/Rollback/Repair/Adopt.
   migrate::EngineOptions engine;
   ServiceLimits limits;
+  // statement_timeout of the database reads of status, plan and verify.
+  absl::Duration statement_timeout = absl::ZeroDuration();
 };
 
 namespace internal {

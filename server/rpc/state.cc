@@ -26,6 +26,7 @@ void ServiceState::ReportHealth(
   bool serving = s.Serving();
   sink("", serving);
   sink(kServiceName, serving);
+  sink(kReadinessName, s.generation > 0);
   for (const v1::Cluster& c : catalog_.enabled().clusters()) {
     sink(ClusterServiceName(c.name()), s.ClusterServing(c.name()));
   }

@@ -70,8 +70,9 @@ class ServiceState {
   void Unsubscribe(int id);
   size_t subscribers() const;
 
-  // Called with (service name, serving) for "", "schemagate.v1.SchemaGate"
-  // and "schemagate.cluster.<name>" on every Publish, and once at once.
+  // Called with (service name, serving) for "", "schemagate.v1.SchemaGate",
+  // "schemagate.cluster.<name>" and kReadinessName on every Publish, and
+  // once at once.
   void SetHealthSink(std::function<void(const std::string&, bool)> sink);
 
   // Health service names.
@@ -79,6 +80,15 @@ class ServiceState {
   // SERVING while the process serves, whatever the database: for liveness
   // probes (a database outage must not restart every pod).
   static constexpr char kLivenessName[] = "schemagate.liveness";
+  // SERVING once this replica answers the API correctly: its listeners are
+  // up and the monitor has made its first attempt to read the history
+  // (whatever the outcome: an unreachable database is an answer the RPCs
+  // give, not a reason to leave the Service); NOT_SERVING while draining.
+  // For readiness probes: a database blip must not take every replica out.
+  static constexpr char kReadinessName[] = "schemagate.readiness";
+  // With --migrate-on-start: NOT_SERVING until this server's own migration
+  // run brought the database up to date (it retries until then).
+  static constexpr char kMigrateOnStartName[] = "schemagate.migrate_on_start";
   static std::string ClusterServiceName(const std::string& cluster) {
     return "schemagate.cluster." + cluster;
   }

@@ -1,5 +1,6 @@
 #include "server/util/log.h"
 
+#include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <mutex>
@@ -57,6 +58,8 @@ void AppendJsonString(std::string* out, absl::string_view s) {
   out->push_back('"');
 }
 
+// Secrets are kept longest first, so a secret that contains another is
+// replaced whole.
 std::string ScrubLocked(const State& state, absl::string_view text) {
   std::string out(text);
   for (const std::string& secret : state.secrets) {
@@ -99,7 +102,10 @@ void AddSecret(absl::string_view secret) {
   for (const std::string& known : s.secrets) {
     if (known == secret) return;
   }
-  s.secrets.emplace_back(secret);
+  auto at = std::find_if(s.secrets.begin(), s.secrets.end(), [&](const std::string& known) {
+    return known.size() < secret.size();
+  });
+  s.secrets.emplace(at, secret);
 }
 
 std::string Scrub(absl::string_view text) {
@@ -114,6 +120,12 @@ void Log(Level level, absl::string_view message, const Fields& fields) {
   State& s = GetState();
   std::lock_guard<std::mutex> lock(s.mu);
   if (level < s.options.level) return;
+  // Secrets are replaced before anything is escaped: a password with a '"'
+  // or a '\\' no longer matches once JSON-escaped.
+  const std::string scrubbed_message = ScrubLocked(s, message);
+  Fields scrubbed = fields;
+  for (auto& [key, value] : scrubbed) value = ScrubLocked(s, value);
+  message = scrubbed_message;
   std::string line;
   if (s.options.format == Format::kJson) {
     line = "{\"ts\":";
@@ -125,7 +137,7 @@ void Log(Level level, absl::string_view message, const Fields& fields) {
     AppendJsonString(&line, s.options.program);
     line += ",\"msg\":";
     AppendJsonString(&line, message);
-    for (const auto& [key, value] : fields) {
+    for (const auto& [key, value] : scrubbed) {
       line += ",";
       AppendJsonString(&line, key);
       line += ":";
@@ -136,7 +148,7 @@ void Log(Level level, absl::string_view message, const Fields& fields) {
     line = absl::StrCat(s.options.program, ": ");
     if (level >= Level::kWarning) absl::StrAppend(&line, LevelName(level), ": ");
     absl::StrAppend(&line, message);
-    for (const auto& [key, value] : fields) {
+    for (const auto& [key, value] : scrubbed) {
       bool quote = value.empty() || value.find_first_of(" \t\n\"=") != std::string::npos;
       absl::StrAppend(&line, " ", key, "=");
       if (quote) {

@@ -64,10 +64,40 @@ def pod_specs(docs):
             yield d, spec["template"]["spec"]
 
 
+def exit_code_table():
+    """docs/EXIT_CODES.md: {code: (meaning, job action)}."""
+    rows = {}
+    for line in open(os.path.join(SOURCE, "docs/EXIT_CODES.md")):
+        cells = [c.strip() for c in line.strip().strip("|").split("|")]
+        if len(cells) == 5 and cells[0].isdigit():
+            rows[int(cells[0])] = (cells[1], cells[4])
+    if not rows:
+        fail("docs/EXIT_CODES.md has no exit-code table")
+    return rows
+
+
+def help_codes(text):
+    return {int(m.group(1)): m.group(2) for m in
+            re.finditer(r"^\s+(\d+)\s+(.*)$", text.split("Exit codes:")[-1], re.M)}
+
+
+def check_exit_code_table():
+    """One table: both binaries print the codes of docs/EXIT_CODES.md."""
+    table = exit_code_table()
+    for binary, sub in (("schemagate", "migrate"), ("schemagate", "status"),
+                        ("schemagate", "join"), ("schemactl", "status"),
+                        ("schemactl", "wait")):
+        codes = help_codes(help_text(binary, sub))
+        if set(codes) != set(table):
+            fail(f"{binary} {sub} --help lists exit codes {sorted(codes)}, "
+                 f"docs/EXIT_CODES.md {sorted(table)}")
+
+
 def check_failure_policy(where, job, container, help_text_):
-    """FailJob exit codes are ones the command documents, never a transient one."""
-    codes = {int(m.group(1)): m.group(2) for m in
-             re.finditer(r"^\s+(\d+)\s+(.*)$", help_text_.split("Exit codes:")[-1], re.M)}
+    """FailJob exit codes are exactly the table's "fail" codes, each documented
+    by the command, never a transient one."""
+    codes = help_codes(help_text_)
+    table = exit_code_table()
     rules = job["spec"].get("podFailurePolicy", {}).get("rules", [])
     fail_codes = set()
     for r in rules:
@@ -78,11 +108,81 @@ def check_failure_policy(where, job, container, help_text_):
             fail_codes |= set(on.get("values", []))
     if not fail_codes:
         fail(f"{where}: no podFailurePolicy FailJob rule")
+    expected = {code for code, (_, job_action) in table.items() if job_action == "fail"}
+    if fail_codes != expected:
+        fail(f"{where}: podFailurePolicy fails the Job on {sorted(fail_codes)}; "
+             f"docs/EXIT_CODES.md says {sorted(expected)}")
     for code in sorted(fail_codes):
         if code not in codes:
             fail(f"{where}: podFailurePolicy exit code {code} is not documented by the command")
         elif re.search(r"connect|lock wait", codes[code]):
             fail(f"{where}: podFailurePolicy fails the Job on transient exit {code} ({codes[code]})")
+
+
+def pod_secrets(spec):
+    """Secret names a pod spec mounts or reads into its environment."""
+    out = set()
+    for v in spec.get("volumes", []):
+        if "secret" in v:
+            out.add(v["secret"]["secretName"])
+        for src in v.get("projected", {}).get("sources", []):
+            if "secret" in src:
+                out.add(src["secret"]["name"])
+    for c in spec.get("initContainers", []) + spec.get("containers", []):
+        for src in c.get("envFrom", []):
+            if "secretRef" in src:
+                out.add(src["secretRef"]["name"])
+        for e in c.get("env", []):
+            ref = e.get("valueFrom", {}).get("secretKeyRef")
+            if ref:
+                out.add(ref["name"])
+    return out
+
+
+def check_read_only_server(where, command):
+    """The serving pods hold the reader role: nothing that needs the migrator."""
+    for arg in command:
+        flag = arg[2:].split("=", 1)[0] if arg.startswith("--") else ""
+        if flag in ("migrate-on-start", "admin-token-file", "admin-listen", "insecure-admin"):
+            fail(f"{where}: serve --{flag} needs the migrator role, but the serving "
+                 f"Deployment must run as the reader (deploy/postgres/roles.sql)")
+
+
+def url_user(url):
+    m = re.match(r"postgres(?:ql)?://([^:@/]+)", url)
+    return m.group(1) if m else None
+
+
+def check_credentials(overlay, by_kind, secrets_of):
+    """The serving Deployment and the migrate Job use separate Secrets: the
+    reader role of deploy/postgres/roles.sql and the migrator role."""
+    secrets = {d["metadata"]["name"]: d.get("stringData", {}) for d in by_kind.get("Secret", [])}
+    server = secrets_of.get(("Deployment", "schemagate"), set())
+    job = secrets_of.get(("Job", "schemagate-migrate"), set())
+    if not server or not job:
+        fail(f"{overlay}: the Deployment or the Job mounts no Secret")
+        return
+    shared = server & job
+    if shared:
+        fail(f"{overlay}: the serving Deployment and the migrate Job share Secret(s) "
+             f"{sorted(shared)}: the server would run with the migrator's credentials")
+    users = {}
+    for who, names in (("Deployment", server), ("Job", job)):
+        for n in names:
+            if n not in secrets:
+                fail(f"{overlay}: {who} mounts Secret {n!r}, which the manifests do not define")
+            elif "database-url" in secrets[n]:
+                users[who] = url_user(secrets[n]["database-url"])
+    if users.get("Deployment") != "schemagate_reader":
+        fail(f"{overlay}: the Deployment's database-url user is {users.get('Deployment')!r}, "
+             f"not the reader role (schemagate_reader)")
+    if users.get("Job") != "schemagate_migrator":
+        fail(f"{overlay}: the Job's database-url user is {users.get('Job')!r}, "
+             f"not the migrator role (schemagate_migrator)")
+    roles = open(os.path.join(SOURCE, "deploy/postgres/roles.sql")).read()
+    for role in ("schemagate_reader", "schemagate_migrator"):
+        if role not in roles:
+            fail(f"deploy/postgres/roles.sql does not mention the role {role}")
 
 
 def check_overlay(overlay, features):
@@ -105,11 +205,13 @@ def check_overlay(overlay, features):
     if server["spec"].get("replicas", 1) < 2:
         fail(f"{overlay}: schemagate runs fewer than 2 replicas")
 
-    probes = []  # (service, port)
+    probes = []  # (kind, service, port)
     listen_ports = set()
     wait_clusters = []
+    secrets_of = {}  # (kind, name) -> Secret names its pods can read
     for doc, spec in pod_specs(docs):
         name = doc["metadata"]["name"]
+        secrets_of[(doc["kind"], name)] = pod_secrets(spec)
         psc = spec.get("securityContext", {})
         if not psc.get("runAsNonRoot"):
             fail(f"{overlay}/{name}: pod does not set runAsNonRoot")
@@ -156,17 +258,26 @@ def check_overlay(overlay, features):
                 if "grpc" not in probe:
                     fail(f"{where}: {kind} is not a native gRPC probe")
                     continue
-                probes.append((probe["grpc"].get("service", ""), probe["grpc"]["port"]))
+                probes.append((kind, probe["grpc"].get("service", ""), probe["grpc"]["port"]))
             if doc["kind"] == "Job" and binary == "schemagate":
                 check_failure_policy(where, doc, c["name"], text)
             if sub == "serve":
                 for kind in ("readinessProbe", "livenessProbe"):
                     if kind not in c:
                         fail(f"{where}: no {kind}")
+                check_read_only_server(where, command)
 
-    for service, port in probes:
+    check_credentials(overlay, by_kind, secrets_of)
+    for kind, service, port in probes:
         if port not in listen_ports:
             fail(f"{overlay}: probe port {port} is not a --listen port {sorted(listen_ports)}")
+        # Readiness means "this replica answers the API": never a name that
+        # needs the database reachable and every cluster migrated (one
+        # database blip would take every replica out of the Service).
+        if kind == "readinessProbe" and (service in ("", "schemagate.v1.SchemaGate") or
+                                         service.startswith("schemagate.cluster.")):
+            fail(f"{overlay}: readinessProbe uses {service!r}, which depends on the "
+                 f"database and the migrations; use schemagate.readiness")
 
     # The probe names against a real server of this feature set.
     with tempfile.TemporaryDirectory() as tmp:
@@ -182,12 +293,22 @@ def check_overlay(overlay, features):
                     break
                 time.sleep(0.05)
             target = "127.0.0.1:" + open(port_file).read().split()[0]
-            for service, _ in sorted(set(probes)):
-                r = run([os.path.join(BIN, "schemactl"), "health", "--target", target,
-                         "--service", service])
+            for kind, service, _ in sorted(set(probes)):
+                # The server's database is unreachable: liveness and readiness
+                # probes must still pass (within the first monitor attempt).
+                for _ in range(100):
+                    r = run([os.path.join(BIN, "schemactl"), "health", "--target", target,
+                             "--service", service])
+                    if r.returncode == 0:
+                        break
+                    time.sleep(0.1)
                 if "NOT_FOUND" in r.stderr or r.returncode not in (0, 3):
                     fail(f"{overlay}: probe service {service!r} is not registered "
                          f"by the server: {r.stdout}{r.stderr}")
+                elif r.returncode != 0:
+                    fail(f"{overlay}: {kind} service {service!r} is NOT_SERVING while "
+                         f"the database is unreachable: every replica would leave the "
+                         f"Service (or restart) on a database blip")
         finally:
             srv.terminate()
             srv.wait(timeout=30)
@@ -198,7 +319,7 @@ def check_overlay(overlay, features):
     for c in wait_clusters:
         if c not in clusters:
             fail(f"{overlay}: schemactl wait --clusters {c}: not enabled in a {features} build")
-    print(f"{overlay}: {len(docs)} objects, {len(probes)} probes, "
+    print(f"{overlay}: {len(docs)} objects, {len(probes)} probes, credentials separated, "
           f"{len(wait_clusters)} waited clusters checked")
 
 
@@ -234,6 +355,7 @@ def check_dockerfile():
 
 for overlay, features in OVERLAYS.items():
     check_overlay(overlay, features)
+check_exit_code_table()
 check_dockerfile()
 if failures:
     sys.exit(f"{len(failures)} problem(s)")

@@ -24,6 +24,7 @@
 #include "grpc/reflection/v1alpha/reflection.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/migrate/history.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -110,10 +111,7 @@ TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
   EXPECT_EQ(finished, summary->applied_size());
 
   // The snapshot follows (LISTEN/NOTIFY): AVAILABLE, health SERVING.
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
   auto after = c->CheckTables({"users", "crm_contacts", "public.tasks", "crm_contact"});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -187,10 +185,7 @@ TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
   Server server(Bin("schemagate-server"), db_->url(), {"--features=tasks"});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
   auto r = c->CheckTables({"tasks", "crm_contacts"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -202,7 +197,7 @@ TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
   EXPECT_THAT(std::string(require.message()), HasSubstr("people"));
   ProcessResult wait = Ctl({"wait", "--target", server.target(), "--clusters", "people",
                             "--timeout", "5s"});
-  EXPECT_EQ(wait.exit_code, 5) << wait.err;
+  EXPECT_EQ(wait.exit_code, 9) << wait.err;  // not in the build: do not wait
   EXPECT_THAT(wait.err, HasSubstr("people (compiled in, turned off by --features)"));
 }
 
@@ -228,8 +223,8 @@ TEST_F(ServiceTest, AdminRpcsNeedTheToken) {
   auto rows = db_->Query("SELECT to_regclass('schemagate.migrations') IS NULL");
   ASSERT_TRUE(rows.ok());
   EXPECT_THAT(*rows, ::testing::ElementsAre("t"));
-  // schemactl: exit 6 without a token, 0 with it.
-  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target()}).exit_code, 6);
+  // schemactl: exit 10 (not authorized) without a token, 0 with it.
+  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target()}).exit_code, 10);
   EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target(), "--token-file",
                  token_file_}).exit_code,
             0);
@@ -311,7 +306,7 @@ TEST_F(ServiceTest, SchemactlWaitReturnsWhenTheClusterIsMigrated) {
   // Timeout and a cluster missing from the build.
   ProcessResult missing = Ctl({"wait", "--target", server.target(), "--clusters",
                                "nosuch", "--timeout", "5s"});
-  EXPECT_EQ(missing.exit_code, 5);
+  EXPECT_EQ(missing.exit_code, 9);
   ProcessResult unreachable = Ctl({"wait", "--target", "127.0.0.1:1", "--clusters",
                                    "tasks", "--timeout", "2s"});
   EXPECT_EQ(unreachable.exit_code, 4);
@@ -618,10 +613,7 @@ TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
   Server server(Bin("schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
   std::string src = Env("SCHEMAGATE_SOURCE_DIR");
   ProcessResult r = RunProcess({"/usr/bin/python3", src + "/tests/python/client_test.py",
                                 server.target(), src + "/proto"});
@@ -764,7 +756,7 @@ TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
   EXPECT_EQ(ctl.exit_code, 0) << ctl.err;
   EXPECT_THAT(ctl.out, HasSubstr("nothing to adopt"));
   ProcessResult ctl_denied = Ctl({"adopt", "--target", server.target(), "--from", "diesel"});
-  EXPECT_EQ(ctl_denied.exit_code, 6);
+  EXPECT_EQ(ctl_denied.exit_code, 10);  // not authorized
   ProcessResult ctl_usage = Ctl({"adopt", "--target", server.target(), "--from", "ant"});
   EXPECT_EQ(ctl_usage.exit_code, 2);
   auto rows = db_->Query("SELECT count(*) FROM schemagate.migrations");
@@ -800,6 +792,151 @@ TEST_F(AdoptRpcTest, UnmanagedTablesAreListedByTheServer) {
   ProcessResult ctl = Ctl({"clusters", "--target", server.target()});
   EXPECT_THAT(ctl.out, HasSubstr("mail_messages (cluster mail, turned off by --features)"));
   EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// One exit-code table (docs/EXIT_CODES.md): the same refusal exits with the
+// same code from `schemagate` (the engine in-process) and from `schemactl`
+// (the server's refusal, carried as a google.rpc.ErrorInfo reason through
+// the client library).
+TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
+  const std::string v1 = Variant("engine_v1", "schemagate");
+  ASSERT_EQ(Migrate(v1).exit_code, 0);
+  const std::string wrong_token = dir_ + "/wrong-token";
+  std::ofstream(wrong_token) << "not-" << token_ << "\n";
+  struct Case {
+    std::string what;
+    std::string variant;                 // the build both binaries are of
+    std::vector<std::string> cli;        // `schemagate` arguments
+    std::vector<std::string> ctl;        // `schemactl` arguments (admin token added)
+    int code;
+    std::vector<std::string> server_flags;
+    std::function<void()> setup;
+  };
+  const int64_t lock_key = migrate::HistoryName().LockKey();
+  std::unique_ptr<testing::LockHolder> lock;
+  std::vector<Case> cases = {
+      {"rollback refused: a dependent cluster is enabled", "engine_v1",
+       {"rollback", "--cluster", "core", "--to", "0"},
+       {"rollback", "--cluster", "core", "--to", "0"}, 6},
+      {"unknown cluster", "engine_v1",
+       {"rollback", "--cluster", "nosuch", "--to", "0"},
+       {"rollback", "--cluster", "nosuch", "--to", "0"}, 2},
+      {"edited applied migration", "engine_edited", {"migrate"}, {"apply"}, 6},
+      {"a migration fails", "engine_broken", {"migrate"}, {"apply"}, 5},
+      {"drift", "engine_v1", {"verify"}, {"verify"}, 7,
+       {},
+       [&] { ASSERT_TRUE(db_->Query("ALTER TABLE users ADD COLUMN zzz integer").ok()); }},
+      {"lock wait timeout", "engine_fixed", {"migrate", "--lock-wait-timeout=1s"},
+       {"apply"}, 4, {"--lock-wait-timeout=1s"},
+       [&] {
+         lock = std::make_unique<testing::LockHolder>(*db_, lock_key);
+         ASSERT_TRUE(lock->ok());
+       }},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    if (c.setup) c.setup();
+    std::vector<std::string> cli = c.cli;
+    cli.insert(cli.begin(), Variant(c.variant, "schemagate"));
+    ProcessResult direct = RunProcess(cli, "", {"DATABASE_URL=" + db_->url()});
+    EXPECT_EQ(direct.exit_code, c.code) << direct.err;
+    std::vector<std::string> flags = {"--admin-token-file=" + token_file_};
+    flags.insert(flags.end(), c.server_flags.begin(), c.server_flags.end());
+    Server server(Variant(c.variant, "schemagate-server"), db_->url(), flags);
+    ASSERT_TRUE(server.ok());
+    std::vector<std::string> ctl = c.ctl;
+    ctl.insert(ctl.begin() + 1, {"--target", server.target(), "--token-file", token_file_});
+    ProcessResult remote = Ctl(ctl);
+    EXPECT_EQ(remote.exit_code, c.code) << remote.err;
+    lock.reset();
+  }
+  // Refusals only a server makes have their own codes too: a wrong token is
+  // "not authorized", a database the server cannot reach is "unavailable".
+  Server server(Variant("engine_v1", "schemagate-server"), db_->url(),
+                {"--admin-token-file=" + token_file_});
+  ASSERT_TRUE(server.ok());
+  ProcessResult denied = Ctl({"repair", "--target", server.target(), "--token-file", wrong_token});
+  EXPECT_EQ(denied.exit_code, 10) << denied.err;
+  std::string unreachable = db_->url();
+  unreachable.replace(unreachable.rfind(':'), unreachable.rfind('/') - unreachable.rfind(':'),
+                      ":1");
+  Server down(Variant("engine_v1", "schemagate-server"), unreachable, {});
+  ASSERT_TRUE(down.ok());
+  EXPECT_EQ(Ctl({"status", "--target", down.target()}).exit_code, 3);
+  EXPECT_EQ(RunProcess({v1, "status", "--connect-timeout=500ms"}, "",
+                       {"DATABASE_URL=" + unreachable})
+                .exit_code,
+            3);
+}
+
+// The monitor re-reads the history with one query: when a read fails, the
+// last state read is kept (marked stale: not reachable, health NOT_SERVING)
+// instead of an empty applied set, so CheckTables never calls an applied
+// table NOT_MIGRATED. Every other read of the history fails here (a view
+// in its place raises on every second query).
+TEST_F(ServiceTest, AFailedHistoryReadKeepsTheLastKnownState) {
+  ASSERT_EQ(Migrate(Variant("engine_v1", "schemagate")).exit_code, 0);
+  Server server(Variant("engine_v1", "schemagate-server"), db_->url(), {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  ASSERT_TRUE(db_->Query(
+                     "ALTER TABLE schemagate.migrations RENAME TO migrations_real; "
+                     "CREATE SEQUENCE schemagate.flaky; "
+                     "CREATE FUNCTION schemagate.flaky_gate() RETURNS boolean LANGUAGE plpgsql "
+                     "VOLATILE AS $$ BEGIN IF nextval('schemagate.flaky') % 2 = 0 THEN "
+                     "RAISE EXCEPTION 'injected read failure'; END IF; RETURN true; END $$; "
+                     "CREATE VIEW schemagate.migrations AS SELECT * FROM "
+                     "schemagate.migrations_real WHERE (SELECT schemagate.flaky_gate())")
+                  .ok());
+  int checks = 0, stale = 0;
+  const absl::Time until = absl::Now() + absl::Seconds(4);
+  while (absl::Now() < until) {
+    auto r = c->CheckTables({"users", "notes"});
+    ASSERT_TRUE(r.ok()) << r.status();
+    EXPECT_TRUE(r->state_known());
+    for (const v1::TableCheck& t : r->tables()) {
+      EXPECT_EQ(t.status(), v1::TABLE_STATUS_AVAILABLE) << t.requested() << ": " << t.message();
+    }
+    auto clusters = c->ListClusters();
+    ASSERT_TRUE(clusters.ok());
+    if (!clusters->database_reachable()) ++stale;
+    ++checks;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  // The injected failures were seen (and reported as a stale state).
+  EXPECT_GT(stale, 0) << checks << " checks";
+  ASSERT_TRUE(db_->Query("DROP VIEW schemagate.migrations; ALTER TABLE "
+                         "schemagate.migrations_real RENAME TO migrations")
+                  .ok());
+  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+}
+
+// Readiness means "this replica answers the API": with the database down it
+// is SERVING (after the first attempt to read the history), while the
+// migration state's names are not, and the memory RPCs answer.
+TEST_F(ServiceTest, ReadinessDoesNotDependOnTheDatabase) {
+  std::string unreachable = db_->url();
+  unreachable.replace(unreachable.rfind(':'), unreachable.rfind('/') - unreachable.rfind(':'),
+                      ":1");
+  Server server(Variant("engine_v1", "schemagate-server"), unreachable, {});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c, "schemagate.readiness"); },
+                         absl::Seconds(10)));
+  for (const char* name : {"", "schemagate.v1.SchemaGate", "schemagate.cluster.core"}) {
+    auto h = c->Health(name);
+    ASSERT_TRUE(h.ok()) << name;
+    EXPECT_EQ(*h, grpc::health::v1::HealthCheckResponse::NOT_SERVING) << name;
+  }
+  auto check = c->CheckTables({"users"});
+  ASSERT_TRUE(check.ok());
+  EXPECT_FALSE(check->state_known());
+  auto join = c->ValidateJoin({"notes", "users"});
+  EXPECT_TRUE(join.ok());
+  ProcessResult ctl = Ctl({"health", "--target", server.target(), "--service",
+                           "schemagate.readiness"});
+  EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
 }
 
 }  // namespace

@@ -448,5 +448,66 @@ TEST_F(FaultTest, PostgresRestartUnderLoad) {
             << worst_overrun_ms << " ms\n";
 }
 
+// A silent network partition between the server and PostgreSQL (a proxy
+// that stops passing bytes but keeps the connections open: no reset, no
+// error, nothing TCP keepalives would see while the proxy's kernel answers
+// them): the state monitor's read gives up after --statement-timeout plus
+// the client-side margin, health goes NOT_SERVING with the last state kept,
+// database RPCs end UNAVAILABLE within their deadline, and SIGTERM exits
+// within the grace period (Monitor::Stop shuts its connection down).
+TEST_F(FaultTest, SilentPartitionHangsNeitherTheMonitorNorShutdown) {
+  auto db = NewDatabase("partition");
+  ASSERT_NE(db, nullptr);
+  ASSERT_EQ(Schemagate(db->url(), {"migrate"}).exit_code, kOk);
+  // db->url() is postgresql://user:password@host:port/db
+  const std::string url = db->url();
+  const size_t at = url.find('@'), colon = url.find(':', at), slash = url.find('/', at);
+  testing::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
+                                std::stoi(url.substr(colon + 1, slash - colon - 1)));
+  ASSERT_GT(proxy.port(), 0);
+  const std::string proxied =
+      url.substr(0, colon + 1) + std::to_string(proxy.port()) + url.substr(slash);
+  Server server(Bin("schemagate-server"), proxied,
+                {"--statement-timeout=1s", "--shutdown-grace=2s"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  auto health = [&] {
+    auto h = c->Health("");
+    return h.ok() ? *h : grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  };
+  ASSERT_TRUE(Eventually([&] { return health() == grpc::health::v1::HealthCheckResponse::SERVING; },
+                         absl::Seconds(10)));
+  ASSERT_TRUE(c->GetMigrationStatus().ok());  // a pooled connection, made before the partition
+
+  proxy.Freeze();
+  const auto frozen = std::chrono::steady_clock::now();
+  EXPECT_TRUE(Eventually(
+      [&] { return health() == grpc::health::v1::HealthCheckResponse::NOT_SERVING; },
+      absl::Seconds(10)))
+      << "the monitor hangs in a read nobody answers";
+  std::printf("health NOT_SERVING %.1f s after the partition\n",
+              Seconds(std::chrono::steady_clock::now() - frozen));
+  auto clusters = c->ListClusters();  // the last state read is kept, marked stale
+  ASSERT_TRUE(clusters.ok());
+  EXPECT_FALSE(clusters->database_reachable());
+  for (const v1::ClusterInfo& ci : clusters->clusters()) {
+    EXPECT_NE(ci.migration().state(), v1::CLUSTER_STATE_UNKNOWN) << ci.name();
+  }
+  const auto asked = std::chrono::steady_clock::now();
+  auto status = c->GetMigrationStatus();
+  EXPECT_EQ(status.status().code(), absl::StatusCode::kUnavailable) << status.status();
+  EXPECT_LT(Seconds(std::chrono::steady_clock::now() - asked), 10.0);
+
+  const auto term = std::chrono::steady_clock::now();
+  server.child().Kill(SIGTERM);
+  bool exited = Eventually([&] { return !server.child().Running(); }, absl::Seconds(8));
+  EXPECT_TRUE(exited) << "SIGTERM did not end the server within the grace period";
+  if (!exited) server.child().Kill(SIGKILL);
+  ProcessResult r = server.child().Wait();
+  if (exited) EXPECT_EQ(r.exit_code, 0) << r.err;
+  std::printf("exited %.1f s after SIGTERM (grace 2 s)\n",
+              Seconds(std::chrono::steady_clock::now() - term));
+}
+
 }  // namespace
 }  // namespace schemagate

@@ -51,6 +51,23 @@ class MigrateTest : public testing::VariantDatabaseTest {
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
+  // The structure outside the history schema (TestDatabase::Schema).
+  std::vector<std::string> Schema() {
+    auto rows = db_->Schema();
+    EXPECT_TRUE(rows.ok()) << rows.status();
+    return rows.ok() ? *rows : std::vector<std::string>{};
+  }
+
+  // Waits (10 s at most) until one other session runs a statement that
+  // contains `fragment`.
+  bool AwaitActive(const std::string& fragment) {
+    for (int i = 0; i < 100; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+      if (db_->ActiveQueries(fragment) == 1) return true;
+    }
+    return false;
+  }
+
   nlohmann::json StatusJson(const std::string& variant,
                             std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"status", "--json"};
@@ -180,12 +197,7 @@ TEST_F(MigrateTest, KilledDuringALongMigrationThenRerunConverges) {
   ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
   Child slow({Bin("ENGINE_SLOW"), "migrate"}, Env());
   // Wait until the slow migration is inside pg_sleep.
-  bool sleeping = false;
-  for (int i = 0; i < 100 && !sleeping; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    sleeping = db_->ActiveQueries("pg_sleep(4)") == 1;
-  }
-  ASSERT_TRUE(sleeping);
+  ASSERT_TRUE(AwaitActive("pg_sleep(4)"));
   slow.Kill(SIGKILL);
   ProcessResult killed = slow.Wait();
   EXPECT_EQ(killed.signal, SIGKILL);
@@ -212,12 +224,15 @@ TEST_F(MigrateTest, FailedNoTransactionMigrationIsUndoneWithItsDownSql) {
   EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
   EXPECT_THAT(r.err, AllOf(HasSubstr("feat/0003_bad_ix/up.sql:4:"),
                            HasSubstr("could not create unique index"),
-                           HasSubstr("its down.sql was run")));
+                           HasSubstr("undone with its down.sql"),
+                           HasSubstr("2 statement(s) run"), HasSubstr("1 skipped")));
   auto indexes = db_->Query(
       "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'notes_%_ix' "
       "ORDER BY 1");
   ASSERT_TRUE(indexes.ok());
-  // The statement that succeeded was undone; the invalid index is gone.
+  // The statement that succeeded was undone; the invalid index is gone; the
+  // down.sql statement that drops 0002's notes_body_ix (not made by this
+  // run) did not run.
   EXPECT_THAT(*indexes, ElementsAre("notes_body_ix", "notes_user_ix"));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2"));
   auto pending = db_->Query("SELECT count(*) FROM schemagate.migrations_in_progress");
@@ -228,12 +243,7 @@ TEST_F(MigrateTest, FailedNoTransactionMigrationIsUndoneWithItsDownSql) {
 TEST_F(MigrateTest, InterruptedNoTransactionMigrationIsCleanedUpByTheNextRun) {
   ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
   Child slow({Bin("ENGINE_NOTX"), "migrate"}, Env());
-  bool sleeping = false;
-  for (int i = 0; i < 100 && !sleeping; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    sleeping = db_->ActiveQueries("pg_sleep(4)") == 1;
-  }
-  ASSERT_TRUE(sleeping);
+  ASSERT_TRUE(AwaitActive("pg_sleep(4)"));
   slow.Kill(SIGKILL);
   slow.Wait();
   // Half done: the first index exists, the migration is not recorded.
@@ -259,12 +269,7 @@ TEST_F(MigrateTest, InterruptedNoTransactionMigrationIsCleanedUpByTheNextRun) {
 TEST_F(MigrateTest, LockWaitTimeoutHasItsOwnExitCode) {
   ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
   Child slow({Bin("ENGINE_SLOW"), "migrate"}, Env());
-  bool sleeping = false;
-  for (int i = 0; i < 100 && !sleeping; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-    sleeping = db_->ActiveQueries("pg_sleep(4)") == 1;
-  }
-  ASSERT_TRUE(sleeping);
+  ASSERT_TRUE(AwaitActive("pg_sleep(4)"));
   ProcessResult waiter = Run("ENGINE_SLOW", {"migrate", "--lock-wait-timeout=1s"});
   EXPECT_EQ(waiter.exit_code, kLockWait) << waiter.err;
   EXPECT_THAT(waiter.err, HasSubstr("--lock-wait-timeout=1s"));
@@ -551,6 +556,105 @@ TEST_F(MigrateTest, HelpListsFlagsAndExitCodes) {
                              HasSubstr("4  lock wait timeout")))
         << cmd;
   }
+}
+
+// The same tree checked out on Windows (git core.autocrlf: CRLF endings, and
+// a BOM an editor added): its migrations have the same checksums, so a
+// database migrated from a Linux checkout is up to date for it, not refused
+// as edited; and a history row recorded from the raw CRLF bytes (by a
+// version that hashed raw bytes) is valid for the LF checkout.
+TEST_F(MigrateTest, CrlfCheckoutIsNotAnEditedMigration) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  nlohmann::json status = StatusJson("ENGINE_CRLF");
+  EXPECT_TRUE(status["up_to_date"].get<bool>()) << status.dump();
+  EXPECT_EQ(ClusterState(status, "core"), "up_to_date");
+  ProcessResult crlf = Run("ENGINE_CRLF", {"migrate"});
+  EXPECT_EQ(crlf.exit_code, kOk) << crlf.err;
+  EXPECT_THAT(crlf.err, Not(HasSubstr("was changed after it was applied")));
+  EXPECT_EQ(Run("ENGINE_CRLF", {"verify"}).exit_code, kOk);
+
+  // A row recorded from the CRLF checkout's raw bytes.
+  const char* tree = std::getenv("SCHEMAGATE_CRLF_TREE");
+  ASSERT_NE(tree, nullptr);
+  ProcessResult sum = RunProcess({"sha256sum", std::string(tree) + "/core/0001_init/up.sql"});
+  ASSERT_EQ(sum.exit_code, 0);
+  const std::string raw = sum.out.substr(0, 64);
+  ASSERT_TRUE(db_->Query("UPDATE schemagate.migrations SET checksum = '" + raw +
+                         "' WHERE cluster = 'core' AND version = 1")
+                  .ok());
+  ProcessResult lf = Run("ENGINE_V1", {"migrate"});
+  EXPECT_EQ(lf.exit_code, kOk) << lf.err;
+  EXPECT_EQ(ClusterState(StatusJson("ENGINE_V1"), "core"), "up_to_date");
+  EXPECT_EQ(Run("ENGINE_CRLF", {"migrate"}).exit_code, kOk);
+  // A real edit is still an edit.
+  ASSERT_TRUE(db_->Query("UPDATE schemagate.migrations SET checksum = repeat('0', 64) "
+                         "WHERE cluster = 'core' AND version = 1")
+                  .ok());
+  EXPECT_EQ(Run("ENGINE_CRLF", {"migrate"}).exit_code, kIntegrity);
+}
+
+// An index made by hand with the name a no-transaction migration creates:
+// the migration is refused before anything runs, and the hand-made index
+// is never dropped (a failed run used to run the whole down.sql).
+TEST_F(MigrateTest, NoTransactionMigrationNeverDropsWhatItDidNotCreate) {
+  ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  ASSERT_EQ(Run("ENGINE_V1", {"rollback", "--cluster", "feat", "--to", "1"}).exit_code, kOk);
+  ASSERT_TRUE(db_->Query("CREATE INDEX notes_body_ix ON notes (body)").ok());  // by hand
+  ProcessResult r = Run("ENGINE_V1", {"migrate"});
+  EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
+  EXPECT_THAT(r.err, AllOf(HasSubstr("refusing to run feat/0002_ix/up.sql"),
+                           HasSubstr("creates notes_body_ix, which already exists"),
+                           HasSubstr("Nothing was run")));
+  auto indexes = db_->Query(
+      "SELECT indexname || ' ' || indexdef FROM pg_indexes WHERE indexname LIKE "
+      "'notes_%_ix' ORDER BY 1");
+  ASSERT_TRUE(indexes.ok());
+  EXPECT_THAT(*indexes, ElementsAre(HasSubstr("notes_body_ix ON public.notes USING btree (body)")));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1"));
+  auto marks = db_->Query("SELECT count(*) FROM schemagate.migrations_in_progress");
+  ASSERT_TRUE(marks.ok());
+  EXPECT_THAT(*marks, ElementsAre("0"));
+  // Once the hand-made index is out of the way, the migration applies.
+  ASSERT_TRUE(db_->Query("DROP INDEX notes_body_ix").ok());
+  EXPECT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2"));
+}
+
+// Rolling back a no-transaction migration is marked like applying one: a
+// kill after its down.sql ran but before its history row was deleted leaves
+// the mark, and the next migrate finishes the rollback (then applies the
+// migration again), instead of trusting a row whose objects are gone.
+TEST_F(MigrateTest, KilledRollbackOfANoTransactionMigrationIsFinished) {
+  ASSERT_EQ(Run("ENGINE_NOTX", {"migrate"}).exit_code, kOk);
+  Child rollback({Bin("ENGINE_NOTX"), "rollback", "--cluster", "feat", "--to", "2"}, Env());
+  ASSERT_TRUE(AwaitActive("pg_sleep(3.9)"));
+  rollback.Kill(SIGKILL);
+  rollback.Wait();
+  // The indexes are gone and the row says applied: only the mark tells.
+  auto gone = db_->Query("SELECT count(*) FROM pg_indexes WHERE indexname LIKE 'notes_slow_%'");
+  ASSERT_TRUE(gone.ok());
+  EXPECT_THAT(*gone, ElementsAre("0"));
+  auto marked = db_->Query(
+      "SELECT action || ' ' || cluster || '/' || version FROM "
+      "schemagate.migrations_in_progress");
+  ASSERT_TRUE(marked.ok());
+  EXPECT_THAT(*marked, ElementsAre("rollback feat/3"));
+  ProcessResult rerun = Run("ENGINE_NOTX", {"migrate", "--lock-wait-timeout=20s"});
+  ASSERT_EQ(rerun.exit_code, kOk) << rerun.err;
+  EXPECT_THAT(rerun.err, HasSubstr("interrupted rollback of a no-transaction migration"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "feat/1", "feat/2", "feat/3"));
+  ProcessResult verify = Run("ENGINE_NOTX", {"verify"});
+  EXPECT_EQ(verify.exit_code, kOk) << verify.out;
+  auto valid = db_->Query(
+      "SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid "
+      "WHERE c.relname LIKE 'notes_slow_%' AND i.indisvalid");
+  ASSERT_TRUE(valid.ok());
+  EXPECT_THAT(*valid, ElementsAre("2"));
+  auto log = db_->Query(
+      "SELECT action || ' ' || cluster || '/' || version FROM schemagate.migrations_log "
+      "WHERE action IN ('cleanup', 'rollback') ORDER BY id");
+  ASSERT_TRUE(log.ok());
+  EXPECT_THAT(*log, ElementsAre("cleanup feat/3"));
 }
 
 }  // namespace

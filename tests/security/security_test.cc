@@ -10,6 +10,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/service_process.h"
@@ -210,11 +211,12 @@ TEST_F(SecurityTest, AdminRpcsAreRefusedWithoutTheRightTokenOnEveryListener) {
   EXPECT_TRUE(applied.ok()) << applied.error_message();
   EXPECT_NE(State(), before);
 
-  // schemactl: a wrong token file is exit 6 and names no secret.
+  // schemactl: a wrong token file is exit 10 (not authorized) and names no
+  // secret.
   std::ofstream(dir_ + "/wrong") << "not-" << kToken << "\n";
   ProcessResult ctl = RunProcess({Bin("schemactl"), "repair", "--target", single.target(),
                                   "--token-file", dir_ + "/wrong"});
-  EXPECT_EQ(ctl.exit_code, 6);
+  EXPECT_EQ(ctl.exit_code, 10);
   EXPECT_THAT(ctl.out + ctl.err, Not(HasSubstr(kToken)));
   for (Server* s : {&single, &split, &no_token, &no_token_split, &tls}) {
     ProcessResult r = s->Stop();
@@ -340,6 +342,150 @@ TEST_F(SecurityTest, DebugLogsNeverShowSecrets) {
   EXPECT_THAT(all, HasSubstr("debug"));  // the logs are really at debug level
   EXPECT_THAT(all, Not(HasSubstr(password)));
   EXPECT_THAT(all, Not(HasSubstr(kToken)));
+}
+
+// Passwords holding every character that ends or splits a URI's user info
+// or needs escaping ('?', '@', '/', '#', '%', '"', '\\', a space,
+// non-ASCII), in a URI (raw where libpq allows it, percent-encoded where it
+// must be, fully percent-encoded) and in a key=value string: no part of
+// them appears in any output of any command, of the server (text and JSON
+// logs) or of any RPC, on success and on every kind of connection failure.
+// Each piece of the password carries the marker "Zq9", so a partial leak
+// ("app:s3cr" of "s3cr?t") shows too.
+TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
+  const std::string role = absl::StrCat("sg_special_", getpid());
+  const std::string password =
+      "Zq9a?Zq9b@Zq9c/Zq9d#Zq9e%Zq9f\"Zq9g\\Zq9h Zq9i\xC3\xA4Zq9j";
+  const std::string wrong = "Zq9w?Zq9x@Zq9y/Zq9z%Zq9v\"Zq9u\\Zq9t Zq9s";
+  testing::RegisterSecret(password);
+  testing::RegisterSecret(wrong);
+  ASSERT_TRUE(db_->Query(absl::StrCat("CREATE ROLE ", role, " LOGIN PASSWORD $pw$", password,
+                                      "$pw$; ALTER DATABASE ", db_->name(), " OWNER TO ",
+                                      role))
+                  .ok());
+  const std::string server_url = db_->url();  // postgresql://postgres:...@host:port/db
+  const std::string host_port =
+      server_url.substr(server_url.find('@') + 1,
+                        server_url.rfind('/') - server_url.find('@') - 1);
+  const std::string port = host_port.substr(host_port.rfind(':') + 1);
+  auto encode = [](const std::string& text, const std::string& which) {
+    std::string out;
+    for (unsigned char c : text) {
+      if (which.find(static_cast<char>(c)) != std::string::npos || (which == "all" && !isalnum(c))) {
+        out += absl::StrFormat("%%%02X", c);
+      } else {
+        out += static_cast<char>(c);
+      }
+    }
+    return out;
+  };
+  auto uri = [&](const std::string& pw, const std::string& hp, const std::string& db,
+                 const std::string& which) {
+    return absl::StrCat("postgresql://", role, ":", encode(pw, which), "@", hp, "/", db);
+  };
+  auto keywords = [&](const std::string& pw, const std::string& p, const std::string& db) {
+    std::string quoted;
+    for (char c : pw) {
+      if (c == '\'' || c == '\\') quoted += '\\';
+      quoted += c;
+    }
+    return absl::StrCat("host=127.0.0.1 port=", p, " dbname=", db, " user=", role,
+                        " password='", quoted, "'");
+  };
+  struct Url {
+    std::string what;
+    std::string url;
+    bool reachable;  // the right password, server and database
+  };
+  const std::string min = "@/%";  // what a URI's password must encode
+  const std::vector<Url> urls = {
+      {"URI, minimal encoding", uri(password, host_port, db_->name(), min), true},
+      {"URI, all encoded", uri(password, host_port, db_->name(), "all"), true},
+      {"key=value", keywords(password, port, db_->name()), true},
+      {"wrong password", uri(wrong, host_port, db_->name(), min), false},
+      {"wrong password, key=value", keywords(wrong, port, db_->name()), false},
+      {"nobody listening", uri(password, "127.0.0.1:1", db_->name(), min), false},
+      {"no such database", uri(password, host_port, "sg_no_such_db", min), false},
+      {"unencoded '@' and '/'", uri(password, host_port, db_->name(), "%"), false},
+      {"a bad percent escape", uri(password + "%zz", host_port, db_->name(), "@/"), false},
+      {"an unterminated quote", "host=127.0.0.1 password='Zq9q" + password, false},
+  };
+  std::string all;  // every output of every process and RPC
+  const std::string cli = Variant("engine_v1", "schemagate");
+  const std::string srv = Variant("engine_v1", "schemagate-server");
+  for (size_t i = 0; i < urls.size(); ++i) {
+    const Url& u = urls[i];
+    SCOPED_TRACE(u.what);
+    for (const std::vector<std::string>& cmd :
+         std::vector<std::vector<std::string>>{{"migrate"},
+                                               {"status", "--json"},
+                                               {"plan"},
+                                               {"verify"},
+                                               {"rollback", "--cluster", "feat", "--to", "0",
+                                                "--dry-run"},
+                                               {"repair", "--dry-run"},
+                                               {"migrate", "--log-format=json",
+                                                "--log-level=debug"}}) {
+      std::vector<std::string> argv = {cli};
+      argv.insert(argv.end(), cmd.begin(), cmd.end());
+      argv.push_back("--connect-timeout=1s");
+      ProcessResult r = RunProcess(argv, "", {"DATABASE_URL=" + u.url});
+      EXPECT_EQ(r.exit_code == 0, u.reachable) << cmd[0] << ": " << r.err;
+      all += r.out + r.err;
+    }
+    {
+      const char* format = i % 2 == 0 ? "text" : "json";
+      Server server(srv, u.url,
+                    {"--admin-token-file=" + token_file_, "--log-level=debug",
+                     std::string("--log-format=") + format, "--connect-timeout=1s"});
+      if (!server.ok()) {  // refused at start (an unparseable URL)
+        ProcessResult r = server.Stop();
+        EXPECT_EQ(r.exit_code, 2) << r.err;
+        all += r.out + r.err;
+        continue;
+      }
+      auto c = Connect(server.target(), kToken);
+      std::vector<absl::Status> results = {
+          c->GetMigrationStatus().status(),
+          c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1)).status(),
+      };
+      if (u.reachable) {
+        results.push_back(c->PlanMigrations(true).status());
+        results.push_back(c->VerifySchema(false).status());
+        results.push_back(c->RepairChecksums(v1::RepairChecksumsRequest()).status());
+      }
+      for (const absl::Status& st : results) {
+        EXPECT_EQ(st.ok(), u.reachable) << st;
+        all += absl::StrCat(st.message(), "\n");
+      }
+      auto clusters = c->ListClusters();  // from memory: answered either way
+      ASSERT_TRUE(clusters.ok());
+      EXPECT_EQ(clusters->database_reachable(), u.reachable);
+      for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+               {"status"}, {"clusters", "--json"}}) {
+        std::vector<std::string> argv = {Bin("schemactl"), cmd[0], "--target", server.target()};
+        argv.insert(argv.end(), cmd.begin() + 1, cmd.end());
+        ProcessResult r = RunProcess(argv);
+        all += r.out + r.err;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(600));  // a monitor retry
+      ProcessResult r = server.Stop();
+      all += r.out + r.err;
+    }
+  }
+  EXPECT_THAT(all, HasSubstr("password authentication failed"));
+  EXPECT_THAT(all, HasSubstr("percent-encode"));
+  size_t at = all.find("Zq9");
+  EXPECT_EQ(at, std::string::npos)
+      << "a piece of the password appears: ..."
+      << all.substr(at == std::string::npos ? 0 : (at > 80 ? at - 80 : 0), 160) << "...";
+  ASSERT_TRUE(db_->Query(absl::StrCat("ALTER DATABASE ", db_->name(),
+                                      " OWNER TO postgres; REASSIGN OWNED BY ", role,
+                                      " TO postgres; DROP OWNED BY ", role))
+                  .ok());
+  auto admin = testing::ServerUrl();
+  ASSERT_TRUE(admin.ok());
+  EXPECT_TRUE(testing::RunPsql(*admin, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
 }
 
 }  // namespace

@@ -1,5 +1,9 @@
 #include "tests/support/service_process.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -43,6 +47,11 @@ bool Eventually(const std::function<bool()>& pred, absl::Duration timeout) {
     absl::SleepFor(absl::Milliseconds(50));
   }
   return pred();
+}
+
+bool Serving(client::Client& c, const std::string& service) {
+  auto h = c.Health(service);
+  return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
 }
 
 std::unique_ptr<client::Client> Connect(const std::string& target, const std::string& token) {
@@ -111,6 +120,83 @@ bool MakeTestCertificates(const std::string& d) {
     if (RunProcess(args).exit_code != 0) return false;
   }
   return true;
+}
+
+FreezableProxy::FreezableProxy(const std::string& host, int port)
+    : host_(host), target_port_(port) {
+  listener_ = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof addr;
+  if (bind(listener_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0 ||
+      listen(listener_, 64) != 0 ||
+      getsockname(listener_, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
+    return;
+  }
+  port_ = ntohs(addr.sin_port);
+  std::lock_guard<std::mutex> lock(mu_);
+  threads_.emplace_back([this] { Accept(); });
+}
+
+FreezableProxy::~FreezableProxy() {
+  stopping_ = true;
+  shutdown(listener_, SHUT_RDWR);
+  std::vector<std::thread> threads;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    for (int s : sockets_) shutdown(s, SHUT_RDWR);
+    threads.swap(threads_);
+  }
+  for (std::thread& t : threads) t.join();
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int s : sockets_) close(s);
+  close(listener_);
+}
+
+void FreezableProxy::Accept() {
+  while (!stopping_) {
+    int client = accept(listener_, nullptr, nullptr);
+    if (client < 0) return;
+    int server = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(target_port_));
+    inet_pton(AF_INET, host_.c_str(), &addr.sin_addr);
+    if (connect(server, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      close(server);
+      close(client);
+      continue;
+    }
+    std::lock_guard<std::mutex> lock(mu_);
+    sockets_.push_back(client);
+    sockets_.push_back(server);
+    threads_.emplace_back([this, client, server] { Pump(client, server); });
+    threads_.emplace_back([this, client, server] { Pump(server, client); });
+  }
+}
+
+void FreezableProxy::Pump(int from, int to) {
+  char buffer[16384];
+  while (!stopping_) {
+    if (frozen_) {  // neither read nor write: requests go unanswered
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      continue;
+    }
+    pollfd p{from, POLLIN, 0};
+    if (poll(&p, 1, 50) <= 0) continue;
+    if (frozen_) continue;
+    ssize_t n = read(from, buffer, sizeof buffer);
+    if (n <= 0) {
+      shutdown(to, SHUT_WR);
+      return;
+    }
+    for (ssize_t done = 0; done < n;) {
+      ssize_t w = write(to, buffer + done, n - done);
+      if (w <= 0) return;
+      done += w;
+    }
+  }
 }
 
 PrivatePostgres::PrivatePostgres() {

@@ -8,9 +8,12 @@
 #ifndef SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
 #define SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
 
+#include <atomic>
 #include <csignal>
 #include <functional>
 #include <memory>
+#include <mutex>
+#include <thread>
 #include <string>
 #include <utility>
 #include <vector>
@@ -34,6 +37,9 @@ std::string TempDir();
 
 // Polls `pred` every 50 ms until it is true or `timeout` passed.
 bool Eventually(const std::function<bool()>& pred, absl::Duration timeout);
+
+// The health service `service` ("" = overall) answers SERVING.
+bool Serving(client::Client& c, const std::string& service = "");
 
 // A client with a 20 s deadline per call (and `token` for admin RPCs).
 std::unique_ptr<client::Client> Connect(const std::string& target,
@@ -82,6 +88,35 @@ std::string ProtoField(int number, const std::string& bytes);
 // (server.crt, server.key) and a client certificate (client.crt,
 // client.key) signed by it into `dir`, with openssl. False on failure.
 bool MakeTestCertificates(const std::string& dir);
+
+// A TCP proxy on 127.0.0.1 in front of `host:port` that can be frozen: it
+// then stops passing bytes either way but keeps every connection open, as
+// a silent network partition (or a hung proxy) looks to a client.
+class FreezableProxy {
+ public:
+  FreezableProxy(const std::string& host, int port);
+  ~FreezableProxy();
+  FreezableProxy(const FreezableProxy&) = delete;
+  FreezableProxy& operator=(const FreezableProxy&) = delete;
+
+  int port() const { return port_; }
+  void Freeze() { frozen_ = true; }
+  void Thaw() { frozen_ = false; }
+
+ private:
+  void Accept();
+  void Pump(int from, int to);
+
+  std::string host_;
+  int target_port_;
+  int listener_ = -1;
+  int port_ = 0;
+  std::atomic<bool> frozen_{false};
+  std::atomic<bool> stopping_{false};
+  std::mutex mu_;
+  std::vector<int> sockets_;  // guarded by mu_
+  std::vector<std::thread> threads_;  // guarded by mu_
+};
 
 // A private PostgreSQL (scripts/pg.sh) for tests that stop and restart it.
 class PrivatePostgres {

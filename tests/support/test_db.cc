@@ -1,5 +1,6 @@
 #include "tests/support/test_db.h"
 
+#include <signal.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -141,6 +142,34 @@ int TestDatabase::ActiveQueries(const std::string& fragment) const {
       "AND pid <> pg_backend_pid()");
   if (!rows.ok() || rows->size() != 1) return -1;
   return std::stoi((*rows)[0]);
+}
+
+int TestDatabase::AdvisoryLockHolders(int64_t key) const {
+  absl::StatusOr<std::vector<std::string>> rows = Query(absl::StrCat(
+      "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted AND "
+      "objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ", key,
+      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
+  if (!rows.ok() || rows->size() != 1) return -1;
+  return std::stoi((*rows)[0]);
+}
+
+LockHolder::LockHolder(const TestDatabase& db, int64_t key) : db_(db), key_(key) {
+  psql_ = std::make_unique<Child>(std::vector<std::string>{
+      "psql", "-X", "-q", "-d", db.url(), "-c",
+      absl::StrCat("SELECT pg_advisory_lock(", key, "), pg_sleep(3600)")});
+  for (int i = 0; i < 200 && !ok_; ++i) {
+    ok_ = db_.AdvisoryLockHolders(key_) == 1;
+    if (!ok_) usleep(50 * 1000);
+  }
+}
+
+LockHolder::~LockHolder() {
+  (void)db_.Query(absl::StrCat(
+      "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
+      "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ",
+      key_, " AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'psql')"));
+  psql_->Kill(SIGKILL);
+  psql_->Wait();
 }
 
 }  // namespace schemagate::testing

@@ -9,11 +9,13 @@
 #ifndef SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_
 #define SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_
 
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "tests/support/subprocess.h"
 
 namespace schemagate::testing {
 
@@ -47,6 +49,10 @@ class TestDatabase {
   // the query fails.
   int ActiveQueries(const std::string& fragment) const;
 
+  // Sessions of this database holding the session advisory lock `key`
+  // (pg_locks); -1 when the query fails.
+  int AdvisoryLockHolders(int64_t key) const;
+
   // The schema outside the history schema ("schemagate"), one sorted line
   // per object, read from pg_catalog: columns (type, NOT NULL, default),
   // constraints, indexes (with validity), functions, triggers, views,
@@ -59,6 +65,23 @@ class TestDatabase {
   std::string server_url_;
   std::string name_;
   std::string url_;
+};
+
+// Another session holding a migrator's lock: `psql` takes the session
+// advisory lock `key` on `db` and keeps it until the holder is destroyed
+// (its backend is then terminated, which releases the lock at once).
+class LockHolder {
+ public:
+  LockHolder(const TestDatabase& db, int64_t key);
+  ~LockHolder();
+  // True once the lock is held.
+  bool ok() const { return ok_; }
+
+ private:
+  const TestDatabase& db_;
+  int64_t key_;
+  std::unique_ptr<Child> psql_;
+  bool ok_ = false;
 };
 
 // Runs `psql -X -q -v ON_ERROR_STOP=1 -At` with `script` on stdin.

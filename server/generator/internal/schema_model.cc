@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -665,28 +666,38 @@ std::string SchemaModel::ChooseConstraintName(const std::string& name1,
   return ChooseName(connames_, name1, name2, label);
 }
 
+std::optional<SchemaModel::TableState> SchemaModel::NewTable(Context& ctx,
+                                                            const std::string& name,
+                                                            const json& rel,
+                                                            bool if_not_exists) {
+  if (auto owner = facts_->relations.find(name);
+      owner != facts_->relations.end() && owner->second.cluster != ctx.cluster) {
+    return std::nullopt;  // created by two clusters: CollectFacts reported it
+  }
+  if (tables_.count(name) || views_.count(name)) {
+    if (!if_not_exists) {
+      sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(LocationOf(rel)));
+      diagnostics_->Add(ctx.path, at.line, at.column,
+                        absl::StrCat("table ", Quote(name), " already exists"));
+    }
+    return std::nullopt;
+  }
+  TableState state;
+  state.table.set_name(name);
+  state.table.set_cluster(ctx.cluster);
+  state.table.set_created_by(absl::StrCat(ctx.cluster, "/", ctx.version));
+  state.table.set_created_by_version(ctx.version);
+  return state;
+}
+
 void SchemaModel::CreateTable(Context& ctx, const json& stmt) {
   const json* rel = Member(stmt, "relation");
   if (rel == nullptr) return;
   std::string name = RelationName(*rel);
-  if (auto owner = facts_->relations.find(name);
-      owner != facts_->relations.end() && owner->second.cluster != ctx.cluster) {
-    return;  // created by two clusters: CollectFacts reported it
-  }
-  if (tables_.count(name) || views_.count(name)) {
-    if (!BoolMember(stmt, "if_not_exists")) {
-      sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
-      diagnostics_->Add(ctx.path, at.line, at.column,
-                        absl::StrCat("table ", Quote(name), " already exists"));
-    }
-    return;
-  }
-  TableState state;
+  std::optional<TableState> fresh = NewTable(ctx, name, *rel, BoolMember(stmt, "if_not_exists"));
+  if (!fresh) return;
+  TableState state = *std::move(fresh);
   v1::Table& t = state.table;
-  t.set_name(name);
-  t.set_cluster(ctx.cluster);
-  t.set_created_by(absl::StrCat(ctx.cluster, "/", ctx.version));
-  t.set_created_by_version(ctx.version);
 
   // Inherited / partition parent columns and LIKE come first.
   if (const json* parents = Member(stmt, "inhRelations");
@@ -789,24 +800,10 @@ void SchemaModel::CreateTableAs(Context& ctx, const json& stmt) {
   const json* rel = into ? Member(*into, "rel") : nullptr;
   if (rel == nullptr) return;
   std::string name = RelationName(*rel);
-  if (auto owner = facts_->relations.find(name);
-      owner != facts_->relations.end() && owner->second.cluster != ctx.cluster) {
-    return;  // created by two clusters: CollectFacts reported it
-  }
-  if (tables_.count(name) || views_.count(name)) {
-    if (!BoolMember(stmt, "if_not_exists")) {
-      sql::LineCol at = sql::PositionOf(ctx.text, ctx.Location(LocationOf(*rel)));
-      diagnostics_->Add(ctx.path, at.line, at.column,
-                        absl::StrCat("table ", Quote(name), " already exists"));
-    }
-    return;
-  }
-  TableState state;
+  std::optional<TableState> fresh = NewTable(ctx, name, *rel, BoolMember(stmt, "if_not_exists"));
+  if (!fresh) return;
+  TableState state = *std::move(fresh);
   v1::Table& t = state.table;
-  t.set_name(name);
-  t.set_cluster(ctx.cluster);
-  t.set_created_by(absl::StrCat(ctx.cluster, "/", ctx.version));
-  t.set_created_by_version(ctx.version);
 
   // The query: its first SELECT (the left arm of a set operation names and
   // types the columns).

@@ -7,6 +7,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -93,6 +94,11 @@ class SchemaModel {
   TableState* RequireTable(Context& ctx, const std::string& name, int location,
                            const std::string& verb);
 
+  // A new table `name` of the current cluster, or nullopt (after a
+  // diagnostic, unless IF NOT EXISTS) when it exists already or belongs to
+  // another cluster.
+  std::optional<TableState> NewTable(Context& ctx, const std::string& name,
+                                     const nlohmann::json& rel, bool if_not_exists);
   void CreateTable(Context& ctx, const nlohmann::json& stmt);
   // CREATE TABLE AS / SELECT INTO: the columns of the query's target list,
   // typed from the tables it reads, casts, constants and common functions;

@@ -5,7 +5,9 @@
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/strings/match.h"
 #include "server/catalog/catalog.h"
+#include "server/catalog/checksum.h"
 #include "server/generator/generator.h"
 #include "tests/unit/generator/tree_builder.h"
 
@@ -210,6 +212,44 @@ TEST(GeneratorTest, Sha256IsOfTheFileBytes) {
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
   EXPECT_EQ(Sha256Hex("abc"),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+}
+
+// A Windows checkout (git core.autocrlf: CRLF endings) or an editor's BOM
+// gives the same embedded text and checksum as the LF file, so applied
+// migrations are not refused as edited; a history row recorded from the raw
+// CRLF or BOM bytes (before the normalization) still matches.
+TEST(GeneratorTest, CrlfAndBomCheckoutsHaveTheSameChecksum) {
+  std::map<std::string, std::string> lf = Tree();
+  std::map<std::string, std::string> crlf;
+  for (const auto& [path, text] : lf) {
+    std::string converted;
+    for (char ch : text) converted += ch == '\n' ? std::string("\r\n") : std::string(1, ch);
+    crlf[path] = absl::EndsWith(path, ".sql") ? "\xEF\xBB\xBF" + converted : converted;
+  }
+  v1::BuildCatalog a = Build({"all"});
+  Diagnostics diagnostics;
+  SourceTree tree = ParseTree("m", MakeTree(crlf), &diagnostics);
+  absl::StatusOr<v1::BuildCatalog> b = Generate(tree, {"all"}, &diagnostics);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(a.clusters_size(), b->clusters_size());
+  for (int i = 0; i < b->clusters_size(); ++i) {
+    const v1::Cluster& ca = a.clusters(i);
+    const v1::Cluster& cb = b->clusters(i);
+    ASSERT_EQ(ca.migrations_size(), cb.migrations_size());
+    for (int j = 0; j < cb.migrations_size(); ++j) {
+      const v1::Migration& ma = ca.migrations(j);
+      const v1::Migration& mb = cb.migrations(j);
+      EXPECT_EQ(ma.up_sha256(), mb.up_sha256()) << mb.up_path();
+      EXPECT_EQ(ma.up_sql(), mb.up_sql()) << mb.up_path();
+      EXPECT_EQ(ma.down_sql(), mb.down_sql()) << mb.up_path();
+      // LF files hash exactly as before the normalization.
+      EXPECT_EQ(ma.up_sha256(), Sha256Hex(lf[ma.up_path()])) << ma.up_path();
+      // Rows recorded from the raw bytes of any checkout match.
+      EXPECT_TRUE(catalog::SameMigrationText(Sha256Hex(crlf[mb.up_path()]), mb.up_sql()));
+      EXPECT_TRUE(catalog::SameMigrationText(Sha256Hex(lf[mb.up_path()]), mb.up_sql()));
+      EXPECT_FALSE(catalog::SameMigrationText(Sha256Hex(lf[mb.up_path()] + " "), mb.up_sql()));
+    }
+  }
 }
 
 TEST(GeneratorTest, AbsentTablesAnswerWhichFeatureToEnable) {

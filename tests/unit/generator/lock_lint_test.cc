@@ -197,7 +197,7 @@ INSTANTIATE_TEST_SUITE_P(
                  "CREATE INDEX CONCURRENTLY users_age_idx ON users (age);\n", false,
                  "cannot run inside a transaction block"},
         LintCase{"enum-value-in-same-transaction",
-                 "ALTER TYPE mood ADD VALUE 'sad';\nUPDATE users SET note = 'sad' WHERE id = 1;\n",
+                 "ALTER TYPE mood ADD VALUE 'sad';\nSELECT 'sad'::mood;\n",
                  false, "'sad' is added to mood by this migration"},
         LintCase{"drop-column", "ALTER TABLE users DROP COLUMN note;\n", false,
                  "DROP COLUMN note of \"users\""},
@@ -253,6 +253,22 @@ TEST(LockLintRulesTest, SetNotNullAfterAValidatedCheckDoesNotScan) {
   options.lint = LintMode::kError;
   absl::StatusOr<v1::BuildCatalog> c = Generate(tree, {"all"}, &d, options);
   EXPECT_TRUE(c.ok()) << c.status();
+}
+
+// A new enum value is "used" only where it is cast to the type or written to
+// a column of it: the same text written to a text column is not.
+TEST(LockLintRulesTest, NewEnumValueUsedOnlyWhereTypedAsTheEnum) {
+  Outcome text_column = Build(
+      "ALTER TYPE mood ADD VALUE 'sad';\nUPDATE users SET note = 'sad' WHERE id = 1;\n", false,
+      LintMode::kError);
+  EXPECT_TRUE(text_column.status.ok()) << text_column.status;
+  EXPECT_THAT(text_column.diagnostics.WarningText(),
+              Not(HasSubstr("enum-value-in-same-transaction")));
+
+  Outcome cast = Build("ALTER TYPE mood ADD VALUE 'sad';\nSELECT 'sad'::mood;\n", false,
+                       LintMode::kWarn);
+  EXPECT_THAT(cast.diagnostics.WarningText() + std::string(cast.status.message()),
+              HasSubstr("[enum-value-in-same-transaction]"));
 }
 
 TEST(LockLintRulesTest, AllowNeedsAKnownRuleAndAReason) {

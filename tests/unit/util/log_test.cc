@@ -36,6 +36,24 @@ TEST_F(LogTest, SecretsAreScrubbedInEveryFormat) {
   EXPECT_EQ(Scrub("a hunter2-password b"), "a **** b");
 }
 
+// Secrets with characters that JSON or the text format escape ('"', '\\',
+// control bytes) are replaced before escaping, so no form of them is
+// printed; a secret that contains another is replaced whole.
+TEST_F(LogTest, SecretsAreScrubbedBeforeEscaping) {
+  const std::string secret = "pa\"ss\\wo\trd-Zq9x";
+  AddSecret("pa\"ss");  // a shorter secret inside it, registered first
+  AddSecret(secret);
+  for (Format format : {Format::kText, Format::kJson}) {
+    lines_.clear();
+    Configure({format, Level::kInfo, "t"});
+    Error("cannot connect: " + secret, {{"error", "x " + secret + " y"}, {"k", secret}});
+    ASSERT_EQ(lines_.size(), 1u);
+    EXPECT_THAT(lines_[0], Not(HasSubstr("Zq9x"))) << lines_[0];
+    EXPECT_THAT(lines_[0], Not(HasSubstr("wo"))) << lines_[0];
+    EXPECT_THAT(lines_[0], HasSubstr("****")) << lines_[0];
+  }
+}
+
 TEST_F(LogTest, JsonLinesParseAndCarryFields) {
   Configure({Format::kJson, Level::kDebug, "schemagate"});
   Info("applied", {{"migration", "core/0001_init"}, {"quote", "a\"b\nc"}});
