@@ -24,6 +24,7 @@ packages=(
   build-essential cmake pkg-config git ca-certificates
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   libpqxx-dev libpg-query-dev libabsl-dev nlohmann-json3-dev libssl-dev
+  prometheus-cpp-dev
   postgresql-15 postgresql-client-15 python3 openssl
 )
 if [[ $mode == all ]]; then
@@ -34,6 +35,8 @@ if [[ $mode == all ]]; then
     clang libclang-rt-14-dev pgbouncer
     # `schemagate catalog --format=dot` rendered and checked (docs/GATING.md)
     graphviz
+    # promtool: the metrics and alert rules checked (docs/OPERATIONS.md)
+    prometheus
     # The container image built and run without a registry (scripts/image.sh):
     # a Debian base from mmdebstrap, built by podman/buildah with chroot isolation.
     podman buildah mmdebstrap

@@ -53,24 +53,13 @@ enum class LockMode {
   kTransaction,  // per-migration transaction locks (PgBouncer transaction pooling)
 };
 
-struct EngineOptions {
-  HistoryName history;
-  // How long to wait for another migrator's lock before giving up.
-  absl::Duration lock_wait_timeout = absl::Minutes(10);
-  // lock_timeout for each migration's statements (0 = no limit), and how
-  // many times a migration that hit it is retried.
-  absl::Duration lock_timeout = absl::Seconds(5);
-  int lock_retries = 5;
-  LockMode lock_mode = LockMode::kSession;
-  bool allow_unknown_applied = false;
-  // Recorded with each history row; default "schemagate@<host>".
-  std::string applied_by;
-};
-
 struct Event {
   enum Kind {
     kLockWaiting,   // another migrator holds the lock
-    kLockAcquired,
+    kLockAcquired,  // duration: how long it was waited for
+    kLockGaveUp,    // the wait ended without the lock: message "timeout"
+                    // (--lock-wait-timeout), "cancelled" or "error" (the
+                    // database); duration waited
     kStarted,       // a migration (or rollback step) began
     kFinished,
     kFailed,
@@ -88,6 +77,24 @@ struct Event {
   std::string ref;
 };
 using Progress = std::function<void(const Event&)>;
+
+struct EngineOptions {
+  HistoryName history;
+  // How long to wait for another migrator's lock before giving up.
+  absl::Duration lock_wait_timeout = absl::Minutes(10);
+  // lock_timeout for each migration's statements (0 = no limit), and how
+  // many times a migration that hit it is retried.
+  absl::Duration lock_timeout = absl::Seconds(5);
+  int lock_retries = 5;
+  LockMode lock_mode = LockMode::kSession;
+  bool allow_unknown_applied = false;
+  // Recorded with each history row; default "schemagate@<host>".
+  std::string applied_by;
+  // Called with every event of every run of an engine made with these
+  // options, before the run's own progress callback (metrics). Must be
+  // thread-safe where the options are shared, and must not block.
+  Progress observer;
+};
 
 // Polled between migrations, while waiting for the migration lock and
 // before retrying a migration that hit lock_timeout: return true to stop
@@ -198,6 +205,12 @@ class Engine {
                                   absl::Duration* waited, const StopRequested& stop);
   absl::Status LockWaitTimeout() const;
   static absl::Status StoppedWaiting();
+  // The loop of AcquireSessionLock (which reports how it ended).
+  absl::Status TryAcquireSessionLock(const Progress& progress, absl::Duration* waited,
+                                     const StopRequested& stop, absl::Time start);
+  // Emits kLockGaveUp (waited since `start`) and returns `why`.
+  absl::Status GiveUpWaiting(const Progress& progress, absl::Time start,
+                             absl::Status why) const;
   // Sleeps `d`; false (at once) when `stop` asks to stop.
   static bool Pause(absl::Duration d, const StopRequested& stop);
   // True when every enabled migration is applied and none is recorded as

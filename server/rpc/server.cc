@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
 #include "server/util/log.h"
 
@@ -78,8 +79,9 @@ int WaitForSignal() {
 // line per attempt. Stop() cancels a running statement and the wait.
 class StartupMigrator {
  public:
-  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options)
-      : state_(state), monitor_(monitor), options_(options) {}
+  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options,
+                  migrate::EngineOptions engine)
+      : state_(state), monitor_(monitor), options_(options), engine_(std::move(engine)) {}
   ~StartupMigrator() { Stop(); }
 
   void Start(std::function<void(bool)> health) {
@@ -114,7 +116,7 @@ class StartupMigrator {
       if (stopping_) return absl::CancelledError("stopping");
       conn_ = conn->get();
     }
-    migrate::Engine engine(state_->catalog(), conn->get(), options_.engine);
+    migrate::Engine engine(state_->catalog(), conn->get(), engine_);
     migrate::ApplyOptions apply;
     apply.stop = [this] { return stopping(); };
     apply.progress = [](const migrate::Event& e) {
@@ -168,6 +170,7 @@ class StartupMigrator {
   ServiceState* state_;
   Monitor* monitor_;
   const ServerOptions& options_;
+  const migrate::EngineOptions engine_;
   std::function<void(bool)> health_;
   std::thread thread_;
   absl::Mutex mu_;
@@ -212,6 +215,18 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   ServiceState state(std::move(catalog), o.engine.history);
+  // Metrics first: a --metrics-listen that cannot be bound stops the start.
+  std::unique_ptr<ServerMetrics> metrics;
+  migrate::EngineOptions engine = o.engine;
+  if (!o.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<ServerMetrics>> started =
+        ServerMetrics::Start(o.metrics_listen, &state);
+    if (!started.ok()) return started.status();
+    metrics = *std::move(started);
+    engine.observer = [m = metrics.get()](const migrate::Event& e) {
+      m->ObserveMigration(e);
+    };
+  }
   // The server's reads are bounded on both ends; the engine lifts both for
   // the migrations it runs on a pooled connection.
   migrate::ConnectOptions reads = o.database;
@@ -221,8 +236,9 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   Monitor monitor(&state, reads, o.poll_interval, o.statement_timeout);
   ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
-  ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits,
+  ServiceContext context{&state, &pool, &auth, &workers, &monitor, engine, o.limits,
                          o.statement_timeout};
+  context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);
@@ -261,17 +277,23 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   });
   if (!o.port_file.empty()) {
     std::ofstream out(o.port_file + ".tmp");
-    out << main_port << " " << admin_port << "\n";
+    out << main_port << " " << admin_port;
+    if (metrics) out << " " << metrics->port();
+    out << "\n";
     out.close();
     std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());
   }
   log::Info("serving", {{"listen", absl::StrCat(o.listen.substr(0, o.listen.rfind(':')), ":", main_port)},
                         {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
                         {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
-                        {"tls", o.tls_cert.empty() ? "off" : "on"}});
+                        {"tls", o.tls_cert.empty() ? "off" : "on"},
+                        {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(
+                                                                0, o.metrics_listen.rfind(':')),
+                                                            ":", metrics->port(), "/metrics")
+                                            : std::string("off")}});
   monitor.Start();
 
-  StartupMigrator migrator(&state, &monitor, o);
+  StartupMigrator migrator(&state, &monitor, o, engine);
   if (o.migrate_on_start) {
     migrator.Start([&](bool serving) {
       main_server->GetHealthCheckService()->SetServingStatus(

@@ -99,13 +99,30 @@ void LogCall(const char* method, grpc::CallbackServerContext* ctx, absl::Time st
                      {"ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
 }
 
-// Finishes a unary call, logging it.
+// Records a finished call in the RPC metrics (when on).
+class CallMetrics {
+ public:
+  CallMetrics(metrics::RpcMetrics* rpcs, const char* method)
+      : rpcs_(rpcs), method_(rpcs != nullptr ? rpcs->MethodIndex(method) : 0) {}
+  void Record(absl::Time start, const grpc::Status& status) const {
+    if (rpcs_ == nullptr) return;
+    rpcs_->Observe(method_, status.error_code(), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+ private:
+  metrics::RpcMetrics* rpcs_;
+  int method_;
+};
+
+// Finishes a unary call, logging it and recording it in the metrics.
 class Unary {
  public:
-  Unary(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()) {}
+  Unary(metrics::RpcMetrics* rpcs, const char* method, grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()),
+        metrics_(rpcs, method) {}
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     LogCall(method_, ctx_, start_, status);
+    metrics_.Record(start_, status);
     reactor_->Finish(status);
     return reactor_;
   }
@@ -119,6 +136,7 @@ class Unary {
   grpc::CallbackServerContext* ctx_;
   grpc::ServerUnaryReactor* reactor_;
   absl::Time start_;
+  CallMetrics metrics_;
 };
 
 // A read of the database (status, plan, verify, a dry run): one read-only
@@ -161,8 +179,9 @@ grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
 // writes go out one at a time, Close finishes after the queue drains.
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit StreamReactor(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), start_(absl::Now()) {}
+  StreamReactor(metrics::RpcMetrics* rpcs, const char* method,
+                grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), start_(absl::Now()), metrics_(rpcs, method) {}
 
   // False when the stream is closed (cancelled or finished).
   bool Push(const google::protobuf::Message& message) {
@@ -193,6 +212,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -223,6 +243,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -242,6 +263,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const char* method_;
   grpc::CallbackServerContext* ctx_;
   absl::Time start_;
+  CallMetrics metrics_;
   absl::Mutex mu_;
   std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -254,7 +276,7 @@ class ApplyReactor final : public StreamReactor {
  public:
   ApplyReactor(grpc::CallbackServerContext* ctx, const ServiceContext& service,
                v1::ApplyMigrationsRequest request)
-      : StreamReactor("ApplyMigrations", ctx), service_(service),
+      : StreamReactor(service.rpc_metrics, "ApplyMigrations", ctx), service_(service),
         request_(std::move(request)) {}
 
   void Start() {
@@ -368,9 +390,9 @@ class WatchReactor final : public StreamReactor {
  public:
   static constexpr size_t kMaxQueuedUpdates = 256;
 
-  WatchReactor(grpc::CallbackServerContext* ctx, ServiceState* state,
-               std::set<std::string> filter)
-      : StreamReactor("WatchClusters", ctx),
+  WatchReactor(metrics::RpcMetrics* rpcs, grpc::CallbackServerContext* ctx,
+               ServiceState* state, std::set<std::string> filter)
+      : StreamReactor(rpcs, "WatchClusters", ctx),
         state_(state),
         filter_(std::move(filter)),
         guard_(std::make_shared<Guard>()) {
@@ -470,7 +492,7 @@ grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) con
 grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ListClusters", ctx);
+  Unary call(context_.rpc_metrics, "ListClusters", ctx);
   v1::ListClustersRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
   std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
@@ -489,7 +511,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
 grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("CheckTables", ctx);
+  Unary call(context_.rpc_metrics, "CheckTables", ctx);
   v1::CheckTablesRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
   if (req.tables().empty()) {
@@ -523,7 +545,7 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateJoin", ctx);
+  Unary call(context_.rpc_metrics, "ValidateJoin", ctx);
   v1::ValidateJoinRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
   if (req.tables().empty() && req.pairs().empty()) {
@@ -567,7 +589,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateQuery", ctx);
+  Unary call(context_.rpc_metrics, "ValidateQuery", ctx);
   v1::ValidateQueryRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateQueryRequest"));
   // Large SQL is parsed on a worker, not on a gRPC thread.
@@ -587,7 +609,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
 grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("GetMigrationStatus", ctx);
+  Unary call(context_.rpc_metrics, "GetMigrationStatus", ctx);
   v1::GetMigrationStatusRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
   return Offload(context_.workers, call, [this, ctx, response]() -> grpc::Status {
@@ -618,7 +640,7 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
 grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("PlanMigrations", ctx);
+  Unary call(context_.rpc_metrics, "PlanMigrations", ctx);
   v1::PlanMigrationsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("PlanMigrationsRequest"));
   bool include_sql = req.include_sql();
@@ -641,7 +663,7 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("VerifySchema", ctx);
+  Unary call(context_.rpc_metrics, "VerifySchema", ctx);
   v1::VerifySchemaRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("VerifySchemaRequest"));
   bool ignore_extra = req.ignore_extra_tables();
@@ -685,7 +707,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RollbackCluster", ctx);
+  Unary call(context_.rpc_metrics, "RollbackCluster", ctx);
   v1::RollbackClusterRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RollbackClusterRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -724,7 +746,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
 grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RepairChecksums", ctx);
+  Unary call(context_.rpc_metrics, "RepairChecksums", ctx);
   v1::RepairChecksumsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RepairChecksumsRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -753,7 +775,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
 grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("AdoptDatabase", ctx);
+  Unary call(context_.rpc_metrics, "AdoptDatabase", ctx);
   v1::AdoptDatabaseRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("AdoptDatabaseRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -823,7 +845,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   v1::WatchClustersRequest req;
   bool parsed = Decode(request, &req);
   std::set<std::string> filter(req.clusters().begin(), req.clusters().end());
-  auto* reactor = new WatchReactor(ctx, context_.state, filter);
+  auto* reactor = new WatchReactor(context_.rpc_metrics, ctx, context_.state, filter);
   if (active_watches() > context_.limits.max_watches) {
     reactor->Close(grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,

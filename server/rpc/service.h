@@ -17,6 +17,7 @@
 #include <string>
 
 #include "schemagate/v1/schemagate.grpc.pb.h"
+#include "server/metrics/rpc.h"
 #include "server/migrate/engine.h"
 #include "server/rpc/auth.h"
 #include "server/rpc/db_pool.h"
@@ -44,6 +45,9 @@ struct ServiceContext {
   ServiceLimits limits;
   // statement_timeout of the database reads of status, plan and verify.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // Every finished call is recorded here (by method and code) when set
+  // (--metrics-listen); must outlive the service.
+  metrics::RpcMetrics* rpc_metrics = nullptr;
 };
 
 namespace internal {
