@@ -183,7 +183,7 @@ Server RSS (MiB), $rpc_errors RPC errors:
 
 $(S table "$BENCH_SAMPLES" rpc_rss)
 
-## The cost of Prometheus metrics: RPC throughput with --metrics-listen vs without
+## The cost of Prometheus metrics (\`scripts/bench/rpc_metrics.sh\`)
 
 $(S table "$BENCH_SAMPLES" rpc_metrics)
 

@@ -224,12 +224,12 @@ int Migrate(const Args& args) {
                                        migrate::ErrorKind::kUsage));
   }
   RunMetrics run_metrics(metrics_file);
+  std::string features;  // the compiled ones, for schemagate_build_info
   if (run_metrics.enabled()) {
     if (absl::Status s = run_metrics.CheckWritable(); !s.ok()) return Fail(cmd, s);
+    absl::StatusOr<catalog::Catalog> compiled = LoadCatalog(setup.common, /*narrow=*/false);
+    if (compiled.ok()) features = absl::StrJoin(compiled->compiled().features(), ",");
   }
-  absl::StatusOr<catalog::Catalog> compiled = LoadCatalog(setup.common, /*narrow=*/false);
-  const std::string features =
-      compiled.ok() ? absl::StrJoin(compiled->compiled().features(), ",") : "";
   size_t applied = 0;
   auto done = [&](int code) { return run_metrics.Finish(code, features, applied); };
   absl::StatusOr<Session> session = Start(setup, flags);

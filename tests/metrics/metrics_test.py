@@ -15,11 +15,14 @@ On a fresh database of the test PostgreSQL ($SCHEMAGATE_TEST_PG_URL_FILE):
     open WatchClusters stream counted; label values are bounded (clusters of
     the build, fixed names — never a table name);
   - a server whose database is unreachable reports schemagate_database_up 0;
+  - a --metrics-listen port that is taken stops the start with exit 3, an
+    address that is not HOST:PORT with exit 2;
   - `schemagate migrate --metrics-file` writes a file promtool accepts, for
     a run that applies nothing, one that gives up waiting for the lock
     (exit 4, result="timeout") and refuses an unwritable path (exit 2,
     nothing applied);
-  - deploy/prometheus/alerts.yml passes `promtool check rules`.
+  - deploy/prometheus/alerts.yml passes `promtool check rules`, and so
+    does the same set of rules shown in docs/OPERATIONS.md.
 Child output goes to $SCHEMAGATE_TEST_LOG_DIR (scanned for secrets).
 """
 import json
@@ -36,6 +39,7 @@ import urllib.parse
 import urllib.request
 
 import grpc
+import yaml
 
 SOURCE, BIN = sys.argv[1], sys.argv[2]
 PG_URL = open(os.environ["SCHEMAGATE_TEST_PG_URL_FILE"]).read().strip()
@@ -312,6 +316,26 @@ def check_unreachable():
         srv.stop()
 
 
+def check_refused_listen():
+    """A --metrics-listen that is taken is exit 3, one that is not HOST:PORT
+    exit 2, each naming the flag; the server does not start."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    try:
+        for listen, want in ((f"127.0.0.1:{port}", 3), ("nonsense", 2), ("127.0.0.1:99999", 2)):
+            r = subprocess.run(
+                [os.path.join(BIN, "schemagate-server"), "serve", "--listen=127.0.0.1:0",
+                 f"--metrics-listen={listen}"],
+                env=dict(os.environ, DATABASE_URL="postgresql://metrics@127.0.0.1:1/none"),
+                capture_output=True, text=True, timeout=60)
+            if r.returncode != want or f"--metrics-listen {listen}" not in r.stderr:
+                fail(f"--metrics-listen={listen}: exit {r.returncode} (want {want}): {r.stderr}")
+    finally:
+        taken.close()
+
+
 def migrate(url, metrics_file, *extra, env=None):
     r = subprocess.run([os.path.join(BIN, "schemagate"), "migrate", f"--metrics-file={metrics_file}",
                         *extra], env=dict(os.environ, DATABASE_URL=url, **(env or {})),
@@ -369,14 +393,30 @@ def check_textfile_in(tmp):
 
 
 def check_rules():
+    """deploy/prometheus/alerts.yml and the rules docs/OPERATIONS.md shows
+    are the same, and promtool accepts both."""
     rules = os.path.join(SOURCE, "deploy/prometheus/alerts.yml")
-    r = subprocess.run([PROMTOOL, "check", "rules", rules], capture_output=True, text=True)
-    if r.returncode != 0 or "SUCCESS: 4 rules found" not in r.stdout:
-        fail(f"promtool check rules: {r.stdout}{r.stderr}")
+    doc = open(os.path.join(SOURCE, "docs/OPERATIONS.md")).read()
+    m = re.search(r"^### Alert rules\n.*?^```yaml\n(.*?)^```", doc, re.S | re.M)
+    if not m:
+        fail("docs/OPERATIONS.md has no yaml block under '### Alert rules'")
+        return
+    with tempfile.NamedTemporaryFile("w", suffix=".yml") as shown:
+        shown.write(m.group(1))
+        shown.flush()
+        for path, where in ((rules, "deploy/prometheus/alerts.yml"),
+                            (shown.name, "docs/OPERATIONS.md's rules")):
+            r = subprocess.run([PROMTOOL, "check", "rules", path], capture_output=True,
+                               text=True)
+            if r.returncode != 0 or "SUCCESS: 4 rules found" not in r.stdout:
+                fail(f"promtool check rules {where}: {r.stdout}{r.stderr}")
+    if yaml.safe_load(m.group(1)) != yaml.safe_load(open(rules)):
+        fail("docs/OPERATIONS.md's alert rules differ from deploy/prometheus/alerts.yml")
 
 
 check_server()
 check_unreachable()
+check_refused_listen()
 check_textfile()
 check_rules()
 for db in ("serve", "migrate", "lock", "unwritable"):
