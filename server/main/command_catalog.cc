@@ -53,7 +53,7 @@ int Catalog(const Args& args) {
   flags.SetEpilog(
       "Examples:\n"
       "  schemagate catalog --format=dot | dot -Tsvg -o schema.svg\n"
-      "  schemagate catalog --format=mermaid --cluster=tasks > tasks.mmd\n"
+      "  schemagate catalog --format=mermaid --cluster=core > core.mmd\n"
       "\nExit codes:\n  0  ok\n  2  bad flags, a feature not compiled in, or "
       "a --cluster that is not enabled\n");
   if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) {

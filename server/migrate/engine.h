@@ -90,6 +90,11 @@ struct EngineOptions {
   bool allow_unknown_applied = false;
   // Recorded with each history row; default "schemagate@<host>".
   std::string applied_by;
+  // Apply refuses, before taking any lock, a plan with an unacknowledged
+  // blocking lock-lint finding on a table of more estimated rows than this
+  // (plan_locks.h: kMigrationFailed, BLOCKING_LOCK_ON_LARGE_TABLE).
+  // Negative: no limit.
+  int64_t max_blocking_rows = -1;
   // Called with every event of every run of an engine made with these
   // options, before the run's own progress callback (metrics). Must be
   // thread-safe where the options are shared, and must not block.
@@ -204,6 +209,9 @@ class Engine {
   absl::Status AcquireSessionLock(const Progress& progress,
                                   absl::Duration* waited, const StopRequested& stop);
   absl::Status LockWaitTimeout() const;
+  // EngineOptions::max_blocking_rows against the pending plan (a read, no
+  // lock).
+  absl::Status CheckBlockingLocks();
   static absl::Status StoppedWaiting();
   // The loop of AcquireSessionLock (which reports how it ended).
   absl::Status TryAcquireSessionLock(const Progress& progress, absl::Duration* waited,

@@ -32,6 +32,13 @@ struct ServiceLimits {
   size_t max_join_tables = 64;    // ValidateJoin tables + pairs
   size_t max_name_bytes = 1024;   // any table or cluster name
   int max_watches = 10000;        // open WatchClusters streams
+  // ValidateQuery: the largest SQL accepted. Parsing costs hundreds of
+  // bytes of memory per byte of SQL (measured: ~390 for a long IN list, so
+  // 128 KiB may cost ~50 MiB while it runs).
+  size_t max_query_bytes = 128 << 10;
+  // SQL of at least this size is parsed on the parser pool, against the
+  // parse budget (ServiceContext), not inline on a gRPC thread.
+  size_t large_query_bytes = 16 << 10;
 };
 
 struct ServiceContext {
@@ -45,6 +52,12 @@ struct ServiceContext {
   ServiceLimits limits;
   // statement_timeout of the database reads of status, plan and verify.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // ValidateQuery parses: the threads large ones run on (bounding how many
+  // run at once; `workers` when null), and the bytes of SQL all of them may
+  // hold, queued or running (unbounded when null). A call past either is
+  // RESOURCE_EXHAUSTED naming the limit.
+  ThreadPool* parsers = nullptr;
+  ByteBudget* parse_budget = nullptr;
   // Every finished call is recorded here (by method and code) when set
   // (--metrics-listen); must outlive the service.
   metrics::RpcMetrics* rpc_metrics = nullptr;
