@@ -191,6 +191,10 @@ void PrintProgress(const migrate::Event& e) {
     case Event::kLockAcquired:
       log::Debug("migration lock acquired", {{"waited", Ms(e.duration)}});
       break;
+    case Event::kLockGaveUp:
+      log::Debug("stopped waiting for the migration lock",
+                 {{"waited", Ms(e.duration)}, {"reason", e.message}});
+      break;
     case Event::kStarted:
       log::Debug(e.message.empty() ? "applying" : e.message, {{"migration", ref}});
       break;

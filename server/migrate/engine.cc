@@ -116,7 +116,7 @@ Engine::Engine(const catalog::Catalog& catalog, Connection* conn,
 }
 
 void Engine::Emit(const Progress& p, Event e) const {
-  if (!p) return;
+  if (!p && !options_.observer) return;
   if (e.ref.empty() && !e.cluster.empty()) {
     const v1::Migration* m = catalog_.FindMigration(e.cluster, e.version);
     e.ref = m != nullptr ? absl::StrCat(m->cluster(), "/", m->version_text(), "_",
@@ -124,7 +124,8 @@ void Engine::Emit(const Progress& p, Event e) const {
                          : absl::StrCat(e.cluster, "/", e.version,
                                         e.name.empty() ? "" : "_", e.name);
   }
-  p(e);
+  if (options_.observer) options_.observer(e);
+  if (p) p(e);
 }
 
 absl::StatusOr<MigrationState> Engine::ReadState() {
@@ -148,8 +149,19 @@ absl::StatusOr<bool> Engine::NothingToApply(History& history) {
 absl::Status Engine::AcquireSessionLock(const Progress& progress,
                                         absl::Duration* waited,
                                         const StopRequested& stop) {
-  lock_contended_ = false;
   const absl::Time start = absl::Now();
+  absl::Status s = TryAcquireSessionLock(progress, waited, stop, start);
+  // Every way out without the lock (timeout, stop, a database error) ends
+  // the wait for observers.
+  if (!s.ok()) return GiveUpWaiting(progress, start, s);
+  return s;
+}
+
+absl::Status Engine::TryAcquireSessionLock(const Progress& progress,
+                                           absl::Duration* waited,
+                                           const StopRequested& stop,
+                                           absl::Time start) {
+  lock_contended_ = false;
   const absl::Time deadline = start + options_.lock_wait_timeout;
   const std::string key = absl::StrCat(options_.history.LockKey());
   absl::Duration delay = absl::Milliseconds(20);
@@ -222,6 +234,15 @@ absl::Status Engine::LockWaitTimeout() const {
                       absl::FormatDuration(options_.lock_wait_timeout),
                       "; nothing was applied by this process")),
                   ErrorKind::kLockWait);
+}
+
+absl::Status Engine::GiveUpWaiting(const Progress& progress, absl::Time start,
+                                   absl::Status why) const {
+  const char* reason = KindOf(why) == ErrorKind::kLockWait          ? "timeout"
+                       : why.code() == absl::StatusCode::kCancelled ? "cancelled"
+                                                                    : "error";
+  Emit(progress, {Event::kLockGaveUp, "", 0, "", absl::Now() - start, reason});
+  return why;
 }
 
 absl::Status Engine::StoppedWaiting() {
@@ -721,7 +742,9 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
   const std::string key = absl::StrCat(options_.history.LockKey());
   const absl::Time deadline = start + options_.lock_wait_timeout;
   absl::Duration delay = absl::Milliseconds(20);
-  bool reported = false;
+  bool reported = false;  // kLockWaiting is reported once per run
+  bool waiting = false;   // this migration's lock is contended
+  absl::Time wait_start;
   while (true) {
     // Between migrations and while waiting: a stop request ends the run
     // here, the rest still pending.
@@ -738,19 +761,32 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     }
     if (!s.ok()) {
       (void)conn_->Rollback();
-      return s;
+      return waiting ? GiveUpWaiting(options.progress, wait_start, s) : s;
     }
     if (got->Text(0, 0) != "t") {
       (void)conn_->Rollback();
+      if (!waiting) {
+        waiting = true;
+        wait_start = absl::Now();
+      }
       if (!reported) {
         reported = true;
         Emit(options.progress, {Event::kLockWaiting, "", 0, "", absl::Now() - start,
                                 "another migrator holds the lock; waiting"});
       }
-      if (absl::Now() >= deadline) return LockWaitTimeout();
-      if (!Pause(delay, options.stop)) return StoppedWaiting();
+      if (absl::Now() >= deadline) {
+        return GiveUpWaiting(options.progress, wait_start, LockWaitTimeout());
+      }
+      if (!Pause(delay, options.stop)) {
+        return GiveUpWaiting(options.progress, wait_start, StoppedWaiting());
+      }
       delay = std::min(delay * 2, absl::Milliseconds(500));
       continue;
+    }
+    if (waiting) {  // this migration's transaction lock, after a wait
+      waiting = false;
+      Emit(options.progress,
+           {Event::kLockAcquired, "", 0, "", absl::Now() - wait_start, ""});
     }
     // Under the lock: resolve what a lost connection left in doubt, create
     // the history if needed and pick the next step.

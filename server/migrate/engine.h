@@ -53,46 +53,13 @@ enum class LockMode {
   kTransaction,  // per-migration transaction locks (PgBouncer transaction pooling)
 };
 
-struct EngineOptions {
-  HistoryName history;
-  // How long to wait for another migrator's lock before giving up.
-  absl::Duration lock_wait_timeout = absl::Minutes(10);
-  // lock_timeout for each migration's statements (0 = no limit), and how
-  // many times a migration that hit it is retried.
-  absl::Duration lock_timeout = absl::Seconds(5);
-  int lock_retries = 5;
-  LockMode lock_mode = LockMode::kSession;
-  bool allow_unknown_applied = false;
-  // Recorded with each history row; default "schemagate@<host>".
-  std::string applied_by;
-  // High availability. Called by Apply when its connection is lost mid-run
-  // (a failover or switchover, a restart, a broken network) or turns out
-  // not to be the primary (a read-only error, SQLSTATE 25006, from a server
-  // in recovery or with default_transaction_read_only on), with that
-  // error: returns a connection to the primary, retrying with backoff for
-  // as long as the caller allows (migrate: --connect-timeout). The caller
-  // owns it; it must stay valid until the engine is destroyed or calls
-  // again. Apply then resolves the commit that was in doubt, and checks
-  // that the migrations it committed are still there (asynchronous
-  // replication may have lost them with the old primary), by reading the
-  // history on the new primary — never by guessing — and continues from
-  // the first migration not recorded. Unset: Apply stops with UNAVAILABLE
-  // (kConnect) and a rerun converges.
-  std::function<absl::StatusOr<Connection*>(const absl::Status& why)> reconnect;
-  // Reconnections allowed in a row without a migration applied in between
-  // (a migration that brings the server down each time stops the run).
-  int max_reconnects = 5;
-  // Apply refuses, before taking any lock, a plan with an unacknowledged
-  // blocking lock-lint finding on a table of more estimated rows than this
-  // (plan_locks.h: kMigrationFailed, BLOCKING_LOCK_ON_LARGE_TABLE).
-  // Negative: no limit.
-  int64_t max_blocking_rows = -1;
-};
-
 struct Event {
   enum Kind {
     kLockWaiting,   // another migrator holds the lock
-    kLockAcquired,
+    kLockAcquired,  // duration: how long it was waited for
+    kLockGaveUp,    // the wait ended without the lock: message "timeout"
+                    // (--lock-wait-timeout), "cancelled" or "error" (the
+                    // database); duration waited
     kStarted,       // a migration (or rollback step) began
     kFinished,
     kFailed,
@@ -114,6 +81,46 @@ struct Event {
   std::string ref;
 };
 using Progress = std::function<void(const Event&)>;
+
+struct EngineOptions {
+  HistoryName history;
+  // How long to wait for another migrator's lock before giving up.
+  absl::Duration lock_wait_timeout = absl::Minutes(10);
+  // lock_timeout for each migration's statements (0 = no limit), and how
+  // many times a migration that hit it is retried.
+  absl::Duration lock_timeout = absl::Seconds(5);
+  int lock_retries = 5;
+  LockMode lock_mode = LockMode::kSession;
+  bool allow_unknown_applied = false;
+  // Recorded with each history row; default "schemagate@<host>".
+  std::string applied_by;
+  // Apply refuses, before taking any lock, a plan with an unacknowledged
+  // blocking lock-lint finding on a table of more estimated rows than this
+  // (plan_locks.h: kMigrationFailed, BLOCKING_LOCK_ON_LARGE_TABLE).
+  // Negative: no limit.
+  int64_t max_blocking_rows = -1;
+  // High availability. Called by Apply when its connection is lost mid-run
+  // (a failover or switchover, a restart, a broken network) or turns out
+  // not to be the primary (a read-only error, SQLSTATE 25006, from a server
+  // in recovery or with default_transaction_read_only on), with that
+  // error: returns a connection to the primary, retrying with backoff for
+  // as long as the caller allows (migrate: --connect-timeout). The caller
+  // owns it; it must stay valid until the engine is destroyed or calls
+  // again. Apply then resolves the commit that was in doubt, and checks
+  // that the migrations it committed are still there (asynchronous
+  // replication may have lost them with the old primary), by reading the
+  // history on the new primary — never by guessing — and continues from
+  // the first migration not recorded. Unset: Apply stops with UNAVAILABLE
+  // (kConnect) and a rerun converges.
+  std::function<absl::StatusOr<Connection*>(const absl::Status& why)> reconnect;
+  // Reconnections allowed in a row without a migration applied in between
+  // (a migration that brings the server down each time stops the run).
+  int max_reconnects = 5;
+  // Called with every event of every run of an engine made with these
+  // options, before the run's own progress callback (metrics). Must be
+  // thread-safe where the options are shared, and must not block.
+  Progress observer;
+};
 
 // Polled between migrations, while waiting for the migration lock and
 // before retrying a migration that hit lock_timeout: return true to stop
@@ -232,6 +239,12 @@ class Engine {
   // lock).
   absl::Status CheckBlockingLocks();
   static absl::Status StoppedWaiting();
+  // The loop of AcquireSessionLock (which reports how it ended).
+  absl::Status TryAcquireSessionLock(const Progress& progress, absl::Duration* waited,
+                                     const StopRequested& stop, absl::Time start);
+  // Emits kLockGaveUp (waited since `start`) and returns `why`.
+  absl::Status GiveUpWaiting(const Progress& progress, absl::Time start,
+                             absl::Status why) const;
   // Sleeps `d`; false (at once) when `stop` asks to stop.
   static bool Pause(absl::Duration d, const StopRequested& stop);
   // True when every enabled migration is applied and none is recorded as

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
 #include "server/util/log.h"
 
@@ -79,8 +80,9 @@ int WaitForSignal() {
 // line per attempt. Stop() cancels a running statement and the wait.
 class StartupMigrator {
  public:
-  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options)
-      : state_(state), monitor_(monitor), options_(options) {}
+  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options,
+                  migrate::EngineOptions engine)
+      : state_(state), monitor_(monitor), options_(options), engine_(std::move(engine)) {}
   ~StartupMigrator() { Stop(); }
 
   void Start(std::function<void(bool)> health) {
@@ -116,7 +118,7 @@ class StartupMigrator {
       if (stopping_) return absl::CancelledError("stopping");
       conn_ = conn->get();
     }
-    migrate::EngineOptions engine_options = options_.engine;
+    migrate::EngineOptions engine_options = engine_;
     // A failover during the run: wait for the new primary (at most
     // --connect-timeout; Stop() ends the wait) and go on there.
     std::unique_ptr<migrate::Connection> reconnected;
@@ -185,6 +187,7 @@ class StartupMigrator {
   ServiceState* state_;
   Monitor* monitor_;
   const ServerOptions& options_;
+  const migrate::EngineOptions engine_;
   std::function<void(bool)> health_;
   std::thread thread_;
   absl::Mutex mu_;
@@ -229,6 +232,18 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   ServiceState state(std::move(catalog), o.engine.history);
+  // Metrics first: a --metrics-listen that cannot be bound stops the start.
+  std::unique_ptr<ServerMetrics> metrics;
+  migrate::EngineOptions engine = o.engine;
+  if (!o.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<ServerMetrics>> started =
+        ServerMetrics::Start(o.metrics_listen, &state);
+    if (!started.ok()) return started.status();
+    metrics = *std::move(started);
+    engine.observer = [m = metrics.get()](const migrate::Event& e) {
+      m->ObserveMigration(e);
+    };
+  }
   // The server's reads are bounded on both ends; the engine lifts both for
   // the migrations it runs on a pooled connection.
   migrate::ConnectOptions reads = o.database;
@@ -247,13 +262,14 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
                          &auth,
                          &workers,
                          &monitor,
-                         o.engine,
+                         engine,
                          o.limits,
                          o.statement_timeout,
                          reads.need == migrate::ConnectOptions::Need::kAny,
                          reads,
                          &parsers,
                          &parse_budget};
+  context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);
@@ -298,17 +314,23 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   });
   if (!o.port_file.empty()) {
     std::ofstream out(o.port_file + ".tmp");
-    out << main_port << " " << admin_port << "\n";
+    out << main_port << " " << admin_port;
+    if (metrics) out << " " << metrics->port();
+    out << "\n";
     out.close();
     std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());
   }
   log::Info("serving", {{"listen", absl::StrCat(o.listen.substr(0, o.listen.rfind(':')), ":", main_port)},
                         {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
                         {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
-                        {"tls", o.tls_cert.empty() ? "off" : "on"}});
+                        {"tls", o.tls_cert.empty() ? "off" : "on"},
+                        {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(
+                                                                0, o.metrics_listen.rfind(':')),
+                                                            ":", metrics->port(), "/metrics")
+                                            : std::string("off")}});
   monitor.Start();
 
-  StartupMigrator migrator(&state, &monitor, o);
+  StartupMigrator migrator(&state, &monitor, o, engine);
   if (o.migrate_on_start) {
     migrator.Start([&](bool serving) {
       main_server->GetHealthCheckService()->SetServingStatus(

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "schemagate/v1/schemagate.grpc.pb.h"
+#include "server/metrics/rpc.h"
 #include "server/migrate/engine.h"
 #include "server/rpc/auth.h"
 #include "server/rpc/db_pool.h"
@@ -64,6 +65,9 @@ struct ServiceContext {
   // RESOURCE_EXHAUSTED naming the limit.
   ThreadPool* parsers = nullptr;
   ByteBudget* parse_budget = nullptr;
+  // Every finished call is recorded here (by method and code) when set
+  // (--metrics-listen); must outlive the service.
+  metrics::RpcMetrics* rpc_metrics = nullptr;
 };
 
 namespace internal {
