@@ -175,9 +175,13 @@ class WaveRun {
       }
       TargetResult r = RunOne(*targets_[pick], o_, stop_);
       Report(r);
+      // A target the interruption stopped (SIGTERM while it waited for its
+      // lock) is not one of the wave's failures: the rollout ends as
+      // interrupted, not as stopped by --max-failures.
+      const bool interrupted = r.failed() && stop_ && stop_();
       absl::MutexLock lock(&mu_);
       --running_[targets_[pick]->host];
-      if (r.failed()) {
+      if (r.failed() && !interrupted) {
         ++failures_;
         if (failures_ > o_.max_failures) stop_new_ = true;
       }
@@ -324,7 +328,7 @@ RolloutResult Rollout(const std::vector<const Target*>& targets, const RolloutOp
   }
   for (TargetResult& r : out.results) {
     if (r.outcome != Outcome::kSkipped) continue;
-    r.error = out.stopped ? absl::StrCat("not started: wave \"", out.stopped_at, "\" had ",
+    r.error = out.stopped && !out.interrupted ? absl::StrCat("not started: wave \"", out.stopped_at, "\" had ",
                                          stopping_failures,
                                          " failed target(s), more than --max-failures=",
                                          options.max_failures)

@@ -18,7 +18,8 @@
 // ended. Once a wave has more than max_failures failed targets (a target
 // whose definition has a problem counts), no further target of it starts
 // (those running finish) and no later wave starts: those targets are
-// skipped.
+// skipped. A target stopped by the interruption (options.stop) is not one
+// of its wave's failures: the rollout ends interrupted.
 //
 // Thread safety: Rollout() may be called from any thread; `on_done` is
 // called from worker threads, one call at a time.

@@ -216,9 +216,10 @@ absl::StatusOr<std::map<std::string, std::string>> ParseLabels(
   return out;
 }
 
-absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name,
-                                                   const std::string& text,
-                                                   FeatureCatalogs& catalogs) {
+namespace {
+
+absl::StatusOr<std::vector<Definition>> ParseDefinitions(const std::string& name,
+                                                         const std::string& text) {
   v1::TargetSet set;
   google::protobuf::TextFormat::Parser parser;
   Errors errors;
@@ -246,12 +247,11 @@ absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name,
     d.target.origin = absl::StrCat(name, ":", at.line + 1);
     defs.push_back(std::move(d));
   }
-  return Finish(std::move(defs), catalogs);
+  return defs;
 }
 
-absl::StatusOr<std::vector<Target>> TargetsFromRows(const migrate::Rows& rows,
-                                                    const std::string& name,
-                                                    FeatureCatalogs& catalogs) {
+absl::StatusOr<std::vector<Definition>> RowDefinitions(const migrate::Rows& rows,
+                                                       const std::string& name) {
   static const std::set<std::string> kColumns = {"id",       "database_url", "database_url_file",
                                                  "features", "labels",       "wave"};
   std::map<std::string, size_t> col;
@@ -284,19 +284,39 @@ absl::StatusOr<std::vector<Target>> TargetsFromRows(const migrate::Rows& rows,
     if (!labels.empty()) d.target.problem = labels;
     defs.push_back(std::move(d));
   }
-  return Finish(std::move(defs), catalogs);
+  return defs;
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name,
+                                                   const std::string& text,
+                                                   FeatureCatalogs& catalogs) {
+  absl::StatusOr<std::vector<Definition>> defs = ParseDefinitions(name, text);
+  if (!defs.ok()) return defs.status();
+  return Finish(*std::move(defs), catalogs);
+}
+
+absl::StatusOr<std::vector<Target>> TargetsFromRows(const migrate::Rows& rows,
+                                                    const std::string& name,
+                                                    FeatureCatalogs& catalogs) {
+  absl::StatusOr<std::vector<Definition>> defs = RowDefinitions(rows, name);
+  if (!defs.ok()) return defs.status();
+  return Finish(*std::move(defs), catalogs);
 }
 
 absl::StatusOr<std::vector<Target>> LoadTargets(const TargetSource& source,
                                                 FeatureCatalogs& catalogs) {
   if (source.empty()) return Usage("no target set: give --targets FILE or --targets-query");
-  std::vector<Target> out;
+  // Both sources' definitions are checked together: an id in both is a
+  // duplicate of each.
+  std::vector<Definition> defs;
   if (!source.file.empty()) {
     absl::StatusOr<std::string> text = ReadFile(source.file, "--targets");
     if (!text.ok()) return text.status();
-    absl::StatusOr<std::vector<Target>> parsed = ParseTargetSet(source.file, *text, catalogs);
+    absl::StatusOr<std::vector<Definition>> parsed = ParseDefinitions(source.file, *text);
     if (!parsed.ok()) return parsed.status();
-    out = *std::move(parsed);
+    defs = *std::move(parsed);
   }
   if (!source.query.empty()) {
     migrate::ConnectOptions control = source.control;
@@ -321,31 +341,11 @@ absl::StatusOr<std::vector<Target>> LoadTargets(const TargetSource& source,
           rows.status().code() == absl::StatusCode::kUnavailable ? migrate::ErrorKind::kConnect
                                                                  : migrate::ErrorKind::kUsage);
     }
-    absl::StatusOr<std::vector<Target>> queried =
-        TargetsFromRows(*rows, "--targets-query", catalogs);
+    absl::StatusOr<std::vector<Definition>> queried = RowDefinitions(*rows, "--targets-query");
     if (!queried.ok()) return queried.status();
-    if (out.empty()) {
-      out = *std::move(queried);
-    } else {
-      // Both sources: an id in both is a duplicate of each.
-      std::map<std::string, std::vector<std::string>> origins;
-      for (const Target& t : out) origins[t.id].push_back(t.origin);
-      for (const Target& t : *queried) origins[t.id].push_back(t.origin);
-      for (Target& t : *queried) out.push_back(std::move(t));
-      for (Target& t : out) {
-        const std::vector<std::string>& same = origins[t.id];
-        if (same.size() > 1 && !t.id.empty() && t.problem.find("duplicate id") != 0) {
-          t.problem = absl::StrCat("duplicate id \"", t.id, "\" (defined ", same.size(),
-                                   " times: ", absl::StrJoin(same, ", "),
-                                   "); none of them is used");
-          t.catalog = nullptr;
-        }
-      }
-      std::stable_sort(out.begin(), out.end(),
-                       [](const Target& a, const Target& b) { return a.id < b.id; });
-    }
+    for (Definition& d : *queried) defs.push_back(std::move(d));
   }
-  return out;
+  return Finish(std::move(defs), catalogs);
 }
 
 }  // namespace schemagate::fleet
