@@ -67,7 +67,12 @@ int Serve(const std::vector<std::string>& args) {
                "serve the admin RPCs only on this HOST:PORT (then refused on --listen)",
                "SCHEMAGATE_ADMIN_LISTEN");
   flags.String("port-file", &options.port_file,
-               "write the bound ports (\"main admin\") to this file");
+               "write the bound ports (\"main admin\", then the metrics port with "
+               "--metrics-listen) to this file");
+  flags.String("metrics-listen", &options.metrics_listen,
+               "serve Prometheus metrics at http://HOST:PORT/metrics (off by default; "
+               "port 0 picks one)",
+               "SCHEMAGATE_METRICS_LISTEN");
   db.Register(flags);
   common.Register(flags);
   targets.Register(flags);
@@ -147,7 +152,7 @@ int Serve(const std::vector<std::string>& args) {
   flags.SetEpilog(
       "Exit codes: 0 stopped by SIGTERM/SIGINT after draining; 2 bad usage "
       "(flags, --insecure-admin on a non-loopback listener, unreadable TLS or "
-      "token files); 3 cannot bind the listen address.\n"
+      "token files); 3 cannot bind the listen address (or --metrics-listen).\n"
       "The database may be down at start: the server serves, reports "
       "NOT_SERVING, and reconnects with backoff.\n");
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage); code >= 0) {
@@ -207,9 +212,15 @@ int Serve(const std::vector<std::string>& args) {
   // With --targets the server's own database is optional.
   options.has_database = !(targets.given() && db.url.empty() && db.url_file.empty());
   if (options.has_database) {
+    db.needs_primary = options.migrate_on_start;
     absl::StatusOr<migrate::ConnectOptions> connect = db.ConnectOptionsForServer();
     if (!connect.ok()) return commands::Fail(cmd, connect.status());
     options.database = *connect;
+    // The server's own reads want the primary (a fenced, read-only primary
+    // still answers them); its migrations ask for a writable one themselves.
+    if (options.database.need == migrate::ConnectOptions::Need::kWritable) {
+      options.database.need = migrate::ConnectOptions::Need::kPrimary;
+    }
   } else {
     options.database.timeout = db.connect_timeout;
     if (options.migrate_on_start) {

@@ -103,13 +103,30 @@ void LogCall(const char* method, grpc::CallbackServerContext* ctx, absl::Time st
                      {"ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
 }
 
-// Finishes a unary call, logging it.
+// Records a finished call in the RPC metrics (when on).
+class CallMetrics {
+ public:
+  CallMetrics(metrics::RpcMetrics* rpcs, const char* method)
+      : rpcs_(rpcs), method_(rpcs != nullptr ? rpcs->MethodIndex(method) : 0) {}
+  void Record(absl::Time start, const grpc::Status& status) const {
+    if (rpcs_ == nullptr) return;
+    rpcs_->Observe(method_, status.error_code(), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+ private:
+  metrics::RpcMetrics* rpcs_;
+  int method_;
+};
+
+// Finishes a unary call, logging it and recording it in the metrics.
 class Unary {
  public:
-  Unary(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()) {}
+  Unary(metrics::RpcMetrics* rpcs, const char* method, grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()),
+        metrics_(rpcs, method) {}
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     LogCall(method_, ctx_, start_, status);
+    metrics_.Record(start_, status);
     reactor_->Finish(status);
     return reactor_;
   }
@@ -123,6 +140,7 @@ class Unary {
   grpc::CallbackServerContext* ctx_;
   grpc::ServerUnaryReactor* reactor_;
   absl::Time start_;
+  CallMetrics metrics_;
 };
 
 // A read of the database (status, plan, verify, a dry run): one read-only
@@ -165,8 +183,9 @@ grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
 // writes go out one at a time, Close finishes after the queue drains.
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit StreamReactor(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), start_(absl::Now()) {}
+  StreamReactor(metrics::RpcMetrics* rpcs, const char* method,
+                grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), start_(absl::Now()), metrics_(rpcs, method) {}
 
   // False when the stream is closed (cancelled or finished).
   bool Push(const google::protobuf::Message& message) {
@@ -197,6 +216,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -227,6 +247,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -246,6 +267,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const char* method_;
   grpc::CallbackServerContext* ctx_;
   absl::Time start_;
+  CallMetrics metrics_;
   absl::Mutex mu_;
   std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -258,7 +280,7 @@ class ApplyReactor final : public StreamReactor {
  public:
   ApplyReactor(grpc::CallbackServerContext* ctx, const ServiceContext& service,
                v1::ApplyMigrationsRequest request)
-      : StreamReactor("ApplyMigrations", ctx), service_(service),
+      : StreamReactor(service.rpc_metrics, "ApplyMigrations", ctx), service_(service),
         request_(std::move(request)) {}
 
   void SetScope(SchemaGateService::Scope scope) { scope_ = std::move(scope); }
@@ -288,7 +310,22 @@ class ApplyReactor final : public StreamReactor {
       absl::MutexLock lock(&conn_mu_);
       conn_ = lease->get();
     }
-    migrate::Engine engine(scope_.state->catalog(), lease->get(), service_.engine);
+    migrate::EngineOptions options = service_.engine;
+    // A failover during the call: wait for the new primary within the
+    // call's deadline (at most --connect-timeout) and go on there (a fleet
+    // target's own database for a target).
+    options.reconnect = [this, deadline](const absl::Status&) {
+      migrate::ConnectOptions connect = service_.database;
+      if (scope_.entry) {
+        connect = service_.target_connect;
+        connect.url = scope_.entry->target.url;
+      }
+      connect.timeout = std::max(absl::ZeroDuration(),
+                                 std::min(deadline - absl::Now(), connect.timeout));
+      connect.stop = [this] { return stop_.load(); };
+      return ReconnectToPrimary(connect, &conn_mu_, &reconnected_, &conn_);
+    };
+    migrate::Engine engine(scope_.state->catalog(), lease->get(), options);
     grpc::Status final_status;
     v1::ApplyMigrationsResponse summary_message;
     v1::ApplySummary* summary = summary_message.mutable_summary();
@@ -359,6 +396,19 @@ class ApplyReactor final : public StreamReactor {
         break;
       case migrate::Event::kRetrying: event = message.mutable_retrying(); break;
       case migrate::Event::kCleanedUp: event = message.mutable_cleaned_up(); break;
+      case migrate::Event::kReconnecting:
+        log::Warning("ApplyMigrations: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+        message.set_reconnecting(e.message);
+        break;
+      case migrate::Event::kReconnected:
+        log::Info("ApplyMigrations: " + e.message);
+        message.set_reconnected(e.message);
+        break;
+      case migrate::Event::kResolved:
+        log::Warning(e.message, {{"migration", e.ref}});
+        event = message.mutable_resolved();
+        break;
       default: return;
     }
     if (event != nullptr) {
@@ -377,15 +427,17 @@ class ApplyReactor final : public StreamReactor {
   std::atomic<bool> stop_{false};
   absl::Mutex conn_mu_;
   migrate::Connection* conn_ ABSL_GUARDED_BY(conn_mu_) = nullptr;
+  // The connection after a failover (the pool's lease is broken by then).
+  std::unique_ptr<migrate::Connection> reconnected_ ABSL_GUARDED_BY(conn_mu_);
 };
 
 class WatchReactor final : public StreamReactor {
  public:
   static constexpr size_t kMaxQueuedUpdates = 256;
 
-  WatchReactor(grpc::CallbackServerContext* ctx, std::shared_ptr<ServiceState> state,
-               std::set<std::string> filter)
-      : StreamReactor("WatchClusters", ctx),
+  WatchReactor(metrics::RpcMetrics* rpcs, grpc::CallbackServerContext* ctx,
+               std::shared_ptr<ServiceState> state, std::set<std::string> filter)
+      : StreamReactor(rpcs, "WatchClusters", ctx),
         state_(std::move(state)),
         filter_(std::move(filter)),
         guard_(std::make_shared<Guard>()) {
@@ -492,7 +544,15 @@ grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) con
                       "admin listener (--admin-listen)",
                       exit_codes::kReasonNotAuthorized);
   }
-  return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  grpc::Status auth = FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  if (auth.ok() && context_.reads_standby) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this server reads from a standby (its database URL sets "
+                        "target_session_attrs to a standby); admin RPCs need the "
+                        "primary: run them on a server, or the migrate Job, whose URL "
+                        "reaches the primary");
+  }
+  return auth;
 }
 
 absl::StatusOr<ConnectionPool::Lease> SchemaGateService::Scope::Acquire(
@@ -564,7 +624,7 @@ grpc::Status SchemaGateService::Resolve(const std::string& target_id, Scope* out
 grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ListClusters", ctx);
+  Unary call(context_.rpc_metrics, "ListClusters", ctx);
   v1::ListClustersRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
   Scope scope;
@@ -585,7 +645,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
 grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("CheckTables", ctx);
+  Unary call(context_.rpc_metrics, "CheckTables", ctx);
   v1::CheckTablesRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
   if (req.tables().empty()) {
@@ -621,7 +681,7 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateJoin", ctx);
+  Unary call(context_.rpc_metrics, "ValidateJoin", ctx);
   v1::ValidateJoinRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
   if (req.tables().empty() && req.pairs().empty()) {
@@ -667,7 +727,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateQuery", ctx);
+  Unary call(context_.rpc_metrics, "ValidateQuery", ctx);
   // Too long to accept: refused by its encoded size, before a copy of it is
   // decoded (the request holds only `sql`: a tag and a length precede it).
   auto too_long = [&](size_t bytes) {
@@ -746,7 +806,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
 grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("GetMigrationStatus", ctx);
+  Unary call(context_.rpc_metrics, "GetMigrationStatus", ctx);
   v1::GetMigrationStatusRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
   Scope scope;
@@ -779,7 +839,7 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
 grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("PlanMigrations", ctx);
+  Unary call(context_.rpc_metrics, "PlanMigrations", ctx);
   v1::PlanMigrationsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("PlanMigrationsRequest"));
   bool include_sql = req.include_sql();
@@ -821,7 +881,7 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("VerifySchema", ctx);
+  Unary call(context_.rpc_metrics, "VerifySchema", ctx);
   v1::VerifySchemaRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("VerifySchemaRequest"));
   bool ignore_extra = req.ignore_extra_tables();
@@ -872,7 +932,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RollbackCluster", ctx);
+  Unary call(context_.rpc_metrics, "RollbackCluster", ctx);
   v1::RollbackClusterRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RollbackClusterRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -913,7 +973,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
 grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RepairChecksums", ctx);
+  Unary call(context_.rpc_metrics, "RepairChecksums", ctx);
   v1::RepairChecksumsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RepairChecksumsRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -944,7 +1004,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
 grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("AdoptDatabase", ctx);
+  Unary call(context_.rpc_metrics, "AdoptDatabase", ctx);
   v1::AdoptDatabaseRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("AdoptDatabaseRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -1019,7 +1079,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   Scope scope;
   grpc::Status resolved = parsed ? Resolve(req.target_id(), &scope) : grpc::Status::OK;
   auto* reactor = new WatchReactor(
-      ctx,
+      context_.rpc_metrics, ctx,
       scope.state ? scope.state
                   : std::shared_ptr<ServiceState>(std::shared_ptr<ServiceState>(), context_.state),
       filter);
@@ -1052,7 +1112,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
 grpc::ServerUnaryReactor* SchemaGateService::ListTargets(grpc::CallbackServerContext* ctx,
                                                          const grpc::ByteBuffer* request,
                                                          grpc::ByteBuffer* response) {
-  Unary call("ListTargets", ctx);
+  Unary call(context_.rpc_metrics, "ListTargets", ctx);
   v1::ListTargetsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListTargetsRequest"));
   constexpr int kDefaultPage = 1000, kMaxPage = 10000;
