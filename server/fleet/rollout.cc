@@ -173,7 +173,8 @@ class WaveRun {
         while (next_ < targets_.size() && started_[next_]) ++next_;
         ++running_[targets_[pick]->host];
       }
-      TargetResult r = RunOne(*targets_[pick], o_, stop_);
+      TargetResult r = o_.run_one ? o_.run_one(*targets_[pick]) : RunOne(*targets_[pick], o_, stop_);
+      r.target = targets_[pick];
       Report(r);
       // A target the interruption stopped (SIGTERM while it waited for its
       // lock) is not one of the wave's failures: the rollout ends as

@@ -87,6 +87,9 @@ struct RolloutOptions {
   // True to stop: no further target starts, running ones stop after their
   // current migration (polled).
   std::function<bool()> stop;
+  // Replaces the migration of one target (tests of the scheduling: bounds,
+  // waves, failures); empty: connect and migrate (or plan) the target.
+  std::function<TargetResult(const Target&)> run_one;
 };
 
 struct RolloutResult {

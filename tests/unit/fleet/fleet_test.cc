@@ -6,6 +6,8 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/catalog/catalog.h"
@@ -297,6 +299,73 @@ TEST(Rollout, FailuresCountPerWaveAndStopTheNext) {
   EXPECT_TRUE(r.interrupted);
   EXPECT_EQ(r.results[1].outcome, Outcome::kSkipped);
   EXPECT_THAT(r.results[1].error, HasSubstr("interrupted"));
+}
+
+// --parallel bounds the targets running at once in all, --per-host those on
+// one database host:port; every target still runs exactly once.
+TEST(Rollout, ParallelAndPerHostBoundsHold) {
+  FeatureCatalogs catalogs(Base());
+  std::string text;
+  for (int i = 0; i < 18; ++i) {
+    absl::StrAppend(&text, "target { id: \"t", i, "\" database_url: \"postgresql://u@h", i % 3,
+                    ":5432/d", i, "\" }\n");
+  }
+  absl::StatusOr<std::vector<Target>> targets = ParseTargetSet("s", text, catalogs);
+  ASSERT_TRUE(targets.ok()) << targets.status();
+  std::vector<const Target*> all;
+  for (const Target& t : *targets) {
+    ASSERT_TRUE(t.ok()) << t.id << ": " << t.problem;
+    all.push_back(&t);
+  }
+  ASSERT_EQ(all[0]->host, "h0:5432");
+
+  struct Case {
+    size_t parallel, per_host;
+    int max_total, max_per_host;  // the concurrency a run must reach, never exceed
+    // (the first picks are in target order, hosts h0 h1 h2 h0 ..., so each
+    // bound is reached before any target ends; -1: per host unbounded)
+  } cases[] = {{8, 2, 6, 2}, {4, 1, 3, 1}, {2, 1, 2, 1}, {5, 0, 5, -1}};
+  for (const Case& c : cases) {
+    absl::Mutex mu;
+    int total = 0, peak_total = 0;
+    std::map<std::string, int> running, peak;
+    std::map<std::string, int> runs;
+    RolloutOptions options;
+    options.parallel = c.parallel;
+    options.per_host = c.per_host;
+    options.run_one = [&](const Target& t) {
+      {
+        absl::MutexLock lock(&mu);
+        ++runs[t.id];
+        peak_total = std::max(peak_total, ++total);
+        peak[t.host] = std::max(peak[t.host], ++running[t.host]);
+      }
+      {
+        // Hold every run until the bound has been reached once (a correct
+        // scheduler gets there before any target ends), at most 5 s.
+        absl::MutexLock lock(&mu);
+        auto reached = [&] { return peak_total >= c.max_total; };
+        mu.AwaitWithTimeout(absl::Condition(&reached), absl::Seconds(5));
+        --total;
+        --running[t.host];
+      }
+      TargetResult r;
+      r.outcome = Outcome::kMigrated;
+      return r;
+    };
+    RolloutResult r = Rollout(all, options);
+    SCOPED_TRACE(absl::StrCat("parallel ", c.parallel, " per_host ", c.per_host));
+    EXPECT_EQ(r.exit_code, 0);
+    ASSERT_EQ(r.results.size(), all.size());
+    for (const TargetResult& t : r.results) {
+      EXPECT_EQ(t.outcome, Outcome::kMigrated) << t.target->id;
+      EXPECT_EQ(runs[t.target->id], 1) << t.target->id;
+    }
+    EXPECT_EQ(peak_total, c.max_total);
+    for (const auto& [host, n] : peak) {
+      if (c.max_per_host >= 0) EXPECT_EQ(n, c.max_per_host) << host;
+    }
+  }
 }
 
 }  // namespace
