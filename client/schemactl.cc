@@ -419,6 +419,13 @@ int Apply(const std::string& cmd, const std::vector<std::string>& args) {
       std::cout << " retrying: " << e.retrying().message() << "\n" << std::flush;
     } else if (e.has_lock_waiting()) {
       std::cout << e.lock_waiting() << "\n" << std::flush;
+    } else if (e.has_reconnecting()) {
+      std::cout << "\nconnection to the primary lost: " << e.reconnecting() << "\n" << std::flush;
+    } else if (e.has_reconnected()) {
+      std::cout << e.reconnected() << "\n" << std::flush;
+    } else if (e.has_resolved()) {
+      std::cout << e.resolved().cluster() << "/" << e.resolved().version() << "_"
+                << e.resolved().name() << ": " << e.resolved().message() << "\n" << std::flush;
     } else if (e.has_summary()) {
       if (e.summary().dry_run()) {
         for (const v1::PendingMigration& m : e.summary().planned()) {

@@ -47,15 +47,19 @@ absl::Status CommonFlags::Apply() const {
 
 void DatabaseFlags::Register(cli::FlagSet& flags) {
   flags.String("database-url", &url,
-               "PostgreSQL connection URI (libpq); prefer the environment or "
-               "--database-url-file so the password is not in the process list",
+               "PostgreSQL connection URI or key=value string (libpq; several hosts "
+               "with target_session_attrs=read-write for a replicated cluster); prefer "
+               "the environment or --database-url-file so the password is not in the "
+               "process list",
                "DATABASE_URL");
   flags.String("database-url-file", &url_file,
                "read the connection URI from this file (e.g. a mounted "
                "Kubernetes Secret)",
                "DATABASE_URL_FILE");
   flags.Duration("connect-timeout", &connect_timeout,
-                 "keep retrying an unreachable database (with backoff) this long",
+                 "keep retrying an unreachable database, or one that is not the primary "
+                 "(a standby), with backoff this long: at start and, for migrate, after "
+                 "the connection is lost mid-run (a failover)",
                  "SCHEMAGATE_CONNECT_TIMEOUT");
   flags.String("history-table", &history_table,
                "[schema.]table of the migration history",
@@ -93,12 +97,25 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   }
   // Registers the password (every form of it) as a secret; a URL libpq
   // cannot parse is bad usage, refused without quoting it.
-  if (absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(target); !info.ok()) {
-    return migrate::WithKind(info.status(), migrate::ErrorKind::kUsage);
+  absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(target);
+  if (!info.ok()) return migrate::WithKind(info.status(), migrate::ErrorKind::kUsage);
+  if (needs_primary && info->RequestsStandby()) {
+    return migrate::WithKind(
+        absl::InvalidArgumentError(absl::StrCat(
+            "the database URL asks for a standby (target_session_attrs=",
+            info->Get("target_session_attrs"),
+            "), which cannot be changed; use target_session_attrs=read-write (with "
+            "every host of the cluster) or the primary's address")),
+        migrate::ErrorKind::kUsage);
   }
   migrate::ConnectOptions options;
   options.url = target;
   options.timeout = connect_timeout;
+  // Migrations need a writable primary; reads a primary, or the standby
+  // the URL asks for.
+  options.need = needs_primary ? migrate::ConnectOptions::Need::kWritable
+                 : info->RequestsStandby() ? migrate::ConnectOptions::Need::kAny
+                                           : migrate::ConnectOptions::Need::kPrimary;
   options.on_retry = [](int attempt, const absl::Status& error,
                         absl::Duration delay) {
     log::Warning("database not reachable; retrying",
@@ -174,6 +191,10 @@ void PrintProgress(const migrate::Event& e) {
     case Event::kLockAcquired:
       log::Debug("migration lock acquired", {{"waited", Ms(e.duration)}});
       break;
+    case Event::kLockGaveUp:
+      log::Debug("stopped waiting for the migration lock",
+                 {{"waited", Ms(e.duration)}, {"reason", e.message}});
+      break;
     case Event::kStarted:
       log::Debug(e.message.empty() ? "applying" : e.message, {{"migration", ref}});
       break;
@@ -192,6 +213,16 @@ void PrintProgress(const migrate::Event& e) {
       break;
     case Event::kRepaired:
       log::Info("repaired", {{"migration", ref}, {"detail", e.message}});
+      break;
+    case Event::kReconnecting:
+      log::Warning("connection to the primary lost; reconnecting (up to --connect-timeout)",
+                   {{"error", e.message}});
+      break;
+    case Event::kReconnected:
+      log::Info(e.message, {{"after", Ms(e.duration)}});
+      break;
+    case Event::kResolved:
+      log::Warning(e.message, {{"migration", ref}});
       break;
   }
 }

@@ -36,6 +36,11 @@ struct DatabaseFlags {
   std::string url_file;
   absl::Duration connect_timeout = absl::Seconds(60);
   std::string history_table = "schemagate.migrations";
+  // Set by the commands that change the database (migrate, rollback,
+  // repair, adopt): a URL whose target_session_attrs asks for a standby is
+  // refused (kUsage). Otherwise such a URL makes reads accept a standby,
+  // and any other URL wants the primary (a standby is waited out).
+  bool needs_primary = false;
 
   void Register(cli::FlagSet& flags);
   // Connects (retrying until --connect-timeout, logging each retry).

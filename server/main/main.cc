@@ -21,7 +21,7 @@ struct Command {
 const std::map<std::string, Command>& Commands() {
   using namespace schemagate::commands;
   static const auto* commands = new std::map<std::string, Command>{
-      {"catalog", {&Catalog, "print the compiled catalog as JSON"}},
+      {"catalog", {&Catalog, "print the compiled catalog (JSON, or a dot/mermaid diagram)"}},
       {"sql", {&Sql, "print the enabled migrations' SQL in apply order"}},
       {"migrate", {&Migrate, "apply pending migrations (safe to run concurrently)"}},
       {"plan", {&Plan, "list pending migrations in apply order; changes nothing"}},

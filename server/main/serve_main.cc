@@ -59,7 +59,12 @@ int Serve(const std::vector<std::string>& args) {
                "serve the admin RPCs only on this HOST:PORT (then refused on --listen)",
                "SCHEMAGATE_ADMIN_LISTEN");
   flags.String("port-file", &options.port_file,
-               "write the bound ports (\"main admin\") to this file");
+               "write the bound ports (\"main admin\", then the metrics port with "
+               "--metrics-listen) to this file");
+  flags.String("metrics-listen", &options.metrics_listen,
+               "serve Prometheus metrics at http://HOST:PORT/metrics (off by default; "
+               "port 0 picks one)",
+               "SCHEMAGATE_METRICS_LISTEN");
   db.Register(flags);
   common.Register(flags);
   flags.String("admin-token-file", &options.admin_token_file,
@@ -121,7 +126,7 @@ int Serve(const std::vector<std::string>& args) {
   flags.SetEpilog(
       "Exit codes: 0 stopped by SIGTERM/SIGINT after draining; 2 bad usage "
       "(flags, --insecure-admin on a non-loopback listener, unreadable TLS or "
-      "token files); 3 cannot bind the listen address.\n"
+      "token files); 3 cannot bind the listen address (or --metrics-listen).\n"
       "The database may be down at start: the server serves, reports "
       "NOT_SERVING, and reconnects with backoff.\n");
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage); code >= 0) {
@@ -170,9 +175,15 @@ int Serve(const std::vector<std::string>& args) {
   absl::StatusOr<migrate::HistoryName> history = db.History();
   if (!history.ok()) return commands::Fail(cmd, history.status());
   options.engine.history = *history;
+  db.needs_primary = options.migrate_on_start;
   absl::StatusOr<migrate::ConnectOptions> connect = db.ConnectOptionsForServer();
   if (!connect.ok()) return commands::Fail(cmd, connect.status());
   options.database = *connect;
+  // The server's own reads want the primary (a fenced, read-only primary
+  // still answers them); its migrations ask for a writable one themselves.
+  if (options.database.need == migrate::ConnectOptions::Need::kWritable) {
+    options.database.need = migrate::ConnectOptions::Need::kPrimary;
+  }
   absl::Status served = rpc::Serve(*std::move(catalog), options);
   if (!served.ok()) {
     return commands::Fail(cmd, migrate::WithKind(

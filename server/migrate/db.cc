@@ -1,5 +1,6 @@
 #include "server/migrate/db.h"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <pqxx/pqxx>
@@ -178,6 +179,17 @@ class Watchdog {
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
+// "host:port/dbname" of the server a connection reached (of several hosts,
+// the one libpq settled on); the URL's description when libpq cannot say.
+std::string Reached(pqxx::connection& c, const ConnInfo& info) {
+  const char* host = c.hostname();
+  const char* port = c.port();
+  const char* db = c.dbname();
+  if (host == nullptr || *host == '\0') return info.Describe();
+  return absl::StrCat(host, port != nullptr && *port != '\0' ? ":" : "",
+                      port != nullptr ? port : "", "/", db != nullptr ? db : "");
+}
+
 std::string Millis(absl::Duration d) {
   return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
 }
@@ -267,10 +279,30 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       c->impl_->conn->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
-      c->description_ = where;
+      c->description_ = Reached(*c->impl_->conn, *info);
       c->socket_ = c->impl_->conn->sock();
       c->call_timeout_ = options.call_timeout;
-      return c;
+      if (options.need == ConnectOptions::Need::kAny) return c;
+      // A standby (the URL names it alone, or without target_session_attrs;
+      // an old primary that came back as a replica) is not the primary yet.
+      absl::StatusOr<Rows> role = c->Query(
+          "SELECT pg_catalog.pg_is_in_recovery(), "
+          "pg_catalog.current_setting('transaction_read_only')::bool");
+      if (!role.ok()) {
+        error = absl::UnavailableError(
+            absl::StrCat("cannot connect to ", where, ": ", role.status().message()));
+      } else if (role->Text(0, 0) == "t") {
+        error = absl::UnavailableError(
+            absl::StrCat("cannot connect to the primary: ", c->description(),
+                         " is a standby (in recovery, read-only); waiting for a primary"));
+      } else if (role->Text(0, 1) == "t" && options.need == ConnectOptions::Need::kWritable) {
+        error = absl::UnavailableError(absl::StrCat(
+            "cannot connect to a writable primary: ", c->description(),
+            " is read-only (default_transaction_read_only is on); waiting for it to "
+            "take writes"));
+      } else {
+        return c;
+      }
     } catch (const pqxx::broken_connection& e) {
       std::string message = Clean(e.what());
       if (Permanent(message)) {
@@ -297,9 +329,26 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     absl::Duration wait = std::min(delay * jitter(rng), deadline - now);
     if (options.on_retry) options.on_retry(attempt, error, wait);
-    absl::SleepFor(wait);
-    delay = std::min(delay * 2, absl::Seconds(5));
+    for (const absl::Time until = now + wait; absl::Now() < until;) {
+      if (options.stop && options.stop()) {
+        return absl::CancelledError(absl::StrCat("stopped while waiting for ", where, ": ",
+                                                 error.message()));
+      }
+      absl::SleepFor(std::min(until - absl::Now(), absl::Milliseconds(50)));
+    }
+    // At most 2 s apart: a failover is over within seconds, and a standby
+    // promoted should be found promptly.
+    delay = std::min(delay * 2, absl::Seconds(2));
   }
+}
+
+bool Connection::LooksAlive() const {
+  const int fd = socket_;
+  if (broken_ || fd < 0) return false;
+  // An idle session has nothing to read: readable means the server sent
+  // its last words (FATAL: terminating connection ...) or closed it.
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
 }
 
 Connection::~Connection() {
@@ -338,8 +387,21 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
           "connection to ", description_, " lost while committing (outcome "
           "unknown; rerun to converge): ", Clean(e.what())));
     } catch (const pqxx::sql_error& e) {
+      absl::Status error = SqlErrorStatus(e);
+      if (impl_->conn != nullptr && !impl_->conn->is_open()) {
+        // The server ended the session with this error (57P01 "terminating
+        // connection due to administrator command" as a primary shuts down
+        // for a switchover, 57P02, 57P03).
+        broken_ = true;
+        impl_->tx.reset();
+        absl::Status lost(absl::StatusCode::kUnavailable,
+                          absl::StrCat("connection to ", description_, " lost during ",
+                                       what, ": ", error.message()));
+        lost.SetPayload(kSqlStatePayload, absl::Cord(SqlState(error)));
+        return lost;
+      }
       // A failed statement aborts the transaction; the caller rolls back.
-      return SqlErrorStatus(e);
+      return error;
     } catch (const pqxx::transaction_rollback& e) {
       return RollbackErrorStatus(e);
     } catch (const std::exception& e) {

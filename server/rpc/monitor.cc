@@ -94,7 +94,7 @@ bool Monitor::ReadOnce(migrate::Connection* conn) {
                  names(previous->unmanaged) != names(next.unmanaged);
   if (changed) {
     if (!previous->reachable && previous->known) {
-      log::Info("database reachable again");
+      log::Info("database reachable again", {{"database", conn->description()}});
     }
     state_->Publish(std::move(next));
   }
@@ -128,7 +128,15 @@ void Monitor::Run() {
       current_ = conn->get();
       if (stop_) current_->Abort();
     }
-    (void)(*conn)->Listen(state_->history().Channel());
+    // LISTEN first, then read: a change committed in between is in the
+    // read or notified; one committed while no connection listened (the
+    // switch to a new primary) is in the read.
+    if (absl::Status listening = (*conn)->Listen(state_->history().Channel());
+        !listening.ok()) {
+      // A hot standby cannot LISTEN (a URL that asks for one): polling only.
+      log::Debug("LISTEN failed; re-reading every --poll-interval only",
+                 {{"error", std::string(listening.message())}});
+    }
     while (!stop_) {
       if (!ReadOnce(conn->get())) break;
       refresh_ = false;

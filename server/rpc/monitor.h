@@ -11,6 +11,14 @@
 // shuts the connection down, so it returns promptly whatever the database
 // does.
 //
+// High availability: the connection must reach the primary (a standby is
+// "not reachable yet") unless the URL asks for a standby. When the primary
+// goes away (a switchover or failover) the connection breaks, the snapshot
+// turns unreachable (health NOT_SERVING) and the monitor reconnects — with
+// several hosts in the URL, to whichever is the primary now — LISTENs
+// again and re-reads the history at once, which covers the notifications
+// sent while nobody listened.
+//
 // Thread safety: Start/Stop/Refresh from any thread.
 #ifndef SCHEMAGATE_SERVER_RPC_MONITOR_H_
 #define SCHEMAGATE_SERVER_RPC_MONITOR_H_

@@ -16,6 +16,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
 #include "server/util/log.h"
 
@@ -79,8 +80,9 @@ int WaitForSignal() {
 // line per attempt. Stop() cancels a running statement and the wait.
 class StartupMigrator {
  public:
-  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options)
-      : state_(state), monitor_(monitor), options_(options) {}
+  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options,
+                  migrate::EngineOptions engine)
+      : state_(state), monitor_(monitor), options_(options), engine_(std::move(engine)) {}
   ~StartupMigrator() { Stop(); }
 
   void Start(std::function<void(bool)> health) {
@@ -107,6 +109,7 @@ class StartupMigrator {
   absl::Status Attempt() {
     migrate::ConnectOptions connect = options_.database;
     connect.timeout = absl::ZeroDuration();  // our own backoff, and Stop()
+    connect.need = migrate::ConnectOptions::Need::kWritable;
     absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
         migrate::Connection::Open(connect);
     if (!conn.ok()) return conn.status();
@@ -115,15 +118,30 @@ class StartupMigrator {
       if (stopping_) return absl::CancelledError("stopping");
       conn_ = conn->get();
     }
-    migrate::Engine engine(state_->catalog(), conn->get(), options_.engine);
+    migrate::EngineOptions engine_options = engine_;
+    // A failover during the run: wait for the new primary (at most
+    // --connect-timeout; Stop() ends the wait) and go on there.
+    std::unique_ptr<migrate::Connection> reconnected;
+    engine_options.reconnect = [&](const absl::Status&) {
+      migrate::ConnectOptions again = options_.database;
+      again.stop = [this] { return stopping(); };
+      return ReconnectToPrimary(again, &mu_, &reconnected, &conn_);
+    };
+    migrate::Engine engine(state_->catalog(), conn->get(), engine_options);
     migrate::ApplyOptions apply;
     apply.stop = [this] { return stopping(); };
     apply.progress = [](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) {
         log::Info("applied", {{"migration", e.ref},
                               {"duration", absl::FormatDuration(e.duration)}});
-      } else if (e.kind == migrate::Event::kLockWaiting) {
+      } else if (e.kind == migrate::Event::kLockWaiting ||
+                 e.kind == migrate::Event::kReconnected) {
         log::Info("--migrate-on-start: " + e.message);
+      } else if (e.kind == migrate::Event::kReconnecting) {
+        log::Warning("--migrate-on-start: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+      } else if (e.kind == migrate::Event::kResolved) {
+        log::Warning("--migrate-on-start: " + e.message, {{"migration", e.ref}});
       }
     };
     absl::StatusOr<migrate::ApplyResult> r = engine.Apply(apply);
@@ -169,6 +187,7 @@ class StartupMigrator {
   ServiceState* state_;
   Monitor* monitor_;
   const ServerOptions& options_;
+  const migrate::EngineOptions engine_;
   std::function<void(bool)> health_;
   std::thread thread_;
   absl::Mutex mu_;
@@ -213,6 +232,18 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   signal(SIGPIPE, SIG_IGN);
 
   ServiceState state(std::move(catalog), o.engine.history);
+  // Metrics first: a --metrics-listen that cannot be bound stops the start.
+  std::unique_ptr<ServerMetrics> metrics;
+  migrate::EngineOptions engine = o.engine;
+  if (!o.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<ServerMetrics>> started =
+        ServerMetrics::Start(o.metrics_listen, &state);
+    if (!started.ok()) return started.status();
+    metrics = *std::move(started);
+    engine.observer = [m = metrics.get()](const migrate::Event& e) {
+      m->ObserveMigration(e);
+    };
+  }
   // The server's reads are bounded on both ends; the engine lifts both for
   // the migrations it runs on a pooled connection.
   migrate::ConnectOptions reads = o.database;
@@ -226,10 +257,19 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   // (The budget outlives the pool, whose destructor runs what is queued.)
   ByteBudget parse_budget(o.max_parse_bytes);
   ThreadPool parsers(o.parse_workers, 1 << 16);
-  ServiceContext context{&state,   &pool,   &auth,
-                         &workers, &monitor, o.engine,
-                         o.limits, o.statement_timeout, &parsers,
+  ServiceContext context{&state,
+                         &pool,
+                         &auth,
+                         &workers,
+                         &monitor,
+                         engine,
+                         o.limits,
+                         o.statement_timeout,
+                         reads.need == migrate::ConnectOptions::Need::kAny,
+                         reads,
+                         &parsers,
                          &parse_budget};
+  context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);
@@ -274,17 +314,23 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   });
   if (!o.port_file.empty()) {
     std::ofstream out(o.port_file + ".tmp");
-    out << main_port << " " << admin_port << "\n";
+    out << main_port << " " << admin_port;
+    if (metrics) out << " " << metrics->port();
+    out << "\n";
     out.close();
     std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());
   }
   log::Info("serving", {{"listen", absl::StrCat(o.listen.substr(0, o.listen.rfind(':')), ":", main_port)},
                         {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
                         {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
-                        {"tls", o.tls_cert.empty() ? "off" : "on"}});
+                        {"tls", o.tls_cert.empty() ? "off" : "on"},
+                        {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(
+                                                                0, o.metrics_listen.rfind(':')),
+                                                            ":", metrics->port(), "/metrics")
+                                            : std::string("off")}});
   monitor.Start();
 
-  StartupMigrator migrator(&state, &monitor, o);
+  StartupMigrator migrator(&state, &monitor, o, engine);
   if (o.migrate_on_start) {
     migrator.Start([&](bool serving) {
       main_server->GetHealthCheckService()->SetServingStatus(

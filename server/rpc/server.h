@@ -21,8 +21,12 @@ struct ServerOptions {
   // served only there.
   std::string listen = "0.0.0.0:50051";
   std::string admin_listen;
-  // Writes the ports actually bound ("main admin") when set (tests).
+  // Writes the ports actually bound ("main admin", then " metrics" with
+  // metrics_listen) when set (tests).
   std::string port_file;
+  // HOST:PORT of the Prometheus endpoint (/metrics; server/rpc/metrics.h);
+  // empty: no metrics (and nothing recorded per RPC).
+  std::string metrics_listen;
 
   migrate::ConnectOptions database;
   migrate::EngineOptions engine;

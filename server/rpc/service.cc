@@ -102,13 +102,30 @@ void LogCall(const char* method, grpc::CallbackServerContext* ctx, absl::Time st
                      {"ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
 }
 
-// Finishes a unary call, logging it.
+// Records a finished call in the RPC metrics (when on).
+class CallMetrics {
+ public:
+  CallMetrics(metrics::RpcMetrics* rpcs, const char* method)
+      : rpcs_(rpcs), method_(rpcs != nullptr ? rpcs->MethodIndex(method) : 0) {}
+  void Record(absl::Time start, const grpc::Status& status) const {
+    if (rpcs_ == nullptr) return;
+    rpcs_->Observe(method_, status.error_code(), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+ private:
+  metrics::RpcMetrics* rpcs_;
+  int method_;
+};
+
+// Finishes a unary call, logging it and recording it in the metrics.
 class Unary {
  public:
-  Unary(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()) {}
+  Unary(metrics::RpcMetrics* rpcs, const char* method, grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()),
+        metrics_(rpcs, method) {}
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     LogCall(method_, ctx_, start_, status);
+    metrics_.Record(start_, status);
     reactor_->Finish(status);
     return reactor_;
   }
@@ -122,6 +139,7 @@ class Unary {
   grpc::CallbackServerContext* ctx_;
   grpc::ServerUnaryReactor* reactor_;
   absl::Time start_;
+  CallMetrics metrics_;
 };
 
 // A read of the database (status, plan, verify, a dry run): one read-only
@@ -164,8 +182,9 @@ grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
 // writes go out one at a time, Close finishes after the queue drains.
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit StreamReactor(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), start_(absl::Now()) {}
+  StreamReactor(metrics::RpcMetrics* rpcs, const char* method,
+                grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), start_(absl::Now()), metrics_(rpcs, method) {}
 
   // False when the stream is closed (cancelled or finished).
   bool Push(const google::protobuf::Message& message) {
@@ -196,6 +215,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -226,6 +246,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -245,6 +266,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const char* method_;
   grpc::CallbackServerContext* ctx_;
   absl::Time start_;
+  CallMetrics metrics_;
   absl::Mutex mu_;
   std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -257,7 +279,7 @@ class ApplyReactor final : public StreamReactor {
  public:
   ApplyReactor(grpc::CallbackServerContext* ctx, const ServiceContext& service,
                v1::ApplyMigrationsRequest request)
-      : StreamReactor("ApplyMigrations", ctx), service_(service),
+      : StreamReactor(service.rpc_metrics, "ApplyMigrations", ctx), service_(service),
         request_(std::move(request)) {}
 
   void Start() {
@@ -285,7 +307,17 @@ class ApplyReactor final : public StreamReactor {
       absl::MutexLock lock(&conn_mu_);
       conn_ = lease->get();
     }
-    migrate::Engine engine(service_.state->catalog(), lease->get(), service_.engine);
+    migrate::EngineOptions options = service_.engine;
+    // A failover during the call: wait for the new primary within the
+    // call's deadline (at most --connect-timeout) and go on there.
+    options.reconnect = [this, deadline](const absl::Status&) {
+      migrate::ConnectOptions connect = service_.database;
+      connect.timeout = std::max(absl::ZeroDuration(),
+                                 std::min(deadline - absl::Now(), service_.database.timeout));
+      connect.stop = [this] { return stop_.load(); };
+      return ReconnectToPrimary(connect, &conn_mu_, &reconnected_, &conn_);
+    };
+    migrate::Engine engine(service_.state->catalog(), lease->get(), options);
     grpc::Status final_status;
     v1::ApplyMigrationsResponse summary_message;
     v1::ApplySummary* summary = summary_message.mutable_summary();
@@ -348,6 +380,19 @@ class ApplyReactor final : public StreamReactor {
         break;
       case migrate::Event::kRetrying: event = message.mutable_retrying(); break;
       case migrate::Event::kCleanedUp: event = message.mutable_cleaned_up(); break;
+      case migrate::Event::kReconnecting:
+        log::Warning("ApplyMigrations: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+        message.set_reconnecting(e.message);
+        break;
+      case migrate::Event::kReconnected:
+        log::Info("ApplyMigrations: " + e.message);
+        message.set_reconnected(e.message);
+        break;
+      case migrate::Event::kResolved:
+        log::Warning(e.message, {{"migration", e.ref}});
+        event = message.mutable_resolved();
+        break;
       default: return;
     }
     if (event != nullptr) {
@@ -365,15 +410,17 @@ class ApplyReactor final : public StreamReactor {
   std::atomic<bool> stop_{false};
   absl::Mutex conn_mu_;
   migrate::Connection* conn_ ABSL_GUARDED_BY(conn_mu_) = nullptr;
+  // The connection after a failover (the pool's lease is broken by then).
+  std::unique_ptr<migrate::Connection> reconnected_ ABSL_GUARDED_BY(conn_mu_);
 };
 
 class WatchReactor final : public StreamReactor {
  public:
   static constexpr size_t kMaxQueuedUpdates = 256;
 
-  WatchReactor(grpc::CallbackServerContext* ctx, ServiceState* state,
-               std::set<std::string> filter)
-      : StreamReactor("WatchClusters", ctx),
+  WatchReactor(metrics::RpcMetrics* rpcs, grpc::CallbackServerContext* ctx,
+               ServiceState* state, std::set<std::string> filter)
+      : StreamReactor(rpcs, "WatchClusters", ctx),
         state_(state),
         filter_(std::move(filter)),
         guard_(std::make_shared<Guard>()) {
@@ -467,13 +514,21 @@ grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) con
                       "admin listener (--admin-listen)",
                       exit_codes::kReasonNotAuthorized);
   }
-  return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  grpc::Status auth = FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  if (auth.ok() && context_.reads_standby) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this server reads from a standby (its database URL sets "
+                        "target_session_attrs to a standby); admin RPCs need the "
+                        "primary: run them on a server, or the migrate Job, whose URL "
+                        "reaches the primary");
+  }
+  return auth;
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ListClusters", ctx);
+  Unary call(context_.rpc_metrics, "ListClusters", ctx);
   v1::ListClustersRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
   std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
@@ -492,7 +547,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
 grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("CheckTables", ctx);
+  Unary call(context_.rpc_metrics, "CheckTables", ctx);
   v1::CheckTablesRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
   if (req.tables().empty()) {
@@ -526,7 +581,7 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateJoin", ctx);
+  Unary call(context_.rpc_metrics, "ValidateJoin", ctx);
   v1::ValidateJoinRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
   if (req.tables().empty() && req.pairs().empty()) {
@@ -570,7 +625,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateQuery", ctx);
+  Unary call(context_.rpc_metrics, "ValidateQuery", ctx);
   // Too long to accept: refused by its encoded size, before a copy of it is
   // decoded (the request holds only `sql`: a tag and a length precede it).
   auto too_long = [&](size_t bytes) {
@@ -645,7 +700,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
 grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("GetMigrationStatus", ctx);
+  Unary call(context_.rpc_metrics, "GetMigrationStatus", ctx);
   v1::GetMigrationStatusRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
   return Offload(context_.workers, call, [this, ctx, response]() -> grpc::Status {
@@ -676,7 +731,7 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
 grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("PlanMigrations", ctx);
+  Unary call(context_.rpc_metrics, "PlanMigrations", ctx);
   v1::PlanMigrationsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("PlanMigrationsRequest"));
   bool include_sql = req.include_sql();
@@ -715,7 +770,7 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("VerifySchema", ctx);
+  Unary call(context_.rpc_metrics, "VerifySchema", ctx);
   v1::VerifySchemaRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("VerifySchemaRequest"));
   bool ignore_extra = req.ignore_extra_tables();
@@ -759,7 +814,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RollbackCluster", ctx);
+  Unary call(context_.rpc_metrics, "RollbackCluster", ctx);
   v1::RollbackClusterRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RollbackClusterRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -798,7 +853,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
 grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RepairChecksums", ctx);
+  Unary call(context_.rpc_metrics, "RepairChecksums", ctx);
   v1::RepairChecksumsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RepairChecksumsRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -827,7 +882,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
 grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("AdoptDatabase", ctx);
+  Unary call(context_.rpc_metrics, "AdoptDatabase", ctx);
   v1::AdoptDatabaseRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("AdoptDatabaseRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -897,7 +952,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   v1::WatchClustersRequest req;
   bool parsed = Decode(request, &req);
   std::set<std::string> filter(req.clusters().begin(), req.clusters().end());
-  auto* reactor = new WatchReactor(ctx, context_.state, filter);
+  auto* reactor = new WatchReactor(context_.rpc_metrics, ctx, context_.state, filter);
   if (active_watches() > context_.limits.max_watches) {
     reactor->Close(grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,

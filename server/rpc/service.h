@@ -17,6 +17,7 @@
 #include <string>
 
 #include "schemagate/v1/schemagate.grpc.pb.h"
+#include "server/metrics/rpc.h"
 #include "server/migrate/engine.h"
 #include "server/rpc/auth.h"
 #include "server/rpc/db_pool.h"
@@ -51,12 +52,22 @@ struct ServiceContext {
   ServiceLimits limits;
   // statement_timeout of the database reads of status, plan and verify.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // The database URL asks for a standby (reads only): admin RPCs, which
+  // need the primary, are refused (FAILED_PRECONDITION).
+  bool reads_standby = false;
+  // Connection settings of the engine's reconnection after a failover
+  // during ApplyMigrations (EngineOptions::reconnect), bounded by the
+  // call's deadline.
+  migrate::ConnectOptions database;
   // ValidateQuery parses: the threads large ones run on (bounding how many
   // run at once; `workers` when null), and the bytes of SQL all of them may
   // hold, queued or running (unbounded when null). A call past either is
   // RESOURCE_EXHAUSTED naming the limit.
   ThreadPool* parsers = nullptr;
   ByteBudget* parse_budget = nullptr;
+  // Every finished call is recorded here (by method and code) when set
+  // (--metrics-listen); must outlive the service.
+  metrics::RpcMetrics* rpc_metrics = nullptr;
 };
 
 namespace internal {

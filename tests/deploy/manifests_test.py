@@ -17,11 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import yaml
 
 SOURCE, BIN = sys.argv[1], sys.argv[2]
-OVERLAYS = {"minimal": "core", "full": "all"}  # overlay -> SCHEMAGATE_FEATURES
+# overlay -> SCHEMAGATE_FEATURES
+OVERLAYS = {"minimal": "core", "full": "all", "monitoring": "all"}
 OURS = {"schemagate", "schemactl", "schemagate-server"}
 failures = []
 
@@ -185,6 +187,40 @@ def check_credentials(overlay, by_kind, secrets_of):
             fail(f"deploy/postgres/roles.sql does not mention the role {role}")
 
 
+def check_metrics(overlay, by_kind, doc, container, port):
+    """--metrics-listen's port is declared, annotated for scraping, selected
+    by every PodMonitor and open to some NetworkPolicy."""
+    where = f"{overlay}/{doc['metadata']['name']}"
+    ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    if port not in ports.values():
+        fail(f"{where}: --metrics-listen port {port} is not a containerPort")
+    template = doc["spec"]["template"]["metadata"]
+    annotations = template.get("annotations", {})
+    want = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port),
+            "prometheus.io/path": "/metrics"}
+    for k, v in want.items():
+        if annotations.get(k) != v:
+            fail(f"{where}: annotation {k} is {annotations.get(k)!r}, want {v!r}")
+    labels = template.get("labels", {})
+    for pm in by_kind.get("PodMonitor", []):
+        selector = pm["spec"].get("selector", {}).get("matchLabels", {})
+        if any(labels.get(k) != v for k, v in selector.items()):
+            fail(f"{overlay}: PodMonitor {pm['metadata']['name']} does not select the server pods")
+        for ep in pm["spec"].get("podMetricsEndpoints", []):
+            if ports.get(ep.get("port")) != port or ep.get("path", "/metrics") != "/metrics":
+                fail(f"{overlay}: PodMonitor endpoint {ep} is not the metrics port {port}")
+    opened = False
+    for np in by_kind.get("NetworkPolicy", []):
+        selector = np["spec"].get("podSelector", {}).get("matchLabels", {})
+        if any(labels.get(k) != v for k, v in selector.items()):
+            continue
+        for rule in np["spec"].get("ingress", []):
+            if any(p.get("port") in (port, "metrics") for p in rule.get("ports", [])):
+                opened = True
+    if not opened:
+        fail(f"{overlay}: no NetworkPolicy lets anything reach the metrics port {port}")
+
+
 def check_overlay(overlay, features):
     docs = render(overlay)
     if not docs:
@@ -207,6 +243,7 @@ def check_overlay(overlay, features):
 
     probes = []  # (kind, service, port)
     listen_ports = set()
+    metrics = None  # (doc, container, port) of a server with --metrics-listen
     wait_clusters = []
     secrets_of = {}  # (kind, name) -> Secret names its pods can read
     for doc, spec in pod_specs(docs):
@@ -240,6 +277,8 @@ def check_overlay(overlay, features):
                     fail(f"{where}: {binary} {sub} has no flag --{flag}")
                 if flag == "listen":
                     listen_ports.add(int(arg.rsplit(":", 1)[1]))
+                if flag == "metrics-listen":
+                    metrics = (doc, c, int(arg.rsplit(":", 1)[1]))
                 if flag == "clusters" and binary == "schemactl":
                     wait_clusters += arg.split("=", 1)[1].split(",")
             envs = [e["name"] for e in c.get("env", [])]
@@ -268,6 +307,8 @@ def check_overlay(overlay, features):
                 check_read_only_server(where, command)
 
     check_credentials(overlay, by_kind, secrets_of)
+    if metrics:
+        check_metrics(overlay, by_kind, *metrics)
     for kind, service, port in probes:
         if port not in listen_ports:
             fail(f"{overlay}: probe port {port} is not a --listen port {sorted(listen_ports)}")
@@ -284,7 +325,8 @@ def check_overlay(overlay, features):
         port_file = os.path.join(tmp, "port")
         srv = subprocess.Popen(
             [os.path.join(BIN, "schemagate-server"), "serve", "--listen=127.0.0.1:0",
-             f"--port-file={port_file}", f"--features={features}"],
+             f"--port-file={port_file}", f"--features={features}"] +
+            (["--metrics-listen=127.0.0.1:0"] if metrics else []),
             env=dict(os.environ, DATABASE_URL="postgresql://probe@127.0.0.1:1/none"),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -292,7 +334,18 @@ def check_overlay(overlay, features):
                 if os.path.exists(port_file):
                     break
                 time.sleep(0.05)
-            target = "127.0.0.1:" + open(port_file).read().split()[0]
+            ports = open(port_file).read().split()
+            target = "127.0.0.1:" + ports[0]
+            if metrics:
+                path = metrics[0]["spec"]["template"]["metadata"].get("annotations", {}).get(
+                    "prometheus.io/path", "/metrics")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{ports[2]}{path}",
+                                                timeout=10) as r:
+                        if "schemagate_build_info" not in r.read().decode():
+                            fail(f"{overlay}: {path} has no schemagate_build_info")
+                except (OSError, IndexError) as e:
+                    fail(f"{overlay}: the server serves no metrics at {path}: {e}")
             for kind, service, _ in sorted(set(probes)):
                 # The server's database is unreachable: liveness and readiness
                 # probes must still pass (within the first monitor attempt).
@@ -340,6 +393,17 @@ def check_dockerfile():
         fail("the Dockerfile has a HEALTHCHECK")
     if not re.search(r"^USER (?!root|0)", dockerfile, re.M):
         fail("the image does not run as a non-root user")
+    # The runtime stage is the last one: FROM scratch plus the root filesystem
+    # scripts/image-rootfs.sh assembles (what scripts/image.sh --prebuilt and
+    # the image test build too).
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)  # continuation lines joined
+    if not re.search(r"^RUN .*&& bash scripts/image-rootfs\.sh /rootfs build/bin", joined, re.M):
+        fail("the build stage does not assemble the runtime root with scripts/image-rootfs.sh")
+    stages = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    if not stages or stages[-1] != "scratch":
+        fail(f"the final stage is FROM {stages[-1] if stages else '?'}, not scratch")
+    if "COPY --from=build /rootfs/ /" not in dockerfile.split("FROM scratch")[-1]:
+        fail("the final stage does not copy the assembled root filesystem")
 
 
 for overlay, features in OVERLAYS.items():
