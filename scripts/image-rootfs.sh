@@ -10,12 +10,12 @@
 # build machine of the same release for scripts/image.sh --prebuilt).
 #
 #   scripts/image-rootfs.sh DEST BIN_DIR
-#     BIN_DIR holds schemagate, schemagate-server and schemactl.
+#     BIN_DIR holds schemagate, schemagate-server, schemagate-fleet and schemactl.
 set -euo pipefail
 [[ $# -eq 2 ]] || { sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 dest=$1
 bin_dir=$2
-bins=("$bin_dir/schemagate" "$bin_dir/schemagate-server" "$bin_dir/schemactl")
+bins=("$bin_dir/schemagate" "$bin_dir/schemagate-server" "$bin_dir/schemagate-fleet" "$bin_dir/schemactl")
 for b in "${bins[@]}"; do
   [[ -x $b ]] || { echo "image-rootfs: $b is missing" >&2; exit 2; }
 done
@@ -77,11 +77,11 @@ if [[ -f /etc/ssl/certs/ca-certificates.crt ]]; then
 fi
 
 # The tree must be complete: each binary starts with only these libraries.
-for b in schemagate schemagate-server schemactl; do
+for b in schemagate schemagate-server schemagate-fleet schemactl; do
   if ! out=$("$dest/usr/lib64/$(basename "$loader")" --inhibit-cache \
         --library-path "$dest/usr/lib/x86_64-linux-gnu" "$dest/usr/local/bin/$b" --help 2>&1); then
     echo "image-rootfs: $b does not start from $dest: $out" >&2
     exit 1
   fi
 done
-echo "image-rootfs: $dest: 3 binaries, ${#libs[@]} libraries from $(wc -w <<<"$packages") packages, $(du -sh "$dest" | cut -f1)"
+echo "image-rootfs: $dest: ${#bins[@]} binaries, ${#libs[@]} libraries from $(wc -w <<<"$packages") packages, $(du -sh "$dest" | cut -f1)"

@@ -107,14 +107,6 @@ void PrintStateTable(const migrate::MigrationState& state) {
   }
 }
 
-void RegisterMaxBlockingRows(cli::FlagSet& flags, int64_t* target) {
-  flags.Int("max-blocking-rows", target,
-            "refuse (exit 5, before taking any lock) a plan with an "
-            "unacknowledged blocking lock-lint finding on a table of more "
-            "estimated rows than this (docs/LINT.md); -1: no limit",
-            "SCHEMAGATE_MAX_BLOCKING_ROWS");
-}
-
 // "ACCESS EXCLUSIVE on tasks (2.1M rows, 800 MB): ALTER TABLE, line 3
 // [column-type-rewrite] <message>", acknowledged ones with their reason.
 std::string DescribeLock(const migrate::PlannedLock& l) {
@@ -196,10 +188,8 @@ class RunMetrics {
 
 int Migrate(const Args& args) {
   Setup setup;
-  absl::Duration lock_wait = absl::Minutes(10), lock_timeout = absl::Seconds(5);
-  int64_t lock_retries = 5, max_blocking_rows = -1;
-  std::string lock_mode = "session";
-  bool single = false, allow_unknown = false, dry_run = false;
+  EngineFlags engine_flags;
+  bool single = false, dry_run = false;
   std::string metrics_file;
   cli::FlagSet flags("schemagate migrate",
                      "Applies every pending migration of the enabled clusters, "
@@ -207,46 +197,23 @@ int Migrate(const Args& args) {
                      "Safe to run from many processes at once: exactly one "
                      "applies, the others wait and exit 0.");
   setup.Register(flags, true);
-  flags.Duration("lock-wait-timeout", &lock_wait,
-                 "give up (exit 4) if another migrator holds the lock this long",
-                 "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
-  flags.Duration("lock-timeout", &lock_timeout,
-                 "PostgreSQL lock_timeout for each migration's statements (0 = "
-                 "none), so DDL never queues behind a long query for long");
-  flags.Int("lock-retries", &lock_retries,
-            "retries of a migration that hit --lock-timeout");
-  flags.String("lock-mode", &lock_mode,
-               "session (default) or transaction (through PgBouncer "
-               "transaction pooling; no-transaction migrations refused)",
-               "SCHEMAGATE_LOCK_MODE");
+  engine_flags.Register(flags);
   flags.Bool("single-transaction", &single,
              "apply the whole plan in one transaction (all or nothing)");
-  flags.Bool("allow-unknown-applied", &allow_unknown,
-             "go on although the database has migrations this build lacks");
   flags.Bool("dry-run", &dry_run, "print the plan and change nothing");
   flags.String("metrics-file", &metrics_file,
                "write this run's migration metrics to this file when it ends, "
                "whatever the outcome (Prometheus text format, replaced atomically: "
                "for node_exporter's textfile collector)",
                "SCHEMAGATE_METRICS_FILE");
-  RegisterMaxBlockingRows(flags, &max_blocking_rows);
   flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate migrate";
-  if (lock_mode != "session" && lock_mode != "transaction") {
-    return Fail(cmd, migrate::WithKind(
-                         absl::InvalidArgumentError(
-                             "--lock-mode must be session or transaction"),
-                         migrate::ErrorKind::kUsage));
-  }
-  if (lock_retries < 0) {
-    return Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
-                                           "--lock-retries must be >= 0"),
-                                       migrate::ErrorKind::kUsage));
-  }
+  // Checked before connecting: a bad flag is exit 2 whatever the database.
+  if (absl::Status s = engine_flags.Options({}).status(); !s.ok()) return Fail(cmd, s);
   setup.db.needs_primary = true;
   RunMetrics run_metrics(metrics_file);
   std::string features;  // the compiled ones, for schemagate_build_info
@@ -259,8 +226,9 @@ int Migrate(const Args& args) {
   auto done = [&](int code) { return run_metrics.Finish(code, features, applied); };
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return done(Fail(cmd, session.status()));
-  migrate::EngineOptions options;
-  options.history = session->history;
+  absl::StatusOr<migrate::EngineOptions> engine_options = engine_flags.Options(session->history);
+  if (!engine_options.ok()) return done(Fail(cmd, engine_options.status()));
+  migrate::EngineOptions options = *std::move(engine_options);
   // A failover mid-run: wait for the new primary (up to --connect-timeout)
   // and go on there.
   options.reconnect = [&](const absl::Status&) -> absl::StatusOr<migrate::Connection*> {
@@ -269,16 +237,9 @@ int Migrate(const Args& args) {
     session->conn = *std::move(next);
     return session->conn.get();
   };
-  options.lock_wait_timeout = lock_wait;
-  options.lock_timeout = lock_timeout;
-  options.lock_retries = static_cast<int>(lock_retries);
-  options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
-                                                 : migrate::LockMode::kSession;
-  options.allow_unknown_applied = allow_unknown;
   if (run_metrics.enabled()) {
     options.observer = [&run_metrics](const migrate::Event& e) { run_metrics.Observe(e); };
   }
-  options.max_blocking_rows = max_blocking_rows;
   migrate::Engine engine(*session->catalog, session->conn.get(), options);
   if (dry_run) {
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();

@@ -81,7 +81,7 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
     std::ifstream in(url_file);
     if (!in) {
       return migrate::WithKind(
-          absl::InvalidArgumentError("cannot read --database-url-file " + url_file),
+          absl::InvalidArgumentError("cannot read --" + flag + "-file " + url_file),
           migrate::ErrorKind::kUsage);
     }
     std::stringstream s;
@@ -91,8 +91,10 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   if (target.empty()) {
     return migrate::WithKind(
         absl::InvalidArgumentError(
-            "no database: set --database-url, DATABASE_URL or "
-            "--database-url-file"),
+            flag == "database-url"
+                ? std::string("no database: set --database-url, DATABASE_URL or "
+                              "--database-url-file")
+                : "no database: set --" + flag + " or --" + flag + "-file"),
         migrate::ErrorKind::kUsage);
   }
   // Registers the password (every form of it) as a secret; a URL libpq
@@ -138,6 +140,55 @@ absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const
                                              : migrate::ErrorKind::kConnect);
   }
   return c;
+}
+
+void RegisterMaxBlockingRows(cli::FlagSet& flags, int64_t* target) {
+  flags.Int("max-blocking-rows", target,
+            "refuse (exit 5, before taking any lock) a plan with an "
+            "unacknowledged blocking lock-lint finding on a table of more "
+            "estimated rows than this (docs/LINT.md); -1: no limit",
+            "SCHEMAGATE_MAX_BLOCKING_ROWS");
+}
+
+void EngineFlags::Register(cli::FlagSet& flags) {
+  flags.Duration("lock-wait-timeout", &lock_wait,
+                 "give up (exit 4) if another migrator holds the lock this long",
+                 "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
+  flags.Duration("lock-timeout", &lock_timeout,
+                 "PostgreSQL lock_timeout for each migration's statements (0 = "
+                 "none), so DDL never queues behind a long query for long");
+  flags.Int("lock-retries", &lock_retries,
+            "retries of a migration that hit --lock-timeout");
+  flags.String("lock-mode", &lock_mode,
+               "session (default) or transaction (through PgBouncer "
+               "transaction pooling; no-transaction migrations refused)",
+               "SCHEMAGATE_LOCK_MODE");
+  flags.Bool("allow-unknown-applied", &allow_unknown,
+             "go on although the database has migrations this build lacks");
+  RegisterMaxBlockingRows(flags, &max_blocking_rows);
+}
+
+absl::StatusOr<migrate::EngineOptions> EngineFlags::Options(
+    const migrate::HistoryName& history) const {
+  if (lock_mode != "session" && lock_mode != "transaction") {
+    return migrate::WithKind(
+        absl::InvalidArgumentError("--lock-mode must be session or transaction"),
+        migrate::ErrorKind::kUsage);
+  }
+  if (lock_retries < 0) {
+    return migrate::WithKind(absl::InvalidArgumentError("--lock-retries must be >= 0"),
+                             migrate::ErrorKind::kUsage);
+  }
+  migrate::EngineOptions options;
+  options.history = history;
+  options.lock_wait_timeout = lock_wait;
+  options.lock_timeout = lock_timeout;
+  options.lock_retries = static_cast<int>(lock_retries);
+  options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
+                                                 : migrate::LockMode::kSession;
+  options.allow_unknown_applied = allow_unknown;
+  options.max_blocking_rows = max_blocking_rows;
+  return options;
 }
 
 absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,

@@ -41,7 +41,14 @@ MigrationMetrics::MigrationMetrics(prometheus::Registry& registry)
                    .Name("schemagate_migration_lock_timeout_retries_total")
                    .Help("Migrations retried after PostgreSQL's lock_timeout "
                          "(--lock-timeout) cancelled one of their statements.")
-                   .Register(registry)) {}
+                   .Register(registry)),
+      reconnects_(prometheus::BuildCounter()
+                      .Name("schemagate_migration_reconnects_total")
+                      .Help("Runs that lost their connection to the primary (a failover, a "
+                            "restart, a broken network, or a server that turned out to be "
+                            "a standby) and reconnected to go on.")
+                      .Register(registry)
+                      .Add({})) {}
 
 void MigrationMetrics::Observe(const migrate::Event& e) {
   using migrate::Event;
@@ -79,9 +86,14 @@ void MigrationMetrics::Observe(const migrate::Event& e) {
     case Event::kRetrying:
       retries_.Add({{"cluster", e.cluster}}).Increment();
       break;
+    case Event::kReconnecting:
+      reconnects_.Increment();
+      break;
     case Event::kStarted:
     case Event::kCleanedUp:
     case Event::kRepaired:
+    case Event::kReconnected:
+    case Event::kResolved:
       break;
   }
 }

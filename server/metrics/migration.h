@@ -29,6 +29,8 @@ namespace schemagate::metrics {
 //       process waiting for another migrator's lock now
 //   schemagate_migration_lock_timeout_retries_total{cluster} counter: migrations
 //       retried after PostgreSQL's lock_timeout (--lock-timeout)
+//   schemagate_migration_reconnects_total                 counter: runs that
+//       lost the primary and reconnected (EngineOptions::reconnect)
 class MigrationMetrics {
  public:
   explicit MigrationMetrics(prometheus::Registry& registry);
@@ -40,6 +42,7 @@ class MigrationMetrics {
   prometheus::Family<prometheus::Histogram>& lock_wait_;
   prometheus::Gauge& lock_waiting_;
   prometheus::Family<prometheus::Counter>& retries_;
+  prometheus::Counter& reconnects_;
   absl::Mutex mu_;
   // The threads whose run announced a wait (kLockWaiting) that has not
   // ended yet (kLockAcquired, kLockGaveUp): a run's events come from the

@@ -35,6 +35,17 @@
 
 namespace schemagate::rpc {
 
+// One read of the history into `state`: the cluster states, the applied set
+// and the unmanaged tables, published when they changed. A failed read keeps
+// the last state read and marks it stale (not reachable: health
+// NOT_SERVING), logging once per outage. Returns false when `conn` broke.
+// Shared by Monitor and the fleet's pollers (fleet_monitor.h).
+bool ReadHistoryInto(ServiceState* state, migrate::Connection* conn,
+                     absl::Duration statement_timeout);
+// Marks `state` not reachable because of `error` (the database cannot be
+// reached), keeping the last state read; logs once per outage.
+void PublishUnreachable(ServiceState* state, const std::string& error);
+
 class Monitor {
  public:
   // `state` must outlive the monitor.
@@ -52,7 +63,6 @@ class Monitor {
 
  private:
   void Run();
-  bool ReadOnce(migrate::Connection* conn);  // false when the connection broke
 
   ServiceState* state_;
   migrate::ConnectOptions connect_;

@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -16,6 +18,8 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/fleet/feature_catalogs.h"
+#include "server/migrate/errors.h"
 #include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
 #include "server/util/log.h"
@@ -61,16 +65,122 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-// Waits for SIGTERM or SIGINT (blocked in every thread by Serve).
-int WaitForSignal() {
+// Waits for SIGTERM or SIGINT (blocked in every thread by Serve); calls
+// `on_hangup` on each SIGHUP.
+int WaitForSignal(const std::function<void()>& on_hangup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  int signal = 0;
-  sigwait(&set, &signal);
-  return signal;
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int signal = 0;
+    sigwait(&set, &signal);
+    if (signal != SIGHUP) return signal;
+    log::Info("SIGHUP: reading the target set again");
+    if (on_hangup) on_hangup();
+  }
 }
+
+// Reads the target set (--targets, --targets-query) into the registry, again
+// on SIGHUP (Wake) and every `refresh`. A read that fails keeps the targets
+// read before and is reported (a log line, ListTargets' load_error); until
+// a first read succeeds it is retried every few seconds. Problems of single
+// targets are logged when they first appear.
+class TargetSetLoader {
+ public:
+  TargetSetLoader(const fleet::TargetSource& source, fleet::FeatureCatalogs* catalogs,
+                  TargetRegistry* registry, absl::Duration refresh)
+      : source_(source), catalogs_(catalogs), registry_(registry), refresh_(refresh) {}
+  ~TargetSetLoader() { Stop(); }
+
+  absl::Status LoadNow() {
+    absl::StatusOr<std::vector<fleet::Target>> targets = fleet::LoadTargets(source_, *catalogs_);
+    if (!targets.ok()) {
+      const std::string error = log::Scrub(targets.status().message());
+      registry_->LoadFailed(error, absl::Now());
+      log::Error("cannot read the target set; serving the targets read before",
+                 {{"source", source_.Describe()}, {"error", error}});
+      return targets.status();
+    }
+    loaded_ = true;
+    std::map<std::string, std::string> problems;
+    size_t added = 0, changed = 0, removed = 0;
+    std::map<std::string, const fleet::Target*> before;
+    std::vector<std::shared_ptr<TargetEntry>> old = registry_->All();
+    for (const auto& e : old) before[e->target.id] = &e->target;
+    for (const fleet::Target& t : *targets) {
+      auto it = before.find(t.id);
+      if (it == before.end()) {
+        ++added;
+      } else {
+        if (!it->second->SameDefinition(t)) ++changed;
+        before.erase(it);
+      }
+      if (t.ok()) continue;
+      problems[t.id] = t.problem;
+      auto seen = problems_.find(t.id);
+      if (seen == problems_.end() || seen->second != t.problem) {
+        log::Warning("target not served", {{"target", t.id},
+                                           {"problem", log::Scrub(t.problem)},
+                                           {"at", t.origin}});
+      }
+    }
+    removed = before.size();
+    problems_ = std::move(problems);
+    const size_t total = targets->size();
+    registry_->Replace(*std::move(targets), absl::Now());
+    log::Info("target set read", {{"source", source_.Describe()},
+                                  {"targets", absl::StrCat(total)},
+                                  {"problems", absl::StrCat(problems_.size())},
+                                  {"feature_sets", absl::StrCat(catalogs_->size())},
+                                  {"added", absl::StrCat(added)},
+                                  {"changed", absl::StrCat(changed)},
+                                  {"removed", absl::StrCat(removed)}});
+    return absl::OkStatus();
+  }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Wake() {
+    absl::MutexLock lock(&mu_);
+    wake_ = true;
+  }
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
+        mu_.AwaitWithTimeout(absl::Condition(&woken),
+                             loaded_ ? refresh_ : std::min(refresh_, absl::Seconds(5)));
+        if (stopping_) return;
+        wake_ = false;
+      }
+      (void)LoadNow();
+    }
+  }
+
+  const fleet::TargetSource source_;
+  fleet::FeatureCatalogs* catalogs_;
+  TargetRegistry* registry_;
+  const absl::Duration refresh_;
+  std::map<std::string, std::string> problems_;  // the Run thread's (and LoadNow's)
+  std::atomic<bool> loaded_{false};
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 // --migrate-on-start: applies pending migrations in the background, and
 // after a failure (the database not up yet, another migrator's lock held
@@ -228,10 +338,27 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ServiceState state(std::move(catalog), o.engine.history);
+  auto base = std::make_shared<const catalog::Catalog>(std::move(catalog));
+  ServiceState state(std::make_shared<const BuildView>(base), o.engine.history);
+  // Fleets: the targets, their catalogs (one per feature set), their monitor.
+  const bool fleet = !o.targets.empty();
+  fleet::FeatureCatalogs catalogs(base);
+  TargetRegistry registry(o.engine.history);
+  std::unique_ptr<TargetSetLoader> loader;
+  if (fleet) {
+    loader = std::make_unique<TargetSetLoader>(o.targets, &catalogs, &registry,
+                                               o.targets_refresh);
+    absl::Status loaded = loader->LoadNow();
+    // A file that cannot be read or does not parse is bad usage; a control
+    // database that does not answer yet is retried.
+    if (!loaded.ok() && migrate::KindOf(loaded) != migrate::ErrorKind::kConnect) {
+      return absl::InvalidArgumentError(log::Scrub(loaded.message()));
+    }
+  }
   // Metrics first: a --metrics-listen that cannot be bound stops the start.
   std::unique_ptr<ServerMetrics> metrics;
   migrate::EngineOptions engine = o.engine;
@@ -251,6 +378,13 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     reads.call_timeout = o.statement_timeout + kCallMargin;
   }
   Monitor monitor(&state, reads, o.poll_interval, o.statement_timeout);
+  migrate::ConnectOptions target_reads = reads;
+  target_reads.url.clear();
+  target_reads.on_retry = nullptr;
+  FleetMonitorOptions fleet_options = o.fleet;
+  fleet_options.listen_poll_interval = o.poll_interval;
+  fleet_options.statement_timeout = o.statement_timeout;
+  FleetMonitor fleet_monitor(&registry, target_reads, fleet_options);
   ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
   // The byte budget bounds the parsers' queue; the count bound only backs it.
@@ -269,6 +403,12 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
                          reads,
                          &parsers,
                          &parse_budget};
+  if (fleet) {
+    context.targets = &registry;
+    context.fleet_monitor = &fleet_monitor;
+    context.target_connect = target_reads;
+  }
+  context.has_default = o.has_database;
   context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
@@ -308,10 +448,20 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   if (admin_server) {
     admin_server->GetHealthCheckService()->SetServingStatus(ServiceState::kLivenessName, true);
   }
-  state.SetHealthSink([&](const std::string& name, bool serving) {
+  auto health_sink = [&](const std::string& name, bool serving) {
     main_server->GetHealthCheckService()->SetServingStatus(name, serving);
     if (admin_server) admin_server->GetHealthCheckService()->SetServingStatus(name, serving);
-  });
+  };
+  if (o.has_database) {
+    state.SetHealthSink(health_sink);
+  } else {
+    // No database of its own: the server answers (for its targets) as soon
+    // as it listens; each target's health is its own.
+    for (const char* name : {"", ServiceState::kServiceName, ServiceState::kReadinessName}) {
+      health_sink(name, true);
+    }
+  }
+  if (fleet) registry.SetHealthSink(health_sink);
   if (!o.port_file.empty()) {
     std::ofstream out(o.port_file + ".tmp");
     out << main_port << " " << admin_port;
@@ -324,11 +474,16 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
                         {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
                         {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
                         {"tls", o.tls_cert.empty() ? "off" : "on"},
+                        {"targets", fleet ? absl::StrCat(registry.size()) : std::string("-")},
                         {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(
                                                                 0, o.metrics_listen.rfind(':')),
                                                             ":", metrics->port(), "/metrics")
                                             : std::string("off")}});
-  monitor.Start();
+  if (o.has_database) monitor.Start();
+  if (fleet) {
+    fleet_monitor.Start();
+    loader->Start();
+  }
 
   StartupMigrator migrator(&state, &monitor, o, engine);
   if (o.migrate_on_start) {
@@ -342,19 +497,26 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     });
   }
 
-  int sig = WaitForSignal();
+  int sig = WaitForSignal([&] {
+    if (loader) loader->Wake();
+  });
   log::Info("shutting down: draining in-flight RPCs",
             {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace", absl::FormatDuration(o.shutdown_grace)}});
   auto deadline = std::chrono::system_clock::now() +
                   absl::ToChronoMilliseconds(o.shutdown_grace);
   state.SetHealthSink(nullptr);
+  if (fleet) {
+    loader->Stop();
+    registry.SetHealthSink(nullptr);
+  }
   main_server->GetHealthCheckService()->SetServingStatus(false);
   if (admin_server) admin_server->GetHealthCheckService()->SetServingStatus(false);
   migrator.Stop();  // a migration under way is cancelled and rolled back
   main_server->Shutdown(deadline);
   if (admin_server) admin_server->Shutdown(deadline);
   monitor.Stop();
+  fleet_monitor.Stop();
   log::Info("stopped");
   return absl::OkStatus();
 }

@@ -21,8 +21,10 @@
 #include "server/migrate/engine.h"
 #include "server/rpc/auth.h"
 #include "server/rpc/db_pool.h"
+#include "server/rpc/fleet_monitor.h"
 #include "server/rpc/monitor.h"
 #include "server/rpc/state.h"
+#include "server/rpc/targets.h"
 #include "server/util/thread_pool.h"
 
 namespace schemagate::rpc {
@@ -65,6 +67,17 @@ struct ServiceContext {
   // RESOURCE_EXHAUSTED naming the limit.
   ThreadPool* parsers = nullptr;
   ByteBudget* parse_budget = nullptr;
+  // Fleets (serve --targets, docs/FLEETS.md): the targets and their
+  // monitor; null without --targets (then a target_id is NOT_FOUND).
+  TargetRegistry* targets = nullptr;
+  FleetMonitor* fleet_monitor = nullptr;
+  // Timeouts of the connections a database RPC opens to a target (url
+  // unused; connect timeout bounded by the call's deadline).
+  migrate::ConnectOptions target_connect;
+  // False when the server has no database of its own (only --targets): a
+  // request without target_id is then INVALID_ARGUMENT; `state` still
+  // holds the build's catalog.
+  bool has_default = true;
   // Every finished call is recorded here (by method and code) when set
   // (--metrics-listen); must outlive the service.
   metrics::RpcMetrics* rpc_metrics = nullptr;
@@ -83,7 +96,8 @@ using RawService = v1::SchemaGate::WithRawCallbackMethod_ListClusters<
                                     v1::SchemaGate::WithRawCallbackMethod_RepairChecksums<
                                         v1::SchemaGate::WithRawCallbackMethod_AdoptDatabase<
                                             v1::SchemaGate::WithRawCallbackMethod_WatchClusters<
-                                                v1::SchemaGate::Service>>>>>>>>>>>>;
+                                                v1::SchemaGate::WithRawCallbackMethod_ListTargets<
+                                                    v1::SchemaGate::Service>>>>>>>>>>>>>;
 }  // namespace internal
 
 class SchemaGateService final : public internal::RawService {
@@ -126,6 +140,21 @@ class SchemaGateService final : public internal::RawService {
                                           grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchClusters(
       grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* ListTargets(grpc::CallbackServerContext* ctx,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+
+  // What a request's target_id names: the server's own database (empty) or
+  // a fleet target. Public for the reactors in service.cc.
+  struct Scope {
+    std::shared_ptr<ServiceState> state;  // never null once resolved
+    std::shared_ptr<TargetEntry> entry;   // null for the server's own database
+    const ServiceContext* context = nullptr;
+    // A connection to the scope's database (pooled for the server's own).
+    absl::StatusOr<ConnectionPool::Lease> Acquire(absl::Time deadline) const;
+    // Read its history again now (after an admin RPC).
+    void Refresh() const;
+  };
 
   // Active WatchClusters streams (for tests and metrics).
   static int active_watches();
@@ -134,6 +163,11 @@ class SchemaGateService final : public internal::RawService {
   class Call;
 
   grpc::Status CheckAdmin(grpc::CallbackServerContext* ctx) const;
+  // Resolves `target_id`: INVALID_ARGUMENT (malformed; empty on a server
+  // without a database of its own), NOT_FOUND (reason UNKNOWN_TARGET: not
+  // in the target set, or no --targets), FAILED_PRECONDITION (reason
+  // TARGET_NOT_SERVED: its definition has a problem), naming it.
+  grpc::Status Resolve(const std::string& target_id, Scope* out) const;
 
   ServiceContext context_;
   const bool admin_;

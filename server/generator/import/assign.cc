@@ -111,17 +111,22 @@ class Assigner::State {
   // Does `c` depend on `o` now, or through the dependencies that new
   // tables of the whole history need (later_)?
   bool LaterDepends(const std::string& c, const std::string& o) const {
-    if (o == kCore || c == o) return true;
+    return o == kCore || c == o || Reaches(c, o, /*with_later=*/true);
+  }
+
+  // Is `to` reachable from `from` over edges_ (and later_ too)?
+  bool Reaches(const std::string& from, const std::string& to, bool with_later) const {
     std::set<std::string> seen;
-    std::vector<std::string> stack = {c};
+    std::vector<std::string> stack = {from};
     while (!stack.empty()) {
       std::string at = stack.back();
       stack.pop_back();
       if (!seen.insert(at).second) continue;
-      if (at == o) return true;
+      if (at == to) return true;
       if (auto it = edges_.find(at); it != edges_.end()) {
         stack.insert(stack.end(), it->second.begin(), it->second.end());
       }
+      if (!with_later) continue;
       if (auto it = later_.find(at); it != later_.end()) {
         for (const auto& [d, where] : it->second) stack.push_back(d);
       }
@@ -129,22 +134,9 @@ class Assigner::State {
     return false;
   }
 
+  // Does `b` depend on `a` (core: everything does)?
   bool InClosure(const std::string& a, const std::string& b) const {
-    if (a == b || a == kCore) return true;
-    std::set<std::string> seen;
-    std::vector<std::string> stack = {b};
-    while (!stack.empty()) {
-      std::string c = stack.back();
-      stack.pop_back();
-      if (!seen.insert(c).second) continue;
-      auto it = edges_.find(c);
-      if (it == edges_.end()) continue;
-      for (const std::string& d : it->second) {
-        if (d == a) return true;
-        stack.push_back(d);
-      }
-    }
-    return false;
+    return a == b || a == kCore || Reaches(b, a, /*with_later=*/false);
   }
 
   std::map<std::string, std::vector<std::string>> Dependencies() const {

@@ -42,6 +42,9 @@ TEST(MigrationMetricsTest, EventsBecomeDurationsResultsWaitsAndRetries) {
   m.Observe(E(Event::kRetrying, "tasks", 2, "lock_timeout (5s) hit"));
   m.Observe(E(Event::kFailed, "tasks", 7, "syntax error"));
   m.Observe(E(Event::kFinished, "tasks", 0.01, "rolled back"));
+  m.Observe(E(Event::kReconnecting, "", 0, "server closed the connection"));
+  m.Observe(E(Event::kReconnected, "", 2.5, "to 10.0.0.2:5432"));
+  m.Observe(E(Event::kResolved, "tasks", 0, "its COMMIT was in doubt; committed"));
   const std::string text = Text(registry);
   const std::vector<std::string> expected = {
       "# TYPE schemagate_migration_duration_seconds histogram",
@@ -54,6 +57,7 @@ TEST(MigrationMetricsTest, EventsBecomeDurationsResultsWaitsAndRetries) {
       "schemagate_migration_lock_wait_seconds_count{result=\"acquired\"} 1\n",
       "schemagate_migration_lock_wait_seconds_sum{result=\"acquired\"} 2\n",
       "schemagate_migration_lock_timeout_retries_total{cluster=\"tasks\"} 2\n",
+      "\nschemagate_migration_reconnects_total 1\n",
   };
   for (const std::string& line : expected) EXPECT_THAT(text, HasSubstr(line)) << line;
   // Messages (SQL errors) never become labels.
