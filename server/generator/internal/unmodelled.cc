@@ -74,13 +74,14 @@ bool BodyChangesSchema(absl::string_view body, int depth = 0) {
   return false;
 }
 
-// Names of the functions a statement calls (FuncCall nodes; not CALL's own
-// procedure, CallStmt.funccall).
+// Names of the functions and procedures a statement calls: FuncCall nodes
+// and CALL's own procedure (CallStmt.funccall).
 class FunctionCalls final : public sql::PgVisitor {
  public:
   explicit FunctionCalls(std::set<std::string>* out) : out_(out) {}
   bool Pre(const pg_query::FuncCall& call) override {
-    if (absl::string_view(field()) == "FuncCall") out_->insert(QualifiedName(call.funcname()));
+    const absl::string_view f = field();
+    if (f == "FuncCall" || f == "funccall") out_->insert(QualifiedName(call.funcname()));
     return true;
   }
 
