@@ -18,8 +18,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::MakeTree;
-using testing::Manifest;
+using test::MakeTree;
+using test::Manifest;
 
 std::map<std::string, std::string> Tree() {
   return {
