@@ -18,6 +18,8 @@
 #define SCHEMAGATE_SERVER_CATALOG_JOIN_H_
 
 #include <cstdint>
+#include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -205,8 +207,26 @@ class JoinGraph {
   // Is the subgraph induced by `nodes` (plus `extra` when >= 0) connected?
   bool InducedConnected(const std::vector<uint32_t>& nodes, int extra) const;
   std::vector<std::string> BlockingFeatures(uint32_t a, uint32_t b) const;
+
+  // The join tree of two or more tables (`terminals`), a Steiner tree over
+  // the enabled foreign keys: a greedy tree, proven minimal or replaced by
+  // an exact search's when the search space is small enough.
   TreeResult Tree(const std::vector<uint32_t>& terminals,
                   const JoinRequest& request) const;
+  struct SteinerTree {
+    std::vector<uint32_t> tree_edges;
+    std::set<uint32_t> nodes;
+    std::vector<uint32_t> unreachable;  // terminals it could not reach
+  };
+  SteinerTree GrowGreedy(const std::vector<uint32_t>& terminals, uint32_t root) const;
+  bool ProvablyMinimal(const std::vector<uint32_t>& terminals, size_t extras) const;
+  bool ExactCandidates(const std::vector<uint32_t>& terminals, int max_edges,
+                       std::vector<uint32_t>* candidates) const;
+  std::optional<SteinerTree> ExactTree(const std::vector<uint32_t>& terminals,
+                                       const std::vector<uint32_t>& candidates,
+                                       int greedy_edges) const;
+  void OrderSteps(const std::vector<uint32_t>& terminals, const SteinerTree& tree,
+                  const JoinRequest& request, TreeResult* result) const;
 
   const Catalog& catalog_;
   std::vector<Node> nodes_;

@@ -51,6 +51,52 @@ std::vector<size_t> FindCycle(const std::vector<std::vector<size_t>>& edges,
   return {};
 }
 
+// A directed graph over nodes 0..n-1 (an edge runs from a node to one that
+// must come after it), sorted by Kahn's algorithm.
+class Graph {
+ public:
+  explicit Graph(size_t n) : edges_(n), indegree_(n, 0) {}
+
+  void AddEdge(size_t from, size_t to) {
+    if (from == to) return;
+    edges_[from].push_back(to);
+    ++indegree_[to];
+  }
+
+  // The nodes in an order that respects every edge, taking among the ready
+  // nodes the one `later` ranks first (later(a, b): a comes after b). On a
+  // cycle returns false with the nodes of one cycle in *cycle (its first and
+  // last elements equal).
+  template <typename Later>
+  bool Sort(Later later, std::vector<size_t>* order, std::vector<size_t>* cycle) const {
+    const size_t n = edges_.size();
+    std::vector<int> indegree = indegree_;
+    std::priority_queue<size_t, std::vector<size_t>, Later> ready(later);
+    for (size_t i = 0; i < n; ++i) {
+      if (indegree[i] == 0) ready.push(i);
+    }
+    order->clear();
+    order->reserve(n);
+    std::vector<bool> alive(n, true);
+    while (!ready.empty()) {
+      size_t i = ready.top();
+      ready.pop();
+      alive[i] = false;
+      order->push_back(i);
+      for (size_t to : edges_[i]) {
+        if (--indegree[to] == 0) ready.push(to);
+      }
+    }
+    if (order->size() == n) return true;
+    *cycle = FindCycle(edges_, alive);
+    return false;
+  }
+
+ private:
+  std::vector<std::vector<size_t>> edges_;
+  std::vector<int> indegree_;
+};
+
 }  // namespace
 
 std::string ToString(const MigrationKey& key) {
@@ -62,14 +108,7 @@ absl::StatusOr<std::vector<std::string>> ClusterOrder(
   std::map<std::string, size_t> index;
   for (const ClusterSpec& c : clusters) index.emplace(c.name, index.size());
   const size_t n = clusters.size();
-  // edges: dependency -> dependent
-  std::vector<std::vector<size_t>> edges(n);
-  std::vector<int> indegree(n, 0);
-  auto add_edge = [&](size_t from, size_t to) {
-    if (from == to) return;
-    edges[from].push_back(to);
-    ++indegree[to];
-  };
+  Graph graph(n);  // dependency -> dependent
   auto core = index.find(std::string(kCoreCluster));
   for (size_t i = 0; i < n; ++i) {
     std::set<size_t> deps;
@@ -78,34 +117,22 @@ absl::StatusOr<std::vector<std::string>> ClusterOrder(
       if (it != index.end()) deps.insert(it->second);
     }
     if (core != index.end() && core->second != i) deps.insert(core->second);
-    for (size_t d : deps) add_edge(d, i);
+    for (size_t d : deps) graph.AddEdge(d, i);
   }
   auto rank = [&](size_t i) {
     return std::make_pair(clusters[i].name != kCoreCluster, clusters[i].name);
   };
   auto later = [&](size_t a, size_t b) { return rank(a) > rank(b); };
-  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> ready(
-      later);
-  for (size_t i = 0; i < n; ++i) {
-    if (indegree[i] == 0) ready.push(i);
-  }
-  std::vector<std::string> order;
-  std::vector<bool> alive(n, true);
-  while (!ready.empty()) {
-    size_t i = ready.top();
-    ready.pop();
-    alive[i] = false;
-    order.push_back(clusters[i].name);
-    for (size_t to : edges[i]) {
-      if (--indegree[to] == 0) ready.push(to);
-    }
-  }
-  if (order.size() != n) {
+  std::vector<size_t> sorted, cycle;
+  if (!graph.Sort(later, &sorted, &cycle)) {
     std::vector<std::string> names;
-    for (size_t i : FindCycle(edges, alive)) names.push_back(clusters[i].name);
+    for (size_t i : cycle) names.push_back(clusters[i].name);
     return absl::InvalidArgumentError(
         "dependency cycle: " + absl::StrJoin(names, " -> "));
   }
+  std::vector<std::string> order;
+  order.reserve(n);
+  for (size_t i : sorted) order.push_back(clusters[i].name);
   return order;
 }
 
@@ -134,15 +161,9 @@ absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(
     });
   }
 
-  std::vector<std::vector<size_t>> edges(n);
-  std::vector<int> indegree(n, 0);
-  auto add_edge = [&](size_t from, size_t to) {
-    if (from == to) return;
-    edges[from].push_back(to);
-    ++indegree[to];
-  };
+  Graph graph(n);
   for (auto& [name, list] : by_cluster) {
-    for (size_t k = 1; k < list.size(); ++k) add_edge(list[k - 1], list[k]);
+    for (size_t k = 1; k < list.size(); ++k) graph.AddEdge(list[k - 1], list[k]);
   }
   for (const ClusterSpec& c : clusters) {
     auto mine = by_cluster.find(c.name);
@@ -152,13 +173,13 @@ absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(
     for (const std::string& dep : deps) {
       auto theirs = by_cluster.find(dep);
       if (theirs == by_cluster.end() || theirs->second.empty()) continue;
-      add_edge(theirs->second.back(), mine->second.front());
+      graph.AddEdge(theirs->second.back(), mine->second.front());
     }
   }
   for (size_t i = 0; i < n; ++i) {
     for (const MigrationKey& req : migrations[i].requires_) {
       auto it = index.find(req);
-      if (it != index.end()) add_edge(it->second, i);
+      if (it != index.end()) graph.AddEdge(it->second, i);
     }
   }
 
@@ -169,31 +190,16 @@ absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(
                            migrations[i].key.version);
   };
   auto later = [&](size_t a, size_t b) { return rank(a) > rank(b); };
-  std::priority_queue<size_t, std::vector<size_t>, decltype(later)> ready(
-      later);
-  for (size_t i = 0; i < n; ++i) {
-    if (indegree[i] == 0) ready.push(i);
-  }
-  std::vector<MigrationKey> order;
-  order.reserve(n);
-  std::vector<bool> alive(n, true);
-  while (!ready.empty()) {
-    size_t i = ready.top();
-    ready.pop();
-    alive[i] = false;
-    order.push_back(migrations[i].key);
-    for (size_t to : edges[i]) {
-      if (--indegree[to] == 0) ready.push(to);
-    }
-  }
-  if (order.size() != n) {
+  std::vector<size_t> sorted, cycle;
+  if (!graph.Sort(later, &sorted, &cycle)) {
     std::vector<std::string> names;
-    for (size_t i : FindCycle(edges, alive)) {
-      names.push_back(ToString(migrations[i].key));
-    }
+    for (size_t i : cycle) names.push_back(ToString(migrations[i].key));
     return absl::InvalidArgumentError(
         "ordering cycle: " + absl::StrJoin(names, " -> "));
   }
+  std::vector<MigrationKey> order;
+  order.reserve(n);
+  for (size_t i : sorted) order.push_back(migrations[i].key);
   return order;
 }
 

@@ -1,9 +1,7 @@
 #include "server/fleet/targets.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -18,6 +16,7 @@
 #include "server/catalog/features.h"
 #include "server/migrate/conninfo.h"
 #include "server/migrate/errors.h"
+#include "server/util/read_file.h"
 
 namespace schemagate::fleet {
 namespace {
@@ -41,12 +40,11 @@ class Errors : public google::protobuf::io::ErrorCollector {
   std::string first_;
 };
 
+// The file's text; an error naming `what` (the field or flag) and the path.
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) return Usage(absl::StrCat("cannot read ", what, " ", path));
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
+  absl::StatusOr<std::string> text = util::ReadWholeFile(path);
+  if (!text.ok()) return Usage(absl::StrCat("cannot read ", what, " ", path));
+  return text;
 }
 
 // A target as defined, before it is checked.

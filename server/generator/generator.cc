@@ -75,7 +75,7 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
       for (const auto& [path, text, is_up] :
            {std::tuple(m.up_path, &m.up_sql, true),
             std::tuple(m.down_path, &m.down_sql, false)}) {
-        absl::StatusOr<sql::ParseTree> tree_or = sql::Parse(*text);
+        absl::StatusOr<sql::ProtoTree> tree_or = sql::ParseProto(*text);
         if (!tree_or.ok()) {
           // The message is "line:col: PostgreSQL's message".
           std::string message(tree_or.status().message());
@@ -103,8 +103,10 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
   return parsed;
 }
 
-// Runs the lock lint over `order` and reports findings as `mode` says.
+// Runs the lock lint over `order` (every up.sql is in `parsed`) and reports
+// findings as `mode` says.
 std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& tree,
+                                                               const internal::ParsedFiles& parsed,
                                                                const std::vector<MigrationKey>& order,
                                                                LintMode mode,
                                                                Diagnostics* diagnostics,
@@ -115,11 +117,9 @@ std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& 
   for (const MigrationKey& key : order) {
     const SourceCluster* c = nullptr;
     const SourceMigration* m = FindMigration(tree, key, &c);
-    absl::StatusOr<sql::ProtoTree> parsed = sql::ParseProto(m->up_sql);
-    if (!parsed.ok()) continue;  // reported by the replay
     std::vector<lint::StatementSummary> summaries;
     std::vector<lint::TableLock> found = linter.Migration(
-        {c->name, m->up_path, m->up_sql, m->directives.no_transaction, &*parsed},
+        {c->name, m->up_path, m->up_sql, m->directives.no_transaction, &parsed.at(m->up_path)},
         report != nullptr ? &summaries : nullptr);
     if (report != nullptr) {
       nlohmann::ordered_json statements = nlohmann::ordered_json::array();
@@ -232,7 +232,7 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
 
   // The lock lint, over the whole tree in its full order too.
   std::map<MigrationKey, std::vector<lint::TableLock>> locks =
-      LockLint(tree, *full_order, options.lint, diagnostics, options.lint_report);
+      LockLint(tree, parsed, *full_order, options.lint, diagnostics, options.lint_report);
   if (!diagnostics->empty()) return diagnostics->ToStatus();
 
   // The build's catalog: replay only the enabled clusters, in their order.

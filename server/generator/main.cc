@@ -19,19 +19,15 @@
 #include "server/generator/schema_headers.h"
 #include "server/generator/tree.h"
 #include "server/util/cli.h"
+#include "server/util/read_file.h"
 
 namespace {
 
 // Writes `content` to `path` unless it already holds exactly that, so the
 // build does not recompile what did not change.
 bool WriteIfChanged(const std::string& path, const std::string& content) {
-  {
-    std::ifstream in(path, std::ios::binary);
-    if (in) {
-      std::ostringstream old;
-      old << in.rdbuf();
-      if (old.str() == content) return true;
-    }
+  if (absl::StatusOr<std::string> old = schemagate::util::ReadWholeFile(path); old.ok() && *old == content) {
+    return true;
   }
   std::string tmp = path + ".tmp";
   {
@@ -120,16 +116,14 @@ int Import(const std::vector<std::string>& args) {
     std::cerr << "schemagate-gen import: " << files.status().message() << "\n";
     return files.status().code() == absl::StatusCode::kNotFound ? 2 : 3;
   }
-  std::ifstream map_in(map_path, std::ios::binary);
-  if (!map_in) {
+  absl::StatusOr<std::string> map_text = schemagate::util::ReadWholeFile(map_path);
+  if (!map_text.ok()) {
     std::cerr << "schemagate-gen import: cannot read --map " << map_path << "\n";
     return 2;
   }
-  std::ostringstream map_text;
-  map_text << map_in.rdbuf();
   generator::Diagnostics diagnostics;
   imp::ImportResult result =
-      imp::Import({*f, source, *std::move(files), map_path, map_text.str()}, &diagnostics);
+      imp::Import({*f, source, *std::move(files), map_path, *std::move(map_text)}, &diagnostics);
   int code = diagnostics.empty() ? 0 : 1;
   if (code == 0 && !dry_run) {
     if (absl::Status s = imp::WriteTree(result.tree, out); !s.ok()) {

@@ -21,6 +21,7 @@
 #include "server/catalog/directives.h"
 #include "server/generator/internal/textproto.h"
 #include "server/generator/lint/lock_lint.h"
+#include "server/util/read_file.h"
 
 namespace schemagate::generator {
 namespace {
@@ -193,12 +194,9 @@ absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root) {
   }
   TreeFiles tree;
   auto read = [&](const fs::path& path, const std::string& rel) -> absl::Status {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::UnavailableError("cannot read " + path.string());
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) return absl::UnavailableError("cannot read " + path.string());
-    tree.files.emplace(rel, buffer.str());
+    absl::StatusOr<std::string> text = util::ReadWholeFile(path.string());
+    if (!text.ok()) return text.status();
+    tree.files.emplace(rel, *std::move(text));
     return absl::OkStatus();
   };
   auto hidden = [](const fs::path& p) {

@@ -7,37 +7,14 @@
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "server/sql/pg_proto.h"
 
 extern "C" {
 #include <pg_query.h>
 }
 
 namespace schemagate::sql {
-namespace {
-
-// libpg_query wants a NUL-terminated string; it reports the first NUL as the
-// end of input, which would silently drop the rest. Refuse instead.
-absl::Status CheckNoNul(absl::string_view sql) {
-  size_t nul = sql.find('\0');
-  if (nul == absl::string_view::npos) return absl::OkStatus();
-  LineCol at = PositionOf(sql, nul);
-  return absl::InvalidArgumentError(absl::StrCat(
-      at.line, ":", at.column, ": SQL contains a NUL byte (offset ", nul,
-      ")"));
-}
-
-absl::Status ErrorStatus(absl::string_view sql, const PgQueryError& error) {
-  // cursorpos is 1-based and counts bytes; 0 means "no position".
-  size_t offset = error.cursorpos > 0 ? static_cast<size_t>(error.cursorpos - 1)
-                                      : 0;
-  LineCol at = PositionOf(sql, offset);
-  const char* message = error.message != nullptr ? error.message : "parse error";
-  return absl::InvalidArgumentError(
-      absl::StrCat(at.line, ":", at.column, ": ", message));
-}
-
-}  // namespace
-
 LineIndex::LineIndex(absl::string_view text) : text_(text) {
   starts_.push_back(0);
   for (size_t i = 0; i < text.size(); ++i) {
@@ -115,56 +92,35 @@ LineCol PositionOf(absl::string_view text, size_t offset) {
   return at;
 }
 
-absl::StatusOr<ParseTree> Parse(absl::string_view sql) {
-  if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
-  if (size_t bad = 0; FindInvalidUtf8(sql, &bad)) {
+absl::Status CheckParserInput(absl::string_view sql, bool check_utf8) {
+  // libpg_query wants a NUL-terminated string; it reports the first NUL as
+  // the end of input, which would silently drop the rest. Refuse instead.
+  if (size_t nul = sql.find('\0'); nul != absl::string_view::npos) {
+    LineCol at = PositionOf(sql, nul);
+    return absl::InvalidArgumentError(absl::StrCat(
+        at.line, ":", at.column, ": SQL contains a NUL byte (offset ", nul, ")"));
+  }
+  if (size_t bad = 0; check_utf8 && FindInvalidUtf8(sql, &bad)) {
     LineCol at = PositionOf(sql, bad);
     return absl::InvalidArgumentError(absl::StrCat(
         at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
   }
-  std::string text(sql);
-  PgQueryParseResult result = pg_query_parse(text.c_str());
-  if (result.error != nullptr) {
-    absl::Status status = ErrorStatus(sql, *result.error);
-    pg_query_free_parse_result(result);
-    return status;
-  }
-  nlohmann::json root = nlohmann::json::parse(
-      result.parse_tree, nullptr, /*allow_exceptions=*/false);
-  pg_query_free_parse_result(result);
-  if (root.is_discarded()) {
-    return absl::InternalError("libpg_query returned malformed JSON");
-  }
-  ParseTree tree;
-  auto stmts = root.find("stmts");
-  if (stmts == root.end() || !stmts->is_array()) return tree;
-  tree.statements.reserve(stmts->size());
-  for (nlohmann::json& raw : *stmts) {
-    Statement statement;
-    statement.offset = raw.value("stmt_location", 0);
-    statement.length = raw.value("stmt_len", 0);
-    if (statement.length == 0 && statement.offset <= sql.size()) {
-      statement.length = sql.size() - statement.offset;  // the last statement
-    }
-    auto node = raw.find("stmt");
-    if (node == raw.end()) continue;
-    statement.node = std::move(*node);
-    tree.statements.push_back(std::move(statement));
-  }
-  return tree;
+  return absl::OkStatus();
+}
+
+absl::Status ParserError(absl::string_view sql, int cursorpos, const char* message) {
+  size_t offset = cursorpos > 0 ? static_cast<size_t>(cursorpos - 1) : 0;
+  LineCol at = PositionOf(sql, offset);
+  return absl::InvalidArgumentError(
+      absl::StrCat(at.line, ":", at.column, ": ", message != nullptr ? message : "parse error"));
 }
 
 absl::StatusOr<DomTree> ParseDom(absl::string_view sql) {
-  if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
-  if (size_t bad = 0; FindInvalidUtf8(sql, &bad)) {
-    LineCol at = PositionOf(sql, bad);
-    return absl::InvalidArgumentError(absl::StrCat(
-        at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
-  }
+  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
   std::string text(sql);
   PgQueryParseResult result = pg_query_parse(text.c_str());
   if (result.error != nullptr) {
-    absl::Status status = ErrorStatus(sql, *result.error);
+    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
     pg_query_free_parse_result(result);
     return status;
   }
@@ -191,11 +147,11 @@ absl::StatusOr<DomTree> ParseDom(absl::string_view sql) {
 }
 
 absl::StatusOr<std::vector<StatementRange>> Split(absl::string_view sql) {
-  if (absl::Status s = CheckNoNul(sql); !s.ok()) return s;
+  if (absl::Status s = CheckParserInput(sql, false); !s.ok()) return s;
   std::string text(sql);
   PgQuerySplitResult result = pg_query_split_with_parser(text.c_str());
   if (result.error != nullptr) {
-    absl::Status status = ErrorStatus(sql, *result.error);
+    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
     pg_query_free_split_result(result);
     return status;
   }
@@ -239,28 +195,14 @@ void CollectPlpgsql(const nlohmann::json& node, std::vector<std::string>* out) {
     if (auto query = dyn->find("query"); query != dyn->end()) {
       // EXECUTE '...': the expression is one string constant.
       std::string expr = query_of(*query);
-      absl::StatusOr<ParseTree> tree = Parse(absl::StrCat("SELECT ", expr));
+      absl::StatusOr<ProtoTree> tree = ParseProto(absl::StrCat("SELECT ", expr));
       if (tree.ok() && tree->statements.size() == 1) {
-        const nlohmann::json& stmt = tree->statements[0].node;
-        const nlohmann::json* target = nullptr;
-        if (auto sel = stmt.find("SelectStmt"); sel != stmt.end()) {
-          if (auto list = sel->find("targetList"); list != sel->end() && list->size() == 1) {
-            target = &(*list)[0];
-          }
-        }
-        if (target != nullptr) {
-          auto rt = target->find("ResTarget");
-          if (rt != target->end()) {
-            auto val = rt->find("val");
-            if (val != rt->end()) {
-              auto c = val->find("A_Const");
-              if (c != val->end()) {
-                auto sval = c->find("sval");
-                if (sval != c->end() && sval->contains("sval")) {
-                  out->push_back((*sval)["sval"].get<std::string>());
-                }
-              }
-            }
+        const pg_query::Node& stmt = *tree->statements[0].node;
+        if (stmt.select_stmt().target_list_size() == 1) {
+          const pg_query::Node& val = stmt.select_stmt().target_list(0).res_target().val();
+          // A non-empty string constant ('' runs nothing).
+          if (val.a_const().has_sval() && !val.a_const().sval().sval().empty()) {
+            out->push_back(val.a_const().sval().sval());
           }
         }
       }
@@ -274,7 +216,7 @@ void CollectPlpgsql(const nlohmann::json& node, std::vector<std::string>* out) {
 }  // namespace
 
 absl::StatusOr<std::vector<std::string>> PlpgsqlStatements(absl::string_view body) {
-  if (absl::Status s = CheckNoNul(body); !s.ok()) return s;
+  if (absl::Status s = CheckParserInput(body, false); !s.ok()) return s;
   std::string tag = "$sgbody$";
   for (int i = 0; absl::StrContains(body, tag); ++i) tag = absl::StrCat("$sgbody", i, "$");
   std::string text = absl::StrCat("CREATE FUNCTION schemagate_body() RETURNS void LANGUAGE plpgsql AS ",

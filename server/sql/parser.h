@@ -1,11 +1,16 @@
 // schemagate::sql — start here for SQL parsing.
 //
 // A thin, exception-free wrapper over libpg_query (PostgreSQL 15's own
-// parser). Pure computation: no I/O, no database.
+// parser). Pure computation: no I/O, no database. Parse trees come as typed
+// protobuf messages from pg_proto.h:
 //
-//   absl::StatusOr<sql::ParseTree> tree = sql::Parse("SELECT 1; SELECT 2");
+//   absl::StatusOr<sql::ProtoTree> tree = sql::ParseProto("SELECT 1; SELECT 2");
 //   if (!tree.ok()) return tree.status();   // INVALID_ARGUMENT, "1:8: ..."
-//   for (const sql::Statement& s : tree->statements) Use(s.node, s.offset);
+//   for (const sql::ProtoStatement& s : tree->statements) Use(*s.node, s.offset);
+//
+// This header has what works on SQL text: positions, statement ranges, the
+// statements of a PL/pgSQL body, and the input checks every entry point
+// makes.
 //
 // Thread safety: every function may be called from any thread concurrently
 // (libpg_query keeps its memory contexts per thread).
@@ -18,8 +23,8 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "nlohmann/json.hpp"
 #include "server/sql/json_dom.h"
 
 namespace schemagate::sql {
@@ -52,31 +57,20 @@ size_t SkipSpaceAndComments(absl::string_view text, size_t offset);
 // The position of the first byte that is not valid UTF-8, if any.
 bool FindInvalidUtf8(absl::string_view text, size_t* offset);
 
-// One top-level statement of a parse.
-struct Statement {
-  // The statement's node, e.g. {"CreateStmt": {...}} (libpg_query's JSON
-  // output format for PostgreSQL 15).
-  nlohmann::json node;
-  // Byte offset and length of the statement text in the parsed string
-  // (leading whitespace and comments may be included, as PostgreSQL does).
-  size_t offset = 0;
-  size_t length = 0;
-};
+// The checks every parse entry point makes before libpg_query sees `sql`
+// (which stops at a NUL byte): INVALID_ARGUMENT "LINE:COL: SQL contains a NUL
+// byte (offset N)", and with `check_utf8` "LINE:COL: SQL is not valid UTF-8
+// (offset N)".
+absl::Status CheckParserInput(absl::string_view sql, bool check_utf8);
 
-struct ParseTree {
-  std::vector<Statement> statements;
-};
+// libpg_query's error as INVALID_ARGUMENT "LINE:COL: <PostgreSQL's message>",
+// LINE:COL the error cursor (`cursorpos`: 1-based byte offset, 0 for none).
+// The message never quotes the input beyond what PostgreSQL's does.
+absl::Status ParserError(absl::string_view sql, int cursorpos, const char* message);
 
-// Parses `sql` (any number of statements). On a syntax error returns
-// INVALID_ARGUMENT with "LINE:COL: <PostgreSQL's message>" where LINE:COL is
-// the error cursor; the payload-free message never quotes the input beyond
-// what PostgreSQL's message does. A NUL byte in the input is rejected with
-// its position. Node locations ("location" members) are byte offsets into
-// `sql`.
-absl::StatusOr<ParseTree> Parse(absl::string_view sql);
-
-// The same parse into a JsonDoc (several times faster than nlohmann::json;
-// for the request path). Statement nodes point into `doc`.
+// Parses `sql` (any number of statements) into a JsonDoc, libpg_query's
+// JSON form (for the request path). Statement nodes point into `doc`. Errors
+// as ParseProto(): CheckParserInput() with UTF-8, then ParserError().
 struct DomStatement {
   const JsonNode* node = nullptr;  // {"SelectStmt": {...}}
   size_t offset = 0;
@@ -90,7 +84,8 @@ absl::StatusOr<DomTree> ParseDom(absl::string_view sql);
 
 // The byte ranges of the statements of `sql`, split by PostgreSQL's parser
 // (so semicolons inside strings, dollar quotes and comments are handled).
-// Empty statements are dropped. Errors as for Parse().
+// Empty statements are dropped. Errors: CheckParserInput() (NUL bytes
+// only), ParserError().
 struct StatementRange {
   size_t offset = 0;
   size_t length = 0;

@@ -13,28 +13,6 @@ extern "C" {
 namespace schemagate::sql {
 namespace {
 
-absl::Status CheckText(absl::string_view sql) {
-  size_t nul = sql.find('\0');
-  if (nul != absl::string_view::npos) {
-    LineCol at = PositionOf(sql, nul);
-    return absl::InvalidArgumentError(absl::StrCat(
-        at.line, ":", at.column, ": SQL contains a NUL byte (offset ", nul, ")"));
-  }
-  if (size_t bad = 0; FindInvalidUtf8(sql, &bad)) {
-    LineCol at = PositionOf(sql, bad);
-    return absl::InvalidArgumentError(absl::StrCat(
-        at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
-  }
-  return absl::OkStatus();
-}
-
-absl::Status ErrorAt(absl::string_view sql, const PgQueryError& error) {
-  size_t offset = error.cursorpos > 0 ? static_cast<size_t>(error.cursorpos - 1) : 0;
-  LineCol at = PositionOf(sql, offset);
-  const char* message = error.message != nullptr ? error.message : "parse error";
-  return absl::InvalidArgumentError(absl::StrCat(at.line, ":", at.column, ": ", message));
-}
-
 void Index(ProtoTree* tree, size_t size) {
   tree->statements.clear();
   tree->statements.reserve(tree->result.stmts_size());
@@ -60,11 +38,11 @@ ProtoTree& ProtoTree::operator=(ProtoTree&& other) noexcept {
 }
 
 absl::StatusOr<ProtoTree> ParseProto(absl::string_view sql) {
-  if (absl::Status s = CheckText(sql); !s.ok()) return s;
+  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
   std::string text(sql);
   PgQueryProtobufParseResult result = pg_query_parse_protobuf(text.c_str());
   if (result.error != nullptr) {
-    absl::Status status = ErrorAt(sql, *result.error);
+    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
     pg_query_free_protobuf_parse_result(result);
     return status;
   }
@@ -80,11 +58,11 @@ absl::StatusOr<ProtoTree> ParseProto(absl::string_view sql) {
 }
 
 absl::StatusOr<pg_query::ScanResult> Scan(absl::string_view sql) {
-  if (absl::Status s = CheckText(sql); !s.ok()) return s;
+  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
   std::string text(sql);
   PgQueryScanResult result = pg_query_scan(text.c_str());
   if (result.error != nullptr) {
-    absl::Status status = ErrorAt(sql, *result.error);
+    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
     pg_query_free_scan_result(result);
     return status;
   }
@@ -96,11 +74,11 @@ absl::StatusOr<pg_query::ScanResult> Scan(absl::string_view sql) {
 }
 
 absl::StatusOr<std::vector<ScannedRange>> SplitWithScanner(absl::string_view sql) {
-  if (absl::Status s = CheckText(sql); !s.ok()) return s;
+  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
   std::string text(sql);
   PgQuerySplitResult result = pg_query_split_with_scanner(text.c_str());
   if (result.error != nullptr) {
-    absl::Status status = ErrorAt(sql, *result.error);
+    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
     pg_query_free_split_result(result);
     return status;
   }

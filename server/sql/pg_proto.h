@@ -1,8 +1,8 @@
 // PostgreSQL parse trees as typed protobuf messages (libpg_query's
 // pg_query.proto, generated for the lite runtime into
 // "pg_query/pg_query.pb.h"), so field names are checked by the compiler.
-// New parse-tree consumers use these; server/sql/parser.h's JSON form is the
-// older one.
+// Every parse-tree consumer of the generator uses these (the request path's
+// query check still reads the JSON form, parser.h's ParseDom()).
 //
 //   absl::StatusOr<sql::ProtoTree> tree = sql::ParseProto("SELECT 1");
 //   for (const sql::ProtoStatement& s : tree->statements) {
@@ -42,10 +42,10 @@ struct ProtoTree {
   ProtoTree& operator=(const ProtoTree&) = delete;
 };
 
-// Parses `sql` (any number of statements). Errors as sql::Parse():
-// INVALID_ARGUMENT "LINE:COL: <PostgreSQL's message>"; NUL bytes and invalid
-// UTF-8 refused with their position. Node `location` fields are byte
-// offsets into `sql`.
+// Parses `sql` (any number of statements). Errors (parser.h):
+// CheckParserInput() refuses NUL bytes and invalid UTF-8 with their
+// position; ParserError() is INVALID_ARGUMENT "LINE:COL: <PostgreSQL's
+// message>". Node `location` fields are byte offsets into `sql`.
 absl::StatusOr<ProtoTree> ParseProto(absl::string_view sql);
 
 // The tokens of `sql` as PostgreSQL's scanner sees them (works on text that

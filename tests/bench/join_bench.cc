@@ -64,9 +64,9 @@ Fixture& Bundled() {
 Fixture& Generated() {
   static Fixture* f = [] {
     auto* out = new Fixture;
-    testing::GeneratedCatalogOptions o;  // 5,000 tables, 50 clusters
+    test::GeneratedCatalogOptions o;  // 5,000 tables, 50 clusters
     out->catalog = std::make_unique<Catalog>(
-        *Catalog::FromProto(testing::GenerateCatalog(o)));
+        *Catalog::FromProto(test::GenerateCatalog(o)));
     out->graph = std::make_unique<JoinGraph>(*out->catalog);
     return out;
   }();

@@ -32,14 +32,14 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::UnorderedElementsAreArray;
-using testing::Bin;
-using testing::Connect;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::TestDatabase;
+using test::Bin;
+using test::Connect;
+using test::Eventually;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::TestDatabase;
 using Json = nlohmann::json;
 using Health = grpc::health::v1::HealthCheckResponse;
 
@@ -305,7 +305,7 @@ TEST_F(FleetTest, AWaveWithTooManyFailuresStopsTheNextWave) {
 TEST_F(FleetTest, ProblemsAreReportedPerTargetNeverFatalForTheOthers) {
   std::vector<Tenant> tenants = MakeTenants(1, "ok");
   const std::string password = "Fl33t-pa55word-never-shown";
-  testing::RegisterSecret(password);
+  test::RegisterSecret(password);
   const std::string extra = absl::StrCat(
       "target { id: \"typo\" database_url: \"", tenants[0].db->url(), "\" features: \"taks\" }\n",
       "target { id: \"twice\" database_url: \"", tenants[0].db->url(), "\" }\n",
@@ -424,10 +424,10 @@ TEST_F(FleetTest, InterruptedRolloutResumes) {
   for (Tenant& t : tenants) t.features = "core";
   const std::string targets = WriteTargets(tenants);
   // Another migrator holds i00's lock: fleet migrate (one at a time) waits there.
-  auto lock = std::make_unique<testing::LockHolder>(*tenants[0].db,
+  auto lock = std::make_unique<test::LockHolder>(*tenants[0].db,
                                                     migrate::HistoryName().LockKey());
   ASSERT_TRUE(lock->ok());
-  testing::Child child({Bin("schemagate"), "fleet", "migrate", "--targets=" + targets, "--json",
+  test::Child child({Bin("schemagate"), "fleet", "migrate", "--targets=" + targets, "--json",
                         "--parallel=1", "--lock-wait-timeout=120s", "--progress-interval=0"});
   ASSERT_TRUE(Eventually([&] {
     auto n = tenants[0].db->Query(
@@ -506,7 +506,7 @@ TEST_F(FleetServeTest, EachTargetAnswersForItsOwnFeatures) {
   const std::string targets = WriteTargets(tenants);
   MigrateAll(targets);
   const std::string token = "fleet-admin-token-91c2";
-  testing::RegisterSecret(token);
+  test::RegisterSecret(token);
   std::ofstream(dir_ + "/token") << token << "\n";
   Server server(Bin("schemagate-server"), "",
                 {"--targets=" + targets, "--fleet-poll-interval=500ms",
@@ -552,9 +552,9 @@ TEST_F(FleetServeTest, EachTargetAnswersForItsOwnFeatures) {
   ASSERT_TRUE(sa.ok()) << sa.status();
   EXPECT_TRUE(sa->up_to_date());
   // Health per target.
-  EXPECT_TRUE(Eventually([&] { return testing::Serving(*fleet, "schemagate.target.s00"); },
+  EXPECT_TRUE(Eventually([&] { return test::Serving(*fleet, "schemagate.target.s00"); },
                          absl::Seconds(10)));
-  EXPECT_TRUE(testing::Serving(*fleet, "schemagate.target.s01"));
+  EXPECT_TRUE(test::Serving(*fleet, "schemagate.target.s01"));
   // Unknown and missing target ids.
   auto unknown = fleet->ForTarget("nobody")->CheckTables({"users"});
   EXPECT_EQ(unknown.status().code(), absl::StatusCode::kNotFound);
@@ -628,7 +628,7 @@ TEST_F(FleetServeTest, EachTargetAnswersForItsOwnFeatures) {
 // Health per target flips when that target's database stops (a private
 // PostgreSQL), and comes back; the other target stays SERVING throughout.
 TEST_F(FleetServeTest, HealthPerTargetFlipsWhenItsDatabaseStops) {
-  testing::PrivatePostgres pg;
+  test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   std::vector<Tenant> tenants = MakeTenants(1, "h");
   Tenant remote;
@@ -646,11 +646,11 @@ TEST_F(FleetServeTest, HealthPerTargetFlipsWhenItsDatabaseStops) {
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
   const std::string local = "schemagate.target.h00", far = "schemagate.target.remote";
-  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c, local) && testing::Serving(*c, far); },
+  ASSERT_TRUE(Eventually([&] { return test::Serving(*c, local) && test::Serving(*c, far); },
                          absl::Seconds(20)));
   ASSERT_TRUE(pg.Stop());
-  EXPECT_TRUE(Eventually([&] { return !testing::Serving(*c, far); }, absl::Seconds(15)));
-  EXPECT_TRUE(testing::Serving(*c, local));
+  EXPECT_TRUE(Eventually([&] { return !test::Serving(*c, far); }, absl::Seconds(15)));
+  EXPECT_TRUE(test::Serving(*c, local));
   auto listed = c->ListTargets(v1::ListTargetsRequest());
   ASSERT_TRUE(listed.ok());
   EXPECT_FALSE(listed->targets(1).database_reachable());
@@ -661,8 +661,8 @@ TEST_F(FleetServeTest, HealthPerTargetFlipsWhenItsDatabaseStops) {
   EXPECT_EQ(check->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
   ASSERT_TRUE(pg.Start());
   // Back within the unreachable target's backoff (poll interval doubling).
-  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c, far); }, absl::Seconds(30)));
-  EXPECT_TRUE(testing::Serving(*c, local));
+  EXPECT_TRUE(Eventually([&] { return test::Serving(*c, far); }, absl::Seconds(30)));
+  EXPECT_TRUE(test::Serving(*c, local));
 }
 
 // SIGHUP reads the target set again: a new target answers, a removed one is

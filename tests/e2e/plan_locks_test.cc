@@ -22,6 +22,7 @@
 #include "server/migrate/db.h"
 #include "server/migrate/history.h"
 #include "server/migrate/plan_locks.h"
+#include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_db.h"
 #include "tests/support/variant_test.h"
@@ -31,28 +32,25 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Bin;
-using testing::Connect;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::Variant;
+using test::Bin;
+using test::Connect;
+using test::Eventually;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::Variant;
 
 constexpr int kRows = 20000;
 
 // A fresh database per test (VariantDatabaseTest), migrated by locks_v1
 // and populated: tasks holds kRows rows.
-class PlanLocksTest : public testing::VariantDatabaseTest {
+class PlanLocksTest : public test::VariantDatabaseTest {
  protected:
   void SetUp() override {
     VariantDatabaseTest::SetUp();
     if (HasFatalFailure()) return;
-    dir_ = TempDir();
-    token_file_ = dir_ + "/token";
-    std::ofstream(token_file_) << token_ << "\n";
-    testing::RegisterSecret(token_);
+    token_file_ = TokenFile(token_);
     ASSERT_EQ(Run("locks_v1", {"migrate"}).exit_code, 0);
     ASSERT_TRUE(db_->Query("INSERT INTO users (email) VALUES ('a@example.org'), "
                            "('b@example.org')").ok());
@@ -81,7 +79,7 @@ class PlanLocksTest : public testing::VariantDatabaseTest {
     return rows.ok() && rows->size() == 1 ? (*rows)[0] : "?";
   }
 
-  std::string dir_, token_file_;
+  std::string token_file_;
   const std::string token_ = "plan-locks-admin-token-91c2";
 };
 
@@ -140,7 +138,7 @@ TEST_F(PlanLocksTest, PlanShowsEachLockWithTheLiveTableSize) {
 TEST_F(PlanLocksTest, MaxBlockingRowsRefusesBeforeTakingAnyLock) {
   ASSERT_TRUE(db_->Query("ANALYZE tasks").ok());
   {
-    testing::LockHolder lock(*db_, migrate::HistoryName().LockKey());
+    test::LockHolder lock(*db_, migrate::HistoryName().LockKey());
     ASSERT_TRUE(lock.ok());
     const absl::Time start = absl::Now();
     ProcessResult refused =

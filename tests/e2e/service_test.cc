@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "server/migrate/history.h"
+#include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -36,29 +37,24 @@ using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Bin;
-using testing::Child;
-using testing::Connect;
-using testing::Env;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::Variant;
-using testing::TestDatabase;
+using test::Bin;
+using test::Child;
+using test::Connect;
+using test::Env;
+using test::Eventually;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::Variant;
+using test::TestDatabase;
 
-class ServiceTest : public ::testing::Test {
+class ServiceTest : public test::DatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    dir_ = TempDir();
-    token_file_ = dir_ + "/token";
-    std::ofstream(token_file_) << "e2e-admin-token-7f3a\n";
-    testing::RegisterSecret(token_);
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    token_file_ = TokenFile(token_);
   }
 
   ProcessResult Migrate(const std::string& binary, std::vector<std::string> extra = {}) {
@@ -72,8 +68,7 @@ class ServiceTest : public ::testing::Test {
     return RunProcess(args);
   }
 
-  std::unique_ptr<TestDatabase> db_;
-  std::string dir_, token_file_;
+  std::string token_file_;
   const std::string token_ = "e2e-admin-token-7f3a";
 };
 
@@ -111,7 +106,7 @@ TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
   EXPECT_EQ(finished, summary->applied_size());
 
   // The snapshot follows (LISTEN/NOTIFY): AVAILABLE, health SERVING.
-  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
   auto after = c->CheckTables({"users", "crm_contacts", "public.tasks", "crm_contact"});
   ASSERT_TRUE(after.ok());
   EXPECT_EQ(after->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -185,7 +180,7 @@ TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
   Server server(Bin("schemagate-server"), db_->url(), {"--features=tasks"});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
   auto r = c->CheckTables({"tasks", "crm_contacts"});
   ASSERT_TRUE(r.ok());
   EXPECT_EQ(r->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -413,7 +408,7 @@ TEST_F(ServiceTest, SchemactlCommands) {
 
 TEST_F(ServiceTest, HealthFollowsPostgresStoppingAndRestarting) {
   // A private PostgreSQL, stopped and started again on the same port.
-  testing::PrivatePostgres pg;
+  test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   ASSERT_EQ(RunProcess({Bin("schemagate"), "migrate", "--features=tasks"}, "",
                        {"DATABASE_URL=" + pg.url()}).exit_code,
@@ -504,7 +499,7 @@ TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithDetails) {
   std::vector<std::string> payloads = {std::string("\xff\xff\xff\xff", 4),
                                        std::string("\x0a\x02\xc3\x28", 4)};
   for (const std::string& payload : payloads) {
-    grpc::Status status = testing::RawUnaryCall(
+    grpc::Status status = test::RawUnaryCall(
         channel, "/schemagate.v1.SchemaGate/CheckTables", payload, absl::Seconds(10));
     EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << status.error_message();
@@ -557,7 +552,7 @@ TEST_F(ServiceTest, ReflectionListsTheService) {
 }
 
 TEST_F(ServiceTest, DatabaseDownAtStart) {
-  testing::RegisterSecret("pw-secret-1");
+  test::RegisterSecret("pw-secret-1");
   Server server(Bin("schemagate-server"), "postgresql://nobody:pw-secret-1@127.0.0.1:1/x",
                 {});
   ASSERT_TRUE(server.ok());
@@ -582,7 +577,7 @@ TEST_F(ServiceTest, DatabaseDownAtStart) {
 
 TEST_F(ServiceTest, TlsOnlyAndClientCertificates) {
   std::string d = TempDir();
-  ASSERT_TRUE(testing::MakeTestCertificates(d));
+  ASSERT_TRUE(test::MakeTestCertificates(d));
   Server server(Bin("schemagate-server"), db_->url(),
                 {"--tls-cert=" + d + "/server.crt", "--tls-key=" + d + "/server.key",
                  "--tls-client-ca=" + d + "/ca.crt"});
@@ -613,7 +608,7 @@ TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
   Server server(Bin("schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
   std::string src = Env("SCHEMAGATE_SOURCE_DIR");
   ProcessResult r = RunProcess({"/usr/bin/python3", src + "/tests/python/client_test.py",
                                 server.target(), src + "/proto"});
@@ -628,7 +623,7 @@ class AdoptRpcTest : public ServiceTest {
   void MigrateFlat(const std::vector<std::string>& skip_versions = {}) {
     ProcessResult sql = RunProcess({Variant("adopt_diesel", "schemagate"), "sql"});
     ASSERT_EQ(sql.exit_code, 0) << sql.err;
-    ASSERT_TRUE(testing::RunPsql(db_->url(), sql.out).ok());
+    ASSERT_TRUE(test::RunPsql(db_->url(), sql.out).ok());
     std::string history =
         "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY "
         "NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);";
@@ -813,7 +808,7 @@ TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
     std::function<void()> setup;
   };
   const int64_t lock_key = migrate::HistoryName().LockKey();
-  std::unique_ptr<testing::LockHolder> lock;
+  std::unique_ptr<test::LockHolder> lock;
   std::vector<Case> cases = {
       {"rollback refused: a dependent cluster is enabled", "engine_v1",
        {"rollback", "--cluster", "core", "--to", "0"},
@@ -829,7 +824,7 @@ TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
       {"lock wait timeout", "engine_fixed", {"migrate", "--lock-wait-timeout=1s"},
        {"apply"}, 4, {"--lock-wait-timeout=1s"},
        [&] {
-         lock = std::make_unique<testing::LockHolder>(*db_, lock_key);
+         lock = std::make_unique<test::LockHolder>(*db_, lock_key);
          ASSERT_TRUE(lock->ok());
        }},
   };
@@ -879,7 +874,7 @@ TEST_F(ServiceTest, AFailedHistoryReadKeepsTheLastKnownState) {
   Server server(Variant("engine_v1", "schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
   ASSERT_TRUE(db_->Query(
                      "ALTER TABLE schemagate.migrations RENAME TO migrations_real; "
                      "CREATE SEQUENCE schemagate.flaky; "
@@ -909,7 +904,7 @@ TEST_F(ServiceTest, AFailedHistoryReadKeepsTheLastKnownState) {
   ASSERT_TRUE(db_->Query("DROP VIEW schemagate.migrations; ALTER TABLE "
                          "schemagate.migrations_real RENAME TO migrations")
                   .ok());
-  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
 }
 
 // Readiness means "this replica answers the API": with the database down it
@@ -922,7 +917,7 @@ TEST_F(ServiceTest, ReadinessDoesNotDependOnTheDatabase) {
   Server server(Variant("engine_v1", "schemagate-server"), unreachable, {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c, "schemagate.readiness"); },
+  EXPECT_TRUE(Eventually([&] { return test::Serving(*c, "schemagate.readiness"); },
                          absl::Seconds(10)));
   for (const char* name : {"", "schemagate.v1.SchemaGate", "schemagate.cluster.core"}) {
     auto h = c->Health(name);

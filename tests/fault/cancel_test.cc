@@ -20,6 +20,7 @@
 #include "gtest/gtest.h"
 #include "schemagate/v1/schemagate.grpc.pb.h"
 #include "server/migrate/history.h"
+#include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -29,15 +30,15 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::Connect;
-using testing::Eventually;
-using testing::LockHolder;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::TestDatabase;
-using testing::Variant;
+using test::Connect;
+using test::Eventually;
+using test::LockHolder;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::TestDatabase;
+using test::Variant;
 
 constexpr char kToken[] = "cancel-test-admin-token-8e21";
 
@@ -85,16 +86,12 @@ class RunningApply {
   grpc::Status status_;
 };
 
-class CancelTest : public ::testing::Test {
+class CancelTest : public test::DatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    token_file_ = TempDir() + "/token";
-    std::ofstream(token_file_) << kToken << "\n";
-    testing::RegisterSecret(kToken);
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    token_file_ = TokenFile(kToken);
     // core/1 and core/2 applied; the engine_fixed build has core/3 and core/4
     // pending (transactional), engine_slow a core/3 that sleeps 4 s.
     ASSERT_EQ(Schemagate("engine_v1", {"migrate", "--features=core"}).exit_code, 0);
@@ -125,7 +122,6 @@ class CancelTest : public ::testing::Test {
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
-  std::unique_ptr<TestDatabase> db_;
   std::string token_file_;
   const int64_t key_ = migrate::HistoryName().LockKey();
 };
@@ -265,9 +261,9 @@ TEST_F(CancelTest, MigrateOnStartRetriesAndStopsOnSigterm) {
   std::this_thread::sleep_for(std::chrono::milliseconds(3500));  // two failed attempts
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
   holder.reset();
-  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c, "schemagate.migrate_on_start"); },
+  EXPECT_TRUE(Eventually([&] { return test::Serving(*c, "schemagate.migrate_on_start"); },
                          absl::Seconds(20)));
-  EXPECT_TRUE(Eventually([&] { return testing::Serving(*c); }, absl::Seconds(5)));
+  EXPECT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(5)));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3", "core/4"));
   ProcessResult r = server->Stop();
   EXPECT_EQ(r.exit_code, 0);

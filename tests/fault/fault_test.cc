@@ -37,17 +37,17 @@ namespace {
 
 namespace fs = std::filesystem;
 using ::testing::HasSubstr;
-using testing::Bin;
-using testing::Child;
-using testing::Connect;
-using testing::Env;
-using testing::Minus;
-using testing::UpSqlFiles;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TestDatabase;
+using test::Bin;
+using test::Child;
+using test::Connect;
+using test::Env;
+using test::Minus;
+using test::UpSqlFiles;
+using test::Eventually;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TestDatabase;
 
 constexpr int kOk = 0, kConnect = 3;
 
@@ -121,7 +121,7 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     in_progress_seen += in_progress.empty() ? 0 : 1;
 
     // The oracle: the recorded migrations' up.sql, in order, by psql.
-    auto expected = testing::ReplayedSchema(Env("SCHEMAGATE_TREE_DIR"), history,
+    auto expected = test::ReplayedSchema(Env("SCHEMAGATE_TREE_DIR"), history,
                                             absl::StrCat("kill_ref_", i));
     ASSERT_TRUE(expected.ok()) << expected.status();
     auto live = db->Schema();
@@ -134,7 +134,7 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     } else {
       // Only objects named in the in-progress migration's up.sql.
       ASSERT_EQ(in_progress.size(), 1u);
-      const std::string sql = testing::ReadTextFile(files.at(in_progress[0]));
+      const std::string sql = test::ReadTextFile(files.at(in_progress[0]));
       for (const std::string& line : extra) {
         // The object's own name: "idx CREATE [UNIQUE] INDEX <name> ON ...",
         // otherwise the second word's last dotted part.
@@ -198,7 +198,7 @@ TEST_F(FaultTest, FiftyConcurrentMigratorsApplyExactlyOnce) {
 // No database at start: retries with growing delays, then exit 3 after
 // --connect-timeout with a message that names the server, not the password.
 TEST_F(FaultTest, UnreachableDatabaseRetriesWithBackoffThenExits3) {
-  testing::RegisterSecret("unreach-pw-77");
+  test::RegisterSecret("unreach-pw-77");
   auto t0 = std::chrono::steady_clock::now();
   ProcessResult r = Schemagate("postgresql://sg:unreach-pw-77@127.0.0.1:1/app",
                                {"migrate", "--connect-timeout=3s"});
@@ -234,18 +234,18 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
   ASSERT_NE(db, nullptr);
   const std::string role = absl::StrCat("sg_limited_", getpid());
   const std::string password = absl::StrCat("limit-pw-", getpid(), "-x9");
-  testing::RegisterSecret(password);
-  auto server_url = testing::ServerUrl();
+  test::RegisterSecret(password);
+  auto server_url = test::ServerUrl();
   ASSERT_TRUE(server_url.ok());
-  ASSERT_TRUE(testing::RunPsql(*server_url,
+  ASSERT_TRUE(test::RunPsql(*server_url,
                                absl::StrCat("CREATE ROLE ", role, " LOGIN CONNECTION LIMIT 1 PASSWORD '",
                                             password, "';\nGRANT CONNECT, CREATE ON DATABASE ",
                                             db->name(), " TO ", role, ";\n"))
                   .ok());
-  ASSERT_TRUE(testing::RunPsql(db->url(), absl::StrCat("GRANT CREATE, USAGE ON SCHEMA public TO ",
+  ASSERT_TRUE(test::RunPsql(db->url(), absl::StrCat("GRANT CREATE, USAGE ON SCHEMA public TO ",
                                                        role, ";\n"))
                   .ok());
-  const std::string url = testing::WithUser(db->url(), role, password);
+  const std::string url = test::WithUser(db->url(), role, password);
   // One connection holds the only slot.
   Child hog({"psql", "-X", "-q", "-d", url, "-c", "SELECT pg_sleep(20)"});
   ASSERT_TRUE(Eventually([&] {
@@ -276,7 +276,7 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
         << s.error_code() << " " << s.error_message();
   }
   // Free the slot (killing psql would leave its backend sleeping).
-  ASSERT_TRUE(testing::RunPsql(*server_url, absl::StrCat(
+  ASSERT_TRUE(test::RunPsql(*server_url, absl::StrCat(
                   "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '",
                   role, "';\n")).ok());
   hog.Wait();
@@ -286,11 +286,11 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
   }, absl::Seconds(15)));
   EXPECT_TRUE(server.child().Running());
   server.Stop();
-  ASSERT_TRUE(testing::RunPsql(db->url(), absl::StrCat("REASSIGN OWNED BY ", role,
+  ASSERT_TRUE(test::RunPsql(db->url(), absl::StrCat("REASSIGN OWNED BY ", role,
                                                        " TO postgres;\nDROP OWNED BY ", role,
                                                        ";\n"))
                   .ok());
-  EXPECT_TRUE(testing::RunPsql(*server_url, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
+  EXPECT_TRUE(test::RunPsql(*server_url, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
 }
 
 // PostgreSQL stops and comes back while clients keep calling: health turns
@@ -298,7 +298,7 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
 // the server does not crash, and an open WatchClusters stream reports the
 // outage and the recovery without being restarted.
 TEST_F(FaultTest, PostgresRestartUnderLoad) {
-  testing::PrivatePostgres pg;
+  test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   ASSERT_EQ(Schemagate(pg.url(), {"migrate"}).exit_code, kOk);
   Server server(Bin("schemagate-server"), pg.url(), {"--poll-interval=1s"});
@@ -315,7 +315,7 @@ TEST_F(FaultTest, PostgresRestartUnderLoad) {
                                                              : "no_table";
 
   // Load: 4 callers, 300 ms deadlines, memory and database RPCs mixed.
-  testing::RpcLoad load(server.target(), table);
+  test::RpcLoad load(server.target(), table);
   auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
   auto stub = v1::SchemaGate::NewStub(channel);
 
@@ -374,7 +374,7 @@ TEST_F(FaultTest, SilentPartitionHangsNeitherTheMonitorNorShutdown) {
   // db->url() is postgresql://user:password@host:port/db
   const std::string url = db->url();
   const size_t at = url.find('@'), colon = url.find(':', at), slash = url.find('/', at);
-  testing::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
+  test::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
                                 std::stoi(url.substr(colon + 1, slash - colon - 1)));
   ASSERT_GT(proxy.port(), 0);
   const std::string proxied =

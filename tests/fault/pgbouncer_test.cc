@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -20,29 +21,27 @@ namespace {
 
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-using testing::Child;
-using testing::Connect;
-using testing::Env;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TestDatabase;
-using testing::Variant;
+using test::Child;
+using test::Connect;
+using test::Env;
+using test::Eventually;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TestDatabase;
+using test::Variant;
 
 constexpr int kOk = 0, kUsage = 2, kLockWait = 4, kMigrationFailed = 5;
 
-class PgBouncerTest : public ::testing::Test {
+class PgBouncerTest : public test::DatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
     std::string bouncer;
     std::ifstream(Env("SCHEMAGATE_TEST_PGBOUNCER_URL_FILE")) >> bouncer;
     ASSERT_FALSE(bouncer.empty()) << "the pgbouncer fixture did not start";
-    pooled_url_ = testing::WithDatabase(bouncer, db_->name());
+    pooled_url_ = test::WithDatabase(bouncer, db_->name());
   }
 
   ProcessResult Migrate(const std::string& variant, const std::string& url,
@@ -60,7 +59,6 @@ class PgBouncerTest : public ::testing::Test {
     return rows.ok() ? (*rows)[0] : rows.status().ToString();
   }
 
-  std::unique_ptr<TestDatabase> db_;
   std::string pooled_url_;
 };
 

@@ -31,15 +31,15 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Child;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::QueryRows;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::TestDatabase;
-using testing::Variant;
+using test::Child;
+using test::Eventually;
+using test::ProcessResult;
+using test::QueryRows;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::TestDatabase;
+using test::Variant;
 
 constexpr char kToken[] = "reconnect-test-admin-token-4c7a";
 // engine_slow: core/1..3 (3 sleeps 4 s), feat/1..2.
@@ -85,7 +85,7 @@ TEST(ReconnectTest, ApplyMigrationsWhoseBackendIsTerminatedReconnectsAndFinishes
   ASSERT_TRUE(db.ok()) << db.status();
   const std::string token_file = TempDir() + "/token";
   std::ofstream(token_file) << kToken << "\n";
-  testing::RegisterSecret(kToken);
+  test::RegisterSecret(kToken);
   Server server(Variant("engine_slow", "schemagate-server"), (*db)->url(),
                 {"--admin-token-file=" + token_file});
   ASSERT_TRUE(server.ok());
@@ -120,10 +120,10 @@ TEST(ReconnectTest, ApplyMigrationsWhoseBackendIsTerminatedReconnectsAndFinishes
 
 // ALTER SYSTEM needs a server of its own.
 TEST(ReconnectTest, PrimaryTurnedReadOnlyIsWaitedOutNotAFailedMigration) {
-  testing::PrivatePostgres pg;
+  test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   auto set_read_only = [&](bool on) {
-    return testing::RunPsql(
+    return test::RunPsql(
                pg.url(),
                absl::StrCat("SET default_transaction_read_only = off;\n",
                             on ? "ALTER SYSTEM SET default_transaction_read_only = on;\n"
@@ -170,10 +170,10 @@ TEST(ReconnectTest, PrimaryTurnedReadOnlyIsWaitedOutNotAFailedMigration) {
 // history would not show the commit yet and the migration would be called
 // not committed.
 TEST(ReconnectTest, CommitInDoubtIsResolvedFromTheHistoryOnceTheOldSessionEnds) {
-  testing::PrivatePostgres pg;
+  test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   auto set_sync_standby = [&](bool on) {
-    return testing::RunPsql(pg.url(),
+    return test::RunPsql(pg.url(),
                             absl::StrCat(on ? "ALTER SYSTEM SET synchronous_standby_names = "
                                               "'nobody';\n"
                                             : "ALTER SYSTEM RESET synchronous_standby_names;\n",
@@ -183,7 +183,7 @@ TEST(ReconnectTest, CommitInDoubtIsResolvedFromTheHistoryOnceTheOldSessionEnds) 
   // pg.url() is postgresql://user:password@host:port/db
   const std::string url = pg.url();
   const size_t at = url.find('@'), colon = url.find(':', at), slash = url.find('/', at);
-  testing::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
+  test::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
                                 std::stoi(url.substr(colon + 1, slash - colon - 1)));
   ASSERT_GT(proxy.port(), 0);
   const std::string proxied = url.substr(0, colon + 1) + std::to_string(proxy.port()) +

@@ -48,16 +48,16 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::Child;
-using testing::Connect;
-using testing::Env;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::QueryRows;
-using testing::RunProcess;
-using testing::Server;
-using testing::Variant;
-using testing::WithDatabase;
+using test::Child;
+using test::Connect;
+using test::Env;
+using test::Eventually;
+using test::ProcessResult;
+using test::QueryRows;
+using test::RunProcess;
+using test::Server;
+using test::Variant;
+using test::WithDatabase;
 using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 
 constexpr int kOk = 0, kUsage = 2, kConnect = 3;
@@ -180,7 +180,7 @@ class HaTest : public ::testing::Test {
   }
   static std::string Leader() { return Trim(Patroni("leader").out); }
   static std::string FileLine(const std::string& path) {
-    return Trim(testing::ReadTextFile(path));
+    return Trim(test::ReadTextFile(path));
   }
 
   void SetUp() override {
@@ -190,11 +190,11 @@ class HaTest : public ::testing::Test {
     ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
     password_ = FileLine(Dir() + "/password");
     ASSERT_FALSE(password_.empty());
-    testing::RegisterSecret(password_);
+    test::RegisterSecret(password_);
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
     db_ = absl::AsciiStrToLower(absl::StrCat("ha_", std::string(info->name()).substr(0, 30),
                                              "_", getpid()));
-    auto made = testing::RunPsql(ClusterUrl("postgres"),
+    auto made = test::RunPsql(ClusterUrl("postgres"),
                                  absl::StrCat("DROP DATABASE IF EXISTS ", db_,
                                               " WITH (FORCE);\nCREATE DATABASE ", db_, ";\n"));
     ASSERT_TRUE(made.ok()) << made.status();
@@ -202,7 +202,7 @@ class HaTest : public ::testing::Test {
     // host of a URL only when it cannot connect, not when a host says the
     // database does not exist.
     for (const std::string node : {"pg1", "pg2"}) {
-      ASSERT_TRUE(Eventually([&] { return testing::RunPsql(NodeUrl(node), "SELECT 1").ok(); },
+      ASSERT_TRUE(Eventually([&] { return test::RunPsql(NodeUrl(node), "SELECT 1").ok(); },
                              absl::Seconds(30)))
           << db_ << " did not reach " << node;
     }
@@ -214,7 +214,7 @@ class HaTest : public ::testing::Test {
     // (whichever it is) answers through the multi-host URL.
     (void)RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh",
                       "wait-healthy", Dir(), "180"});
-    (void)testing::RunPsql(ClusterUrl("postgres"),
+    (void)test::RunPsql(ClusterUrl("postgres"),
                            absl::StrCat("DROP DATABASE IF EXISTS ", db_, " WITH (FORCE);"));
   }
 
@@ -240,7 +240,7 @@ class HaTest : public ::testing::Test {
   // in progress; the schema on the primary is what the history says (the
   // oracle); `verify` of `binary` is clean.
   void ExpectAppliedExactlyOnce(const std::string& tree, const std::string& binary) {
-    const size_t total = testing::UpSqlFiles(tree).size();
+    const size_t total = test::UpSqlFiles(tree).size();
     auto history = QueryRows(
         ClusterUrl(), "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
     ASSERT_TRUE(history.ok()) << history.status();
@@ -251,12 +251,12 @@ class HaTest : public ::testing::Test {
               static_cast<int>(total))
         << "a migration was applied more than once on the surviving timeline";
     EXPECT_EQ(Count("SELECT count(*) FROM schemagate.migrations_in_progress"), 0);
-    auto expected = testing::ReplayedSchema(tree, *history, db_ + "_ref");
+    auto expected = test::ReplayedSchema(tree, *history, db_ + "_ref");
     ASSERT_TRUE(expected.ok()) << expected.status();
-    auto live = testing::SchemaOf(ClusterUrl());
+    auto live = test::SchemaOf(ClusterUrl());
     ASSERT_TRUE(live.ok()) << live.status();
-    EXPECT_THAT(testing::Minus(*expected, *live), IsEmpty()) << "recorded objects missing";
-    EXPECT_THAT(testing::Minus(*live, *expected), IsEmpty()) << "objects nobody recorded";
+    EXPECT_THAT(test::Minus(*expected, *live), IsEmpty()) << "recorded objects missing";
+    EXPECT_THAT(test::Minus(*live, *expected), IsEmpty()) << "objects nobody recorded";
     ProcessResult verify = RunProcess({binary, "verify"}, "", {"DATABASE_URL=" + ClusterUrl()});
     EXPECT_EQ(verify.exit_code, kOk) << verify.out << verify.err;
   }
@@ -266,7 +266,7 @@ class HaTest : public ::testing::Test {
   void LongMigrateThrough(const std::string& disruption) {
     const std::string tree = Env("SCHEMAGATE_HA_TREE_DIR");
     const std::string binary = Variant("ha_long", "schemagate");
-    const int total = static_cast<int>(testing::UpSqlFiles(tree).size());
+    const int total = static_cast<int>(test::UpSqlFiles(tree).size());
     ASSERT_GT(total, 100);
     const std::string old_leader = Leader();
     const std::vector<std::string> env = {"DATABASE_URL=" + ClusterUrl()};
@@ -385,7 +385,7 @@ TEST_F(HaTest, ServeThroughASwitchover) {
     }
   });
   // Load: 4 callers, 300 ms deadlines, memory and database RPCs.
-  testing::RpcLoad load(server.target(), "accounts");
+  test::RpcLoad load(server.target(), "accounts");
   auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
   auto stub = v1::SchemaGate::NewStub(channel);
   // One WatchClusters stream, read throughout: its reachability, and the

@@ -17,7 +17,7 @@
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 namespace {
 
 using ::testing::HasSubstr;
@@ -76,4 +76,4 @@ TEST_F(ConsumerTest, MinimalBuildHasNoTasksCode) {
 }
 
 }  // namespace
-}  // namespace schemagate::testing
+}  // namespace schemagate::test

@@ -32,10 +32,10 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
-using testing::Child;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::TestDatabase;
+using test::Child;
+using test::ProcessResult;
+using test::RunProcess;
+using test::TestDatabase;
 
 // Exit codes (server/migrate/errors.h).
 constexpr int kOk = 0, kUsage = 2, kMigrationFailed = 5, kIntegrity = 6, kDrift = 7;
@@ -45,16 +45,16 @@ const std::vector<std::string> kDieselVersions = {
     "00000000000000", "20200101000000", "20200102000000", "20200103000000",
     "20200103000001", "20200104000000", "20200105000000", "20200106000000"};
 
-std::string Bin(const std::string& variant) { return testing::VariantBin(variant); }
+std::string Bin(const std::string& variant) { return test::VariantBin(variant); }
 
-class AdoptTest : public testing::VariantDatabaseTest {
+class AdoptTest : public test::VariantDatabaseTest {
  protected:
   // What the old tool did: every up.sql of `variant`'s build, in apply
   // order, run by psql (autocommit, so CREATE INDEX CONCURRENTLY runs).
   void MigrateFlat(const std::string& variant) {
     ProcessResult sql = RunProcess({Bin(variant), "sql"});
     ASSERT_EQ(sql.exit_code, kOk) << sql.err;
-    absl::StatusOr<std::string> r = testing::RunPsql(db_->url(), sql.out);
+    absl::StatusOr<std::string> r = test::RunPsql(db_->url(), sql.out);
     ASSERT_TRUE(r.ok()) << r.status();
   }
 

@@ -19,8 +19,8 @@
 namespace schemagate {
 namespace {
 
-using testing::ProcessResult;
-using testing::RunProcess;
+using test::ProcessResult;
+using test::RunProcess;
 
 std::string Env(const char* name) {
   const char* v = std::getenv(name);

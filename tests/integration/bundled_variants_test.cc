@@ -15,8 +15,8 @@ namespace schemagate {
 namespace {
 
 using ::testing::ElementsAreArray;
-using testing::ProcessResult;
-using testing::RunProcess;
+using test::ProcessResult;
+using test::RunProcess;
 
 nlohmann::json CatalogOf(const std::string& variant) {
   std::string var = "SCHEMAGATE_VARIANT_" + variant + "_BIN";

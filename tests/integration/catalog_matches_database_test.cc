@@ -19,9 +19,9 @@
 namespace schemagate {
 namespace {
 
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::TestDatabase;
+using test::ProcessResult;
+using test::RunProcess;
+using test::TestDatabase;
 
 std::string Binary() {
   const char* bin = std::getenv("SCHEMAGATE_BIN");
@@ -177,7 +177,7 @@ TEST(CatalogMatchesDatabaseTest, UpCreatesExactlyTheCatalogAndDownRemovesIt) {
 
   auto db = TestDatabase::Create("catalog");
   ASSERT_TRUE(db.ok()) << db.status();
-  absl::StatusOr<std::string> applied = testing::RunPsql((*db)->url(), up.out);
+  absl::StatusOr<std::string> applied = test::RunPsql((*db)->url(), up.out);
   ASSERT_TRUE(applied.ok()) << applied.status();
 
   Expected want = FromCatalog(catalog);
@@ -189,7 +189,7 @@ TEST(CatalogMatchesDatabaseTest, UpCreatesExactlyTheCatalogAndDownRemovesIt) {
   ExpectSame("foreign keys", want.foreign_keys, got.foreign_keys);
   ExpectSame("indexes", want.indexes, got.indexes);
 
-  absl::StatusOr<std::string> reverted = testing::RunPsql((*db)->url(), down.out);
+  absl::StatusOr<std::string> reverted = test::RunPsql((*db)->url(), down.out);
   ASSERT_TRUE(reverted.ok()) << reverted.status();
   Expected after = FromDatabase(**db);
   EXPECT_TRUE(after.tables.empty()) << absl::StrJoin(after.tables, ", ");

@@ -35,9 +35,9 @@ namespace schemagate {
 namespace {
 
 namespace fs = std::filesystem;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::TestDatabase;
+using test::ProcessResult;
+using test::RunProcess;
+using test::TestDatabase;
 
 struct Case {
   std::string name, format, source;

@@ -29,18 +29,18 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::Child;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::TestDatabase;
+using test::Child;
+using test::ProcessResult;
+using test::RunProcess;
+using test::TestDatabase;
 
 // Exit codes (server/migrate/errors.h).
 constexpr int kOk = 0, kUsage = 2, kConnect = 3, kLockWait = 4,
               kMigrationFailed = 5, kIntegrity = 6, kDrift = 7;
 
-std::string Bin(const std::string& variant) { return testing::VariantBin(variant); }
+std::string Bin(const std::string& variant) { return test::VariantBin(variant); }
 
-class MigrateTest : public testing::VariantDatabaseTest {
+class MigrateTest : public test::VariantDatabaseTest {
  protected:
   std::vector<std::string> Tables() {
     auto rows = db_->Query(
@@ -502,7 +502,7 @@ TEST_F(MigrateTest, VerifyNamesPendingMigrations) {
 }
 
 TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
-  absl::StatusOr<std::string> server = testing::ServerUrl();
+  absl::StatusOr<std::string> server = test::ServerUrl();
   ASSERT_TRUE(server.ok());
   std::string password = server->substr(server->find(':', 14) + 1);
   password = password.substr(0, password.find('@'));
@@ -523,7 +523,7 @@ TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
   // A wrong password is not retried.
   std::string wrong = db_->url();
   wrong.replace(wrong.find(password), password.size(), "wrong-secret-123");
-  testing::RegisterSecret("wrong-secret-123");
+  test::RegisterSecret("wrong-secret-123");
   r = RunProcess({Bin("MINIMAL"), "migrate", "--log-format=json"}, "",
                  {"DATABASE_URL=" + wrong});
   EXPECT_EQ(r.exit_code, kConnect);

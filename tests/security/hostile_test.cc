@@ -28,6 +28,7 @@
 #include "google/rpc/status.pb.h"
 #include "gtest/gtest.h"
 #include "schemagate/v1/schemagate.grpc.pb.h"
+#include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -38,15 +39,15 @@ namespace {
 namespace v1 = ::schemagate::v1;
 using ::testing::AnyOf;
 using ::testing::HasSubstr;
-using testing::Bin;
-using testing::Connect;
-using testing::Eventually;
-using testing::ProtoField;
-using testing::RawUnaryCall;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::TestDatabase;
+using test::Bin;
+using test::Connect;
+using test::Eventually;
+using test::ProtoField;
+using test::RawUnaryCall;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::TestDatabase;
 
 constexpr char kToken[] = "hostile-test-admin-token-5d1e";
 
@@ -76,7 +77,7 @@ std::string LongQuery(size_t bytes) {
 
 // The memory limit of the serving Deployment (deploy/k8s/base), in KiB.
 long DeploymentMemoryLimitKib() {
-  std::ifstream in(testing::Env("SCHEMAGATE_SOURCE_DIR") + "/deploy/k8s/base/deployment.yaml");
+  std::ifstream in(test::Env("SCHEMAGATE_SOURCE_DIR") + "/deploy/k8s/base/deployment.yaml");
   std::string line;
   bool limits = false;
   while (std::getline(in, line)) {
@@ -91,16 +92,12 @@ long DeploymentMemoryLimitKib() {
   return -1;
 }
 
-class HostileTest : public ::testing::Test {
+class HostileTest : public test::DatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    token_file_ = TempDir() + "/token";
-    std::ofstream(token_file_) << kToken << "\n";
-    testing::RegisterSecret(kToken);
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    token_file_ = TokenFile(kToken);
     auto migrated = RunProcess({Bin("schemagate"), "migrate"}, "",
                                {"DATABASE_URL=" + db_->url()});
     ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
@@ -148,7 +145,6 @@ class HostileTest : public ::testing::Test {
     return rows.ok() ? *rows : std::vector<std::string>{"<query failed>"};
   }
 
-  std::unique_ptr<TestDatabase> db_;
   std::string token_file_;
 };
 

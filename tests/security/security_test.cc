@@ -13,6 +13,7 @@
 #include "absl/strings/str_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -22,30 +23,25 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::Bin;
-using testing::Connect;
-using testing::Env;
-using testing::Eventually;
-using testing::ProcessResult;
-using testing::RunProcess;
-using testing::Server;
-using testing::TempDir;
-using testing::TestDatabase;
-using testing::Variant;
+using test::Bin;
+using test::Connect;
+using test::Env;
+using test::Eventually;
+using test::ProcessResult;
+using test::RunProcess;
+using test::Server;
+using test::TempDir;
+using test::TestDatabase;
+using test::Variant;
 
 constexpr char kToken[] = "sec-admin-token-5b1c9e2d";
 
-class SecurityTest : public ::testing::Test {
+class SecurityTest : public test::DatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-    dir_ = TempDir();
-    token_file_ = dir_ + "/token";
-    std::ofstream(token_file_) << kToken << "\n";
-    testing::RegisterSecret(kToken);
+    DatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
+    token_file_ = TokenFile(kToken);
   }
 
   // Everything an admin RPC could change: history rows, the audit log and
@@ -61,8 +57,7 @@ class SecurityTest : public ::testing::Test {
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
-  std::unique_ptr<TestDatabase> db_;
-  std::string dir_, token_file_;
+  std::string token_file_;
 };
 
 struct AdminCall {
@@ -137,7 +132,7 @@ TEST_F(SecurityTest, AdminRpcsAreRefusedWithoutTheRightTokenOnEveryListener) {
   const std::vector<std::string> before = State();
   ASSERT_FALSE(before.empty());
   std::string certs = TempDir();
-  ASSERT_TRUE(testing::MakeTestCertificates(certs));
+  ASSERT_TRUE(test::MakeTestCertificates(certs));
   const std::string server = Variant("engine_v1", "schemagate-server");
 
   Server single(server, db_->url(), {"--admin-token-file=" + token_file_});
@@ -231,15 +226,15 @@ TEST_F(SecurityTest, LeastPrivilegeServingRole) {
   const std::string suffix = absl::StrCat(getpid());
   const std::string migrator = "sg_migrator_" + suffix, reader = "sg_reader_" + suffix;
   const std::string migrator_pw = "mig-pw-" + suffix + "-Qz", reader_pw = "read-pw-" + suffix + "-Wy";
-  testing::RegisterSecret(migrator_pw);
-  testing::RegisterSecret(reader_pw);
+  test::RegisterSecret(migrator_pw);
+  test::RegisterSecret(reader_pw);
   ProcessResult roles = RunProcess(
       {"psql", "-X", "-q", "-d", db_->url(), "-v", "ON_ERROR_STOP=1", "-v", "migrator=" + migrator,
        "-v", "migrator_password=" + migrator_pw, "-v", "reader=" + reader, "-v",
        "reader_password=" + reader_pw, "-f", Env("SCHEMAGATE_SOURCE_DIR") + "/deploy/postgres/roles.sql"});
   ASSERT_EQ(roles.exit_code, 0) << roles.err;
-  const std::string migrator_url = testing::WithUser(db_->url(), migrator, migrator_pw);
-  const std::string reader_url = testing::WithUser(db_->url(), reader, reader_pw);
+  const std::string migrator_url = test::WithUser(db_->url(), migrator, migrator_pw);
+  const std::string reader_url = test::WithUser(db_->url(), reader, reader_pw);
 
   ProcessResult migrated = RunProcess({Variant("engine_v1", "schemagate"), "migrate",
                                        "--features=core"}, "", {"DATABASE_URL=" + migrator_url});
@@ -280,21 +275,21 @@ TEST_F(SecurityTest, LeastPrivilegeServingRole) {
   EXPECT_FALSE(w->RollbackCluster(rollback, absl::Minutes(1)).ok());
   EXPECT_EQ(State(), before);
   // No rows of the application for the reader.
-  auto rows = testing::RunPsql(reader_url, "SELECT count(*) FROM users;\n");
+  auto rows = test::RunPsql(reader_url, "SELECT count(*) FROM users;\n");
   EXPECT_FALSE(rows.ok());
   EXPECT_THAT(std::string(rows.status().message()), HasSubstr("permission denied"));
 
   server.Stop();
   wider.Stop();
-  auto admin = testing::ServerUrl();
+  auto admin = test::ServerUrl();
   ASSERT_TRUE(admin.ok());
-  auto dropped = testing::RunPsql(db_->url(), absl::StrCat(
+  auto dropped = test::RunPsql(db_->url(), absl::StrCat(
       "REASSIGN OWNED BY ", migrator, ", ", reader, " TO postgres;\n",
       // One role per statement: dropping both at once trips over the
       // default ACL that one holds for the other.
       "DROP OWNED BY ", migrator, ";\nDROP OWNED BY ", reader, ";\n"));
   ASSERT_TRUE(dropped.ok()) << dropped.status();
-  EXPECT_TRUE(testing::RunPsql(*admin, absl::StrCat("DROP ROLE ", migrator, ";\nDROP ROLE ",
+  EXPECT_TRUE(test::RunPsql(*admin, absl::StrCat("DROP ROLE ", migrator, ";\nDROP ROLE ",
                                                     reader, ";\n"))
                   .ok());
 }
@@ -357,8 +352,8 @@ TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
   const std::string password =
       "Zq9a?Zq9b@Zq9c/Zq9d#Zq9e%Zq9f\"Zq9g\\Zq9h Zq9i\xC3\xA4Zq9j";
   const std::string wrong = "Zq9w?Zq9x@Zq9y/Zq9z%Zq9v\"Zq9u\\Zq9t Zq9s";
-  testing::RegisterSecret(password);
-  testing::RegisterSecret(wrong);
+  test::RegisterSecret(password);
+  test::RegisterSecret(wrong);
   ASSERT_TRUE(db_->Query(absl::StrCat("CREATE ROLE ", role, " LOGIN PASSWORD $pw$", password,
                                       "$pw$; ALTER DATABASE ", db_->name(), " OWNER TO ",
                                       role))
@@ -486,9 +481,9 @@ TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
                                       " OWNER TO postgres; REASSIGN OWNED BY ", role,
                                       " TO postgres; DROP OWNED BY ", role))
                   .ok());
-  auto admin = testing::ServerUrl();
+  auto admin = test::ServerUrl();
   ASSERT_TRUE(admin.ok());
-  EXPECT_TRUE(testing::RunPsql(*admin, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
+  EXPECT_TRUE(test::RunPsql(*admin, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
 }
 
 }  // namespace

@@ -5,7 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "server/catalog/catalog.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 void AddCluster(v1::BuildCatalog* catalog, const std::string& name,
                 const std::vector<std::string>& depends_on,
@@ -94,4 +94,4 @@ v1::BuildCatalog GenerateCatalog(const GeneratedCatalogOptions& o) {
   return catalog;
 }
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test

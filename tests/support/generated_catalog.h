@@ -9,7 +9,7 @@
 
 #include "schemagate/v1/catalog.pb.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 struct GeneratedCatalogOptions {
   int clusters = 50;            // cluster 0 is "core"
@@ -38,6 +38,6 @@ void AddCluster(v1::BuildCatalog* catalog, const std::string& name,
                 const std::vector<std::string>& depends_on,
                 const std::vector<std::string>& requires_features = {});
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_GENERATED_CATALOG_H_

@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "tests/support/test_db.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 namespace fs = std::filesystem;
 
@@ -71,4 +71,4 @@ std::vector<std::string> Minus(const std::vector<std::string>& a,
   return out;
 }
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test

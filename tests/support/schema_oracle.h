@@ -17,7 +17,7 @@
 
 #include "absl/status/statusor.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 // "cluster/version" -> its up.sql, for every migration of the tree.
 std::map<std::string, std::filesystem::path> UpSqlFiles(const std::string& tree_dir);
@@ -36,6 +36,6 @@ absl::StatusOr<std::vector<std::string>> ReplayedSchema(
 std::vector<std::string> Minus(const std::vector<std::string>& a,
                                const std::vector<std::string>& b);
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_SCHEMA_ORACLE_H_

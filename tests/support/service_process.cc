@@ -21,7 +21,7 @@
 #include "schemagate/v1/schemagate.grpc.pb.h"
 #include "absl/time/clock.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 std::string Env(const std::string& name) {
   const char* v = std::getenv(name.c_str());
@@ -32,13 +32,6 @@ std::string Bin(const std::string& binary) { return Env("SCHEMAGATE_BIN_DIR") + 
 
 std::string Variant(const std::string& name, const std::string& binary) {
   return Env("SCHEMAGATE_VARIANTS_DIR") + "/" + name + "/" + binary;
-}
-
-std::string TempDir() {
-  std::string t = "/tmp/sgtestXXXXXX";
-  std::string dir = mkdtemp(t.data());
-  chmod(dir.c_str(), 0755);  // the postgres user must reach a data dir inside
-  return dir;
 }
 
 bool Eventually(const std::function<bool()>& pred, absl::Duration timeout) {
@@ -338,4 +331,4 @@ std::string ProtoField(int number, const std::string& bytes) {
   return out;
 }
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test

@@ -24,7 +24,7 @@
 #include "client/schemagate_client.h"
 #include "tests/support/subprocess.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 // The environment variable `name`, or "".
 std::string Env(const std::string& name);
@@ -32,8 +32,6 @@ std::string Env(const std::string& name);
 std::string Bin(const std::string& binary);
 // A binary of a test variant: $SCHEMAGATE_VARIANTS_DIR/<name>/<binary>.
 std::string Variant(const std::string& name, const std::string& binary);
-// A new directory under /tmp, readable by the postgres user.
-std::string TempDir();
 
 // Polls `pred` every 50 ms until it is true or `timeout` passed.
 bool Eventually(const std::function<bool()>& pred, absl::Duration timeout);
@@ -163,6 +161,6 @@ class PrivatePostgres {
   std::string dir_, url_, port_;
 };
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_

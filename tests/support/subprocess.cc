@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -14,7 +15,7 @@
 
 extern char** environ;
 
-namespace schemagate::testing {
+namespace schemagate::test {
 namespace {
 
 std::string SuiteLogDir() {
@@ -46,6 +47,13 @@ void AppendToSuiteLog(const std::vector<std::string>& argv, const ProcessResult&
 }
 
 }  // namespace
+
+std::string TempDir() {
+  std::string t = "/tmp/sgtestXXXXXX";
+  std::string dir = mkdtemp(t.data());
+  chmod(dir.c_str(), 0755);  // the postgres user must reach a data dir inside
+  return dir;
+}
 
 void RegisterSecret(const std::string& secret) {
   const std::string dir = SuiteLogDir();
@@ -250,4 +258,4 @@ void Child::Collect() {
   AppendToSuiteLog(argv_, result_);
 }
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test

@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 struct ProcessResult {
   int exit_code = -1;   // -1 when killed by a signal
@@ -21,6 +21,9 @@ struct ProcessResult {
 //
 // Records a secret (a password, a token) the suite uses, for that scan.
 void RegisterSecret(const std::string& secret);
+
+// A new directory under /tmp, readable by the postgres user.
+std::string TempDir();
 
 // Runs argv[0] (searched in PATH) with `argv`, feeding `input` on stdin.
 // `env` entries "NAME=value" are added to (or replace in) the environment.
@@ -57,6 +60,6 @@ class Child {
   std::string out_path_, err_path_;
 };
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_SUBPROCESS_H_

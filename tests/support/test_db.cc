@@ -14,7 +14,7 @@
 #include "absl/strings/strip.h"
 #include "tests/support/subprocess.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 absl::StatusOr<std::string> ServerUrl() {
   const char* file = std::getenv("SCHEMAGATE_TEST_PG_URL_FILE");
@@ -176,9 +176,12 @@ LockHolder::~LockHolder() {
   (void)db_.Query(absl::StrCat(
       "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' "
       "AND granted AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = ",
-      key_, " AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'psql')"));
+      key_, " AND pid IN (SELECT pid FROM pg_stat_activity WHERE application_name = 'psql')",
+      // pg_locks lists every database's locks: only this test's own holder
+      // (a test running in parallel may hold the same key in its database).
+      " AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"));
   psql_->Kill(SIGKILL);
   psql_->Wait();
 }
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test

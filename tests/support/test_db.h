@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "tests/support/subprocess.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 // The fixture server's URL (to its "postgres" database).
 absl::StatusOr<std::string> ServerUrl();
@@ -94,6 +94,6 @@ absl::StatusOr<std::vector<std::string>> QueryRows(const std::string& url,
                                                    const std::string& sql);
 absl::StatusOr<std::vector<std::string>> SchemaOf(const std::string& url);
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_

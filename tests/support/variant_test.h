@@ -1,9 +1,9 @@
 // A test fixture for the `schemagate` binaries of the test variants (other
 // feature sets and test trees, built by schemagate_add_variant and named by
-// SCHEMAGATE_VARIANT_<NAME>_BIN): a fresh database per test and helpers to
+// SCHEMAGATE_VARIANT_<NAME>_BIN): a fresh database per test (DatabaseTest) and helpers to
 // run a variant against it and read what it left (tests only).
 //
-//   class MyTest : public testing::VariantDatabaseTest {};
+//   class MyTest : public test::VariantDatabaseTest {};
 //   TEST_F(MyTest, X) { EXPECT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, 0); }
 #ifndef SCHEMAGATE_TESTS_SUPPORT_VARIANT_TEST_H_
 #define SCHEMAGATE_TESTS_SUPPORT_VARIANT_TEST_H_
@@ -15,10 +15,11 @@
 
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "tests/support/database_test.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
 
-namespace schemagate::testing {
+namespace schemagate::test {
 
 // $SCHEMAGATE_VARIANT_<variant>_BIN (a path that does not exist when unset).
 inline std::string VariantBin(const std::string& variant) {
@@ -27,15 +28,8 @@ inline std::string VariantBin(const std::string& variant) {
   return bin != nullptr ? bin : "/nonexistent/" + var;
 }
 
-class VariantDatabaseTest : public ::testing::Test {
+class VariantDatabaseTest : public DatabaseTest {
  protected:
-  void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
-  }
-
   // DATABASE_URL of this test's database, info logging.
   std::vector<std::string> Env() const {
     return {"DATABASE_URL=" + db_->url(), "SCHEMAGATE_LOG_LEVEL=info"};
@@ -76,10 +70,8 @@ class VariantDatabaseTest : public ::testing::Test {
     }
     return "(absent)";
   }
-
-  std::unique_ptr<TestDatabase> db_;
 };
 
-}  // namespace schemagate::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_VARIANT_TEST_H_

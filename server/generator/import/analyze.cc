@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "pg_walk.h"
-#include "server/sql/pg_json.h"
+#include "server/sql/pg_names.h"
 #include "server/sql/pg_proto.h"
 
 namespace schemagate::generator::import {

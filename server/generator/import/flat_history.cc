@@ -16,6 +16,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "server/util/read_file.h"
 
 namespace schemagate::generator::import {
 namespace {
@@ -467,12 +468,9 @@ absl::StatusOr<FlatFiles> ReadFlatFiles(const std::string& dir, FlatFormat forma
   }
   FlatFiles files;
   auto read = [&](const fs::path& path, const std::string& rel) -> absl::Status {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return absl::UnavailableError("cannot read " + path.string());
-    std::ostringstream buffer;
-    buffer << in.rdbuf();
-    if (in.bad()) return absl::UnavailableError("cannot read " + path.string());
-    files.emplace(rel, buffer.str());
+    absl::StatusOr<std::string> text = util::ReadWholeFile(path.string());
+    if (!text.ok()) return text.status();
+    files.emplace(rel, *std::move(text));
     return absl::OkStatus();
   };
   auto hidden = [](const fs::path& p) { return p.filename().string().rfind('.', 0) == 0; };

@@ -1,7 +1,18 @@
-// The DDL simulator: replays migrations' parse trees to derive the catalog
-// (tables, columns, keys, indexes and who owns each) and enforces the
-// gating rule along the way. Pure: parse trees in, tables and diagnostics
-// out.
+// The DDL simulator: replays migrations' parse trees (typed pg_query
+// messages) to derive the catalog (tables, columns, keys, indexes and who
+// owns each) and enforces the gating rule along the way. Pure: parse trees
+// in, tables and diagnostics out.
+//
+// The class is implemented in several files, one idea each:
+//   schema_model.cc     the replay: statement dispatch, CREATE/ALTER/DROP
+//                       of tables, columns and indexes
+//   renames.cc          RENAME and SET SCHEMA
+//   gating.cc           the gating rule (which cluster may touch what)
+//   constraints.cc      columns' and tables' constraints, generated names
+//   partitions.cc       partitions and LIKE: copies of indexes and keys
+//   unmodelled.cc       CREATE TABLE AS typing, DO blocks and DDL functions
+// with replay_util.h for what they share. Not thread-safe; one model per
+// replay.
 #ifndef SCHEMAGATE_SERVER_GENERATOR_INTERNAL_SCHEMA_MODEL_H_
 #define SCHEMAGATE_SERVER_GENERATOR_INTERNAL_SCHEMA_MODEL_H_
 
@@ -12,38 +23,13 @@
 #include <string>
 #include <vector>
 
-#include "nlohmann/json.hpp"
 #include "schemagate/v1/catalog.pb.h"
 #include "server/generator/diagnostic.h"
+#include "server/generator/internal/facts.h"
 #include "server/generator/tree.h"
-#include "server/sql/parser.h"
+#include "server/sql/pg_proto.h"
 
 namespace schemagate::generator::internal {
-
-// Where a relation or type is created.
-struct Origin {
-  std::string cluster;
-  std::string file;
-  int line = 0;
-  int column = 0;
-  bool view = false;
-};
-
-// Tree-wide facts the gating rule needs: who creates what, and each
-// cluster's dependency closure.
-struct TreeFacts {
-  std::map<std::string, Origin> relations;  // tables and views
-  std::map<std::string, Origin> types;      // enums, composites, domains
-  std::map<std::string, std::set<std::string>> closures;
-};
-
-// The parse trees of a tree's files, keyed by display path.
-using ParsedFiles = std::map<std::string, sql::ParseTree>;
-
-// Collects TreeFacts from every up.sql; reports (file:line) a table, view or
-// type that two clusters create.
-TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
-                       Diagnostics* diagnostics);
 
 // A statement whose effect on the schema the static replay cannot know
 // (a DO block or a function that changes the schema, CREATE TABLE AS of an
@@ -62,11 +48,11 @@ class SchemaModel {
 
   // Replays one migration's up.sql.
   void ApplyUp(const SourceMigration& migration, const std::string& cluster,
-               const sql::ParseTree& tree);
+               const sql::ProtoTree& tree);
 
   // Checks a down.sql against the gating rule (it is not replayed).
   void CheckDown(const SourceMigration& migration, const std::string& cluster,
-                 const sql::ParseTree& tree);
+                 const sql::ProtoTree& tree);
 
   // The tables, in creation order.
   std::vector<v1::Table> Tables() const;
@@ -84,10 +70,18 @@ class SchemaModel {
     std::vector<std::string> partitions;
   };
 
-  void Statement(Context& ctx, const nlohmann::json& node);
-  void GatingWalk(Context& ctx, const nlohmann::json& node,
-                  const std::string& key, const std::string& verb,
-                  const std::set<std::string>& ctes);
+  class GatingVisitor;
+
+  // The context of a file of `cluster` (its closure from the facts).
+  Context NewContext(const std::string& cluster, const std::string& path,
+                     absl::string_view text) const;
+  void Statement(Context& ctx, const pg_query::Node& node);
+  // Checks every relation and type `stmt` mentions against the gating rule.
+  void GatingWalk(Context& ctx, const pg_query::Node& stmt);
+  // Reports `message` at byte `location` of the file (the statement's start
+  // when -1), or at the statement's line only.
+  void Report(const Context& ctx, int location, const std::string& message);
+  void ReportAtStatementLine(const Context& ctx, const std::string& message);
   void CheckRelationOwner(Context& ctx, const std::string& name, int location,
                           const std::string& verb);
   void CheckTypeOwner(Context& ctx, const std::string& name, int location);
@@ -98,21 +92,31 @@ class SchemaModel {
   // diagnostic, unless IF NOT EXISTS) when it exists already or belongs to
   // another cluster.
   std::optional<TableState> NewTable(Context& ctx, const std::string& name,
-                                     const nlohmann::json& rel, bool if_not_exists);
-  void CreateTable(Context& ctx, const nlohmann::json& stmt);
+                                     const pg_query::RangeVar& rel, bool if_not_exists);
+  void CreateTable(Context& ctx, const pg_query::CreateStmt& stmt);
   // CREATE TABLE AS / SELECT INTO: the columns of the query's target list,
   // typed from the tables it reads, casts, constants and common functions;
   // what cannot be typed is recorded as unmodelled.
-  void CreateTableAs(Context& ctx, const nlohmann::json& stmt);
+  // `select` is the query when it is a SELECT (null for VALUES, EXECUTE).
+  void CreateTableAs(Context& ctx, const pg_query::IntoClause& into,
+                     const pg_query::SelectStmt* select, bool if_not_exists);
   void Unmodelled(Context& ctx, std::string what);
+  // DO: replayed (and recorded as unmodelled) when its body changes the
+  // schema.
+  void DoBlock(Context& ctx, const pg_query::DoStmt& stmt);
+  // CREATE FUNCTION / PROCEDURE: remembered when its body changes the schema.
+  void CreateFunction(const pg_query::CreateFunctionStmt& stmt);
+  // SELECT / CALL: replays the body of the first remembered function `stmt`
+  // calls.
+  void CallFunctions(Context& ctx, const pg_query::Node& stmt);
   // Replays the statements of a PL/pgSQL body (every branch, leniently) so
   // that what it creates exists for later migrations' lint.
   void ReplayBody(Context& ctx, const std::string& body);
-  void AlterTable(Context& ctx, const nlohmann::json& stmt);
-  void CreateIndex(Context& ctx, const nlohmann::json& stmt);
-  void Drop(Context& ctx, const nlohmann::json& stmt);
-  void Rename(Context& ctx, const nlohmann::json& stmt);
-  void SetSchema(Context& ctx, const nlohmann::json& stmt);
+  void AlterTable(Context& ctx, const pg_query::AlterTableStmt& stmt);
+  void CreateIndex(Context& ctx, const pg_query::IndexStmt& stmt);
+  void Drop(Context& ctx, const pg_query::DropStmt& stmt);
+  void Rename(Context& ctx, const pg_query::RenameStmt& stmt);
+  void SetSchema(Context& ctx, const pg_query::AlterObjectSchemaStmt& stmt);
   // The indexes and CHECK constraints CREATE TABLE (LIKE source INCLUDING
   // ...) copies into `t` (the columns are copied as the table is built).
   void CopyLike(Context& ctx, TableState& t, const std::string& source, int options);
@@ -136,13 +140,13 @@ class SchemaModel {
   void MoveTable(const std::string& name, const std::string& qualified);
   void CreateType(Context& ctx, const std::string& name, int location);
 
-  void AddColumn(Context& ctx, TableState& t, const nlohmann::json& coldef,
+  void AddColumn(Context& ctx, TableState& t, const pg_query::ColumnDef& coldef,
                  bool if_not_exists);
   void ApplyColumnConstraints(Context& ctx, TableState& t,
-                              const nlohmann::json& coldef);
+                              const pg_query::ColumnDef& coldef);
   void AddConstraint(Context& ctx, TableState& t,
                      const std::vector<std::string>& columns,
-                     const nlohmann::json& constraint);
+                     const pg_query::Constraint& constraint);
   void DropColumn(Context& ctx, TableState& t, const std::string& column,
                   bool cascade, int location);
   void DropTable(Context& ctx, const std::string& name, bool cascade,

@@ -21,7 +21,7 @@ using ::testing::Not;
 class CatalogBuilder {
  public:
   CatalogBuilder() {
-    using testing::AddCluster;
+    using test::AddCluster;
     AddCluster(&c_, "core", {});
     AddCluster(&c_, "people", {"core"});
     AddCluster(&c_, "tasks", {"core"});

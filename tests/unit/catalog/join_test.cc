@@ -24,8 +24,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-using testing::AddCluster;
-using testing::AddTable;
+using test::AddCluster;
+using test::AddTable;
 
 Catalog Bundled(const std::string& variant) {
   const char* path = std::getenv(("SCHEMAGATE_CATALOG_" + variant).c_str());
@@ -393,12 +393,12 @@ struct Brute {
 
 TEST(JoinPropertyTest, PathsAreRealChainsAndShortest) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
-    testing::GeneratedCatalogOptions o;
+    test::GeneratedCatalogOptions o;
     o.clusters = 4;
     o.tables = 40;
     o.foreign_keys_per_table = 1;
     o.seed = seed;
-    absl::StatusOr<Catalog> full = Catalog::FromProto(testing::GenerateCatalog(o));
+    absl::StatusOr<Catalog> full = Catalog::FromProto(test::GenerateCatalog(o));
     ASSERT_TRUE(full.ok());
     // Also with a cluster switched off (its tables and edges vanish).
     absl::StatusOr<Catalog> narrow = full->Narrow({"c1"});
@@ -433,12 +433,12 @@ TEST(JoinPropertyTest, PathsAreRealChainsAndShortest) {
 TEST(JoinPropertyTest, TreesConnectEveryTableWithTheFewestExtras) {
   int optimal_checked = 0;
   for (uint64_t seed = 1; seed <= 25; ++seed) {
-    testing::GeneratedCatalogOptions o;
+    test::GeneratedCatalogOptions o;
     o.clusters = 3;
     o.tables = 18;
     o.foreign_keys_per_table = 1;
     o.seed = seed;
-    absl::StatusOr<Catalog> c = Catalog::FromProto(testing::GenerateCatalog(o));
+    absl::StatusOr<Catalog> c = Catalog::FromProto(test::GenerateCatalog(o));
     ASSERT_TRUE(c.ok());
     JoinGraph graph(*c);
     Brute brute(*c);

@@ -14,8 +14,8 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using testing::AddCluster;
-using testing::AddTable;
+using test::AddCluster;
+using test::AddTable;
 
 // core: users; tasks: projects, tasks (assignee_id, reporter_id, parent_id,
 // project_id); crm (disabled at run time): contacts -> users.

@@ -25,10 +25,10 @@ using ::testing::HasSubstr;
 
 // core <- c1 <- c2 <- c3 (each depends on the one before).
 std::shared_ptr<const catalog::Catalog> Base(const std::vector<std::string>& features = {}) {
-  testing::GeneratedCatalogOptions o;
+  test::GeneratedCatalogOptions o;
   o.clusters = 4;
   o.tables = 20;
-  absl::StatusOr<catalog::Catalog> c = catalog::Catalog::FromProto(testing::GenerateCatalog(o));
+  absl::StatusOr<catalog::Catalog> c = catalog::Catalog::FromProto(test::GenerateCatalog(o));
   EXPECT_TRUE(c.ok()) << c.status();
   if (!features.empty()) c = c->Narrow(features);
   EXPECT_TRUE(c.ok()) << c.status();

@@ -18,8 +18,8 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::MakeTree;
-using testing::Manifest;
+using test::MakeTree;
+using test::Manifest;
 
 std::map<std::string, std::string> Tree() {
   return {
@@ -357,14 +357,18 @@ TEST(GeneratorTest, WhatOnlyADatabaseKnowsIsAWarningNamingTheStatement) {
        "DO $$ BEGIN RAISE NOTICE 'only a notice'; END $$;\n"
        "CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\n"
        "BEGIN EXECUTE 'CREATE INDEX users_x_idx ON users (x)'; END $$;\n"
-       "SELECT f();\n"},
-      {"core/0001_init/down.sql", "DROP FUNCTION f();\nDROP TABLE odd;\nDROP TABLE users;\n"},
+       "SELECT f();\n"
+       "CREATE PROCEDURE p() LANGUAGE plpgsql AS $$\n"
+       "BEGIN ALTER TABLE users ADD COLUMN y int; END $$;\n"
+       "CALL p();\n"},
+      {"core/0001_init/down.sql",
+       "DROP PROCEDURE p();\nDROP FUNCTION f();\nDROP TABLE odd;\nDROP TABLE users;\n"},
   };
   Diagnostics diagnostics;
   int unmodelled = -1;
   absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics, nullptr, &unmodelled);
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(unmodelled, 3);
+  EXPECT_EQ(unmodelled, 4);
   std::string warnings = diagnostics.WarningText();
   EXPECT_THAT(warnings, HasSubstr("m/core/0001_init/up.sql:2: warning: not modelled without a "
                                   "database: CREATE TABLE AS odd: the type of column twice"));
@@ -372,6 +376,9 @@ TEST(GeneratorTest, WhatOnlyADatabaseKnowsIsAWarningNamingTheStatement) {
                                   "database: a DO block that changes the schema"));
   EXPECT_THAT(warnings, HasSubstr("m/core/0001_init/up.sql:12: warning: not modelled without a "
                                   "database: a call of f()"));
+  // CALL of a procedure that changes a table (CallStmt.funccall)
+  EXPECT_THAT(warnings, HasSubstr("m/core/0001_init/up.sql:15: warning: not modelled without a "
+                                  "database: a call of p()"));
   EXPECT_THAT(warnings, Not(HasSubstr("up.sql:9:")));  // a DO block without DDL
 }
 

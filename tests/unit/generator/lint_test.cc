@@ -14,8 +14,8 @@ namespace schemagate::generator {
 namespace {
 
 using ::testing::HasSubstr;
-using testing::Manifest;
-using testing::MakeTree;
+using test::Manifest;
+using test::MakeTree;
 
 const char kUsers[] =
     "CREATE TABLE users (id bigint PRIMARY KEY, email text NOT NULL);\n";

@@ -20,8 +20,8 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using testing::MakeTree;
-using testing::Manifest;
+using test::MakeTree;
+using test::Manifest;
 
 // core/0001 creates the tables every case's statement then touches in
 // core/0002 (so they existed before it).

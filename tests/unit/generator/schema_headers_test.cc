@@ -26,8 +26,8 @@ using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using testing::MakeTree;
-using testing::Manifest;
+using test::MakeTree;
+using test::Manifest;
 
 std::map<std::string, std::string> OddTree() {
   return {
@@ -343,10 +343,10 @@ class CompileTest : public ::testing::Test {
   }
 
   // Compiles `source` against the headers; returns the compiler's result.
-  ::schemagate::testing::ProcessResult Compile(const std::string& source) {
+  ::schemagate::test::ProcessResult Compile(const std::string& source) {
     std::filesystem::path cc = dir_ / "consumer.cc";
     std::ofstream(cc) << source;
-    return ::schemagate::testing::RunProcess(
+    return ::schemagate::test::RunProcess(
         {cxx_, "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Wpedantic",
          "-Werror", "-Wundef", "-Wshadow", "-I" + dir_.string(),
          "-I" + source_ + "/client/include", cc.string()});
@@ -358,7 +358,7 @@ class CompileTest : public ::testing::Test {
 
 TEST_F(CompileTest, EveryHeaderOfOddNamesCompilesAndHoldsItsValues) {
   Write(Headers(Build(OddTree(), {"all"})));
-  ::schemagate::testing::ProcessResult r = Compile(R"cc(
+  ::schemagate::test::ProcessResult r = Compile(R"cc(
 #include "schemagate/schema.h"
 // Twice: include guards.
 #include "schemagate/schema.h"
@@ -393,24 +393,24 @@ int main() {
 TEST_F(CompileTest, NamingADisabledClusterDoesNotCompile) {
   Write(Headers(Build(OddTree(), {"tasks"})));
   // Control: the same headers, naming enabled clusters only.
-  ::schemagate::testing::ProcessResult ok = Compile(
+  ::schemagate::test::ProcessResult ok = Compile(
       "#include \"schemagate/schema.h\"\n"
       "static_assert(schemagate::schema::tasks::tasks::name == \"tasks\");\n"
       // Disabled clusters have no macro at all (so -Wundef wants defined()).
       "#if defined(SCHEMAGATE_HAS_CALENDAR) || !SCHEMAGATE_HAS_TASKS\n"
       "#error wrong feature macros\n#endif\n");
   EXPECT_EQ(ok.exit_code, 0) << ok.err;
-  ::schemagate::testing::ProcessResult table = Compile(
+  ::schemagate::test::ProcessResult table = Compile(
       "#include \"schemagate/schema.h\"\n"
       "auto n = schemagate::schema::calendar::calendar_events::name;\n");
   EXPECT_NE(table.exit_code, 0);
   EXPECT_THAT(table.err, HasSubstr("calendar"));
-  ::schemagate::testing::ProcessResult join = Compile(
+  ::schemagate::test::ProcessResult join = Compile(
       "#include \"schemagate/schema.h\"\n"
       "auto on = schemagate::schema::tasks_calendar::joins::tasks_event_id_fkey::on;\n");
   EXPECT_NE(join.exit_code, 0);
   EXPECT_THAT(join.err, HasSubstr("tasks_calendar"));
-  ::schemagate::testing::ProcessResult header =
+  ::schemagate::test::ProcessResult header =
       Compile("#include \"schemagate/schema/calendar.h\"\n");
   EXPECT_NE(header.exit_code, 0);
   EXPECT_THAT(header.err, HasSubstr("schemagate/schema/calendar.h"));

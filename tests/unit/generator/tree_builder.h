@@ -7,11 +7,11 @@
 
 #include "server/generator/tree.h"
 
-namespace schemagate::generator::testing {
+namespace schemagate::test {
 
 // Files by path relative to the tree root; directories are derived.
-inline TreeFiles MakeTree(const std::map<std::string, std::string>& files) {
-  TreeFiles tree;
+inline generator::TreeFiles MakeTree(const std::map<std::string, std::string>& files) {
+  generator::TreeFiles tree;
   for (const auto& [path, content] : files) {
     tree.files.emplace(path, content);
     size_t slash = path.find('/');
@@ -35,6 +35,6 @@ inline std::string Manifest(const std::string& name,
   return out;
 }
 
-}  // namespace schemagate::generator::testing
+}  // namespace schemagate::test
 
 #endif  // SCHEMAGATE_TESTS_UNIT_GENERATOR_TREE_BUILDER_H_

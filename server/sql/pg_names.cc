@@ -1,10 +1,9 @@
-#include "server/sql/pg_json.h"
+#include "server/sql/pg_names.h"
 
 #include <map>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 
 namespace schemagate::sql {
 namespace {
@@ -73,68 +72,15 @@ const std::map<std::string, std::string, std::less<>>& BuiltinTypes() {
   return *types;
 }
 
-std::vector<int> TypeMods(const Json& type_name) {
+std::vector<int> TypeMods(const pg_query::TypeName& type_name) {
   std::vector<int> mods;
-  const Json* list = Member(type_name, "typmods");
-  if (list == nullptr || !list->is_array()) return mods;
-  for (const Json& item : *list) {
-    const Json* c = Member(item, "A_Const");
-    if (c == nullptr) continue;
-    const Json* ival = Member(*c, "ival");
-    mods.push_back(ival != nullptr ? IntMember(*ival, "ival", 0) : 0);
+  for (const pg_query::Node& item : type_name.typmods()) {
+    if (!item.has_a_const()) continue;
+    const pg_query::A_Const& c = item.a_const();
+    mods.push_back(c.has_ival() ? c.ival().ival() : 0);
   }
   return mods;
 }
-
-}  // namespace
-
-const Json* Member(const Json& obj, absl::string_view key) {
-  if (!obj.is_object()) return nullptr;
-  auto it = obj.find(key);
-  return it == obj.end() ? nullptr : &*it;
-}
-
-std::string StringMember(const Json& obj, absl::string_view key) {
-  const Json* m = Member(obj, key);
-  return m != nullptr && m->is_string() ? m->get<std::string>() : "";
-}
-
-bool BoolMember(const Json& obj, absl::string_view key) {
-  const Json* m = Member(obj, key);
-  return m != nullptr && m->is_boolean() && m->get<bool>();
-}
-
-int IntMember(const Json& obj, absl::string_view key, int fallback) {
-  const Json* m = Member(obj, key);
-  return m != nullptr && m->is_number_integer() ? m->get<int>() : fallback;
-}
-
-std::pair<std::string, const Json*> Unwrap(const Json& node) {
-  if (!node.is_object() || node.size() != 1) return {"", nullptr};
-  auto it = node.begin();
-  return {it.key(), &it.value()};
-}
-
-std::vector<std::string> StringList(const Json* list) {
-  std::vector<std::string> out;
-  if (list == nullptr || !list->is_array()) return out;
-  for (const Json& item : *list) {
-    const Json* s = Member(item, "String");
-    if (s != nullptr) out.push_back(StringMember(*s, "sval"));
-  }
-  return out;
-}
-
-std::string RelationName(const Json& range_var) {
-  const Json* rv = Member(range_var, "RangeVar");
-  const Json& r = rv != nullptr ? *rv : range_var;
-  std::string schema = StringMember(r, "schemaname");
-  std::string name = StringMember(r, "relname");
-  if (schema.empty() || schema == "public") return name;
-  return schema + "." + name;
-}
-
-namespace {
 
 // intervaltypmodout()'s field names for an INTERVAL_MASK combination
 // (bits as in PostgreSQL's datetime.h: MONTH 1, YEAR 2, DAY 3, HOUR 10,
@@ -162,14 +108,20 @@ std::string IntervalFields(int mask) {
 
 }  // namespace
 
-std::string FormatType(const Json& type_name, bool* serial,
+std::vector<std::string> StringList(const NodeList& list) {
+  std::vector<std::string> out;
+  for (const pg_query::Node& item : list) {
+    if (item.has_string()) out.push_back(item.string().sval());
+  }
+  return out;
+}
+
+std::string FormatType(const pg_query::TypeName& type_name, bool* serial,
                        std::string* user_type) {
   *serial = false;
   user_type->clear();
-  std::vector<std::string> names = StringList(Member(type_name, "names"));
-  const Json* bounds = Member(type_name, "arrayBounds");
-  std::string suffix =
-      bounds != nullptr && bounds->is_array() && !bounds->empty() ? "[]" : "";
+  std::vector<std::string> names = StringList(type_name.names());
+  std::string suffix = type_name.array_bounds_size() > 0 ? "[]" : "";
   if (names.empty()) return "unknown" + suffix;
 
   bool qualified_builtin = names.size() == 2 && names[0] == "pg_catalog";
@@ -221,85 +173,98 @@ std::string FormatType(const Json& type_name, bool* serial,
 namespace {
 
 // FigureColnameInternal(): "" when the expression gives no name.
-std::string FigureName(const Json& node) {
-  auto [type, inner] = Unwrap(node);
-  if (inner == nullptr) return "";
-  if (type == "ColumnRef") {
-    std::vector<std::string> fields = StringList(Member(*inner, "fields"));
-    return fields.empty() ? "" : fields.back();
-  }
-  if (type == "FuncCall") {
-    std::vector<std::string> name = StringList(Member(*inner, "funcname"));
-    return name.empty() ? "" : name.back();
-  }
-  if (type == "TypeCast") {
-    if (const Json* arg = Member(*inner, "arg")) {
-      std::string name = FigureName(*arg);
-      if (!name.empty()) return name;
+std::string FigureName(const pg_query::Node& node) {
+  switch (node.node_case()) {
+    case pg_query::Node::kColumnRef: {
+      std::vector<std::string> fields = StringList(node.column_ref().fields());
+      return fields.empty() ? "" : fields.back();
     }
-    if (const Json* tn = Member(*inner, "typeName")) {
-      std::vector<std::string> names = StringList(Member(*tn, "names"));
-      return names.empty() ? "" : names.back();
+    case pg_query::Node::kFuncCall: {
+      std::vector<std::string> name = StringList(node.func_call().funcname());
+      return name.empty() ? "" : name.back();
     }
-    return "";
-  }
-  if (type == "CollateClause") {
-    const Json* arg = Member(*inner, "arg");
-    return arg ? FigureName(*arg) : "";
-  }
-  if (type == "A_Indirection") {
-    const Json* ind = Member(*inner, "indirection");
-    if (ind && ind->is_array() && !ind->empty()) {
-      std::vector<std::string> names = StringList(ind);
+    case pg_query::Node::kTypeCast: {
+      const pg_query::TypeCast& cast = node.type_cast();
+      if (cast.has_arg()) {
+        std::string name = FigureName(cast.arg());
+        if (!name.empty()) return name;
+      }
+      if (cast.has_type_name()) {
+        std::vector<std::string> names = StringList(cast.type_name().names());
+        return names.empty() ? "" : names.back();
+      }
+      return "";
+    }
+    case pg_query::Node::kCollateClause:
+      return node.collate_clause().has_arg() ? FigureName(node.collate_clause().arg()) : "";
+    case pg_query::Node::kAIndirection: {
+      const pg_query::A_Indirection& ind = node.a_indirection();
+      std::vector<std::string> names = StringList(ind.indirection());
       if (!names.empty()) return names.back();
+      return ind.has_arg() ? FigureName(ind.arg()) : "";
     }
-    const Json* arg = Member(*inner, "arg");
-    return arg ? FigureName(*arg) : "";
+    case pg_query::Node::kAExpr:
+      return node.a_expr().kind() == pg_query::AEXPR_NULLIF ? "nullif" : "";
+    case pg_query::Node::kCaseExpr:
+      return "case";
+    case pg_query::Node::kCoalesceExpr:
+      return "coalesce";
+    case pg_query::Node::kAArrayExpr:
+      return "array";
+    case pg_query::Node::kRowExpr:
+      return "row";
+    case pg_query::Node::kGroupingFunc:
+      return "grouping";
+    case pg_query::Node::kMinMaxExpr:
+      return node.min_max_expr().op() == pg_query::IS_GREATEST ? "greatest" : "least";
+    case pg_query::Node::kSubLink:
+      switch (node.sub_link().sub_link_type()) {
+        case pg_query::EXISTS_SUBLINK:
+          return "exists";
+        case pg_query::ARRAY_SUBLINK:
+          return "array";
+        default:
+          return "";
+      }
+    case pg_query::Node::kSqlvalueFunction:
+      switch (node.sqlvalue_function().op()) {
+        case pg_query::SVFOP_CURRENT_DATE:
+          return "current_date";
+        case pg_query::SVFOP_CURRENT_TIME:
+        case pg_query::SVFOP_CURRENT_TIME_N:
+          return "current_time";
+        case pg_query::SVFOP_CURRENT_TIMESTAMP:
+        case pg_query::SVFOP_CURRENT_TIMESTAMP_N:
+          return "current_timestamp";
+        case pg_query::SVFOP_LOCALTIME:
+        case pg_query::SVFOP_LOCALTIME_N:
+          return "localtime";
+        case pg_query::SVFOP_LOCALTIMESTAMP:
+        case pg_query::SVFOP_LOCALTIMESTAMP_N:
+          return "localtimestamp";
+        case pg_query::SVFOP_CURRENT_ROLE:
+          return "current_role";
+        case pg_query::SVFOP_CURRENT_USER:
+          return "current_user";
+        case pg_query::SVFOP_USER:
+          return "user";
+        case pg_query::SVFOP_SESSION_USER:
+          return "session_user";
+        case pg_query::SVFOP_CURRENT_CATALOG:
+          return "current_catalog";
+        case pg_query::SVFOP_CURRENT_SCHEMA:
+          return "current_schema";
+        default:
+          return "";
+      }
+    default:
+      return "";
   }
-  if (type == "A_Expr" && StringMember(*inner, "kind") == "AEXPR_NULLIF") {
-    return "nullif";
-  }
-  if (type == "CaseExpr") return "case";
-  if (type == "CoalesceExpr") return "coalesce";
-  if (type == "A_ArrayExpr") return "array";
-  if (type == "RowExpr") return "row";
-  if (type == "GroupingFunc") return "grouping";
-  if (type == "MinMaxExpr") {
-    return StringMember(*inner, "op") == "IS_GREATEST" ? "greatest" : "least";
-  }
-  if (type == "SubLink") {
-    std::string kind = StringMember(*inner, "subLinkType");
-    if (kind == "EXISTS_SUBLINK") return "exists";
-    if (kind == "ARRAY_SUBLINK") return "array";
-    return "";
-  }
-  if (type == "SQLValueFunction") {
-    static const std::map<std::string, std::string, std::less<>> kNames = {
-        {"SVFOP_CURRENT_DATE", "current_date"},
-        {"SVFOP_CURRENT_TIME", "current_time"},
-        {"SVFOP_CURRENT_TIME_N", "current_time"},
-        {"SVFOP_CURRENT_TIMESTAMP", "current_timestamp"},
-        {"SVFOP_CURRENT_TIMESTAMP_N", "current_timestamp"},
-        {"SVFOP_LOCALTIME", "localtime"},
-        {"SVFOP_LOCALTIME_N", "localtime"},
-        {"SVFOP_LOCALTIMESTAMP", "localtimestamp"},
-        {"SVFOP_LOCALTIMESTAMP_N", "localtimestamp"},
-        {"SVFOP_CURRENT_ROLE", "current_role"},
-        {"SVFOP_CURRENT_USER", "current_user"},
-        {"SVFOP_USER", "user"},
-        {"SVFOP_SESSION_USER", "session_user"},
-        {"SVFOP_CURRENT_CATALOG", "current_catalog"},
-        {"SVFOP_CURRENT_SCHEMA", "current_schema"},
-    };
-    auto it = kNames.find(StringMember(*inner, "op"));
-    return it == kNames.end() ? "" : it->second;
-  }
-  return "";
 }
 
 }  // namespace
 
-std::string ExpressionName(const Json& expr) {
+std::string ExpressionName(const pg_query::Node& expr) {
   std::string name = FigureName(expr);
   return name.empty() ? "expr" : name;
 }

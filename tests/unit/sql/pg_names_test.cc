@@ -1,20 +1,21 @@
-#include "server/sql/pg_json.h"
+#include "server/sql/pg_names.h"
+
+#include <tuple>
 
 #include "gtest/gtest.h"
-#include "server/sql/parser.h"
 
 namespace schemagate::sql {
 namespace {
 
 // The type of column `a` as the generator renders it.
 std::string TypeOf(const std::string& type) {
-  absl::StatusOr<sql::ParseTree> tree =
-      sql::Parse("CREATE TABLE t (a " + type + ")");
+  absl::StatusOr<ProtoTree> tree = ParseProto("CREATE TABLE t (a " + type + ")");
   if (!tree.ok()) return "parse error";
-  const Json& col = tree->statements[0].node["CreateStmt"]["tableElts"][0]["ColumnDef"];
+  const pg_query::ColumnDef& col =
+      tree->statements[0].node->create_stmt().table_elts(0).column_def();
   bool serial = false;
   std::string user;
-  return FormatType(col["typeName"], &serial, &user);
+  return FormatType(col.type_name(), &serial, &user);
 }
 
 TEST(FormatTypeTest, MatchesPostgresFormatType) {
@@ -75,6 +76,64 @@ TEST(FormatTypeTest, MatchesPostgresFormatType) {
       {"other.my_enum", "other.my_enum"},
   };
   for (const auto& [in, out] : cases) EXPECT_EQ(TypeOf(in), out) << in;
+}
+
+TEST(FormatTypeTest, SerialAndUserTypes) {
+  absl::StatusOr<ProtoTree> tree =
+      ParseProto("CREATE TABLE t (a bigserial, b other.mood, c public.mood, d text)");
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  const auto& elts = tree->statements[0].node->create_stmt().table_elts();
+  std::vector<std::tuple<std::string, bool, std::string>> want = {
+      {"bigint", true, ""}, {"other.mood", false, "other.mood"}, {"mood", false, "mood"},
+      {"text", false, ""}};
+  for (int i = 0; i < elts.size(); ++i) {
+    bool serial = true;
+    std::string user = "stale";
+    std::string type = FormatType(elts[i].column_def().type_name(), &serial, &user);
+    EXPECT_EQ(std::make_tuple(type, serial, user), want[i]) << i;
+  }
+}
+
+// The name PostgreSQL gives an expression column of an index (and of a
+// CREATE TABLE AS target list).
+std::string NameOf(const std::string& expr) {
+  absl::StatusOr<ProtoTree> tree = ParseProto("SELECT " + expr);
+  if (!tree.ok()) return "parse error";
+  return ExpressionName(tree->statements[0].node->select_stmt().target_list(0).res_target().val());
+}
+
+TEST(ExpressionNameTest, FigureColname) {
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"lower(email)", "lower"},
+      {"pg_catalog.now()", "now"},
+      {"a.b", "b"},
+      {"x::text", "x"},
+      {"1::numeric", "numeric"},
+      {"coalesce(a, 0)", "coalesce"},
+      {"CASE WHEN true THEN 1 END", "case"},
+      {"nullif(a, b)", "nullif"},
+      {"greatest(a, b)", "greatest"},
+      {"least(a, b)", "least"},
+      {"ARRAY[1]", "array"},
+      {"ROW(1, 2)", "row"},
+      {"EXISTS (SELECT 1)", "exists"},
+      {"ARRAY(SELECT 1)", "array"},
+      {"current_timestamp", "current_timestamp"},
+      {"session_user", "session_user"},
+      {"a COLLATE \"C\"", "a"},
+      {"(a).f", "f"},
+      {"a + 1", "expr"},
+      {"(SELECT 1)", "expr"},
+  };
+  for (const auto& [in, out] : cases) EXPECT_EQ(NameOf(in), out) << in;
+}
+
+TEST(StringListTest, SkipsNonStrings) {
+  absl::StatusOr<ProtoTree> tree = ParseProto("SELECT s.t.*");
+  ASSERT_TRUE(tree.ok()) << tree.status();
+  const pg_query::Node& val =
+      tree->statements[0].node->select_stmt().target_list(0).res_target().val();
+  EXPECT_EQ(StringList(val.column_ref().fields()), (std::vector<std::string>{"s", "t"}));
 }
 
 TEST(MakeObjectNameTest, TruncatesLikePostgres) {
