@@ -100,6 +100,7 @@ apply_all() {
   done
 }
 section apply apply_all
+[[ $sections == *" apply "* ]] && python3 scripts/bench/curve.py "$BENCH_SAMPLES" apply >>"$BENCH_SAMPLES"
 
 concurrent_all() {
   bash scripts/bench/concurrent.sh "$conc_runs" 50

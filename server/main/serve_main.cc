@@ -37,6 +37,7 @@ int Serve(const std::vector<std::string>& args) {
   int64_t max_message = options.max_message_bytes;
   int64_t workers = options.workers, pool = options.db_pool;
   int64_t max_watches = options.limits.max_watches;
+  int64_t cache_bytes = static_cast<int64_t>(options.limits.response_cache_bytes);
   cli::FlagSet flags(
       "schemagate serve",
       "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
@@ -96,6 +97,10 @@ int Serve(const std::vector<std::string>& args) {
                  "on SIGTERM, wait this long for in-flight RPCs");
   flags.Int("workers", &workers, "threads for database work");
   flags.Int("db-pool", &pool, "idle database connections kept for RPCs");
+  flags.Int("response-cache-bytes", &cache_bytes,
+            "memory for answers of ListClusters, CheckTables, ValidateJoin and "
+            "ValidateQuery kept for repeated requests until the migration state "
+            "changes (0: none)");
   flags.SetEpilog(
       "Exit codes: 0 stopped by SIGTERM/SIGINT after draining; 2 bad usage "
       "(flags, --insecure-admin on a non-loopback listener, unreadable TLS or "
@@ -122,17 +127,19 @@ int Serve(const std::vector<std::string>& args) {
   options.engine.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
                                                         : migrate::LockMode::kSession;
   if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 ||
-      max_watches > 1000000) {
+      max_watches > 1000000 || cache_bytes < 0) {
     return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
                                                      "--max-message-bytes >= 1024, "
                                                      "--workers >= 1, --db-pool >= 0, "
-                                                     "0 <= --max-watches <= 1000000"),
+                                                     "0 <= --max-watches <= 1000000, "
+                                                     "--response-cache-bytes >= 0"),
                                                  migrate::ErrorKind::kUsage));
   }
   options.max_message_bytes = static_cast<int>(max_message);
   options.workers = static_cast<size_t>(workers);
   options.db_pool = static_cast<size_t>(pool);
   options.limits.max_watches = static_cast<int>(max_watches);
+  options.limits.response_cache_bytes = static_cast<size_t>(cache_bytes);
   absl::StatusOr<catalog::Catalog> catalog =
       commands::LoadCatalog(common, flags.IsSet("features"));
   if (!catalog.ok()) return commands::Fail(cmd, catalog.status());

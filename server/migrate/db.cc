@@ -1,5 +1,6 @@
 #include "server/migrate/db.h"
 
+#include <libpq-fe.h>
 #include <sys/socket.h>
 
 #include <pqxx/pqxx>
@@ -197,10 +198,28 @@ class Receiver : public pqxx::notification_receiver {
  private:
   std::vector<Notification>* sink_;
 };
+
+// pqxx::connection_base keeps libpq's handle to itself; ExecuteScript
+// needs it (one query, a result per statement). The connection policy is
+// libpqxx 6's documented way to take part in connecting: this one notes
+// the handle it made, for the thread that is constructing the connection.
+thread_local pqxx::internal::pq::PGconn* t_connected = nullptr;
+class NotingConnect : public pqxx::connect_direct {
+ public:
+  explicit NotingConnect(const std::string& options) : pqxx::connect_direct(options) {}
+  handle do_startconnect(handle orig) override {
+    handle h = pqxx::connect_direct::do_startconnect(orig);
+    t_connected = h;
+    return h;
+  }
+};
+using PqxxConnection = pqxx::basic_connection_base<NotingConnect>;
+
 }  // namespace
 
 struct Connection::Impl {
-  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<PqxxConnection> conn;
+  PGconn* raw = nullptr;  // the handle of `conn` (reactivation is inhibited)
   std::unique_ptr<pqxx::work> tx;
   std::vector<std::unique_ptr<Receiver>> receivers;
   std::vector<Notification> pending;
@@ -262,7 +281,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     absl::Status error;
     try {
       auto c = std::unique_ptr<Connection>(new Connection());
-      c->impl_->conn = std::make_unique<pqxx::connection>(conninfo);
+      t_connected = nullptr;
+      c->impl_->conn = std::make_unique<PqxxConnection>(conninfo);
+      c->impl_->raw = t_connected;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       c->impl_->conn->inhibit_reactivation(true);
@@ -381,6 +402,87 @@ absl::Status Connection::Execute(absl::string_view sql) {
       n.exec(std::string(sql));
     }
   });
+}
+
+absl::Status Connection::ExecuteScript(absl::string_view script,
+                                       ScriptFailure* failure) {
+  if (impl_->tx) return absl::FailedPreconditionError("a transaction is open");
+  absl::Status result;
+  absl::Status guarded = Guard("a script", [&] {
+    PGconn* c = impl_->raw;
+    if (c == nullptr) throw pqxx::broken_connection("no connection");
+    const std::string text(script);  // NUL-terminated
+    if (PQsendQuery(c, text.c_str()) != 1) {
+      throw pqxx::broken_connection(PQerrorMessage(c));
+    }
+    size_t completed = 0;
+    bool failed = false;
+    std::string state, message;
+    int64_t position = -1;
+    while (PGresult* r = PQgetResult(c)) {
+      switch (PQresultStatus(r)) {
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+        case PGRES_EMPTY_QUERY:
+          if (!failed) ++completed;
+          break;
+        case PGRES_COPY_IN:
+          // COPY ... FROM STDIN has no data here: end it with an error.
+          (void)PQputCopyEnd(c, "COPY FROM STDIN is not supported in a migration");
+          break;
+        case PGRES_COPY_OUT: {
+          char* row = nullptr;
+          while (PQgetCopyData(c, &row, 0) > 0) PQfreemem(row);
+          if (!failed) ++completed;
+          break;
+        }
+        default:
+          if (!failed) {
+            failed = true;
+            const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            state = s != nullptr ? s : "";
+            message = PQresultErrorMessage(r);
+            if (const char* p = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION)) {
+              position = std::atoll(p);
+            }
+          }
+          break;
+      }
+      PQclear(r);
+    }
+    if (PQstatus(c) == CONNECTION_BAD) {
+      throw pqxx::broken_connection(failed ? message : std::string(PQerrorMessage(c)));
+    }
+    if (!failed) return;
+    // A transaction the script opened stays open, aborted: end it.
+    if (PQtransactionStatus(c) != PQTRANS_IDLE) {
+      PGresult* r = PQexec(c, "ROLLBACK");
+      PQclear(r);
+      if (PQstatus(c) == CONNECTION_BAD) throw pqxx::broken_connection(PQerrorMessage(c));
+    }
+    if (state.empty()) {
+      result = absl::InternalError(absl::StrCat("a script: ", Clean(message)));
+      return;
+    }
+    // PostgreSQL counts characters (in the client encoding) from 1.
+    const char* encoding = PQparameterStatus(c, "client_encoding");
+    if (position > 0 && encoding != nullptr && std::string_view(encoding) == "UTF8") {
+      int64_t chars = 0;
+      size_t i = 0;
+      for (; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && ++chars == position) break;
+      }
+      position = static_cast<int64_t>(i);
+    } else if (position > 0) {
+      position -= 1;
+    }
+    failure->statement = completed;
+    failure->position = position > static_cast<int64_t>(text.size()) ? -1 : position;
+    result = absl::Status(CodeForSqlState(state), Clean(message));
+    result.SetPayload(kSqlStatePayload, absl::Cord(state));
+  });
+  if (!guarded.ok()) return guarded;
+  return result;
 }
 
 absl::StatusOr<Rows> Connection::Query(absl::string_view sql,

@@ -195,6 +195,24 @@ absl::StatusOr<std::vector<AppliedMigration>> History::ReadApplied() {
   return out;
 }
 
+absl::StatusOr<bool> History::MatchesAppliedDigest(const std::string& digest) {
+  // The same text as catalog::AppliedSetDigest hashes: "C" collation for
+  // the byte order of cluster names.
+  absl::StatusOr<Rows> r = conn_->Query(
+      absl::StrCat(
+          "SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
+          "pg_catalog.string_agg(cluster || ' ' || version || ' ' || checksum, E'\\n' "
+          "ORDER BY cluster COLLATE \"C\", version), 'UTF8')), 'hex') = $1 "
+          "AND NOT EXISTS (SELECT 1 FROM ", name_.Qualified("_in_progress"), ") FROM ",
+          name_.Qualified()),
+      {digest});
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kUnavailable) return r.status();
+    return false;
+  }
+  return r->Text(0, 0) == "t";
+}
+
 absl::Status History::Insert(const AppliedMigration& m) {
   return conn_
       ->Query(absl::StrCat("INSERT INTO ", name_.Qualified(),
@@ -240,6 +258,28 @@ absl::Status History::InsertMany(const std::vector<AppliedMigration>& rows) {
                   "ORDINALITY AS e(j, n) ORDER BY n"),
               {JsonParam(list)})
       .status();
+}
+
+std::string History::RecordAppliedSql(const AppliedMigration& m,
+                                      const std::string& log_detail,
+                                      const std::string& notify_payload) const {
+  const std::string version = absl::StrCat(m.version);
+  return absl::StrCat(
+      "INSERT INTO ", name_.Qualified(),
+      " (cluster, version, name, checksum, down_sql, no_transaction, duration_ms, "
+      "applied_by) VALUES (",
+      QuoteLiteral(m.cluster), ", ", version, ", ", QuoteLiteral(m.name), ", ",
+      QuoteLiteral(m.checksum), ", ", QuoteLiteral(m.down_sql), ", ",
+      m.no_transaction ? "true" : "false", ", ",
+      m.duration_ms >= 0
+          ? absl::StrCat(m.duration_ms)
+          : std::string("pg_catalog.floor(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - "
+                        "pg_catalog.now()) * 1000)::bigint"),
+      ", ", QuoteLiteral(m.applied_by), ");\nINSERT INTO ", name_.Qualified("_log"),
+      " (action, cluster, version, detail, by) VALUES ('apply', ", QuoteLiteral(m.cluster),
+      ", ", version, ", ", QuoteLiteral(log_detail), ", ", QuoteLiteral(m.applied_by),
+      ");\nSELECT pg_catalog.pg_notify(", QuoteLiteral(name_.Channel()), ", ",
+      QuoteLiteral(notify_payload), ")");
 }
 
 absl::Status History::Delete(const std::string& cluster, uint64_t version) {

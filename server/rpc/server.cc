@@ -221,8 +221,9 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   Monitor monitor(&state, reads, o.poll_interval, o.statement_timeout);
   ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
+  ResponseCache cache(o.limits.response_cache_bytes);
   ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits,
-                         o.statement_timeout};
+                         o.statement_timeout, &cache};
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);

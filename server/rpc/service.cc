@@ -41,6 +41,67 @@ grpc::Status Encode(const google::protobuf::Message& message, grpc::ByteBuffer* 
   return grpc::Status::OK;
 }
 
+// The memory RPCs' ids in the ResponseCache.
+enum CachedMethod { kListClusters, kCheckTables, kValidateJoin, kValidateQuery };
+
+// A request's bytes in one piece (the ResponseCache's key).
+std::string Flatten(const grpc::ByteBuffer* buffer) {
+  std::string out;
+  if (buffer == nullptr) return out;
+  std::vector<grpc::Slice> slices;
+  if (!buffer->Dump(&slices).ok()) return out;
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+// `bytes` as the response, not copied: the slice keeps a reference.
+void Respond(std::shared_ptr<const std::string> bytes, grpc::ByteBuffer* out) {
+  auto* hold = new std::shared_ptr<const std::string>(std::move(bytes));
+  grpc::Slice slice(
+      const_cast<char*>((*hold)->data()), (*hold)->size(),
+      [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, hold);
+  grpc::ByteBuffer buffer(&slice, 1);
+  out->Swap(&buffer);
+}
+
+// A memory RPC's answer through the cache: `key` is the request's bytes
+// ("" without a cache).
+class CachedAnswer {
+ public:
+  CachedAnswer(ResponseCache* cache, int method, const grpc::ByteBuffer* request,
+               std::shared_ptr<const Snapshot> snapshot)
+      : cache_(cache), method_(method), snapshot_(std::move(snapshot)) {
+    if (cache_ != nullptr) key_ = Flatten(request);
+  }
+  const Snapshot& snapshot() const { return *snapshot_; }
+  // True when the answer was kept: then it is in `response`.
+  bool Found(grpc::ByteBuffer* response) const {
+    if (cache_ == nullptr) return false;
+    std::shared_ptr<const std::string> hit = cache_->Find(method_, snapshot_->generation, key_);
+    if (hit == nullptr) return false;
+    Respond(std::move(hit), response);
+    return true;
+  }
+  // Encodes `message` into `response` and keeps it.
+  grpc::Status Answer(const google::protobuf::Message& message, grpc::ByteBuffer* response) {
+    auto bytes = std::make_shared<std::string>();
+    if (!message.SerializeToString(bytes.get())) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "cannot serialize the response");
+    }
+    if (cache_ != nullptr) cache_->Insert(method_, snapshot_->generation, key_, bytes);
+    Respond(std::move(bytes), response);
+    return grpc::Status::OK;
+  }
+
+ private:
+  ResponseCache* cache_;
+  int method_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::string key_;
+};
+
 grpc::Status Malformed(const std::string& type) {
   return InvalidArgument("", absl::StrCat(
                                  "the request does not parse as ", type,
@@ -471,25 +532,29 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   Unary call("ListClusters", ctx);
+  CachedAnswer answer(context_.cache, kListClusters, request, context_.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   v1::ListClustersRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
-  std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
+  const Snapshot& snapshot = answer.snapshot();
   v1::ListClustersResponse resp;
-  FillClusters(*context_.state, snapshot->known ? &snapshot->state : nullptr,
-               snapshot->known, resp.mutable_clusters());
+  FillClusters(*context_.state, snapshot.known ? &snapshot.state : nullptr,
+               snapshot.known, resp.mutable_clusters());
   for (const std::string& f : context_.state->catalog().enabled_set().features) {
     resp.add_features(f);
   }
-  resp.set_database_reachable(snapshot->reachable);
-  *resp.mutable_state_as_of() = Stamp(snapshot->as_of);
-  FillUnmanaged(snapshot->unmanaged, resp.mutable_unmanaged_tables());
-  return call.Finish(Encode(resp, response));
+  resp.set_database_reachable(snapshot.reachable);
+  *resp.mutable_state_as_of() = Stamp(snapshot.as_of);
+  FillUnmanaged(snapshot.unmanaged, resp.mutable_unmanaged_tables());
+  return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   Unary call("CheckTables", ctx);
+  CachedAnswer answer(context_.cache, kCheckTables, request, context_.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   v1::CheckTablesRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
   if (req.tables().empty()) {
@@ -507,23 +572,25 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
                                          absl::StrCat("table name ", problem)));
     }
   }
-  std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
+  const Snapshot& snapshot = answer.snapshot();
   v1::CheckTablesResponse resp;
   bool all = true;
   for (const std::string& t : req.tables()) {
     v1::TableCheck* check = resp.add_tables();
-    *check = CheckTable(*context_.state, *snapshot, t);
+    *check = CheckTable(*context_.state, snapshot, t);
     all = all && check->status() == v1::TABLE_STATUS_AVAILABLE;
   }
   resp.set_all_available(all);
-  resp.set_state_known(snapshot->known);
-  return call.Finish(Encode(resp, response));
+  resp.set_state_known(snapshot.known);
+  return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   Unary call("ValidateJoin", ctx);
+  CachedAnswer answer(context_.cache, kValidateJoin, request, context_.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   v1::ValidateJoinRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
   if (req.tables().empty() && req.pairs().empty()) {
@@ -557,28 +624,29 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     }
     jr.pairs.push_back({p.left(), p.right(), p.foreign_key()});
   }
-  std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
   catalog::JoinResult result = context_.state->graph().Join(jr);
   v1::ValidateJoinResponse resp;
-  FillJoin(*context_.state, *snapshot, result, &resp);
-  return call.Finish(Encode(resp, response));
+  FillJoin(*context_.state, answer.snapshot(), result, &resp);
+  return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   Unary call("ValidateQuery", ctx);
+  auto answer = std::make_shared<CachedAnswer>(context_.cache, kValidateQuery, request,
+                                               context_.state->snapshot());
+  if (answer->Found(response)) return call.Finish(grpc::Status::OK);
   v1::ValidateQueryRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateQueryRequest"));
   // Large SQL is parsed on a worker, not on a gRPC thread.
-  auto work = [this, req = std::move(req), response]() -> grpc::Status {
+  auto work = [this, req = std::move(req), response, answer]() -> grpc::Status {
     absl::StatusOr<catalog::QueryResult> result =
         catalog::AnalyzeQuery(context_.state->graph(), req.sql());
     if (!result.ok()) return InvalidArgument("sql", std::string(result.status().message()));
-    std::shared_ptr<const Snapshot> snapshot = context_.state->snapshot();
     v1::ValidateQueryResponse resp;
-    FillQuery(*context_.state, *snapshot, *result, &resp);
-    return Encode(resp, response);
+    FillQuery(*context_.state, answer->snapshot(), *result, &resp);
+    return answer->Answer(resp, response);
   };
   if (req.sql().size() < 16 * 1024) return call.Finish(work());
   return Offload(context_.workers, call, std::move(work));

@@ -21,6 +21,7 @@
 #include "server/rpc/auth.h"
 #include "server/rpc/db_pool.h"
 #include "server/rpc/monitor.h"
+#include "server/rpc/response_cache.h"
 #include "server/rpc/state.h"
 #include "server/util/thread_pool.h"
 
@@ -31,6 +32,9 @@ struct ServiceLimits {
   size_t max_join_tables = 64;    // ValidateJoin tables + pairs
   size_t max_name_bytes = 1024;   // any table or cluster name
   int max_watches = 10000;        // open WatchClusters streams
+  // Answers of the memory RPCs kept for repeated requests (ResponseCache);
+  // 0 keeps none.
+  size_t response_cache_bytes = 8 << 20;
 };
 
 struct ServiceContext {
@@ -44,6 +48,8 @@ struct ServiceContext {
   ServiceLimits limits;
   // statement_timeout of the database reads of status, plan and verify.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // Answers of the memory RPCs by request (null: none kept).
+  ResponseCache* cache = nullptr;
 };
 
 namespace internal {
