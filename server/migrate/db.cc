@@ -408,6 +408,7 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
                                        ScriptFailure* failure) {
   if (impl_->tx) return absl::FailedPreconditionError("a transaction is open");
   absl::Status result;
+  bool must_close = false;
   absl::Status guarded = Guard("a script", [&] {
     PGconn* c = impl_->raw;
     if (c == nullptr) throw pqxx::broken_connection("no connection");
@@ -454,11 +455,15 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
       throw pqxx::broken_connection(failed ? message : std::string(PQerrorMessage(c)));
     }
     if (!failed) return;
-    // A transaction the script opened stays open, aborted: end it.
-    if (PQtransactionStatus(c) != PQTRANS_IDLE) {
-      PGresult* r = PQexec(c, "ROLLBACK");
-      PQclear(r);
+    // A transaction the script opened stays open, aborted: end it (twice
+    // at most: a cancel meant for the script may land on the first try).
+    for (int attempt = 0; attempt < 2 && PQtransactionStatus(c) != PQTRANS_IDLE; ++attempt) {
+      PQclear(PQexec(c, "ROLLBACK"));
       if (PQstatus(c) == CONNECTION_BAD) throw pqxx::broken_connection(PQerrorMessage(c));
+    }
+    if (PQtransactionStatus(c) != PQTRANS_IDLE) {
+      must_close = true;
+      return;
     }
     if (state.empty()) {
       result = absl::InternalError(absl::StrCat("a script: ", Clean(message)));
@@ -482,6 +487,14 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
     result.SetPayload(kSqlStatePayload, absl::Cord(state));
   });
   if (!guarded.ok()) return guarded;
+  if (must_close) {
+    // A session whose transaction could not be ended (it may hold a lock)
+    // is closed, never reused.
+    Close();
+    return absl::UnavailableError(absl::StrCat(
+        "the transaction of a failed script on ", description_,
+        " could not be rolled back; the connection was closed"));
+  }
   return result;
 }
 
