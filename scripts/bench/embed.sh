@@ -12,7 +12,7 @@ shift
 gen=$ROOT/build/bin/schemagate-gen
 before=${SCHEMAGATE_GEN_BEFORE:-}
 cxx=$(sed -n 's/^CMAKE_CXX_COMPILER:[A-Z]*=//p' "$ROOT/build/CMakeCache.txt")
-flags=(-O3 -DNDEBUG -std=gnu++17 -I"$ROOT" -isystem /usr/include)
+flags=(-O3 -DNDEBUG -std=gnu++17 -I"$ROOT")
 S=embed
 work=$(mktemp -d)
 bench_on_exit "rm -rf '$work'"

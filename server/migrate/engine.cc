@@ -606,22 +606,29 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
                         what, ": ", m.up_path(), ":", ranges.status().message())),
                     ErrorKind::kMigrationFailed);
   }
-  // BEGIN, the lock check, lock_timeout; the migration's statements; the
-  // history row, its log entry, the notification; COMMIT: one round trip.
+  // BEGIN; the lock check and settings; the migration's statements; the
+  // history row, its log entry and the notification; COMMIT: one round trip.
   std::string script = "BEGIN;\n";
-  size_t prefix = 1;
-  const size_t check = locked_ ? prefix++ : 0;
+  // One statement: the lock check and the transaction's settings.
+  std::vector<std::string> settings;
   if (locked_) {
     // Fails (division by zero) unless this is the session that took the
     // lock (see BeginUnderLock).
-    absl::StrAppend(&script,
-                    "SELECT 1 / (COALESCE(pg_catalog.current_setting("
-                    "'schemagate.lock_token', true) = ",
-                    QuoteLiteral(lock_token_), ", false))::int;\n");
+    settings.push_back(absl::StrCat(
+        "1 / (COALESCE(pg_catalog.current_setting('schemagate.lock_token', true) = ",
+        QuoteLiteral(lock_token_), ", false))::int"));
   }
   if (options_.lock_timeout > absl::ZeroDuration()) {
-    absl::StrAppend(&script, "SET LOCAL lock_timeout = '",
-                    LockTimeoutSetting(options_.lock_timeout), "';\n");
+    settings.push_back(absl::StrCat("pg_catalog.set_config('lock_timeout', '",
+                                    LockTimeoutSetting(options_.lock_timeout), "', true)"));
+  }
+  // All but the run's last migration commit without waiting for the WAL
+  // flush: the last one's flush makes them durable (see ApplyOne).
+  if (!durable) settings.push_back("pg_catalog.set_config('synchronous_commit', 'off', true)");
+  size_t prefix = 1;
+  const size_t check = locked_ ? 1 : SIZE_MAX;
+  if (!settings.empty()) {
+    absl::StrAppend(&script, "SELECT ", absl::StrJoin(settings, ", "), ";\n");
     ++prefix;
   }
   struct Placed {
@@ -637,7 +644,6 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
     // On a line of its own: the statement may end in a -- comment.
     script += "\n;\n";
   }
-  if (!durable) script += "SET LOCAL synchronous_commit = off;\n";
   absl::StrAppend(&script,
                   history.RecordAppliedSql(
                       RowOf(m, /*duration_ms=*/-1),  // measured by the server

@@ -103,8 +103,8 @@ class History {
 
   absl::Status Insert(const AppliedMigration& m);
   // What Insert, Log("apply", ...) and Notify do for an applied migration,
-  // as SQL text (literals, no parameters) for a script run in one round
-  // trip (Connection::ExecuteScript). With m.duration_ms < 0 the server
+  // as one SQL statement (literals, no parameters) for a script run in one
+  // round trip (Connection::ExecuteScript). With m.duration_ms < 0 the server
   // measures the duration, from the start of the transaction.
   std::string RecordAppliedSql(const AppliedMigration& m, const std::string& log_detail,
                                const std::string& notify_payload) const;
