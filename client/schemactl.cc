@@ -15,6 +15,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "server/util/cli.h"
 #include "server/util/exit_codes.h"
+#include "server/util/human.h"
 
 namespace schemagate::schemactl {
 namespace {
@@ -312,7 +313,11 @@ int Status(const std::string& cmd, const std::vector<std::string>& args) {
 int Plan(const std::string& cmd, const std::vector<std::string>& args) {
   Common c;
   bool sql = false;
-  cli::FlagSet f("schemactl plan", "The pending migrations in apply order.");
+  cli::FlagSet f("schemactl plan",
+                 "The pending migrations in apply order, each with the tables it locks "
+                 "(lock level, the lock lint's finding, the live table's estimated rows "
+                 "and size); exits 5 when the server's --max-blocking-rows would refuse "
+                 "the plan.");
   c.Register(f);
   f.Bool("sql", &sql, "include each migration's SQL");
   f.SetEpilog(kExitCodes);
@@ -329,9 +334,27 @@ int Plan(const std::string& cmd, const std::vector<std::string>& args) {
     for (const v1::PendingMigration& m : r->migrations()) {
       std::cout << absl::StrFormat("%3d. %s%s\n", ++n, m.path(),
                                    m.no_transaction() ? "  (no-transaction)" : "");
+      for (const v1::PlannedLock& l : m.locks()) {
+        if (!l.table_exists()) continue;  // created earlier in the plan: empty
+        std::cout << "       " << l.lock() << " on " << l.table() << " ("
+                  << human::Rows(l.estimated_rows()) << ", " << human::Bytes(l.total_bytes())
+                  << "): " << l.statement() << ", line " << l.line();
+        if (l.rule().empty()) {
+          std::cout << " (brief)";
+        } else {
+          std::cout << (l.acknowledged()
+                            ? absl::StrCat(" [", l.rule(), "] acknowledged: ", l.reason())
+                            : " " + l.message());  // "[rule] what; instead: ..."
+        }
+        std::cout << "\n";
+      }
       if (sql) std::cout << m.sql() << "\n";
     }
+    if (r->blocking_limit().refused()) {
+      std::cout << "apply would be refused: " << r->blocking_limit().refusal() << "\n";
+    }
   }
+  if (r->blocking_limit().refused()) return exit_codes::kMigrationFailed;
   return kOk;
 }
 

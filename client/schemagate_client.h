@@ -121,7 +121,7 @@ class Client {
   // Admin. `timeout` bounds the call (adopting thousands of migrations, or
   // waiting for another migrator's lock, takes longer than `timeout`).
   // A refusal is FAILED_PRECONDITION with ErrorReason() SCHEMA_DRIFT,
-  // SOURCE_HISTORY_INCOMPLETE, ... and ErrorDetails() listing each problem.
+  // SOURCE_HISTORY_INCOMPLETE, ... and ErrorViolations() listing each problem.
   absl::StatusOr<v1::AdoptDatabaseResponse> AdoptDatabase(
       const v1::AdoptDatabaseRequest& request, absl::Duration timeout);
 

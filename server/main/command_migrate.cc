@@ -1,6 +1,7 @@
 // The one-shot database subcommands: migrate, plan, status, verify,
 // rollback, repair. Each parses flags, connects, asks the engine and prints.
 #include <iostream>
+#include <map>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +11,7 @@
 #include "server/main/common.h"
 #include "server/migrate/engine.h"
 #include "server/migrate/errors.h"
+#include "server/migrate/plan_locks.h"
 #include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
 #include "server/util/log.h"
@@ -99,12 +101,33 @@ void PrintStateTable(const migrate::MigrationState& state) {
   }
 }
 
+void RegisterMaxBlockingRows(cli::FlagSet& flags, int64_t* target) {
+  flags.Int("max-blocking-rows", target,
+            "refuse (exit 5, before taking any lock) a plan with an "
+            "unacknowledged blocking lock-lint finding on a table of more "
+            "estimated rows than this (docs/LINT.md); -1: no limit",
+            "SCHEMAGATE_MAX_BLOCKING_ROWS");
+}
+
+// "ACCESS EXCLUSIVE on tasks (2.1M rows, 800 MB): ALTER TABLE, line 3
+// [column-type-rewrite] <message>", acknowledged ones with their reason.
+std::string DescribeLock(const migrate::PlannedLock& l) {
+  std::string out = absl::StrCat(l.lock.lock(), " on ", l.lock.table(), " (",
+                                 migrate::DescribeSize(l.size), "): ", l.lock.statement(),
+                                 ", line ", l.lock.line());
+  if (l.lock.rule().empty()) return absl::StrCat(out, " (brief)");
+  if (l.lock.acknowledged()) {
+    return absl::StrCat(out, " [", l.lock.rule(), "] acknowledged: ", l.lock.reason());
+  }
+  return absl::StrCat(out, " ", l.lock.message());  // "[rule] what; instead: ..."
+}
+
 }  // namespace
 
 int Migrate(const Args& args) {
   Setup setup;
   absl::Duration lock_wait = absl::Minutes(10), lock_timeout = absl::Seconds(5);
-  int64_t lock_retries = 5;
+  int64_t lock_retries = 5, max_blocking_rows = -1;
   std::string lock_mode = "session";
   bool single = false, allow_unknown = false, dry_run = false;
   cli::FlagSet flags("schemagate migrate",
@@ -130,6 +153,7 @@ int Migrate(const Args& args) {
   flags.Bool("allow-unknown-applied", &allow_unknown,
              "go on although the database has migrations this build lacks");
   flags.Bool("dry-run", &dry_run, "print the plan and change nothing");
+  RegisterMaxBlockingRows(flags, &max_blocking_rows);
   flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
@@ -208,6 +232,7 @@ int Migrate(const Args& args) {
   options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
                                                  : migrate::LockMode::kSession;
   options.allow_unknown_applied = allow_unknown;
+  options.max_blocking_rows = max_blocking_rows;
   migrate::Engine engine(*session->catalog, session->conn.get(), options);
   if (dry_run) {
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
@@ -227,11 +252,15 @@ int Migrate(const Args& args) {
 int Plan(const Args& args) {
   Setup setup;
   bool with_sql = false;
+  int64_t max_blocking_rows = -1;
   cli::FlagSet flags("schemagate plan",
                      "Prints the pending migrations in the order migrate would "
-                     "apply them. Changes nothing.");
+                     "apply them, each with the tables it locks (lock level, "
+                     "the lock lint's finding, the live table's estimated rows "
+                     "and size). Changes nothing.");
   setup.Register(flags, true);
   flags.Bool("sql", &with_sql, "also print each migration's SQL");
+  RegisterMaxBlockingRows(flags, &max_blocking_rows);
   flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
@@ -244,6 +273,13 @@ int Plan(const Args& args) {
                          {.history = session->history});
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
+  absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
+      migrate::PlanLocks(session->conn.get(), state->pending);
+  if (!locks.ok()) return Fail(cmd, locks.status());
+  // Locks by migration, in plan order.
+  std::map<const v1::Migration*, std::vector<const migrate::PlannedLock*>> by_migration;
+  for (const migrate::PlannedLock& l : *locks) by_migration[l.migration].push_back(&l);
+  const absl::Status refused = migrate::CheckBlockingRows(*locks, max_blocking_rows);
   if (setup.json) {
     ordered_json plan = ordered_json::array();
     for (const v1::Migration* m : state->pending) {
@@ -253,11 +289,32 @@ int Plan(const Args& args) {
                            {"path", m->up_path()},
                            {"no_transaction", m->no_transaction()},
                            {"sha256", m->up_sha256()}};
+      ordered_json step_locks = ordered_json::array();
+      for (const migrate::PlannedLock* l : by_migration[m]) {
+        step_locks.push_back({{"table", l->lock.table()},
+                              {"lock", l->lock.lock()},
+                              {"line", l->lock.line()},
+                              {"statement", l->lock.statement()},
+                              {"rule", l->lock.rule()},
+                              {"blocking", l->lock.blocking()},
+                              {"acknowledged", l->lock.acknowledged()},
+                              {"reason", l->lock.reason()},
+                              {"message", l->lock.message()},
+                              {"table_exists", l->size.exists},
+                              {"estimated_rows", l->size.rows},
+                              {"total_bytes", l->size.bytes}});
+      }
+      step["locks"] = step_locks;
       if (with_sql) step["sql"] = m->up_sql();
       plan.push_back(step);
     }
-    std::cout << ordered_json({{"pending", plan}}).dump(2) << "\n";
-    return migrate::kExitOk;
+    ordered_json out = {{"pending", plan}};
+    if (max_blocking_rows >= 0) {
+      out["max_blocking_rows"] = max_blocking_rows;
+      out["refused"] = !refused.ok();
+    }
+    std::cout << out.dump(2) << "\n";
+    return refused.ok() ? migrate::kExitOk : migrate::ExitCodeFor(refused);
   }
   if (state->pending.empty()) {
     std::cout << "nothing to apply: the database is up to date\n";
@@ -267,12 +324,17 @@ int Plan(const Args& args) {
     std::cout << absl::StrFormat("%3d. %s/%s_%s%s\n", ++n, m->cluster(),
                                  m->version_text(), m->name(),
                                  m->no_transaction() ? "  (no-transaction)" : "");
+    for (const migrate::PlannedLock* l : by_migration[m]) {
+      // A table created earlier in the plan is empty when this runs.
+      if (l->size.exists) std::cout << "       " << DescribeLock(*l) << "\n";
+    }
     if (with_sql) {
       std::cout << "-- " << m->up_path() << "\n" << m->up_sql();
       if (!m->up_sql().empty() && m->up_sql().back() != '\n') std::cout << "\n";
       std::cout << "\n";
     }
   }
+  if (!refused.ok()) return Fail(cmd, refused);
   return migrate::kExitOk;
 }
 

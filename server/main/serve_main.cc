@@ -38,6 +38,10 @@ int Serve(const std::vector<std::string>& args) {
   int64_t workers = options.workers, pool = options.db_pool;
   int64_t max_watches = options.limits.max_watches;
   int64_t cache_bytes = static_cast<int64_t>(options.limits.response_cache_bytes);
+  int64_t max_query = static_cast<int64_t>(options.limits.max_query_bytes);
+  int64_t max_parse = static_cast<int64_t>(options.max_parse_bytes);
+  int64_t parse_workers = static_cast<int64_t>(options.parse_workers);
+  int64_t grpc_memory = static_cast<int64_t>(options.grpc_memory_bytes);
   cli::FlagSet flags(
       "schemagate serve",
       "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
@@ -82,7 +86,25 @@ int Serve(const std::vector<std::string>& args) {
                "for apply: session (default) or transaction (through PgBouncer "
                "transaction pooling; no-transaction migrations refused)",
                "SCHEMAGATE_LOCK_MODE");
+  flags.Int("max-blocking-rows", &options.engine.max_blocking_rows,
+            "for apply (and --migrate-on-start): refuse a plan with an unacknowledged "
+            "blocking lock-lint finding on a table of more estimated rows than this, "
+            "before taking any lock; -1: no limit",
+            "SCHEMAGATE_MAX_BLOCKING_ROWS");
   flags.Int("max-message-bytes", &max_message, "largest request or response");
+  flags.Int("max-query-bytes", &max_query,
+            "ValidateQuery: the largest SQL accepted (a parse may cost ~400x its size "
+            "in memory); larger is RESOURCE_EXHAUSTED");
+  flags.Int("max-parse-bytes", &max_parse,
+            "ValidateQuery: bytes of SQL being parsed or queued at once, all callers "
+            "together (bounds the parses' memory); more is RESOURCE_EXHAUSTED (retry "
+            "later)");
+  flags.Int("parse-workers", &parse_workers,
+            "ValidateQuery: threads that parse large SQL (how many parses run at once)");
+  flags.Int("grpc-memory-bytes", &grpc_memory,
+            "memory gRPC may hold for connections and requests in flight (a resource "
+            "quota: under pressure it reads slower, at worst closes connections); 0 "
+            "for no bound");
   flags.Int("max-watches", &max_watches,
             "open WatchClusters streams at most (more are RESOURCE_EXHAUSTED)");
   flags.Duration("statement-timeout", &options.statement_timeout,
@@ -127,14 +149,23 @@ int Serve(const std::vector<std::string>& args) {
   options.engine.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
                                                         : migrate::LockMode::kSession;
   if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 ||
-      max_watches > 1000000 || cache_bytes < 0) {
+      max_watches > 1000000 || max_query < 1 || max_parse < max_query ||
+      parse_workers < 1 || grpc_memory < 0 || cache_bytes < 0) {
     return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
                                                      "--max-message-bytes >= 1024, "
                                                      "--workers >= 1, --db-pool >= 0, "
                                                      "0 <= --max-watches <= 1000000, "
+                                                     "--max-query-bytes >= 1, "
+                                                     "--max-parse-bytes >= --max-query-bytes, "
+                                                     "--parse-workers >= 1, "
+                                                     "--grpc-memory-bytes >= 0, "
                                                      "--response-cache-bytes >= 0"),
                                                  migrate::ErrorKind::kUsage));
   }
+  options.limits.max_query_bytes = static_cast<size_t>(max_query);
+  options.max_parse_bytes = static_cast<size_t>(max_parse);
+  options.parse_workers = static_cast<size_t>(parse_workers);
+  options.grpc_memory_bytes = static_cast<size_t>(grpc_memory);
   options.max_message_bytes = static_cast<int>(max_message);
   options.workers = static_cast<size_t>(workers);
   options.db_pool = static_cast<size_t>(pool);

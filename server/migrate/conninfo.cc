@@ -191,13 +191,13 @@ std::string ConnInfo::Describe() const {
 std::string ConnInfo::WithDefaults(
     const std::vector<std::pair<std::string, std::string>>& defaults) const {
   std::vector<std::pair<std::string, std::string>> all = options_;
-  for (const auto& [key, value] : defaults) {
+  for (const std::pair<std::string, std::string>& d : defaults) {
     auto it = std::find_if(all.begin(), all.end(),
-                           [&](const auto& o) { return o.first == key; });
+                           [&](const auto& o) { return o.first == d.first; });
     if (it == all.end()) {
-      all.emplace_back(key, value);
-    } else if (key == "options" && !value.empty()) {
-      it->second = absl::StrCat(it->second, it->second.empty() ? "" : " ", value);
+      all.push_back(d);
+    } else if (d.first == "options" && !d.second.empty()) {
+      it->second = absl::StrCat(it->second, it->second.empty() ? "" : " ", d.second);
     }
   }
   std::vector<std::string> parts;

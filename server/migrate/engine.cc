@@ -18,6 +18,7 @@
 #include "server/catalog/directives.h"
 #include "server/catalog/features.h"
 #include "server/migrate/objects.h"
+#include "server/migrate/plan_locks.h"
 #include "server/sql/parser.h"
 #include "server/util/failpoint.h"
 
@@ -758,6 +759,15 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
   }
 }
 
+absl::Status Engine::CheckBlockingLocks() {
+  if (options_.max_blocking_rows < 0) return absl::OkStatus();
+  absl::StatusOr<MigrationState> state = ReadState();
+  if (!state.ok()) return state.status();
+  absl::StatusOr<std::vector<PlannedLock>> locks = PlanLocks(conn_, state->pending);
+  if (!locks.ok()) return locks.status();
+  return CheckBlockingRows(*locks, options_.max_blocking_rows);
+}
+
 absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
     const ApplyOptions& options) {
   // PgBouncer transaction pooling: no session state survives a transaction,
@@ -781,6 +791,7 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
       }
     }
   }
+  if (absl::Status s = CheckBlockingLocks(); !s.ok()) return s;
   const std::string key = absl::StrCat(options_.history.LockKey());
   const absl::Time deadline = start + options_.lock_wait_timeout;
   absl::Duration delay = absl::Milliseconds(20);
@@ -905,6 +916,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     result.total = absl::Now() - start;
     return result;
   }
+  if (absl::Status s = CheckBlockingLocks(); !s.ok()) return s;
 
   absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait, options.stop);
   if (!s.ok()) return s;

@@ -65,6 +65,11 @@ struct EngineOptions {
   bool allow_unknown_applied = false;
   // Recorded with each history row; default "schemagate@<host>".
   std::string applied_by;
+  // Apply refuses, before taking any lock, a plan with an unacknowledged
+  // blocking lock-lint finding on a table of more estimated rows than this
+  // (plan_locks.h: kMigrationFailed, BLOCKING_LOCK_ON_LARGE_TABLE).
+  // Negative: no limit.
+  int64_t max_blocking_rows = -1;
 };
 
 struct Event {
@@ -197,6 +202,9 @@ class Engine {
   absl::Status AcquireSessionLock(const Progress& progress,
                                   absl::Duration* waited, const StopRequested& stop);
   absl::Status LockWaitTimeout() const;
+  // EngineOptions::max_blocking_rows against the pending plan (a read, no
+  // lock).
+  absl::Status CheckBlockingLocks();
   static absl::Status StoppedWaiting();
   // Sleeps `d`; false (at once) when `stop` asks to stop.
   static bool Pause(absl::Duration d, const StopRequested& stop);

@@ -259,6 +259,21 @@ void FillPending(const v1::Migration& m, bool include_sql, v1::PendingMigration*
   if (include_sql) out->set_sql(m.up_sql());
 }
 
+void FillLock(const migrate::PlannedLock& l, v1::PlannedLock* out) {
+  out->set_table(l.lock.table());
+  out->set_lock(l.lock.lock());
+  out->set_line(l.lock.line());
+  out->set_statement(l.lock.statement());
+  out->set_rule(l.lock.rule());
+  out->set_message(l.lock.message());
+  out->set_blocking(l.lock.blocking());
+  out->set_acknowledged(l.lock.acknowledged());
+  out->set_reason(l.lock.reason());
+  out->set_table_exists(l.size.exists);
+  out->set_estimated_rows(l.size.rows);
+  out->set_total_bytes(l.size.bytes);
+}
+
 void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* out) {
   out->set_ok(report.ok());
   out->set_tables_checked(report.tables_checked);

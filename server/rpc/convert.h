@@ -13,6 +13,7 @@
 #include "server/catalog/join.h"
 #include "server/catalog/query.h"
 #include "server/migrate/adopt.h"
+#include "server/migrate/plan_locks.h"
 #include "server/migrate/state.h"
 #include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
@@ -38,6 +39,7 @@ void FillJoin(const ServiceState& state, const Snapshot& snapshot,
 void FillQuery(const ServiceState& state, const Snapshot& snapshot,
                const catalog::QueryResult& result, v1::ValidateQueryResponse* out);
 void FillPending(const v1::Migration& m, bool include_sql, v1::PendingMigration* out);
+void FillLock(const migrate::PlannedLock& lock, v1::PlannedLock* out);
 void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* out);
 void FillUnmanaged(const std::vector<migrate::UnmanagedTable>& tables,
                    google::protobuf::RepeatedPtrField<v1::UnmanagedTable>* out);

@@ -10,6 +10,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -222,14 +223,22 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
   ResponseCache cache(o.limits.response_cache_bytes);
-  ServiceContext context{&state, &pool, &auth, &workers, &monitor, o.engine, o.limits,
-                         o.statement_timeout, &cache};
+  // The byte budget bounds the parsers' queue; the count bound only backs it.
+  // (The budget outlives the pool, whose destructor runs what is queued.)
+  ByteBudget parse_budget(o.max_parse_bytes);
+  ThreadPool parsers(o.parse_workers, 1 << 16);
+  ServiceContext context{&state,   &pool,   &auth,
+                         &workers, &monitor, o.engine,
+                         o.limits, o.statement_timeout, &parsers,
+                         &parse_budget, &cache};
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ResourceQuota quota("schemagate");
+  if (o.grpc_memory_bytes > 0) quota.Resize(o.grpc_memory_bytes);
   auto build = [&](const std::string& address, grpc::Service* service,
                    int* port) -> std::unique_ptr<grpc::Server> {
     grpc::ServerBuilder builder;
@@ -237,6 +246,10 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     builder.RegisterService(service);
     builder.SetMaxReceiveMessageSize(o.max_message_bytes);
     builder.SetMaxSendMessageSize(o.max_message_bytes);
+    // Bounds what gRPC holds for connections and messages in flight (every
+    // request is received whole before its handler runs): under pressure it
+    // reads slower and, at worst, closes connections (clients reconnect).
+    if (o.grpc_memory_bytes > 0) builder.SetResourceQuota(quota);
     return builder.BuildAndStart();
   };
   int main_port = 0, admin_port = 0;

@@ -33,7 +33,11 @@ struct ServerOptions {
 
   std::string tls_cert, tls_key, tls_client_ca;
 
-  int max_message_bytes = 4 << 20;
+  // The largest request or response. Every request up to it is received
+  // whole before a handler sees it, so it bounds what each caller in flight
+  // costs (2 MiB: 100,000 short table names fit; SQL has its own, lower
+  // limit).
+  int max_message_bytes = 2 << 20;
   // statement_timeout of the server's own reads (the monitor; status, plan,
   // verify: each a read-only transaction with SET LOCAL); each of their
   // calls is also bounded on the client side at statement_timeout +
@@ -43,6 +47,17 @@ struct ServerOptions {
   absl::Duration shutdown_grace = absl::Seconds(10);
   size_t workers = 8;
   size_t db_pool = 4;
+  // ValidateQuery: threads for large parses, and bytes of SQL being parsed
+  // or queued at once (~390 bytes of memory each at worst: 192 KiB keeps
+  // the parses near 75 MiB; a query of the largest size and small ones
+  // beside it).
+  size_t parse_workers = 2;
+  size_t max_parse_bytes = 192 << 10;
+  // Memory gRPC may hold for connections and messages in flight (a resource
+  // quota; 0: unbounded). With the parse budget and the process's own ~30
+  // MiB this keeps a replica under the manifests' 256 MiB limit whatever
+  // callers send (hostile_test).
+  size_t grpc_memory_bytes = 64 << 20;
   ServiceLimits limits;
 };
 

@@ -1,6 +1,9 @@
 #include "server/rpc/service.h"
 
 #include <deque>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <map>
 #include <set>
 
@@ -73,6 +76,11 @@ class CachedAnswer {
   CachedAnswer(ResponseCache* cache, int method, const grpc::ByteBuffer* request,
                std::shared_ptr<const Snapshot> snapshot)
       : cache_(cache), method_(method), snapshot_(std::move(snapshot)) {
+    // A request too large to be kept is not copied either (a maximum-size
+    // ValidateQuery is 128 KiB).
+    if (request != nullptr && request->Length() >= ResponseCache::kMaxEntryBytes) {
+      cache_ = nullptr;
+    }
     if (cache_ != nullptr) key_ = Flatten(request);
   }
   const Snapshot& snapshot() const { return *snapshot_; }
@@ -634,12 +642,28 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
   Unary call("ValidateQuery", ctx);
+  // Too long to accept: refused by its encoded size, before a copy of it is
+  // decoded (the request holds only `sql`: a tag and a length precede it).
+  auto too_long = [&](size_t bytes) {
+    // Not worth a retry: a usage error for the exit-code table.
+    return call.Finish(WithReason(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("ValidateQuery: the SQL is ", bytes,
+                     " bytes; this server accepts at most --max-query-bytes=",
+                     context_.limits.max_query_bytes),
+        exit_codes::kReasonUsage));
+  };
+  constexpr size_t kFieldOverhead = 16;
+  if (request != nullptr && request->Length() > context_.limits.max_query_bytes + kFieldOverhead) {
+    return too_long(request->Length() - std::min<size_t>(request->Length(), 6));
+  }
   auto answer = std::make_shared<CachedAnswer>(context_.cache, kValidateQuery, request,
                                                context_.state->snapshot());
   if (answer->Found(response)) return call.Finish(grpc::Status::OK);
   v1::ValidateQueryRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateQueryRequest"));
-  // Large SQL is parsed on a worker, not on a gRPC thread.
+  const size_t size = req.sql().size();
+  if (size > context_.limits.max_query_bytes) return too_long(size);
   auto work = [this, req = std::move(req), response, answer]() -> grpc::Status {
     absl::StatusOr<catalog::QueryResult> result =
         catalog::AnalyzeQuery(context_.state->graph(), req.sql());
@@ -648,8 +672,47 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     FillQuery(*context_.state, answer->snapshot(), *result, &resp);
     return answer->Answer(resp, response);
   };
-  if (req.sql().size() < 16 * 1024) return call.Finish(work());
-  return Offload(context_.workers, call, std::move(work));
+  // Every parse holds its SQL's bytes of a budget while queued or running:
+  // parsing costs hundreds of bytes of memory per byte of SQL (measured:
+  // ~390 for a long IN list), so the budget, not the number of callers,
+  // bounds the memory.
+  ByteBudget* budget = context_.parse_budget;
+  if (budget != nullptr && !budget->TryTake(size)) {
+    return call.Finish(grpc::Status(
+        grpc::StatusCode::RESOURCE_EXHAUSTED,
+        absl::StrCat("ValidateQuery: ", budget->used(),
+                     " bytes of SQL are already being parsed or queued "
+                     "(--max-parse-bytes=", budget->max(), "); retry later")));
+  }
+  if (size < context_.limits.large_query_bytes) {
+    grpc::Status s = work();
+    if (budget != nullptr) budget->Give(size);
+    return call.Finish(s);
+  }
+  // Large SQL is parsed on the parser pool (a few at a time), not inline on
+  // a gRPC thread.
+  ThreadPool* pool = context_.parsers != nullptr ? context_.parsers : context_.workers;
+  bool queued = pool->TrySubmit([call, budget, size,
+                                 work = std::function<grpc::Status()>(std::move(work))]() mutable {
+    grpc::Status s = call.ctx()->IsCancelled()
+                         ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before it ran")
+                         : work();
+    work = nullptr;  // the request's SQL goes before the budget is given back
+#ifdef __GLIBC__
+    // A large parse frees hundreds of MiB into this thread's malloc arena;
+    // without a trim the next one, on another thread's arena, adds as much
+    // again to the resident set.
+    malloc_trim(0);
+#endif
+    if (budget != nullptr) budget->Give(size);
+    call.Finish(s);
+  });
+  if (!queued) {
+    if (budget != nullptr) budget->Give(size);
+    return call.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                    "too many queries queued; retry later"));
+  }
+  return call.reactor();
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
@@ -698,9 +761,25 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
     migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
+    absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
+        migrate::PlanLocks(conn->get(), state->pending);
+    if (!locks.ok()) return ToGrpc(migrate::WithKind(locks.status(), migrate::ErrorKind::kConnect));
     v1::PlanMigrationsResponse resp;
+    std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
     for (const v1::Migration* m : state->pending) {
-      FillPending(*m, include_sql, resp.add_migrations());
+      v1::PendingMigration* p = resp.add_migrations();
+      FillPending(*m, include_sql, p);
+      by_migration[m] = p;
+    }
+    for (const migrate::PlannedLock& l : *locks) {
+      FillLock(l, by_migration[l.migration]->add_locks());
+    }
+    if (const int64_t max = context_.engine.max_blocking_rows; max >= 0) {
+      absl::Status refused = migrate::CheckBlockingRows(*locks, max);
+      v1::BlockingLimit* limit = resp.mutable_blocking_limit();
+      limit->set_max_blocking_rows(max);
+      limit->set_refused(!refused.ok());
+      limit->set_refusal(std::string(refused.message()));
     }
     return Encode(resp, response);
   });

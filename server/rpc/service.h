@@ -35,6 +35,13 @@ struct ServiceLimits {
   // Answers of the memory RPCs kept for repeated requests (ResponseCache);
   // 0 keeps none.
   size_t response_cache_bytes = 8 << 20;
+  // ValidateQuery: the largest SQL accepted. Parsing costs hundreds of
+  // bytes of memory per byte of SQL (measured: ~390 for a long IN list, so
+  // 128 KiB may cost ~50 MiB while it runs).
+  size_t max_query_bytes = 128 << 10;
+  // SQL of at least this size is parsed on the parser pool, against the
+  // parse budget (ServiceContext), not inline on a gRPC thread.
+  size_t large_query_bytes = 16 << 10;
 };
 
 struct ServiceContext {
@@ -48,6 +55,12 @@ struct ServiceContext {
   ServiceLimits limits;
   // statement_timeout of the database reads of status, plan and verify.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // ValidateQuery parses: the threads large ones run on (bounding how many
+  // run at once; `workers` when null), and the bytes of SQL all of them may
+  // hold, queued or running (unbounded when null). A call past either is
+  // RESOURCE_EXHAUSTED naming the limit.
+  ThreadPool* parsers = nullptr;
+  ByteBudget* parse_budget = nullptr;
   // Answers of the memory RPCs by request (null: none kept).
   ResponseCache* cache = nullptr;
 };

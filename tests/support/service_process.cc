@@ -92,11 +92,14 @@ ProcessResult Server::Stop(int signal) {
   return child_->Wait();
 }
 
-long Server::RssKib() const {
+long Server::RssKib() const { return StatusKib("VmRSS:"); }
+long Server::PeakRssKib() const { return StatusKib("VmHWM:"); }
+
+long Server::StatusKib(const std::string& field) const {
   std::ifstream in("/proc/" + std::to_string(child_->pid()) + "/status");
   std::string line;
   while (std::getline(in, line)) {
-    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+    if (line.rfind(field, 0) == 0) return std::strtol(line.c_str() + field.size(), nullptr, 10);
   }
   return -1;
 }

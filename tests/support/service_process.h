@@ -64,8 +64,12 @@ class Server {
   ProcessResult Stop(int signal = SIGTERM);
   // Resident set size of the server process in KiB (from /proc), or -1.
   long RssKib() const;
+  // Its peak resident set size so far (VmHWM) in KiB, or -1.
+  long PeakRssKib() const;
 
  private:
+  long StatusKib(const std::string& field) const;
+
   std::string dir_, port_file_;
   std::vector<std::string> ports_;
   std::unique_ptr<Child> child_;

@@ -1,6 +1,7 @@
 #include "server/generator/lint/lock_lint.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -33,8 +34,15 @@ struct TypeKey {
   bool array = false;
   bool known = true;
 
+  // As people write it (format_type's spelling of the integer, float and
+  // boolean types).
   std::string ToString() const {
-    std::string out = base;
+    static const std::map<std::string, std::string> kSpelling = {
+        {"int2", "smallint"}, {"int4", "integer"}, {"int8", "bigint"},
+        {"float4", "real"},   {"float8", "double precision"}, {"bool", "boolean"},
+        {"bpchar", "char"}};
+    auto spelled = kSpelling.find(base);
+    std::string out = spelled != kSpelling.end() ? spelled->second : base;
     if (!mods.empty()) absl::StrAppend(&out, "(", absl::StrJoin(mods, ","), ")");
     if (array) out += "[]";
     return out;

@@ -175,7 +175,7 @@ INSTANTIATE_TEST_SUITE_P(
         LintCase{"unique-without-index", "ALTER TABLE users ADD CONSTRAINT email_key UNIQUE (email);\n",
                  false, "builds an index under an ACCESS EXCLUSIVE lock on \"users\""},
         LintCase{"column-type-rewrite", "ALTER TABLE users ALTER COLUMN age TYPE bigint;\n", false,
-                 "ALTER COLUMN age from int4 to int8 rewrites \"users\""},
+                 "ALTER COLUMN age from integer to bigint rewrites \"users\""},
         LintCase{"set-not-null-scan", "ALTER TABLE users ALTER COLUMN note SET NOT NULL;\n", false,
                  "SET NOT NULL on note scans \"users\""},
         LintCase{"volatile-default",

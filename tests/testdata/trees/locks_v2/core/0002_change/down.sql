@@ -1,0 +1,2 @@
+ALTER TABLE tasks ALTER COLUMN points TYPE integer;
+DROP INDEX users_email_idx;
