@@ -38,6 +38,7 @@ int ExitFor(const absl::Status& s) {
 // Flags every command takes.
 struct Common {
   std::string target = "localhost:50051";
+  std::string target_id;
   std::string token_file;
   bool tls = false, insecure = false;
   std::string tls_ca, tls_cert, tls_key, tls_server_name;
@@ -46,6 +47,10 @@ struct Common {
 
   void Register(cli::FlagSet& f) {
     f.String("target", &target, "the server, HOST:PORT", "SCHEMAGATE_TARGET");
+    f.String("target-id", &target_id,
+             "the fleet target (tenant database, shard) of a server run with --targets; "
+             "empty: the server's own database",
+             "SCHEMAGATE_TARGET_ID");
     f.String("token-file", &token_file,
              "admin bearer token file (apply, rollback, repair, adopt)",
              "SCHEMAGATE_TOKEN_FILE");
@@ -71,6 +76,7 @@ struct Common {
     o.tls_server_name = tls_server_name;
     o.insecure = insecure;
     o.timeout = timeout;
+    o.target_id = target_id;
     if (!token_file.empty()) {
       absl::StatusOr<std::string> token = client::ReadTokenFile(token_file);
       if (!token.ok()) return token.status();
@@ -419,6 +425,13 @@ int Apply(const std::string& cmd, const std::vector<std::string>& args) {
       std::cout << " retrying: " << e.retrying().message() << "\n" << std::flush;
     } else if (e.has_lock_waiting()) {
       std::cout << e.lock_waiting() << "\n" << std::flush;
+    } else if (e.has_reconnecting()) {
+      std::cout << "\nconnection to the primary lost: " << e.reconnecting() << "\n" << std::flush;
+    } else if (e.has_reconnected()) {
+      std::cout << e.reconnected() << "\n" << std::flush;
+    } else if (e.has_resolved()) {
+      std::cout << e.resolved().cluster() << "/" << e.resolved().version() << "_"
+                << e.resolved().name() << ": " << e.resolved().message() << "\n" << std::flush;
     } else if (e.has_summary()) {
       if (e.summary().dry_run()) {
         for (const v1::PendingMigration& m : e.summary().planned()) {
@@ -582,12 +595,16 @@ int Health(const std::string& cmd, const std::vector<std::string>& args) {
   std::string service;
   cli::FlagSet f("schemactl health",
                  "grpc.health.v1 Check: \"\" (default), schemagate.v1.SchemaGate, "
-                 "schemagate.cluster.<name> or schemagate.liveness. Exits 0 when "
-                 "SERVING, 3 otherwise.");
+                 "schemagate.cluster.<name>, schemagate.liveness or, for a fleet "
+                 "target, schemagate.target.<id> (the default with --target-id). "
+                 "Exits 0 when SERVING, 3 otherwise.");
   c.Register(f);
   f.String("service", &service, "the health service name");
   f.SetEpilog(kExitCodes);
   if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  if (!f.IsSet("service") && !c.target_id.empty()) {
+    service = client::TargetHealthService(c.target_id);
+  }
   auto client = c.Connect();
   if (!client.ok()) return Fail(cmd, client.status());
   auto r = (*client)->Health(service);
@@ -635,6 +652,73 @@ int Wait(const std::string& cmd, const std::vector<std::string>& args) {
   return kOk;
 }
 
+int Targets(const std::string& cmd, const std::vector<std::string>& args) {
+  Common c;
+  bool not_serving = false;
+  std::vector<std::string> selector;
+  std::string wave;
+  cli::FlagSet f("schemactl targets",
+                 "Lists the fleet targets of a server run with --targets: each one's "
+                 "features, wave, database (host:port/db), whether it is serving, its "
+                 "pending migrations and any problem in its definition. With "
+                 "--not-serving, exits 9 when any target is listed.");
+  c.Register(f);
+  f.Bool("not-serving", &not_serving,
+         "only targets that are not serving (unreachable, not migrated, a problem)");
+  f.List("selector", &selector, "only targets with these labels (key=value, comma-separated)");
+  f.String("wave", &wave, "only targets of this wave");
+  f.SetEpilog(kExitCodes);
+  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  v1::ListTargetsRequest req;
+  req.set_only_not_serving(not_serving);
+  req.set_wave(wave);
+  for (const std::string& item : selector) {
+    size_t eq = item.find('=');
+    if (eq == std::string::npos || eq == 0) {
+      return Fail(cmd, absl::InvalidArgumentError("--selector items are key=value"));
+    }
+    (*req.mutable_labels())[item.substr(0, eq)] = item.substr(eq + 1);
+  }
+  auto client = c.Connect();
+  if (!client.ok()) return Fail(cmd, client.status());
+  v1::ListTargetsResponse all;
+  for (;;) {
+    auto r = (*client)->ListTargets(req);
+    if (!r.ok()) return Fail(cmd, r.status());
+    for (v1::TargetInfo& t : *r->mutable_targets()) *all.add_targets() = std::move(t);
+    all.set_total(r->total());
+    *all.mutable_loaded_at() = r->loaded_at();
+    all.set_load_error(r->load_error());
+    if (r->next_page_token().empty()) break;
+    req.set_page_token(r->next_page_token());
+  }
+  if (c.json) {
+    PrintJson(all);
+  } else {
+    std::cout << absl::StrFormat("%-24s %-10s %-32s %-11s %7s %-7s %s\n", "TARGET", "WAVE",
+                                 "DATABASE", "STATE", "PENDING", "MONITOR", "FEATURES");
+    for (const v1::TargetInfo& t : all.targets()) {
+      std::string state = !t.problem().empty()      ? "invalid"
+                          : t.serving()             ? "serving"
+                          : !t.state_known()        ? "unknown"
+                          : !t.database_reachable() ? "unreachable"
+                                                    : "not ready";
+      std::cout << absl::StrFormat("%-24s %-10s %-32s %-11s %7d %-7s %s\n", t.id(),
+                                   t.wave().empty() ? "-" : t.wave(),
+                                   t.database().empty() ? "-" : t.database(), state,
+                                   t.pending_count(), t.monitoring().empty() ? "-" : t.monitoring(),
+                                   absl::StrJoin(t.features(), ","));
+      if (!t.problem().empty()) std::cout << "    problem: " << t.problem() << "\n";
+      if (!t.error().empty() && t.problem().empty()) std::cout << "    error: " << t.error() << "\n";
+    }
+    std::cout << all.total() << " target(s)\n";
+    if (!all.load_error().empty()) {
+      std::cout << "the target set could not be read again: " << all.load_error() << "\n";
+    }
+  }
+  return not_serving && all.total() > 0 ? exit_codes::kNotAvailable : kOk;
+}
+
 const std::map<std::string, std::pair<Runner, const char*>>& Commands() {
   static const auto* commands = new std::map<std::string, std::pair<Runner, const char*>>{
       {"clusters", {&Clusters, "list clusters and their migration state"}},
@@ -650,6 +734,7 @@ const std::map<std::string, std::pair<Runner, const char*>>& Commands() {
       {"verify", {&Verify, "drift between catalog and database"}},
       {"health", {&Health, "grpc.health.v1 status"}},
       {"wait", {&Wait, "wait until clusters are migrated"}},
+      {"targets", {&Targets, "the fleet targets of a server run with --targets"}},
   };
   return *commands;
 }
@@ -659,8 +744,9 @@ void Usage(std::ostream& out) {
   for (const auto& [name, c] : Commands()) {
     out << absl::StrFormat("  %-10s %s\n", name, c.second);
   }
-  out << "\nEvery command takes --target (SCHEMAGATE_TARGET), TLS flags and --json; "
-         "see `schemactl <command> --help`.\n";
+  out << "\nEvery command takes --target (the server, SCHEMAGATE_TARGET), --target-id (a "
+         "fleet target, SCHEMAGATE_TARGET_ID), TLS flags and --json; see `schemactl "
+         "<command> --help`.\n";
 }
 
 }  // namespace

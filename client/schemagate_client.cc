@@ -98,6 +98,10 @@ bool IsLoopbackTarget(absl::string_view target) {
          absl::StartsWith(host, "127.");
 }
 
+std::string TargetHealthService(const std::string& target_id) {
+  return "schemagate.target." + target_id;
+}
+
 std::string ErrorReason(const absl::Status& status) {
   google::rpc::ErrorInfo info;
   return ErrorInfoOf(status, &info) ? info.reason() : "";
@@ -178,6 +182,27 @@ absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& opt
   return client;
 }
 
+std::unique_ptr<Client> Client::ForTarget(const std::string& target_id) const {
+  ClientOptions options = options_;
+  options.target_id = target_id;
+  std::unique_ptr<Client> client(new Client(options));
+  client->tls_ = tls_;
+  client->channel_ = channel_;
+  client->stub_ = v1::SchemaGate::NewStub(channel_);
+  client->health_ = grpc::health::v1::Health::NewStub(channel_);
+  return client;
+}
+
+absl::StatusOr<v1::ListTargetsResponse> Client::ListTargets(
+    const v1::ListTargetsRequest& request) {
+  grpc::ClientContext ctx;
+  ConfigureContext(&ctx, options_.timeout, false);
+  v1::ListTargetsResponse resp;
+  grpc::Status s = stub_->ListTargets(&ctx, request, &resp);
+  if (!s.ok()) return FromGrpc(s);
+  return resp;
+}
+
 absl::Status Client::CheckAdminTransport() const {
   if (options_.token.empty() || tls_ || options_.insecure ||
       IsLoopbackTarget(options_.target)) {
@@ -202,8 +227,10 @@ void Client::ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
 absl::StatusOr<v1::ListClustersResponse> Client::ListClusters() {
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, false);
+  v1::ListClustersRequest req;
+  req.set_target_id(options_.target_id);
   v1::ListClustersResponse resp;
-  grpc::Status s = stub_->ListClusters(&ctx, v1::ListClustersRequest(), &resp);
+  grpc::Status s = stub_->ListClusters(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
 }
@@ -213,6 +240,7 @@ absl::StatusOr<v1::CheckTablesResponse> Client::CheckTables(
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, false);
   v1::CheckTablesRequest req;
+  req.set_target_id(options_.target_id);
   for (const std::string& t : tables) req.add_tables(t);
   v1::CheckTablesResponse resp;
   grpc::Status s = stub_->CheckTables(&ctx, req, &resp);
@@ -287,8 +315,10 @@ void Client::WatchLoop() {
       if (stopping_) return;
       watch_context_ = &ctx;
     }
+    v1::WatchClustersRequest watch;
+    watch.set_target_id(options_.target_id);
     std::unique_ptr<grpc::ClientReader<v1::WatchClustersResponse>> reader =
-        stub_->WatchClusters(&ctx, v1::WatchClustersRequest());
+        stub_->WatchClusters(&ctx, watch);
     v1::WatchClustersResponse update;
     while (reader->Read(&update)) {
       backoff = absl::Milliseconds(200);
@@ -324,6 +354,7 @@ absl::StatusOr<v1::ValidateJoinResponse> Client::ValidateJoin(
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, false);
   v1::ValidateJoinRequest req;
+  req.set_target_id(options_.target_id);
   for (const std::string& t : tables) req.add_tables(t);
   for (const std::vector<std::string>& p : pairs) {
     if (p.size() < 2) return absl::InvalidArgumentError("a pair needs left and right");
@@ -343,6 +374,7 @@ absl::StatusOr<v1::ValidateQueryResponse> Client::ValidateQuery(const std::strin
   ConfigureContext(&ctx, options_.timeout, false);
   v1::ValidateQueryRequest req;
   req.set_sql(sql);
+  req.set_target_id(options_.target_id);
   v1::ValidateQueryResponse resp;
   grpc::Status s = stub_->ValidateQuery(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
@@ -352,8 +384,10 @@ absl::StatusOr<v1::ValidateQueryResponse> Client::ValidateQuery(const std::strin
 absl::StatusOr<v1::GetMigrationStatusResponse> Client::GetMigrationStatus() {
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, false);
+  v1::GetMigrationStatusRequest req;
+  req.set_target_id(options_.target_id);
   v1::GetMigrationStatusResponse resp;
-  grpc::Status s = stub_->GetMigrationStatus(&ctx, v1::GetMigrationStatusRequest(), &resp);
+  grpc::Status s = stub_->GetMigrationStatus(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
 }
@@ -363,6 +397,7 @@ absl::StatusOr<v1::PlanMigrationsResponse> Client::PlanMigrations(bool include_s
   ConfigureContext(&ctx, options_.timeout, false);
   v1::PlanMigrationsRequest req;
   req.set_include_sql(include_sql);
+  req.set_target_id(options_.target_id);
   v1::PlanMigrationsResponse resp;
   grpc::Status s = stub_->PlanMigrations(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
@@ -374,6 +409,7 @@ absl::StatusOr<v1::VerifySchemaResponse> Client::VerifySchema(bool ignore_extra_
   ConfigureContext(&ctx, options_.timeout, false);
   v1::VerifySchemaRequest req;
   req.set_ignore_extra_tables(ignore_extra_tables);
+  req.set_target_id(options_.target_id);
   v1::VerifySchemaResponse resp;
   grpc::Status s = stub_->VerifySchema(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
@@ -387,8 +423,10 @@ absl::StatusOr<v1::ApplySummary> Client::ApplyMigrations(
   if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
+  v1::ApplyMigrationsRequest req = request;
+  if (req.target_id().empty()) req.set_target_id(options_.target_id);
   std::unique_ptr<grpc::ClientReader<v1::ApplyMigrationsResponse>> reader =
-      stub_->ApplyMigrations(&ctx, request);
+      stub_->ApplyMigrations(&ctx, req);
   v1::ApplyMigrationsResponse event;
   v1::ApplySummary summary;
   bool have_summary = false;
@@ -410,8 +448,10 @@ absl::StatusOr<v1::RollbackClusterResponse> Client::RollbackCluster(
   if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
+  v1::RollbackClusterRequest req = request;
+  if (req.target_id().empty()) req.set_target_id(options_.target_id);
   v1::RollbackClusterResponse resp;
-  grpc::Status s = stub_->RollbackCluster(&ctx, request, &resp);
+  grpc::Status s = stub_->RollbackCluster(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
 }
@@ -421,8 +461,10 @@ absl::StatusOr<v1::RepairChecksumsResponse> Client::RepairChecksums(
   if (absl::Status s = CheckAdminTransport(); !s.ok()) return s;
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, true);
+  v1::RepairChecksumsRequest req = request;
+  if (req.target_id().empty()) req.set_target_id(options_.target_id);
   v1::RepairChecksumsResponse resp;
-  grpc::Status s = stub_->RepairChecksums(&ctx, request, &resp);
+  grpc::Status s = stub_->RepairChecksums(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
 }
@@ -431,8 +473,10 @@ absl::StatusOr<v1::AdoptDatabaseResponse> Client::AdoptDatabase(
     const v1::AdoptDatabaseRequest& request, absl::Duration timeout) {
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, timeout, true);
+  v1::AdoptDatabaseRequest req = request;
+  if (req.target_id().empty()) req.set_target_id(options_.target_id);
   v1::AdoptDatabaseResponse resp;
-  grpc::Status s = stub_->AdoptDatabase(&ctx, request, &resp);
+  grpc::Status s = stub_->AdoptDatabase(&ctx, req, &resp);
   if (!s.ok()) return FromGrpc(s);
   return resp;
 }
@@ -460,6 +504,7 @@ absl::Status Client::WaitForClusters(
     grpc::ClientContext ctx;
     ctx.set_deadline(absl::ToChronoTime(deadline));
     v1::WatchClustersRequest req;
+    req.set_target_id(options_.target_id);
     for (const std::string& c : clusters) req.add_clusters(c);
     std::unique_ptr<grpc::ClientReader<v1::WatchClustersResponse>> reader =
         stub_->WatchClusters(&ctx, req);
@@ -504,7 +549,13 @@ absl::Status Client::WaitForClusters(
     }
     grpc::Status s = reader->Finish();
     last_error = s.ok() ? "the stream ended" : s.error_message();
-    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT) return FromGrpc(s);
+    // Waiting cannot cure a malformed request, or a target whose definition
+    // is broken; an unknown target may be added when the server reads its
+    // target set again, so that is waited for (and named on timeout).
+    if (s.error_code() == grpc::StatusCode::INVALID_ARGUMENT ||
+        s.error_code() == grpc::StatusCode::FAILED_PRECONDITION) {
+      return FromGrpc(s);
+    }
     if (absl::Now() + backoff >= deadline) break;
     absl::SleepFor(backoff);
     backoff = std::min(backoff * 2, absl::Seconds(2));

@@ -25,6 +25,14 @@
 // retry). RPC errors keep the server's code, message and refusal reason
 // (ErrorReason()).
 //
+// Fleets (a server run with --targets, docs/FLEETS.md): `target_id` names
+// the tenant's database (or shard) every call is about; one channel serves
+// many tenants with a Client per tenant:
+//
+//   auto fleet = schemagate::client::Client::Connect(options).value();
+//   auto acme = fleet->ForTarget("acme");        // shares fleet's channel
+//   if (acme->Require({"invoices"}).ok()) ...    // acme has billing
+//
 // Thread safety: a Client may be used from many threads.
 #ifndef SCHEMAGATE_CLIENT_SCHEMAGATE_CLIENT_H_
 #define SCHEMAGATE_CLIENT_SCHEMAGATE_CLIENT_H_
@@ -66,7 +74,13 @@ struct ClientOptions {
   bool insecure = false;
   // Deadline of each unary call.
   absl::Duration timeout = absl::Seconds(10);
+  // The fleet target (tenant database, shard) every call names; empty: the
+  // server's own database.
+  std::string target_id;
 };
+
+// The health service of a fleet target: "schemagate.target.<id>".
+std::string TargetHealthService(const std::string& target_id);
 
 // Is the gRPC target ("host:port", "dns:///host:port", "ipv4:...",
 // "unix:...") this machine: localhost, 127.0.0.0/8, ::1 or a unix socket?
@@ -97,6 +111,11 @@ class Client {
   static absl::StatusOr<std::unique_ptr<Client>> Connect(const ClientOptions& options);
   ~Client();
 
+  // A client for fleet target `target_id` on the same channel (and
+  // options); its Require cache and watch are its own.
+  std::unique_ptr<Client> ForTarget(const std::string& target_id) const;
+  const std::string& target_id() const { return options_.target_id; }
+
   absl::Status Require(const std::vector<std::string>& tables);
 
   absl::StatusOr<v1::ListClustersResponse> ListClusters();
@@ -124,6 +143,9 @@ class Client {
   // SOURCE_HISTORY_INCOMPLETE, ... and ErrorViolations() listing each problem.
   absl::StatusOr<v1::AdoptDatabaseResponse> AdoptDatabase(
       const v1::AdoptDatabaseRequest& request, absl::Duration timeout);
+
+  // The server's fleet targets (ListTargets), a page at a time.
+  absl::StatusOr<v1::ListTargetsResponse> ListTargets(const v1::ListTargetsRequest& request);
 
   // grpc.health.v1 Check of `service` ("" = overall).
   absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Health(

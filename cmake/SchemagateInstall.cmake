@@ -1,7 +1,7 @@
 # `cmake --install` rules and the schemagate CMake package (docs/CONSUMERS.md).
 #
 # Components:
-#   runtime      bin/: schemagate, schemagate-server, schemactl, schemagate-gen
+#   runtime      bin/: schemagate, schemagate-server, schemagate-fleet, schemactl, schemagate-gen
 #   development  the client library (schemagate::client) with the protobuf/
 #                gRPC libraries it links, its headers, the schema headers of
 #                this build's feature set (schemagate::schema) and
@@ -46,7 +46,7 @@ add_dependencies(schemagate_development schemagate_client schemagate_api_proto
                  schemagate_health_proto schemagate_schema_headers_default)
 
 # --- runtime ----------------------------------------------------------------
-install(TARGETS schemagate schemagate-server schemactl schemagate-gen
+install(TARGETS schemagate schemagate-server schemagate-fleet schemactl schemagate-gen
         RUNTIME DESTINATION "${CMAKE_INSTALL_BINDIR}" COMPONENT runtime)
 
 # --- development ------------------------------------------------------------

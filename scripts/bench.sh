@@ -13,6 +13,7 @@
 #   adopt.sh       adopt of the largest tree (imported from Diesel) vs migrate
 #   plan.sh        plan time and catalog load over the tree sizes
 #   rpc.sh         RPC throughput and latency vs the health Check RPC; RSS
+#   rpc_metrics.sh RPC throughput with --metrics-listen (and scrapes) vs without
 #   join.sh        join validation and query checks (Google Benchmark)
 #   import.sh      schemagate-gen import of flattened trees; the imported tree applied vs psql
 #   binary-sizes.sh  binary and embedded SQL size per feature set
@@ -24,7 +25,7 @@
 #   BENCH_LARGE_PEER_RUNS 0/- (sqitch and sql-migrate on the 5,000 tree: sqitch
 #                              alone takes ~15-20 min per run there)
 #   BENCH_NOOP_RUNS 15/4  BENCH_PLAN_RUNS 7/3   BENCH_CONCURRENT_RUNS 5/2
-#   BENCH_RPC_DURATION 3s/1s  BENCH_RPC_RUNS 3/1  BENCH_JOIN_REPS 9/3
+#   BENCH_RPC_DURATION 3s/1s  BENCH_RPC_RUNS 3/1  BENCH_RPC_METRICS_RUNS 8/2  BENCH_JOIN_REPS 9/3
 #   BENCH_ADOPT_RUNS 5/2      (on the largest tree of BENCH_SIZES)
 #   BENCH_SIZES "100 1000 5000" / "100 1000"  BENCH_IMPORT_RUNS 3
 # BENCH_PEERS=0 leaves sqitch and sql-migrate out. BENCH_BEFORE_DIR: binaries of
@@ -63,7 +64,7 @@ mkdir -p "$BENCH_DIR"
 export BENCH_SAMPLES=$BENCH_DIR/samples.tsv
 # BENCH_SECTIONS runs only some sections; with BENCH_RESUME=1 the samples of
 # an earlier run are kept (finish an interrupted run, then render them all).
-sections=" ${BENCH_SECTIONS:-trees embed incremental apply concurrent adopt plan rpc join import sizes} "
+sections=" ${BENCH_SECTIONS:-trees embed incremental apply concurrent adopt plan rpc rpc_metrics join import sizes} "
 [[ ${BENCH_RESUME:-0} == 1 ]] || : >"$BENCH_SAMPLES"
 source scripts/bench/common.sh  # after BENCH_SAMPLES: not standalone
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -127,6 +128,8 @@ for n in "${sizes[@]}"; do plan_specs+=("tree-$n=$BENCH_DIR/trees/tree-$n.schema
 section plan bash scripts/bench/plan.sh "$plan_runs" "${plan_specs[@]}"
 SCHEMAGATE_SERVER_BEFORE=${BENCH_BEFORE_DIR:+$BENCH_BEFORE_DIR/schemagate-server} \
   section rpc bash scripts/bench/rpc.sh "$rpc_duration" "$rpc_runs"
+section rpc_metrics bash scripts/bench/rpc_metrics.sh "$rpc_duration" \
+  "${BENCH_RPC_METRICS_RUNS:-$([[ $quick == 1 ]] && echo 2 || echo 8)}"
 section join bash scripts/bench/join.sh "$join_reps"
 section import bash scripts/bench/import.sh "${BENCH_IMPORT_RUNS:-3}" bundled "tree-${sizes[1]:-${sizes[0]}}"
 sizes_md=$(mktemp)
@@ -145,7 +148,7 @@ S() { python3 scripts/bench/stats.py "$@" ; }
   cat <<EOF
 # Benchmark results
 
-- Command: \`$command_line\` (total $((total / 60)) min $((total % 60)) s: trees ${took[trees]} s, embed ${took[embed]} s, incremental ${took[incremental]} s, apply ${took[apply]} s, concurrent ${took[concurrent]} s, adopt ${took[adopt]} s, plan ${took[plan]} s, rpc ${took[rpc]} s, join ${took[join]} s, sizes ${took[sizes]} s)
+- Command: \`$command_line\` (total $((total / 60)) min $((total % 60)) s: trees ${took[trees]} s, embed ${took[embed]} s, incremental ${took[incremental]} s, apply ${took[apply]} s, concurrent ${took[concurrent]} s, adopt ${took[adopt]} s, plan ${took[plan]} s, rpc ${took[rpc]} s, rpc_metrics ${took[rpc_metrics]:-0} s, join ${took[join]} s, sizes ${took[sizes]} s)
 - Date: $started; schemagate $rev
 - Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r); load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)
 - PostgreSQL $pg_version (default durability: fsync and synchronous_commit on), scram-sha-256 over TCP loopback, one server for every section
@@ -205,6 +208,12 @@ $(S rpc "$BENCH_SAMPLES" rpc_before)
 Server RSS (MiB), $rpc_errors RPC errors:
 
 $(S table "$BENCH_SAMPLES" rpc_rss)
+
+## The cost of Prometheus metrics (\`scripts/bench/rpc_metrics.sh\`)
+
+$(S table "$BENCH_SAMPLES" rpc_metrics)
+
+$(S table "$BENCH_SAMPLES" rpc_metrics_cpu)
 
 ## Join validation and query checks, in process (us)
 

@@ -71,7 +71,11 @@ for label in "${labels[@]}"; do
     fresh_db bench_import
     flat_apply() {
       local d
-      for d in $(ls -d "$flat"/*/ | sort); do
+      # Diesel's order: the version (the name before the first '_') with
+      # its dashes removed, so both version styles interleave by date.
+      for d in $(for x in "$flat"/*/; do
+                   b=$(basename "$x"); v=${b%%_*}; echo "${v//-/} $x"
+                 done | sort | cut -d' ' -f2-); do
         if [[ -f $d/metadata.toml ]] && grep -q 'run_in_transaction = false' "$d/metadata.toml"; then
           psql -X -q -v ON_ERROR_STOP=1 -d "$PG_BASE/bench_import" -f "$d/up.sql" >/dev/null
         else

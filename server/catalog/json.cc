@@ -1,5 +1,6 @@
 #include "server/catalog/json.h"
 
+#include <algorithm>
 #include <map>
 #include <string>
 #include <vector>
@@ -182,14 +183,20 @@ nlohmann::ordered_json QueryJson(const QueryResult& result) {
           {"messages", Strings(result.messages)}};
 }
 
-nlohmann::ordered_json CatalogJson(const Catalog& catalog) {
+nlohmann::ordered_json CatalogJson(const Catalog& catalog,
+                                   const std::vector<std::string>& selected) {
   const v1::BuildCatalog& enabled = catalog.enabled();
+  auto shown = [&selected](const std::string& cluster) {
+    return selected.empty() ||
+           std::find(selected.begin(), selected.end(), cluster) != selected.end();
+  };
   std::map<std::string, std::vector<const v1::Table*>> tables_by_cluster;
   for (const v1::Table& t : enabled.tables()) {
     tables_by_cluster[t.cluster()].push_back(&t);
   }
   nlohmann::ordered_json clusters = nlohmann::ordered_json::array();
   for (const v1::Cluster& c : enabled.clusters()) {
+    if (!shown(c.name())) continue;
     nlohmann::ordered_json tables = nlohmann::ordered_json::array();
     for (const v1::Table* t : tables_by_cluster[c.name()]) {
       tables.push_back(TableJson(*t));
@@ -208,6 +215,7 @@ nlohmann::ordered_json CatalogJson(const Catalog& catalog) {
   }
   nlohmann::ordered_json order = nlohmann::ordered_json::array();
   for (const v1::MigrationRef& r : enabled.apply_order()) {
+    if (!shown(r.cluster())) continue;
     order.push_back(ToString({r.cluster(), r.version()}));
   }
   return {{"features", Strings(enabled.features())},

@@ -21,8 +21,11 @@ namespace schemagate::catalog {
 //                "no_transaction", "requires", "path"}]}],
 //  "apply_order": ["core/1", ...]}
 // Clusters in dependency order. A table is listed under the cluster that
-// creates it, with the columns and keys of every enabled cluster.
-nlohmann::ordered_json CatalogJson(const Catalog& catalog);
+// creates it, with the columns and keys of every enabled cluster. With
+// `clusters` (enabled cluster names; see CheckClustersEnabled in
+// diagram.h) only those clusters and their migrations in apply_order.
+nlohmann::ordered_json CatalogJson(const Catalog& catalog,
+                                   const std::vector<std::string>& clusters = {});
 
 // {"verdict", "tables": [{"name", "state", "cluster", "enable_features",
 //  "compiled", "suggestions"}], "pairs": [{"left", "right", "status",

@@ -145,6 +145,7 @@ int Adopt(const Args& args) {
                                            "diesel, golang-migrate or flyway"),
                                        migrate::ErrorKind::kUsage));
   }
+  setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
   migrate::EngineOptions engine;

@@ -1,14 +1,20 @@
 // The one-shot database subcommands: migrate, plan, status, verify,
 // rollback, repair. Each parses flags, connects, asks the engine and prints.
+#include <cstdio>
+#include <fstream>
 #include <iostream>
 #include <map>
+#include <memory>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "nlohmann/json.hpp"
 #include "server/main/commands.h"
 #include "server/main/common.h"
+#include "server/metrics/metrics.h"
+#include "server/metrics/migration.h"
 #include "server/migrate/engine.h"
 #include "server/migrate/errors.h"
 #include "server/migrate/plan_locks.h"
@@ -101,14 +107,6 @@ void PrintStateTable(const migrate::MigrationState& state) {
   }
 }
 
-void RegisterMaxBlockingRows(cli::FlagSet& flags, int64_t* target) {
-  flags.Int("max-blocking-rows", target,
-            "refuse (exit 5, before taking any lock) a plan with an "
-            "unacknowledged blocking lock-lint finding on a table of more "
-            "estimated rows than this (docs/LINT.md); -1: no limit",
-            "SCHEMAGATE_MAX_BLOCKING_ROWS");
-}
-
 // "ACCESS EXCLUSIVE on tasks (2.1M rows, 800 MB): ALTER TABLE, line 3
 // [column-type-rewrite] <message>", acknowledged ones with their reason.
 std::string DescribeLock(const migrate::PlannedLock& l) {
@@ -122,55 +120,110 @@ std::string DescribeLock(const migrate::PlannedLock& l) {
   return absl::StrCat(out, " ", l.lock.message());  // "[rule] what; instead: ..."
 }
 
+// --metrics-file: the migration metrics of one `migrate` run (engine
+// events, then the run's outcome), written when it ends, whatever the
+// outcome, for node_exporter's textfile collector.
+class RunMetrics {
+ public:
+  explicit RunMetrics(std::string path)
+      : path_(std::move(path)), registry_(std::make_shared<prometheus::Registry>()),
+        migrations_(*registry_), start_(absl::Now()) {}
+
+  bool enabled() const { return !path_.empty(); }
+  void Observe(const migrate::Event& e) { migrations_.Observe(e); }
+
+  // Whether the file can be written, before anything is applied
+  // (INVALID_ARGUMENT naming it; exit 2).
+  absl::Status CheckWritable() const {
+    const std::string tmp = path_ + ".tmp";
+    std::ofstream probe(tmp, std::ios::binary | std::ios::trunc);
+    const bool ok = static_cast<bool>(probe);
+    probe.close();
+    std::remove(tmp.c_str());
+    if (ok) return absl::OkStatus();
+    return migrate::WithKind(
+        absl::InvalidArgumentError(absl::StrCat("--metrics-file ", path_,
+                                                ": cannot create a file in its folder")),
+        migrate::ErrorKind::kUsage);
+  }
+
+  // Writes the file; returns `exit_code` (a failure to write is logged:
+  // the migrations' outcome stands).
+  int Finish(int exit_code, const std::string& features, size_t applied) {
+    if (!enabled()) return exit_code;
+    metrics::AddBuildInfo(*registry_, {metrics::kVersion, features});
+    const absl::Time end = absl::Now();
+    auto gauge = [&](const char* name, const char* help, double value) {
+      prometheus::BuildGauge().Name(name).Help(help).Register(*registry_).Add({}).Set(value);
+    };
+    gauge("schemagate_migrate_last_run_timestamp_seconds",
+          "When the last `schemagate migrate` run ended (Unix time).",
+          absl::ToDoubleSeconds(end - absl::UnixEpoch()));
+    gauge("schemagate_migrate_last_run_duration_seconds",
+          "How long the last `schemagate migrate` run took, connecting included.",
+          absl::ToDoubleSeconds(end - start_));
+    gauge("schemagate_migrate_last_run_success",
+          "1 when the last `schemagate migrate` run left the database up to date (exit 0).",
+          exit_code == migrate::kExitOk ? 1 : 0);
+    gauge("schemagate_migrate_last_run_exit_code",
+          "The exit code of the last `schemagate migrate` run (docs/OPERATIONS.md, "
+          "\"Exit codes\").",
+          exit_code);
+    gauge("schemagate_migrate_last_run_applied_migrations",
+          "Migrations the last `schemagate migrate` run applied.", static_cast<double>(applied));
+    if (absl::Status s = metrics::WriteTextfile({registry_}, path_); !s.ok()) {
+      log::Error("cannot write the metrics file", {{"error", std::string(s.message())}});
+    }
+    return exit_code;
+  }
+
+ private:
+  const std::string path_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  metrics::MigrationMetrics migrations_;
+  const absl::Time start_;
+};
+
 }  // namespace
 
 int Migrate(const Args& args) {
   Setup setup;
-  absl::Duration lock_wait = absl::Minutes(10), lock_timeout = absl::Seconds(5);
-  int64_t lock_retries = 5, max_blocking_rows = -1;
-  std::string lock_mode = "session";
-  bool single = false, allow_unknown = false, dry_run = false;
+  EngineFlags engine_flags;
+  bool single = false, dry_run = false;
+  std::string metrics_file;
   cli::FlagSet flags("schemagate migrate",
                      "Applies every pending migration of the enabled clusters, "
                      "in order, each in one transaction with its history row. "
                      "Safe to run from many processes at once: exactly one "
                      "applies, the others wait and exit 0.");
   setup.Register(flags, true);
-  flags.Duration("lock-wait-timeout", &lock_wait,
-                 "give up (exit 4) if another migrator holds the lock this long",
-                 "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
-  flags.Duration("lock-timeout", &lock_timeout,
-                 "PostgreSQL lock_timeout for each migration's statements (0 = "
-                 "none), so DDL never queues behind a long query for long");
-  flags.Int("lock-retries", &lock_retries,
-            "retries of a migration that hit --lock-timeout");
-  flags.String("lock-mode", &lock_mode,
-               "session (default) or transaction (through PgBouncer "
-               "transaction pooling; no-transaction migrations refused)",
-               "SCHEMAGATE_LOCK_MODE");
+  engine_flags.Register(flags);
   flags.Bool("single-transaction", &single,
              "apply the whole plan in one transaction (all or nothing)");
-  flags.Bool("allow-unknown-applied", &allow_unknown,
-             "go on although the database has migrations this build lacks");
   flags.Bool("dry-run", &dry_run, "print the plan and change nothing");
-  RegisterMaxBlockingRows(flags, &max_blocking_rows);
+  flags.String("metrics-file", &metrics_file,
+               "write this run's migration metrics to this file when it ends, "
+               "whatever the outcome (Prometheus text format, replaced atomically: "
+               "for node_exporter's textfile collector)",
+               "SCHEMAGATE_METRICS_FILE");
   flags.SetEpilog(exit_codes::kHelp);
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
       code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate migrate";
-  if (lock_mode != "session" && lock_mode != "transaction") {
-    return Fail(cmd, migrate::WithKind(
-                         absl::InvalidArgumentError(
-                             "--lock-mode must be session or transaction"),
-                         migrate::ErrorKind::kUsage));
+  // Checked before connecting: a bad flag is exit 2 whatever the database.
+  if (absl::Status s = engine_flags.Options({}).status(); !s.ok()) return Fail(cmd, s);
+  setup.db.needs_primary = true;
+  RunMetrics run_metrics(metrics_file);
+  std::string features;  // the compiled ones, for schemagate_build_info
+  if (run_metrics.enabled()) {
+    if (absl::Status s = run_metrics.CheckWritable(); !s.ok()) return Fail(cmd, s);
+    absl::StatusOr<catalog::Catalog> compiled = LoadCatalog(setup.common, /*narrow=*/false);
+    if (compiled.ok()) features = absl::StrJoin(compiled->compiled().features(), ",");
   }
-  if (lock_retries < 0) {
-    return Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
-                                           "--lock-retries must be >= 0"),
-                                       migrate::ErrorKind::kUsage));
-  }
+  size_t applied = 0;
+  auto done = [&](int code) { return run_metrics.Finish(code, features, applied); };
   // Whether there is anything to do is decided before the catalog is
   // decoded: one query compares the history with the digest the build
   // recorded (catalog::Summarize reads it without parsing the catalog),
@@ -178,8 +231,9 @@ int Migrate(const Args& args) {
   const absl::Time started = absl::Now();
   const bool early = !dry_run && !flags.IsSet("features");
   absl::StatusOr<Session> session = Start(setup, flags, early);
-  if (!session.ok()) return Fail(cmd, session.status());
+  if (!session.ok()) return done(Fail(cmd, session.status()));
   auto report = [&](const migrate::ApplyResult& result) {
+    applied = result.applied.size();
     if (setup.json) {
       ordered_json applied = ordered_json::array();
       for (const migrate::StepResult& s : result.applied) {
@@ -204,7 +258,7 @@ int Migrate(const Args& args) {
                 {{"applied", absl::StrCat(result.applied.size())},
                  {"duration", Ms(result.total)}});
     }
-    return migrate::kExitOk;
+    return done(migrate::kExitOk);
   };
   if (early) {
     absl::StatusOr<catalog::CatalogSummary> summary =
@@ -213,39 +267,45 @@ int Migrate(const Args& args) {
         !summary->applied_digest.empty()) {
       migrate::History history(session->conn.get(), session->history);
       absl::StatusOr<bool> same = history.MatchesAppliedDigest(summary->applied_digest);
-      if (!same.ok()) return Fail(cmd, same.status());
-      if (*same) {
+      // An error (the primary lost, say) is left to the engine, which
+      // reads the same and reconnects.
+      if (same.ok() && *same) {
         migrate::ApplyResult nothing;
         nothing.total = absl::Now() - started;
         return report(nothing);
       }
     }
     if (absl::Status s = LoadSessionCatalog(*session, setup, flags); !s.ok()) {
-      return Fail(cmd, s);
+      return done(Fail(cmd, s));
     }
   }
-  migrate::EngineOptions options;
-  options.history = session->history;
-  options.lock_wait_timeout = lock_wait;
-  options.lock_timeout = lock_timeout;
-  options.lock_retries = static_cast<int>(lock_retries);
-  options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
-                                                 : migrate::LockMode::kSession;
-  options.allow_unknown_applied = allow_unknown;
-  options.max_blocking_rows = max_blocking_rows;
+  absl::StatusOr<migrate::EngineOptions> engine_options = engine_flags.Options(session->history);
+  if (!engine_options.ok()) return done(Fail(cmd, engine_options.status()));
+  migrate::EngineOptions options = *std::move(engine_options);
+  // A failover mid-run: wait for the new primary (up to --connect-timeout)
+  // and go on there.
+  options.reconnect = [&](const absl::Status&) -> absl::StatusOr<migrate::Connection*> {
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> next = setup.db.Open();
+    if (!next.ok()) return next.status();
+    session->conn = *std::move(next);
+    return session->conn.get();
+  };
+  if (run_metrics.enabled()) {
+    options.observer = [&run_metrics](const migrate::Event& e) { run_metrics.Observe(e); };
+  }
   migrate::Engine engine(*session->catalog, session->conn.get(), options);
   if (dry_run) {
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-    if (!state.ok()) return Fail(cmd, state.status());
+    if (!state.ok()) return done(Fail(cmd, state.status()));
     for (const v1::Migration* m : state->pending) {
       std::cout << m->cluster() << "/" << m->version_text() << "_" << m->name()
                 << "\n";
     }
-    return migrate::kExitOk;
+    return done(migrate::kExitOk);
   }
   absl::StatusOr<migrate::ApplyResult> result =
       engine.Apply({single, &PrintProgress});
-  if (!result.ok()) return Fail(cmd, result.status());
+  if (!result.ok()) return done(Fail(cmd, result.status()));
   return report(*result);
 }
 
@@ -491,6 +551,7 @@ int Rollback(const Args& args) {
                              "--cluster and --to (a version number) are required"),
                          migrate::ErrorKind::kUsage));
   }
+  setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
   migrate::Engine engine(*session->catalog, session->conn.get(),
@@ -536,6 +597,7 @@ int Repair(const Args& args) {
     return code;
   }
   const std::string cmd = "schemagate repair";
+  setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
   migrate::Engine engine(*session->catalog, session->conn.get(),

@@ -47,15 +47,19 @@ absl::Status CommonFlags::Apply() const {
 
 void DatabaseFlags::Register(cli::FlagSet& flags) {
   flags.String("database-url", &url,
-               "PostgreSQL connection URI (libpq); prefer the environment or "
-               "--database-url-file so the password is not in the process list",
+               "PostgreSQL connection URI or key=value string (libpq; several hosts "
+               "with target_session_attrs=read-write for a replicated cluster); prefer "
+               "the environment or --database-url-file so the password is not in the "
+               "process list",
                "DATABASE_URL");
   flags.String("database-url-file", &url_file,
                "read the connection URI from this file (e.g. a mounted "
                "Kubernetes Secret)",
                "DATABASE_URL_FILE");
   flags.Duration("connect-timeout", &connect_timeout,
-                 "keep retrying an unreachable database (with backoff) this long",
+                 "keep retrying an unreachable database, or one that is not the primary "
+                 "(a standby), with backoff this long: at start and, for migrate, after "
+                 "the connection is lost mid-run (a failover)",
                  "SCHEMAGATE_CONNECT_TIMEOUT");
   flags.String("history-table", &history_table,
                "[schema.]table of the migration history",
@@ -77,7 +81,7 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
     std::ifstream in(url_file);
     if (!in) {
       return migrate::WithKind(
-          absl::InvalidArgumentError("cannot read --database-url-file " + url_file),
+          absl::InvalidArgumentError("cannot read --" + flag + "-file " + url_file),
           migrate::ErrorKind::kUsage);
     }
     std::stringstream s;
@@ -87,18 +91,33 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   if (target.empty()) {
     return migrate::WithKind(
         absl::InvalidArgumentError(
-            "no database: set --database-url, DATABASE_URL or "
-            "--database-url-file"),
+            flag == "database-url"
+                ? std::string("no database: set --database-url, DATABASE_URL or "
+                              "--database-url-file")
+                : "no database: set --" + flag + " or --" + flag + "-file"),
         migrate::ErrorKind::kUsage);
   }
   // Registers the password (every form of it) as a secret; a URL libpq
   // cannot parse is bad usage, refused without quoting it.
-  if (absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(target); !info.ok()) {
-    return migrate::WithKind(info.status(), migrate::ErrorKind::kUsage);
+  absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(target);
+  if (!info.ok()) return migrate::WithKind(info.status(), migrate::ErrorKind::kUsage);
+  if (needs_primary && info->RequestsStandby()) {
+    return migrate::WithKind(
+        absl::InvalidArgumentError(absl::StrCat(
+            "the database URL asks for a standby (target_session_attrs=",
+            info->Get("target_session_attrs"),
+            "), which cannot be changed; use target_session_attrs=read-write (with "
+            "every host of the cluster) or the primary's address")),
+        migrate::ErrorKind::kUsage);
   }
   migrate::ConnectOptions options;
   options.url = target;
   options.timeout = connect_timeout;
+  // Migrations need a writable primary; reads a primary, or the standby
+  // the URL asks for.
+  options.need = needs_primary ? migrate::ConnectOptions::Need::kWritable
+                 : info->RequestsStandby() ? migrate::ConnectOptions::Need::kAny
+                                           : migrate::ConnectOptions::Need::kPrimary;
   options.on_retry = [](int attempt, const absl::Status& error,
                         absl::Duration delay) {
     log::Warning("database not reachable; retrying",
@@ -121,6 +140,55 @@ absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const
                                              : migrate::ErrorKind::kConnect);
   }
   return c;
+}
+
+void RegisterMaxBlockingRows(cli::FlagSet& flags, int64_t* target) {
+  flags.Int("max-blocking-rows", target,
+            "refuse (exit 5, before taking any lock) a plan with an "
+            "unacknowledged blocking lock-lint finding on a table of more "
+            "estimated rows than this (docs/LINT.md); -1: no limit",
+            "SCHEMAGATE_MAX_BLOCKING_ROWS");
+}
+
+void EngineFlags::Register(cli::FlagSet& flags) {
+  flags.Duration("lock-wait-timeout", &lock_wait,
+                 "give up (exit 4) if another migrator holds the lock this long",
+                 "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
+  flags.Duration("lock-timeout", &lock_timeout,
+                 "PostgreSQL lock_timeout for each migration's statements (0 = "
+                 "none), so DDL never queues behind a long query for long");
+  flags.Int("lock-retries", &lock_retries,
+            "retries of a migration that hit --lock-timeout");
+  flags.String("lock-mode", &lock_mode,
+               "session (default) or transaction (through PgBouncer "
+               "transaction pooling; no-transaction migrations refused)",
+               "SCHEMAGATE_LOCK_MODE");
+  flags.Bool("allow-unknown-applied", &allow_unknown,
+             "go on although the database has migrations this build lacks");
+  RegisterMaxBlockingRows(flags, &max_blocking_rows);
+}
+
+absl::StatusOr<migrate::EngineOptions> EngineFlags::Options(
+    const migrate::HistoryName& history) const {
+  if (lock_mode != "session" && lock_mode != "transaction") {
+    return migrate::WithKind(
+        absl::InvalidArgumentError("--lock-mode must be session or transaction"),
+        migrate::ErrorKind::kUsage);
+  }
+  if (lock_retries < 0) {
+    return migrate::WithKind(absl::InvalidArgumentError("--lock-retries must be >= 0"),
+                             migrate::ErrorKind::kUsage);
+  }
+  migrate::EngineOptions options;
+  options.history = history;
+  options.lock_wait_timeout = lock_wait;
+  options.lock_timeout = lock_timeout;
+  options.lock_retries = static_cast<int>(lock_retries);
+  options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
+                                                 : migrate::LockMode::kSession;
+  options.allow_unknown_applied = allow_unknown;
+  options.max_blocking_rows = max_blocking_rows;
+  return options;
 }
 
 absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
@@ -174,6 +242,10 @@ void PrintProgress(const migrate::Event& e) {
     case Event::kLockAcquired:
       log::Debug("migration lock acquired", {{"waited", Ms(e.duration)}});
       break;
+    case Event::kLockGaveUp:
+      log::Debug("stopped waiting for the migration lock",
+                 {{"waited", Ms(e.duration)}, {"reason", e.message}});
+      break;
     case Event::kStarted:
       log::Debug(e.message.empty() ? "applying" : e.message, {{"migration", ref}});
       break;
@@ -192,6 +264,16 @@ void PrintProgress(const migrate::Event& e) {
       break;
     case Event::kRepaired:
       log::Info("repaired", {{"migration", ref}, {"detail", e.message}});
+      break;
+    case Event::kReconnecting:
+      log::Warning("connection to the primary lost; reconnecting (up to --connect-timeout)",
+                   {{"error", e.message}});
+      break;
+    case Event::kReconnected:
+      log::Info(e.message, {{"after", Ms(e.duration)}});
+      break;
+    case Event::kResolved:
+      log::Warning(e.message, {{"migration", ref}});
       break;
   }
 }

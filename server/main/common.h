@@ -34,8 +34,15 @@ struct CommonFlags {
 struct DatabaseFlags {
   std::string url;
   std::string url_file;
+  // The flags' name in messages ("--database-url", "--database-url-file").
+  std::string flag = "database-url";
   absl::Duration connect_timeout = absl::Seconds(60);
   std::string history_table = "schemagate.migrations";
+  // Set by the commands that change the database (migrate, rollback,
+  // repair, adopt): a URL whose target_session_attrs asks for a standby is
+  // refused (kUsage). Otherwise such a URL makes reads accept a standby,
+  // and any other URL wants the primary (a standby is waited out).
+  bool needs_primary = false;
 
   void Register(cli::FlagSet& flags);
   // Connects (retrying until --connect-timeout, logging each retry).
@@ -46,6 +53,25 @@ struct DatabaseFlags {
   absl::StatusOr<migrate::ConnectOptions> ConnectOptionsForServer() const;
   absl::StatusOr<migrate::HistoryName> History() const;
 };
+
+// The engine's flags of every command that applies migrations (migrate,
+// fleet migrate): --lock-wait-timeout, --lock-timeout, --lock-retries,
+// --lock-mode, --allow-unknown-applied, --max-blocking-rows.
+struct EngineFlags {
+  absl::Duration lock_wait = absl::Minutes(10);
+  absl::Duration lock_timeout = absl::Seconds(5);
+  int64_t lock_retries = 5;
+  int64_t max_blocking_rows = -1;
+  std::string lock_mode = "session";
+  bool allow_unknown = false;
+
+  void Register(cli::FlagSet& flags);
+  // The engine's options for `history`; kUsage on a bad value.
+  absl::StatusOr<migrate::EngineOptions> Options(const migrate::HistoryName& history) const;
+};
+
+// --max-blocking-rows (plan, migrate, fleet migrate).
+void RegisterMaxBlockingRows(cli::FlagSet& flags, int64_t* target);
 
 // Unmanaged tables (server/migrate/unmanaged.h) for status and adopt: one
 // line each under a heading (nothing when there are none), and as JSON

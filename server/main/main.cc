@@ -21,7 +21,7 @@ struct Command {
 const std::map<std::string, Command>& Commands() {
   using namespace schemagate::commands;
   static const auto* commands = new std::map<std::string, Command>{
-      {"catalog", {&Catalog, "print the compiled catalog as JSON"}},
+      {"catalog", {&Catalog, "print the compiled catalog (JSON, or a dot/mermaid diagram)"}},
       {"sql", {&Sql, "print the enabled migrations' SQL in apply order"}},
       {"migrate", {&Migrate, "apply pending migrations (safe to run concurrently)"}},
       {"plan", {&Plan, "list pending migrations in apply order; changes nothing"}},
@@ -33,6 +33,7 @@ const std::map<std::string, Command>& Commands() {
       {"join", {&Join, "how tables join in this build (ON clauses, paths, trees)"}},
       {"query", {&Query, "check SQL: tables available here, joins on foreign keys"}},
       {"serve", {nullptr, "run the gRPC service (schemagate serve --help)"}},
+      {"fleet", {nullptr, "many databases, each with its own features (schemagate fleet --help)"}},
   };
   return *commands;
 }
@@ -60,20 +61,23 @@ int main(int argc, char** argv) {
     Usage(std::cout);
     return schemagate::commands::kOk;
   }
-  if (name == "serve") {
-    // The server links gRPC; it is a sibling binary so that the one-shot
-    // commands (run in every init container) start without loading it.
+  // Commands of sibling binaries: `serve` links gRPC, `fleet` the full
+  // protobuf runtime (the target set's text format); the one-shot commands
+  // (run in every init container) start without loading either.
+  static const std::map<std::string, std::string> kSiblings = {
+      {"serve", "schemagate-server"}, {"fleet", "schemagate-fleet"}};
+  if (auto sibling = kSiblings.find(name); sibling != kSiblings.end()) {
     char self[4096] = {0};
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
     std::string dir = n > 0 ? std::string(self, n) : std::string(argv[0]);
     dir = dir.substr(0, dir.rfind('/') + 1);
-    std::string server = dir + "schemagate-server";
-    std::vector<char*> exec_args = {const_cast<char*>(server.c_str())};
+    std::string binary = dir + sibling->second;
+    std::vector<char*> exec_args = {const_cast<char*>(binary.c_str())};
     for (int i = 1; i < argc; ++i) exec_args.push_back(argv[i]);
     exec_args.push_back(nullptr);
-    execv(server.c_str(), exec_args.data());
-    execvp("schemagate-server", exec_args.data());
-    std::cerr << "schemagate serve: cannot run " << server << ": "
+    execv(binary.c_str(), exec_args.data());
+    execvp(sibling->second.c_str(), exec_args.data());
+    std::cerr << "schemagate " << name << ": cannot run " << binary << ": "
               << std::strerror(errno) << "\n";
     return 1;
   }

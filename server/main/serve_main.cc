@@ -10,6 +10,7 @@
 #include "absl/synchronization/mutex.h"
 #include "google/protobuf/stubs/logging.h"
 #include "server/main/common.h"
+#include "server/main/fleet_flags.h"
 #include "server/migrate/errors.h"
 #include "server/rpc/server.h"
 #include "server/util/cli.h"
@@ -42,6 +43,9 @@ int Serve(const std::vector<std::string>& args) {
   int64_t max_parse = static_cast<int64_t>(options.max_parse_bytes);
   int64_t parse_workers = static_cast<int64_t>(options.parse_workers);
   int64_t grpc_memory = static_cast<int64_t>(options.grpc_memory_bytes);
+  commands::TargetSetFlags targets;
+  int64_t fleet_pollers = static_cast<int64_t>(options.fleet.pollers);
+  int64_t fleet_listeners = static_cast<int64_t>(options.fleet.listeners);
   cli::FlagSet flags(
       "schemagate serve",
       "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
@@ -53,16 +57,43 @@ int Serve(const std::vector<std::string>& args) {
       "does not take it out of the Service), \"schemagate.liveness\" "
       "(the process serves, whatever the database) and, with --migrate-on-start, "
       "\"schemagate.migrate_on_start\"; "
-      "server reflection. SIGTERM drains in-flight RPCs and exits 0.");
+      "server reflection. SIGTERM drains in-flight RPCs and exits 0. With --targets "
+      "it serves a fleet too: many databases (a database per tenant, shards), each "
+      "with its own features, named by every request's target_id, each with its "
+      "health \"schemagate.target.<id>\" (docs/FLEETS.md); SIGHUP reads the target "
+      "set again.");
   flags.String("listen", &options.listen, "HOST:PORT to serve on (port 0 picks one)",
                "SCHEMAGATE_LISTEN");
   flags.String("admin-listen", &options.admin_listen,
                "serve the admin RPCs only on this HOST:PORT (then refused on --listen)",
                "SCHEMAGATE_ADMIN_LISTEN");
   flags.String("port-file", &options.port_file,
-               "write the bound ports (\"main admin\") to this file");
+               "write the bound ports (\"main admin\", then the metrics port with "
+               "--metrics-listen) to this file");
+  flags.String("metrics-listen", &options.metrics_listen,
+               "serve Prometheus metrics at http://HOST:PORT/metrics (off by default; "
+               "port 0 picks one)",
+               "SCHEMAGATE_METRICS_LISTEN");
   db.Register(flags);
   common.Register(flags);
+  targets.Register(flags);
+  flags.Duration("targets-refresh", &options.targets_refresh,
+                 "read the target set again this often (and on SIGHUP)",
+                 "SCHEMAGATE_TARGETS_REFRESH");
+  flags.Int("fleet-pollers", &fleet_pollers,
+            "targets: threads (one connection each) that re-read the targets in turn",
+            "SCHEMAGATE_FLEET_POLLERS");
+  flags.Int("fleet-listeners", &fleet_listeners,
+            "targets: LISTEN connections, for the targets clients watch or used last "
+            "(changes seen within milliseconds)",
+            "SCHEMAGATE_FLEET_LISTENERS");
+  flags.Duration("fleet-poll-interval", &options.fleet.poll_interval,
+                 "targets: re-read each polled target at most this often",
+                 "SCHEMAGATE_FLEET_POLL_INTERVAL");
+  flags.Duration("fleet-hot-for", &options.fleet.hot_for,
+                 "targets: a target an RPC named is a candidate for a LISTEN connection "
+                 "this long",
+                 "SCHEMAGATE_FLEET_HOT_FOR");
   flags.String("admin-token-file", &options.admin_token_file,
                "file holding the admin bearer token (re-read when it changes); "
                "without it admin RPCs are refused",
@@ -126,7 +157,7 @@ int Serve(const std::vector<std::string>& args) {
   flags.SetEpilog(
       "Exit codes: 0 stopped by SIGTERM/SIGINT after draining; 2 bad usage "
       "(flags, --insecure-admin on a non-loopback listener, unreadable TLS or "
-      "token files); 3 cannot bind the listen address.\n"
+      "token files); 3 cannot bind the listen address (or --metrics-listen).\n"
       "The database may be down at start: the server serves, reports "
       "NOT_SERVING, and reconnects with backoff.\n");
   if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage); code >= 0) {
@@ -150,7 +181,9 @@ int Serve(const std::vector<std::string>& args) {
                                                         : migrate::LockMode::kSession;
   if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 ||
       max_watches > 1000000 || max_query < 1 || max_parse < max_query ||
-      parse_workers < 1 || grpc_memory < 0 || cache_bytes < 0) {
+      parse_workers < 1 || grpc_memory < 0 || cache_bytes < 0 || fleet_pollers < 1 ||
+      fleet_listeners < 0 || options.fleet.poll_interval <= absl::ZeroDuration() ||
+      options.targets_refresh <= absl::ZeroDuration()) {
     return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
                                                      "--max-message-bytes >= 1024, "
                                                      "--workers >= 1, --db-pool >= 0, "
@@ -159,7 +192,11 @@ int Serve(const std::vector<std::string>& args) {
                                                      "--max-parse-bytes >= --max-query-bytes, "
                                                      "--parse-workers >= 1, "
                                                      "--grpc-memory-bytes >= 0, "
-                                                     "--response-cache-bytes >= 0"),
+                                                     "--response-cache-bytes >= 0, "
+                                                     "--fleet-pollers >= 1, "
+                                                     "--fleet-listeners >= 0, "
+                                                     "--fleet-poll-interval > 0, "
+                                                     "--targets-refresh > 0"),
                                                  migrate::ErrorKind::kUsage));
   }
   options.limits.max_query_bytes = static_cast<size_t>(max_query);
@@ -171,15 +208,43 @@ int Serve(const std::vector<std::string>& args) {
   options.db_pool = static_cast<size_t>(pool);
   options.limits.max_watches = static_cast<int>(max_watches);
   options.limits.response_cache_bytes = static_cast<size_t>(cache_bytes);
+  options.fleet.pollers = static_cast<size_t>(fleet_pollers);
+  options.fleet.listeners = static_cast<size_t>(fleet_listeners);
   absl::StatusOr<catalog::Catalog> catalog =
       commands::LoadCatalog(common, flags.IsSet("features"));
   if (!catalog.ok()) return commands::Fail(cmd, catalog.status());
   absl::StatusOr<migrate::HistoryName> history = db.History();
   if (!history.ok()) return commands::Fail(cmd, history.status());
   options.engine.history = *history;
-  absl::StatusOr<migrate::ConnectOptions> connect = db.ConnectOptionsForServer();
-  if (!connect.ok()) return commands::Fail(cmd, connect.status());
-  options.database = *connect;
+  // With --targets the server's own database is optional.
+  options.has_database = !(targets.given() && db.url.empty() && db.url_file.empty());
+  if (options.has_database) {
+    db.needs_primary = options.migrate_on_start;
+    absl::StatusOr<migrate::ConnectOptions> connect = db.ConnectOptionsForServer();
+    if (!connect.ok()) return commands::Fail(cmd, connect.status());
+    options.database = *connect;
+    // The server's own reads want the primary (a fenced, read-only primary
+    // still answers them); its migrations ask for a writable one themselves.
+    if (options.database.need == migrate::ConnectOptions::Need::kWritable) {
+      options.database.need = migrate::ConnectOptions::Need::kPrimary;
+    }
+  } else {
+    options.database.timeout = db.connect_timeout;
+    if (options.migrate_on_start) {
+      return commands::Fail(cmd, migrate::WithKind(
+                                     absl::InvalidArgumentError(
+                                         "--migrate-on-start needs the server's own database "
+                                         "(--database-url); migrate targets with `schemagate "
+                                         "fleet migrate`"),
+                                     migrate::ErrorKind::kUsage));
+    }
+  }
+  if (targets.given()) {
+    absl::StatusOr<fleet::TargetSource> source =
+        targets.Source(db.connect_timeout, options.statement_timeout);
+    if (!source.ok()) return commands::Fail(cmd, source.status());
+    options.targets = *std::move(source);
+  }
   absl::Status served = rpc::Serve(*std::move(catalog), options);
   if (!served.ok()) {
     return commands::Fail(cmd, migrate::WithKind(

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "server/util/log.h"
 
 namespace schemagate::migrate {
@@ -184,8 +185,21 @@ std::string ConnInfo::Describe() const {
   std::string host = Get("host");
   if (host.empty()) host = Get("hostaddr");
   if (host.empty()) host = "localhost";
-  std::string port = Get("port");
-  return absl::StrCat(host, port.empty() ? "" : ":", port, "/", Get("dbname"));
+  const std::vector<std::string> hosts = absl::StrSplit(host, ',');
+  const std::vector<std::string> ports = absl::StrSplit(Get("port"), ',');
+  std::vector<std::string> parts;
+  for (size_t i = 0; i < hosts.size(); ++i) {
+    // libpq: one port for every host, or one per host.
+    const std::string& port = ports.size() == hosts.size() ? ports[i] : ports[0];
+    parts.push_back(absl::StrCat(hosts[i].empty() ? "localhost" : hosts[i],
+                                 port.empty() ? "" : ":", port));
+  }
+  return absl::StrCat(absl::StrJoin(parts, ","), "/", Get("dbname"));
+}
+
+bool ConnInfo::RequestsStandby() const {
+  const std::string attrs = Get("target_session_attrs");
+  return attrs == "read-only" || attrs == "standby" || attrs == "prefer-standby";
 }
 
 std::string ConnInfo::WithDefaults(

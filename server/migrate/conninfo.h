@@ -38,8 +38,16 @@ class ConnInfo {
   // (what Parse registers); also for strings libpq rejects.
   static std::vector<std::string> SecretsOf(absl::string_view conninfo);
 
-  // "host:port/dbname" for messages: never the user or the password.
+  // "host:port/dbname" for messages: never the user or the password. A
+  // multi-host string (libpq's "host=a,b port=1,2", or
+  // postgresql://a:1,b:2/db) is described with every host paired with its
+  // port: "a:1,b:2/db".
   std::string Describe() const;
+
+  // True when target_session_attrs asks libpq for a standby (read-only,
+  // standby, prefer-standby): the caller means to read from a hot standby.
+  // Otherwise schemagate wants the primary (db.h, ConnectOptions).
+  bool RequestsStandby() const;
 
   // The parsed options (keyword, value), libpq's defaults left out.
   const std::vector<std::pair<std::string, std::string>>& options() const {

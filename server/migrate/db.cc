@@ -1,6 +1,7 @@
 #include "server/migrate/db.h"
 
 #include <libpq-fe.h>
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <pqxx/pqxx>
@@ -179,6 +180,17 @@ class Watchdog {
   uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
 };
 
+// "host:port/dbname" of the server a connection reached (of several hosts,
+// the one libpq settled on); the URL's description when libpq cannot say.
+std::string Reached(pqxx::connection_base& c, const ConnInfo& info) {
+  const char* host = c.hostname();
+  const char* port = c.port();
+  const char* db = c.dbname();
+  if (host == nullptr || *host == '\0') return info.Describe();
+  return absl::StrCat(host, port != nullptr && *port != '\0' ? ":" : "",
+                      port != nullptr ? port : "", "/", db != nullptr ? db : "");
+}
+
 std::string Millis(absl::Duration d) {
   return absl::StrCat(std::max<int64_t>(1, absl::ToInt64Milliseconds(d)));
 }
@@ -288,10 +300,30 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       c->impl_->conn->inhibit_reactivation(true);
 #pragma GCC diagnostic pop
-      c->description_ = where;
+      c->description_ = Reached(*c->impl_->conn, *info);
       c->socket_ = c->impl_->conn->sock();
       c->call_timeout_ = options.call_timeout;
-      return c;
+      if (options.need == ConnectOptions::Need::kAny) return c;
+      // A standby (the URL names it alone, or without target_session_attrs;
+      // an old primary that came back as a replica) is not the primary yet.
+      absl::StatusOr<Rows> role = c->Query(
+          "SELECT pg_catalog.pg_is_in_recovery(), "
+          "pg_catalog.current_setting('transaction_read_only')::bool");
+      if (!role.ok()) {
+        error = absl::UnavailableError(
+            absl::StrCat("cannot connect to ", where, ": ", role.status().message()));
+      } else if (role->Text(0, 0) == "t") {
+        error = absl::UnavailableError(
+            absl::StrCat("cannot connect to the primary: ", c->description(),
+                         " is a standby (in recovery, read-only); waiting for a primary"));
+      } else if (role->Text(0, 1) == "t" && options.need == ConnectOptions::Need::kWritable) {
+        error = absl::UnavailableError(absl::StrCat(
+            "cannot connect to a writable primary: ", c->description(),
+            " is read-only (default_transaction_read_only is on); waiting for it to "
+            "take writes"));
+      } else {
+        return c;
+      }
     } catch (const pqxx::broken_connection& e) {
       std::string message = Clean(e.what());
       if (Permanent(message)) {
@@ -318,9 +350,26 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     absl::Duration wait = std::min(delay * jitter(rng), deadline - now);
     if (options.on_retry) options.on_retry(attempt, error, wait);
-    absl::SleepFor(wait);
-    delay = std::min(delay * 2, absl::Seconds(5));
+    for (const absl::Time until = now + wait; absl::Now() < until;) {
+      if (options.stop && options.stop()) {
+        return absl::CancelledError(absl::StrCat("stopped while waiting for ", where, ": ",
+                                                 error.message()));
+      }
+      absl::SleepFor(std::min(until - absl::Now(), absl::Milliseconds(50)));
+    }
+    // At most 2 s apart: a failover is over within seconds, and a standby
+    // promoted should be found promptly.
+    delay = std::min(delay * 2, absl::Seconds(2));
   }
+}
+
+bool Connection::LooksAlive() const {
+  const int fd = socket_;
+  if (broken_ || fd < 0) return false;
+  // An idle session has nothing to read: readable means the server sent
+  // its last words (FATAL: terminating connection ...) or closed it.
+  pollfd p{fd, POLLIN, 0};
+  return poll(&p, 1, 0) == 0;
 }
 
 Connection::~Connection() {
@@ -359,8 +408,21 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
           "connection to ", description_, " lost while committing (outcome "
           "unknown; rerun to converge): ", Clean(e.what())));
     } catch (const pqxx::sql_error& e) {
+      absl::Status error = SqlErrorStatus(e);
+      if (impl_->conn != nullptr && !impl_->conn->is_open()) {
+        // The server ended the session with this error (57P01 "terminating
+        // connection due to administrator command" as a primary shuts down
+        // for a switchover, 57P02, 57P03).
+        broken_ = true;
+        impl_->tx.reset();
+        absl::Status lost(absl::StatusCode::kUnavailable,
+                          absl::StrCat("connection to ", description_, " lost during ",
+                                       what, ": ", error.message()));
+        lost.SetPayload(kSqlStatePayload, absl::Cord(SqlState(error)));
+        return lost;
+      }
       // A failed statement aborts the transaction; the caller rolls back.
-      return SqlErrorStatus(e);
+      return error;
     } catch (const pqxx::transaction_rollback& e) {
       return RollbackErrorStatus(e);
     } catch (const std::exception& e) {
@@ -409,6 +471,13 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
   if (impl_->tx) return absl::FailedPreconditionError("a transaction is open");
   absl::Status result;
   bool must_close = false;
+  bool sent = false;  // PQsendQuery took the script
+  size_t completed = 0;
+  bool failed = false;
+  // The first error was the server's ERROR for a statement (which ends the
+  // transaction: nothing after it ran), not FATAL nor libpq's own report of
+  // a lost connection.
+  bool statement_error = false;
   absl::Status guarded = Guard("a script", [&] {
     PGconn* c = impl_->raw;
     if (c == nullptr) throw pqxx::broken_connection("no connection");
@@ -416,8 +485,7 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
     if (PQsendQuery(c, text.c_str()) != 1) {
       throw pqxx::broken_connection(PQerrorMessage(c));
     }
-    size_t completed = 0;
-    bool failed = false;
+    sent = true;
     std::string state, message;
     int64_t position = -1;
     while (PGresult* r = PQgetResult(c)) {
@@ -442,6 +510,8 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
             failed = true;
             const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
             state = s != nullptr ? s : "";
+            const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+            statement_error = severity != nullptr && std::string_view(severity) == "ERROR";
             message = PQresultErrorMessage(r);
             if (const char* p = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION)) {
               position = std::atoll(p);
@@ -486,7 +556,16 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
     result = absl::Status(CodeForSqlState(state), Clean(message));
     result.SetPayload(kSqlStatePayload, absl::Cord(state));
   });
-  if (!guarded.ok()) return guarded;
+  if (!guarded.ok()) {
+    if (sent && broken_) {
+      // What ran is unknown past the results that arrived: with no error
+      // among them, the server may have committed.
+      failure->connection_lost = true;
+      failure->statement = failed && statement_error ? completed : SIZE_MAX;
+      failure->position = -1;
+    }
+    return guarded;
+  }
   if (must_close) {
     // A session whose transaction could not be ended (it may hold a lock)
     // is closed, never reused.

@@ -48,11 +48,35 @@ struct Rows {
 
 struct ConnectOptions {
   // libpq URI or key=value string. The password may be in it (any
-  // characters: it is read as libpq reads it, see conninfo.h).
+  // characters: it is read as libpq reads it, see conninfo.h). Several
+  // hosts are tried in order, as libpq does (postgresql://a:5432,b:5432/db,
+  // or host=a,b port=5432,5432); with target_session_attrs=read-write libpq
+  // skips the ones that are not writable.
   std::string url;
   // Total time to keep retrying (with exponential backoff and jitter) a
-  // server that cannot be reached; zero means a single attempt.
+  // server that cannot be reached, or that is not the primary; zero means a
+  // single attempt.
   absl::Duration timeout = absl::Seconds(30);
+  // What the connection must reach. A server that does not qualify counts
+  // as "the primary is not reachable yet": the connection is closed and
+  // retried like an unreachable server, until `timeout` (UNAVAILABLE,
+  // saying what it was).
+  enum class Need {
+    // A server that takes writes: not in recovery (a hot standby,
+    // pg_is_in_recovery()) and not read-only by default
+    // (default_transaction_read_only, as fencing) — what libpq's
+    // target_session_attrs=read-write asks for. Migrations.
+    kWritable,
+    // Not in recovery (a primary fenced read-only still answers reads).
+    // The server's state monitor and its pool for status/plan/verify.
+    kPrimary,
+    // Whatever libpq connected to: a URL that asks for a standby
+    // (ConnInfo::RequestsStandby), for reads.
+    kAny,
+  };
+  Need need = Need::kWritable;
+  // Polled between attempts: true stops the retries (CANCELLED).
+  std::function<bool()> stop;
   // libpq connect_timeout of each attempt (unless the URL sets one).
   absl::Duration attempt_timeout = absl::Seconds(5);
   std::string application_name = "schemagate";
@@ -101,6 +125,11 @@ class Connection {
     size_t statement = 0;
     // PostgreSQL's error position: byte offset into the script, or -1.
     int64_t position = -1;
+    // The connection was lost after the script was sent (the status is
+    // UNAVAILABLE). `statement` is then the statement whose ERROR was
+    // received before the loss (nothing after it ran), or SIZE_MAX when none
+    // was: the server may have run the whole script, its COMMIT included.
+    bool connection_lost = false;
   };
   // Sends `script` (several statements, usually BEGIN ... COMMIT) as one
   // simple-protocol query: one round trip. On an error PostgreSQL skips the
@@ -126,8 +155,15 @@ class Connection {
   // (a session lock must not silently vanish).
   bool broken() const { return broken_; }
   int backend_pid() const;
-  // Host, port and database for messages (never the password).
+  // Host, port and database of the server this connection reached, for
+  // messages (never the password): one host even when the URL names several.
   const std::string& description() const { return description_; }
+
+  // False when the idle connection's socket shows that the server ended it
+  // (it was terminated: a restart, a failover, an idle timeout): a
+  // non-blocking look, no round trip. True does not prove the server still
+  // answers (a silent partition looks alive). For pools, before reuse.
+  bool LooksAlive() const;
 
   // LISTEN on `channel` (an identifier).
   absl::Status Listen(const std::string& channel);

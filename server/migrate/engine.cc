@@ -64,6 +64,10 @@ absl::string_view FirstLine(absl::string_view message) {
 
 bool IsLockTimeout(const absl::Status& s) { return SqlState(s) == "55P03"; }
 
+// Marks an error that means "the connection to the primary is gone" (a
+// failover, a standby), so Apply reconnects instead of reporting it.
+constexpr char kPrimaryLostPayload[] = "schemagate/primary-lost";
+
 std::string LockTimeoutSetting(absl::Duration d) {
   return absl::StrCat(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)), "ms");
 }
@@ -125,7 +129,7 @@ Engine::Engine(const catalog::Catalog& catalog, Connection* conn,
 }
 
 void Engine::Emit(const Progress& p, Event e) const {
-  if (!p) return;
+  if (!p && !options_.observer) return;
   if (e.ref.empty() && !e.cluster.empty()) {
     const v1::Migration* m = catalog_.FindMigration(e.cluster, e.version);
     e.ref = m != nullptr ? absl::StrCat(m->cluster(), "/", m->version_text(), "_",
@@ -133,7 +137,8 @@ void Engine::Emit(const Progress& p, Event e) const {
                          : absl::StrCat(e.cluster, "/", e.version,
                                         e.name.empty() ? "" : "_", e.name);
   }
-  p(e);
+  if (options_.observer) options_.observer(e);
+  if (p) p(e);
 }
 
 absl::StatusOr<MigrationState> Engine::ReadState() {
@@ -161,8 +166,19 @@ absl::StatusOr<bool> Engine::NothingToApply(History& history) {
 absl::Status Engine::AcquireSessionLock(const Progress& progress,
                                         absl::Duration* waited,
                                         const StopRequested& stop) {
-  lock_contended_ = false;
   const absl::Time start = absl::Now();
+  absl::Status s = TryAcquireSessionLock(progress, waited, stop, start);
+  // Every way out without the lock (timeout, stop, a database error) ends
+  // the wait for observers.
+  if (!s.ok()) return GiveUpWaiting(progress, start, s);
+  return s;
+}
+
+absl::Status Engine::TryAcquireSessionLock(const Progress& progress,
+                                           absl::Duration* waited,
+                                           const StopRequested& stop,
+                                           absl::Time start) {
+  lock_contended_ = false;
   const absl::Time deadline = start + options_.lock_wait_timeout;
   const std::string key = absl::StrCat(options_.history.LockKey());
   absl::Duration delay = absl::Milliseconds(20);
@@ -235,6 +251,15 @@ absl::Status Engine::LockWaitTimeout() const {
                       absl::FormatDuration(options_.lock_wait_timeout),
                       "; nothing was applied by this process")),
                   ErrorKind::kLockWait);
+}
+
+absl::Status Engine::GiveUpWaiting(const Progress& progress, absl::Time start,
+                                   absl::Status why) const {
+  const char* reason = KindOf(why) == ErrorKind::kLockWait          ? "timeout"
+                       : why.code() == absl::StatusCode::kCancelled ? "cancelled"
+                                                                    : "error";
+  Emit(progress, {Event::kLockGaveUp, "", 0, "", absl::Now() - start, reason});
+  return why;
 }
 
 absl::Status Engine::StoppedWaiting() {
@@ -339,6 +364,9 @@ absl::Status Engine::RunStatements(const std::string& sql,
     absl::Status s = conn_->Execute(statement);
     if (s.ok()) continue;
     if (s.code() == absl::StatusCode::kUnavailable) return s;
+    // A read-only server (a standby, a fenced primary) is no failure of the
+    // migration's SQL.
+    if (PrimaryLost(s)) return LostPrimaryError(s, what);
     int line = sql::PositionOf(sql, start).line;
     if (int within = MessageLine(s.message()); within > 1) {
       line += within - 1;
@@ -651,13 +679,27 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
                       absl::StrCat(m.name(), " sha256 ", m.up_sha256()),
                       absl::StrCat("applied ", m.cluster(), " ", m.version())),
                   ";\nCOMMIT");
+  // The script's statements: BEGIN, the settings, up.sql's, the history
+  // row, COMMIT.
+  const size_t commit = prefix + placed.size() + 1;
   Connection::ScriptFailure failure;
+  const absl::Time start = absl::Now();
   absl::Status s = conn_->ExecuteScript(script, &failure);
+  if (!s.ok() && failure.connection_lost &&
+      (failure.statement == SIZE_MAX || failure.statement >= commit)) {
+    // The whole script was sent and no statement before its COMMIT is known
+    // to have failed: committed or not, only the history can say (Resolve,
+    // after reconnecting).
+    in_doubt_.push_back({m.cluster(), m.version(), m.name(), absl::Now() - start});
+  }
   if (s.ok() || s.code() == absl::StatusCode::kUnavailable) return s;
   if (locked_ && failure.statement == check && SqlState(s) == "22012") {
     lock_lost_ = true;
     return SessionSharedError();
   }
+  // A read-only server (a standby, a fenced primary) is no failure of the
+  // migration's SQL.
+  if (PrimaryLost(s)) return LostPrimaryError(s, what);
   if (failure.statement < prefix || failure.statement - prefix >= placed.size()) {
     return s;  // BEGIN, a setting, the history row or COMMIT
   }
@@ -713,7 +755,13 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
       if (s.ok()) {
         s = history.Notify(absl::StrCat("applied ", m.cluster(), " ", m.version()));
       }
-      if (s.ok()) s = conn_->Commit();
+      if (s.ok()) {
+        s = conn_->Commit();
+        // Sent, but no answer: committed or not, only the history can say.
+        if (!s.ok() && conn_->broken()) {
+          in_doubt_.push_back({m.cluster(), m.version(), m.name(), took});
+        }
+      }
       if (s.ok()) {
         *result = {m.cluster(), m.version(), m.name(), took};
         Emit(progress, {Event::kFinished, m.cluster(), m.version(), m.name(),
@@ -723,6 +771,9 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
     }
     (void)conn_->Rollback();
     if (KindOf(s) == ErrorKind::kUsage) return s;  // e.g. the lock's session changed
+    // A failover, or a server that is not the primary: not a failed
+    // migration (nothing of it stays unless its commit is in the history).
+    if (PrimaryLost(s)) return LostPrimaryError(s, what);
     if (s.code() == absl::StatusCode::kUnavailable) {
       return WithKind(absl::UnavailableError(absl::StrCat(
                           s.message(), " (", what,
@@ -768,12 +819,11 @@ absl::Status Engine::CheckBlockingLocks() {
   return CheckBlockingRows(*locks, options_.max_blocking_rows);
 }
 
-absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
-    const ApplyOptions& options) {
+absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
+                                         ApplyResult* result) {
   // PgBouncer transaction pooling: no session state survives a transaction,
   // so each migration takes a transaction-scoped lock and re-reads the
   // history under it.
-  ApplyResult result;
   const absl::Time start = absl::Now();
   History history(conn_, options_.history);
   {
@@ -795,13 +845,15 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
   const std::string key = absl::StrCat(options_.history.LockKey());
   const absl::Time deadline = start + options_.lock_wait_timeout;
   absl::Duration delay = absl::Milliseconds(20);
-  bool reported = false;
+  bool reported = false;  // kLockWaiting is reported once per run
+  bool waiting = false;   // this migration's lock is contended
+  absl::Time wait_start;
   while (true) {
     // Between migrations and while waiting: a stop request ends the run
     // here, the rest still pending.
     if (options.stop && options.stop()) {
       return absl::CancelledError(absl::StrCat(
-          "stopped on request after ", result.applied.size(),
+          "stopped on request after ", result->applied.size(),
           " migration(s); the rest are still pending"));
     }
     absl::Status s = conn_->Begin();
@@ -812,21 +864,39 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
     }
     if (!s.ok()) {
       (void)conn_->Rollback();
-      return s;
+      return waiting ? GiveUpWaiting(options.progress, wait_start, s) : s;
     }
     if (got->Text(0, 0) != "t") {
       (void)conn_->Rollback();
+      if (!waiting) {
+        waiting = true;
+        wait_start = absl::Now();
+      }
       if (!reported) {
         reported = true;
         Emit(options.progress, {Event::kLockWaiting, "", 0, "", absl::Now() - start,
                                 "another migrator holds the lock; waiting"});
       }
-      if (absl::Now() >= deadline) return LockWaitTimeout();
-      if (!Pause(delay, options.stop)) return StoppedWaiting();
+      if (absl::Now() >= deadline) {
+        return GiveUpWaiting(options.progress, wait_start, LockWaitTimeout());
+      }
+      if (!Pause(delay, options.stop)) {
+        return GiveUpWaiting(options.progress, wait_start, StoppedWaiting());
+      }
       delay = std::min(delay * 2, absl::Milliseconds(500));
       continue;
     }
-    // Under the lock: create the history if needed and pick the next step.
+    if (waiting) {  // this migration's transaction lock, after a wait
+      waiting = false;
+      Emit(options.progress,
+           {Event::kLockAcquired, "", 0, "", absl::Now() - wait_start, ""});
+    }
+    // Under the lock: resolve what a lost connection left in doubt, create
+    // the history if needed and pick the next step.
+    if (s = ResolvePending(options.progress, result); !s.ok()) {
+      (void)conn_->Rollback();
+      return s;
+    }
     if (s = history.Ensure(); !s.ok()) {
       (void)conn_->Rollback();
       return s;
@@ -876,10 +946,19 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
                                   options_.applied_by);
       if (s.ok()) s = history.Notify(absl::StrCat("applied ", m.cluster(), " ",
                                                   m.version()));
-      if (s.ok()) s = conn_->Commit();
+      if (s.ok()) {
+        s = conn_->Commit();
+        if (!s.ok() && conn_->broken()) {
+          in_doubt_.push_back({m.cluster(), m.version(), m.name(), took});
+        }
+      }
     }
     if (!s.ok()) {
       (void)conn_->Rollback();
+      if (PrimaryLost(s)) {
+        return LostPrimaryError(s, absl::StrCat("migration ", m.cluster(), "/",
+                                                m.version_text(), "_", m.name()));
+      }
       Emit(options.progress, {Event::kFailed, m.cluster(), m.version(), m.name(),
                               took, std::string(s.message())});
       return WithKind(s, KindOf(s) == ErrorKind::kUnknown
@@ -888,49 +967,118 @@ absl::StatusOr<ApplyResult> Engine::ApplyPerTransaction(
     }
     Emit(options.progress,
          {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
-    result.applied.push_back({m.cluster(), m.version(), m.name(), took});
+    result->applied.push_back({m.cluster(), m.version(), m.name(), took});
   }
-  result.total = absl::Now() - start;
-  return result;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
-  CallTimeoutLifted unbounded(conn_);
-  if (options_.lock_mode == LockMode::kTransaction) {
-    if (options.single_transaction) {
-      return WithKind(absl::InvalidArgumentError(
-                          "--single-transaction and --lock-mode=transaction "
-                          "cannot be combined"),
-                      ErrorKind::kUsage);
-    }
-    return ApplyPerTransaction(options);
+  if (options_.lock_mode == LockMode::kTransaction && options.single_transaction) {
+    return WithKind(absl::InvalidArgumentError(
+                        "--single-transaction and --lock-mode=transaction "
+                        "cannot be combined"),
+                    ErrorKind::kUsage);
   }
   const absl::Time start = absl::Now();
   ApplyResult result;
+  in_doubt_.clear();
+  resolve_pending_ = false;
+  int losses = 0;  // in a row, without a migration applied in between
+  absl::Time lost_at;
+  while (true) {
+    const size_t before = result.applied.size();
+    absl::Status s = ApplyOnce(options, &result);
+    if (s.ok()) {
+      result.total = absl::Now() - start;
+      return result;
+    }
+    if ((options.stop && options.stop()) || !PrimaryLost(s)) return s;
+    if (result.applied.size() > before) losses = 0;
+    if (KindOf(s) != ErrorKind::kConnect || s.code() != absl::StatusCode::kUnavailable) {
+      s = LostPrimaryError(s, "");
+    }
+    std::string doubt;
+    for (const StepResult& d : in_doubt_) {
+      absl::StrAppend(&doubt, doubt.empty() ? "" : ", ", d.cluster, "/", d.version, " (",
+                      d.name, ")");
+    }
+    if (!doubt.empty()) {
+      doubt = absl::StrCat("; the commit of ", doubt,
+                           " is in doubt: the next run reads the history to know");
+    }
+    if (!options_.reconnect || ++losses > options_.max_reconnects) {
+      return WithKind(absl::Status(s.code(),
+                                   absl::StrCat(s.message(),
+                                                options_.reconnect
+                                                    ? absl::StrCat("; gave up after ",
+                                                                   losses - 1,
+                                                                   " reconnections without "
+                                                                   "progress")
+                                                    : "",
+                                                doubt, "; rerun to converge")),
+                      ErrorKind::kConnect);
+    }
+    lost_at = absl::Now();
+    const std::string was = conn_->description();
+    Emit(options.progress, {Event::kReconnecting, "", 0, "", absl::ZeroDuration(),
+                            absl::StrCat(s.message(), "; waiting for a primary")});
+    absl::StatusOr<Connection*> next = options_.reconnect(s);
+    if (!next.ok()) {
+      if (options.stop && options.stop()) return absl::CancelledError(next.status().message());
+      return WithKind(absl::UnavailableError(absl::StrCat(
+                          s.message(), "; no primary answered: ", next.status().message(),
+                          doubt, "; rerun to converge")),
+                      ErrorKind::kConnect);
+    }
+    conn_ = *next;
+    Emit(options.progress,
+         {Event::kReconnected, "", 0, "", absl::Now() - lost_at,
+          absl::StrCat("connected to the primary ", conn_->description(),
+                       conn_->description() == was ? "" : absl::StrCat(" (was ", was, ")"),
+                       "; continuing from the first migration its history does not "
+                       "record")});
+    // Resolved by the next pass, under the migration lock: on the same
+    // server (a broken network rather than a failover) the old session may
+    // still be finishing that COMMIT, and it holds the lock until it ends.
+    resolve_pending_ = true;
+  }
+}
+
+absl::Status Engine::ResolvePending(const Progress& progress, ApplyResult* result) {
+  if (!resolve_pending_) return absl::OkStatus();
+  absl::Status s = Resolve(progress, result);
+  if (s.ok()) resolve_pending_ = false;
+  return s;
+}
+
+absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
+  CallTimeoutLifted unbounded(conn_);
+  if (options_.lock_mode == LockMode::kTransaction) {
+    return ApplyPerTransaction(options, out);
+  }
+  ApplyResult& result = *out;
   History history(conn_, options_.history);
 
   // Fast path, no lock: a database that is up to date needs one read.
   absl::StatusOr<bool> done = NothingToApply(history);
   if (!done.ok()) return done.status();
-  if (*done) {
-    result.total = absl::Now() - start;
-    return result;
-  }
+  // (Everything recorded: a commit in doubt committed, without the lock.)
+  if (*done) return ResolvePending(options.progress, &result);
   if (absl::Status s = CheckBlockingLocks(); !s.ok()) return s;
 
-  absl::Status s = AcquireSessionLock(options.progress, &result.lock_wait, options.stop);
+  absl::Duration waited;
+  absl::Status s = AcquireSessionLock(options.progress, &waited, options.stop);
+  result.lock_wait += waited;
   if (!s.ok()) return s;
   LockGuard unlock(this);
+  if (s = ResolvePending(options.progress, &result); !s.ok()) return s;
   if (lock_contended_) {
     // The migrator we waited for has most likely done the work: then let go
     // at once, so that many migrators started together finish together
     // instead of each taking its turn through the locked path below.
     done = NothingToApply(history);
     if (!done.ok()) return done.status();
-    if (*done) {
-      result.total = absl::Now() - start;
-      return result;
-    }
+    if (*done) return absl::OkStatus();
   }
   if (s = history.Ensure(); !s.ok()) return s;
   if (s = RecoverInterrupted(history, options.progress); !s.ok()) return s;
@@ -957,6 +1105,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
                                       LockTimeoutSetting(options_.lock_timeout),
                                       "'"));
     }
+    const size_t first = result.applied.size();  // this pass's start
     for (const v1::Migration* m : state->pending) {
       if (!s.ok()) break;
       Emit(options.progress, {Event::kStarted, m->cluster(), m->version(),
@@ -981,10 +1130,18 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
       }
     }
     if (s.ok()) s = history.Notify("applied");
-    if (s.ok()) s = conn_->Commit();
+    if (s.ok()) {
+      s = conn_->Commit();
+      if (!s.ok() && conn_->broken()) {
+        // All or nothing, and which one only the history can say.
+        in_doubt_.insert(in_doubt_.end(), result.applied.begin() + first,
+                         result.applied.end());
+      }
+    }
     if (!s.ok()) {
       (void)conn_->Rollback();
-      result.applied.clear();
+      result.applied.resize(first);
+      if (PrimaryLost(s)) return LostPrimaryError(s, "the --single-transaction plan");
       std::string message = absl::StrCat(
           s.message(), "; --single-transaction: the whole plan was rolled back");
       Emit(options.progress, {Event::kFailed, "", 0, "", absl::ZeroDuration(),
@@ -1007,15 +1164,86 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
       s = ApplyOne(history, *state->pending[i], options.progress, options.stop, last, &step);
       if (!s.ok()) {
         // Make what did apply durable before reporting the failure.
-        (void)conn_->Execute("SELECT pg_catalog.txid_current()");
+        if (!conn_->broken()) (void)conn_->Execute("SELECT pg_catalog.txid_current()");
         return s;
       }
       result.applied.push_back(step);
     }
   }
-  result.total = absl::Now() - start;
-  return result;
+  return absl::OkStatus();
 }
+
+bool Engine::PrimaryLost(const absl::Status& s) {
+  if (s.ok() || s.code() == absl::StatusCode::kCancelled) return false;
+  if (s.GetPayload(kPrimaryLostPayload).has_value() || conn_->broken()) return true;
+  if (SqlState(s) != "25006") return false;
+  // "cannot execute ... in a read-only transaction": the server's doing (a
+  // standby, or default_transaction_read_only as fencing), or the
+  // migration's own SET TRANSACTION READ ONLY?
+  (void)conn_->Rollback();
+  absl::StatusOr<Rows> r = conn_->Query(
+      "SELECT pg_catalog.pg_is_in_recovery() OR "
+      "pg_catalog.current_setting('default_transaction_read_only')::bool");
+  return !r.ok() || r->Text(0, 0) == "t";
+}
+
+absl::Status Engine::LostPrimaryError(const absl::Status& s, const std::string& what) const {
+  std::string message(s.message());
+  if (!conn_->broken()) {
+    message = absl::StrCat(conn_->description(),
+                           " is not the primary (read-only: a standby, or "
+                           "default_transaction_read_only)",
+                           what.empty() ? "" : " during ", what, ": ", FirstLine(s.message()));
+  } else if (what.empty()) {
+  } else if (!in_doubt_.empty()) {
+    absl::StrAppend(&message, " (", what, ": the outcome of its COMMIT is unknown)");
+  } else {
+    absl::StrAppend(&message, " (", what, " was not recorded)");
+  }
+  absl::Status out = WithKind(absl::UnavailableError(message), ErrorKind::kConnect);
+  out.SetPayload(kPrimaryLostPayload, absl::Cord("1"));
+  return out;
+}
+
+absl::Status Engine::Resolve(const Progress& progress, ApplyResult* result) {
+  History history(conn_, options_.history);
+  absl::StatusOr<std::vector<AppliedMigration>> applied = history.ReadApplied();
+  if (!applied.ok()) return applied.status();
+  std::set<std::pair<std::string, uint64_t>> recorded;
+  for (const AppliedMigration& a : *applied) recorded.insert({a.cluster, a.version});
+  const std::string where = conn_->description();
+  // Committed (and acknowledged) on the old primary, absent here: the
+  // commit did not reach the new primary before the failover.
+  std::vector<StepResult> kept;
+  for (const StepResult& step : result->applied) {
+    if (recorded.count({step.cluster, step.version})) {
+      kept.push_back(step);
+      continue;
+    }
+    Emit(progress, {Event::kResolved, step.cluster, step.version, step.name,
+                    absl::ZeroDuration(),
+                    absl::StrCat("committed on the previous primary but not in the history "
+                                 "of ", where, ": lost with the old primary (asynchronous "
+                                 "replication), together with everything it did; applying "
+                                 "it again")});
+  }
+  result->applied = std::move(kept);
+  for (const StepResult& step : in_doubt_) {
+    const bool committed = recorded.count({step.cluster, step.version}) > 0;
+    if (committed) result->applied.push_back(step);
+    Emit(progress, {Event::kResolved, step.cluster, step.version, step.name, step.duration,
+                    committed
+                        ? absl::StrCat("its COMMIT was in doubt when the connection was lost; "
+                                       "the history of ", where, " records it: committed")
+                        : absl::StrCat("its COMMIT was in doubt when the connection was lost; "
+                                       "the history of ", where, " does not record it: not "
+                                       "committed (or lost with the old primary), so nothing "
+                                       "of it is there; applying it again")});
+  }
+  in_doubt_.clear();
+  return absl::OkStatus();
+}
+
 
 absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) {
   CallTimeoutLifted unbounded(conn_);

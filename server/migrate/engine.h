@@ -53,6 +53,35 @@ enum class LockMode {
   kTransaction,  // per-migration transaction locks (PgBouncer transaction pooling)
 };
 
+struct Event {
+  enum Kind {
+    kLockWaiting,   // another migrator holds the lock
+    kLockAcquired,  // duration: how long it was waited for
+    kLockGaveUp,    // the wait ended without the lock: message "timeout"
+                    // (--lock-wait-timeout), "cancelled" or "error" (the
+                    // database); duration waited
+    kStarted,       // a migration (or rollback step) began
+    kFinished,
+    kFailed,
+    kRetrying,      // lock_timeout hit; retrying after a pause
+    kCleanedUp,     // an interrupted no-transaction migration was undone
+    kRepaired,
+    kReconnecting,  // the connection was lost, or is not to the primary
+    kReconnected,   // to the primary again (message: where, after how long)
+    kResolved,      // a commit in doubt, or lost with the old primary, read
+                    // from the new primary's history (message: the outcome)
+  };
+  Kind kind;
+  std::string cluster;
+  uint64_t version = 0;
+  std::string name;
+  absl::Duration duration;
+  std::string message;
+  // "cluster/0002_name" (the migration's folder), when about one.
+  std::string ref;
+};
+using Progress = std::function<void(const Event&)>;
+
 struct EngineOptions {
   HistoryName history;
   // How long to wait for another migrator's lock before giving up.
@@ -70,29 +99,28 @@ struct EngineOptions {
   // (plan_locks.h: kMigrationFailed, BLOCKING_LOCK_ON_LARGE_TABLE).
   // Negative: no limit.
   int64_t max_blocking_rows = -1;
+  // High availability. Called by Apply when its connection is lost mid-run
+  // (a failover or switchover, a restart, a broken network) or turns out
+  // not to be the primary (a read-only error, SQLSTATE 25006, from a server
+  // in recovery or with default_transaction_read_only on), with that
+  // error: returns a connection to the primary, retrying with backoff for
+  // as long as the caller allows (migrate: --connect-timeout). The caller
+  // owns it; it must stay valid until the engine is destroyed or calls
+  // again. Apply then resolves the commit that was in doubt, and checks
+  // that the migrations it committed are still there (asynchronous
+  // replication may have lost them with the old primary), by reading the
+  // history on the new primary — never by guessing — and continues from
+  // the first migration not recorded. Unset: Apply stops with UNAVAILABLE
+  // (kConnect) and a rerun converges.
+  std::function<absl::StatusOr<Connection*>(const absl::Status& why)> reconnect;
+  // Reconnections allowed in a row without a migration applied in between
+  // (a migration that brings the server down each time stops the run).
+  int max_reconnects = 5;
+  // Called with every event of every run of an engine made with these
+  // options, before the run's own progress callback (metrics). Must be
+  // thread-safe where the options are shared, and must not block.
+  Progress observer;
 };
-
-struct Event {
-  enum Kind {
-    kLockWaiting,   // another migrator holds the lock
-    kLockAcquired,
-    kStarted,       // a migration (or rollback step) began
-    kFinished,
-    kFailed,
-    kRetrying,      // lock_timeout hit; retrying after a pause
-    kCleanedUp,     // an interrupted no-transaction migration was undone
-    kRepaired,
-  };
-  Kind kind;
-  std::string cluster;
-  uint64_t version = 0;
-  std::string name;
-  absl::Duration duration;
-  std::string message;
-  // "cluster/0002_name" (the migration's folder), when about one.
-  std::string ref;
-};
-using Progress = std::function<void(const Event&)>;
 
 // Polled between migrations, while waiting for the migration lock and
 // before retrying a migration that hit lock_timeout: return true to stop
@@ -162,7 +190,12 @@ class Engine {
 
   // Applies every pending migration. Errors: kIntegrity (checksum mismatch,
   // unknown applied), kLockWait, kMigrationFailed (the failing migration is
-  // rolled back, earlier ones stay), UNAVAILABLE (connection lost).
+  // rolled back, earlier ones stay), UNAVAILABLE (kConnect: the connection
+  // was lost or is not to the primary, and options.reconnect is unset or
+  // found no primary). A lost connection or a standby is never reported as
+  // a failed migration. `applied` lists the migrations this call applied
+  // that the history records at the end (a migration whose commit a
+  // failover lost, and which was then applied again, is listed once).
   absl::StatusOr<ApplyResult> Apply(const ApplyOptions& options);
 
   // Reverts migrations of one cluster (enabled or orphaned) newer than
@@ -206,6 +239,12 @@ class Engine {
   // lock).
   absl::Status CheckBlockingLocks();
   static absl::Status StoppedWaiting();
+  // The loop of AcquireSessionLock (which reports how it ended).
+  absl::Status TryAcquireSessionLock(const Progress& progress, absl::Duration* waited,
+                                     const StopRequested& stop, absl::Time start);
+  // Emits kLockGaveUp (waited since `start`) and returns `why`.
+  absl::Status GiveUpWaiting(const Progress& progress, absl::Time start,
+                             absl::Status why) const;
   // Sleeps `d`; false (at once) when `stop` asks to stop.
   static bool Pause(absl::Duration d, const StopRequested& stop);
   // True when every enabled migration is applied and none is recorded as
@@ -258,7 +297,23 @@ class Engine {
                     std::string* report);
   absl::StatusOr<bool> RelationExists(const RelationName& relation);
   absl::Status RunNoTransaction(History& history, const v1::Migration& m);
-  absl::StatusOr<ApplyResult> ApplyPerTransaction(const ApplyOptions& options);
+  // One pass of Apply on the current connection, adding to `result`.
+  absl::Status ApplyOnce(const ApplyOptions& options, ApplyResult* result);
+  absl::Status ApplyPerTransaction(const ApplyOptions& options, ApplyResult* result);
+  // True when `s` means that the connection is gone or not to the primary
+  // (checked on the server for a read-only error: a migration's own
+  // SET TRANSACTION READ ONLY is a failed migration, not a standby).
+  bool PrimaryLost(const absl::Status& s);
+  // UNAVAILABLE (kConnect), marked as a lost primary, for `s` during `what`.
+  absl::Status LostPrimaryError(const absl::Status& s, const std::string& what) const;
+  // After a reconnection: the commits in doubt and the migrations this run
+  // committed, against the history of the new primary (events kResolved;
+  // `result->applied` keeps the recorded ones only).
+  absl::Status Resolve(const Progress& progress, ApplyResult* result);
+  // Resolve once after a reconnection (resolve_pending_), called under the
+  // migration lock: a COMMIT still running in the old session (same server,
+  // the network broke) holds it, so its outcome is final when read.
+  absl::Status ResolvePending(const Progress& progress, ApplyResult* result);
   void Emit(const Progress& p, Event e) const;
 
   const catalog::Catalog& catalog_;
@@ -268,6 +323,10 @@ class Engine {
   std::string lock_token_;  // set in the locking session (schemagate.lock_token)
   bool lock_lost_ = false;  // a transaction ran in another server session
   bool lock_contended_ = false;
+  // Migrations whose COMMIT was sent when the connection broke: their
+  // outcome is read from the history after reconnecting.
+  std::vector<StepResult> in_doubt_;
+  bool resolve_pending_ = false;  // reconnected; Resolve not run yet
 };
 
 }  // namespace schemagate::migrate

@@ -11,7 +11,10 @@ absl::StatusOr<ConnectionPool::Lease> ConnectionPool::Acquire(absl::Time deadlin
     while (!idle_.empty()) {
       std::unique_ptr<migrate::Connection> c = std::move(idle_.back());
       idle_.pop_back();
-      if (!c->broken()) return Lease(this, std::move(c));
+      // Dropped when the server ended it while it was idle (a restart, a
+      // failover): the caller gets a fresh connection to the primary instead
+      // of an error.
+      if (c->LooksAlive()) return Lease(this, std::move(c));
     }
   }
   migrate::ConnectOptions o = options_;
@@ -33,6 +36,19 @@ void ConnectionPool::Return(std::unique_ptr<migrate::Connection> conn) {
   if (conn->broken() || conn->in_transaction()) return;
   absl::MutexLock lock(&mu_);
   if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
+}
+
+absl::StatusOr<migrate::Connection*> ReconnectToPrimary(
+    migrate::ConnectOptions options, absl::Mutex* mu,
+    std::unique_ptr<migrate::Connection>* slot, migrate::Connection** current) {
+  options.need = migrate::ConnectOptions::Need::kWritable;
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> next =
+      migrate::Connection::Open(options);
+  if (!next.ok()) return next.status();
+  absl::MutexLock lock(mu);
+  *slot = *std::move(next);
+  *current = slot->get();
+  return *current;
 }
 
 }  // namespace schemagate::rpc

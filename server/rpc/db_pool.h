@@ -1,6 +1,9 @@
 // A small pool of database connections for RPC handlers that read the
 // database (status, plan, verify) or run the engine (apply, rollback,
-// repair). Broken connections are dropped, not returned.
+// repair). Broken connections are dropped, not returned, and so are idle
+// ones the server has closed meanwhile (a restart, a failover:
+// Connection::LooksAlive), so a call after a failover gets a new
+// connection to the new primary.
 //
 // Thread-safe.
 #ifndef SCHEMAGATE_SERVER_RPC_DB_POOL_H_
@@ -50,6 +53,15 @@ class ConnectionPool {
   absl::Mutex mu_;
   std::vector<std::unique_ptr<migrate::Connection>> idle_ ABSL_GUARDED_BY(mu_);
 };
+
+// For migrate::EngineOptions::reconnect on the server (ApplyMigrations,
+// --migrate-on-start): connects to a writable primary with `options`
+// (retrying until options.timeout, or until options.stop says so), keeps
+// the connection in *slot (the one there before is closed) and publishes it
+// in *current, both under `mu` (another thread may Cancel() *current).
+absl::StatusOr<migrate::Connection*> ReconnectToPrimary(
+    migrate::ConnectOptions options, absl::Mutex* mu,
+    std::unique_ptr<migrate::Connection>* slot, migrate::Connection** current);
 
 }  // namespace schemagate::rpc
 

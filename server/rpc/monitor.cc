@@ -42,12 +42,23 @@ void Monitor::Refresh() {
   wake_ = true;
 }
 
-bool Monitor::ReadOnce(migrate::Connection* conn) {
+namespace {
+
+// Log fields naming the fleet target, when the state is one.
+log::Fields WithTarget(const ServiceState& state, log::Fields fields) {
+  if (!state.target_id().empty()) fields.insert(fields.begin(), {"target", state.target_id()});
+  return fields;
+}
+
+}  // namespace
+
+bool ReadHistoryInto(ServiceState* state, migrate::Connection* conn,
+                     absl::Duration statement_timeout) {
   // One read of the history gives both the cluster states and the applied
   // set, so they always agree: a read that fails publishes nothing new.
-  migrate::History history(conn, state_->history());
+  migrate::History history(conn, state->history());
   absl::StatusOr<std::vector<migrate::AppliedMigration>> applied = [&] {
-    absl::Status begun = conn->BeginRead(statement_timeout_);
+    absl::Status begun = conn->BeginRead(statement_timeout);
     if (!begun.ok()) return absl::StatusOr<std::vector<migrate::AppliedMigration>>(begun);
     absl::StatusOr<std::vector<migrate::AppliedMigration>> rows = history.ReadApplied();
     (void)conn->Rollback();  // read only
@@ -57,15 +68,16 @@ bool Monitor::ReadOnce(migrate::Connection* conn) {
     // Keep what we knew (CheckTables goes on answering from it, with
     // state_as_of telling its age) and mark it stale: not reachable, so
     // health is NOT_SERVING until a read succeeds again.
-    std::shared_ptr<const Snapshot> previous = state_->snapshot();
+    std::shared_ptr<const Snapshot> previous = state->snapshot();
     Snapshot next = *previous;
     next.reachable = false;
     next.error = std::string(applied.status().message());
     if (previous->reachable || previous->generation == 0) {
       log::Warning("cannot read the migration history; keeping the last state read",
-                   {{"error", next.error},
-                    {"as_of", absl::FormatTime(previous->as_of, absl::UTCTimeZone())}});
-      state_->Publish(std::move(next));
+                   WithTarget(*state, {{"error", next.error},
+                                       {"as_of", absl::FormatTime(previous->as_of,
+                                                                  absl::UTCTimeZone())}}));
+      state->Publish(std::move(next));
     }
     return !conn->broken();
   }
@@ -73,14 +85,14 @@ bool Monitor::ReadOnce(migrate::Connection* conn) {
   next.as_of = absl::Now();
   next.known = true;
   next.reachable = true;
-  next.state = migrate::ComputeState(state_->catalog(), *applied);
+  next.state = migrate::ComputeState(state->catalog(), *applied);
   for (const migrate::AppliedMigration& a : *applied) {
     next.applied.insert({a.cluster, a.version});
   }
-  std::shared_ptr<const Snapshot> previous = state_->snapshot();
+  std::shared_ptr<const Snapshot> previous = state->snapshot();
   // One catalog query (plus the cluster records when there are orphans).
   absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
-      conn, state_->catalog(), state_->history(), &next.state);
+      conn, state->catalog(), state->history(), &next.state);
   next.unmanaged = unmanaged.ok() ? *std::move(unmanaged) : previous->unmanaged;
   auto names = [](const std::vector<migrate::UnmanagedTable>& tables) {
     std::vector<std::string> out;
@@ -94,11 +106,23 @@ bool Monitor::ReadOnce(migrate::Connection* conn) {
                  names(previous->unmanaged) != names(next.unmanaged);
   if (changed) {
     if (!previous->reachable && previous->known) {
-      log::Info("database reachable again");
+      log::Info("database reachable again",
+                WithTarget(*state, {{"database", conn->description()}}));
     }
-    state_->Publish(std::move(next));
+    state->Publish(std::move(next));
   }
   return true;
+}
+
+void PublishUnreachable(ServiceState* state, const std::string& error) {
+  std::shared_ptr<const Snapshot> previous = state->snapshot();
+  if (!previous->reachable && previous->generation != 0) return;
+  Snapshot next = *previous;
+  next.reachable = false;
+  next.as_of = absl::Now();
+  next.error = error;
+  log::Warning("database unreachable; retrying", WithTarget(*state, {{"error", error}}));
+  state->Publish(std::move(next));
 }
 
 void Monitor::Run() {
@@ -107,15 +131,7 @@ void Monitor::Run() {
     absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
         migrate::Connection::Open(connect_);
     if (!conn.ok()) {
-      std::shared_ptr<const Snapshot> previous = state_->snapshot();
-      if (previous->reachable || previous->generation == 0) {
-        Snapshot next = *previous;
-        next.reachable = false;
-        next.as_of = absl::Now();
-        next.error = std::string(conn.status().message());
-        log::Warning("database unreachable; retrying", {{"error", next.error}});
-        state_->Publish(std::move(next));
-      }
+      PublishUnreachable(state_, std::string(conn.status().message()));
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&wake_), backoff);
       wake_ = false;
@@ -128,9 +144,17 @@ void Monitor::Run() {
       current_ = conn->get();
       if (stop_) current_->Abort();
     }
-    (void)(*conn)->Listen(state_->history().Channel());
+    // LISTEN first, then read: a change committed in between is in the
+    // read or notified; one committed while no connection listened (the
+    // switch to a new primary) is in the read.
+    if (absl::Status listening = (*conn)->Listen(state_->history().Channel());
+        !listening.ok()) {
+      // A hot standby cannot LISTEN (a URL that asks for one): polling only.
+      log::Debug("LISTEN failed; re-reading every --poll-interval only",
+                 {{"error", std::string(listening.message())}});
+    }
     while (!stop_) {
-      if (!ReadOnce(conn->get())) break;
+      if (!ReadHistoryInto(state_, conn->get(), statement_timeout_)) break;
       refresh_ = false;
       // Wait for a notification, a refresh request or the poll interval,
       // in short slices so Stop() and Refresh() are prompt.
@@ -157,7 +181,7 @@ void Monitor::Run() {
         next.reachable = false;
         next.as_of = absl::Now();
         next.error = "connection to the database lost";
-        log::Warning("lost the database connection; reconnecting");
+        log::Warning("lost the database connection; reconnecting", WithTarget(*state_, {}));
         state_->Publish(std::move(next));
       }
     }

@@ -11,6 +11,14 @@
 // shuts the connection down, so it returns promptly whatever the database
 // does.
 //
+// High availability: the connection must reach the primary (a standby is
+// "not reachable yet") unless the URL asks for a standby. When the primary
+// goes away (a switchover or failover) the connection breaks, the snapshot
+// turns unreachable (health NOT_SERVING) and the monitor reconnects — with
+// several hosts in the URL, to whichever is the primary now — LISTENs
+// again and re-reads the history at once, which covers the notifications
+// sent while nobody listened.
+//
 // Thread safety: Start/Stop/Refresh from any thread.
 #ifndef SCHEMAGATE_SERVER_RPC_MONITOR_H_
 #define SCHEMAGATE_SERVER_RPC_MONITOR_H_
@@ -26,6 +34,17 @@
 #include "server/rpc/state.h"
 
 namespace schemagate::rpc {
+
+// One read of the history into `state`: the cluster states, the applied set
+// and the unmanaged tables, published when they changed. A failed read keeps
+// the last state read and marks it stale (not reachable: health
+// NOT_SERVING), logging once per outage. Returns false when `conn` broke.
+// Shared by Monitor and the fleet's pollers (fleet_monitor.h).
+bool ReadHistoryInto(ServiceState* state, migrate::Connection* conn,
+                     absl::Duration statement_timeout);
+// Marks `state` not reachable because of `error` (the database cannot be
+// reached), keeping the last state read; logs once per outage.
+void PublishUnreachable(ServiceState* state, const std::string& error);
 
 class Monitor {
  public:
@@ -44,7 +63,6 @@ class Monitor {
 
  private:
   void Run();
-  bool ReadOnce(migrate::Connection* conn);  // false when the connection broke
 
   ServiceState* state_;
   migrate::ConnectOptions connect_;

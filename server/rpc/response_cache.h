@@ -1,12 +1,15 @@
 // Answers of the memory RPCs (ListClusters, CheckTables, ValidateJoin,
 // ValidateQuery), kept by request bytes for the migration snapshot they were
-// computed from. Those answers are a function of the request, the build's
-// catalog (fixed for the process) and the snapshot alone, so a request seen
-// before under the same snapshot is answered with the same bytes, without
-// decoding, parsing SQL or encoding again (a client that checks the same
-// tables or queries over and over — an application at each start or
-// request, an ORM's statements — costs about an empty RPC). A new snapshot
-// (ServiceState::Publish) makes every older entry stale.
+// computed from. Those answers are a function of the request, the catalog of
+// the state the request names (the server's own, or a fleet target's by its
+// target_id, part of the request bytes) and that state's snapshot alone, so
+// a request seen before under the same snapshot is answered with the same
+// bytes, without looking up tables, parsing SQL or encoding again (a client
+// that checks the same tables or queries over and over — an application at
+// each start or request, an ORM's statements — costs about an empty RPC).
+// The generation passed is the snapshot's, unique in the process
+// (ServiceState::Publish): a new snapshot of that state makes every older
+// entry stale, and no other state's snapshot can match it.
 //
 // Bounded: entries up to kMaxEntryBytes (request + response), at most
 // max_bytes in all over kShards shards; a shard that would grow past its

@@ -2,7 +2,9 @@
 
 #include <signal.h>
 
+#include <atomic>
 #include <fstream>
+#include <map>
 #include <random>
 #include <sstream>
 #include <thread>
@@ -16,6 +18,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "server/fleet/feature_catalogs.h"
+#include "server/migrate/errors.h"
+#include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
 #include "server/util/log.h"
 
@@ -60,16 +65,122 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
   return grpc::SslServerCredentials(ssl);
 }
 
-// Waits for SIGTERM or SIGINT (blocked in every thread by Serve).
-int WaitForSignal() {
+// Waits for SIGTERM or SIGINT (blocked in every thread by Serve); calls
+// `on_hangup` on each SIGHUP.
+int WaitForSignal(const std::function<void()>& on_hangup) {
   sigset_t set;
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
-  int signal = 0;
-  sigwait(&set, &signal);
-  return signal;
+  sigaddset(&set, SIGHUP);
+  for (;;) {
+    int signal = 0;
+    sigwait(&set, &signal);
+    if (signal != SIGHUP) return signal;
+    log::Info("SIGHUP: reading the target set again");
+    if (on_hangup) on_hangup();
+  }
 }
+
+// Reads the target set (--targets, --targets-query) into the registry, again
+// on SIGHUP (Wake) and every `refresh`. A read that fails keeps the targets
+// read before and is reported (a log line, ListTargets' load_error); until
+// a first read succeeds it is retried every few seconds. Problems of single
+// targets are logged when they first appear.
+class TargetSetLoader {
+ public:
+  TargetSetLoader(const fleet::TargetSource& source, fleet::FeatureCatalogs* catalogs,
+                  TargetRegistry* registry, absl::Duration refresh)
+      : source_(source), catalogs_(catalogs), registry_(registry), refresh_(refresh) {}
+  ~TargetSetLoader() { Stop(); }
+
+  absl::Status LoadNow() {
+    absl::StatusOr<std::vector<fleet::Target>> targets = fleet::LoadTargets(source_, *catalogs_);
+    if (!targets.ok()) {
+      const std::string error = log::Scrub(targets.status().message());
+      registry_->LoadFailed(error, absl::Now());
+      log::Error("cannot read the target set; serving the targets read before",
+                 {{"source", source_.Describe()}, {"error", error}});
+      return targets.status();
+    }
+    loaded_ = true;
+    std::map<std::string, std::string> problems;
+    size_t added = 0, changed = 0, removed = 0;
+    std::map<std::string, const fleet::Target*> before;
+    std::vector<std::shared_ptr<TargetEntry>> old = registry_->All();
+    for (const auto& e : old) before[e->target.id] = &e->target;
+    for (const fleet::Target& t : *targets) {
+      auto it = before.find(t.id);
+      if (it == before.end()) {
+        ++added;
+      } else {
+        if (!it->second->SameDefinition(t)) ++changed;
+        before.erase(it);
+      }
+      if (t.ok()) continue;
+      problems[t.id] = t.problem;
+      auto seen = problems_.find(t.id);
+      if (seen == problems_.end() || seen->second != t.problem) {
+        log::Warning("target not served", {{"target", t.id},
+                                           {"problem", log::Scrub(t.problem)},
+                                           {"at", t.origin}});
+      }
+    }
+    removed = before.size();
+    problems_ = std::move(problems);
+    const size_t total = targets->size();
+    registry_->Replace(*std::move(targets), absl::Now());
+    log::Info("target set read", {{"source", source_.Describe()},
+                                  {"targets", absl::StrCat(total)},
+                                  {"problems", absl::StrCat(problems_.size())},
+                                  {"feature_sets", absl::StrCat(catalogs_->size())},
+                                  {"added", absl::StrCat(added)},
+                                  {"changed", absl::StrCat(changed)},
+                                  {"removed", absl::StrCat(removed)}});
+    return absl::OkStatus();
+  }
+
+  void Start() {
+    thread_ = std::thread([this] { Run(); });
+  }
+  void Wake() {
+    absl::MutexLock lock(&mu_);
+    wake_ = true;
+  }
+  void Stop() {
+    {
+      absl::MutexLock lock(&mu_);
+      stopping_ = true;
+    }
+    if (thread_.joinable()) thread_.join();
+  }
+
+ private:
+  void Run() {
+    for (;;) {
+      {
+        absl::MutexLock lock(&mu_);
+        auto woken = [this]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return wake_ || stopping_; };
+        mu_.AwaitWithTimeout(absl::Condition(&woken),
+                             loaded_ ? refresh_ : std::min(refresh_, absl::Seconds(5)));
+        if (stopping_) return;
+        wake_ = false;
+      }
+      (void)LoadNow();
+    }
+  }
+
+  const fleet::TargetSource source_;
+  fleet::FeatureCatalogs* catalogs_;
+  TargetRegistry* registry_;
+  const absl::Duration refresh_;
+  std::map<std::string, std::string> problems_;  // the Run thread's (and LoadNow's)
+  std::atomic<bool> loaded_{false};
+  std::thread thread_;
+  absl::Mutex mu_;
+  bool wake_ ABSL_GUARDED_BY(mu_) = false;
+  bool stopping_ ABSL_GUARDED_BY(mu_) = false;
+};
 
 // --migrate-on-start: applies pending migrations in the background, and
 // after a failure (the database not up yet, another migrator's lock held
@@ -79,8 +190,9 @@ int WaitForSignal() {
 // line per attempt. Stop() cancels a running statement and the wait.
 class StartupMigrator {
  public:
-  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options)
-      : state_(state), monitor_(monitor), options_(options) {}
+  StartupMigrator(ServiceState* state, Monitor* monitor, const ServerOptions& options,
+                  migrate::EngineOptions engine)
+      : state_(state), monitor_(monitor), options_(options), engine_(std::move(engine)) {}
   ~StartupMigrator() { Stop(); }
 
   void Start(std::function<void(bool)> health) {
@@ -107,6 +219,7 @@ class StartupMigrator {
   absl::Status Attempt() {
     migrate::ConnectOptions connect = options_.database;
     connect.timeout = absl::ZeroDuration();  // our own backoff, and Stop()
+    connect.need = migrate::ConnectOptions::Need::kWritable;
     absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
         migrate::Connection::Open(connect);
     if (!conn.ok()) return conn.status();
@@ -115,15 +228,30 @@ class StartupMigrator {
       if (stopping_) return absl::CancelledError("stopping");
       conn_ = conn->get();
     }
-    migrate::Engine engine(state_->catalog(), conn->get(), options_.engine);
+    migrate::EngineOptions engine_options = engine_;
+    // A failover during the run: wait for the new primary (at most
+    // --connect-timeout; Stop() ends the wait) and go on there.
+    std::unique_ptr<migrate::Connection> reconnected;
+    engine_options.reconnect = [&](const absl::Status&) {
+      migrate::ConnectOptions again = options_.database;
+      again.stop = [this] { return stopping(); };
+      return ReconnectToPrimary(again, &mu_, &reconnected, &conn_);
+    };
+    migrate::Engine engine(state_->catalog(), conn->get(), engine_options);
     migrate::ApplyOptions apply;
     apply.stop = [this] { return stopping(); };
     apply.progress = [](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) {
         log::Info("applied", {{"migration", e.ref},
                               {"duration", absl::FormatDuration(e.duration)}});
-      } else if (e.kind == migrate::Event::kLockWaiting) {
+      } else if (e.kind == migrate::Event::kLockWaiting ||
+                 e.kind == migrate::Event::kReconnected) {
         log::Info("--migrate-on-start: " + e.message);
+      } else if (e.kind == migrate::Event::kReconnecting) {
+        log::Warning("--migrate-on-start: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+      } else if (e.kind == migrate::Event::kResolved) {
+        log::Warning("--migrate-on-start: " + e.message, {{"migration", e.ref}});
       }
     };
     absl::StatusOr<migrate::ApplyResult> r = engine.Apply(apply);
@@ -169,6 +297,7 @@ class StartupMigrator {
   ServiceState* state_;
   Monitor* monitor_;
   const ServerOptions& options_;
+  const migrate::EngineOptions engine_;
   std::function<void(bool)> health_;
   std::thread thread_;
   absl::Mutex mu_;
@@ -209,10 +338,39 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   sigemptyset(&set);
   sigaddset(&set, SIGTERM);
   sigaddset(&set, SIGINT);
+  sigaddset(&set, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
-  ServiceState state(std::move(catalog), o.engine.history);
+  auto base = std::make_shared<const catalog::Catalog>(std::move(catalog));
+  ServiceState state(std::make_shared<const BuildView>(base), o.engine.history);
+  // Fleets: the targets, their catalogs (one per feature set), their monitor.
+  const bool fleet = !o.targets.empty();
+  fleet::FeatureCatalogs catalogs(base);
+  TargetRegistry registry(o.engine.history);
+  std::unique_ptr<TargetSetLoader> loader;
+  if (fleet) {
+    loader = std::make_unique<TargetSetLoader>(o.targets, &catalogs, &registry,
+                                               o.targets_refresh);
+    absl::Status loaded = loader->LoadNow();
+    // A file that cannot be read or does not parse is bad usage; a control
+    // database that does not answer yet is retried.
+    if (!loaded.ok() && migrate::KindOf(loaded) != migrate::ErrorKind::kConnect) {
+      return absl::InvalidArgumentError(log::Scrub(loaded.message()));
+    }
+  }
+  // Metrics first: a --metrics-listen that cannot be bound stops the start.
+  std::unique_ptr<ServerMetrics> metrics;
+  migrate::EngineOptions engine = o.engine;
+  if (!o.metrics_listen.empty()) {
+    absl::StatusOr<std::unique_ptr<ServerMetrics>> started =
+        ServerMetrics::Start(o.metrics_listen, &state);
+    if (!started.ok()) return started.status();
+    metrics = *std::move(started);
+    engine.observer = [m = metrics.get()](const migrate::Event& e) {
+      m->ObserveMigration(e);
+    };
+  }
   // The server's reads are bounded on both ends; the engine lifts both for
   // the migrations it runs on a pooled connection.
   migrate::ConnectOptions reads = o.database;
@@ -220,6 +378,13 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     reads.call_timeout = o.statement_timeout + kCallMargin;
   }
   Monitor monitor(&state, reads, o.poll_interval, o.statement_timeout);
+  migrate::ConnectOptions target_reads = reads;
+  target_reads.url.clear();
+  target_reads.on_retry = nullptr;
+  FleetMonitorOptions fleet_options = o.fleet;
+  fleet_options.listen_poll_interval = o.poll_interval;
+  fleet_options.statement_timeout = o.statement_timeout;
+  FleetMonitor fleet_monitor(&registry, target_reads, fleet_options);
   ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
   ResponseCache cache(o.limits.response_cache_bytes);
@@ -227,10 +392,26 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   // (The budget outlives the pool, whose destructor runs what is queued.)
   ByteBudget parse_budget(o.max_parse_bytes);
   ThreadPool parsers(o.parse_workers, 1 << 16);
-  ServiceContext context{&state,   &pool,   &auth,
-                         &workers, &monitor, o.engine,
-                         o.limits, o.statement_timeout, &parsers,
-                         &parse_budget, &cache};
+  ServiceContext context{&state,
+                         &pool,
+                         &auth,
+                         &workers,
+                         &monitor,
+                         engine,
+                         o.limits,
+                         o.statement_timeout,
+                         reads.need == migrate::ConnectOptions::Need::kAny,
+                         reads,
+                         &parsers,
+                         &parse_budget,
+                         &cache};
+  if (fleet) {
+    context.targets = &registry;
+    context.fleet_monitor = &fleet_monitor;
+    context.target_connect = target_reads;
+  }
+  context.has_default = o.has_database;
+  context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);
@@ -269,23 +450,44 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   if (admin_server) {
     admin_server->GetHealthCheckService()->SetServingStatus(ServiceState::kLivenessName, true);
   }
-  state.SetHealthSink([&](const std::string& name, bool serving) {
+  auto health_sink = [&](const std::string& name, bool serving) {
     main_server->GetHealthCheckService()->SetServingStatus(name, serving);
     if (admin_server) admin_server->GetHealthCheckService()->SetServingStatus(name, serving);
-  });
+  };
+  if (o.has_database) {
+    state.SetHealthSink(health_sink);
+  } else {
+    // No database of its own: the server answers (for its targets) as soon
+    // as it listens; each target's health is its own.
+    for (const char* name : {"", ServiceState::kServiceName, ServiceState::kReadinessName}) {
+      health_sink(name, true);
+    }
+  }
+  if (fleet) registry.SetHealthSink(health_sink);
   if (!o.port_file.empty()) {
     std::ofstream out(o.port_file + ".tmp");
-    out << main_port << " " << admin_port << "\n";
+    out << main_port << " " << admin_port;
+    if (metrics) out << " " << metrics->port();
+    out << "\n";
     out.close();
     std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());
   }
   log::Info("serving", {{"listen", absl::StrCat(o.listen.substr(0, o.listen.rfind(':')), ":", main_port)},
                         {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
                         {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
-                        {"tls", o.tls_cert.empty() ? "off" : "on"}});
-  monitor.Start();
+                        {"tls", o.tls_cert.empty() ? "off" : "on"},
+                        {"targets", fleet ? absl::StrCat(registry.size()) : std::string("-")},
+                        {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(
+                                                                0, o.metrics_listen.rfind(':')),
+                                                            ":", metrics->port(), "/metrics")
+                                            : std::string("off")}});
+  if (o.has_database) monitor.Start();
+  if (fleet) {
+    fleet_monitor.Start();
+    loader->Start();
+  }
 
-  StartupMigrator migrator(&state, &monitor, o);
+  StartupMigrator migrator(&state, &monitor, o, engine);
   if (o.migrate_on_start) {
     migrator.Start([&](bool serving) {
       main_server->GetHealthCheckService()->SetServingStatus(
@@ -297,19 +499,26 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     });
   }
 
-  int sig = WaitForSignal();
+  int sig = WaitForSignal([&] {
+    if (loader) loader->Wake();
+  });
   log::Info("shutting down: draining in-flight RPCs",
             {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace", absl::FormatDuration(o.shutdown_grace)}});
   auto deadline = std::chrono::system_clock::now() +
                   absl::ToChronoMilliseconds(o.shutdown_grace);
   state.SetHealthSink(nullptr);
+  if (fleet) {
+    loader->Stop();
+    registry.SetHealthSink(nullptr);
+  }
   main_server->GetHealthCheckService()->SetServingStatus(false);
   if (admin_server) admin_server->GetHealthCheckService()->SetServingStatus(false);
   migrator.Stop();  // a migration under way is cancelled and rolled back
   main_server->Shutdown(deadline);
   if (admin_server) admin_server->Shutdown(deadline);
   monitor.Stop();
+  fleet_monitor.Stop();
   log::Info("stopped");
   return absl::OkStatus();
 }

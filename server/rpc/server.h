@@ -10,8 +10,10 @@
 #include "absl/status/status.h"
 #include "absl/time/time.h"
 #include "server/catalog/catalog.h"
+#include "server/fleet/targets.h"
 #include "server/migrate/db.h"
 #include "server/migrate/engine.h"
+#include "server/rpc/fleet_monitor.h"
 #include "server/rpc/service.h"
 
 namespace schemagate::rpc {
@@ -21,11 +23,25 @@ struct ServerOptions {
   // served only there.
   std::string listen = "0.0.0.0:50051";
   std::string admin_listen;
-  // Writes the ports actually bound ("main admin") when set (tests).
+  // Writes the ports actually bound ("main admin", then " metrics" with
+  // metrics_listen) when set (tests).
   std::string port_file;
+  // HOST:PORT of the Prometheus endpoint (/metrics; server/rpc/metrics.h);
+  // empty: no metrics (and nothing recorded per RPC).
+  std::string metrics_listen;
 
   migrate::ConnectOptions database;
+  // False with --targets and no --database-url: the server has no database
+  // of its own (requests must name a target_id).
+  bool has_database = true;
   migrate::EngineOptions engine;
+
+  // Fleets (docs/FLEETS.md): the target set (empty: none), read again on
+  // SIGHUP and every targets_refresh, and how its targets are monitored.
+  // Their connections take `database`'s timeouts.
+  fleet::TargetSource targets;
+  absl::Duration targets_refresh = absl::Minutes(1);
+  FleetMonitorOptions fleet;
   bool migrate_on_start = false;
 
   std::string admin_token_file;
@@ -62,9 +78,11 @@ struct ServerOptions {
 };
 
 // Serves until SIGTERM or SIGINT, then drains in-flight RPCs (up to
-// shutdown_grace) and returns OK. Errors: INVALID_ARGUMENT for bad options
-// (e.g. --insecure-admin on a non-loopback listener, unreadable TLS files),
-// UNAVAILABLE when a port cannot be bound.
+// shutdown_grace) and returns OK; SIGHUP reads the target set again.
+// Errors: INVALID_ARGUMENT for bad options (e.g. --insecure-admin on a
+// non-loopback listener, unreadable TLS files, a target set file that
+// cannot be read or does not parse), UNAVAILABLE when a port cannot be
+// bound.
 absl::Status Serve(catalog::Catalog catalog, const ServerOptions& options);
 
 // How long after its statement_timeout a read may still go unanswered

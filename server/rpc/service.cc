@@ -10,6 +10,7 @@
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -70,7 +71,11 @@ void Respond(std::shared_ptr<const std::string> bytes, grpc::ByteBuffer* out) {
 }
 
 // A memory RPC's answer through the cache: `key` is the request's bytes
-// ("" without a cache).
+// ("" without a cache). `snapshot` is the one of the state the request was
+// resolved to (the server's own, or its fleet target's): a snapshot's
+// generation is unique in the process (ServiceState::Publish), so an answer
+// kept under it is found only for that very state and snapshot — never for
+// another target, a redefined target or a later snapshot.
 class CachedAnswer {
  public:
   CachedAnswer(ResponseCache* cache, int method, const grpc::ByteBuffer* request,
@@ -81,6 +86,8 @@ class CachedAnswer {
     if (request != nullptr && request->Length() >= ResponseCache::kMaxEntryBytes) {
       cache_ = nullptr;
     }
+    // Generation 0 (nothing published yet) is every new state's: not unique.
+    if (snapshot_->generation == 0) cache_ = nullptr;
     if (cache_ != nullptr) key_ = Flatten(request);
   }
   const Snapshot& snapshot() const { return *snapshot_; }
@@ -168,13 +175,30 @@ void LogCall(const char* method, grpc::CallbackServerContext* ctx, absl::Time st
                      {"ms", absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start))}});
 }
 
-// Finishes a unary call, logging it.
+// Records a finished call in the RPC metrics (when on).
+class CallMetrics {
+ public:
+  CallMetrics(metrics::RpcMetrics* rpcs, const char* method)
+      : rpcs_(rpcs), method_(rpcs != nullptr ? rpcs->MethodIndex(method) : 0) {}
+  void Record(absl::Time start, const grpc::Status& status) const {
+    if (rpcs_ == nullptr) return;
+    rpcs_->Observe(method_, status.error_code(), absl::ToDoubleSeconds(absl::Now() - start));
+  }
+
+ private:
+  metrics::RpcMetrics* rpcs_;
+  int method_;
+};
+
+// Finishes a unary call, logging it and recording it in the metrics.
 class Unary {
  public:
-  Unary(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()) {}
+  Unary(metrics::RpcMetrics* rpcs, const char* method, grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()),
+        metrics_(rpcs, method) {}
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     LogCall(method_, ctx_, start_, status);
+    metrics_.Record(start_, status);
     reactor_->Finish(status);
     return reactor_;
   }
@@ -188,6 +212,7 @@ class Unary {
   grpc::CallbackServerContext* ctx_;
   grpc::ServerUnaryReactor* reactor_;
   absl::Time start_;
+  CallMetrics metrics_;
 };
 
 // A read of the database (status, plan, verify, a dry run): one read-only
@@ -230,8 +255,9 @@ grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
 // writes go out one at a time, Close finishes after the queue drains.
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  explicit StreamReactor(const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), start_(absl::Now()) {}
+  StreamReactor(metrics::RpcMetrics* rpcs, const char* method,
+                grpc::CallbackServerContext* ctx)
+      : method_(method), ctx_(ctx), start_(absl::Now()), metrics_(rpcs, method) {}
 
   // False when the stream is closed (cancelled or finished).
   bool Push(const google::protobuf::Message& message) {
@@ -262,6 +288,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -292,6 +319,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
     }
     if (finish_now) {
       LogCall(method_, ctx_, start_, status);
+      metrics_.Record(start_, status);
       Finish(status);
     }
   }
@@ -311,6 +339,7 @@ class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
   const char* method_;
   grpc::CallbackServerContext* ctx_;
   absl::Time start_;
+  CallMetrics metrics_;
   absl::Mutex mu_;
   std::deque<grpc::ByteBuffer> queue_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
@@ -323,8 +352,10 @@ class ApplyReactor final : public StreamReactor {
  public:
   ApplyReactor(grpc::CallbackServerContext* ctx, const ServiceContext& service,
                v1::ApplyMigrationsRequest request)
-      : StreamReactor("ApplyMigrations", ctx), service_(service),
+      : StreamReactor(service.rpc_metrics, "ApplyMigrations", ctx), service_(service),
         request_(std::move(request)) {}
+
+  void SetScope(SchemaGateService::Scope scope) { scope_ = std::move(scope); }
 
   void Start() {
     if (!service_.workers->TrySubmit([this] { Run(); })) {
@@ -342,7 +373,7 @@ class ApplyReactor final : public StreamReactor {
 
   void Run() {
     absl::Time deadline = DeadlineOf(ctx());
-    absl::StatusOr<ConnectionPool::Lease> lease = service_.pool->Acquire(deadline);
+    absl::StatusOr<ConnectionPool::Lease> lease = scope_.Acquire(deadline);
     if (!lease.ok()) {
       Close(ToGrpc(migrate::WithKind(lease.status(), migrate::ErrorKind::kConnect)));
       return;
@@ -351,7 +382,22 @@ class ApplyReactor final : public StreamReactor {
       absl::MutexLock lock(&conn_mu_);
       conn_ = lease->get();
     }
-    migrate::Engine engine(service_.state->catalog(), lease->get(), service_.engine);
+    migrate::EngineOptions options = service_.engine;
+    // A failover during the call: wait for the new primary within the
+    // call's deadline (at most --connect-timeout) and go on there (a fleet
+    // target's own database for a target).
+    options.reconnect = [this, deadline](const absl::Status&) {
+      migrate::ConnectOptions connect = service_.database;
+      if (scope_.entry) {
+        connect = service_.target_connect;
+        connect.url = scope_.entry->target.url;
+      }
+      connect.timeout = std::max(absl::ZeroDuration(),
+                                 std::min(deadline - absl::Now(), connect.timeout));
+      connect.stop = [this] { return stop_.load(); };
+      return ReconnectToPrimary(connect, &conn_mu_, &reconnected_, &conn_);
+    };
+    migrate::Engine engine(scope_.state->catalog(), lease->get(), options);
     grpc::Status final_status;
     v1::ApplyMigrationsResponse summary_message;
     v1::ApplySummary* summary = summary_message.mutable_summary();
@@ -377,7 +423,9 @@ class ApplyReactor final : public StreamReactor {
       absl::StatusOr<migrate::ApplyResult> result = engine.Apply(options);
       if (!result.ok()) {
         final_status = ToGrpc(result.status());
-        log::Error("ApplyMigrations failed", {{"error", std::string(result.status().message())}});
+        log::Fields fields = {{"error", std::string(result.status().message())}};
+        if (scope_.entry) fields.insert(fields.begin(), {"target", scope_.entry->target.id});
+        log::Error("ApplyMigrations failed", fields);
       } else {
         for (const migrate::StepResult& s : result->applied) {
           v1::MigrationId* r = summary->add_applied();
@@ -390,7 +438,7 @@ class ApplyReactor final : public StreamReactor {
         summary->set_up_to_date(true);
         Push(summary_message);
       }
-      service_.monitor->Refresh();
+      scope_.Refresh();
     }
     {
       absl::MutexLock lock(&conn_mu_);
@@ -409,11 +457,30 @@ class ApplyReactor final : public StreamReactor {
       case migrate::Event::kStarted: event = message.mutable_started(); break;
       case migrate::Event::kFinished:
         event = message.mutable_finished();
-        log::Info("applied", {{"migration", e.ref},
-                              {"duration", absl::FormatDuration(e.duration)}});
+        if (scope_.entry) {
+          log::Info("applied", {{"target", scope_.entry->target.id},
+                                {"migration", e.ref},
+                                {"duration", absl::FormatDuration(e.duration)}});
+        } else {
+          log::Info("applied", {{"migration", e.ref},
+                                {"duration", absl::FormatDuration(e.duration)}});
+        }
         break;
       case migrate::Event::kRetrying: event = message.mutable_retrying(); break;
       case migrate::Event::kCleanedUp: event = message.mutable_cleaned_up(); break;
+      case migrate::Event::kReconnecting:
+        log::Warning("ApplyMigrations: connection to the primary lost; reconnecting",
+                     {{"error", e.message}});
+        message.set_reconnecting(e.message);
+        break;
+      case migrate::Event::kReconnected:
+        log::Info("ApplyMigrations: " + e.message);
+        message.set_reconnected(e.message);
+        break;
+      case migrate::Event::kResolved:
+        log::Warning(e.message, {{"migration", e.ref}});
+        event = message.mutable_resolved();
+        break;
       default: return;
     }
     if (event != nullptr) {
@@ -427,20 +494,23 @@ class ApplyReactor final : public StreamReactor {
   }
 
   const ServiceContext& service_;
+  SchemaGateService::Scope scope_;
   v1::ApplyMigrationsRequest request_;
   std::atomic<bool> stop_{false};
   absl::Mutex conn_mu_;
   migrate::Connection* conn_ ABSL_GUARDED_BY(conn_mu_) = nullptr;
+  // The connection after a failover (the pool's lease is broken by then).
+  std::unique_ptr<migrate::Connection> reconnected_ ABSL_GUARDED_BY(conn_mu_);
 };
 
 class WatchReactor final : public StreamReactor {
  public:
   static constexpr size_t kMaxQueuedUpdates = 256;
 
-  WatchReactor(grpc::CallbackServerContext* ctx, ServiceState* state,
-               std::set<std::string> filter)
-      : StreamReactor("WatchClusters", ctx),
-        state_(state),
+  WatchReactor(metrics::RpcMetrics* rpcs, grpc::CallbackServerContext* ctx,
+               std::shared_ptr<ServiceState> state, std::set<std::string> filter)
+      : StreamReactor(rpcs, "WatchClusters", ctx),
+        state_(std::move(state)),
         filter_(std::move(filter)),
         guard_(std::make_shared<Guard>()) {
     guard_->reactor = this;
@@ -479,6 +549,19 @@ class WatchReactor final : public StreamReactor {
   void Cancelled() override { Close(grpc::Status(grpc::StatusCode::CANCELLED, "cancelled")); }
 
   void Send(const Snapshot& snapshot) {
+    if (snapshot.retired) {
+      // The fleet target left the set or was redefined: a client that
+      // reconnects gets the new definition (or NOT_FOUND).
+      Close(snapshot.redefined
+                ? grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                               absl::StrCat("target \"", state_->target_id(),
+                                            "\" was redefined in the target set; reconnect"))
+                : WithReason(grpc::StatusCode::NOT_FOUND,
+                             absl::StrCat("target \"", state_->target_id(),
+                                          "\" was removed from the target set"),
+                             exit_codes::kReasonUnknownTarget));
+      return;
+    }
     v1::WatchClustersResponse message;
     google::protobuf::RepeatedPtrField<v1::ClusterInfo> all;
     FillClusters(*state_, snapshot.known ? &snapshot.state : nullptr, snapshot.known, &all);
@@ -509,7 +592,7 @@ class WatchReactor final : public StreamReactor {
     Push(message);
   }
 
-  ServiceState* state_;
+  std::shared_ptr<ServiceState> state_;
   std::set<std::string> filter_;
   int id_ = 0;
   std::shared_ptr<Guard> guard_;
@@ -533,22 +616,98 @@ grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) con
                       "admin listener (--admin-listen)",
                       exit_codes::kReasonNotAuthorized);
   }
-  return FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  grpc::Status auth = FromAuth(context_.auth->Check(AuthorizationOf(ctx)));
+  if (auth.ok() && context_.reads_standby) {
+    return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                        "this server reads from a standby (its database URL sets "
+                        "target_session_attrs to a standby); admin RPCs need the "
+                        "primary: run them on a server, or the migrate Job, whose URL "
+                        "reaches the primary");
+  }
+  return auth;
+}
+
+absl::StatusOr<ConnectionPool::Lease> SchemaGateService::Scope::Acquire(
+    absl::Time deadline) const {
+  if (!entry) return context->pool->Acquire(deadline);
+  // A fleet target: a connection of its own for this call (fleets have
+  // thousands of databases; a pool per target would hold thousands).
+  migrate::ConnectOptions connect = context->target_connect;
+  connect.url = entry->target.url;
+  connect.timeout = std::max(absl::ZeroDuration(),
+                             std::min(connect.timeout, deadline - absl::Now()));
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = migrate::Connection::Open(connect);
+  if (!conn.ok()) return conn.status();
+  return ConnectionPool::Lease(nullptr, *std::move(conn));
+}
+
+void SchemaGateService::Scope::Refresh() const {
+  if (entry) {
+    if (context->fleet_monitor != nullptr) context->fleet_monitor->Refresh(entry->target.id);
+  } else if (context->monitor != nullptr) {
+    context->monitor->Refresh();
+  }
+}
+
+grpc::Status SchemaGateService::Resolve(const std::string& target_id, Scope* out) const {
+  out->context = &context_;
+  if (target_id.empty()) {
+    if (!context_.has_default) {
+      return InvalidArgument(
+          "target_id",
+          absl::StrCat("this server serves a fleet (--targets) and has no database of its "
+                       "own: set target_id (ListTargets lists its ",
+                       context_.targets != nullptr ? context_.targets->size() : 0,
+                       " targets)"));
+    }
+    // The server's own state outlives every call: not owned here.
+    out->state = std::shared_ptr<ServiceState>(std::shared_ptr<ServiceState>(), context_.state);
+    return grpc::Status::OK;
+  }
+  std::string problem = NameProblem(target_id, context_.limits.max_name_bytes);
+  if (!problem.empty()) return InvalidArgument("target_id", "target_id " + problem);
+  const std::string shown = absl::CHexEscape(target_id);
+  if (context_.targets == nullptr) {
+    return WithReason(grpc::StatusCode::NOT_FOUND,
+                      absl::StrCat("unknown target_id \"", shown,
+                                   "\": this server serves one database (it runs without "
+                                   "--targets); leave target_id empty"),
+                      exit_codes::kReasonUnknownTarget);
+  }
+  std::shared_ptr<TargetEntry> entry = context_.targets->Find(target_id);
+  if (entry == nullptr) {
+    return WithReason(grpc::StatusCode::NOT_FOUND,
+                      absl::StrCat("unknown target_id \"", shown, "\": not in the target set (",
+                                   context_.targets->size(), " targets; ListTargets lists them)"),
+                      exit_codes::kReasonUnknownTarget);
+  }
+  if (entry->state == nullptr) {
+    return WithReason(grpc::StatusCode::FAILED_PRECONDITION,
+                      absl::StrCat("target \"", shown, "\" is in the target set but not served: ",
+                                   entry->target.problem, " (", entry->target.origin, ")"),
+                      exit_codes::kReasonTargetNotServed);
+  }
+  if (context_.fleet_monitor != nullptr) context_.fleet_monitor->Used(*entry);
+  out->state = entry->state;
+  out->entry = std::move(entry);
+  return grpc::Status::OK;
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ListClusters", ctx);
-  CachedAnswer answer(context_.cache, kListClusters, request, context_.state->snapshot());
-  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
+  Unary call(context_.rpc_metrics, "ListClusters", ctx);
   v1::ListClustersRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  CachedAnswer answer(context_.cache, kListClusters, request, scope.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   const Snapshot& snapshot = answer.snapshot();
   v1::ListClustersResponse resp;
-  FillClusters(*context_.state, snapshot.known ? &snapshot.state : nullptr,
+  FillClusters(*scope.state, snapshot.known ? &snapshot.state : nullptr,
                snapshot.known, resp.mutable_clusters());
-  for (const std::string& f : context_.state->catalog().enabled_set().features) {
+  for (const std::string& f : scope.state->catalog().enabled_set().features) {
     resp.add_features(f);
   }
   resp.set_database_reachable(snapshot.reachable);
@@ -560,9 +719,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
 grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("CheckTables", ctx);
-  CachedAnswer answer(context_.cache, kCheckTables, request, context_.state->snapshot());
-  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
+  Unary call(context_.rpc_metrics, "CheckTables", ctx);
   v1::CheckTablesRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
   if (req.tables().empty()) {
@@ -580,12 +737,16 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
                                          absl::StrCat("table name ", problem)));
     }
   }
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  CachedAnswer answer(context_.cache, kCheckTables, request, scope.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   const Snapshot& snapshot = answer.snapshot();
   v1::CheckTablesResponse resp;
   bool all = true;
   for (const std::string& t : req.tables()) {
     v1::TableCheck* check = resp.add_tables();
-    *check = CheckTable(*context_.state, snapshot, t);
+    *check = CheckTable(*scope.state, snapshot, t);
     all = all && check->status() == v1::TABLE_STATUS_AVAILABLE;
   }
   resp.set_all_available(all);
@@ -596,9 +757,7 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
 grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateJoin", ctx);
-  CachedAnswer answer(context_.cache, kValidateJoin, request, context_.state->snapshot());
-  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
+  Unary call(context_.rpc_metrics, "ValidateJoin", ctx);
   v1::ValidateJoinRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
   if (req.tables().empty() && req.pairs().empty()) {
@@ -632,16 +791,20 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
     }
     jr.pairs.push_back({p.left(), p.right(), p.foreign_key()});
   }
-  catalog::JoinResult result = context_.state->graph().Join(jr);
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  CachedAnswer answer(context_.cache, kValidateJoin, request, scope.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
+  catalog::JoinResult result = scope.state->graph().Join(jr);
   v1::ValidateJoinResponse resp;
-  FillJoin(*context_.state, answer.snapshot(), result, &resp);
+  FillJoin(*scope.state, answer.snapshot(), result, &resp);
   return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("ValidateQuery", ctx);
+  Unary call(context_.rpc_metrics, "ValidateQuery", ctx);
   // Too long to accept: refused by its encoded size, before a copy of it is
   // decoded (the request holds only `sql`: a tag and a length precede it).
   auto too_long = [&](size_t bytes) {
@@ -653,23 +816,27 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
                      context_.limits.max_query_bytes),
         exit_codes::kReasonUsage));
   };
-  constexpr size_t kFieldOverhead = 16;
+  // A tag and a length before the SQL, and a target_id (at most
+  // max_name_bytes, with its own tag and length).
+  const size_t kFieldOverhead = 16 + context_.limits.max_name_bytes;
   if (request != nullptr && request->Length() > context_.limits.max_query_bytes + kFieldOverhead) {
     return too_long(request->Length() - std::min<size_t>(request->Length(), 6));
   }
-  auto answer = std::make_shared<CachedAnswer>(context_.cache, kValidateQuery, request,
-                                               context_.state->snapshot());
-  if (answer->Found(response)) return call.Finish(grpc::Status::OK);
   v1::ValidateQueryRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateQueryRequest"));
   const size_t size = req.sql().size();
   if (size > context_.limits.max_query_bytes) return too_long(size);
-  auto work = [this, req = std::move(req), response, answer]() -> grpc::Status {
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  auto answer = std::make_shared<CachedAnswer>(context_.cache, kValidateQuery, request,
+                                               scope.state->snapshot());
+  if (answer->Found(response)) return call.Finish(grpc::Status::OK);
+  auto work = [state = scope.state, req = std::move(req), response, answer]() -> grpc::Status {
     absl::StatusOr<catalog::QueryResult> result =
-        catalog::AnalyzeQuery(context_.state->graph(), req.sql());
+        catalog::AnalyzeQuery(state->graph(), req.sql());
     if (!result.ok()) return InvalidArgument("sql", std::string(result.status().message()));
     v1::ValidateQueryResponse resp;
-    FillQuery(*context_.state, answer->snapshot(), *result, &resp);
+    FillQuery(*state, answer->snapshot(), *result, &resp);
     return answer->Answer(resp, response);
   };
   // Every parse holds its SQL's bytes of a budget while queued or running:
@@ -718,26 +885,28 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
 grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("GetMigrationStatus", ctx);
+  Unary call(context_.rpc_metrics, "GetMigrationStatus", ctx);
   v1::GetMigrationStatusRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
-  return Offload(context_.workers, call, [this, ctx, response]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  return Offload(context_.workers, call, [this, ctx, response, scope]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
     BoundedRead read(conn->get(), context_.statement_timeout);
     if (!read.status().ok()) return ToGrpc(read.status());
-    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
     v1::GetMigrationStatusResponse resp;
-    FillClusters(*context_.state, &*state, true, resp.mutable_clusters());
+    FillClusters(*scope.state, &*state, true, resp.mutable_clusters());
     resp.set_up_to_date(state->up_to_date());
     for (const v1::Migration* m : state->pending) FillPending(*m, false, resp.add_pending());
     resp.set_history_table(absl::StrCat(context_.engine.history.schema, ".",
                                         context_.engine.history.table));
     resp.set_history_exists(state->history_exists);
     absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
-        conn->get(), context_.state->catalog(), context_.engine.history, &*state);
+        conn->get(), scope.state->catalog(), context_.engine.history, &*state);
     if (!unmanaged.ok()) {
       return ToGrpc(migrate::WithKind(unmanaged.status(), migrate::ErrorKind::kConnect));
     }
@@ -749,16 +918,19 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
 grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("PlanMigrations", ctx);
+  Unary call(context_.rpc_metrics, "PlanMigrations", ctx);
   v1::PlanMigrationsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("PlanMigrationsRequest"));
   bool include_sql = req.include_sql();
-  return Offload(context_.workers, call, [this, ctx, response, include_sql]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  return Offload(context_.workers, call,
+                 [this, ctx, response, include_sql, scope]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
     BoundedRead read(conn->get(), context_.statement_timeout);
     if (!read.status().ok()) return ToGrpc(read.status());
-    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
     absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
@@ -788,16 +960,19 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("VerifySchema", ctx);
+  Unary call(context_.rpc_metrics, "VerifySchema", ctx);
   v1::VerifySchemaRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("VerifySchemaRequest"));
   bool ignore_extra = req.ignore_extra_tables();
-  return Offload(context_.workers, call, [this, ctx, response, ignore_extra]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  return Offload(context_.workers, call,
+                 [this, ctx, response, ignore_extra, scope]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
     BoundedRead read(conn->get(), context_.statement_timeout);
     if (!read.status().ok()) return ToGrpc(read.status());
-    const catalog::Catalog& catalog = context_.state->catalog();
+    const catalog::Catalog& catalog = scope.state->catalog();
     absl::StatusOr<std::vector<v1::Table>> live =
         migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
     if (!live.ok()) return ToGrpc(migrate::WithKind(live.status(), migrate::ErrorKind::kConnect));
@@ -819,11 +994,15 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
   v1::ApplyMigrationsRequest req;
   bool parsed = Decode(request, &req);
   auto* reactor = new ApplyReactor(ctx, context_, req);
+  Scope scope;
   if (!parsed) {
     reactor->Close(Malformed("ApplyMigrationsRequest"));
   } else if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) {
     reactor->Close(auth);
+  } else if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) {
+    reactor->Close(s);
   } else {
+    reactor->SetScope(std::move(scope));
     reactor->Start();
   }
   return reactor;
@@ -832,7 +1011,7 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
 grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RollbackCluster", ctx);
+  Unary call(context_.rpc_metrics, "RollbackCluster", ctx);
   v1::RollbackClusterRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RollbackClusterRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -840,10 +1019,12 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
   if (!problem.empty()) {
     return call.Finish(InvalidArgument("cluster", absl::StrCat("cluster ", problem)));
   }
-  return Offload(context_.workers, call, [this, ctx, response, req]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  return Offload(context_.workers, call, [this, ctx, response, req, scope]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
-    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     migrate::RollbackOptions options;
     options.cluster = req.cluster();
     options.to_version = req.to_version();
@@ -854,7 +1035,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
       if (e.kind == migrate::Event::kFinished) log::Info("rolled back", {{"migration", e.ref}});
     };
     absl::StatusOr<migrate::RollbackResult> result = engine.Rollback(options);
-    context_.monitor->Refresh();
+    scope.Refresh();
     if (!result.ok()) return ToGrpc(result.status(), "cluster");
     v1::RollbackClusterResponse resp;
     resp.set_dry_run(req.dry_run());
@@ -871,17 +1052,19 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
 grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("RepairChecksums", ctx);
+  Unary call(context_.rpc_metrics, "RepairChecksums", ctx);
   v1::RepairChecksumsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RepairChecksumsRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
-  return Offload(context_.workers, call, [this, ctx, response, req]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  return Offload(context_.workers, call, [this, ctx, response, req, scope]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
-    migrate::Engine engine(context_.state->catalog(), conn->get(), context_.engine);
+    migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::RepairResult> result = engine.Repair(
         {req.cluster(), req.dry_run(), nullptr, [ctx] { return ctx->IsCancelled(); }});
-    context_.monitor->Refresh();
+    scope.Refresh();
     if (!result.ok()) return ToGrpc(result.status(), "cluster");
     v1::RepairChecksumsResponse resp;
     resp.set_dry_run(req.dry_run());
@@ -900,7 +1083,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
 grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
     grpc::ByteBuffer* response) {
-  Unary call("AdoptDatabase", ctx);
+  Unary call(context_.rpc_metrics, "AdoptDatabase", ctx);
   v1::AdoptDatabaseRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("AdoptDatabaseRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
@@ -935,14 +1118,16 @@ grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
   options.source_table = req.source_history_table();
   options.dry_run = req.dry_run();
   options.ignore_extra_tables = req.ignore_extra_tables();
-  return Offload(context_.workers, call, [this, ctx, response, options]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = context_.pool->Acquire(DeadlineOf(ctx));
+  Scope scope;
+  if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
+  return Offload(context_.workers, call, [this, ctx, response, options, scope]() -> grpc::Status {
+    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
     if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
     migrate::AdoptOptions adopt = options;
     adopt.stop = [ctx] { return ctx->IsCancelled(); };
     absl::StatusOr<migrate::AdoptResult> result =
-        migrate::Adopt(context_.state->catalog(), conn->get(), context_.engine, adopt);
-    context_.monitor->Refresh();
+        migrate::Adopt(scope.state->catalog(), conn->get(), context_.engine, adopt);
+    scope.Refresh();
     if (!result.ok()) {
       std::string reason = migrate::ReasonOf(result.status());
       const char* field = reason == "SOURCE_FORMAT_MISMATCH"     ? "source_format"
@@ -970,7 +1155,13 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   v1::WatchClustersRequest req;
   bool parsed = Decode(request, &req);
   std::set<std::string> filter(req.clusters().begin(), req.clusters().end());
-  auto* reactor = new WatchReactor(ctx, context_.state, filter);
+  Scope scope;
+  grpc::Status resolved = parsed ? Resolve(req.target_id(), &scope) : grpc::Status::OK;
+  auto* reactor = new WatchReactor(
+      context_.rpc_metrics, ctx,
+      scope.state ? scope.state
+                  : std::shared_ptr<ServiceState>(std::shared_ptr<ServiceState>(), context_.state),
+      filter);
   if (active_watches() > context_.limits.max_watches) {
     reactor->Close(grpc::Status(
         grpc::StatusCode::RESOURCE_EXHAUSTED,
@@ -982,6 +1173,10 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
     reactor->Close(Malformed("WatchClustersRequest"));
     return reactor;
   }
+  if (!resolved.ok()) {
+    reactor->Close(resolved);
+    return reactor;
+  }
   for (const std::string& c : filter) {
     std::string problem = NameProblem(c, context_.limits.max_name_bytes);
     if (!problem.empty()) {
@@ -991,6 +1186,67 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   }
   reactor->Start();
   return reactor;
+}
+
+grpc::ServerUnaryReactor* SchemaGateService::ListTargets(grpc::CallbackServerContext* ctx,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
+  Unary call(context_.rpc_metrics, "ListTargets", ctx);
+  v1::ListTargetsRequest req;
+  if (!Decode(request, &req)) return call.Finish(Malformed("ListTargetsRequest"));
+  constexpr int kDefaultPage = 1000, kMaxPage = 10000;
+  if (req.page_size() < 0 || req.page_size() > kMaxPage) {
+    return call.Finish(InvalidArgument(
+        "page_size", absl::StrCat("page_size must be 0 (", kDefaultPage, ") to ", kMaxPage)));
+  }
+  const int page = req.page_size() == 0 ? kDefaultPage : req.page_size();
+  v1::ListTargetsResponse resp;
+  if (context_.targets == nullptr) return call.Finish(Encode(resp, response));
+  *resp.mutable_loaded_at() = Stamp(context_.targets->loaded_at());
+  resp.set_load_error(context_.targets->load_error());
+  int total = 0;
+  for (const std::shared_ptr<TargetEntry>& e : context_.targets->All()) {
+    const fleet::Target& t = e->target;
+    bool labels_match = true;
+    for (const auto& [k, v] : req.labels()) {
+      auto it = t.labels.find(k);
+      labels_match = labels_match && it != t.labels.end() && it->second == v;
+    }
+    if (!labels_match || (!req.wave().empty() && t.wave != req.wave())) continue;
+    std::shared_ptr<const Snapshot> snapshot =
+        e->state ? e->state->snapshot() : std::make_shared<const Snapshot>();
+    const bool serving = e->state != nullptr && snapshot->Serving();
+    if (req.only_not_serving() && serving) continue;
+    ++total;
+    if (t.id <= req.page_token() || resp.targets_size() >= page) {
+      if (resp.targets_size() >= page && resp.next_page_token().empty() && t.id > req.page_token()) {
+        resp.set_next_page_token(resp.targets(resp.targets_size() - 1).id());
+      }
+      continue;
+    }
+    v1::TargetInfo* info = resp.add_targets();
+    info->set_id(t.id);
+    if (e->state) {
+      for (const std::string& f : e->state->catalog().enabled_set().features) info->add_features(f);
+    } else {
+      for (const std::string& f : t.features) info->add_features(f);
+    }
+    info->mutable_labels()->insert(t.labels.begin(), t.labels.end());
+    info->set_wave(t.wave);
+    info->set_database(t.database);
+    info->set_problem(t.problem);
+    info->set_state_known(snapshot->known);
+    info->set_database_reachable(snapshot->reachable);
+    info->set_serving(serving);
+    info->set_pending_count(static_cast<int32_t>(snapshot->state.pending.size()));
+    *info->mutable_state_as_of() = Stamp(snapshot->as_of);
+    info->set_error(log::Scrub(snapshot->error));
+    if (e->state && context_.fleet_monitor != nullptr) {
+      info->set_monitoring(context_.fleet_monitor->Monitoring(t.id));
+    }
+  }
+  resp.set_total(total);
+  return call.Finish(Encode(resp, response));
 }
 
 }  // namespace schemagate::rpc

@@ -17,12 +17,15 @@
 #include <string>
 
 #include "schemagate/v1/schemagate.grpc.pb.h"
+#include "server/metrics/rpc.h"
 #include "server/migrate/engine.h"
 #include "server/rpc/auth.h"
 #include "server/rpc/db_pool.h"
+#include "server/rpc/fleet_monitor.h"
 #include "server/rpc/monitor.h"
 #include "server/rpc/response_cache.h"
 #include "server/rpc/state.h"
+#include "server/rpc/targets.h"
 #include "server/util/thread_pool.h"
 
 namespace schemagate::rpc {
@@ -55,6 +58,13 @@ struct ServiceContext {
   ServiceLimits limits;
   // statement_timeout of the database reads of status, plan and verify.
   absl::Duration statement_timeout = absl::ZeroDuration();
+  // The database URL asks for a standby (reads only): admin RPCs, which
+  // need the primary, are refused (FAILED_PRECONDITION).
+  bool reads_standby = false;
+  // Connection settings of the engine's reconnection after a failover
+  // during ApplyMigrations (EngineOptions::reconnect), bounded by the
+  // call's deadline.
+  migrate::ConnectOptions database;
   // ValidateQuery parses: the threads large ones run on (bounding how many
   // run at once; `workers` when null), and the bytes of SQL all of them may
   // hold, queued or running (unbounded when null). A call past either is
@@ -63,6 +73,20 @@ struct ServiceContext {
   ByteBudget* parse_budget = nullptr;
   // Answers of the memory RPCs by request (null: none kept).
   ResponseCache* cache = nullptr;
+  // Fleets (serve --targets, docs/FLEETS.md): the targets and their
+  // monitor; null without --targets (then a target_id is NOT_FOUND).
+  TargetRegistry* targets = nullptr;
+  FleetMonitor* fleet_monitor = nullptr;
+  // Timeouts of the connections a database RPC opens to a target (url
+  // unused; connect timeout bounded by the call's deadline).
+  migrate::ConnectOptions target_connect;
+  // False when the server has no database of its own (only --targets): a
+  // request without target_id is then INVALID_ARGUMENT; `state` still
+  // holds the build's catalog.
+  bool has_default = true;
+  // Every finished call is recorded here (by method and code) when set
+  // (--metrics-listen); must outlive the service.
+  metrics::RpcMetrics* rpc_metrics = nullptr;
 };
 
 namespace internal {
@@ -78,7 +102,8 @@ using RawService = v1::SchemaGate::WithRawCallbackMethod_ListClusters<
                                     v1::SchemaGate::WithRawCallbackMethod_RepairChecksums<
                                         v1::SchemaGate::WithRawCallbackMethod_AdoptDatabase<
                                             v1::SchemaGate::WithRawCallbackMethod_WatchClusters<
-                                                v1::SchemaGate::Service>>>>>>>>>>>>;
+                                                v1::SchemaGate::WithRawCallbackMethod_ListTargets<
+                                                    v1::SchemaGate::Service>>>>>>>>>>>>>;
 }  // namespace internal
 
 class SchemaGateService final : public internal::RawService {
@@ -121,6 +146,21 @@ class SchemaGateService final : public internal::RawService {
                                           grpc::ByteBuffer* response) override;
   grpc::ServerWriteReactor<grpc::ByteBuffer>* WatchClusters(
       grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) override;
+  grpc::ServerUnaryReactor* ListTargets(grpc::CallbackServerContext* ctx,
+                                        const grpc::ByteBuffer* request,
+                                        grpc::ByteBuffer* response) override;
+
+  // What a request's target_id names: the server's own database (empty) or
+  // a fleet target. Public for the reactors in service.cc.
+  struct Scope {
+    std::shared_ptr<ServiceState> state;  // never null once resolved
+    std::shared_ptr<TargetEntry> entry;   // null for the server's own database
+    const ServiceContext* context = nullptr;
+    // A connection to the scope's database (pooled for the server's own).
+    absl::StatusOr<ConnectionPool::Lease> Acquire(absl::Time deadline) const;
+    // Read its history again now (after an admin RPC).
+    void Refresh() const;
+  };
 
   // Active WatchClusters streams (for tests and metrics).
   static int active_watches();
@@ -129,6 +169,11 @@ class SchemaGateService final : public internal::RawService {
   class Call;
 
   grpc::Status CheckAdmin(grpc::CallbackServerContext* ctx) const;
+  // Resolves `target_id`: INVALID_ARGUMENT (malformed; empty on a server
+  // without a database of its own), NOT_FOUND (reason UNKNOWN_TARGET: not
+  // in the target set, or no --targets), FAILED_PRECONDITION (reason
+  // TARGET_NOT_SERVED: its definition has a problem), naming it.
+  grpc::Status Resolve(const std::string& target_id, Scope* out) const;
 
   ServiceContext context_;
   const bool admin_;

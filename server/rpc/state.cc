@@ -1,5 +1,6 @@
 #include "server/rpc/state.h"
 
+#include <atomic>
 #include <vector>
 
 namespace schemagate::rpc {
@@ -11,7 +12,13 @@ bool Snapshot::ClusterServing(const std::string& cluster) const {
 }
 
 ServiceState::ServiceState(catalog::Catalog catalog, migrate::HistoryName history)
-    : catalog_(std::move(catalog)), graph_(catalog_), history_(std::move(history)) {
+    : ServiceState(std::make_shared<const BuildView>(
+                       std::make_shared<const catalog::Catalog>(std::move(catalog))),
+                   std::move(history)) {}
+
+ServiceState::ServiceState(std::shared_ptr<const BuildView> view, migrate::HistoryName history,
+                           std::string target_id)
+    : view_(std::move(view)), history_(std::move(history)), target_id_(std::move(target_id)) {
   snapshot_ = std::make_shared<const Snapshot>();
 }
 
@@ -24,13 +31,24 @@ void ServiceState::ReportHealth(
     const Snapshot& s, const std::function<void(const std::string&, bool)>& sink) const {
   if (!sink) return;
   bool serving = s.Serving();
+  if (!target_id_.empty()) {
+    sink(TargetServiceName(target_id_), serving && !s.retired);
+    return;
+  }
   sink("", serving);
   sink(kServiceName, serving);
   sink(kReadinessName, s.generation > 0);
-  for (const v1::Cluster& c : catalog_.enabled().clusters()) {
+  for (const v1::Cluster& c : catalog().enabled().clusters()) {
     sink(ClusterServiceName(c.name()), s.ClusterServing(c.name()));
   }
 }
+
+namespace {
+uint64_t NextGeneration() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
 
 void ServiceState::Publish(Snapshot next) {
   std::shared_ptr<const Snapshot> published;
@@ -38,7 +56,10 @@ void ServiceState::Publish(Snapshot next) {
   std::function<void(const std::string&, bool)> health;
   {
     absl::MutexLock lock(&mu_);
-    next.generation = snapshot_->generation + 1;
+    // Unique in the process, not only in this state: the ResponseCache
+    // tells answers apart by it (a fleet target redefined gets a new state,
+    // whose snapshots must not look like the old one's).
+    next.generation = NextGeneration();
     snapshot_ = std::make_shared<const Snapshot>(std::move(next));
     published = snapshot_;
     for (auto& [id, l] : listeners_) listeners.push_back(l);
@@ -46,6 +67,16 @@ void ServiceState::Publish(Snapshot next) {
   }
   ReportHealth(*published, health);
   for (const Listener& l : listeners) l(published);
+}
+
+void ServiceState::Retire(bool redefined) {
+  Snapshot last = *snapshot();
+  last.retired = true;
+  last.redefined = redefined;
+  last.reachable = false;
+  Publish(std::move(last));
+  absl::MutexLock lock(&mu_);
+  health_ = nullptr;
 }
 
 int ServiceState::Subscribe(Listener listener) {

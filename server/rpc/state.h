@@ -39,7 +39,13 @@ struct Snapshot {
   // Tables present whose cluster is not enabled here (read with the state).
   std::vector<migrate::UnmanagedTable> unmanaged;
   std::string error;  // why it is not reachable
+  // Set by ServiceState::Publish: increasing, and unique among every
+  // state's snapshots in the process; 0 before the first Publish.
   uint64_t generation = 0;
+  // The last snapshot of a fleet target removed from the target set (or
+  // redefined: `redefined`); watchers end their streams.
+  bool retired = false;
+  bool redefined = false;
 
   bool IsApplied(const std::string& cluster, uint64_t version) const {
     return applied.count({cluster, version}) > 0;
@@ -49,13 +55,29 @@ struct Snapshot {
   bool ClusterServing(const std::string& cluster) const;
 };
 
+// A catalog and its join graph, immutable; shared by every fleet target
+// with the same feature set.
+struct BuildView {
+  explicit BuildView(std::shared_ptr<const catalog::Catalog> c)
+      : catalog(std::move(c)), graph(*catalog) {}
+  const std::shared_ptr<const catalog::Catalog> catalog;
+  const catalog::JoinGraph graph;  // refers to *catalog
+};
+
 class ServiceState {
  public:
   ServiceState(catalog::Catalog catalog, migrate::HistoryName history);
+  // A fleet target's state (`target_id` set): its health is the one service
+  // TargetServiceName(target_id).
+  ServiceState(std::shared_ptr<const BuildView> view, migrate::HistoryName history,
+               std::string target_id = "");
 
-  const catalog::Catalog& catalog() const { return catalog_; }
-  const catalog::JoinGraph& graph() const { return graph_; }
+  const catalog::Catalog& catalog() const { return *view_->catalog; }
+  const catalog::JoinGraph& graph() const { return view_->graph; }
+  const std::shared_ptr<const BuildView>& view() const { return view_; }
   const migrate::HistoryName& history() const { return history_; }
+  // "" for the server's own database.
+  const std::string& target_id() const { return target_id_; }
 
   std::shared_ptr<const Snapshot> snapshot() const;
 
@@ -72,8 +94,13 @@ class ServiceState {
 
   // Called with (service name, serving) for "", "schemagate.v1.SchemaGate",
   // "schemagate.cluster.<name>" and kReadinessName on every Publish, and
-  // once at once.
+  // once at once; for a fleet target, with TargetServiceName(target_id).
   void SetHealthSink(std::function<void(const std::string&, bool)> sink);
+
+  // A fleet target leaves the set (or is redefined): publishes a last,
+  // retired snapshot (watchers end), reports NOT_SERVING and drops the
+  // health sink.
+  void Retire(bool redefined);
 
   // Health service names.
   static constexpr char kServiceName[] = "schemagate.v1.SchemaGate";
@@ -92,14 +119,19 @@ class ServiceState {
   static std::string ClusterServiceName(const std::string& cluster) {
     return "schemagate.cluster." + cluster;
   }
+  // A fleet target's health: SERVING when its database is reachable and
+  // every cluster of its feature set is ready.
+  static std::string TargetServiceName(const std::string& target_id) {
+    return "schemagate.target." + target_id;
+  }
 
  private:
   void ReportHealth(const Snapshot& s,
                     const std::function<void(const std::string&, bool)>& sink) const;
 
-  const catalog::Catalog catalog_;
-  const catalog::JoinGraph graph_;
+  const std::shared_ptr<const BuildView> view_;
   const migrate::HistoryName history_;
+  const std::string target_id_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const Snapshot> snapshot_ ABSL_GUARDED_BY(mu_);
   std::map<int, Listener> listeners_ ABSL_GUARDED_BY(mu_);

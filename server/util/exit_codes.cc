@@ -7,7 +7,8 @@ const char kHelp[] =
     "  0  ok\n"
     "  1  unexpected error\n"
     "  2  bad usage (flags, arguments, a feature not compiled in), or the\n"
-    "     server refused the request as invalid\n"
+    "     server refused the request as invalid or names a target it does not\n"
+    "     serve\n"
     "  3  cannot connect to the database or the server (after\n"
     "     --connect-timeout), the connection was lost, or the server is busy\n"
     "  4  lock wait timeout (another migrator held the lock past\n"
@@ -39,6 +40,8 @@ int ForReason(absl::string_view reason) {
       {kReasonDrift, kDrift},
       {kReasonNotEnabled, kNotAvailable},
       {kReasonNotAuthorized, kNotAuthorized},
+      {kReasonUnknownTarget, kUsage},
+      {kReasonTargetNotServed, kUsage},
   };
   for (const Entry& e : kTable) {
     if (reason == e.reason) return e.code;

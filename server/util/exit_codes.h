@@ -45,6 +45,10 @@ inline constexpr char kReasonIntegrity[] = "INTEGRITY_REFUSAL";
 inline constexpr char kReasonDrift[] = "DRIFT";
 inline constexpr char kReasonNotEnabled[] = "CLUSTER_NOT_ENABLED";
 inline constexpr char kReasonNotAuthorized[] = "NOT_AUTHORIZED";
+// Fleets: a target_id the server does not serve (NOT_FOUND), or one whose
+// definition in the target set has a problem (FAILED_PRECONDITION).
+inline constexpr char kReasonUnknownTarget[] = "UNKNOWN_TARGET";
+inline constexpr char kReasonTargetNotServed[] = "TARGET_NOT_SERVED";
 
 // The exit code of a reason above; -1 for any other string.
 int ForReason(absl::string_view reason);

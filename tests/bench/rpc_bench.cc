@@ -5,7 +5,7 @@
 // server's resident memory idle and under load.
 //
 //   rpc_bench --target 127.0.0.1:50051 --pid <server pid> [--duration 3s]
-//             [--samples SECTION]
+//             [--samples SECTION] [--only RPC] [--callers 1,8,64]
 //
 // With --samples, prints measurements as sample lines for
 // scripts/bench/stats.py (SECTION, "", "<RPC>|<callers>|rps|p50|p99", value)
@@ -25,6 +25,7 @@
 
 #include <grpcpp/grpcpp.h>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -133,6 +134,8 @@ int main(int argc, char** argv) {
   flags.Duration("duration", &duration, "per measurement");
   flags.String("only", &only, "run only this RPC");
   flags.String("samples", &samples, "print sample lines for scripts/bench/stats.py under this section");
+  std::vector<std::string> caller_counts = {"1", "8", "64"};
+  flags.List("callers", &caller_counts, "concurrent callers to measure (comma-separated)");
   if (int code = flags.Finish(flags.Parse({argv + 1, argv + argc}), 0, 2); code >= 0) {
     return code;
   }
@@ -225,7 +228,16 @@ int main(int argc, char** argv) {
   }
   std::map<int, double> limit;
   long max_rss_kb = 0, errors = 0;
-  for (int callers : {1, 8, 64}) {
+  std::vector<int> caller_list;
+  for (const std::string& c : caller_counts) {
+    int n = 0;
+    if (!absl::SimpleAtoi(c, &n) || n < 1) {
+      std::fprintf(stderr, "rpc_bench: --callers: %s is not a positive number\n", c.c_str());
+      return 2;
+    }
+    caller_list.push_back(n);
+  }
+  for (int callers : caller_list) {
     for (auto& [name, call] : calls) {
       if (!only.empty() && name.find(only) == std::string::npos &&
           name.find("limit") == std::string::npos) {

@@ -17,11 +17,13 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 
 import yaml
 
 SOURCE, BIN = sys.argv[1], sys.argv[2]
-OVERLAYS = {"minimal": "core", "full": "all"}  # overlay -> SCHEMAGATE_FEATURES
+# overlay -> SCHEMAGATE_FEATURES
+OVERLAYS = {"minimal": "core", "full": "all", "fleet": "all", "monitoring": "all"}
 OURS = {"schemagate", "schemactl", "schemagate-server"}
 failures = []
 
@@ -49,7 +51,7 @@ _help = {}
 def help_text(binary, sub):
     key = (binary, sub)
     if key not in _help:
-        args = [os.path.join(BIN, binary)] + ([sub] if sub else []) + ["--help"]
+        args = [os.path.join(BIN, binary)] + (sub.split() if sub else []) + ["--help"]
         r = run(args)
         if r.returncode != 0:
             fail(f"{' '.join(args)} exited {r.returncode}: {r.stderr}")
@@ -94,20 +96,24 @@ def check_exit_code_table():
 
 
 def check_failure_policy(where, job, container, help_text_):
-    """FailJob exit codes are exactly the table's "fail" codes, each documented
-    by the command, never a transient one."""
+    """FailJob exit codes (FailIndex in an Indexed Job: one shard fails, the
+    others go on) are exactly the table's "fail" codes, each documented by
+    the command, never a transient one."""
     codes = help_codes(help_text_)
     table = exit_code_table()
     rules = job["spec"].get("podFailurePolicy", {}).get("rules", [])
+    action = "FailIndex" if job["spec"].get("completionMode") == "Indexed" else "FailJob"
+    if action == "FailIndex" and not job["spec"].get("backoffLimitPerIndex"):
+        fail(f"{where}: an Indexed Job with FailIndex needs backoffLimitPerIndex")
     fail_codes = set()
     for r in rules:
         on = r.get("onExitCodes", {})
-        if r.get("action") == "FailJob" and on.get("operator") == "In":
+        if r.get("action") == action and on.get("operator") == "In":
             if on.get("containerName") != container:
                 fail(f"{where}: podFailurePolicy names container {on.get('containerName')!r}")
             fail_codes |= set(on.get("values", []))
     if not fail_codes:
-        fail(f"{where}: no podFailurePolicy FailJob rule")
+        fail(f"{where}: no podFailurePolicy {action} rule")
     expected = {code for code, (_, job_action) in table.items() if job_action == "fail"}
     if fail_codes != expected:
         fail(f"{where}: podFailurePolicy fails the Job on {sorted(fail_codes)}; "
@@ -185,6 +191,99 @@ def check_credentials(overlay, by_kind, secrets_of):
             fail(f"deploy/postgres/roles.sql does not mention the role {role}")
 
 
+def check_indexed_job(where, job, command):
+    """A fleet Job spread over pods: one shard per index, as many shards as
+    completions, the index from Kubernetes (JOB_COMPLETION_INDEX)."""
+    spec = job["spec"]
+    if command[1:3] != ["fleet", "migrate"]:
+        fail(f"{where}: an Indexed Job that does not run `schemagate fleet migrate`")
+        return
+    shards = [a.split("=", 1)[1] for a in command if a.startswith("--shard-count=")]
+    if shards != [str(spec.get("completions"))]:
+        fail(f"{where}: --shard-count {shards} is not the Job's completions "
+             f"({spec.get('completions')}): some shards would never run")
+    if any(a.startswith("--shard-index") for a in command):
+        fail(f"{where}: --shard-index is set; each pod takes its index from JOB_COMPLETION_INDEX")
+    if "[env JOB_COMPLETION_INDEX]" not in help_text("schemagate", "fleet migrate"):
+        fail(f"{where}: fleet migrate does not read JOB_COMPLETION_INDEX")
+    if spec.get("parallelism", 1) > spec.get("completions", 1):
+        fail(f"{where}: parallelism above completions")
+
+
+def check_fleet(overlay, by_kind, secrets_of):
+    """Fleet Secrets: the serving pods get the reader's URLs, the fleet Job
+    the migrator's; each target set parses (`schemagate fleet targets`, with
+    the Secret's other keys as the URL files it names), one URL key per
+    target id."""
+    secrets = {d["metadata"]["name"]: d.get("stringData", {}) for d in by_kind.get("Secret", [])}
+    roles = {("Deployment", "schemagate"): "schemagate_reader"}
+    for job in by_kind.get("Job", []):
+        if job["spec"].get("completionMode") == "Indexed":
+            roles[("Job", job["metadata"]["name"])] = "schemagate_migrator"
+    if len(roles) == 1:
+        return  # not a fleet overlay
+    for (kind, name), role in roles.items():
+        for secret in secrets_of.get((kind, name), set()):
+            data = secrets.get(secret, {})
+            if "targets.textproto" not in data:
+                continue
+            for key, value in data.items():
+                if key != "targets.textproto" and url_user(value) != role:
+                    fail(f"{overlay}: Secret {secret} key {key} (mounted by {kind} {name}) "
+                         f"holds a URL for {url_user(value)!r}, not {role}")
+            with tempfile.TemporaryDirectory() as tmp:
+                for key, value in data.items():
+                    with open(os.path.join(tmp, key), "w") as f:
+                        f.write(value.replace("/etc/schemagate/fleet/", tmp + "/"))
+                r = run([os.path.join(BIN, "schemagate"), "fleet", "targets", "--json",
+                         f"--targets={os.path.join(tmp, 'targets.textproto')}"])
+                if r.returncode != 0:
+                    fail(f"{overlay}: Secret {secret}'s target set: {r.stdout}{r.stderr}")
+                    continue
+                ids = {t["id"] for t in yaml.safe_load(r.stdout)["targets"]}
+                keys = set(data) - {"targets.textproto"}
+                if ids != keys:
+                    fail(f"{overlay}: Secret {secret}: targets {sorted(ids)}, URL keys {sorted(keys)}")
+    job_secrets = set().union(*(secrets_of.get(k, set()) for k in roles if k[0] == "Job"))
+    shared = secrets_of.get(("Deployment", "schemagate"), set()) & job_secrets
+    if shared:
+        fail(f"{overlay}: the serving Deployment and the fleet Job share Secret(s) {sorted(shared)}")
+
+
+def check_metrics(overlay, by_kind, doc, container, port):
+    """--metrics-listen's port is declared, annotated for scraping, selected
+    by every PodMonitor and open to some NetworkPolicy."""
+    where = f"{overlay}/{doc['metadata']['name']}"
+    ports = {p.get("name"): p["containerPort"] for p in container.get("ports", [])}
+    if port not in ports.values():
+        fail(f"{where}: --metrics-listen port {port} is not a containerPort")
+    template = doc["spec"]["template"]["metadata"]
+    annotations = template.get("annotations", {})
+    want = {"prometheus.io/scrape": "true", "prometheus.io/port": str(port),
+            "prometheus.io/path": "/metrics"}
+    for k, v in want.items():
+        if annotations.get(k) != v:
+            fail(f"{where}: annotation {k} is {annotations.get(k)!r}, want {v!r}")
+    labels = template.get("labels", {})
+    for pm in by_kind.get("PodMonitor", []):
+        selector = pm["spec"].get("selector", {}).get("matchLabels", {})
+        if any(labels.get(k) != v for k, v in selector.items()):
+            fail(f"{overlay}: PodMonitor {pm['metadata']['name']} does not select the server pods")
+        for ep in pm["spec"].get("podMetricsEndpoints", []):
+            if ports.get(ep.get("port")) != port or ep.get("path", "/metrics") != "/metrics":
+                fail(f"{overlay}: PodMonitor endpoint {ep} is not the metrics port {port}")
+    opened = False
+    for np in by_kind.get("NetworkPolicy", []):
+        selector = np["spec"].get("podSelector", {}).get("matchLabels", {})
+        if any(labels.get(k) != v for k, v in selector.items()):
+            continue
+        for rule in np["spec"].get("ingress", []):
+            if any(p.get("port") in (port, "metrics") for p in rule.get("ports", [])):
+                opened = True
+    if not opened:
+        fail(f"{overlay}: no NetworkPolicy lets anything reach the metrics port {port}")
+
+
 def check_overlay(overlay, features):
     docs = render(overlay)
     if not docs:
@@ -207,6 +306,7 @@ def check_overlay(overlay, features):
 
     probes = []  # (kind, service, port)
     listen_ports = set()
+    metrics = None  # (doc, container, port) of a server with --metrics-listen
     wait_clusters = []
     secrets_of = {}  # (kind, name) -> Secret names its pods can read
     for doc, spec in pod_specs(docs):
@@ -230,8 +330,12 @@ def check_overlay(overlay, features):
                 continue
             binary = os.path.basename(command[0])
             sub = command[1] if len(command) > 1 and not command[1].startswith("-") else ""
+            first_flag = 2 if sub else 1
+            if sub == "fleet" and len(command) > 2:  # schemagate fleet migrate ...
+                sub = "fleet " + command[2]
+                first_flag = 3
             text = help_text(binary, sub)
-            for arg in command[2 if sub else 1:]:
+            for arg in command[first_flag:]:
                 if not arg.startswith("--"):
                     fail(f"{where}: unexpected argument {arg!r}")
                     continue
@@ -240,6 +344,8 @@ def check_overlay(overlay, features):
                     fail(f"{where}: {binary} {sub} has no flag --{flag}")
                 if flag == "listen":
                     listen_ports.add(int(arg.rsplit(":", 1)[1]))
+                if flag == "metrics-listen":
+                    metrics = (doc, c, int(arg.rsplit(":", 1)[1]))
                 if flag == "clusters" and binary == "schemactl":
                     wait_clusters += arg.split("=", 1)[1].split(",")
             envs = [e["name"] for e in c.get("env", [])]
@@ -261,6 +367,8 @@ def check_overlay(overlay, features):
                 probes.append((kind, probe["grpc"].get("service", ""), probe["grpc"]["port"]))
             if doc["kind"] == "Job" and binary == "schemagate":
                 check_failure_policy(where, doc, c["name"], text)
+            if doc["kind"] == "Job" and doc["spec"].get("completionMode") == "Indexed":
+                check_indexed_job(where, doc, command)
             if sub == "serve":
                 for kind in ("readinessProbe", "livenessProbe"):
                     if kind not in c:
@@ -268,6 +376,9 @@ def check_overlay(overlay, features):
                 check_read_only_server(where, command)
 
     check_credentials(overlay, by_kind, secrets_of)
+    check_fleet(overlay, by_kind, secrets_of)
+    if metrics:
+        check_metrics(overlay, by_kind, *metrics)
     for kind, service, port in probes:
         if port not in listen_ports:
             fail(f"{overlay}: probe port {port} is not a --listen port {sorted(listen_ports)}")
@@ -284,7 +395,8 @@ def check_overlay(overlay, features):
         port_file = os.path.join(tmp, "port")
         srv = subprocess.Popen(
             [os.path.join(BIN, "schemagate-server"), "serve", "--listen=127.0.0.1:0",
-             f"--port-file={port_file}", f"--features={features}"],
+             f"--port-file={port_file}", f"--features={features}"] +
+            (["--metrics-listen=127.0.0.1:0"] if metrics else []),
             env=dict(os.environ, DATABASE_URL="postgresql://probe@127.0.0.1:1/none"),
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         try:
@@ -292,7 +404,18 @@ def check_overlay(overlay, features):
                 if os.path.exists(port_file):
                     break
                 time.sleep(0.05)
-            target = "127.0.0.1:" + open(port_file).read().split()[0]
+            ports = open(port_file).read().split()
+            target = "127.0.0.1:" + ports[0]
+            if metrics:
+                path = metrics[0]["spec"]["template"]["metadata"].get("annotations", {}).get(
+                    "prometheus.io/path", "/metrics")
+                try:
+                    with urllib.request.urlopen(f"http://127.0.0.1:{ports[2]}{path}",
+                                                timeout=10) as r:
+                        if "schemagate_build_info" not in r.read().decode():
+                            fail(f"{overlay}: {path} has no schemagate_build_info")
+                except (OSError, IndexError) as e:
+                    fail(f"{overlay}: the server serves no metrics at {path}: {e}")
             for kind, service, _ in sorted(set(probes)):
                 # The server's database is unreachable: liveness and readiness
                 # probes must still pass (within the first monitor attempt).
@@ -340,6 +463,17 @@ def check_dockerfile():
         fail("the Dockerfile has a HEALTHCHECK")
     if not re.search(r"^USER (?!root|0)", dockerfile, re.M):
         fail("the image does not run as a non-root user")
+    # The runtime stage is the last one: FROM scratch plus the root filesystem
+    # scripts/image-rootfs.sh assembles (what scripts/image.sh --prebuilt and
+    # the image test build too).
+    joined = re.sub(r"\\\n\s*", " ", dockerfile)  # continuation lines joined
+    if not re.search(r"^RUN .*&& bash scripts/image-rootfs\.sh /rootfs build/bin", joined, re.M):
+        fail("the build stage does not assemble the runtime root with scripts/image-rootfs.sh")
+    stages = re.findall(r"^FROM (\S+)", dockerfile, re.M)
+    if not stages or stages[-1] != "scratch":
+        fail(f"the final stage is FROM {stages[-1] if stages else '?'}, not scratch")
+    if "COPY --from=build /rootfs/ /" not in dockerfile.split("FROM scratch")[-1]:
+        fail("the final stage does not copy the assembled root filesystem")
 
 
 for overlay, features in OVERLAYS.items():

@@ -24,6 +24,7 @@
 #include "server/migrate/plan_locks.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_db.h"
+#include "tests/support/variant_test.h"
 
 namespace schemagate {
 namespace {
@@ -37,18 +38,17 @@ using testing::ProcessResult;
 using testing::RunProcess;
 using testing::Server;
 using testing::TempDir;
-using testing::TestDatabase;
 using testing::Variant;
 
 constexpr int kRows = 20000;
 
-class PlanLocksTest : public ::testing::Test {
+// A fresh database per test (VariantDatabaseTest), migrated by locks_v1
+// and populated: tasks holds kRows rows.
+class PlanLocksTest : public testing::VariantDatabaseTest {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    ASSERT_TRUE(db.ok()) << db.status();
-    db_ = *std::move(db);
+    VariantDatabaseTest::SetUp();
+    if (HasFatalFailure()) return;
     dir_ = TempDir();
     token_file_ = dir_ + "/token";
     std::ofstream(token_file_) << token_ << "\n";
@@ -61,6 +61,8 @@ class PlanLocksTest : public ::testing::Test {
                                         kRows, ") i")).ok());
   }
 
+  // The test tree builds of tests/CMakeLists.txt, named as Variant() names
+  // them (not VariantDatabaseTest's SCHEMAGATE_VARIANT_<NAME>_BIN).
   ProcessResult Run(const std::string& variant, std::vector<std::string> args) {
     args.insert(args.begin(), Variant(variant, "schemagate"));
     return RunProcess(args, "", {"DATABASE_URL=" + db_->url()});
@@ -79,7 +81,6 @@ class PlanLocksTest : public ::testing::Test {
     return rows.ok() && rows->size() == 1 ? (*rows)[0] : "?";
   }
 
-  std::unique_ptr<TestDatabase> db_;
   std::string dir_, token_file_;
   const std::string token_ = "plan-locks-admin-token-91c2";
 };

@@ -27,6 +27,7 @@
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/support/schema_oracle.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -40,6 +41,8 @@ using testing::Bin;
 using testing::Child;
 using testing::Connect;
 using testing::Env;
+using testing::Minus;
+using testing::UpSqlFiles;
 using testing::Eventually;
 using testing::ProcessResult;
 using testing::RunProcess;
@@ -66,45 +69,6 @@ class FaultTest : public ::testing::Test {
   }
 };
 
-// "cluster/version" -> up.sql path, from the build's tree on disk (an oracle
-// independent of the binary).
-std::map<std::string, fs::path> UpSqlFiles() {
-  std::map<std::string, fs::path> out;
-  for (const fs::directory_entry& cluster : fs::directory_iterator(Env("SCHEMAGATE_TREE_DIR"))) {
-    if (!cluster.is_directory()) continue;
-    for (const fs::directory_entry& m : fs::directory_iterator(cluster.path())) {
-      std::string dir = m.path().filename().string();
-      uint64_t version = 0;
-      if (!m.is_directory() || !absl::SimpleAtoi(dir.substr(0, dir.find('_')), &version)) {
-        continue;
-      }
-      out[absl::StrCat(cluster.path().filename().string(), "/", version)] = m.path() / "up.sql";
-    }
-  }
-  return out;
-}
-
-std::string Slurp(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
-
-std::vector<std::string> Minus(const std::vector<std::string>& a, const std::vector<std::string>& b) {
-  std::multiset<std::string> bs(b.begin(), b.end());
-  std::vector<std::string> out;
-  for (const std::string& x : a) {
-    auto it = bs.find(x);
-    if (it == bs.end()) {
-      out.push_back(x);
-    } else {
-      bs.erase(it);
-    }
-  }
-  return out;
-}
-
 // SIGKILL at 20 points spread over a whole run (stratified, random within
 // each twentieth). After each kill the schema is exactly what the history
 // says — the up.sql of the recorded migrations, replayed with psql into a
@@ -112,7 +76,7 @@ std::vector<std::string> Minus(const std::vector<std::string>& a, const std::vec
 // recorded as in progress (which the next run undoes). The rerun converges
 // to the uninterrupted result, each migration recorded once.
 TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
-  const std::map<std::string, fs::path> files = UpSqlFiles();
+  const std::map<std::string, fs::path> files = UpSqlFiles(Env("SCHEMAGATE_TREE_DIR"));
   ASSERT_FALSE(files.empty());
   auto full = NewDatabase("kill_full");
   ASSERT_NE(full, nullptr);
@@ -169,18 +133,11 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     in_progress_seen += in_progress.empty() ? 0 : 1;
 
     // The oracle: the recorded migrations' up.sql, in order, by psql.
-    auto ref = NewDatabase(absl::StrCat("kill_ref_", i));
-    ASSERT_NE(ref, nullptr);
-    std::string script = "\\set ON_ERROR_STOP 1\n";
-    for (const std::string& m : history) {
-      ASSERT_TRUE(files.count(m)) << m << " is recorded but not in the tree";
-      absl::StrAppend(&script, Slurp(files.at(m)), "\n;\n");
-    }
-    auto applied = testing::RunPsql(ref->url(), script);
-    ASSERT_TRUE(applied.ok()) << applied.status();
+    auto expected = testing::ReplayedSchema(Env("SCHEMAGATE_TREE_DIR"), history,
+                                            absl::StrCat("kill_ref_", i));
+    ASSERT_TRUE(expected.ok()) << expected.status();
     auto live = db->Schema();
-    auto expected = ref->Schema();
-    ASSERT_TRUE(live.ok() && expected.ok());
+    ASSERT_TRUE(live.ok());
     EXPECT_THAT(Minus(*expected, *live), ::testing::IsEmpty())
         << "recorded migrations' objects missing after the kill";
     std::vector<std::string> extra = Minus(*live, *expected);
@@ -189,7 +146,7 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     } else {
       // Only objects named in the in-progress migration's up.sql.
       ASSERT_EQ(in_progress.size(), 1u);
-      const std::string sql = Slurp(files.at(in_progress[0]));
+      const std::string sql = testing::ReadTextFile(files.at(in_progress[0]));
       for (const std::string& line : extra) {
         // The object's own name: "idx CREATE [UNIQUE] INDEX <name> ON ...",
         // otherwise the second word's last dotted part.
@@ -370,54 +327,9 @@ TEST_F(FaultTest, PostgresRestartUnderLoad) {
                                                              : "no_table";
 
   // Load: 4 callers, 300 ms deadlines, memory and database RPCs mixed.
-  std::atomic<bool> stop{false};
-  std::atomic<int> calls{0}, ok_calls{0}, late{0};
-  std::atomic<long> worst_overrun_ms{0};
+  testing::RpcLoad load(server.target(), table);
   auto channel = grpc::CreateChannel(server.target(), grpc::InsecureChannelCredentials());
   auto stub = v1::SchemaGate::NewStub(channel);
-  std::vector<std::thread> callers;
-  for (int t = 0; t < 4; ++t) {
-    callers.emplace_back([&, t] {
-      for (int i = 0; !stop; ++i) {
-        grpc::ClientContext ctx;
-        const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(300);
-        ctx.set_deadline(deadline);
-        grpc::Status s;
-        switch ((t + i) % 4) {
-          case 0: {
-            v1::CheckTablesRequest req;
-            req.add_tables(table);
-            v1::CheckTablesResponse resp;
-            s = stub->CheckTables(&ctx, req, &resp);
-            break;
-          }
-          case 1: {
-            v1::GetMigrationStatusResponse resp;
-            s = stub->GetMigrationStatus(&ctx, v1::GetMigrationStatusRequest(), &resp);
-            break;
-          }
-          case 2: {
-            v1::ListClustersResponse resp;
-            s = stub->ListClusters(&ctx, v1::ListClustersRequest(), &resp);
-            break;
-          }
-          default: {
-            v1::VerifySchemaResponse resp;
-            s = stub->VerifySchema(&ctx, v1::VerifySchemaRequest(), &resp);
-            break;
-          }
-        }
-        long over = std::chrono::duration_cast<std::chrono::milliseconds>(
-                        std::chrono::system_clock::now() - deadline).count();
-        if (over > 200) ++late;
-        long prev = worst_overrun_ms.load();
-        while (over > prev && !worst_overrun_ms.compare_exchange_weak(prev, over)) {
-        }
-        ++calls;
-        if (s.ok()) ++ok_calls;
-      }
-    });
-  }
 
   // A watch stream, read throughout.
   grpc::ClientContext watch_ctx;
@@ -440,24 +352,24 @@ TEST_F(FaultTest, PostgresRestartUnderLoad) {
   ASSERT_TRUE(Eventually([&] { return !serving(); }, absl::Seconds(5)));
   EXPECT_LT(Seconds(std::chrono::steady_clock::now() - stopped), 2.0);
   std::this_thread::sleep_for(std::chrono::seconds(2));
-  const int ok_before_restart = ok_calls;
+  const int ok_before_restart = load.ok_calls();
   ASSERT_TRUE(pg.Start());
   EXPECT_TRUE(Eventually(serving, absl::Seconds(15)));
   EXPECT_TRUE(Eventually([&] { return reachable_after > 0; }, absl::Seconds(10)));
   std::this_thread::sleep_for(std::chrono::seconds(1));
-  stop = true;
-  for (std::thread& t : callers) t.join();
+  load.Stop();
   watch_ctx.TryCancel();
   watcher.join();
 
   EXPECT_TRUE(server.child().Running()) << "the server died";
   EXPECT_GT(unreachable_updates, 0) << "the watch stream did not report the outage";
   EXPECT_GT(reachable_after, 0) << "the watch stream did not recover";
-  EXPECT_GT(ok_calls, ok_before_restart) << "no call succeeded after the restart";
-  EXPECT_EQ(late, 0) << late << " of " << calls << " calls outlived their deadline by >200 ms"
-                     << " (worst " << worst_overrun_ms << " ms)";
-  std::cout << "calls: " << calls << ", ok: " << ok_calls << ", worst overrun "
-            << worst_overrun_ms << " ms\n";
+  EXPECT_GT(load.ok_calls(), ok_before_restart) << "no call succeeded after the restart";
+  EXPECT_EQ(load.late(), 0) << load.late() << " of " << load.calls()
+                            << " calls outlived their deadline by >200 ms (worst "
+                            << load.worst_overrun_ms() << " ms)";
+  std::cout << "calls: " << load.calls() << ", ok: " << load.ok_calls() << ", worst overrun "
+            << load.worst_overrun_ms() << " ms\n";
 }
 
 // A silent network partition between the server and PostgreSQL (a proxy

@@ -18,6 +18,7 @@
 #include <grpcpp/generic/generic_stub.h>
 
 #include "absl/strings/str_split.h"
+#include "schemagate/v1/schemagate.grpc.pb.h"
 #include "absl/time/clock.h"
 
 namespace schemagate::testing {
@@ -157,6 +158,11 @@ FreezableProxy::~FreezableProxy() {
   close(listener_);
 }
 
+void FreezableProxy::Cut() {
+  std::lock_guard<std::mutex> lock(mu_);
+  for (int s : sockets_) shutdown(s, SHUT_RDWR);
+}
+
 void FreezableProxy::Accept() {
   while (!stopping_) {
     int client = accept(listener_, nullptr, nullptr);
@@ -199,6 +205,61 @@ void FreezableProxy::Pump(int from, int to) {
       if (w <= 0) return;
       done += w;
     }
+  }
+}
+
+RpcLoad::RpcLoad(const std::string& target, const std::string& table) {
+  auto stub = std::shared_ptr<v1::SchemaGate::Stub>(v1::SchemaGate::NewStub(
+      grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
+  for (int t = 0; t < 4; ++t) {
+    callers_.emplace_back([this, stub, table, t] {
+      for (int i = 0; !stop_; ++i) {
+        grpc::ClientContext ctx;
+        const auto deadline = std::chrono::system_clock::now() + std::chrono::milliseconds(300);
+        ctx.set_deadline(deadline);
+        grpc::Status s;
+        switch ((t + i) % 4) {
+          case 0: {
+            v1::CheckTablesRequest req;
+            req.add_tables(table);
+            v1::CheckTablesResponse resp;
+            s = stub->CheckTables(&ctx, req, &resp);
+            break;
+          }
+          case 1: {
+            v1::GetMigrationStatusResponse resp;
+            s = stub->GetMigrationStatus(&ctx, v1::GetMigrationStatusRequest(), &resp);
+            break;
+          }
+          case 2: {
+            v1::ListClustersResponse resp;
+            s = stub->ListClusters(&ctx, v1::ListClustersRequest(), &resp);
+            break;
+          }
+          default: {
+            v1::VerifySchemaResponse resp;
+            s = stub->VerifySchema(&ctx, v1::VerifySchemaRequest(), &resp);
+            break;
+          }
+        }
+        long over = std::chrono::duration_cast<std::chrono::milliseconds>(
+                        std::chrono::system_clock::now() - deadline)
+                        .count();
+        if (over > 200) ++late_;
+        long prev = worst_overrun_ms_.load();
+        while (over > prev && !worst_overrun_ms_.compare_exchange_weak(prev, over)) {
+        }
+        ++calls_;
+        if (s.ok()) ++ok_;
+      }
+    });
+  }
+}
+
+void RpcLoad::Stop() {
+  stop_ = true;
+  for (std::thread& t : callers_) {
+    if (t.joinable()) t.join();
   }
 }
 

@@ -106,6 +106,11 @@ class FreezableProxy {
   int port() const { return port_; }
   void Freeze() { frozen_ = true; }
   void Thaw() { frozen_ = false; }
+  // Closes every connection made so far, both ways, as a broken network
+  // does (the client sees its connection end; the server side is shut down
+  // too, which a backend notices only when it next writes to it); new
+  // connections are passed as before.
+  void Cut();
 
  private:
   void Accept();
@@ -120,6 +125,28 @@ class FreezableProxy {
   std::mutex mu_;
   std::vector<int> sockets_;  // guarded by mu_
   std::vector<std::thread> threads_;  // guarded by mu_
+};
+
+// RPC load on a server while a test breaks its database: 4 callers, each
+// call with a 300 ms deadline, CheckTables (of `table`), ListClusters
+// (memory) and GetMigrationStatus, VerifySchema (database) in turn, until
+// Stop(). Counts the calls, the OK ones and those that ended more than
+// 200 ms past their deadline.
+class RpcLoad {
+ public:
+  RpcLoad(const std::string& target, const std::string& table);
+  ~RpcLoad() { Stop(); }
+  void Stop();
+  int calls() const { return calls_; }
+  int ok_calls() const { return ok_; }
+  int late() const { return late_; }
+  long worst_overrun_ms() const { return worst_overrun_ms_; }
+
+ private:
+  std::atomic<bool> stop_{false};
+  std::atomic<int> calls_{0}, ok_{0}, late_{0};
+  std::atomic<long> worst_overrun_ms_{0};
+  std::vector<std::thread> callers_;
 };
 
 // A private PostgreSQL (scripts/pg.sh) for tests that stop and restart it.

@@ -47,10 +47,14 @@ std::string WithUser(const std::string& url, const std::string& user,
 }
 
 absl::StatusOr<std::vector<std::string>> TestDatabase::Schema() const {
+  return SchemaOf(url_);
+}
+
+absl::StatusOr<std::vector<std::string>> SchemaOf(const std::string& url) {
   constexpr char kUser[] =
       "n.nspname NOT IN ('pg_catalog', 'information_schema', 'schemagate') "
       "AND n.nspname NOT LIKE 'pg_toast%' AND n.nspname NOT LIKE 'pg_temp%'";
-  return Query(absl::StrCat(
+  return QueryRows(url, absl::StrCat(
       "SELECT 'col ' || c.oid::regclass || '.' || a.attname || ' ' || "
       "format_type(a.atttypid, a.atttypmod) || CASE WHEN a.attnotnull THEN "
       "' not null' ELSE '' END || COALESCE(' default ' || "
@@ -121,7 +125,12 @@ TestDatabase::~TestDatabase() {
 
 absl::StatusOr<std::vector<std::string>> TestDatabase::Query(
     const std::string& sql) const {
-  absl::StatusOr<std::string> out = RunPsql(url_, sql);
+  return QueryRows(url_, sql);
+}
+
+absl::StatusOr<std::vector<std::string>> QueryRows(const std::string& url,
+                                                   const std::string& sql) {
+  absl::StatusOr<std::string> out = RunPsql(url, sql);
   if (!out.ok()) return out.status();
   std::vector<std::string> rows;
   for (absl::string_view line : absl::StrSplit(*out, '\n', absl::SkipEmpty())) {

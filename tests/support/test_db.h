@@ -88,6 +88,12 @@ class LockHolder {
 absl::StatusOr<std::string> RunPsql(const std::string& url,
                                     const std::string& script);
 
+// TestDatabase::Query and TestDatabase::Schema for any database URL (a
+// database on another server, such as the HA fixture's cluster).
+absl::StatusOr<std::vector<std::string>> QueryRows(const std::string& url,
+                                                   const std::string& sql);
+absl::StatusOr<std::vector<std::string>> SchemaOf(const std::string& url);
+
 }  // namespace schemagate::testing
 
 #endif  // SCHEMAGATE_TESTS_SUPPORT_TEST_DB_H_

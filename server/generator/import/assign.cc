@@ -89,6 +89,16 @@ class Assigner::State {
       }
       main_.push_back(best);
     }
+    // The dependencies the whole history will need: a new table of one
+    // cluster naming a table of another (no choice there). They settle a
+    // change that links two clusters before either depends on the other.
+    for (const auto& [table, named] : created_refs_) {
+      const std::string& from = entities_[table].owner;
+      const std::string& to = entities_[named].owner;
+      if (!from.empty() && !to.empty() && from != to) {
+        later_[from].emplace(to, entities_[table].created_at);
+      }
+    }
     // Pass 2: assign, in the flat order.
     pass_ = 2;
     ResetNames();
@@ -98,22 +108,35 @@ class Assigner::State {
     return out;
   }
 
-  bool InClosure(const std::string& a, const std::string& b) const {
-    if (a == b || a == kCore) return true;
+  // Does `c` depend on `o` now, or through the dependencies that new
+  // tables of the whole history need (later_)?
+  bool LaterDepends(const std::string& c, const std::string& o) const {
+    return o == kCore || c == o || Reaches(c, o, /*with_later=*/true);
+  }
+
+  // Is `to` reachable from `from` over edges_ (and later_ too)?
+  bool Reaches(const std::string& from, const std::string& to, bool with_later) const {
     std::set<std::string> seen;
-    std::vector<std::string> stack = {b};
+    std::vector<std::string> stack = {from};
     while (!stack.empty()) {
-      std::string c = stack.back();
+      std::string at = stack.back();
       stack.pop_back();
-      if (!seen.insert(c).second) continue;
-      auto it = edges_.find(c);
-      if (it == edges_.end()) continue;
-      for (const std::string& d : it->second) {
-        if (d == a) return true;
-        stack.push_back(d);
+      if (!seen.insert(at).second) continue;
+      if (at == to) return true;
+      if (auto it = edges_.find(at); it != edges_.end()) {
+        stack.insert(stack.end(), it->second.begin(), it->second.end());
+      }
+      if (!with_later) continue;
+      if (auto it = later_.find(at); it != later_.end()) {
+        for (const auto& [d, where] : it->second) stack.push_back(d);
       }
     }
     return false;
+  }
+
+  // Does `b` depend on `a` (core: everything does)?
+  bool InClosure(const std::string& a, const std::string& b) const {
+    return a == b || a == kCore || Reaches(b, a, /*with_later=*/false);
   }
 
   std::map<std::string, std::vector<std::string>> Dependencies() const {
@@ -222,6 +245,18 @@ class Assigner::State {
       table = Find(ObjKind::kRelation, f.subject->name);
     }
     if (table && entities_[*table].relkind == 't') {
+      // A new table naming another: its cluster will depend on that one's.
+      bool creates_it = false;
+      for (const StatementFacts::Created& c : f.creates) {
+        creates_it = creates_it || (c.obj.kind == ObjKind::kRelation &&
+                                    Find(ObjKind::kRelation, c.obj.name) == table);
+      }
+      if (creates_it) {
+        for (const std::string& r : f.relations) {
+          std::optional<size_t> id = Find(ObjKind::kRelation, r);
+          if (id && *id != *table) created_refs_.push_back({*table, *id});
+        }
+      }
       for (const std::string& t : f.types) {
         if (std::optional<size_t> id = Find(ObjKind::kType, t)) type_users_[*id].insert(*table);
       }
@@ -575,7 +610,41 @@ class Assigner::State {
                           ", which do not depend on each other: it goes to their bridge \"",
                           bridge, "\"")});
       } else if (!possible.empty()) {
-        if (std::find(possible.begin(), possible.end(), t.subject_owner) != possible.end()) {
+        // A cluster that later migrations make depend on all the others
+        // (e.g. a feature adding a column that references its own table
+        // to a table of a cluster it creates tables against later).
+        std::string later;
+        for (const std::string& c : possible) {
+          bool all_later = true;
+          for (const std::string& o : others_of(c)) all_later = all_later && LaterDepends(c, o);
+          if (all_later && (later.empty() || c == t.subject_owner)) later = c;
+        }
+        if (!later.empty()) {
+          chosen = later;
+          if (chosen != t.subject_owner) {
+            std::vector<std::string> evidence;
+            for (const std::string& o : others_of(chosen)) {
+              const std::string* where = nullptr;
+              if (auto it = later_.find(chosen); it != later_.end()) {
+                if (auto e = it->second.find(o); e != it->second.end()) where = &e->second;
+              }
+              if (where != nullptr) {
+                evidence.push_back(absl::StrCat("\"", chosen, "\" creates a table naming \"", o,
+                                                "\" at ", *where));
+              } else {
+                evidence.push_back(absl::StrCat("\"", chosen, "\" depends on \"", o,
+                                                "\" through later migrations"));
+              }
+            }
+            report_->guesses.push_back(
+                {at, Describe(f), chosen,
+                 absl::StrCat("links ", absl::StrJoin(touched, " and "),
+                              ", which do not depend on each other yet; it goes to \"", chosen,
+                              "\", which will depend on the rest: ",
+                              absl::StrJoin(evidence, "; "))});
+          }
+        } else if (std::find(possible.begin(), possible.end(), t.subject_owner) !=
+                   possible.end()) {
           chosen = t.subject_owner;
         } else {
           // None depends on the others yet: the newest cluster depends on
@@ -890,6 +959,10 @@ class Assigner::State {
   std::map<std::string, size_t> relations_, types_, functions_;
   std::map<size_t, std::set<size_t>> type_users_;
   std::map<size_t, size_t> sequence_owner_;
+  // (new table, a relation its CREATE names), from pass 1.
+  std::vector<std::pair<size_t, size_t>> created_refs_;
+  // cluster -> clusters its new tables name, with where (file:line).
+  std::map<std::string, std::map<std::string, std::string>> later_;
   std::map<std::string, std::string> index_owner_;
   std::map<std::tuple<size_t, ObjKind, std::string>, std::string> sub_owner_;
 

@@ -298,10 +298,9 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
     versioned.push_back({version, description, rel, ""});
   }
   for (const auto& [version, rel] : undo) {
-    // A named copy: C++17 forbids a lambda capturing a structured binding.
-    const auto& wanted = version;
+    const std::string& undo_version = version;  // a lambda cannot capture a binding (C++17)
     auto it = std::find_if(versioned.begin(), versioned.end(), [&](const Entry& e) {
-      return CompareFlywayVersions(e.version, wanted) == 0;
+      return CompareFlywayVersions(e.version, undo_version) == 0;
     });
     if (it == versioned.end()) {
       diagnostics->Add(Display(root, rel), 0, 0,

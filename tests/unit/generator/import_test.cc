@@ -287,6 +287,36 @@ TEST(ImportTest, AColumnAFeatureAddsToACoreTableGoesWithTheFeature) {
   EXPECT_THAT(r.result.report.guesses[0].reason, HasSubstr("moved to the dependent cluster"));
 }
 
+// mail adds a column to a tasks table before any mail table names tasks;
+// a later mail table does. Taken in flat order alone, the column would go
+// to tasks (tasks -> mail) and the later table would close a cycle: the
+// dependencies the whole history needs decide it for mail.
+TEST(ImportTest, ALinkBeforeEitherDependsGoesToTheClusterThatWillDependOnTheOther) {
+  Outcome r = RunImport({
+      {"1_tasks/up.sql", "CREATE TABLE tasks (id bigint PRIMARY KEY);\n"},
+      {"1_tasks/down.sql", "DROP TABLE tasks;\n"},
+      {"2_mail/up.sql", "CREATE TABLE emails (id bigint PRIMARY KEY);\n"},
+      {"2_mail/down.sql", "DROP TABLE emails;\n"},
+      {"3_link/up.sql", "ALTER TABLE tasks ADD COLUMN email_id bigint REFERENCES emails (id);\n"},
+      {"3_link/down.sql", "ALTER TABLE tasks DROP COLUMN email_id;\n"},
+      {"4_mail/up.sql",
+       "CREATE TABLE email_tasks (email_id bigint REFERENCES emails, task_id bigint REFERENCES tasks);\n"},
+      {"4_mail/down.sql", "DROP TABLE email_tasks;\n"},
+  });
+  ASSERT_TRUE(r.diagnostics.empty()) << Errors(r.diagnostics);
+  EXPECT_THAT(r.File("mail/0003_link/up.sql"), HasSubstr("ALTER TABLE tasks ADD COLUMN email_id"));
+  EXPECT_EQ(r.File("tasks/0003_link/up.sql"), "<missing>");
+  EXPECT_THAT(r.File("mail/cluster.textproto"), HasSubstr("depends_on: \"tasks\""));
+  EXPECT_THAT(r.File("tasks/cluster.textproto"), Not(HasSubstr("depends_on: \"mail\"")));
+  bool explained = false;
+  for (const auto& g : r.result.report.guesses) {
+    explained = explained || (g.cluster == "mail" &&
+                              g.reason.find("\"mail\" creates a table naming \"tasks\" at "
+                                            "flat/4_mail/up.sql:1") != std::string::npos);
+  }
+  EXPECT_TRUE(explained);
+}
+
 TEST(ImportTest, ATableRenamedLaterIsClaimedByItsLastName) {
   Outcome r = RunImport({
       {"1_a/up.sql", "CREATE TABLE inbox (id bigint PRIMARY KEY);\n"},

@@ -93,5 +93,51 @@ TEST(ConnInfoTest, DefaultsAddWhatTheUrlDoesNotSet) {
   EXPECT_EQ(out->Get("host"), "db");
 }
 
+// Several hosts, as libpq takes them (a URI or key=value, one port for
+// all or one each): each host is described with its port, the password is
+// read as libpq reads it, target_session_attrs survives the rebuilt string,
+// and only an explicit request for a standby counts as one.
+TEST(ConnInfoTest, MultiHostUrlsAsLibpqTakesThem) {
+  struct Case {
+    std::string url;
+    std::string describe;
+    std::string password;
+    std::string attrs;
+    bool standby;
+  };
+  const std::vector<Case> cases = {
+      {"postgresql://app:pw%40x@pg-0:5432,pg-1:5433/app?target_session_attrs=read-write",
+       "pg-0:5432,pg-1:5433/app", "pw@x", "read-write", false},
+      {"postgresql://app:secret-ha-1@pg-0,pg-1,pg-2/app", "pg-0,pg-1,pg-2/app", "secret-ha-1",
+       "", false},
+      {"host=pg-0,pg-1 port=5432 dbname=app user=app password='a b' "
+       "target_session_attrs=read-write",
+       "pg-0:5432,pg-1:5432/app", "a b", "read-write", false},
+      {"host=pg-0,pg-1 port=6000,6001 dbname=app target_session_attrs=standby",
+       "pg-0:6000,pg-1:6001/app", "", "standby", true},
+      {"postgresql://pg-0:5432,pg-1:5432/app?target_session_attrs=prefer-standby",
+       "pg-0:5432,pg-1:5432/app", "", "prefer-standby", true},
+      {"postgresql://pg-0/app?target_session_attrs=read-only", "pg-0/app", "", "read-only",
+       true},
+      {"postgresql://pg-0/app?target_session_attrs=any", "pg-0/app", "", "any", false},
+      {"postgresql://pg-0/app?target_session_attrs=primary", "pg-0/app", "", "primary", false},
+  };
+  for (const Case& c : cases) {
+    absl::StatusOr<ConnInfo> info = ConnInfo::Parse(c.url);
+    ASSERT_TRUE(info.ok()) << c.url << ": " << info.status();
+    EXPECT_EQ(info->Describe(), c.describe) << c.url;
+    EXPECT_EQ(info->Get("password"), c.password) << c.url;
+    EXPECT_EQ(info->Get("target_session_attrs"), c.attrs) << c.url;
+    EXPECT_EQ(info->RequestsStandby(), c.standby) << c.url;
+    if (!c.password.empty()) EXPECT_THAT(info->Describe(), Not(HasSubstr(c.password)));
+    absl::StatusOr<ConnInfo> again = ConnInfo::Parse(info->WithDefaults({{"connect_timeout", "5"}}));
+    ASSERT_TRUE(again.ok()) << c.url;
+    EXPECT_EQ(again->Get("host"), info->Get("host")) << c.url;
+    EXPECT_EQ(again->Get("port"), info->Get("port")) << c.url;
+    EXPECT_EQ(again->Get("target_session_attrs"), c.attrs) << c.url;
+    EXPECT_EQ(again->Describe(), c.describe) << c.url;
+  }
+}
+
 }  // namespace
 }  // namespace schemagate::migrate
