@@ -299,6 +299,12 @@ void Init() {
   PublishKnownState(g_world->known.get());
   g_world->unknown = std::make_unique<rpc::ServiceState>(LoadCatalog(true),
                                                          schemagate::migrate::HistoryName());
+  // As a monitor whose first read failed: the state stays unknown, and the
+  // snapshot has a generation, so backend 1's cache keeps answers (one never
+  // published, generation 0, is not cached).
+  rpc::Snapshot unread;
+  unread.error = "the database was not reached";
+  g_world->unknown->Publish(std::move(unread));
   g_world->workers = std::make_unique<schemagate::ThreadPool>(4, 256);
   Backend* b = g_world->backends;
   // Small caches: entries come and go while fuzzing.
