@@ -4,10 +4,12 @@
 #
 # Runs the build-time generator (target schemagate-gen, or the prebuilt
 # SCHEMAGATE_GENERATOR) over <dir> (default SCHEMAGATE_MIGRATIONS_DIR) for
-# <list> and compiles the result into the static library
+# <list> and assembles the result into the static library
 # schemagate_embedded_<variant>, which defines
-# schemagate::catalog::EmbeddedCatalogBytes(). Regenerated whenever a file of
-# the tree, the feature list or the generator changes. The generated source
+# schemagate::catalog::EmbeddedCatalogBytes() (the serialized catalog,
+# catalog.binpb, taken in by the assembler's .incbin). Regenerated whenever a
+# file of the tree, the feature list or the generator changes; what depends
+# on the outputs is rebuilt only when they changed. The generated source
 # lives in ${PROJECT_BINARY_DIR}/generated/<variant>/ and is never committed.
 #
 # With HEADERS the same run also writes the consumer schema headers into
@@ -49,7 +51,14 @@ function(schemagate_embedded_library variant)
   else()
     set(gen schemagate-gen)
   endif()
-  set(outputs "${dir}/embedded_catalog.cc" "${dir}/catalog.binpb")
+  # The generator writes each file only when its content changes, and one
+  # stamp tells that it ran: so an edit that leaves the catalog (or the
+  # schema headers) as they were rebuilds nothing after the generator, and
+  # one that changes the catalog re-assembles only embedded_catalog.cc (an
+  # .incbin of catalog.binpb, which the assembler copies: no C++ array to
+  # compile, whatever the tree's size) and relinks.
+  set(stamp_out "${dir}/generated.stamp")
+  set(byproducts "${dir}/embedded_catalog.cc" "${dir}/catalog.binpb")
   set(header_args "")
   if(ARG_HEADERS)
     set(inc "${dir}/include")
@@ -57,11 +66,12 @@ function(schemagate_embedded_library variant)
     foreach(c IN LISTS ARG_CLUSTERS)
       list(APPEND headers "${inc}/schemagate/schema/${c}.h")
     endforeach()
-    list(APPEND outputs ${headers})
+    list(APPEND byproducts ${headers})
     set(header_args "--out-headers=${inc}")
   endif()
   add_custom_command(
-    OUTPUT ${outputs}
+    OUTPUT "${stamp_out}"
+    BYPRODUCTS ${byproducts}
     COMMAND "${gen}"
             "--tree=${ARG_TREE}"
             "--features=${ARG_FEATURES}"
@@ -70,21 +80,23 @@ function(schemagate_embedded_library variant)
             "--dev-database=${SCHEMAGATE_DEV_DATABASE}"
             "--lint=${SCHEMAGATE_LINT}"
             ${header_args}
-    # The outputs are rewritten only when they change; touch them so the
-    # rule is satisfied either way.
-    COMMAND "${CMAKE_COMMAND}" -E touch ${outputs}
+    COMMAND "${CMAKE_COMMAND}" -E touch "${stamp_out}"
     DEPENDS "${gen}" "${stamp}" ${tree_files} ${ARG_DEPENDS}
     COMMENT "schemagate-gen: catalog '${variant}' (features: ${ARG_FEATURES})"
     VERBATIM)
+  # One target runs the command; everything that needs its files waits for
+  # it (two targets running one custom command could race under make -j).
+  add_custom_target(schemagate_catalog_gen_${variant} DEPENDS "${stamp_out}")
   add_library(schemagate_embedded_${variant} STATIC "${dir}/embedded_catalog.cc")
+  set_source_files_properties("${dir}/embedded_catalog.cc" PROPERTIES
+    OBJECT_DEPENDS "${dir}/catalog.binpb")
+  add_dependencies(schemagate_embedded_${variant} schemagate_catalog_gen_${variant})
   target_include_directories(schemagate_embedded_${variant} PRIVATE "${PROJECT_SOURCE_DIR}")
   set_property(TARGET schemagate_embedded_${variant}
                PROPERTY SCHEMAGATE_CATALOG_BINARY "${dir}/catalog.binpb")
   if(ARG_HEADERS)
-    add_custom_target(schemagate_schema_headers_${variant} DEPENDS ${headers})
-    # One target runs the command; the library waits for it (two targets
-    # running one custom command could race under make -j).
-    add_dependencies(schemagate_embedded_${variant} schemagate_schema_headers_${variant})
+    add_custom_target(schemagate_schema_headers_${variant})
+    add_dependencies(schemagate_schema_headers_${variant} schemagate_catalog_gen_${variant})
     add_library(schemagate_schema_${variant} INTERFACE)
     target_include_directories(schemagate_schema_${variant} INTERFACE
       "$<BUILD_INTERFACE:${inc}>"

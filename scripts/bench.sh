@@ -28,6 +28,10 @@
 #   BENCH_RPC_DURATION 3s/1s  BENCH_RPC_RUNS 3/1  BENCH_RPC_METRICS_RUNS 8/2  BENCH_JOIN_REPS 9/3
 #   BENCH_ADOPT_RUNS 5/2      (on the largest tree of BENCH_SIZES)
 #   BENCH_SIZES "100 1000 5000" / "100 1000"  BENCH_IMPORT_RUNS 3
+# BENCH_PEERS=0 leaves sqitch and sql-migrate out. BENCH_BEFORE_DIR: binaries of
+# the commit before a change, measured in the same runs (<tree>.schemagate
+# for the apply and no-op, schemagate-server for rpc, schemagate-gen for the
+# embedded catalog's build).
 # BENCH_SECTIONS="plan rpc" runs only those sections, BENCH_APPLY_TREES="bundled
 # 5000" only those trees' apply; BENCH_RESUME=1 keeps the samples of an
 # interrupted run. BENCH_NO_BUILD=1 measures the binaries already built in build/ (no cmake
@@ -60,7 +64,7 @@ mkdir -p "$BENCH_DIR"
 export BENCH_SAMPLES=$BENCH_DIR/samples.tsv
 # BENCH_SECTIONS runs only some sections; with BENCH_RESUME=1 the samples of
 # an earlier run are kept (finish an interrupted run, then render them all).
-sections=" ${BENCH_SECTIONS:-trees apply concurrent adopt plan rpc rpc_metrics join import sizes} "
+sections=" ${BENCH_SECTIONS:-trees embed incremental apply concurrent adopt plan rpc rpc_metrics join import sizes} "
 [[ ${BENCH_RESUME:-0} == 1 ]] || : >"$BENCH_SAMPLES"
 source scripts/bench/common.sh  # after BENCH_SAMPLES: not standalone
 started=$(date -u '+%Y-%m-%d %H:%M UTC')
@@ -79,16 +83,23 @@ section() {  # name command...
 
 echo "building (Release, build/)" >&2
 bench_build schemagate schemagate-server schemagate-gen rpc_bench join_bench
-ensure_peers
+[[ ${BENCH_PEERS:-1} == 0 ]] || ensure_peers
 bench_pg_start
 export BENCH_PG_URL
 
 section trees bash scripts/bench/trees.sh "${sizes[@]}"
+embed_trees=(migrations)
+for n in "${sizes[@]}"; do embed_trees+=("$BENCH_DIR/trees/tree-$n"); done
+SCHEMAGATE_GEN_BEFORE=${BENCH_BEFORE_DIR:+$BENCH_BEFORE_DIR/schemagate-gen} \
+  section embed bash scripts/bench/embed.sh "${BENCH_EMBED_RUNS:-3}" "${embed_trees[@]}"
+section incremental bash scripts/bench/incremental.sh "$BENCH_DIR/trees/tree-${sizes[-1]}" "${BENCH_EMBED_RUNS:-3}"
 
 apply_trees=" ${BENCH_APPLY_TREES:-bundled ${sizes[*]}} "  # a subset, to finish a run
 apply_all() {
+  local before=${BENCH_BEFORE_DIR:-}
   if [[ $apply_trees == *" bundled "* ]]; then
-    BENCH_PEER_RUNS=$apply_runs BENCH_NOOP_RUNS=$noop_runs bash scripts/bench/migrate.sh "$apply_runs"
+    SCHEMAGATE_BEFORE_BIN=${before:+$before/bundled.schemagate} \
+      BENCH_PEER_RUNS=$apply_runs BENCH_NOOP_RUNS=$noop_runs bash scripts/bench/migrate.sh "$apply_runs"
   fi
   for n in "${sizes[@]}"; do
     [[ $apply_trees == *" $n "* ]] || continue
@@ -96,11 +107,13 @@ apply_all() {
     if [[ $n -ge 5000 ]]; then runs=$large_runs peer_runs=$large_peer_runs
     elif [[ $n -ge 1000 ]]; then runs=${BENCH_MID_RUNS:-$((apply_runs < 3 ? apply_runs : 3))}
       peer_runs=${BENCH_MID_PEER_RUNS:-1}; fi
+    SCHEMAGATE_BEFORE_BIN=${before:+$before/tree-$n.schemagate} \
     SCHEMAGATE_BIN=$BENCH_DIR/trees/tree-$n.schemagate BENCH_TREE=tree-$n BENCH_TREE_DIR=$BENCH_DIR/trees/tree-$n \
       BENCH_PEER_RUNS=$peer_runs BENCH_NOOP_RUNS=$noop_runs bash scripts/bench/migrate.sh "$runs"
   done
 }
 section apply apply_all
+[[ $sections == *" apply "* ]] && python3 scripts/bench/curve.py "$BENCH_SAMPLES" apply >>"$BENCH_SAMPLES"
 
 concurrent_all() {
   bash scripts/bench/concurrent.sh "$conc_runs" 50
@@ -113,7 +126,8 @@ section adopt bash scripts/bench/adopt.sh "${sizes[-1]}" "$adopt_runs"
 plan_specs=(bundled=build/bin/schemagate)
 for n in "${sizes[@]}"; do plan_specs+=("tree-$n=$BENCH_DIR/trees/tree-$n.schemagate"); done
 section plan bash scripts/bench/plan.sh "$plan_runs" "${plan_specs[@]}"
-section rpc bash scripts/bench/rpc.sh "$rpc_duration" "$rpc_runs"
+SCHEMAGATE_SERVER_BEFORE=${BENCH_BEFORE_DIR:+$BENCH_BEFORE_DIR/schemagate-server} \
+  section rpc bash scripts/bench/rpc.sh "$rpc_duration" "$rpc_runs"
 section rpc_metrics bash scripts/bench/rpc_metrics.sh "$rpc_duration" \
   "${BENCH_RPC_METRICS_RUNS:-$([[ $quick == 1 ]] && echo 2 || echo 8)}"
 section join bash scripts/bench/join.sh "$join_reps"
@@ -134,7 +148,7 @@ S() { python3 scripts/bench/stats.py "$@" ; }
   cat <<EOF
 # Benchmark results
 
-- Command: \`$command_line\` (total $((total / 60)) min $((total % 60)) s: trees ${took[trees]} s, apply ${took[apply]} s, concurrent ${took[concurrent]} s, adopt ${took[adopt]} s, plan ${took[plan]} s, rpc ${took[rpc]} s, rpc_metrics ${took[rpc_metrics]:-0} s, join ${took[join]} s, sizes ${took[sizes]} s)
+- Command: \`$command_line\` (total $((total / 60)) min $((total % 60)) s: trees ${took[trees]} s, embed ${took[embed]} s, incremental ${took[incremental]} s, apply ${took[apply]} s, concurrent ${took[concurrent]} s, adopt ${took[adopt]} s, plan ${took[plan]} s, rpc ${took[rpc]} s, rpc_metrics ${took[rpc_metrics]:-0} s, join ${took[join]} s, sizes ${took[sizes]} s)
 - Date: $started; schemagate $rev
 - Machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME"), kernel $(uname -r); load average at start $load_start, at end $(cut -d' ' -f1-3 /proc/loadavg)
 - PostgreSQL $pg_version (default durability: fsync and synchronous_commit on), scram-sha-256 over TCP loopback, one server for every section
@@ -145,6 +159,14 @@ Every figure is next to its reference measured in the same run; ratios are of me
 ## Generated trees: build cost
 
 $(S table "$BENCH_SAMPLES" build)
+
+## The embedded catalog's build: generator + compile (ms)
+
+$(S table "$BENCH_SAMPLES" embed)
+
+## Incremental rebuild after editing one up.sql (ms)
+
+$(S table "$BENCH_SAMPLES" incremental)
 
 ## Full apply into a fresh database (ms)
 
@@ -178,6 +200,10 @@ $(S table "$BENCH_SAMPLES" catalog)
 ## RPC throughput and latency
 
 $(S rpc "$BENCH_SAMPLES" rpc)
+
+Before (BENCH_BEFORE_DIR), same runs:
+
+$(S rpc "$BENCH_SAMPLES" rpc_before)
 
 Server RSS (MiB), $rpc_errors RPC errors:
 

@@ -4,6 +4,11 @@
 #   scripts/fuzz.sh build                  configure and build every target
 #   scripts/fuzz.sh run <target> <seconds> fuzz one target from its seeds
 #   scripts/fuzz.sh all <seconds>          fuzz every target in turn
+#   scripts/fuzz.sh campaign <runs> [target...]
+#                                          fuzz each target (default: all) for
+#                                          <runs> executions, under nice -n 19,
+#                                          and print a table: executions, time,
+#                                          exec/s, corpus (docs/FUZZING.md)
 #   scripts/fuzz.sh list                   the targets
 # `run` copies tests/fuzz/corpus/<target> and regressions/<target> into
 # build-fuzz/corpus/<target> (kept between runs; the repository is never
@@ -11,6 +16,7 @@
 # in build-fuzz/artifacts/<target>/. Exit status: 0 when every run was clean.
 # Environment: FUZZ_BUILD_DIR (default build-fuzz), JOBS (build jobs,
 # default 2), FUZZ_FLAGS (extra libFuzzer flags, e.g. "-jobs=2").
+# `run` with FUZZ_RUNS=<n>: stop after n executions instead of the seconds.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 build=${FUZZ_BUILD_DIR:-$root/build-fuzz}
@@ -28,7 +34,7 @@ max_len() {
 }
 
 usage() {
-  sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//' >&2
+  sed -n '2,20p' "$0" | sed 's/^# \{0,1\}//' >&2
   exit 2
 }
 
@@ -76,15 +82,23 @@ run_target() {
   done
   local dict="$root/tests/fuzz/dict/$target.dict" flags=()
   [[ -f $dict ]] && flags+=("-dict=$dict")
-  echo "fuzzing $target for ${seconds}s (corpus $corpus)"
-  local rc=0
+  local limit=(-max_total_time="$seconds")
+  if [[ -n ${FUZZ_RUNS:-} ]]; then
+    limit=(-runs="$FUZZ_RUNS")
+    echo "fuzzing $target for $FUZZ_RUNS executions (corpus $corpus)"
+  else
+    echo "fuzzing $target for ${seconds}s (corpus $corpus)"
+  fi
+  local rc=0 t0=$SECONDS
   ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1} \
   UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
-    "$bin" "$corpus" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 \
+    "$bin" "$corpus" "${limit[@]}" -timeout=25 -rss_limit_mb=4096 \
       -max_len="$(max_len "$target")" -print_final_stats=1 \
       -artifact_prefix="$artifacts/" "${flags[@]}" ${FUZZ_FLAGS:-} >"$log" 2>&1 || rc=$?
-  local execs
+  local execs units
   execs=$(grep -o 'stat::average_exec_per_sec: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+  units=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$' || true)
+  FUZZ_LAST="| $target | ${units:-?} | $((SECONDS - t0)) | ${execs:-?} | $(find "$corpus" -type f | wc -l) |"
   if [[ $rc -ne 0 ]]; then
     tail -n 60 "$log" >&2
     echo "FAILED: $target (exit $rc); log: $log" >&2
@@ -96,7 +110,8 @@ run_target() {
     done
     return 1
   fi
-  echo "ok: $target, ${seconds}s, ${execs:-?} exec/s, corpus $(find "$corpus" -type f | wc -l) inputs"
+  echo "$FUZZ_LAST"
+  echo "ok: $target, ${units:-?} executions in $((SECONDS - t0)) s, ${execs:-?} exec/s, corpus $(find "$corpus" -type f | wc -l) inputs"
 }
 
 case ${1:-} in
@@ -110,6 +125,27 @@ case ${1:-} in
       echo "failed: ${failed[*]}" >&2
       exit 1
     fi
+    ;;
+  campaign)
+    [[ $# -ge 2 && $2 =~ ^[0-9]+$ ]] || usage
+    runs=$2
+    shift 2
+    chosen=("$@")
+    [[ ${#chosen[@]} -gt 0 ]] || chosen=("${targets[@]}")
+    mkdir -p "$build/logs"
+    table=("| target | executions | seconds | exec/s | corpus |" "|---|---|---|---|---|")
+    failed=()
+    for t in "${chosen[@]}"; do
+      if FUZZ_RUNS=$runs nice -n 19 bash "$0" run "$t" 0 >"$build/logs/campaign-$t.out" 2>&1; then
+        table+=("$(grep -o '^| .*' "$build/logs/campaign-$t.out" | tail -1)")
+      else
+        failed+=("$t")
+        table+=("| $t | FAILED (see $build/logs/$t.log) | | | |")
+      fi
+      cat "$build/logs/campaign-$t.out"
+    done
+    printf '%s\n' "${table[@]}"
+    [[ ${#failed[@]} -eq 0 ]] || { echo "failed: ${failed[*]}" >&2; exit 1; }
     ;;
   list) printf '%s\n' "${targets[@]}" ;;
   *) usage ;;

@@ -4,7 +4,8 @@ scripts/bench/plan.sh), over the generated trees (tree-N): between consecutive s
 migration (difference of medians / difference of migration counts), and
 time per migration at each size. Prints sample-file note lines.
 
-  curve.py SAMPLES
+  curve.py SAMPLES          plan and catalog notes
+  curve.py SAMPLES apply    apply notes: per migration and marginal, per tool
 """
 import re
 import statistics
@@ -22,8 +23,45 @@ def curve(points, unit, scale):
     return "; ".join(parts)
 
 
+def apply_curve(path):
+    """The apply section: per tool, ms per migration at each tree size and
+    the marginal cost between sizes; and schemagate's cost over psql with a
+    transaction per migration, per migration."""
+    rows, _, notes, _ = stats.load(path, "apply")
+    sizes = {}
+    for n in notes:
+        m = re.match(r"- (tree-\d+): (\d+) migrations", n)
+        if m:
+            sizes[m.group(1)] = int(m.group(2))
+    tools = []
+    for (_, name) in rows:
+        if name not in tools:
+            tools.append(name)
+    out = []
+    for tool in tools:
+        pts = sorted((sizes[g], statistics.median(xs)) for (g, n), xs in rows.items()
+                     if n == tool and xs and g in sizes)
+        if len(pts) > 1:
+            per = ", ".join(f"{m:,}: {t / m:.2f} ms" for m, t in pts)
+            out.append(f"apply\t#note\t- {tool}, per migration at each size: {per}; "
+                       f"marginal: {curve(pts, 'ms', 1)}")
+    pertx = "psql -f, a transaction per migration"
+    over = []
+    for g, m in sorted(sizes.items(), key=lambda kv: kv[1]):
+        sg, px = rows.get((g, "schemagate migrate")), rows.get((g, pertx))
+        if sg and px:
+            over.append(f"{m:,}: {(statistics.median(sg) - statistics.median(px)) * 1000 / m:+.0f} us")
+    if over:
+        out.append("apply\t#note\t- schemagate migrate minus psql with a transaction per "
+                   f"migration, per migration: {'; '.join(over)}")
+    return out
+
+
 def main():
     path = sys.argv[1]
+    if len(sys.argv) > 2 and sys.argv[2] == "apply":
+        print("\n".join(apply_curve(path)))
+        return
     rows, _, _, _ = stats.load(path, "plan")
     for what in ("plan, empty database (all pending)", "plan, up to date"):
         pts = []

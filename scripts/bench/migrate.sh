@@ -20,7 +20,10 @@
 # tree), BENCH_TREE (label, default "bundled"), BENCH_TREE_DIR (the tree the
 # binary was built from, default migrations), BENCH_PEERS (1: also sqitch and
 # sql-migrate, the default; 0: only schemagate and psql), BENCH_PEER_RUNS
-# (runs of the peers' apply, default RUNS), BENCH_NOOP_RUNS (default 3 x RUNS).
+# (runs of the peers' apply, default RUNS), BENCH_NOOP_RUNS (default 3 x RUNS),
+# SCHEMAGATE_BEFORE_BIN (another build of the same tree, e.g. of the commit
+# before a change: measured in the same rotation as "schemagate migrate
+# (before)", so a change's before and after come from one run).
 source "$(dirname "$0")/common.sh"
 runs=${1:-7}
 bin=${SCHEMAGATE_BIN:-build/bin/schemagate}
@@ -30,6 +33,7 @@ peers=${BENCH_PEERS:-1}
 peer_runs=${BENCH_PEER_RUNS:-$runs}
 [[ $peer_runs -gt 0 ]] || peers=0
 noop_runs=${BENCH_NOOP_RUNS:-$((runs * 3))}
+before=${SCHEMAGATE_BEFORE_BIN:-}
 db=$(echo "$label" | tr -c 'a-z0-9\n' '_')
 
 bench_pg_start
@@ -61,13 +65,19 @@ count_tables() {
   psql -X -At -d "$PG_BASE/$1" -c "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'
     AND tablename NOT IN ('gorp_migrations')"
 }
-for name in "$LIMIT" "$PERTX" "schemagate migrate" "sqitch deploy" "sql-migrate up"; do order $S "$label" "$name"; done
-for name in "$SELECT1" "schemagate migrate (up to date)" "sqitch deploy (up to date)" "sql-migrate up (up to date)"; do
+BEFORE="schemagate migrate (before)"
+for name in "$LIMIT" "$PERTX" "$BEFORE" "schemagate migrate" "sqitch deploy" "sql-migrate up"; do order $S "$label" "$name"; done
+for name in "$SELECT1" "$BEFORE (up to date)" "schemagate migrate (up to date)" "sqitch deploy (up to date)" \
+  "sql-migrate up (up to date)"; do
   order $N "$label" "$name"
 done
+# schemagate's rows: a ratio to psql -1 and to psql with a transaction per
+# migration (what schemagate's atomicity costs PostgreSQL itself).
+SGREF="$LIMIT|$PERTX"
 failed=()
 for i in $(seq "$runs"); do
   tools=(sg psql pertx)
+  [[ -n $before ]] && tools+=(sgb)
   [[ $peers == 1 && $i -le $peer_runs ]] && tools+=(sqitch sm)
   # Rotate the order each run so that no tool always goes first.
   for ((k = 0; k < ${#tools[@]}; k++)); do
@@ -75,8 +85,11 @@ for i in $(seq "$runs"); do
     fresh_db "b_${db}_$t"
     case $t in
       sg) if timed env DATABASE_URL="$PG_BASE/b_${db}_sg" "$bin" migrate --log-level=warning; then
-            sample $S "$label" "schemagate migrate" "$ELAPSED_MS" "$LIMIT"
+            sample $S "$label" "schemagate migrate" "$ELAPSED_MS" "$SGREF"
           else failed+=(schemagate); fi ;;
+      sgb) if timed env DATABASE_URL="$PG_BASE/b_${db}_sgb" "$before" migrate --log-level=warning; then
+            sample $S "$label" "$BEFORE" "$ELAPSED_MS" "$SGREF"
+          else failed+=("schemagate before"); fi ;;
       pertx) if timed env PGOPTIONS='-c synchronous_commit=off' psql -X -q -v ON_ERROR_STOP=1 \
                -d "$PG_BASE/b_${db}_pertx" -f "$work/per-transaction.sql" >/dev/null; then
                sample $S "$label" "$PERTX" "$ELAPSED_MS" "$LIMIT"
@@ -104,6 +117,10 @@ note $S "- $label: $migrations migrations ($notx no-transaction), $statements st
 [[ ${#failed[@]} -eq 0 ]] || note $S "- $label: FAILED: ${failed[*]}"
 
 for i in $(seq "$noop_runs"); do
+  if [[ -n $before ]]; then
+    timed env DATABASE_URL="$PG_BASE/b_${db}_sg" "$before" migrate --log-level=warning
+    sample $N "$label" "$BEFORE (up to date)" "$ELAPSED_MS" "$SELECT1"
+  fi
   timed env DATABASE_URL="$PG_BASE/b_${db}_sg" "$bin" migrate --log-level=warning
   sample $N "$label" "schemagate migrate (up to date)" "$ELAPSED_MS" "$SELECT1"
   timed psql -X -q -At -d "$PG_BASE/b_${db}_sg" -c 'SELECT 1' >/dev/null

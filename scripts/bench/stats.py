@@ -7,7 +7,7 @@ Samples are lines of a TSV file, appended by the scripts as they measure
     section <TAB> group <TAB> name <TAB> value [<TAB> reference name]
 
 A row's reference is another name in the same section and group, measured
-in the same run; the table shows min / median / max of each name's samples
+in the same run (or several, separated by "|": a ratio to each); the table shows min / median / max of each name's samples
 and the ratio of its median to the reference's median. Lines
 
     section <TAB> #note <TAB> text
@@ -81,12 +81,14 @@ def table(path, section, title=None):
     for (group, name), xs in rows.items():
         if not xs:
             continue
-        ratio = ""
-        ref = refs.get((group, name))
-        if ref and (group, ref) in rows:
-            r = statistics.median(rows[(group, ref)])
-            if r:
-                ratio = f"{statistics.median(xs) / r:.2f}x {ref}"
+        ratios = []
+        # Several references: "A|B" gives one ratio to each.
+        for ref in (refs.get((group, name)) or "").split("|"):
+            if ref and (group, ref) in rows and rows[(group, ref)]:
+                r = statistics.median(rows[(group, ref)])
+                if r:
+                    ratios.append(f"{statistics.median(xs) / r:.2f}x {ref}")
+        ratio = "; ".join(ratios)
         cells = ([group] if groups else []) + [name, str(len(xs)), fmt(min(xs)),
                                                fmt(statistics.median(xs)), fmt(max(xs)), ratio]
         out.append("| " + " | ".join(cells) + " |")

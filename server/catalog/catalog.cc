@@ -12,6 +12,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/arena.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/wire_format_lite.h"
+#include "server/catalog/checksum.h"
 
 namespace schemagate::catalog {
 
@@ -34,6 +37,7 @@ struct Catalog::State {
   absl::flat_hash_map<uint64_t, uint32_t> absent_tables;
   absl::flat_hash_map<uint64_t, uint32_t> absent_objects;
   std::map<std::pair<std::string, uint64_t>, const v1::Migration*> migrations;
+  std::string applied_digest;
 
   State() : compiled(google::protobuf::Arena::CreateMessage<v1::BuildCatalog>(&arena)) {}
 
@@ -77,6 +81,44 @@ void KeepEnabled(google::protobuf::RepeatedPtrField<T>* items,
 }
 
 }  // namespace
+
+std::string AppliedSetDigest(std::vector<AppliedKey> migrations) {
+  std::sort(migrations.begin(), migrations.end(),
+            [](const AppliedKey& a, const AppliedKey& b) {
+              return a.cluster != b.cluster ? a.cluster < b.cluster : a.version < b.version;
+            });
+  std::string text;
+  text.reserve(migrations.size() * 96);
+  for (const AppliedKey& m : migrations) {
+    if (!text.empty()) text += '\n';
+    absl::StrAppend(&text, m.cluster, " ", m.version, " ", m.checksum);
+  }
+  return Sha256Hex(text);
+}
+
+absl::StatusOr<CatalogSummary> Summarize(absl::string_view serialized) {
+  using google::protobuf::internal::WireFormatLite;
+  google::protobuf::io::CodedInputStream in(
+      reinterpret_cast<const uint8_t*>(serialized.data()), static_cast<int>(serialized.size()));
+  CatalogSummary out;
+  const auto kFormat = v1::BuildCatalog::kFormatFieldNumber;
+  const auto kDigest = v1::BuildCatalog::kAppliedDigestFieldNumber;
+  while (uint32_t tag = in.ReadTag()) {
+    const int field = WireFormatLite::GetTagFieldNumber(tag);
+    const auto type = WireFormatLite::GetTagWireType(tag);
+    if (field == kFormat && type == WireFormatLite::WIRETYPE_VARINT) {
+      if (!in.ReadVarint32(&out.format)) break;
+    } else if (field == kDigest && type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::ReadString(&in, &out.applied_digest)) break;
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      break;
+    }
+  }
+  if (!in.ConsumedEntireMessage() || in.CurrentPosition() != static_cast<int>(serialized.size())) {
+    return absl::InvalidArgumentError("embedded catalog does not parse");
+  }
+  return out;
+}
 
 uint64_t TableKey(absl::string_view table_name) {
   uint64_t hash = 1469598103934665603ULL;
@@ -224,6 +266,12 @@ absl::StatusOr<Catalog> Catalog::Build(std::unique_ptr<State> state) {
       state->migrations.emplace(std::make_pair(m.cluster(), m.version()), &m);
     }
   }
+  std::vector<AppliedKey> keys;
+  keys.reserve(state->migrations.size());
+  for (const auto& [key, m] : state->migrations) {
+    keys.push_back({m->cluster(), m->version(), m->up_sha256()});
+  }
+  state->applied_digest = AppliedSetDigest(std::move(keys));
   for (const v1::AbsentTable& t : compiled.absent_tables()) {
     if (static_cast<int>(t.cluster()) < compiled.absent_clusters_size()) {
       state->absent_tables.emplace(t.key(), t.cluster());
@@ -363,6 +411,8 @@ std::vector<const v1::Migration*> Catalog::ApplyOrder() const {
   }
   return order;
 }
+
+const std::string& Catalog::applied_digest() const { return state_->applied_digest; }
 
 std::vector<std::string> Catalog::AbsentFeatures() const {
   std::vector<std::string> out;

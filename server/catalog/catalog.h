@@ -46,6 +46,28 @@ uint64_t ObjectKey(absl::string_view kind, absl::string_view table,
 std::string HexEncode(absl::string_view bytes);
 std::string HexDecode(absl::string_view hex);  // invalid input -> ""
 
+// The digest of a set of applied migrations: lowercase hex SHA-256 of one
+// line "<cluster> <version> <up_sha256>" per migration, sorted by cluster
+// (bytes) then version, joined with "\n". The history table digests to the
+// same value (migrate::History::MatchesAppliedDigest) exactly when it
+// records these migrations with these checksums, and no other.
+struct AppliedKey {
+  absl::string_view cluster;
+  uint64_t version = 0;
+  absl::string_view checksum;
+};
+std::string AppliedSetDigest(std::vector<AppliedKey> migrations);
+
+// What a serialized BuildCatalog says about itself, read without parsing
+// it (a scan of its top-level fields: microseconds for a catalog of
+// thousands of migrations): its format and applied_digest.
+struct CatalogSummary {
+  uint32_t format = 0;
+  std::string applied_digest;
+};
+// INVALID_ARGUMENT when the bytes are not a well-formed message.
+absl::StatusOr<CatalogSummary> Summarize(absl::string_view serialized);
+
 enum class TableState {
   kAvailable,        // its cluster is enabled (migration state not checked)
   kClusterDisabled,  // its cluster is in the tree but not enabled here
@@ -116,6 +138,9 @@ class Catalog {
 
   // The enabled migrations in fresh-install order.
   std::vector<const v1::Migration*> ApplyOrder() const;
+
+  // AppliedSetDigest of the enabled migrations.
+  const std::string& applied_digest() const;
 
   // Names of features of the tree that are not compiled in.
   std::vector<std::string> AbsentFeatures() const;

@@ -449,14 +449,19 @@ absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph,
   }
   absl::StatusOr<sql::DomTree> tree = sql::ParseDom(text);
   if (!tree.ok()) return tree.status();
-  if (tree->statements.empty()) {
+  return AnalyzeParsedQuery(graph, text, *tree);
+}
+
+absl::StatusOr<QueryResult> AnalyzeParsedQuery(const JoinGraph& graph, absl::string_view text,
+                                               const sql::DomTree& tree) {
+  if (tree.statements.empty()) {
     return absl::InvalidArgumentError("the query has no statement (only comments)");
   }
   QueryResult result;
-  result.statements = static_cast<int>(tree->statements.size());
+  result.statements = static_cast<int>(tree.statements.size());
   Analyzer analyzer(graph, text, &result);
-  for (size_t i = 0; i < tree->statements.size(); ++i) {
-    absl::Status s = analyzer.Statement(*tree->statements[i].node, static_cast<int>(i));
+  for (size_t i = 0; i < tree.statements.size(); ++i) {
+    absl::Status s = analyzer.Statement(*tree.statements[i].node, static_cast<int>(i));
     if (!s.ok()) return s;
   }
   std::stable_sort(result.tables.begin(), result.tables.end(),

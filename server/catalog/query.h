@@ -26,6 +26,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/catalog/join.h"
+#include "server/sql/parser.h"
 
 namespace schemagate::catalog {
 
@@ -73,6 +74,11 @@ inline constexpr int kMaxQueryDepth = 2000;
 
 absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph,
                                          absl::string_view sql);
+
+// AnalyzeQuery of SQL already parsed (sql::ParseDom(sql) == `tree`): one
+// parse checked against several catalogs.
+absl::StatusOr<QueryResult> AnalyzeParsedQuery(const JoinGraph& graph, absl::string_view sql,
+                                               const sql::DomTree& tree);
 
 }  // namespace schemagate::catalog
 

@@ -82,8 +82,12 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
 using catalog::Sha256Hex;
 
 // C++ source defining schemagate::catalog::EmbeddedCatalogBytes() (declared
-// in server/catalog/embedded.h) that returns `catalog` serialized.
-std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog);
+// in server/catalog/embedded.h) that returns `catalog` serialized. With
+// `binary_path` (an absolute path where `catalog` is written serialized)
+// the bytes are taken in by the assembler's .incbin, which costs nothing
+// to compile at any size; without, they are a C++ array in the source.
+std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog,
+                               absl::string_view binary_path = "");
 
 }  // namespace schemagate::generator
 

@@ -272,14 +272,18 @@ int main(int argc, char** argv) {
       return code;
     }
   }
-  if (!out_cc.empty() &&
-      !WriteIfChanged(out_cc, generator::EmitEmbeddedSource(*catalog))) {
-    std::cerr << "schemagate-gen: cannot write " << out_cc << "\n";
-    return 3;
-  }
   if (!out_binary.empty() &&
       !WriteIfChanged(out_binary, catalog->SerializeAsString())) {
     std::cerr << "schemagate-gen: cannot write " << out_binary << "\n";
+    return 3;
+  }
+  // With --out-binary the source takes the file in (.incbin), by its
+  // absolute path (the compiler runs elsewhere).
+  const std::string binary_path =
+      out_binary.empty() ? "" : std::filesystem::absolute(out_binary).lexically_normal().string();
+  if (!out_cc.empty() &&
+      !WriteIfChanged(out_cc, generator::EmitEmbeddedSource(*catalog, binary_path))) {
+    std::cerr << "schemagate-gen: cannot write " << out_cc << "\n";
     return 3;
   }
   return 0;

@@ -117,20 +117,36 @@ inline absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
 // Applies the logging flags, loads the catalog (narrowed when --features
 // was given), parses --history-table and connects. (Inline for the same
 // reason as LoadCatalog.)
-inline absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& flags) {
+// With `defer_catalog` the session has no catalog yet: LoadSessionCatalog
+// adds it (for a command that may finish without it, see Migrate).
+inline absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& flags,
+                                     bool defer_catalog = false) {
   if (absl::Status s = setup.common.Apply(); !s.ok()) return s;
-  absl::StatusOr<catalog::Catalog> catalog =
-      LoadCatalog(setup.common, flags.IsSet("features"));
-  if (!catalog.ok()) return catalog.status();
+  std::unique_ptr<catalog::Catalog> loaded;
+  if (!defer_catalog) {
+    absl::StatusOr<catalog::Catalog> catalog =
+        LoadCatalog(setup.common, flags.IsSet("features"));
+    if (!catalog.ok()) return catalog.status();
+    loaded = std::make_unique<catalog::Catalog>(*std::move(catalog));
+  }
   absl::StatusOr<migrate::HistoryName> history = setup.db.History();
   if (!history.ok()) return history.status();
   absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = setup.db.Open();
   if (!conn.ok()) return conn.status();
   Session session;
-  session.catalog = std::make_unique<catalog::Catalog>(*std::move(catalog));
+  session.catalog = std::move(loaded);
   session.conn = *std::move(conn);
   session.history = *history;
   return session;
+}
+inline absl::Status LoadSessionCatalog(Session& session, const Setup& setup,
+                                       const cli::FlagSet& flags) {
+  if (session.catalog != nullptr) return absl::OkStatus();
+  absl::StatusOr<catalog::Catalog> catalog =
+      LoadCatalog(setup.common, flags.IsSet("features"));
+  if (!catalog.ok()) return catalog.status();
+  session.catalog = std::make_unique<catalog::Catalog>(*std::move(catalog));
+  return absl::OkStatus();
 }
 
 // Prints `status` as "schemagate <command>: error: <message>" and returns

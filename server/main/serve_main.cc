@@ -38,6 +38,7 @@ int Serve(const std::vector<std::string>& args) {
   int64_t max_message = options.max_message_bytes;
   int64_t workers = options.workers, pool = options.db_pool;
   int64_t max_watches = options.limits.max_watches;
+  int64_t cache_bytes = static_cast<int64_t>(options.limits.response_cache_bytes);
   int64_t max_query = static_cast<int64_t>(options.limits.max_query_bytes);
   int64_t max_parse = static_cast<int64_t>(options.max_parse_bytes);
   int64_t parse_workers = static_cast<int64_t>(options.parse_workers);
@@ -149,6 +150,10 @@ int Serve(const std::vector<std::string>& args) {
                  "on SIGTERM, wait this long for in-flight RPCs");
   flags.Int("workers", &workers, "threads for database work");
   flags.Int("db-pool", &pool, "idle database connections kept for RPCs");
+  flags.Int("response-cache-bytes", &cache_bytes,
+            "memory for answers of ListClusters, CheckTables, ValidateJoin and "
+            "ValidateQuery kept for repeated requests until the migration state "
+            "changes (0: none)");
   flags.SetEpilog(
       "Exit codes: 0 stopped by SIGTERM/SIGINT after draining; 2 bad usage "
       "(flags, --insecure-admin on a non-loopback listener, unreadable TLS or "
@@ -176,8 +181,8 @@ int Serve(const std::vector<std::string>& args) {
                                                         : migrate::LockMode::kSession;
   if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 ||
       max_watches > 1000000 || max_query < 1 || max_parse < max_query ||
-      parse_workers < 1 || grpc_memory < 0 || fleet_pollers < 1 || fleet_listeners < 0 ||
-      options.fleet.poll_interval <= absl::ZeroDuration() ||
+      parse_workers < 1 || grpc_memory < 0 || cache_bytes < 0 || fleet_pollers < 1 ||
+      fleet_listeners < 0 || options.fleet.poll_interval <= absl::ZeroDuration() ||
       options.targets_refresh <= absl::ZeroDuration()) {
     return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
                                                      "--max-message-bytes >= 1024, "
@@ -187,6 +192,7 @@ int Serve(const std::vector<std::string>& args) {
                                                      "--max-parse-bytes >= --max-query-bytes, "
                                                      "--parse-workers >= 1, "
                                                      "--grpc-memory-bytes >= 0, "
+                                                     "--response-cache-bytes >= 0, "
                                                      "--fleet-pollers >= 1, "
                                                      "--fleet-listeners >= 0, "
                                                      "--fleet-poll-interval > 0, "
@@ -201,6 +207,7 @@ int Serve(const std::vector<std::string>& args) {
   options.workers = static_cast<size_t>(workers);
   options.db_pool = static_cast<size_t>(pool);
   options.limits.max_watches = static_cast<int>(max_watches);
+  options.limits.response_cache_bytes = static_cast<size_t>(cache_bytes);
   options.fleet.pollers = static_cast<size_t>(fleet_pollers);
   options.fleet.listeners = static_cast<size_t>(fleet_listeners);
   absl::StatusOr<catalog::Catalog> catalog =

@@ -1,5 +1,6 @@
 #include "server/migrate/db.h"
 
+#include <libpq-fe.h>
 #include <poll.h>
 #include <sys/socket.h>
 
@@ -181,7 +182,7 @@ class Watchdog {
 
 // "host:port/dbname" of the server a connection reached (of several hosts,
 // the one libpq settled on); the URL's description when libpq cannot say.
-std::string Reached(pqxx::connection& c, const ConnInfo& info) {
+std::string Reached(pqxx::connection_base& c, const ConnInfo& info) {
   const char* host = c.hostname();
   const char* port = c.port();
   const char* db = c.dbname();
@@ -209,10 +210,28 @@ class Receiver : public pqxx::notification_receiver {
  private:
   std::vector<Notification>* sink_;
 };
+
+// pqxx::connection_base keeps libpq's handle to itself; ExecuteScript
+// needs it (one query, a result per statement). The connection policy is
+// libpqxx 6's documented way to take part in connecting: this one notes
+// the handle it made, for the thread that is constructing the connection.
+thread_local pqxx::internal::pq::PGconn* t_connected = nullptr;
+class NotingConnect : public pqxx::connect_direct {
+ public:
+  explicit NotingConnect(const std::string& options) : pqxx::connect_direct(options) {}
+  handle do_startconnect(handle orig) override {
+    handle h = pqxx::connect_direct::do_startconnect(orig);
+    t_connected = h;
+    return h;
+  }
+};
+using PqxxConnection = pqxx::basic_connection_base<NotingConnect>;
+
 }  // namespace
 
 struct Connection::Impl {
-  std::unique_ptr<pqxx::connection> conn;
+  std::unique_ptr<PqxxConnection> conn;
+  PGconn* raw = nullptr;  // the handle of `conn` (reactivation is inhibited)
   std::unique_ptr<pqxx::work> tx;
   std::vector<std::unique_ptr<Receiver>> receivers;
   std::vector<Notification> pending;
@@ -274,7 +293,9 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
     absl::Status error;
     try {
       auto c = std::unique_ptr<Connection>(new Connection());
-      c->impl_->conn = std::make_unique<pqxx::connection>(conninfo);
+      t_connected = nullptr;
+      c->impl_->conn = std::make_unique<PqxxConnection>(conninfo);
+      c->impl_->raw = t_connected;
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wdeprecated-declarations"
       c->impl_->conn->inhibit_reactivation(true);
@@ -443,6 +464,117 @@ absl::Status Connection::Execute(absl::string_view sql) {
       n.exec(std::string(sql));
     }
   });
+}
+
+absl::Status Connection::ExecuteScript(absl::string_view script,
+                                       ScriptFailure* failure) {
+  if (impl_->tx) return absl::FailedPreconditionError("a transaction is open");
+  absl::Status result;
+  bool must_close = false;
+  bool sent = false;  // PQsendQuery took the script
+  size_t completed = 0;
+  bool failed = false;
+  // The first error was the server's ERROR for a statement (which ends the
+  // transaction: nothing after it ran), not FATAL nor libpq's own report of
+  // a lost connection.
+  bool statement_error = false;
+  absl::Status guarded = Guard("a script", [&] {
+    PGconn* c = impl_->raw;
+    if (c == nullptr) throw pqxx::broken_connection("no connection");
+    const std::string text(script);  // NUL-terminated
+    if (PQsendQuery(c, text.c_str()) != 1) {
+      throw pqxx::broken_connection(PQerrorMessage(c));
+    }
+    sent = true;
+    std::string state, message;
+    int64_t position = -1;
+    while (PGresult* r = PQgetResult(c)) {
+      switch (PQresultStatus(r)) {
+        case PGRES_COMMAND_OK:
+        case PGRES_TUPLES_OK:
+        case PGRES_EMPTY_QUERY:
+          if (!failed) ++completed;
+          break;
+        case PGRES_COPY_IN:
+          // COPY ... FROM STDIN has no data here: end it with an error.
+          (void)PQputCopyEnd(c, "COPY FROM STDIN is not supported in a migration");
+          break;
+        case PGRES_COPY_OUT: {
+          char* row = nullptr;
+          while (PQgetCopyData(c, &row, 0) > 0) PQfreemem(row);
+          if (!failed) ++completed;
+          break;
+        }
+        default:
+          if (!failed) {
+            failed = true;
+            const char* s = PQresultErrorField(r, PG_DIAG_SQLSTATE);
+            state = s != nullptr ? s : "";
+            const char* severity = PQresultErrorField(r, PG_DIAG_SEVERITY_NONLOCALIZED);
+            statement_error = severity != nullptr && std::string_view(severity) == "ERROR";
+            message = PQresultErrorMessage(r);
+            if (const char* p = PQresultErrorField(r, PG_DIAG_STATEMENT_POSITION)) {
+              position = std::atoll(p);
+            }
+          }
+          break;
+      }
+      PQclear(r);
+    }
+    if (PQstatus(c) == CONNECTION_BAD) {
+      throw pqxx::broken_connection(failed ? message : std::string(PQerrorMessage(c)));
+    }
+    if (!failed) return;
+    // A transaction the script opened stays open, aborted: end it (twice
+    // at most: a cancel meant for the script may land on the first try).
+    for (int attempt = 0; attempt < 2 && PQtransactionStatus(c) != PQTRANS_IDLE; ++attempt) {
+      PQclear(PQexec(c, "ROLLBACK"));
+      if (PQstatus(c) == CONNECTION_BAD) throw pqxx::broken_connection(PQerrorMessage(c));
+    }
+    if (PQtransactionStatus(c) != PQTRANS_IDLE) {
+      must_close = true;
+      return;
+    }
+    if (state.empty()) {
+      result = absl::InternalError(absl::StrCat("a script: ", Clean(message)));
+      return;
+    }
+    // PostgreSQL counts characters (in the client encoding) from 1.
+    const char* encoding = PQparameterStatus(c, "client_encoding");
+    if (position > 0 && encoding != nullptr && std::string_view(encoding) == "UTF8") {
+      int64_t chars = 0;
+      size_t i = 0;
+      for (; i < text.size(); ++i) {
+        if ((static_cast<unsigned char>(text[i]) & 0xC0) != 0x80 && ++chars == position) break;
+      }
+      position = static_cast<int64_t>(i);
+    } else if (position > 0) {
+      position -= 1;
+    }
+    failure->statement = completed;
+    failure->position = position > static_cast<int64_t>(text.size()) ? -1 : position;
+    result = absl::Status(CodeForSqlState(state), Clean(message));
+    result.SetPayload(kSqlStatePayload, absl::Cord(state));
+  });
+  if (!guarded.ok()) {
+    if (sent && broken_) {
+      // What ran is unknown past the results that arrived: with no error
+      // among them, the server may have committed.
+      failure->connection_lost = true;
+      failure->statement = failed && statement_error ? completed : SIZE_MAX;
+      failure->position = -1;
+    }
+    return guarded;
+  }
+  if (must_close) {
+    // A session whose transaction could not be ended (it may hold a lock)
+    // is closed, never reused.
+    Close();
+    return absl::UnavailableError(absl::StrCat(
+        "the transaction of a failed script on ", description_,
+        " could not be rolled back; the connection was closed"));
+  }
+  return result;
 }
 
 absl::StatusOr<Rows> Connection::Query(absl::string_view sql,

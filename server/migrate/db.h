@@ -21,6 +21,7 @@
 #define SCHEMAGATE_SERVER_MIGRATE_DB_H_
 
 #include <atomic>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -116,6 +117,25 @@ class Connection {
   // Runs `sql` (any number of statements, simple query protocol) inside the
   // open transaction, or in autocommit mode when none is open.
   absl::Status Execute(absl::string_view sql);
+
+  // Where a script (ExecuteScript) failed.
+  struct ScriptFailure {
+    // 0-based index of the statement that failed (the statements before
+    // it completed; the script's transaction, if any, is rolled back).
+    size_t statement = 0;
+    // PostgreSQL's error position: byte offset into the script, or -1.
+    int64_t position = -1;
+    // The connection was lost after the script was sent (the status is
+    // UNAVAILABLE). `statement` is then the statement whose ERROR was
+    // received before the loss (nothing after it ran), or SIZE_MAX when none
+    // was: the server may have run the whole script, its COMMIT included.
+    bool connection_lost = false;
+  };
+  // Sends `script` (several statements, usually BEGIN ... COMMIT) as one
+  // simple-protocol query: one round trip. On an error PostgreSQL skips the
+  // rest; a transaction the script left open is rolled back, and `failure`
+  // says which statement failed and where. Outside Begin()/Commit() only.
+  absl::Status ExecuteScript(absl::string_view script, ScriptFailure* failure);
 
   // Runs one statement with text parameters $1, $2, ...
   absl::StatusOr<Rows> Query(absl::string_view sql,

@@ -72,6 +72,19 @@ std::string LockTimeoutSetting(absl::Duration d) {
   return absl::StrCat(std::max<int64_t>(0, absl::ToInt64Milliseconds(d)), "ms");
 }
 
+// "<what> failed at <path>:<line>: <PostgreSQL's first line> (SQLSTATE x)",
+// keeping the SQLSTATE as a payload.
+absl::Status StatementFailed(const absl::Status& s, absl::string_view what,
+                             absl::string_view path, int line) {
+  std::string state = SqlState(s);
+  absl::Status out(s.code(),
+                   absl::StrCat(what, " failed at ", path, ":", line, ": ",
+                                FirstLine(s.message()),
+                                state.empty() ? "" : " (SQLSTATE " + state + ")"));
+  if (!state.empty()) out.SetPayload("schemagate/sqlstate", absl::Cord(state));
+  return WithKind(out, ErrorKind::kMigrationFailed);
+}
+
 }  // namespace
 
 std::string AppliedBy(absl::string_view actor) {
@@ -139,6 +152,10 @@ absl::StatusOr<MigrationState> Engine::ReadState() {
 }
 
 absl::StatusOr<bool> Engine::NothingToApply(History& history) {
+  // One query when the history is exactly the build's migrations.
+  absl::StatusOr<bool> same = history.MatchesAppliedDigest(catalog_.applied_digest());
+  if (!same.ok()) return same.status();
+  if (*same) return true;
   absl::StatusOr<MigrationState> state = ReadState();
   if (!state.ok()) return state.status();
   if (!state->history_exists || !state->up_to_date()) return false;
@@ -354,13 +371,7 @@ absl::Status Engine::RunStatements(const std::string& sql,
     if (int within = MessageLine(s.message()); within > 1) {
       line += within - 1;
     }
-    std::string state = SqlState(s);
-    absl::Status out(s.code(),
-                     absl::StrCat(what, " failed at ", path, ":", line, ": ",
-                                  FirstLine(s.message()),
-                                  state.empty() ? "" : " (SQLSTATE " + state + ")"));
-    if (!state.empty()) out.SetPayload("schemagate/sqlstate", absl::Cord(state));
-    return WithKind(out, ErrorKind::kMigrationFailed);
+    return StatementFailed(s, what, path, line);
   }
   return absl::OkStatus();
 }
@@ -602,6 +613,106 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
   return absl::OkStatus();
 }
 
+AppliedMigration Engine::RowOf(const v1::Migration& m, int64_t duration_ms) const {
+  AppliedMigration row;
+  row.cluster = m.cluster();
+  row.version = m.version();
+  row.name = m.name();
+  row.checksum = m.up_sha256();
+  row.down_sql = m.down_sql();
+  row.no_transaction = m.no_transaction();
+  row.duration_ms = duration_ms;
+  row.applied_by = options_.applied_by;
+  return row;
+}
+
+absl::Status Engine::RunScript(History& history, const v1::Migration& m,
+                               bool durable, const std::string& what) {
+  const std::string& sql = m.up_sql();
+  absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
+  if (!ranges.ok()) {
+    return WithKind(absl::InvalidArgumentError(absl::StrCat(
+                        what, ": ", m.up_path(), ":", ranges.status().message())),
+                    ErrorKind::kMigrationFailed);
+  }
+  // BEGIN; the lock check and settings; the migration's statements; the
+  // history row, its log entry and the notification; COMMIT: one round trip.
+  std::string script = "BEGIN;\n";
+  // One statement: the lock check and the transaction's settings.
+  std::vector<std::string> settings;
+  if (locked_) {
+    // Fails (division by zero) unless this is the session that took the
+    // lock (see BeginUnderLock).
+    settings.push_back(absl::StrCat(
+        "1 / (COALESCE(pg_catalog.current_setting('schemagate.lock_token', true) = ",
+        QuoteLiteral(lock_token_), ", false))::int"));
+  }
+  if (options_.lock_timeout > absl::ZeroDuration()) {
+    settings.push_back(absl::StrCat("pg_catalog.set_config('lock_timeout', '",
+                                    LockTimeoutSetting(options_.lock_timeout), "', true)"));
+  }
+  // All but the run's last migration commit without waiting for the WAL
+  // flush: the last one's flush makes them durable (see ApplyOne).
+  if (!durable) settings.push_back("pg_catalog.set_config('synchronous_commit', 'off', true)");
+  size_t prefix = 1;
+  const size_t check = locked_ ? 1 : SIZE_MAX;
+  if (!settings.empty()) {
+    absl::StrAppend(&script, "SELECT ", absl::StrJoin(settings, ", "), ";\n");
+    ++prefix;
+  }
+  struct Placed {
+    size_t in_script, in_file, length;
+  };
+  std::vector<Placed> placed;
+  placed.reserve(ranges->size());
+  script.reserve(script.size() + sql.size() + m.down_sql().size() + 1024);
+  for (const sql::StatementRange& range : *ranges) {
+    size_t start = SkipLeadingComments(sql, range.offset, range.offset + range.length);
+    placed.push_back({script.size(), start, range.offset + range.length - start});
+    script.append(sql, start, range.offset + range.length - start);
+    // On a line of its own: the statement may end in a -- comment.
+    script += "\n;\n";
+  }
+  absl::StrAppend(&script,
+                  history.RecordAppliedSql(
+                      RowOf(m, /*duration_ms=*/-1),  // measured by the server
+                      absl::StrCat(m.name(), " sha256 ", m.up_sha256()),
+                      absl::StrCat("applied ", m.cluster(), " ", m.version())),
+                  ";\nCOMMIT");
+  // The script's statements: BEGIN, the settings, up.sql's, the history
+  // row, COMMIT.
+  const size_t commit = prefix + placed.size() + 1;
+  Connection::ScriptFailure failure;
+  const absl::Time start = absl::Now();
+  absl::Status s = conn_->ExecuteScript(script, &failure);
+  if (!s.ok() && failure.connection_lost &&
+      (failure.statement == SIZE_MAX || failure.statement >= commit)) {
+    // The whole script was sent and no statement before its COMMIT is known
+    // to have failed: committed or not, only the history can say (Resolve,
+    // after reconnecting).
+    in_doubt_.push_back({m.cluster(), m.version(), m.name(), absl::Now() - start});
+  }
+  if (s.ok() || s.code() == absl::StatusCode::kUnavailable) return s;
+  if (locked_ && failure.statement == check && SqlState(s) == "22012") {
+    lock_lost_ = true;
+    return SessionSharedError();
+  }
+  // A read-only server (a standby, a fenced primary) is no failure of the
+  // migration's SQL.
+  if (PrimaryLost(s)) return LostPrimaryError(s, what);
+  if (failure.statement < prefix || failure.statement - prefix >= placed.size()) {
+    return s;  // BEGIN, a setting, the history row or COMMIT
+  }
+  // A statement of up.sql: its line, and the error's line within it.
+  const Placed& p = placed[failure.statement - prefix];
+  size_t at = p.in_file;
+  if (failure.position >= 0 && static_cast<size_t>(failure.position) >= p.in_script &&
+      static_cast<size_t>(failure.position) < p.in_script + p.length) {
+    at += static_cast<size_t>(failure.position) - p.in_script;
+  }
+  return StatementFailed(s, what, m.up_path(), sql::PositionOf(sql, at).line);
+}
+
 absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
                               const Progress& progress, const StopRequested& stop,
                               bool durable, StepResult* result) {
@@ -613,16 +724,17 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
                     absl::ZeroDuration(), ""});
     const absl::Time start = absl::Now();
     absl::Status s;
-    if (m.no_transaction()) {
-      s = RunNoTransaction(history, m);
-    } else {
-      s = BeginUnderLock();
-      if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
-        s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
-                                        LockTimeoutSetting(options_.lock_timeout),
-                                        "'"));
+    if (!m.no_transaction()) {
+      // One round trip: statements, history row and COMMIT in one script.
+      s = RunScript(history, m, durable, what);
+      const absl::Duration took = absl::Now() - start;
+      if (s.ok()) {
+        *result = {m.cluster(), m.version(), m.name(), took};
+        Emit(progress, {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
+        return absl::OkStatus();
       }
-      if (s.ok()) s = RunStatements(m.up_sql(), m.up_path(), what);
+    } else {
+      s = RunNoTransaction(history, m);
     }
     const absl::Duration took = absl::Now() - start;
     if (s.ok()) {
@@ -631,16 +743,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
       if (s.ok() && !durable) {
         s = conn_->Execute("SET LOCAL synchronous_commit = off");
       }
-      AppliedMigration row;
-      row.cluster = m.cluster();
-      row.version = m.version();
-      row.name = m.name();
-      row.checksum = m.up_sha256();
-      row.down_sql = m.down_sql();
-      row.no_transaction = m.no_transaction();
-      row.duration_ms = absl::ToInt64Milliseconds(took);
-      row.applied_by = options_.applied_by;
-      if (s.ok()) s = history.Insert(row);
+      if (s.ok()) s = history.Insert(RowOf(m, absl::ToInt64Milliseconds(took)));
       if (s.ok() && m.no_transaction()) {
         s = history.ClearInProgress(m.cluster(), m.version());
       }

@@ -271,6 +271,16 @@ class Engine {
   absl::Status ApplyOne(History& history, const v1::Migration& m,
                         const Progress& progress, const StopRequested& stop,
                         bool durable, StepResult* result);
+  // The history row of `m` as this engine records it.
+  AppliedMigration RowOf(const v1::Migration& m, int64_t duration_ms) const;
+  // Runs a transactional migration in one round trip: BEGIN, the lock
+  // owner check, lock_timeout, its statements, its history row, log entry
+  // and notification, COMMIT, as one script. A failure is reported as
+  // RunStatements reports it (file:line of the failing statement, found
+  // from the statements that completed and PostgreSQL's error position);
+  // nothing of the migration remains.
+  absl::Status RunScript(History& history, const v1::Migration& m, bool durable,
+                         const std::string& what);
   // Called before each statement (its index in the file and its text); an
   // error stops the run.
   using BeforeStatement = std::function<absl::Status(size_t, absl::string_view)>;

@@ -195,6 +195,24 @@ absl::StatusOr<std::vector<AppliedMigration>> History::ReadApplied() {
   return out;
 }
 
+absl::StatusOr<bool> History::MatchesAppliedDigest(const std::string& digest) {
+  // The same text as catalog::AppliedSetDigest hashes: "C" collation for
+  // the byte order of cluster names.
+  absl::StatusOr<Rows> r = conn_->Query(
+      absl::StrCat(
+          "SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
+          "pg_catalog.string_agg(cluster || ' ' || version || ' ' || checksum, E'\\n' "
+          "ORDER BY cluster COLLATE \"C\", version), 'UTF8')), 'hex') = $1 "
+          "AND NOT EXISTS (SELECT 1 FROM ", name_.Qualified("_in_progress"), ") FROM ",
+          name_.Qualified()),
+      {digest});
+  if (!r.ok()) {
+    if (r.status().code() == absl::StatusCode::kUnavailable) return r.status();
+    return false;
+  }
+  return r->Text(0, 0) == "t";
+}
+
 absl::Status History::Insert(const AppliedMigration& m) {
   return conn_
       ->Query(absl::StrCat("INSERT INTO ", name_.Qualified(),
@@ -242,6 +260,30 @@ absl::Status History::InsertMany(const std::vector<AppliedMigration>& rows) {
       .status();
 }
 
+std::string History::RecordAppliedSql(const AppliedMigration& m,
+                                      const std::string& log_detail,
+                                      const std::string& notify_payload) const {
+  const std::string version = absl::StrCat(m.version);
+  // One statement: the row, the log entry and the notification.
+  return absl::StrCat(
+      "WITH applied AS (INSERT INTO ", name_.Qualified(),
+      " (cluster, version, name, checksum, down_sql, no_transaction, duration_ms, "
+      "applied_by) VALUES (",
+      QuoteLiteral(m.cluster), ", ", version, ", ", QuoteLiteral(m.name), ", ",
+      QuoteLiteral(m.checksum), ", ", QuoteLiteral(m.down_sql), ", ",
+      m.no_transaction ? "true" : "false", ", ",
+      m.duration_ms >= 0
+          ? absl::StrCat(m.duration_ms)
+          : std::string("pg_catalog.floor(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - "
+                        "pg_catalog.now()) * 1000)::bigint"),
+      ", ", QuoteLiteral(m.applied_by), ") RETURNING 1), logged AS (INSERT INTO ",
+      name_.Qualified("_log"),
+      " (action, cluster, version, detail, by) VALUES ('apply', ", QuoteLiteral(m.cluster),
+      ", ", version, ", ", QuoteLiteral(log_detail), ", ", QuoteLiteral(m.applied_by),
+      ") RETURNING 1) SELECT pg_catalog.pg_notify(", QuoteLiteral(name_.Channel()), ", ",
+      QuoteLiteral(notify_payload), ") FROM applied, logged");
+}
+
 absl::Status History::Delete(const std::string& cluster, uint64_t version) {
   return conn_
       ->Query(absl::StrCat("DELETE FROM ", name_.Qualified(),
@@ -282,30 +324,36 @@ absl::StatusOr<std::vector<ClusterRecord>> History::ReadClusters() {
 }
 
 absl::Status History::UpsertClusters(const std::vector<ClusterRecord>& clusters) {
+  if (clusters.empty()) return absl::OkStatus();
+  // One statement for every cluster: one round trip and, outside a
+  // transaction, one commit (one WAL flush) instead of one per cluster.
   const std::string t = name_.Qualified("_clusters");
+  std::vector<std::string> params;
+  std::string values;
   for (const ClusterRecord& c : clusters) {
-    absl::Status s =
-        conn_
-            ->Query(absl::StrCat(
-                        "INSERT INTO ", t,
-                        " (cluster, depends_on, requires_features, objects) "
-                        "VALUES ($1, COALESCE(string_to_array(NULLIF($2, ''), "
-                        "','), '{}'), COALESCE(string_to_array(NULLIF($3, ''), "
-                        "','), '{}'), COALESCE(string_to_array(NULLIF($4, ''), "
-                        "','), '{}')) ON CONFLICT (cluster) DO UPDATE SET "
-                        "depends_on = EXCLUDED.depends_on, requires_features = "
-                        "EXCLUDED.requires_features, objects = EXCLUDED.objects, "
-                        "updated_at = now() WHERE (",
-                        t, ".depends_on, ", t, ".requires_features, ", t,
-                        ".objects) IS DISTINCT FROM (EXCLUDED.depends_on, "
-                        "EXCLUDED.requires_features, EXCLUDED.objects)"),
-                    {c.name, absl::StrJoin(c.depends_on, ","),
-                     absl::StrJoin(c.requires_features, ","),
-                     absl::StrJoin(c.objects, ",")})
-            .status();
-    if (!s.ok()) return s;
+    const size_t n = params.size();
+    absl::StrAppend(&values, values.empty() ? "" : ", ", "($", n + 1,
+                    ", COALESCE(string_to_array(NULLIF($", n + 2, ", ''), ','), '{}'), ",
+                    "COALESCE(string_to_array(NULLIF($", n + 3, ", ''), ','), '{}'), ",
+                    "COALESCE(string_to_array(NULLIF($", n + 4, ", ''), ','), '{}'))");
+    params.push_back(c.name);
+    params.push_back(absl::StrJoin(c.depends_on, ","));
+    params.push_back(absl::StrJoin(c.requires_features, ","));
+    params.push_back(absl::StrJoin(c.objects, ","));
   }
-  return absl::OkStatus();
+  return conn_
+      ->Query(absl::StrCat(
+                  "INSERT INTO ", t, " (cluster, depends_on, requires_features, objects) VALUES ",
+                  values,
+                  " ON CONFLICT (cluster) DO UPDATE SET "
+                  "depends_on = EXCLUDED.depends_on, requires_features = "
+                  "EXCLUDED.requires_features, objects = EXCLUDED.objects, "
+                  "updated_at = now() WHERE (",
+                  t, ".depends_on, ", t, ".requires_features, ", t,
+                  ".objects) IS DISTINCT FROM (EXCLUDED.depends_on, "
+                  "EXCLUDED.requires_features, EXCLUDED.objects)"),
+              params)
+      .status();
 }
 
 absl::Status History::DeleteCluster(const std::string& cluster) {

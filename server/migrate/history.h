@@ -92,7 +92,22 @@ class History {
   // Every applied migration, by apply order. Empty when the table is missing.
   absl::StatusOr<std::vector<AppliedMigration>> ReadApplied();
 
+  // One query: true when the history records exactly the migrations whose
+  // catalog::AppliedSetDigest is `digest` (same clusters, versions and
+  // checksums, no other) and no no-transaction migration is in progress,
+  // so there is nothing to do. False otherwise, also when the tables are
+  // missing or the server cannot compute it (sha256() is PostgreSQL 11+):
+  // then the caller reads the history in full. UNAVAILABLE when the
+  // connection is lost.
+  absl::StatusOr<bool> MatchesAppliedDigest(const std::string& digest);
+
   absl::Status Insert(const AppliedMigration& m);
+  // What Insert, Log("apply", ...) and Notify do for an applied migration,
+  // as one SQL statement (literals, no parameters) for a script run in one
+  // round trip (Connection::ExecuteScript). With m.duration_ms < 0 the server
+  // measures the duration, from the start of the transaction.
+  std::string RecordAppliedSql(const AppliedMigration& m, const std::string& log_detail,
+                               const std::string& notify_payload) const;
   // Inserts every row in one statement (adopt records thousands at once).
   absl::Status InsertMany(const std::vector<AppliedMigration>& rows);
   absl::Status Delete(const std::string& cluster, uint64_t version);

@@ -387,6 +387,7 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   FleetMonitor fleet_monitor(&registry, target_reads, fleet_options);
   ConnectionPool pool(reads, o.db_pool);
   ThreadPool workers(o.workers, 1024);
+  ResponseCache cache(o.limits.response_cache_bytes);
   // The byte budget bounds the parsers' queue; the count bound only backs it.
   // (The budget outlives the pool, whose destructor runs what is queued.)
   ByteBudget parse_budget(o.max_parse_bytes);
@@ -402,7 +403,8 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
                          reads.need == migrate::ConnectOptions::Need::kAny,
                          reads,
                          &parsers,
-                         &parse_budget};
+                         &parse_budget,
+                         &cache};
   if (fleet) {
     context.targets = &registry;
     context.fleet_monitor = &fleet_monitor;

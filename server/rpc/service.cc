@@ -45,6 +45,78 @@ grpc::Status Encode(const google::protobuf::Message& message, grpc::ByteBuffer* 
   return grpc::Status::OK;
 }
 
+// The memory RPCs' ids in the ResponseCache.
+enum CachedMethod { kListClusters, kCheckTables, kValidateJoin, kValidateQuery };
+
+// A request's bytes in one piece (the ResponseCache's key).
+std::string Flatten(const grpc::ByteBuffer* buffer) {
+  std::string out;
+  if (buffer == nullptr) return out;
+  std::vector<grpc::Slice> slices;
+  if (!buffer->Dump(&slices).ok()) return out;
+  for (const grpc::Slice& slice : slices) {
+    out.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return out;
+}
+
+// `bytes` as the response, not copied: the slice keeps a reference.
+void Respond(std::shared_ptr<const std::string> bytes, grpc::ByteBuffer* out) {
+  auto* hold = new std::shared_ptr<const std::string>(std::move(bytes));
+  grpc::Slice slice(
+      const_cast<char*>((*hold)->data()), (*hold)->size(),
+      [](void* p) { delete static_cast<std::shared_ptr<const std::string>*>(p); }, hold);
+  grpc::ByteBuffer buffer(&slice, 1);
+  out->Swap(&buffer);
+}
+
+// A memory RPC's answer through the cache: `key` is the request's bytes
+// ("" without a cache). `snapshot` is the one of the state the request was
+// resolved to (the server's own, or its fleet target's): a snapshot's
+// generation is unique in the process (ServiceState::Publish), so an answer
+// kept under it is found only for that very state and snapshot — never for
+// another target, a redefined target or a later snapshot.
+class CachedAnswer {
+ public:
+  CachedAnswer(ResponseCache* cache, int method, const grpc::ByteBuffer* request,
+               std::shared_ptr<const Snapshot> snapshot)
+      : cache_(cache), method_(method), snapshot_(std::move(snapshot)) {
+    // A request too large to be kept is not copied either (a maximum-size
+    // ValidateQuery is 128 KiB).
+    if (request != nullptr && request->Length() >= ResponseCache::kMaxEntryBytes) {
+      cache_ = nullptr;
+    }
+    // Generation 0 (nothing published yet) is every new state's: not unique.
+    if (snapshot_->generation == 0) cache_ = nullptr;
+    if (cache_ != nullptr) key_ = Flatten(request);
+  }
+  const Snapshot& snapshot() const { return *snapshot_; }
+  // True when the answer was kept: then it is in `response`.
+  bool Found(grpc::ByteBuffer* response) const {
+    if (cache_ == nullptr) return false;
+    std::shared_ptr<const std::string> hit = cache_->Find(method_, snapshot_->generation, key_);
+    if (hit == nullptr) return false;
+    Respond(std::move(hit), response);
+    return true;
+  }
+  // Encodes `message` into `response` and keeps it.
+  grpc::Status Answer(const google::protobuf::Message& message, grpc::ByteBuffer* response) {
+    auto bytes = std::make_shared<std::string>();
+    if (!message.SerializeToString(bytes.get())) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "cannot serialize the response");
+    }
+    if (cache_ != nullptr) cache_->Insert(method_, snapshot_->generation, key_, bytes);
+    Respond(std::move(bytes), response);
+    return grpc::Status::OK;
+  }
+
+ private:
+  ResponseCache* cache_;
+  int method_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::string key_;
+};
+
 grpc::Status Malformed(const std::string& type) {
   return InvalidArgument("", absl::StrCat(
                                  "the request does not parse as ", type,
@@ -629,17 +701,19 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  std::shared_ptr<const Snapshot> snapshot = scope.state->snapshot();
+  CachedAnswer answer(context_.cache, kListClusters, request, scope.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
+  const Snapshot& snapshot = answer.snapshot();
   v1::ListClustersResponse resp;
-  FillClusters(*scope.state, snapshot->known ? &snapshot->state : nullptr,
-               snapshot->known, resp.mutable_clusters());
+  FillClusters(*scope.state, snapshot.known ? &snapshot.state : nullptr,
+               snapshot.known, resp.mutable_clusters());
   for (const std::string& f : scope.state->catalog().enabled_set().features) {
     resp.add_features(f);
   }
-  resp.set_database_reachable(snapshot->reachable);
-  *resp.mutable_state_as_of() = Stamp(snapshot->as_of);
-  FillUnmanaged(snapshot->unmanaged, resp.mutable_unmanaged_tables());
-  return call.Finish(Encode(resp, response));
+  resp.set_database_reachable(snapshot.reachable);
+  *resp.mutable_state_as_of() = Stamp(snapshot.as_of);
+  FillUnmanaged(snapshot.unmanaged, resp.mutable_unmanaged_tables());
+  return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
@@ -665,17 +739,19 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
   }
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  std::shared_ptr<const Snapshot> snapshot = scope.state->snapshot();
+  CachedAnswer answer(context_.cache, kCheckTables, request, scope.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
+  const Snapshot& snapshot = answer.snapshot();
   v1::CheckTablesResponse resp;
   bool all = true;
   for (const std::string& t : req.tables()) {
     v1::TableCheck* check = resp.add_tables();
-    *check = CheckTable(*scope.state, *snapshot, t);
+    *check = CheckTable(*scope.state, snapshot, t);
     all = all && check->status() == v1::TABLE_STATUS_AVAILABLE;
   }
   resp.set_all_available(all);
-  resp.set_state_known(snapshot->known);
-  return call.Finish(Encode(resp, response));
+  resp.set_state_known(snapshot.known);
+  return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
@@ -717,11 +793,12 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
   }
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  std::shared_ptr<const Snapshot> snapshot = scope.state->snapshot();
+  CachedAnswer answer(context_.cache, kValidateJoin, request, scope.state->snapshot());
+  if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   catalog::JoinResult result = scope.state->graph().Join(jr);
   v1::ValidateJoinResponse resp;
-  FillJoin(*scope.state, *snapshot, result, &resp);
-  return call.Finish(Encode(resp, response));
+  FillJoin(*scope.state, answer.snapshot(), result, &resp);
+  return call.Finish(answer.Answer(resp, response));
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
@@ -751,14 +828,16 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
   if (size > context_.limits.max_query_bytes) return too_long(size);
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  auto work = [state = scope.state, req = std::move(req), response]() -> grpc::Status {
+  auto answer = std::make_shared<CachedAnswer>(context_.cache, kValidateQuery, request,
+                                               scope.state->snapshot());
+  if (answer->Found(response)) return call.Finish(grpc::Status::OK);
+  auto work = [state = scope.state, req = std::move(req), response, answer]() -> grpc::Status {
     absl::StatusOr<catalog::QueryResult> result =
         catalog::AnalyzeQuery(state->graph(), req.sql());
     if (!result.ok()) return InvalidArgument("sql", std::string(result.status().message()));
-    std::shared_ptr<const Snapshot> snapshot = state->snapshot();
     v1::ValidateQueryResponse resp;
-    FillQuery(*state, *snapshot, *result, &resp);
-    return Encode(resp, response);
+    FillQuery(*state, answer->snapshot(), *result, &resp);
+    return answer->Answer(resp, response);
   };
   // Every parse holds its SQL's bytes of a budget while queued or running:
   // parsing costs hundreds of bytes of memory per byte of SQL (measured:

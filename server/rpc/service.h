@@ -23,6 +23,7 @@
 #include "server/rpc/db_pool.h"
 #include "server/rpc/fleet_monitor.h"
 #include "server/rpc/monitor.h"
+#include "server/rpc/response_cache.h"
 #include "server/rpc/state.h"
 #include "server/rpc/targets.h"
 #include "server/util/thread_pool.h"
@@ -34,6 +35,9 @@ struct ServiceLimits {
   size_t max_join_tables = 64;    // ValidateJoin tables + pairs
   size_t max_name_bytes = 1024;   // any table or cluster name
   int max_watches = 10000;        // open WatchClusters streams
+  // Answers of the memory RPCs kept for repeated requests (ResponseCache);
+  // 0 keeps none.
+  size_t response_cache_bytes = 8 << 20;
   // ValidateQuery: the largest SQL accepted. Parsing costs hundreds of
   // bytes of memory per byte of SQL (measured: ~390 for a long IN list, so
   // 128 KiB may cost ~50 MiB while it runs).
@@ -67,6 +71,8 @@ struct ServiceContext {
   // RESOURCE_EXHAUSTED naming the limit.
   ThreadPool* parsers = nullptr;
   ByteBudget* parse_budget = nullptr;
+  // Answers of the memory RPCs by request (null: none kept).
+  ResponseCache* cache = nullptr;
   // Fleets (serve --targets, docs/FLEETS.md): the targets and their
   // monitor; null without --targets (then a target_id is NOT_FOUND).
   TargetRegistry* targets = nullptr;

@@ -1,5 +1,6 @@
 #include "server/rpc/state.h"
 
+#include <atomic>
 #include <vector>
 
 namespace schemagate::rpc {
@@ -42,13 +43,23 @@ void ServiceState::ReportHealth(
   }
 }
 
+namespace {
+uint64_t NextGeneration() {
+  static std::atomic<uint64_t> last{0};
+  return last.fetch_add(1, std::memory_order_relaxed) + 1;
+}
+}  // namespace
+
 void ServiceState::Publish(Snapshot next) {
   std::shared_ptr<const Snapshot> published;
   std::vector<Listener> listeners;
   std::function<void(const std::string&, bool)> health;
   {
     absl::MutexLock lock(&mu_);
-    next.generation = snapshot_->generation + 1;
+    // Unique in the process, not only in this state: the ResponseCache
+    // tells answers apart by it (a fleet target redefined gets a new state,
+    // whose snapshots must not look like the old one's).
+    next.generation = NextGeneration();
     snapshot_ = std::make_shared<const Snapshot>(std::move(next));
     published = snapshot_;
     for (auto& [id, l] : listeners_) listeners.push_back(l);

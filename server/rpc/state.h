@@ -39,6 +39,8 @@ struct Snapshot {
   // Tables present whose cluster is not enabled here (read with the state).
   std::vector<migrate::UnmanagedTable> unmanaged;
   std::string error;  // why it is not reachable
+  // Set by ServiceState::Publish: increasing, and unique among every
+  // state's snapshots in the process; 0 before the first Publish.
   uint64_t generation = 0;
   // The last snapshot of a fleet target removed from the target set (or
   // redefined: `redefined`); watchers end their streams.

@@ -103,6 +103,18 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     std::this_thread::sleep_for(std::chrono::duration<double>(at));
     migrate.Kill(SIGKILL);
     migrate.Wait();
+    // Its server session may still be running the migration it had sent
+    // (a transactional migration goes as one script, BEGIN to COMMIT): that
+    // transaction commits whole or not at all once the server is done with
+    // it, so the state is read after the session has gone.
+    for (int w = 0; w < 600; ++w) {
+      auto others = db->Query(
+          "SELECT count(*) FROM pg_stat_activity "
+          "WHERE datname = current_database() AND pid <> pg_backend_pid()");
+      ASSERT_TRUE(others.ok());
+      if ((*others)[0] == "0") break;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
 
     // The history, as the killed process left it.
     auto exists = db->Query("SELECT to_regclass('schemagate.migrations') IS NOT NULL");

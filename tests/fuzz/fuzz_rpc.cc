@@ -21,7 +21,7 @@
 //                refused there); state unknown; narrowed to tasks
 //   5 refused    as admin, but the pool points at 127.0.0.1:1 (nothing
 //                listens: connection refused, retried until the deadline)
-//                and database calls get a 20 ms deadline; streams are
+//                and database calls get a 5 ms deadline; streams are
 //                cancelled after 5 ms
 // There is never a database. Deployments 0-4 point their pool at
 // 127.0.0.1:1 too, with an unknown URI parameter so that libpq refuses the
@@ -148,7 +148,10 @@ constexpr char kFastFailUrl[] =
 constexpr char kRefusedUrl[] = "postgresql://fuzz@127.0.0.1:1/fuzz";
 
 const absl::Duration kSlow = absl::Seconds(5);             // "hangs"
-const absl::Duration kDatabaseDeadline = absl::Milliseconds(20);  // slow pool
+// Every call on the slow deployment waits for this deadline (the pool
+// retries a refused connection until then): 5 ms is long enough for the
+// retry loop to run and short enough not to be most of the target's time.
+const absl::Duration kDatabaseDeadline = absl::Milliseconds(5);  // slow pool
 const absl::Duration kCancelAfter = absl::Milliseconds(5);        // slow pool
 constexpr int kFirstRefusedByte = 242;
 
@@ -174,12 +177,16 @@ struct Backend {
   std::unique_ptr<rpc::SchemaGateService> service;
   std::unique_ptr<grpc::Server> server;
   std::unique_ptr<grpc::GenericStub> stub;
+  rpc::ResponseCache* cache = nullptr;  // answers kept for repeated requests
 };
 
 struct World {
   std::string token_dir, token_file;
   std::unique_ptr<rpc::ServiceState> known, unknown;
   std::unique_ptr<schemagate::ThreadPool> workers;
+  // Backends 0 (the admin, anonymous and wrong deployments) and 1 keep
+  // memory RPCs' answers; 2 and 3 keep none.
+  std::unique_ptr<rpc::ResponseCache> caches[2];
   Backend backends[4];
 };
 World* g_world = nullptr;
@@ -243,7 +250,8 @@ void PublishKnownState(rpc::ServiceState* state) {
 }
 
 void StartBackend(Backend* b, rpc::ServiceState* state, const char* url,
-                  const std::string& token_file, bool admin) {
+                  const std::string& token_file, bool admin,
+                  rpc::ResponseCache* cache = nullptr) {
   schemagate::migrate::ConnectOptions connect;
   connect.url = url;
   connect.timeout = absl::ZeroDuration();
@@ -254,6 +262,8 @@ void StartBackend(Backend* b, rpc::ServiceState* state, const char* url,
   b->monitor = std::make_unique<rpc::Monitor>(state, connect, absl::Seconds(1));
   rpc::ServiceContext context{state,         b->pool.get(),   b->auth.get(),
                               g_world->workers.get(), b->monitor.get(), {}, {}};
+  context.cache = cache;
+  b->cache = cache;
   b->service = std::make_unique<rpc::SchemaGateService>(context, admin);
   grpc::ServerBuilder builder;
   builder.RegisterService(b->service.get());
@@ -289,10 +299,20 @@ void Init() {
   PublishKnownState(g_world->known.get());
   g_world->unknown = std::make_unique<rpc::ServiceState>(LoadCatalog(true),
                                                          schemagate::migrate::HistoryName());
+  // As a monitor whose first read failed: the state stays unknown, and the
+  // snapshot has a generation, so backend 1's cache keeps answers (one never
+  // published, generation 0, is not cached).
+  rpc::Snapshot unread;
+  unread.error = "the database was not reached";
+  g_world->unknown->Publish(std::move(unread));
   g_world->workers = std::make_unique<schemagate::ThreadPool>(4, 256);
   Backend* b = g_world->backends;
-  StartBackend(&b[0], g_world->known.get(), kFastFailUrl, g_world->token_file, true);
-  StartBackend(&b[1], g_world->unknown.get(), kFastFailUrl, "", true);
+  // Small caches: entries come and go while fuzzing.
+  for (auto& cache : g_world->caches) cache = std::make_unique<rpc::ResponseCache>(256 << 10);
+  StartBackend(&b[0], g_world->known.get(), kFastFailUrl, g_world->token_file, true,
+               g_world->caches[0].get());
+  StartBackend(&b[1], g_world->unknown.get(), kFastFailUrl, "", true,
+               g_world->caches[1].get());
   StartBackend(&b[2], g_world->unknown.get(), kFastFailUrl, g_world->token_file, false);
   StartBackend(&b[3], g_world->known.get(), kRefusedUrl, g_world->token_file, true);
 }
@@ -344,7 +364,7 @@ void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::St
   // drops a status whose trailers exceed its limit (8 KiB by default) and
   // reports RESOURCE_EXHAUSTED instead.
   if (StatusMetadataBytes(s) > kClientMetadataLimit) bad("the status does not fit in trailers");
-  // With a 20 ms deadline on a loaded machine, any answer may come late.
+  // With a 5 ms deadline on a loaded machine, any answer may come late.
   bool slow = v.slow_database && m.kind != kMemory;
   if (slow && (code == grpc::StatusCode::DEADLINE_EXCEEDED ||
                code == grpc::StatusCode::CANCELLED)) {
@@ -379,27 +399,45 @@ void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::St
   }
 }
 
-void Unary(const Method& m, const Variant& v, Backend* b, const std::string& method,
-           grpc::ClientContext* ctx, const grpc::ByteBuffer& request, bool decodes) {
-  grpc::ByteBuffer response;
+// One unary call, waited for (Fail when it never completes).
+grpc::Status CallUnary(const Method& m, Backend* b, const std::string& method,
+                       grpc::ClientContext* ctx, const grpc::ByteBuffer& request,
+                       grpc::ByteBuffer* response) {
   absl::Mutex mu;
   bool done = false;
   grpc::Status status;
-  b->stub->UnaryCall(ctx, method, grpc::StubOptions(), &request, &response,
+  b->stub->UnaryCall(ctx, method, grpc::StubOptions(), &request, response,
                      [&](grpc::Status s) {
                        absl::MutexLock lock(&mu);
                        status = std::move(s);
                        done = true;
                      });
-  {
-    absl::MutexLock lock(&mu);
-    if (!mu.AwaitWithTimeout(absl::Condition(&done), kSlow + absl::Seconds(25))) {
-      Fail(absl::StrCat(m.name, ": the call never completed"));
-    }
+  absl::MutexLock lock(&mu);
+  if (!mu.AwaitWithTimeout(absl::Condition(&done), kSlow + absl::Seconds(25))) {
+    Fail(absl::StrCat(m.name, ": the call never completed"));
   }
+  return status;
+}
+
+void Unary(const Method& m, const Variant& v, Backend* b, const std::string& method,
+           grpc::ClientContext* ctx, const grpc::ByteBuffer& request, bool decodes) {
+  grpc::ByteBuffer response;
+  grpc::Status status = CallUnary(m, b, method, ctx, request, &response);
   Trace(m, v, status, "");
   CheckStatus(m, v, decodes, status);
   if (status.ok()) CheckParses(m, Bytes(response), "the response");
+  if (status.ok() && m.kind == kMemory && b->cache != nullptr) {
+    // The same request again (most likely answered from the cache, the
+    // snapshot being the same): the same status and the same bytes.
+    grpc::ClientContext again;
+    again.set_deadline(absl::ToChronoTime(absl::Now() + kSlow));
+    grpc::ByteBuffer second;
+    grpc::Status status2 = CallUnary(m, b, method, &again, request, &second);
+    if (!status2.ok() || Bytes(second) != Bytes(response)) {
+      Fail(absl::StrCat(m.name, " on ", v.name, ": the same request answered differently "
+                        "the second time (response cache)"));
+    }
+  }
 }
 
 // A server-streaming call made as a bidi call: one request, half-close,

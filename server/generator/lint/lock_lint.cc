@@ -339,8 +339,11 @@ struct Linter::State {
   std::map<std::string, Table> tables;
   std::map<std::string, bool> functions;  // declared in the tree: volatile?
 
-  // Per migration.
-  std::set<std::string> existed;  // tables that existed when it started
+  // Per migration: each table name first added to or removed from `tables`
+  // during it, and whether it existed when the migration started (names
+  // not here are as they were). Kept instead of a copy of every name per
+  // migration, which made the lint quadratic in the tree's size.
+  std::map<std::string, bool> changed;
   std::set<std::pair<std::string, std::string>> new_enum_values;  // (type, value)
   std::vector<std::string> exclusive;  // pre-existing tables locked ACCESS EXCLUSIVE, in order
   const MigrationInput* m = nullptr;
@@ -351,7 +354,23 @@ struct Linter::State {
   std::map<std::string, std::string> allows;
   std::vector<std::string> judged_safe;  // for the statement's summary
 
-  bool Existed(const std::string& table) const { return existed.count(table) > 0; }
+  bool Existed(const std::string& table) const {
+    auto it = changed.find(table);
+    return it != changed.end() ? it->second : tables.count(table) > 0;
+  }
+  // tables[name], noting a name that was not there.
+  Table& TableAt(const std::string& name) {
+    auto it = tables.find(name);
+    if (it != tables.end()) return it->second;
+    changed.emplace(name, false);  // keeps an earlier record
+    return tables[name];
+  }
+  void EraseTable(const std::string& name) {
+    auto it = tables.find(name);
+    if (it == tables.end()) return;
+    changed.emplace(name, true);
+    tables.erase(it);
+  }
 
   bool Volatile(const Node& expr) const {
     Calls calls;
@@ -401,7 +420,7 @@ struct Linter::State {
   void AlterTable(const pg_query::AlterTableStmt& s) {
     if (s.objtype() != pg_query::OBJECT_TABLE) return;
     std::string table = sql::RelationName(s.relation());
-    Table& t = tables[table];
+    Table& t = TableAt(table);
     for (const Node& n : s.cmds()) {
       if (!n.has_alter_table_cmd()) continue;
       const pg_query::AlterTableCmd& c = n.alter_table_cmd();
@@ -561,7 +580,7 @@ struct Linter::State {
   }
 
   void Constraint(const std::string& table, const pg_query::Constraint& k) {
-    Table& t = tables[table];
+    Table& t = TableAt(table);
     switch (k.contype()) {
       case pg_query::CONSTR_FOREIGN:
         if (k.has_pktable()) ForeignKey(table, sql::RelationName(k.pktable()), k, "", false);
@@ -639,7 +658,7 @@ struct Linter::State {
         for (const auto& [col, type] : it->second.columns) t.columns.emplace(col, type);
       }
     }
-    tables[table] = std::move(t);
+    TableAt(table) = std::move(t);
   }
 
   void Statement(const Node& node) {
@@ -651,7 +670,7 @@ struct Linter::State {
       case Node::kCreateTableAsStmt:
         what = "CREATE TABLE AS";
         if (node.create_table_as_stmt().has_into()) {
-          tables[sql::RelationName(node.create_table_as_stmt().into().rel())];
+          TableAt(sql::RelationName(node.create_table_as_stmt().into().rel()));
         }
         break;
       case Node::kAlterTableStmt:
@@ -696,7 +715,7 @@ struct Linter::State {
             Add(name, Lock::kAccessExclusive, "drop-table",
                 absl::StrCat("DROP TABLE ", Existing(name),
                              ": replicas still running the previous build use it"));
-            tables.erase(name);
+            EraseTable(name);
           }
         }
         break;
@@ -715,16 +734,16 @@ struct Linter::State {
           std::string to = schema.empty() ? s.newname() : schema + "." + s.newname();
           if (auto it = tables.find(table); it != tables.end()) {
             Table moved = std::move(it->second);
-            tables.erase(it);
-            tables[to] = std::move(moved);
+            EraseTable(table);
+            TableAt(to) = std::move(moved);
           }
-          if (existed.count(table)) existed.insert(to);
+          if (Existed(table)) changed[to] = true;
         } else if (s.rename_type() == pg_query::OBJECT_COLUMN) {
           Add(table, Lock::kAccessExclusive, "rename-column",
               absl::StrCat("RENAME COLUMN ", s.subname(), " of ", Existing(table), " to ",
                            s.newname(),
                            ": replicas still running the previous build use the old name"));
-          Table& t = tables[table];
+          Table& t = TableAt(table);
           if (auto it = t.columns.find(s.subname()); it != t.columns.end()) {
             TypeKey type = it->second;
             t.columns.erase(it);
@@ -955,8 +974,7 @@ std::vector<TableLock> Linter::Migration(const MigrationInput& m,
   State& s = *state_;
   s.m = &m;
   s.out.clear();
-  s.existed.clear();
-  for (const auto& [name, t] : s.tables) s.existed.insert(name);
+  s.changed.clear();
   s.new_enum_values.clear();
   s.exclusive.clear();
   if (m.tree != nullptr) {

@@ -2,6 +2,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/catalog/checksum.h"
 #include "server/catalog/json.h"
 
 namespace schemagate::catalog {
@@ -75,6 +76,63 @@ TEST(CatalogTest, LoadRoundTripsAndRejectsGarbage) {
   future.set_format(99);
   EXPECT_EQ(Catalog::FromProto(future).status().code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AppliedSetDigestTest, OrderFreeAndSensitiveToEveryField) {
+  const std::string base = AppliedSetDigest({{"core", 1, "aa"}, {"core", 2, "bb"}, {"tasks", 1, "cc"}});
+  EXPECT_EQ(base.size(), 64u);
+  // The same set in another order.
+  EXPECT_EQ(AppliedSetDigest({{"tasks", 1, "cc"}, {"core", 2, "bb"}, {"core", 1, "aa"}}), base);
+  // Versions sort as numbers, clusters as bytes.
+  EXPECT_EQ(AppliedSetDigest({{"core", 10, "x"}, {"core", 9, "y"}}),
+            Sha256Hex("core 9 y\ncore 10 x"));
+  EXPECT_EQ(AppliedSetDigest({{"b", 1, "x"}, {"B", 1, "y"}, {"a_b", 1, "z"}}),
+            Sha256Hex("B 1 y\na_b 1 z\nb 1 x"));
+  // Any difference: a checksum, a version, a cluster, one more or one less.
+  EXPECT_NE(AppliedSetDigest({{"core", 1, "aa"}, {"core", 2, "bX"}, {"tasks", 1, "cc"}}), base);
+  EXPECT_NE(AppliedSetDigest({{"core", 1, "aa"}, {"core", 3, "bb"}, {"tasks", 1, "cc"}}), base);
+  EXPECT_NE(AppliedSetDigest({{"core", 1, "aa"}, {"core", 2, "bb"}, {"people", 1, "cc"}}), base);
+  EXPECT_NE(AppliedSetDigest({{"core", 1, "aa"}, {"core", 2, "bb"}}), base);
+  EXPECT_EQ(AppliedSetDigest({}), Sha256Hex(""));
+}
+
+TEST(CatalogTest, AppliedDigestCoversTheEnabledMigrations) {
+  v1::BuildCatalog compiled = Compiled();
+  for (v1::Cluster& c : *compiled.mutable_clusters()) {
+    for (v1::Migration& m : *c.mutable_migrations()) m.set_up_sha256(c.name() + "-sum");
+  }
+  absl::StatusOr<Catalog> c = Catalog::FromProto(compiled);
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->applied_digest(),
+            AppliedSetDigest({{"core", 1, "core-sum"}, {"people", 1, "people-sum"},
+                              {"tasks", 1, "tasks-sum"}, {"tasks_people", 1, "tasks_people-sum"}}));
+  absl::StatusOr<Catalog> narrow = c->Narrow({"tasks"});
+  ASSERT_TRUE(narrow.ok()) << narrow.status();
+  EXPECT_EQ(narrow->applied_digest(),
+            AppliedSetDigest({{"core", 1, "core-sum"}, {"tasks", 1, "tasks-sum"}}));
+}
+
+TEST(SummarizeTest, ReadsFormatAndDigestWithoutParsing) {
+  v1::BuildCatalog compiled = Compiled();
+  compiled.set_applied_digest("abc123");
+  const std::string bytes = compiled.SerializeAsString();
+  absl::StatusOr<CatalogSummary> s = Summarize(bytes);
+  ASSERT_TRUE(s.ok()) << s.status();
+  EXPECT_EQ(s->format, kCatalogFormat);
+  EXPECT_EQ(s->applied_digest, "abc123");
+  // An older catalog without the field: an empty digest.
+  compiled.clear_applied_digest();
+  s = Summarize(compiled.SerializeAsString());
+  ASSERT_TRUE(s.ok());
+  EXPECT_EQ(s->applied_digest, "");
+  // Truncated or garbage bytes are refused, at every cut.
+  for (size_t cut : {size_t{1}, bytes.size() - 1}) {
+    EXPECT_EQ(Summarize(absl::string_view(bytes).substr(0, cut)).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << cut;
+  }
+  EXPECT_FALSE(Summarize("\xff\xff\xff").ok());
+  EXPECT_TRUE(Summarize("").ok());
 }
 
 TEST(CatalogTest, LookupStates) {
