@@ -24,7 +24,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using testing::TestDatabase;
+using test::TestDatabase;
 
 struct Step {
   std::string name;

@@ -32,10 +32,10 @@ namespace {
 
 // core <- c1 <- c2, each cluster a feature of its own name.
 catalog::Catalog BaseCatalog() {
-  testing::GeneratedCatalogOptions o;
+  test::GeneratedCatalogOptions o;
   o.clusters = 3;
   o.tables = 12;
-  absl::StatusOr<catalog::Catalog> c = catalog::Catalog::FromProto(testing::GenerateCatalog(o));
+  absl::StatusOr<catalog::Catalog> c = catalog::Catalog::FromProto(test::GenerateCatalog(o));
   EXPECT_TRUE(c.ok()) << c.status();
   return *std::move(c);
 }
