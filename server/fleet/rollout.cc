@@ -9,7 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
@@ -22,7 +22,7 @@ std::string Scrubbed(const absl::Status& s) { return log::Scrub(s.message()); }
 
 TargetResult Failed(TargetResult r, const absl::Status& s) {
   r.outcome = Outcome::kFailed;
-  r.exit_code = migrate::ExitCodeFor(s);
+  r.exit_code = errors::ExitCodeFor(s);
   r.error = Scrubbed(s);
   return r;
 }
@@ -47,11 +47,11 @@ TargetResult RunOne(const Target& t, const RolloutOptions& o,
   if (!conn.ok()) {
     // As DatabaseFlags::Open: what a retry cannot cure (authentication, a
     // missing database) is bad usage, the rest unavailable.
-    r = Failed(std::move(r), migrate::WithKind(conn.status(),
+    r = Failed(std::move(r), errors::WithKind(conn.status(),
                                                conn.status().code() ==
                                                        absl::StatusCode::kInvalidArgument
-                                                   ? migrate::ErrorKind::kUsage
-                                                   : migrate::ErrorKind::kConnect));
+                                                   ? errors::ErrorKind::kUsage
+                                                   : errors::ErrorKind::kConnect));
     r.duration = absl::Now() - start;
     return r;
   }
@@ -59,8 +59,8 @@ TargetResult RunOne(const Target& t, const RolloutOptions& o,
   if (o.dry_run) {
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     absl::Status integrity =
-        state.ok() ? engine.CheckIntegrity(*state) : migrate::WithKind(state.status(),
-                                                                       migrate::ErrorKind::kConnect);
+        state.ok() ? engine.CheckIntegrity(*state) : errors::WithKind(state.status(),
+                                                                       errors::ErrorKind::kConnect);
     if (!integrity.ok()) {
       r = Failed(std::move(r), integrity);
     } else {

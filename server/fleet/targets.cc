@@ -15,7 +15,7 @@
 #include "schemagate/v1/fleet.pb.h"
 #include "server/catalog/features.h"
 #include "server/migrate/conninfo.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/read_file.h"
 
 namespace schemagate::fleet {
@@ -24,8 +24,8 @@ namespace {
 constexpr size_t kMaxIdBytes = 128;
 
 absl::Status Usage(std::string message) {
-  return migrate::WithKind(absl::InvalidArgumentError(std::move(message)),
-                           migrate::ErrorKind::kUsage);
+  return errors::WithKind(absl::InvalidArgumentError(std::move(message)),
+                           errors::ErrorKind::kUsage);
 }
 
 class Errors : public google::protobuf::io::ErrorCollector {
@@ -321,23 +321,23 @@ absl::StatusOr<std::vector<Target>> LoadTargets(const TargetSource& source,
     absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
         migrate::Connection::Open(control);
     if (!conn.ok()) {
-      return migrate::WithKind(
+      return errors::WithKind(
           absl::Status(conn.status().code(),
                        absl::StrCat("control database: ", conn.status().message())),
           conn.status().code() == absl::StatusCode::kInvalidArgument
-              ? migrate::ErrorKind::kUsage
-              : migrate::ErrorKind::kConnect);
+              ? errors::ErrorKind::kUsage
+              : errors::ErrorKind::kConnect);
     }
     absl::Status begun = (*conn)->BeginRead(source.statement_timeout);
-    if (!begun.ok()) return migrate::WithKind(begun, migrate::ErrorKind::kConnect);
+    if (!begun.ok()) return errors::WithKind(begun, errors::ErrorKind::kConnect);
     absl::StatusOr<migrate::Rows> rows = (*conn)->Query(source.query);
     (void)(*conn)->Rollback();
     if (!rows.ok()) {
-      return migrate::WithKind(
+      return errors::WithKind(
           absl::Status(rows.status().code(),
                        absl::StrCat("--targets-query: ", rows.status().message())),
-          rows.status().code() == absl::StatusCode::kUnavailable ? migrate::ErrorKind::kConnect
-                                                                 : migrate::ErrorKind::kUsage);
+          rows.status().code() == absl::StatusCode::kUnavailable ? errors::ErrorKind::kConnect
+                                                                 : errors::ErrorKind::kUsage);
     }
     absl::StatusOr<std::vector<Definition>> queried = RowDefinitions(*rows, "--targets-query");
     if (!queried.ok()) return queried.status();

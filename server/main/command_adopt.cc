@@ -8,7 +8,8 @@
 #include "server/main/commands.h"
 #include "server/main/common.h"
 #include "server/migrate/adopt.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
+#include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
 namespace schemagate::commands {
@@ -126,24 +127,24 @@ int Adopt(const Args& args) {
                  "give up (exit 4) if another migrator holds the lock this long",
                  "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate adopt";
   if (from.empty()) {
-    return Fail(cmd, migrate::WithKind(
+    return Fail(cmd, errors::WithKind(
                          absl::InvalidArgumentError(
                              "--from is required: diesel, golang-migrate, flyway or none"),
-                         migrate::ErrorKind::kUsage));
+                         errors::ErrorKind::kUsage));
   }
   absl::StatusOr<migrate::SourceFormat> format = migrate::ParseSourceFormat(from);
   if (!format.ok()) return Fail(cmd, format.status());
   if (*format == migrate::SourceFormat::kNone && !source_table.empty()) {
-    return Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
+    return Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
                                            "--source-history-table needs --from "
                                            "diesel, golang-migrate or flyway"),
-                                       migrate::ErrorKind::kUsage));
+                                       errors::ErrorKind::kUsage));
   }
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
@@ -164,12 +165,12 @@ int Adopt(const Args& args) {
   if (!result.ok()) {
     if (setup.json) {
       ordered_json violations = ordered_json::array();
-      for (const migrate::Violation& v : migrate::ViolationsOf(result.status())) {
+      for (const errors::Violation& v : errors::ViolationsOf(result.status())) {
         violations.push_back(
             {{"type", v.type}, {"subject", v.subject}, {"description", v.description}});
       }
       std::cout << ordered_json({{"ok", false},
-                                 {"reason", migrate::ReasonOf(result.status())},
+                                 {"reason", errors::ReasonOf(result.status())},
                                  {"error", log::Scrub(result.status().message())},
                                  {"violations", violations}})
                        .dump(2)
@@ -188,7 +189,7 @@ int Adopt(const Args& args) {
                           {"from", result->from},
                           {"duration", Ms(result->total)}});
   }
-  return migrate::kExitOk;
+  return exit_codes::kOk;
 }
 
 }  // namespace schemagate::commands

@@ -13,7 +13,8 @@
 #include "server/catalog/sql_names.h"
 #include "server/main/commands.h"
 #include "server/main/common.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
+#include "server/util/exit_codes.h"
 
 namespace schemagate::commands {
 namespace {
@@ -82,7 +83,7 @@ int Join(const Args& args) {
              "choosing one of several keys (repeatable)");
   flags.SetEpilog(exit_codes::kHelp);
   cli::ParseResult parsed = flags.Parse(args);
-  if (int code = flags.Finish(parsed, 1000, migrate::kExitUsage); code >= 0) {
+  if (int code = flags.Finish(parsed, 1000, exit_codes::kUsage); code >= 0) {
     return code;
   }
   if (absl::Status s = common.Apply(); !s.ok()) return Fail("schemagate join", s);
@@ -92,18 +93,18 @@ int Join(const Args& args) {
     std::vector<std::string> parts = absl::StrSplit(p, ':');
     if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
       return Fail("schemagate join",
-                  migrate::WithKind(absl::InvalidArgumentError(
+                  errors::WithKind(absl::InvalidArgumentError(
                                         "--pair must be LEFT:RIGHT[:FOREIGN_KEY], got \"" +
                                         p + "\""),
-                                    migrate::ErrorKind::kUsage));
+                                    errors::ErrorKind::kUsage));
     }
     request.pairs.push_back({parts[0], parts[1], parts.size() == 3 ? parts[2] : ""});
   }
   if (request.tables.empty() && request.pairs.empty()) {
     return Fail("schemagate join",
-                migrate::WithKind(absl::InvalidArgumentError(
+                errors::WithKind(absl::InvalidArgumentError(
                                       "name at least one table (see --help)"),
-                                  migrate::ErrorKind::kUsage));
+                                  errors::ErrorKind::kUsage));
   }
   absl::StatusOr<catalog::Catalog> catalog =
       LoadCatalog(common, flags.IsSet("features"));
@@ -157,7 +158,7 @@ int Query(const Args& args) {
   flags.String("file", &file, "read the SQL from this file");
   flags.SetEpilog(exit_codes::kHelp);
   cli::ParseResult parsed = flags.Parse(args);
-  if (int code = flags.Finish(parsed, 1, migrate::kExitUsage); code >= 0) {
+  if (int code = flags.Finish(parsed, 1, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate query";
@@ -168,9 +169,9 @@ int Query(const Args& args) {
     if (!file.empty()) {
       std::ifstream in(file, std::ios::binary);
       if (!in) {
-        return Fail(cmd, migrate::WithKind(
+        return Fail(cmd, errors::WithKind(
                              absl::InvalidArgumentError("cannot read --file " + file),
-                             migrate::ErrorKind::kUsage));
+                             errors::ErrorKind::kUsage));
       }
       buffer << in.rdbuf();
     } else {
@@ -180,9 +181,9 @@ int Query(const Args& args) {
   } else if (!parsed.positional.empty()) {
     sql = parsed.positional[0];
   } else {
-    return Fail(cmd, migrate::WithKind(
+    return Fail(cmd, errors::WithKind(
                          absl::InvalidArgumentError("give the SQL, --file or -"),
-                         migrate::ErrorKind::kUsage));
+                         errors::ErrorKind::kUsage));
   }
   absl::StatusOr<catalog::Catalog> catalog =
       LoadCatalog(common, flags.IsSet("features"));
@@ -190,7 +191,7 @@ int Query(const Args& args) {
   catalog::JoinGraph graph(*catalog);
   absl::StatusOr<catalog::QueryResult> result = catalog::AnalyzeQuery(graph, sql);
   if (!result.ok()) {
-    return Fail(cmd, migrate::WithKind(result.status(), migrate::ErrorKind::kUsage));
+    return Fail(cmd, errors::WithKind(result.status(), errors::ErrorKind::kUsage));
   }
   int code = result->verdict == catalog::QueryVerdict::kOk         ? 0
              : result->verdict == catalog::QueryVerdict::kWarnings ? kExitWarnings

@@ -16,7 +16,8 @@
 #include "server/metrics/metrics.h"
 #include "server/metrics/migration.h"
 #include "server/migrate/engine.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
+#include "server/util/exit_codes.h"
 #include "server/migrate/plan_locks.h"
 #include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
@@ -141,10 +142,10 @@ class RunMetrics {
     probe.close();
     std::remove(tmp.c_str());
     if (ok) return absl::OkStatus();
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError(absl::StrCat("--metrics-file ", path_,
                                                 ": cannot create a file in its folder")),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
 
   // Writes the file; returns `exit_code` (a failure to write is logged:
@@ -164,7 +165,7 @@ class RunMetrics {
           absl::ToDoubleSeconds(end - start_));
     gauge("schemagate_migrate_last_run_success",
           "1 when the last `schemagate migrate` run left the database up to date (exit 0).",
-          exit_code == migrate::kExitOk ? 1 : 0);
+          exit_code == exit_codes::kOk ? 1 : 0);
     gauge("schemagate_migrate_last_run_exit_code",
           "The exit code of the last `schemagate migrate` run (docs/OPERATIONS.md, "
           "\"Exit codes\").",
@@ -207,7 +208,7 @@ int Migrate(const Args& args) {
                "for node_exporter's textfile collector)",
                "SCHEMAGATE_METRICS_FILE");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
@@ -258,7 +259,7 @@ int Migrate(const Args& args) {
                 {{"applied", absl::StrCat(result.applied.size())},
                  {"duration", Ms(result.total)}});
     }
-    return done(migrate::kExitOk);
+    return done(exit_codes::kOk);
   };
   if (early) {
     absl::StatusOr<catalog::CatalogSummary> summary =
@@ -301,7 +302,7 @@ int Migrate(const Args& args) {
       std::cout << m->cluster() << "/" << m->version_text() << "_" << m->name()
                 << "\n";
     }
-    return done(migrate::kExitOk);
+    return done(exit_codes::kOk);
   }
   absl::StatusOr<migrate::ApplyResult> result =
       engine.Apply({single, &PrintProgress});
@@ -322,7 +323,7 @@ int Plan(const Args& args) {
   flags.Bool("sql", &with_sql, "also print each migration's SQL");
   RegisterMaxBlockingRows(flags, &max_blocking_rows);
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
@@ -374,7 +375,7 @@ int Plan(const Args& args) {
       out["refused"] = !refused.ok();
     }
     std::cout << out.dump(2) << "\n";
-    return refused.ok() ? migrate::kExitOk : migrate::ExitCodeFor(refused);
+    return refused.ok() ? exit_codes::kOk : errors::ExitCodeFor(refused);
   }
   if (state->pending.empty()) {
     std::cout << "nothing to apply: the database is up to date\n";
@@ -395,7 +396,7 @@ int Plan(const Args& args) {
     }
   }
   if (!refused.ok()) return Fail(cmd, refused);
-  return migrate::kExitOk;
+  return exit_codes::kOk;
 }
 
 int Status(const Args& args) {
@@ -407,7 +408,7 @@ int Status(const Args& args) {
       "checksum mismatch, unknown applied. Changes nothing.");
   setup.Register(flags, true);
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
@@ -436,7 +437,7 @@ int Status(const Args& args) {
                       : absl::StrCat(state->pending.size(),
                                      " migration(s) pending\n"));
   }
-  return migrate::kExitOk;
+  return exit_codes::kOk;
 }
 
 int Verify(const Args& args) {
@@ -453,7 +454,7 @@ int Verify(const Args& args) {
   flags.Bool("ignore-extra-tables", &ignore_extra,
              "do not count tables that no cluster knows as drift");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
@@ -518,7 +519,7 @@ int Verify(const Args& args) {
                    "they create shows as missing; run `schemagate migrate` first\n";
     }
   }
-  return report.ok() ? migrate::kExitOk : migrate::kExitDrift;
+  return report.ok() ? exit_codes::kOk : exit_codes::kDrift;
 }
 
 int Rollback(const Args& args) {
@@ -539,17 +540,17 @@ int Rollback(const Args& args) {
   flags.Bool("force", &force, "skip the dependent-cluster checks");
   flags.Bool("dry-run", &dry_run, "list what would be reverted");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate rollback";
   uint64_t to = 0;
   if (cluster.empty() || to_text.empty() || !absl::SimpleAtoi(to_text, &to)) {
-    return Fail(cmd, migrate::WithKind(
+    return Fail(cmd, errors::WithKind(
                          absl::InvalidArgumentError(
                              "--cluster and --to (a version number) are required"),
-                         migrate::ErrorKind::kUsage));
+                         errors::ErrorKind::kUsage));
   }
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
@@ -576,7 +577,7 @@ int Rollback(const Args& args) {
                 << s.version << " (" << s.name << ")\n";
     }
   }
-  return migrate::kExitOk;
+  return exit_codes::kOk;
 }
 
 int Repair(const Args& args) {
@@ -592,7 +593,7 @@ int Repair(const Args& args) {
   flags.String("cluster", &cluster, "only this cluster");
   flags.Bool("dry-run", &dry_run, "list what would be repaired");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage);
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
       code >= 0) {
     return code;
   }
@@ -623,7 +624,7 @@ int Repair(const Args& args) {
                 << m.applied_checksum << ")\n";
     }
   }
-  return migrate::kExitOk;
+  return exit_codes::kOk;
 }
 
 }  // namespace schemagate::commands

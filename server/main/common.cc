@@ -11,7 +11,7 @@
 #include "absl/time/time.h"
 #include "server/catalog/embedded.h"
 #include "server/migrate/conninfo.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/log.h"
 
 namespace schemagate::commands {
@@ -29,17 +29,17 @@ void CommonFlags::Register(cli::FlagSet& flags) {
 absl::Status CommonFlags::Apply() const {
   log::Options options;
   if (!log::ParseFormat(log_format, &options.format)) {
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError("--log-format must be text or json, got \"" +
                                    log_format + "\""),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
   if (!log::ParseLevel(log_level, &options.level)) {
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError(
             "--log-level must be debug, info, warning or error, got \"" +
             log_level + "\""),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
   log::Configure(options);
   return absl::OkStatus();
@@ -70,7 +70,7 @@ absl::StatusOr<migrate::HistoryName> DatabaseFlags::History() const {
   absl::StatusOr<migrate::HistoryName> name =
       migrate::HistoryName::Parse(history_table);
   if (!name.ok()) {
-    return migrate::WithKind(name.status(), migrate::ErrorKind::kUsage);
+    return errors::WithKind(name.status(), errors::ErrorKind::kUsage);
   }
   return name;
 }
@@ -80,35 +80,35 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   if (!url_file.empty()) {
     std::ifstream in(url_file);
     if (!in) {
-      return migrate::WithKind(
+      return errors::WithKind(
           absl::InvalidArgumentError("cannot read --" + flag + "-file " + url_file),
-          migrate::ErrorKind::kUsage);
+          errors::ErrorKind::kUsage);
     }
     std::stringstream s;
     s << in.rdbuf();
     target = std::string(absl::StripAsciiWhitespace(s.str()));
   }
   if (target.empty()) {
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError(
             flag == "database-url"
                 ? std::string("no database: set --database-url, DATABASE_URL or "
                               "--database-url-file")
                 : "no database: set --" + flag + " or --" + flag + "-file"),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
   // Registers the password (every form of it) as a secret; a URL libpq
   // cannot parse is bad usage, refused without quoting it.
   absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(target);
-  if (!info.ok()) return migrate::WithKind(info.status(), migrate::ErrorKind::kUsage);
+  if (!info.ok()) return errors::WithKind(info.status(), errors::ErrorKind::kUsage);
   if (needs_primary && info->RequestsStandby()) {
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError(absl::StrCat(
             "the database URL asks for a standby (target_session_attrs=",
             info->Get("target_session_attrs"),
             "), which cannot be changed; use target_session_attrs=read-write (with "
             "every host of the cluster) or the primary's address")),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
   migrate::ConnectOptions options;
   options.url = target;
@@ -134,10 +134,10 @@ absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const
   absl::StatusOr<std::unique_ptr<migrate::Connection>> c =
       migrate::Connection::Open(*options);
   if (!c.ok()) {
-    return migrate::WithKind(c.status(), c.status().code() ==
+    return errors::WithKind(c.status(), c.status().code() ==
                                                  absl::StatusCode::kInvalidArgument
-                                             ? migrate::ErrorKind::kUsage
-                                             : migrate::ErrorKind::kConnect);
+                                             ? errors::ErrorKind::kUsage
+                                             : errors::ErrorKind::kConnect);
   }
   return c;
 }
@@ -171,13 +171,13 @@ void EngineFlags::Register(cli::FlagSet& flags) {
 absl::StatusOr<migrate::EngineOptions> EngineFlags::Options(
     const migrate::HistoryName& history) const {
   if (lock_mode != "session" && lock_mode != "transaction") {
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError("--lock-mode must be session or transaction"),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
   if (lock_retries < 0) {
-    return migrate::WithKind(absl::InvalidArgumentError("--lock-retries must be >= 0"),
-                             migrate::ErrorKind::kUsage);
+    return errors::WithKind(absl::InvalidArgumentError("--lock-retries must be >= 0"),
+                             errors::ErrorKind::kUsage);
   }
   migrate::EngineOptions options;
   options.history = history;
@@ -198,7 +198,7 @@ absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
   if (!compiled.ok() || !narrow) return compiled;
   absl::StatusOr<catalog::Catalog> narrowed = compiled->Narrow(common.features);
   if (!narrowed.ok()) {
-    return migrate::WithKind(narrowed.status(), migrate::ErrorKind::kUsage);
+    return errors::WithKind(narrowed.status(), errors::ErrorKind::kUsage);
   }
   return narrowed;
 }
@@ -286,7 +286,7 @@ void Setup::Register(cli::FlagSet& flags, bool with_json) {
 
 int Fail(const std::string& command, const absl::Status& status) {
   std::cerr << command << ": error: " << log::Scrub(status.message()) << "\n";
-  return migrate::ExitCodeFor(status);
+  return errors::ExitCodeFor(status);
 }
 
 }  // namespace schemagate::commands

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "server/main/common.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 
 namespace schemagate::commands {
 
@@ -33,9 +33,9 @@ absl::StatusOr<fleet::TargetSource> TargetSetFlags::Source(
   source.statement_timeout = statement_timeout;
   const bool control = !control_url.empty() || !control_url_file.empty();
   if (query.empty() && control) {
-    return migrate::WithKind(
+    return errors::WithKind(
         absl::InvalidArgumentError("--control-database-url(-file) needs --targets-query"),
-        migrate::ErrorKind::kUsage);
+        errors::ErrorKind::kUsage);
   }
   if (!query.empty()) {
     DatabaseFlags db;

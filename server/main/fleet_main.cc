@@ -27,7 +27,7 @@
 #include "server/main/commands.h"
 #include "server/main/common.h"
 #include "server/main/fleet_flags.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/cli.h"
 #include "server/util/exit_codes.h"
 #include "server/util/log.h"
@@ -86,8 +86,8 @@ struct Selection {
 
   absl::StatusOr<Loaded> Load(const cli::FlagSet& flags) const {
     auto usage = [](std::string m) {
-      return migrate::WithKind(absl::InvalidArgumentError(std::move(m)),
-                               migrate::ErrorKind::kUsage);
+      return errors::WithKind(absl::InvalidArgumentError(std::move(m)),
+                               errors::ErrorKind::kUsage);
     };
     if (absl::Status s = common.Apply(); !s.ok()) return s;
     if (shard_count < 1 || shard_index < 0 || shard_index >= shard_count) {
@@ -99,7 +99,7 @@ struct Selection {
     if (!labels.ok()) return labels.status();
     Loaded out;
     absl::StatusOr<migrate::HistoryName> history = migrate::HistoryName::Parse(history_table);
-    if (!history.ok()) return migrate::WithKind(history.status(), migrate::ErrorKind::kUsage);
+    if (!history.ok()) return errors::WithKind(history.status(), errors::ErrorKind::kUsage);
     out.history = *history;
     absl::StatusOr<catalog::Catalog> base = LoadCatalog(common, flags.IsSet("features"));
     if (!base.ok()) return base.status();
@@ -256,10 +256,10 @@ int FleetMigrate(const Args& args) {
   if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) return code;
   const std::string cmd = "schemagate fleet migrate";
   if (parallel < 1 || per_host < 0 || max_failures < 0) {
-    return Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
+    return Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
                                            "--parallel >= 1, --per-host >= 0, "
                                            "--max-failures >= 0"),
-                                       migrate::ErrorKind::kUsage));
+                                       errors::ErrorKind::kUsage));
   }
   if (absl::Status s = engine_flags.Options({}).status(); !s.ok()) return Fail(cmd, s);
   absl::StatusOr<Selection::Loaded> loaded = sel.Load(flags);

@@ -11,7 +11,8 @@
 #include "google/protobuf/stubs/logging.h"
 #include "server/main/common.h"
 #include "server/main/fleet_flags.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
+#include "server/util/exit_codes.h"
 #include "server/rpc/server.h"
 #include "server/util/cli.h"
 #include "server/util/log.h"
@@ -160,7 +161,7 @@ int Serve(const std::vector<std::string>& args) {
       "token files); 3 cannot bind the listen address (or --metrics-listen).\n"
       "The database may be down at start: the server serves, reports "
       "NOT_SERVING, and reconnects with backoff.\n");
-  if (int code = flags.Finish(flags.Parse(args), 0, migrate::kExitUsage); code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate serve";
@@ -172,10 +173,10 @@ int Serve(const std::vector<std::string>& args) {
   // build instead.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (lock_mode != "session" && lock_mode != "transaction") {
-    return commands::Fail(cmd, migrate::WithKind(
+    return commands::Fail(cmd, errors::WithKind(
                                    absl::InvalidArgumentError(
                                        "--lock-mode must be session or transaction"),
-                                   migrate::ErrorKind::kUsage));
+                                   errors::ErrorKind::kUsage));
   }
   options.engine.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
                                                         : migrate::LockMode::kSession;
@@ -184,7 +185,7 @@ int Serve(const std::vector<std::string>& args) {
       parse_workers < 1 || grpc_memory < 0 || cache_bytes < 0 || fleet_pollers < 1 ||
       fleet_listeners < 0 || options.fleet.poll_interval <= absl::ZeroDuration() ||
       options.targets_refresh <= absl::ZeroDuration()) {
-    return commands::Fail(cmd, migrate::WithKind(absl::InvalidArgumentError(
+    return commands::Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
                                                      "--max-message-bytes >= 1024, "
                                                      "--workers >= 1, --db-pool >= 0, "
                                                      "0 <= --max-watches <= 1000000, "
@@ -197,7 +198,7 @@ int Serve(const std::vector<std::string>& args) {
                                                      "--fleet-listeners >= 0, "
                                                      "--fleet-poll-interval > 0, "
                                                      "--targets-refresh > 0"),
-                                                 migrate::ErrorKind::kUsage));
+                                                 errors::ErrorKind::kUsage));
   }
   options.limits.max_query_bytes = static_cast<size_t>(max_query);
   options.max_parse_bytes = static_cast<size_t>(max_parse);
@@ -231,12 +232,12 @@ int Serve(const std::vector<std::string>& args) {
   } else {
     options.database.timeout = db.connect_timeout;
     if (options.migrate_on_start) {
-      return commands::Fail(cmd, migrate::WithKind(
+      return commands::Fail(cmd, errors::WithKind(
                                      absl::InvalidArgumentError(
                                          "--migrate-on-start needs the server's own database "
                                          "(--database-url); migrate targets with `schemagate "
                                          "fleet migrate`"),
-                                     migrate::ErrorKind::kUsage));
+                                     errors::ErrorKind::kUsage));
     }
   }
   if (targets.given()) {
@@ -247,10 +248,10 @@ int Serve(const std::vector<std::string>& args) {
   }
   absl::Status served = rpc::Serve(*std::move(catalog), options);
   if (!served.ok()) {
-    return commands::Fail(cmd, migrate::WithKind(
+    return commands::Fail(cmd, errors::WithKind(
                                    served, served.code() == absl::StatusCode::kUnavailable
-                                               ? migrate::ErrorKind::kConnect
-                                               : migrate::ErrorKind::kUsage));
+                                               ? errors::ErrorKind::kConnect
+                                               : errors::ErrorKind::kUsage));
   }
   return 0;
 }

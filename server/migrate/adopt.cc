@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/migrate/history.h"
 #include "server/migrate/verify.h"
 
@@ -21,9 +21,9 @@ using Applied = std::set<std::pair<std::string, uint64_t>>;
 // travel as violations).
 constexpr size_t kListedInMessage = 50;
 
-absl::Status Refusal(absl::Status status, ErrorKind kind, absl::string_view reason,
-                     const std::vector<Violation>& violations = {}) {
-  return WithViolations(WithReason(WithKind(std::move(status), kind), reason),
+absl::Status Refusal(absl::Status status, errors::ErrorKind kind, absl::string_view reason,
+                     const std::vector<errors::Violation>& violations = {}) {
+  return errors::WithViolations(errors::WithReason(errors::WithKind(std::move(status), kind), reason),
                         violations);
 }
 
@@ -113,7 +113,7 @@ absl::Status Adopter::Select(const MigrationState& state, Plan* plan) const {
   if (!problems.empty()) {
     return Refusal(absl::InvalidArgumentError(absl::StrCat(
                        "cannot adopt: ", absl::StrJoin(problems, "; "))),
-                   ErrorKind::kUsage, "CLUSTER_NOT_ENABLED");
+                   errors::ErrorKind::kUsage, "CLUSTER_NOT_ENABLED");
   }
   std::vector<std::string> partial;
   for (const v1::Cluster& c : catalog_.enabled().clusters()) {
@@ -139,7 +139,7 @@ absl::Status Adopter::Select(const MigrationState& state, Plan* plan) const {
             absl::StrJoin(partial, ", "),
             "; adopt takes over clusters schemagate has not installed yet. Run "
             "`schemagate migrate` to apply the rest")),
-        ErrorKind::kIntegrity, "CLUSTER_PARTIALLY_INSTALLED");
+        errors::ErrorKind::kIntegrity, "CLUSTER_PARTIALLY_INSTALLED");
   }
   std::set<std::string> adopted(plan->adopted.begin(), plan->adopted.end());
   for (const v1::Migration* m : catalog_.ApplyOrder()) {
@@ -177,7 +177,7 @@ absl::Status Adopter::CheckDependencies(const Plan& plan) const {
           "cannot adopt: ", absl::StrJoin(missing, "; "),
           ", which is neither installed nor adopted in this run; add --cluster ",
           absl::StrJoin(suggest, " --cluster "))),
-      ErrorKind::kUsage, "DEPENDENCY_NOT_ADOPTED");
+      errors::ErrorKind::kUsage, "DEPENDENCY_NOT_ADOPTED");
 }
 
 absl::Status Adopter::CheckFormats(const Plan& plan) const {
@@ -200,7 +200,7 @@ absl::Status Adopter::CheckFormats(const Plan& plan) const {
                      absl::StrJoin(formats, ", "), ", not ", from, ":",
                      Lines(other), "\nadopt with the tool that migrated this "
                      "database (--from), or --from=none to skip the history check")),
-                 ErrorKind::kUsage, "SOURCE_FORMAT_MISMATCH");
+                 errors::ErrorKind::kUsage, "SOURCE_FORMAT_MISMATCH");
 }
 
 absl::Status Adopter::CheckSourceCoverage(const Plan& plan) const {
@@ -211,7 +211,7 @@ absl::Status Adopter::CheckSourceCoverage(const Plan& plan) const {
   std::vector<MissingSource> missing = Uncovered(*history, plan.migrations);
   if (missing.empty()) return absl::OkStatus();
   std::vector<std::string> lines;
-  std::vector<Violation> violations;
+  std::vector<errors::Violation> violations;
   for (const MissingSource& m : missing) {
     lines.push_back(absl::StrCat(m.format, " ", m.version, " (", m.migration, ")"));
     violations.push_back({"SOURCE_HISTORY", absl::StrCat(m.format, " ", m.version),
@@ -226,7 +226,7 @@ absl::Status Adopter::CheckSourceCoverage(const Plan& plan) const {
           "), so this database may lack what they create:", Lines(lines),
           "\nrun the old tool's pending migrations first, or adopt only clusters "
           "it covers (--cluster); nothing was recorded")),
-      ErrorKind::kIntegrity, "SOURCE_HISTORY_INCOMPLETE", violations);
+      errors::ErrorKind::kIntegrity, "SOURCE_HISTORY_INCOMPLETE", violations);
 }
 
 absl::Status Adopter::CompareSchema(Plan* plan) const {
@@ -252,7 +252,7 @@ absl::Status Adopter::CompareSchema(Plan* plan) const {
   plan->unmanaged = Unmanaged(catalog_, known->orphans, names);
   if (report.ok()) return absl::OkStatus();
   std::vector<std::string> lines;
-  std::vector<Violation> violations;
+  std::vector<errors::Violation> violations;
   for (const Drift& d : report.drift) {
     lines.push_back(d.ToString());
     violations.push_back({"DRIFT", d.object.empty() ? d.table : d.table + "." + d.object,
@@ -265,7 +265,7 @@ absl::Status Adopter::CompareSchema(Plan* plan) const {
           " difference(s); ", report.tables_checked, " tables compared):", Lines(lines),
           "\nmake the schema match the build (or the build match the schema) and "
           "adopt again; nothing was recorded")),
-      ErrorKind::kDrift, "SCHEMA_DRIFT", violations);
+      errors::ErrorKind::kDrift, "SCHEMA_DRIFT", violations);
 }
 
 absl::StatusOr<Plan> Adopter::MakePlan() {
@@ -301,7 +301,7 @@ absl::StatusOr<Plan> Adopter::MakePlan() {
             " are behind this build, so their tables cannot be compared with "
             "the catalog; bring them up to date first (schemagate migrate "
             "--features=<the installed features>), then adopt")),
-        ErrorKind::kIntegrity, "INSTALLED_CLUSTER_BEHIND");
+        errors::ErrorKind::kIntegrity, "INSTALLED_CLUSTER_BEHIND");
   }
   if (absl::Status s = CheckDependencies(plan); !s.ok()) return s;
   if (absl::Status s = CheckFormats(plan); !s.ok()) return s;
@@ -380,10 +380,10 @@ absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog,
     source = *parsed;
   }
   if (engine.lock_mode == LockMode::kTransaction && !options.dry_run) {
-    return WithKind(absl::InvalidArgumentError(
+    return errors::WithKind(absl::InvalidArgumentError(
                         "adopt needs a session lock; run it with a direct "
                         "connection (--lock-mode=session)"),
-                    ErrorKind::kUsage);
+                    errors::ErrorKind::kUsage);
   }
   AdoptResult result;
   result.from = SourceFormatName(options.from);

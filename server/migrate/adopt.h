@@ -22,9 +22,9 @@
 //   AdoptOptions options;
 //   options.from = SourceFormat::kDiesel;
 //   absl::StatusOr<AdoptResult> r = Adopt(catalog, conn.get(), engine_options, options);
-//   if (!r.ok()) return ExitCodeFor(r.status());  // 6 history, 7 drift, ...
+//   if (!r.ok()) return errors::ExitCodeFor(r.status());  // 6 history, 7 drift, ...
 //
-// Errors (absl::Status with ErrorKind, a reason and violations):
+// Errors (absl::Status with errors::ErrorKind, a reason and violations):
 //   kUsage      a cluster not enabled, a dependency neither installed nor
 //               adopted, an imported-from of another tool than `from`, a bad
 //               --source-history-table or one without the tool's columns;

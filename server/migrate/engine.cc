@@ -82,7 +82,7 @@ absl::Status StatementFailed(const absl::Status& s, absl::string_view what,
                                 FirstLine(s.message()),
                                 state.empty() ? "" : " (SQLSTATE " + state + ")"));
   if (!state.empty()) out.SetPayload("schemagate/sqlstate", absl::Cord(state));
-  return WithKind(out, ErrorKind::kMigrationFailed);
+  return errors::WithKind(out, errors::ErrorKind::kMigrationFailed);
 }
 
 }  // namespace
@@ -245,17 +245,17 @@ absl::Status Engine::TryAcquireSessionLock(const Progress& progress,
 }
 
 absl::Status Engine::LockWaitTimeout() const {
-  return WithKind(absl::DeadlineExceededError(absl::StrCat(
+  return errors::WithKind(absl::DeadlineExceededError(absl::StrCat(
                       "another migrator held the migration lock for longer than "
                       "--lock-wait-timeout=",
                       absl::FormatDuration(options_.lock_wait_timeout),
                       "; nothing was applied by this process")),
-                  ErrorKind::kLockWait);
+                  errors::ErrorKind::kLockWait);
 }
 
 absl::Status Engine::GiveUpWaiting(const Progress& progress, absl::Time start,
                                    absl::Status why) const {
-  const char* reason = KindOf(why) == ErrorKind::kLockWait          ? "timeout"
+  const char* reason = errors::KindOf(why) == errors::ErrorKind::kLockWait          ? "timeout"
                        : why.code() == absl::StatusCode::kCancelled ? "cancelled"
                                                                     : "error";
   Emit(progress, {Event::kLockGaveUp, "", 0, "", absl::Now() - start, reason});
@@ -313,14 +313,14 @@ void Engine::ReleaseSessionLock() {
 }
 
 absl::Status Engine::SessionSharedError() {
-  return WithKind(
+  return errors::WithKind(
       absl::FailedPreconditionError(
           "the database session behind this connection changed between "
           "transactions, as through a transaction-pooling proxy (PgBouncer "
           "pool_mode=transaction), so the migration lock cannot be held "
           "safely; use --lock-mode=transaction there, or connect directly or "
           "through session pooling"),
-      ErrorKind::kUsage);
+      errors::ErrorKind::kUsage);
 }
 
 absl::Status Engine::CheckLockOwner() {
@@ -346,9 +346,9 @@ absl::Status Engine::RunStatements(const std::string& sql,
                                    const BeforeStatement& before) {
   absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
   if (!ranges.ok()) {
-    return WithKind(absl::InvalidArgumentError(absl::StrCat(
+    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
                         what, ": ", path, ":", ranges.status().message())),
-                    ErrorKind::kMigrationFailed);
+                    errors::ErrorKind::kMigrationFailed);
   }
   for (size_t i = 0; i < ranges->size(); ++i) {
     const sql::StatementRange& range = (*ranges)[i];
@@ -528,9 +528,9 @@ absl::Status Engine::CheckIntegrity(const MigrationState& state,
         "(nothing is ever deleted implicitly)"));
   }
   if (problems.empty()) return absl::OkStatus();
-  return WithKind(absl::FailedPreconditionError(absl::StrCat(
+  return errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
                       "refusing to ", verb, ": ", absl::StrJoin(problems, "; "))),
-                  ErrorKind::kIntegrity);
+                  errors::ErrorKind::kIntegrity);
 }
 
 absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) {
@@ -558,13 +558,13 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
       absl::StatusOr<bool> exists = RelationExists(c);
       if (!exists.ok()) return exists.status();
       if (*exists) {
-        return WithKind(
+        return errors::WithKind(
             absl::FailedPreconditionError(absl::StrCat(
                 "refusing to run ", m.up_path(), " (no-transaction): it creates ",
                 c.Display(), ", which already exists and was not made by this migration "
                 "(made by hand, or by another tool?); rename or drop it, then rerun. "
                 "Nothing was run")),
-            ErrorKind::kMigrationFailed);
+            errors::ErrorKind::kMigrationFailed);
       }
     }
     dropped_before.insert(dropped_before.end(), objects[i].drops.begin(),
@@ -631,9 +631,9 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
   const std::string& sql = m.up_sql();
   absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
   if (!ranges.ok()) {
-    return WithKind(absl::InvalidArgumentError(absl::StrCat(
+    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
                         what, ": ", m.up_path(), ":", ranges.status().message())),
-                    ErrorKind::kMigrationFailed);
+                    errors::ErrorKind::kMigrationFailed);
   }
   // BEGIN; the lock check and settings; the migration's statements; the
   // history row, its log entry and the notification; COMMIT: one round trip.
@@ -770,15 +770,15 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
       }
     }
     (void)conn_->Rollback();
-    if (KindOf(s) == ErrorKind::kUsage) return s;  // e.g. the lock's session changed
+    if (errors::KindOf(s) == errors::ErrorKind::kUsage) return s;  // e.g. the lock's session changed
     // A failover, or a server that is not the primary: not a failed
     // migration (nothing of it stays unless its commit is in the history).
     if (PrimaryLost(s)) return LostPrimaryError(s, what);
     if (s.code() == absl::StatusCode::kUnavailable) {
-      return WithKind(absl::UnavailableError(absl::StrCat(
+      return errors::WithKind(absl::UnavailableError(absl::StrCat(
                           s.message(), " (", what,
                           " was not recorded; rerun to converge)")),
-                      ErrorKind::kConnect);
+                      errors::ErrorKind::kConnect);
     }
     if (IsLockTimeout(s) && attempt < options_.lock_retries) {
       Emit(progress, {Event::kRetrying, m.cluster(), m.version(), m.name(),
@@ -806,7 +806,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
     }
     Emit(progress, {Event::kFailed, m.cluster(), m.version(), m.name(), took,
                     message});
-    return WithKind(absl::Status(s.code(), message), ErrorKind::kMigrationFailed);
+    return errors::WithKind(absl::Status(s.code(), message), errors::ErrorKind::kMigrationFailed);
   }
 }
 
@@ -831,13 +831,13 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     if (!state.ok()) return state.status();
     for (const v1::Migration* m : state->pending) {
       if (m->no_transaction()) {
-        return WithKind(
+        return errors::WithKind(
             absl::FailedPreconditionError(absl::StrCat(
                 "migration ", m->up_path(),
                 " is no-transaction, which cannot run through a "
                 "transaction-pooling connection (--lock-mode=transaction); "
                 "run migrate once with a direct connection to PostgreSQL")),
-            ErrorKind::kMigrationFailed);
+            errors::ErrorKind::kMigrationFailed);
       }
     }
   }
@@ -917,11 +917,11 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     const v1::Migration& m = *state->pending.front();
     if (m.no_transaction()) {
       (void)conn_->Rollback();
-      return WithKind(absl::FailedPreconditionError(absl::StrCat(
+      return errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
                           "migration ", m.up_path(),
                           " is no-transaction and cannot run with "
                           "--lock-mode=transaction")),
-                      ErrorKind::kMigrationFailed);
+                      errors::ErrorKind::kMigrationFailed);
     }
     const absl::Time t0 = absl::Now();
     Emit(options.progress, {Event::kStarted, m.cluster(), m.version(), m.name(),
@@ -961,9 +961,9 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
       }
       Emit(options.progress, {Event::kFailed, m.cluster(), m.version(), m.name(),
                               took, std::string(s.message())});
-      return WithKind(s, KindOf(s) == ErrorKind::kUnknown
-                             ? ErrorKind::kMigrationFailed
-                             : KindOf(s));
+      return errors::WithKind(s, errors::KindOf(s) == errors::ErrorKind::kUnknown
+                             ? errors::ErrorKind::kMigrationFailed
+                             : errors::KindOf(s));
     }
     Emit(options.progress,
          {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
@@ -974,10 +974,10 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
 
 absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
   if (options_.lock_mode == LockMode::kTransaction && options.single_transaction) {
-    return WithKind(absl::InvalidArgumentError(
+    return errors::WithKind(absl::InvalidArgumentError(
                         "--single-transaction and --lock-mode=transaction "
                         "cannot be combined"),
-                    ErrorKind::kUsage);
+                    errors::ErrorKind::kUsage);
   }
   const absl::Time start = absl::Now();
   ApplyResult result;
@@ -994,7 +994,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     }
     if ((options.stop && options.stop()) || !PrimaryLost(s)) return s;
     if (result.applied.size() > before) losses = 0;
-    if (KindOf(s) != ErrorKind::kConnect || s.code() != absl::StatusCode::kUnavailable) {
+    if (errors::KindOf(s) != errors::ErrorKind::kConnect || s.code() != absl::StatusCode::kUnavailable) {
       s = LostPrimaryError(s, "");
     }
     std::string doubt;
@@ -1007,7 +1007,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
                            " is in doubt: the next run reads the history to know");
     }
     if (!options_.reconnect || ++losses > options_.max_reconnects) {
-      return WithKind(absl::Status(s.code(),
+      return errors::WithKind(absl::Status(s.code(),
                                    absl::StrCat(s.message(),
                                                 options_.reconnect
                                                     ? absl::StrCat("; gave up after ",
@@ -1016,7 +1016,7 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
                                                                    "progress")
                                                     : "",
                                                 doubt, "; rerun to converge")),
-                      ErrorKind::kConnect);
+                      errors::ErrorKind::kConnect);
     }
     lost_at = absl::Now();
     const std::string was = conn_->description();
@@ -1025,10 +1025,10 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     absl::StatusOr<Connection*> next = options_.reconnect(s);
     if (!next.ok()) {
       if (options.stop && options.stop()) return absl::CancelledError(next.status().message());
-      return WithKind(absl::UnavailableError(absl::StrCat(
+      return errors::WithKind(absl::UnavailableError(absl::StrCat(
                           s.message(), "; no primary answered: ", next.status().message(),
                           doubt, "; rerun to converge")),
-                      ErrorKind::kConnect);
+                      errors::ErrorKind::kConnect);
     }
     conn_ = *next;
     Emit(options.progress,
@@ -1092,11 +1092,11 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
   if (options.single_transaction && !state->pending.empty()) {
     for (const v1::Migration* m : state->pending) {
       if (m->no_transaction()) {
-        return WithKind(
+        return errors::WithKind(
             absl::FailedPreconditionError(absl::StrCat(
                 "--single-transaction cannot apply ", m->up_path(),
                 ": it is a no-transaction migration")),
-            ErrorKind::kMigrationFailed);
+            errors::ErrorKind::kMigrationFailed);
       }
     }
     if (s = BeginUnderLock(); !s.ok()) return s;
@@ -1146,10 +1146,10 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
           s.message(), "; --single-transaction: the whole plan was rolled back");
       Emit(options.progress, {Event::kFailed, "", 0, "", absl::ZeroDuration(),
                               message});
-      return WithKind(absl::Status(s.code(), message),
+      return errors::WithKind(absl::Status(s.code(), message),
                       s.code() == absl::StatusCode::kUnavailable
-                          ? ErrorKind::kConnect
-                          : ErrorKind::kMigrationFailed);
+                          ? errors::ErrorKind::kConnect
+                          : errors::ErrorKind::kMigrationFailed);
     }
   } else {
     for (size_t i = 0; i < state->pending.size(); ++i) {
@@ -1200,7 +1200,7 @@ absl::Status Engine::LostPrimaryError(const absl::Status& s, const std::string& 
   } else {
     absl::StrAppend(&message, " (", what, " was not recorded)");
   }
-  absl::Status out = WithKind(absl::UnavailableError(message), ErrorKind::kConnect);
+  absl::Status out = errors::WithKind(absl::UnavailableError(message), errors::ErrorKind::kConnect);
   out.SetPayload(kPrimaryLostPayload, absl::Cord("1"));
   return out;
 }
@@ -1248,10 +1248,10 @@ absl::Status Engine::Resolve(const Progress& progress, ApplyResult* result) {
 absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) {
   CallTimeoutLifted unbounded(conn_);
   if (options_.lock_mode == LockMode::kTransaction) {
-    return WithKind(absl::InvalidArgumentError(
+    return errors::WithKind(absl::InvalidArgumentError(
                         "rollback needs a session lock; run it with a direct "
                         "connection (--lock-mode=session)"),
-                    ErrorKind::kUsage);
+                    errors::ErrorKind::kUsage);
   }
   History history(conn_, options_.history);
   absl::Duration waited;
@@ -1288,12 +1288,12 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
       names.push_back(c.name());
     }
     if (!known) {
-      return WithKind(absl::NotFoundError(absl::StrCat(
+      return errors::WithKind(absl::NotFoundError(absl::StrCat(
                           "unknown cluster \"", absl::CHexEscape(options.cluster),
                           "\": not in this build and nothing applied for it in the "
                           "history; this build's clusters: ",
                           absl::StrJoin(names, ", "))),
-                      ErrorKind::kUsage);
+                      errors::ErrorKind::kUsage);
     }
     return result;
   }
@@ -1352,13 +1352,13 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     }
   }
   if (!blockers.empty()) {
-    return WithKind(
+    return errors::WithKind(
         absl::FailedPreconditionError(absl::StrCat(
             "refusing to roll back ", options.cluster, " to version ",
             options.to_version, ": ", absl::StrJoin(blockers, ", "),
             options.to_version == 0 ? " depend on it" : " may rely on it",
             "; roll those back first, or pass --force")),
-        ErrorKind::kIntegrity);
+        errors::ErrorKind::kIntegrity);
   }
 
   // A migration marked irreversible (its down.sql, as stored at apply time,
@@ -1367,13 +1367,13 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
   for (const AppliedMigration* a : steps) {
     std::string reason = catalog::IrreversibleReason(a->down_sql);
     if (reason.empty()) continue;
-    return WithKind(
+    return errors::WithKind(
         absl::FailedPreconditionError(absl::StrCat(
             "refusing to roll back ", options.cluster, " to version ",
             options.to_version, ": ", a->cluster, "/", a->version, " (",
             a->name, ") is irreversible: ", reason,
             "; keep it (roll back to version ", a->version, " or later)")),
-        ErrorKind::kIntegrity);
+        errors::ErrorKind::kIntegrity);
   }
 
   for (const AppliedMigration* a : steps) {
@@ -1423,7 +1423,7 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     const absl::Duration took = absl::Now() - t0;
     if (!s.ok()) {
       (void)conn_->Rollback();
-      if (a->no_transaction && KindOf(s) != ErrorKind::kUsage) {
+      if (a->no_transaction && errors::KindOf(s) != errors::ErrorKind::kUsage) {
         s = absl::Status(s.code(),
                          absl::StrCat(s.message(),
                                       "; its down.sql ran outside a transaction and "
@@ -1433,10 +1433,10 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
       }
       Emit(options.progress, {Event::kFailed, a->cluster, a->version, a->name,
                               took, std::string(s.message())});
-      if (KindOf(s) == ErrorKind::kUsage) return s;
-      return WithKind(s, s.code() == absl::StatusCode::kUnavailable
-                             ? ErrorKind::kConnect
-                             : ErrorKind::kMigrationFailed);
+      if (errors::KindOf(s) == errors::ErrorKind::kUsage) return s;
+      return errors::WithKind(s, s.code() == absl::StatusCode::kUnavailable
+                             ? errors::ErrorKind::kConnect
+                             : errors::ErrorKind::kMigrationFailed);
     }
     Emit(options.progress,
          {Event::kFinished, a->cluster, a->version, a->name, took, "rolled back"});
@@ -1457,10 +1457,10 @@ absl::Status Engine::RunLocked(const Progress& progress, const StopRequested& st
                                const std::function<absl::Status(History&)>& body,
                                absl::Duration* lock_wait) {
   if (options_.lock_mode == LockMode::kTransaction) {
-    return WithKind(absl::InvalidArgumentError(
+    return errors::WithKind(absl::InvalidArgumentError(
                         "this operation needs a session lock; run it with a "
                         "direct connection (--lock-mode=session)"),
-                    ErrorKind::kUsage);
+                    errors::ErrorKind::kUsage);
   }
   History history(conn_, options_.history);
   CallTimeoutLifted unbounded(conn_);
@@ -1496,11 +1496,11 @@ absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
   absl::StatusOr<MigrationState> state = ReadState();
   if (!state.ok()) return state.status();
   if (!options.cluster.empty() && !catalog_.IsEnabled(options.cluster)) {
-    return WithKind(absl::InvalidArgumentError(absl::StrCat(
+    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
                         "cluster \"", options.cluster,
                         "\" is not enabled in this build; only enabled "
                         "clusters' checksums can be repaired")),
-                    ErrorKind::kUsage);
+                    errors::ErrorKind::kUsage);
   }
   if (s = BeginUnderLock(); !s.ok()) return s;
   for (const ChecksumMismatch& m : state->mismatches) {

@@ -26,7 +26,7 @@
 //
 //   Engine engine(catalog, connection.get(), EngineOptions{});
 //   absl::StatusOr<ApplyResult> r = engine.Apply({.progress = Print});
-//   return ExitCodeFor(r.status());
+//   return errors::ExitCodeFor(r.status());
 //
 // Thread-compatible: one Engine per connection, used by one thread.
 #ifndef SCHEMAGATE_SERVER_MIGRATE_ENGINE_H_
@@ -41,7 +41,7 @@
 #include "absl/time/time.h"
 #include "server/catalog/catalog.h"
 #include "server/migrate/db.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/migrate/history.h"
 #include "server/migrate/objects.h"
 #include "server/migrate/state.h"

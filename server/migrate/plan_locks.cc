@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/human.h"
 
 namespace schemagate::migrate {
@@ -114,7 +114,7 @@ absl::StatusOr<std::vector<PlannedLock>> PlanLocks(
 absl::Status CheckBlockingRows(const std::vector<PlannedLock>& locks, int64_t max_rows) {
   if (max_rows < 0) return absl::OkStatus();
   std::vector<std::string> problems;
-  std::vector<Violation> violations;
+  std::vector<errors::Violation> violations;
   for (const PlannedLock& p : locks) {
     if (!p.lock.blocking() || p.lock.acknowledged() || p.lock.rule().empty()) continue;
     if (!p.size.exists || p.size.rows <= max_rows) continue;
@@ -127,16 +127,16 @@ absl::Status CheckBlockingRows(const std::vector<PlannedLock>& locks, int64_t ma
                           absl::StrCat(where, ": ", what, ": ", p.lock.message())});
   }
   if (problems.empty()) return absl::OkStatus();
-  return WithViolations(
-      WithReason(
-          WithKind(absl::FailedPreconditionError(absl::StrCat(
+  return errors::WithViolations(
+      errors::WithReason(
+          errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
                        "refusing to migrate: ", problems.size(),
                        " unacknowledged blocking lock(s) on tables above --max-blocking-rows=",
                        max_rows, ": ", absl::StrJoin(problems, "; "),
                        ". Rewrite the migration the safe way (docs/LINT.md), acknowledge "
                        "it with -- schemagate:allow <rule> <reason>, or raise the limit. "
                        "Nothing was run")),
-                   ErrorKind::kMigrationFailed),
+                   errors::ErrorKind::kMigrationFailed),
           "BLOCKING_LOCK_ON_LARGE_TABLE"),
       violations);
 }

@@ -11,7 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -25,8 +25,8 @@ bool ValidIdent(absl::string_view s) {
 }
 
 absl::Status Usage(std::string message, absl::string_view reason) {
-  return WithReason(
-      WithKind(absl::InvalidArgumentError(std::move(message)), ErrorKind::kUsage),
+  return errors::WithReason(
+      errors::WithKind(absl::InvalidArgumentError(std::move(message)), errors::ErrorKind::kUsage),
       reason);
 }
 
@@ -229,15 +229,15 @@ absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
       conn->Query("SELECT to_regclass($1) IS NOT NULL", {table.Qualified()});
   if (!exists.ok()) return exists.status();
   if (exists->Text(0, 0) != "t") {
-    return WithReason(
-        WithKind(absl::FailedPreconditionError(absl::StrCat(
+    return errors::WithReason(
+        errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
                      "refusing to adopt: the ", name, " history table ",
                      table.Display(),
                      " does not exist, so nothing proves which of the old "
                      "tool's migrations ran here; name it with "
                      "--source-history-table, or pass --from=none to vouch "
                      "for the schema yourself (it is still compared)")),
-                 ErrorKind::kIntegrity),
+                 errors::ErrorKind::kIntegrity),
         "SOURCE_HISTORY_MISSING");
   }
   std::string sql;
@@ -302,21 +302,21 @@ absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
 }
 
 absl::Status CheckSourceHistory(const SourceHistory& history) {
-  std::vector<Violation> violations;
+  std::vector<errors::Violation> violations;
   std::string reason, message;
   const std::string where = history.table.Display();
   if (history.format == SourceFormat::kGolangMigrate) {
     if (history.golang_rows.size() > 1) {
       std::vector<std::string> versions;
       for (const GolangRow& r : history.golang_rows) versions.push_back(absl::StrCat(r.version));
-      return WithReason(
-          WithKind(absl::FailedPreconditionError(absl::StrCat(
+      return errors::WithReason(
+          errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
                        "refusing to adopt: the golang-migrate history ", where,
                        " holds ", history.golang_rows.size(), " rows (versions ",
                        absl::StrJoin(versions, ", "),
                        "); golang-migrate keeps exactly one, the current version, "
                        "so this is not its table or it was edited by hand")),
-                   ErrorKind::kIntegrity),
+                   errors::ErrorKind::kIntegrity),
           "SOURCE_HISTORY_INVALID");
     }
     for (const GolangRow& r : history.golang_rows) {
@@ -358,8 +358,8 @@ absl::Status CheckSourceHistory(const SourceHistory& history) {
     }
   }
   if (violations.empty()) return absl::OkStatus();
-  return WithViolations(
-      WithReason(WithKind(absl::FailedPreconditionError(message), ErrorKind::kIntegrity),
+  return errors::WithViolations(
+      errors::WithReason(errors::WithKind(absl::FailedPreconditionError(message), errors::ErrorKind::kIntegrity),
                  reason),
       violations);
 }

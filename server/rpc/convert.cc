@@ -3,7 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
@@ -306,24 +306,24 @@ grpc::Status InvalidArgument(const std::string& field, const std::string& full_m
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
   if (status.ok()) return grpc::Status::OK;
   const std::string message(status.message());
-  migrate::ErrorKind kind = migrate::KindOf(status);
+  errors::ErrorKind kind = errors::KindOf(status);
   grpc::StatusCode code;
-  std::string reason = migrate::ReasonFor(kind);
+  std::string reason = errors::ReasonFor(kind);
   switch (kind) {
-    case migrate::ErrorKind::kUsage:
+    case errors::ErrorKind::kUsage:
       return InvalidArgument(field, message);
-    case migrate::ErrorKind::kConnect:
+    case errors::ErrorKind::kConnect:
       code = grpc::StatusCode::UNAVAILABLE;
       break;
-    case migrate::ErrorKind::kLockWait:
+    case errors::ErrorKind::kLockWait:
       code = grpc::StatusCode::ABORTED;
       break;
-    case migrate::ErrorKind::kMigrationFailed:
-    case migrate::ErrorKind::kIntegrity:
-    case migrate::ErrorKind::kDrift:
+    case errors::ErrorKind::kMigrationFailed:
+    case errors::ErrorKind::kIntegrity:
+    case errors::ErrorKind::kDrift:
       code = grpc::StatusCode::FAILED_PRECONDITION;
       break;
-    case migrate::ErrorKind::kUnknown:
+    case errors::ErrorKind::kUnknown:
     default:
       code = static_cast<grpc::StatusCode>(status.code());
       if (code == grpc::StatusCode::INVALID_ARGUMENT) return InvalidArgument(field, message);
@@ -331,9 +331,9 @@ grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {
       reason = absl::StatusCodeToString(status.code());
       break;
   }
-  std::string own = migrate::ReasonOf(status);
+  std::string own = errors::ReasonOf(status);
   if (own.empty()) return WithReason(code, message, reason);
-  return Detailed(code, message, own, reason, migrate::ViolationsOf(status));
+  return Detailed(code, message, own, reason, errors::ViolationsOf(status));
 }
 
 grpc::Status WithReason(grpc::StatusCode code, const std::string& full_message,
@@ -343,7 +343,7 @@ grpc::Status WithReason(grpc::StatusCode code, const std::string& full_message,
 
 grpc::Status Detailed(grpc::StatusCode code, const std::string& full_message,
                       const std::string& reason, const std::string& kind_reason,
-                      const std::vector<migrate::Violation>& violations) {
+                      const std::vector<errors::Violation>& violations) {
   const std::string message = Bounded(log::Scrub(full_message));
   google::rpc::Status details;
   details.set_code(code);
@@ -356,7 +356,7 @@ grpc::Status Detailed(grpc::StatusCode code, const std::string& full_message,
   if (!violations.empty()) {
     google::rpc::PreconditionFailure failure;
     size_t bytes = 0, listed = 0;
-    for (const migrate::Violation& v : violations) {
+    for (const errors::Violation& v : violations) {
       size_t size = v.type.size() + v.subject.size() + v.description.size();
       if (bytes + size > kMaxViolationBytes) break;
       bytes += size;

@@ -47,7 +47,7 @@ void FillAdopt(const migrate::AdoptResult& result, v1::AdoptDatabaseResponse* ou
 
 // The gRPC status for a domain error: the code by how the caller should
 // react, the message, and google.rpc details (ErrorInfo with the reason —
-// the status's own (migrate::ReasonOf) with its kind's in metadata "kind",
+// the status's own (errors::ReasonOf) with its kind's in metadata "kind",
 // or its kind's —, PreconditionFailure
 // with its violations, BadRequest for `field` when given). Messages are cut
 // after 1 KiB and violations after 4 KiB so that the status fits in the
@@ -63,7 +63,7 @@ grpc::Status WithReason(grpc::StatusCode code, const std::string& message,
 // and a PreconditionFailure listing `violations`.
 grpc::Status Detailed(grpc::StatusCode code, const std::string& message,
                       const std::string& reason, const std::string& kind_reason,
-                      const std::vector<migrate::Violation>& violations);
+                      const std::vector<errors::Violation>& violations);
 
 }  // namespace schemagate::rpc
 

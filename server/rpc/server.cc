@@ -19,7 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/fleet/feature_catalogs.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
 #include "server/util/log.h"
@@ -355,7 +355,7 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     absl::Status loaded = loader->LoadNow();
     // A file that cannot be read or does not parse is bad usage; a control
     // database that does not answer yet is retried.
-    if (!loaded.ok() && migrate::KindOf(loaded) != migrate::ErrorKind::kConnect) {
+    if (!loaded.ok() && errors::KindOf(loaded) != errors::ErrorKind::kConnect) {
       return absl::InvalidArgumentError(log::Scrub(loaded.message()));
     }
   }

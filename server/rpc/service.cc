@@ -20,6 +20,7 @@
 #include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
 #include "server/rpc/convert.h"
+#include "server/util/errors.h"
 #include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
@@ -226,7 +227,7 @@ class BoundedRead {
   BoundedRead& operator=(const BoundedRead&) = delete;
   // Non-OK when the transaction could not start (kConnect).
   absl::Status status() const {
-    return migrate::WithKind(status_, migrate::ErrorKind::kConnect);
+    return errors::WithKind(status_, errors::ErrorKind::kConnect);
   }
 
  private:
@@ -375,7 +376,7 @@ class ApplyReactor final : public StreamReactor {
     absl::Time deadline = DeadlineOf(ctx());
     absl::StatusOr<ConnectionPool::Lease> lease = scope_.Acquire(deadline);
     if (!lease.ok()) {
-      Close(ToGrpc(migrate::WithKind(lease.status(), migrate::ErrorKind::kConnect)));
+      Close(ToGrpc(errors::WithKind(lease.status(), errors::ErrorKind::kConnect)));
       return;
     }
     {
@@ -892,12 +893,12 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return Offload(context_.workers, call, [this, ctx, response, scope]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
     BoundedRead read(conn->get(), context_.statement_timeout);
     if (!read.status().ok()) return ToGrpc(read.status());
     migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-    if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
+    if (!state.ok()) return ToGrpc(errors::WithKind(state.status(), errors::ErrorKind::kConnect));
     v1::GetMigrationStatusResponse resp;
     FillClusters(*scope.state, &*state, true, resp.mutable_clusters());
     resp.set_up_to_date(state->up_to_date());
@@ -908,7 +909,7 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
         conn->get(), scope.state->catalog(), context_.engine.history, &*state);
     if (!unmanaged.ok()) {
-      return ToGrpc(migrate::WithKind(unmanaged.status(), migrate::ErrorKind::kConnect));
+      return ToGrpc(errors::WithKind(unmanaged.status(), errors::ErrorKind::kConnect));
     }
     FillUnmanaged(*unmanaged, resp.mutable_unmanaged_tables());
     return Encode(resp, response);
@@ -927,15 +928,15 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
   return Offload(context_.workers, call,
                  [this, ctx, response, include_sql, scope]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
     BoundedRead read(conn->get(), context_.statement_timeout);
     if (!read.status().ok()) return ToGrpc(read.status());
     migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-    if (!state.ok()) return ToGrpc(migrate::WithKind(state.status(), migrate::ErrorKind::kConnect));
+    if (!state.ok()) return ToGrpc(errors::WithKind(state.status(), errors::ErrorKind::kConnect));
     absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
         migrate::PlanLocks(conn->get(), state->pending);
-    if (!locks.ok()) return ToGrpc(migrate::WithKind(locks.status(), migrate::ErrorKind::kConnect));
+    if (!locks.ok()) return ToGrpc(errors::WithKind(locks.status(), errors::ErrorKind::kConnect));
     v1::PlanMigrationsResponse resp;
     std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
     for (const v1::Migration* m : state->pending) {
@@ -969,16 +970,16 @@ grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
   return Offload(context_.workers, call,
                  [this, ctx, response, ignore_extra, scope]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
     BoundedRead read(conn->get(), context_.statement_timeout);
     if (!read.status().ok()) return ToGrpc(read.status());
     const catalog::Catalog& catalog = scope.state->catalog();
     absl::StatusOr<std::vector<v1::Table>> live =
         migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
-    if (!live.ok()) return ToGrpc(migrate::WithKind(live.status(), migrate::ErrorKind::kConnect));
+    if (!live.ok()) return ToGrpc(errors::WithKind(live.status(), errors::ErrorKind::kConnect));
     migrate::History history(conn->get(), context_.engine.history);
     absl::StatusOr<migrate::KnownObjects> known = migrate::ReadKnownObjects(history, catalog);
-    if (!known.ok()) return ToGrpc(migrate::WithKind(known.status(), migrate::ErrorKind::kConnect));
+    if (!known.ok()) return ToGrpc(errors::WithKind(known.status(), errors::ErrorKind::kConnect));
     migrate::VerifyOptions options;
     options.ignore_extra_tables = ignore_extra;
     options.foreign_history = known->foreign_history;
@@ -1023,7 +1024,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return Offload(context_.workers, call, [this, ctx, response, req, scope]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
     migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     migrate::RollbackOptions options;
     options.cluster = req.cluster();
@@ -1060,7 +1061,7 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return Offload(context_.workers, call, [this, ctx, response, req, scope]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
     migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
     absl::StatusOr<migrate::RepairResult> result = engine.Repair(
         {req.cluster(), req.dry_run(), nullptr, [ctx] { return ctx->IsCancelled(); }});
@@ -1122,14 +1123,14 @@ grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return Offload(context_.workers, call, [this, ctx, response, options, scope]() -> grpc::Status {
     absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(migrate::WithKind(conn.status(), migrate::ErrorKind::kConnect));
+    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
     migrate::AdoptOptions adopt = options;
     adopt.stop = [ctx] { return ctx->IsCancelled(); };
     absl::StatusOr<migrate::AdoptResult> result =
         migrate::Adopt(scope.state->catalog(), conn->get(), context_.engine, adopt);
     scope.Refresh();
     if (!result.ok()) {
-      std::string reason = migrate::ReasonOf(result.status());
+      std::string reason = errors::ReasonOf(result.status());
       const char* field = reason == "SOURCE_FORMAT_MISMATCH"     ? "source_format"
                           : absl::StartsWith(reason, "SOURCE_HISTORY") ||
                                   reason == "BAD_SOURCE_HISTORY_TABLE"

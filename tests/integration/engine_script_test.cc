@@ -133,7 +133,7 @@ TEST_F(EngineScriptTest, AFailureNamesTheFileAndLineAsStatementByStatementDoes) 
       SetUp();  // a fresh database
       absl::StatusOr<migrate::ApplyResult> r = Apply(*catalog, single);
       ASSERT_FALSE(r.ok());
-      EXPECT_EQ(migrate::KindOf(r.status()), migrate::ErrorKind::kMigrationFailed);
+      EXPECT_EQ(errors::KindOf(r.status()), errors::ErrorKind::kMigrationFailed);
       EXPECT_THAT(std::string(r.status().message()),
                   HasSubstr(absl::StrCat("failed at ", c.where, ": ")));
       EXPECT_THAT(std::string(r.status().message()), HasSubstr(c.message));

@@ -5,7 +5,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 #include "server/util/human.h"
 
 namespace schemagate::migrate {
@@ -72,9 +72,9 @@ TEST(CheckBlockingRowsTest, RefusesOnlyUnacknowledgedBlockingFindingsAboveTheLim
     EXPECT_EQ(!s.ok(), c.refused) << s;
     if (!s.ok()) {
       EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-      EXPECT_EQ(KindOf(s), ErrorKind::kMigrationFailed);
-      EXPECT_EQ(ExitCodeFor(s), 5);
-      EXPECT_EQ(ReasonOf(s), "BLOCKING_LOCK_ON_LARGE_TABLE");
+      EXPECT_EQ(errors::KindOf(s), errors::ErrorKind::kMigrationFailed);
+      EXPECT_EQ(errors::ExitCodeFor(s), 5);
+      EXPECT_EQ(errors::ReasonOf(s), "BLOCKING_LOCK_ON_LARGE_TABLE");
     }
   }
 }
@@ -93,7 +93,7 @@ TEST(CheckBlockingRowsTest, NamesEachMigrationTableSizeAndRule) {
                                      "(2.1M rows, 200 MB) by ALTER TABLE [column-type-rewrite]"));
   EXPECT_THAT(s.message(), Not(HasSubstr("users")));
   EXPECT_THAT(s.message(), Not(HasSubstr("events")));
-  std::vector<Violation> v = ViolationsOf(s);
+  std::vector<errors::Violation> v = errors::ViolationsOf(s);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].type, "BLOCKING_LOCK");
   EXPECT_EQ(v[0].subject, "core/0002_change tasks");

@@ -6,7 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -37,7 +37,7 @@ TEST(SourceFormatTest, ParsesEachToolAndRefusesOthers) {
       EXPECT_EQ(SourceFormatName(*f), c.text);
     } else {
       EXPECT_EQ(f.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
-      EXPECT_EQ(KindOf(f.status()), ErrorKind::kUsage) << c.text;
+      EXPECT_EQ(errors::KindOf(f.status()), errors::ErrorKind::kUsage) << c.text;
       EXPECT_THAT(std::string(f.status().message()), HasSubstr("--from")) << c.text;
     }
   }
@@ -66,8 +66,8 @@ TEST(SourceTableTest, ParsesSchemaAndTableAndKnowsEachToolsDefault) {
     absl::StatusOr<SourceTable> t = SourceTable::Parse(c.text);
     EXPECT_EQ(t.ok(), c.ok) << c.text;
     if (!c.ok) {
-      EXPECT_EQ(KindOf(t.status()), ErrorKind::kUsage) << c.text;
-      EXPECT_EQ(ReasonOf(t.status()), "BAD_SOURCE_HISTORY_TABLE");
+      EXPECT_EQ(errors::KindOf(t.status()), errors::ErrorKind::kUsage) << c.text;
+      EXPECT_EQ(errors::ReasonOf(t.status()), "BAD_SOURCE_HISTORY_TABLE");
       continue;
     }
     EXPECT_EQ(t->Display(), c.display);
@@ -177,18 +177,18 @@ TEST(RecordedTest, DirtyGolangMigrateHistoryIsRefusedNamingTheVersion) {
   EXPECT_FALSE(Recorded(h, "1"));
   absl::Status s = CheckSourceHistory(h);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(KindOf(s), ErrorKind::kIntegrity);
-  EXPECT_EQ(ReasonOf(s), "SOURCE_HISTORY_DIRTY");
+  EXPECT_EQ(errors::KindOf(s), errors::ErrorKind::kIntegrity);
+  EXPECT_EQ(errors::ReasonOf(s), "SOURCE_HISTORY_DIRTY");
   EXPECT_THAT(std::string(s.message()),
               AllOf(HasSubstr("public.schema_migrations is dirty at version 7"),
                     HasSubstr("migrate force")));
-  std::vector<Violation> v = ViolationsOf(s);
+  std::vector<errors::Violation> v = errors::ViolationsOf(s);
   ASSERT_EQ(v.size(), 1u);
   EXPECT_EQ(v[0].subject, "golang-migrate 7");
 
   absl::Status two = CheckSourceHistory(Golang({{1, false}, {2, false}}));
-  EXPECT_EQ(KindOf(two), ErrorKind::kIntegrity);
-  EXPECT_EQ(ReasonOf(two), "SOURCE_HISTORY_INVALID");
+  EXPECT_EQ(errors::KindOf(two), errors::ErrorKind::kIntegrity);
+  EXPECT_EQ(errors::ReasonOf(two), "SOURCE_HISTORY_INVALID");
   EXPECT_THAT(std::string(two.message()), HasSubstr("holds 2 rows"));
 }
 
@@ -227,7 +227,7 @@ TEST(RecordedTest, FlywayBaselineCoversEveryOlderVersion) {
   // A failed baseline covers nothing (and is refused).
   SourceHistory failed = Flyway({Row(1, "5", "BASELINE", false)});
   EXPECT_FALSE(Recorded(failed, "1"));
-  EXPECT_EQ(ReasonOf(CheckSourceHistory(failed)), "SOURCE_HISTORY_FAILED");
+  EXPECT_EQ(errors::ReasonOf(CheckSourceHistory(failed)), "SOURCE_HISTORY_FAILED");
 }
 
 TEST(RecordedTest, FlywayUndoAndDeleteRowsUnrecordAVersion) {
@@ -257,12 +257,12 @@ TEST(RecordedTest, FailedFlywayRowIsRefusedNamingIt) {
                             Row(3, "", "SQL", false)});
   absl::Status s = CheckSourceHistory(h);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
-  EXPECT_EQ(KindOf(s), ErrorKind::kIntegrity);
-  EXPECT_EQ(ReasonOf(s), "SOURCE_HISTORY_FAILED");
+  EXPECT_EQ(errors::KindOf(s), errors::ErrorKind::kIntegrity);
+  EXPECT_EQ(errors::ReasonOf(s), "SOURCE_HISTORY_FAILED");
   EXPECT_THAT(std::string(s.message()),
               AllOf(HasSubstr("version 1.1 (d2), installed_rank 2"),
                     HasSubstr("repeatable \"d3\""), HasSubstr("flyway repair")));
-  std::vector<Violation> v = ViolationsOf(s);
+  std::vector<errors::Violation> v = errors::ViolationsOf(s);
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].subject, "flyway 1.1");
   EXPECT_FALSE(Recorded(h, "1.1"));
@@ -296,20 +296,20 @@ TEST(UncoveredTest, ListsEveryMissingSourceOfTheFormatInOrder) {
 }
 
 TEST(ViolationsTest, RoundTripThroughTheStatusPayload) {
-  std::vector<Violation> in = {{"DRIFT", "users.email", "column type: a\tb\nc"},
+  std::vector<errors::Violation> in = {{"DRIFT", "users.email", "column type: a\tb\nc"},
                                {"SOURCE_HISTORY", "diesel 1", "not recorded \\ here"}};
-  absl::Status s = WithViolations(absl::FailedPreconditionError("x"), in);
-  std::vector<Violation> out = ViolationsOf(s);
+  absl::Status s = errors::WithViolations(absl::FailedPreconditionError("x"), in);
+  std::vector<errors::Violation> out = errors::ViolationsOf(s);
   ASSERT_EQ(out.size(), 2u);
   for (size_t i = 0; i < in.size(); ++i) {
     EXPECT_EQ(out[i].type, in[i].type);
     EXPECT_EQ(out[i].subject, in[i].subject);
     EXPECT_EQ(out[i].description, in[i].description);
   }
-  EXPECT_THAT(ViolationsOf(absl::FailedPreconditionError("y")), IsEmpty());
-  EXPECT_TRUE(WithViolations(absl::OkStatus(), in).ok());
-  EXPECT_EQ(ReasonOf(WithReason(absl::AbortedError("z"), "SCHEMA_DRIFT")), "SCHEMA_DRIFT");
-  EXPECT_EQ(ReasonOf(absl::AbortedError("z")), "");
+  EXPECT_THAT(errors::ViolationsOf(absl::FailedPreconditionError("y")), IsEmpty());
+  EXPECT_TRUE(errors::WithViolations(absl::OkStatus(), in).ok());
+  EXPECT_EQ(errors::ReasonOf(errors::WithReason(absl::AbortedError("z"), "SCHEMA_DRIFT")), "SCHEMA_DRIFT");
+  EXPECT_EQ(errors::ReasonOf(absl::AbortedError("z")), "");
 }
 
 }  // namespace

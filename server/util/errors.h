@@ -1,12 +1,19 @@
-// How a failure of the engine should be reported: its kind travels with the
-// absl::Status (as a payload) and decides the process exit code and, in the
-// RPC layer, the gRPC code.
+// schemagate::errors — the one error taxonomy of schemagate's processes:
+// what kind of failure an absl::Status is (usage, connection, lock wait,
+// migration failed, integrity, drift), carried with the status as a payload,
+// with a machine-readable reason and the listed violations of a refusal.
+// The engine (migrate), the fleet, the gRPC layer (rpc: gRPC codes and
+// google.rpc.ErrorInfo) and the command-line tools (main, schemactl: exit
+// codes) all read the same kinds; each kind maps to one exit code of
+// server/util/exit_codes.h (docs/EXIT_CODES.md), in ExitCodeFor, and to one
+// ErrorInfo reason, in ReasonFor.
 //
-// Exit codes: the one table of server/util/exit_codes.h (docs/EXIT_CODES.md),
-// shared with schemactl; each kind maps to one code and one
-// google.rpc.ErrorInfo reason.
-#ifndef SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
-#define SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
+//   return errors::WithKind(absl::UnavailableError("..."), errors::ErrorKind::kConnect);
+//   int code = errors::ExitCodeFor(status);  // 3
+//
+// Pure; thread-safe.
+#ifndef SCHEMAGATE_SERVER_UTIL_ERRORS_H_
+#define SCHEMAGATE_SERVER_UTIL_ERRORS_H_
 
 #include <string>
 #include <vector>
@@ -15,7 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "server/util/exit_codes.h"
 
-namespace schemagate::migrate {
+namespace schemagate::errors {
 
 enum class ErrorKind {
   kUnknown = 0,
@@ -27,16 +34,6 @@ enum class ErrorKind {
   kDrift,
 };
 
-enum ExitCode : int {
-  kExitOk = exit_codes::kOk,
-  kExitError = exit_codes::kError,
-  kExitUsage = exit_codes::kUsage,
-  kExitConnect = exit_codes::kUnavailable,
-  kExitLockWait = exit_codes::kTimeout,
-  kExitMigrationFailed = exit_codes::kMigrationFailed,
-  kExitIntegrity = exit_codes::kIntegrity,
-  kExitDrift = exit_codes::kDrift,
-};
 
 // `status` tagged with `kind` (OK stays OK).
 absl::Status WithKind(absl::Status status, ErrorKind kind);
@@ -67,6 +64,6 @@ absl::Status WithViolations(absl::Status status,
                             const std::vector<Violation>& violations);
 std::vector<Violation> ViolationsOf(const absl::Status& status);
 
-}  // namespace schemagate::migrate
+}  // namespace schemagate::errors
 
-#endif  // SCHEMAGATE_SERVER_MIGRATE_ERRORS_H_
+#endif  // SCHEMAGATE_SERVER_UTIL_ERRORS_H_

@@ -1,4 +1,4 @@
-#include "server/migrate/errors.h"
+#include "server/util/errors.h"
 
 #include <string>
 
@@ -7,7 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 
-namespace schemagate::migrate {
+namespace schemagate::errors {
 namespace {
 constexpr char kKindPayload[] = "schemagate/error-kind";
 constexpr char kReasonPayload[] = "schemagate/reason";
@@ -85,9 +85,9 @@ const char* ReasonFor(ErrorKind kind) {
 }
 
 int ExitCodeFor(const absl::Status& status) {
-  if (status.ok()) return kExitOk;
+  if (status.ok()) return exit_codes::kOk;
   int code = exit_codes::ForReason(ReasonFor(KindOf(status)));
   return code >= 0 ? code : exit_codes::ForCode(status.code());
 }
 
-}  // namespace schemagate::migrate
+}  // namespace schemagate::errors
