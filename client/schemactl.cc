@@ -22,8 +22,8 @@ namespace {
 
 // The one exit-code table (server/util/exit_codes.h, docs/EXIT_CODES.md),
 // shared with the schemagate binary.
-using exit_codes::kDrift, exit_codes::kNotAvailable, exit_codes::kOk,
-    exit_codes::kUnavailable, exit_codes::kUsage, exit_codes::kWarnings;
+using exit_codes::kDrift, exit_codes::kNotAvailable, exit_codes::kOk, exit_codes::kUnavailable,
+    exit_codes::kUsage, exit_codes::kWarnings;
 
 constexpr const char* kExitCodes = exit_codes::kHelp;
 
@@ -51,8 +51,7 @@ struct Common {
              "the fleet target (tenant database, shard) of a server run with --targets; "
              "empty: the server's own database",
              "SCHEMAGATE_TARGET_ID");
-    f.String("token-file", &token_file,
-             "admin bearer token file (apply, rollback, repair, adopt)",
+    f.String("token-file", &token_file, "admin bearer token file (apply, rollback, repair, adopt)",
              "SCHEMAGATE_TOKEN_FILE");
     f.Bool("tls", &tls, "use TLS (system roots unless --tls-ca)");
     f.String("tls-ca", &tls_ca, "PEM roots to verify the server", "SCHEMAGATE_TLS_CA");
@@ -127,20 +126,20 @@ void PrintUnmanaged(const google::protobuf::RepeatedPtrField<v1::UnmanagedTable>
 }
 
 void PrintClusters(const google::protobuf::RepeatedPtrField<v1::ClusterInfo>& clusters) {
-  std::cout << absl::StrFormat("%-18s %-8s %-18s %8s %8s %8s %7s\n", "CLUSTER", "ENABLED",
-                               "STATE", "APPLIED", "LATEST", "PENDING", "TABLES");
+  std::cout << absl::StrFormat("%-18s %-8s %-18s %8s %8s %8s %7s\n", "CLUSTER", "ENABLED", "STATE",
+                               "APPLIED", "LATEST", "PENDING", "TABLES");
   for (const v1::ClusterInfo& c : clusters) {
     std::cout << absl::StrFormat(
         "%-18s %-8s %-18s %8d %8d %8d %7d\n", c.name() + (c.bridge() ? "*" : ""),
-        c.enabled() ? "yes" : (c.compiled() ? "off" : "no"),
-        StateName(c.migration().state()), c.migration().applied_version(),
-        c.migration().latest_version(), c.migration().pending_count(), c.tables_size());
+        c.enabled() ? "yes" : (c.compiled() ? "off" : "no"), StateName(c.migration().state()),
+        c.migration().applied_version(), c.migration().latest_version(),
+        c.migration().pending_count(), c.tables_size());
     for (const v1::ChecksumProblem& p : c.migration().checksum_problems()) {
       std::cout << "    changed after apply: " << p.path() << "\n";
     }
     for (const v1::MigrationId& m : c.migration().unknown_applied()) {
-      std::cout << "    applied, unknown to this build: " << m.cluster() << "/"
-                << m.version() << "\n";
+      std::cout << "    applied, unknown to this build: " << m.cluster() << "/" << m.version()
+                << "\n";
     }
   }
 }
@@ -190,10 +189,8 @@ int Check(const std::string& cmd, const std::vector<std::string>& args) {
     PrintJson(*r);
   } else {
     for (const v1::TableCheck& t : r->tables()) {
-      std::cout << absl::StrFormat("%-32s %-17s %s\n", t.requested(),
-                                   TableStatusName(t.status()),
-                                   t.message().empty() ? "cluster " + t.cluster()
-                                                       : t.message());
+      std::cout << absl::StrFormat("%-32s %-17s %s\n", t.requested(), TableStatusName(t.status()),
+                                   t.message().empty() ? "cluster " + t.cluster() : t.message());
     }
   }
   return r->all_available() ? kOk : kNotAvailable;
@@ -234,8 +231,8 @@ int Join(const std::string& cmd, const std::vector<std::string>& args) {
                 << "\n";
     }
     for (const v1::PairAnswer& a : r->pairs()) {
-      std::cout << a.left() << " - " << a.right() << ": "
-                << v1::PairStatus_Name(a.status()) << " " << a.message() << "\n";
+      std::cout << a.left() << " - " << a.right() << ": " << v1::PairStatus_Name(a.status()) << " "
+                << a.message() << "\n";
       for (const v1::JoinEdge& e : a.candidates()) {
         std::cout << "  ON " << e.on() << "   (" << e.foreign_key() << ")\n";
       }
@@ -247,9 +244,12 @@ int Join(const std::string& cmd, const std::vector<std::string>& args) {
     std::cout << "verdict: " << v1::JoinVerdict_Name(r->verdict()) << "\n";
   }
   switch (r->verdict()) {
-    case v1::JOIN_VERDICT_OK: return kOk;
-    case v1::JOIN_VERDICT_AMBIGUOUS: return kWarnings;
-    default: return kNotAvailable;
+    case v1::JOIN_VERDICT_OK:
+      return kOk;
+    case v1::JOIN_VERDICT_AMBIGUOUS:
+      return kWarnings;
+    default:
+      return kNotAvailable;
   }
 }
 
@@ -277,8 +277,8 @@ int Query(const std::string& cmd, const std::vector<std::string>& args) {
     PrintJson(*r);
   } else {
     for (const v1::QueryTable& t : r->tables()) {
-      std::cout << t.check().requested() << ": " << TableStatusName(t.check().status())
-                << " (" << t.role() << ")\n";
+      std::cout << t.check().requested() << ": " << TableStatusName(t.check().status()) << " ("
+                << t.role() << ")\n";
     }
     for (const v1::QueryCondition& q : r->conditions()) {
       std::cout << "condition " << q.text() << ": "
@@ -288,9 +288,12 @@ int Query(const std::string& cmd, const std::vector<std::string>& args) {
     std::cout << "verdict: " << v1::QueryVerdict_Name(r->verdict()) << "\n";
   }
   switch (r->verdict()) {
-    case v1::QUERY_VERDICT_OK: return kOk;
-    case v1::QUERY_VERDICT_WARNINGS: return kWarnings;
-    default: return kNotAvailable;
+    case v1::QUERY_VERDICT_OK:
+      return kOk;
+    case v1::QUERY_VERDICT_WARNINGS:
+      return kWarnings;
+    default:
+      return kNotAvailable;
   }
 }
 
@@ -310,8 +313,7 @@ int Status(const std::string& cmd, const std::vector<std::string>& args) {
     std::cout << "history " << r->history_table() << "\n";
     PrintClusters(r->clusters());
     PrintUnmanaged(r->unmanaged_tables());
-    std::cout << (r->up_to_date() ? "up to date\n"
-                                  : absl::StrCat(r->pending_size(), " pending\n"));
+    std::cout << (r->up_to_date() ? "up to date\n" : absl::StrCat(r->pending_size(), " pending\n"));
   }
   return kOk;
 }
@@ -415,12 +417,14 @@ int Apply(const std::string& cmd, const std::vector<std::string>& args) {
       return;
     }
     if (e.has_started()) {
-      std::cout << "applying " << e.started().cluster() << "/" << e.started().version()
-                << "_" << e.started().name() << " ..." << std::flush;
+      std::cout << "applying " << e.started().cluster() << "/" << e.started().version() << "_"
+                << e.started().name() << " ..." << std::flush;
     } else if (e.has_finished()) {
-      std::cout << " ok (" << e.finished().duration().seconds() * 1000 +
-                                 e.finished().duration().nanos() / 1000000
-                << " ms)\n" << std::flush;
+      std::cout << " ok ("
+                << e.finished().duration().seconds() * 1000 +
+                       e.finished().duration().nanos() / 1000000
+                << " ms)\n"
+                << std::flush;
     } else if (e.has_retrying()) {
       std::cout << " retrying: " << e.retrying().message() << "\n" << std::flush;
     } else if (e.has_lock_waiting()) {
@@ -431,7 +435,8 @@ int Apply(const std::string& cmd, const std::vector<std::string>& args) {
       std::cout << e.reconnected() << "\n" << std::flush;
     } else if (e.has_resolved()) {
       std::cout << e.resolved().cluster() << "/" << e.resolved().version() << "_"
-                << e.resolved().name() << ": " << e.resolved().message() << "\n" << std::flush;
+                << e.resolved().name() << ": " << e.resolved().message() << "\n"
+                << std::flush;
     } else if (e.has_summary()) {
       if (e.summary().dry_run()) {
         for (const v1::PendingMigration& m : e.summary().planned()) {
@@ -483,8 +488,8 @@ int Rollback(const std::string& cmd, const std::vector<std::string>& args) {
   } else {
     if (r->reverted().empty()) std::cout << "nothing to roll back\n";
     for (const v1::MigrationId& m : r->reverted()) {
-      std::cout << (dry_run ? "would revert " : "reverted ") << m.cluster() << "/"
-                << m.version() << " (" << m.name() << ")\n";
+      std::cout << (dry_run ? "would revert " : "reverted ") << m.cluster() << "/" << m.version()
+                << " (" << m.name() << ")\n";
     }
   }
   return kOk;
@@ -548,8 +553,8 @@ int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
       {"flyway", v1::SOURCE_FORMAT_FLYWAY}};
   auto format = kFormats.find(from);
   if (format == kFormats.end()) {
-    return Fail(cmd, absl::InvalidArgumentError(
-                         "--from must be diesel, golang-migrate, flyway or none"));
+    return Fail(
+        cmd, absl::InvalidArgumentError("--from must be diesel, golang-migrate, flyway or none"));
   }
   auto client = c.Connect();
   if (!client.ok()) return Fail(cmd, client.status());
@@ -638,8 +643,8 @@ int Wait(const std::string& cmd, const std::vector<std::string>& args) {
   if (!client.ok()) return Fail(cmd, client.status());
   absl::Status s = (*client)->WaitForClusters(clusters, timeout, [&](const v1::ClusterInfo& ci) {
     if (!c.json) {
-      std::cerr << "schemactl wait: " << ci.name() << " is "
-                << StateName(ci.migration().state()) << "\n";
+      std::cerr << "schemactl wait: " << ci.name() << " is " << StateName(ci.migration().state())
+                << "\n";
     }
   });
   if (!s.ok()) return Fail(cmd, s);
@@ -703,13 +708,13 @@ int Targets(const std::string& cmd, const std::vector<std::string>& args) {
                           : !t.state_known()        ? "unknown"
                           : !t.database_reachable() ? "unreachable"
                                                     : "not ready";
-      std::cout << absl::StrFormat("%-24s %-10s %-32s %-11s %7d %-7s %s\n", t.id(),
-                                   t.wave().empty() ? "-" : t.wave(),
-                                   t.database().empty() ? "-" : t.database(), state,
-                                   t.pending_count(), t.monitoring().empty() ? "-" : t.monitoring(),
-                                   absl::StrJoin(t.features(), ","));
+      std::cout << absl::StrFormat(
+          "%-24s %-10s %-32s %-11s %7d %-7s %s\n", t.id(), t.wave().empty() ? "-" : t.wave(),
+          t.database().empty() ? "-" : t.database(), state, t.pending_count(),
+          t.monitoring().empty() ? "-" : t.monitoring(), absl::StrJoin(t.features(), ","));
       if (!t.problem().empty()) std::cout << "    problem: " << t.problem() << "\n";
-      if (!t.error().empty() && t.problem().empty()) std::cout << "    error: " << t.error() << "\n";
+      if (!t.error().empty() && t.problem().empty())
+        std::cout << "    error: " << t.error() << "\n";
     }
     std::cout << all.total() << " target(s)\n";
     if (!all.load_error().empty()) {

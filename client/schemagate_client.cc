@@ -1,21 +1,18 @@
 #include "client/schemagate_client.h"
 
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
-#include <grpcpp/grpcpp.h>
-
-#include "google/rpc/error_details.pb.h"
-#include "google/rpc/status.pb.h"
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -149,8 +146,8 @@ Client::~Client() {
 absl::StatusOr<std::unique_ptr<Client>> Client::Connect(const ClientOptions& options) {
   std::unique_ptr<Client> client(new Client(options));
   std::shared_ptr<grpc::ChannelCredentials> creds;
-  bool tls = options.tls || !options.tls_ca_file.empty() ||
-             !options.tls_cert_file.empty() || !options.tls_key_file.empty();
+  bool tls = options.tls || !options.tls_ca_file.empty() || !options.tls_cert_file.empty() ||
+             !options.tls_key_file.empty();
   client->tls_ = tls;
   if (tls) {
     grpc::SslCredentialsOptions ssl;
@@ -193,8 +190,7 @@ std::unique_ptr<Client> Client::ForTarget(const std::string& target_id) const {
   return client;
 }
 
-absl::StatusOr<v1::ListTargetsResponse> Client::ListTargets(
-    const v1::ListTargetsRequest& request) {
+absl::StatusOr<v1::ListTargetsResponse> Client::ListTargets(const v1::ListTargetsRequest& request) {
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, false);
   v1::ListTargetsResponse resp;
@@ -204,18 +200,16 @@ absl::StatusOr<v1::ListTargetsResponse> Client::ListTargets(
 }
 
 absl::Status Client::CheckAdminTransport() const {
-  if (options_.token.empty() || tls_ || options_.insecure ||
-      IsLoopbackTarget(options_.target)) {
+  if (options_.token.empty() || tls_ || options_.insecure || IsLoopbackTarget(options_.target)) {
     return absl::OkStatus();
   }
-  return absl::InvalidArgumentError(absl::StrCat(
-      "refusing to send the admin token in plaintext to ", options_.target,
-      ": use TLS (--tls, --tls-ca), a loopback target, or --insecure if the "
-      "network is encrypted below gRPC"));
+  return absl::InvalidArgumentError(
+      absl::StrCat("refusing to send the admin token in plaintext to ", options_.target,
+                   ": use TLS (--tls, --tls-ca), a loopback target, or --insecure if the "
+                   "network is encrypted below gRPC"));
 }
 
-void Client::ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
-                              bool admin) const {
+void Client::ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout, bool admin) const {
   if (timeout != absl::InfiniteDuration()) {
     ctx->set_deadline(absl::ToChronoTime(absl::Now() + timeout));
   }
@@ -285,16 +279,15 @@ absl::Status Client::Require(const std::vector<std::string>& tables) {
     }
   }
   if (!unknown.empty()) {
-    return absl::NotFoundError(absl::StrCat("unknown to the server's build: ",
-                                            absl::StrJoin(unknown, ", ")));
+    return absl::NotFoundError(
+        absl::StrCat("unknown to the server's build: ", absl::StrJoin(unknown, ", ")));
   }
   if (!disabled.empty()) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "not available in this deployment: ", absl::StrJoin(disabled, ", ")));
+    return absl::FailedPreconditionError(
+        absl::StrCat("not available in this deployment: ", absl::StrJoin(disabled, ", ")));
   }
   if (!pending.empty()) {
-    return absl::UnavailableError(
-        absl::StrCat("not migrated yet: ", absl::StrJoin(pending, ", ")));
+    return absl::UnavailableError(absl::StrCat("not migrated yet: ", absl::StrJoin(pending, ", ")));
   }
   return absl::OkStatus();
 }
@@ -349,8 +342,7 @@ void Client::WatchLoop() {
 }
 
 absl::StatusOr<v1::ValidateJoinResponse> Client::ValidateJoin(
-    const std::vector<std::string>& tables,
-    const std::vector<std::vector<std::string>>& pairs) {
+    const std::vector<std::string>& tables, const std::vector<std::vector<std::string>>& pairs) {
   grpc::ClientContext ctx;
   ConfigureContext(&ctx, options_.timeout, false);
   v1::ValidateJoinRequest req;
@@ -493,9 +485,9 @@ absl::StatusOr<grpc::health::v1::HealthCheckResponse::ServingStatus> Client::Hea
   return resp.status();
 }
 
-absl::Status Client::WaitForClusters(
-    const std::vector<std::string>& clusters, absl::Duration timeout,
-    const std::function<void(const v1::ClusterInfo&)>& on_update) {
+absl::Status Client::WaitForClusters(const std::vector<std::string>& clusters,
+                                     absl::Duration timeout,
+                                     const std::function<void(const v1::ClusterInfo&)>& on_update) {
   const absl::Time deadline = absl::Now() + timeout;
   std::map<std::string, v1::ClusterInfo> last;
   std::string last_error = "the server did not answer";
@@ -522,9 +514,9 @@ absl::Status Client::WaitForClusters(
           if (it == last.end()) {
             missing.push_back(c);
           } else if (!it->second.enabled()) {
-            disabled.push_back(absl::StrCat(
-                c, it->second.compiled() ? " (compiled in, turned off by --features)"
-                                         : " (not in this build)"));
+            disabled.push_back(absl::StrCat(c, it->second.compiled()
+                                                   ? " (compiled in, turned off by --features)"
+                                                   : " (not in this build)"));
           }
         }
         if (!missing.empty() || !disabled.empty()) {
@@ -532,8 +524,7 @@ absl::Status Client::WaitForClusters(
           return WithReason(
               absl::FailedPreconditionError(absl::StrCat(
                   "the server's build does not enable: ", absl::StrJoin(disabled, ", "),
-                  disabled.empty() || missing.empty() ? "" : ", ",
-                  absl::StrJoin(missing, ", "))),
+                  disabled.empty() || missing.empty() ? "" : ", ", absl::StrJoin(missing, ", "))),
               "CLUSTER_NOT_ENABLED");
         }
       }
@@ -566,14 +557,12 @@ absl::Status Client::WaitForClusters(
     if (it == last.end()) {
       waiting.push_back(absl::StrCat(c, " (no answer: ", last_error, ")"));
     } else if (!it->second.migration().ready()) {
-      waiting.push_back(absl::StrCat(
-          c, " (", v1::ClusterState_Name(it->second.migration().state()), ", ",
-          it->second.migration().pending_count(), " pending)"));
+      waiting.push_back(absl::StrCat(c, " (", v1::ClusterState_Name(it->second.migration().state()),
+                                     ", ", it->second.migration().pending_count(), " pending)"));
     }
   }
-  return absl::DeadlineExceededError(absl::StrCat(
-      "timed out after ", absl::FormatDuration(timeout), " waiting for: ",
-      absl::StrJoin(waiting, ", ")));
+  return absl::DeadlineExceededError(absl::StrCat("timed out after ", absl::FormatDuration(timeout),
+                                                  " waiting for: ", absl::StrJoin(waiting, ", ")));
 }
 
 }  // namespace schemagate::client

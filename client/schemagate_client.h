@@ -141,8 +141,8 @@ class Client {
   // waiting for another migrator's lock, takes longer than `timeout`).
   // A refusal is FAILED_PRECONDITION with ErrorReason() SCHEMA_DRIFT,
   // SOURCE_HISTORY_INCOMPLETE, ... and ErrorViolations() listing each problem.
-  absl::StatusOr<v1::AdoptDatabaseResponse> AdoptDatabase(
-      const v1::AdoptDatabaseRequest& request, absl::Duration timeout);
+  absl::StatusOr<v1::AdoptDatabaseResponse> AdoptDatabase(const v1::AdoptDatabaseRequest& request,
+                                                          absl::Duration timeout);
 
   // The server's fleet targets (ListTargets), a page at a time.
   absl::StatusOr<v1::ListTargetsResponse> ListTargets(const v1::ListTargetsRequest& request);
@@ -164,8 +164,7 @@ class Client {
 
  private:
   explicit Client(const ClientOptions& options);
-  void ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout,
-                        bool admin) const;
+  void ConfigureContext(grpc::ClientContext* ctx, absl::Duration timeout, bool admin) const;
   // INVALID_ARGUMENT when an admin call would send the token in plaintext
   // to a non-loopback target (see ClientOptions::token).
   absl::Status CheckAdminTransport() const;

@@ -53,16 +53,15 @@ std::string TasksService::AssignedTitlesSql() {
   using Assignee = s::tasks::joins::tasks_assignee_id_fkey;
   using Tasks = Assignee::left_table;
   using Users = Assignee::right_table;
-  return Cat({"SELECT ", Tasks::sql, ".", Tasks::columns::title.sql, " FROM ", Tasks::sql,
-              " ", Assignee::join, " WHERE ", Users::sql, ".", Users::columns::email.sql,
+  return Cat({"SELECT ", Tasks::sql, ".", Tasks::columns::title.sql, " FROM ", Tasks::sql, " ",
+              Assignee::join, " WHERE ", Users::sql, ".", Users::columns::email.sql,
               " = $1 ORDER BY 1"});
 #else
   return "";
 #endif
 }
 
-absl::StatusOr<std::vector<std::string>> TasksService::TitlesAssignedTo(
-    const std::string& email) {
+absl::StatusOr<std::vector<std::string>> TasksService::TitlesAssignedTo(const std::string& email) {
   if (!kTasksBuiltIn) {
     return absl::UnimplementedError(
         "this service was built against a schemagate package without the tasks feature");
@@ -93,9 +92,8 @@ absl::StatusOr<std::vector<std::vector<std::string>>> TasksService::Query(
   if (absl::Status s = Connect(); !s.ok()) return s;
   std::vector<const char*> values;
   for (const std::string& p : params) values.push_back(p.c_str());
-  PGresult* result =
-      PQexecParams(connection_->conn, sql.c_str(), static_cast<int>(values.size()),
-                   nullptr, values.data(), nullptr, nullptr, 0);
+  PGresult* result = PQexecParams(connection_->conn, sql.c_str(), static_cast<int>(values.size()),
+                                  nullptr, values.data(), nullptr, nullptr, 0);
   ExecStatusType status = PQresultStatus(result);
   if (status != PGRES_TUPLES_OK && status != PGRES_COMMAND_OK) {
     std::string message = PQresultErrorMessage(result);

@@ -7,26 +7,27 @@
 // descriptor's ON clause, and the join built from the descriptor returns
 // the seeded rows. Without it: the tasks code is compiled out and the
 // service still serves what core has.
+#include "tasks_service.h"
+
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
-#include <unistd.h>
 
 #include "schemagate/client/schemagate_client.h"
 #include "schemagate/schema.h"
-#include "tasks_service.h"
 
 namespace {
 
 int failures = 0;
 
-#define EXPECT(cond, what)                                                  \
-  do {                                                                      \
-    if (!(cond)) {                                                          \
-      ++failures;                                                           \
-      std::cerr << __FILE__ << ":" << __LINE__ << ": FAILED: " #cond " -- " \
-                << what << "\n";                                            \
-    }                                                                       \
+#define EXPECT(cond, what)                                                                   \
+  do {                                                                                       \
+    if (!(cond)) {                                                                           \
+      ++failures;                                                                            \
+      std::cerr << __FILE__ << ":" << __LINE__ << ": FAILED: " #cond " -- " << what << "\n"; \
+    }                                                                                        \
   } while (0)
 
 std::string Env(const char* name) {
@@ -66,8 +67,8 @@ int main() {
   static_assert(Assignee::right_table::name == s::core::users::name);
 
   // The server's run-time answer agrees with the compile-time descriptor.
-  auto join = (*client)->ValidateJoin(
-      {"tasks", "users"}, {{"tasks", "users", std::string(Assignee::name)}});
+  auto join = (*client)->ValidateJoin({"tasks", "users"},
+                                      {{"tasks", "users", std::string(Assignee::name)}});
   EXPECT(join.ok(), join.status());
   if (join.ok()) {
     EXPECT(join->pairs_size() == 1 && join->pairs(0).candidates_size() >= 1 &&

@@ -59,8 +59,7 @@ std::vector<ClusterSpec> SpecsOf(const v1::BuildCatalog& catalog) {
     ClusterSpec spec;
     spec.name = c.name();
     spec.depends_on.assign(c.depends_on().begin(), c.depends_on().end());
-    spec.requires_features.assign(c.requires_features().begin(),
-                                  c.requires_features().end());
+    spec.requires_features.assign(c.requires_features().begin(), c.requires_features().end());
     specs.push_back(std::move(spec));
   }
   return specs;
@@ -69,8 +68,7 @@ std::vector<ClusterSpec> SpecsOf(const v1::BuildCatalog& catalog) {
 // Drops the items of clusters not in `set`, keeping the others' order (in
 // place: the items stay on their arena).
 template <typename T>
-void KeepEnabled(google::protobuf::RepeatedPtrField<T>* items,
-                 const EnabledSet& set) {
+void KeepEnabled(google::protobuf::RepeatedPtrField<T>* items, const EnabledSet& set) {
   int kept = 0;
   for (int i = 0; i < items->size(); ++i) {
     if (!set.Contains(items->Get(i).cluster())) continue;
@@ -83,10 +81,9 @@ void KeepEnabled(google::protobuf::RepeatedPtrField<T>* items,
 }  // namespace
 
 std::string AppliedSetDigest(std::vector<AppliedKey> migrations) {
-  std::sort(migrations.begin(), migrations.end(),
-            [](const AppliedKey& a, const AppliedKey& b) {
-              return a.cluster != b.cluster ? a.cluster < b.cluster : a.version < b.version;
-            });
+  std::sort(migrations.begin(), migrations.end(), [](const AppliedKey& a, const AppliedKey& b) {
+    return a.cluster != b.cluster ? a.cluster < b.cluster : a.version < b.version;
+  });
   std::string text;
   text.reserve(migrations.size() * 96);
   for (const AppliedKey& m : migrations) {
@@ -98,8 +95,8 @@ std::string AppliedSetDigest(std::vector<AppliedKey> migrations) {
 
 absl::StatusOr<CatalogSummary> Summarize(absl::string_view serialized) {
   using google::protobuf::internal::WireFormatLite;
-  google::protobuf::io::CodedInputStream in(
-      reinterpret_cast<const uint8_t*>(serialized.data()), static_cast<int>(serialized.size()));
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(serialized.data()),
+                                            static_cast<int>(serialized.size()));
   CatalogSummary out;
   const auto kFormat = v1::BuildCatalog::kFormatFieldNumber;
   const auto kDigest = v1::BuildCatalog::kAppliedDigestFieldNumber;
@@ -133,8 +130,7 @@ uint64_t TableKey(absl::string_view table_name) {
   return hash;
 }
 
-uint64_t ObjectKey(absl::string_view kind, absl::string_view table,
-                   absl::string_view name) {
+uint64_t ObjectKey(absl::string_view kind, absl::string_view table, absl::string_view name) {
   return TableKey(absl::StrCat(kind, ":", table, ".", name));
 }
 
@@ -182,8 +178,7 @@ const EnabledSet& Catalog::enabled_set() const { return state_->enabled_set; }
 
 absl::StatusOr<Catalog> Catalog::Load(absl::string_view serialized) {
   auto state = std::make_unique<State>();
-  if (!state->compiled->ParseFromArray(serialized.data(),
-                                       static_cast<int>(serialized.size()))) {
+  if (!state->compiled->ParseFromArray(serialized.data(), static_cast<int>(serialized.size()))) {
     return absl::InvalidArgumentError("embedded catalog does not parse");
   }
   return Build(std::move(state));
@@ -198,9 +193,8 @@ absl::StatusOr<Catalog> Catalog::FromProto(const v1::BuildCatalog& compiled) {
 absl::StatusOr<Catalog> Catalog::Build(std::unique_ptr<State> state) {
   const v1::BuildCatalog& compiled = *state->compiled;
   if (compiled.format() != kCatalogFormat) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("catalog format ", compiled.format(),
-                     " is not supported (expected ", kCatalogFormat, ")"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "catalog format ", compiled.format(), " is not supported (expected ", kCatalogFormat, ")"));
   }
   std::vector<std::string> features(compiled.requested_features().begin(),
                                     compiled.requested_features().end());
@@ -214,10 +208,8 @@ absl::StatusOr<Catalog> Catalog::Build(std::unique_ptr<State> state) {
     everything = everything && state->enabled_set.Contains(c.name());
   }
   bool same_features =
-      static_cast<size_t>(compiled.features_size()) ==
-          state->enabled_set.features.size() &&
-      std::equal(state->enabled_set.features.begin(),
-                 state->enabled_set.features.end(),
+      static_cast<size_t>(compiled.features_size()) == state->enabled_set.features.size() &&
+      std::equal(state->enabled_set.features.begin(), state->enabled_set.features.end(),
                  compiled.features().begin());
   if (everything && same_features) {
     state->enabled = state->compiled;
@@ -285,8 +277,7 @@ absl::StatusOr<Catalog> Catalog::Build(std::unique_ptr<State> state) {
   return Catalog(std::move(state));
 }
 
-absl::StatusOr<Catalog> Catalog::Narrow(
-    const std::vector<std::string>& features) const {
+absl::StatusOr<Catalog> Catalog::Narrow(const std::vector<std::string>& features) const {
   std::vector<std::string> compiled_features(compiled().features().begin(),
                                              compiled().features().end());
   std::vector<std::string> absent = AbsentFeatures();
@@ -297,18 +288,16 @@ absl::StatusOr<Catalog> Catalog::Narrow(
       rebuild.push_back(f);
       return absl::InvalidArgumentError(absl::StrCat(
           "feature \"", f,
-          "\" is not compiled into this binary (compiled: ",
-          absl::StrJoin(compiled_features, ","),
-          "); rebuild with -DSCHEMAGATE_FEATURES=",
-          absl::StrJoin(rebuild, ",")));
+          "\" is not compiled into this binary (compiled: ", absl::StrJoin(compiled_features, ","),
+          "); rebuild with -DSCHEMAGATE_FEATURES=", absl::StrJoin(rebuild, ",")));
     }
   }
   // Feature resolution over the compiled clusters reports unknown names.
   absl::StatusOr<EnabledSet> check = ResolveFeatures(SpecsOf(compiled()), features);
   if (!check.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        check.status().message(), " (compiled into this binary: ",
-        absl::StrJoin(compiled_features, ","), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(check.status().message(),
+                     " (compiled into this binary: ", absl::StrJoin(compiled_features, ","), ")"));
   }
   auto state = std::make_unique<State>();
   *state->compiled = compiled();
@@ -337,8 +326,7 @@ const v1::Table* Catalog::FindTable(absl::string_view name) const {
   return &enabled().tables(it->second);
 }
 
-const v1::Migration* Catalog::FindMigration(absl::string_view cluster,
-                                            uint64_t version) const {
+const v1::Migration* Catalog::FindMigration(absl::string_view cluster, uint64_t version) const {
   auto it = state_->migrations.find({std::string(cluster), version});
   return it == state_->migrations.end() ? nullptr : it->second;
 }
@@ -347,8 +335,7 @@ TableLookup Catalog::Lookup(absl::string_view raw_name, bool fold_case) const {
   TableLookup out;
   std::string name = NormalizeTableName(raw_name);
   auto lookup = [&](const std::string& candidate) -> bool {
-    if (auto it = state_->enabled_tables.find(candidate);
-        it != state_->enabled_tables.end()) {
+    if (auto it = state_->enabled_tables.find(candidate); it != state_->enabled_tables.end()) {
       out.table = &enabled().tables(it->second);
       out.state = TableState::kAvailable;
       out.name = out.table->name();
@@ -356,8 +343,7 @@ TableLookup Catalog::Lookup(absl::string_view raw_name, bool fold_case) const {
       out.compiled = true;
       return true;
     }
-    if (auto it = state_->compiled_tables.find(candidate);
-        it != state_->compiled_tables.end()) {
+    if (auto it = state_->compiled_tables.find(candidate); it != state_->compiled_tables.end()) {
       const v1::Table& table = state_->compiled->tables(it->second);
       out.state = TableState::kClusterDisabled;
       out.name = table.name();

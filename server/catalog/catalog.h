@@ -18,7 +18,6 @@
 #ifndef SCHEMAGATE_SERVER_CATALOG_CATALOG_H_
 #define SCHEMAGATE_SERVER_CATALOG_CATALOG_H_
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "schemagate/v1/catalog.pb.h"
 #include "server/catalog/features.h"
 
@@ -39,8 +39,7 @@ uint64_t TableKey(absl::string_view table_name);
 
 // Keyed 64-bit hash under which columns ("column") and foreign keys ("fk")
 // that absent clusters add to compiled tables are stored.
-uint64_t ObjectKey(absl::string_view kind, absl::string_view table,
-                   absl::string_view name);
+uint64_t ObjectKey(absl::string_view kind, absl::string_view table, absl::string_view name);
 
 // Hex encoding used for absent clusters' names.
 std::string HexEncode(absl::string_view bytes);
@@ -120,8 +119,7 @@ class Catalog {
   // schema-qualified ("public.users").
   const v1::Cluster* FindCluster(absl::string_view name) const;
   const v1::Table* FindTable(absl::string_view name) const;
-  const v1::Migration* FindMigration(absl::string_view cluster,
-                                     uint64_t version) const;
+  const v1::Migration* FindMigration(absl::string_view cluster, uint64_t version) const;
 
   // Where `name` stands in this build (see TableState). A name that matches
   // no table as written is tried in lowercase too ("Users" finds users), as

@@ -29,8 +29,7 @@ std::vector<ClusterSpec> EnabledSpecs(const v1::BuildCatalog& enabled) {
 void AddGateFeatures(const v1::Cluster* cluster, std::set<std::string>* out) {
   if (cluster == nullptr || cluster->name() == kCoreCluster) return;
   if (cluster->bridge()) {
-    out->insert(cluster->requires_features().begin(),
-                cluster->requires_features().end());
+    out->insert(cluster->requires_features().begin(), cluster->requires_features().end());
   } else {
     out->insert(cluster->name());
   }
@@ -61,12 +60,23 @@ std::string Html(absl::string_view s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&quot;"; break;
-      case '\n': out += " "; break;
-      default: out.push_back(c);
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\n':
+        out += " ";
+        break;
+      default:
+        out.push_back(c);
     }
   }
   return out;
@@ -114,9 +124,7 @@ std::string MermaidString(absl::string_view s) {
   return out + "\"";
 }
 
-std::string GateText(const std::vector<std::string>& gate) {
-  return absl::StrJoin(gate, " + ");
-}
+std::string GateText(const std::vector<std::string>& gate) { return absl::StrJoin(gate, " + "); }
 
 std::string GroupCaption(const DiagramGroup& g) {
   if (g.cluster == kCoreCluster) return "always on";
@@ -138,10 +146,10 @@ absl::Status CheckClustersEnabled(const Catalog& catalog,
   for (const std::string& name : clusters) {
     if (catalog.IsEnabled(name)) continue;
     if (catalog.IsCompiled(name)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cluster \"", name,
-          "\" is compiled in but not enabled by --features; add its feature "
-          "to --features"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cluster \"", name,
+                       "\" is compiled in but not enabled by --features; add its feature "
+                       "to --features"));
     }
     for (const v1::AbsentCluster& a : catalog.compiled().absent_clusters()) {
       if (HexDecode(a.name_hex()) != name) continue;
@@ -149,19 +157,20 @@ absl::Status CheckClustersEnabled(const Catalog& catalog,
       for (const std::string& f : a.enable_features_hex()) {
         features.push_back(HexDecode(f));
       }
-      return absl::InvalidArgumentError(absl::StrCat(
-          "cluster \"", name, "\" is not compiled into this build; rebuild with "
-          "its features (", absl::StrJoin(features, ","), ") in -DSCHEMAGATE_FEATURES"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("cluster \"", name,
+                       "\" is not compiled into this build; rebuild with "
+                       "its features (",
+                       absl::StrJoin(features, ","), ") in -DSCHEMAGATE_FEATURES"));
     }
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown cluster \"", name, "\"; enabled clusters: ",
-                     absl::StrJoin(catalog.enabled_set().clusters, ", ")));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown cluster \"", name,
+        "\"; enabled clusters: ", absl::StrJoin(catalog.enabled_set().clusters, ", ")));
   }
   return absl::OkStatus();
 }
 
-absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog,
-                                     const DiagramOptions& options) {
+absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog, const DiagramOptions& options) {
   if (absl::Status s = CheckClustersEnabled(catalog, options.clusters); !s.ok()) {
     return s;
   }
@@ -188,10 +197,8 @@ absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog,
       e.from_table = t.name();
       e.from_columns.assign(fk.columns().begin(), fk.columns().end());
       e.to_table = to->name();
-      e.to_columns.assign(fk.references_columns().begin(),
-                          fk.references_columns().end());
-      e.between_clusters =
-          t.cluster() != to->cluster() || fk.cluster() != t.cluster();
+      e.to_columns.assign(fk.references_columns().begin(), fk.references_columns().end());
+      e.between_clusters = t.cluster() != to->cluster() || fk.cluster() != t.cluster();
       std::set<std::string> gate;
       for (const std::string& c : {t.cluster(), to->cluster(), fk.cluster()}) {
         AddGateFeatures(catalog.FindCluster(c), &gate);
@@ -218,8 +225,7 @@ absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog,
       }
       if (!selected(t.cluster())) context_tables.insert(t.name());
       if (!selected(to->cluster())) context_tables.insert(to->name());
-      referenced_columns[to->name()].insert(e.to_columns.begin(),
-                                            e.to_columns.end());
+      referenced_columns[to->name()].insert(e.to_columns.begin(), e.to_columns.end());
       diagram.edges.push_back(std::move(e));
     }
   }
@@ -236,8 +242,7 @@ absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog,
     DiagramGroup group;
     group.cluster = c.name();
     group.bridge = c.bridge();
-    group.requires_features.assign(c.requires_features().begin(),
-                                   c.requires_features().end());
+    group.requires_features.assign(c.requires_features().begin(), c.requires_features().end());
     group.depends_on.assign(c.depends_on().begin(), c.depends_on().end());
     for (const v1::Table* t : tables_by_cluster[c.name()]) {
       const bool context = context_tables.count(t->name()) > 0;
@@ -258,16 +263,15 @@ absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog,
         dc.name = col.name();
         dc.type = col.type();
         dc.nullable = col.nullable();
-        dc.primary_key = Contains({t->primary_key().begin(), t->primary_key().end()},
-                                  col.name());
+        dc.primary_key = Contains({t->primary_key().begin(), t->primary_key().end()}, col.name());
         dc.foreign_key = fks.count(col.name()) > 0;
         dc.unique = unique.count(col.name()) > 0;
         if (col.cluster() != t->cluster()) dc.cluster = col.cluster();
-        const bool key = dc.primary_key || dc.foreign_key || dc.unique ||
-                         refs.count(col.name()) > 0;
+        const bool key =
+            dc.primary_key || dc.foreign_key || dc.unique || refs.count(col.name()) > 0;
         // Context tables show only what the drawn edges touch.
-        const bool show = context ? (dc.foreign_key || refs.count(col.name()) > 0)
-                                  : (options.all_columns || key);
+        const bool show =
+            context ? (dc.foreign_key || refs.count(col.name()) > 0) : (options.all_columns || key);
         if (show) table.columns.push_back(std::move(dc));
       }
       group.tables.push_back(std::move(table));
@@ -295,11 +299,10 @@ std::string ColumnRow(const DiagramColumn& c, size_t port) {
       "<TR><TD ALIGN=\"LEFT\" PORT=\"c", port, "\">",
       keys.empty() ? "" : absl::StrCat("<FONT COLOR=\"#7a5c00\">", Html(keys), "</FONT>"),
       c.primary_key ? absl::StrCat("<B>", Html(c.name), "</B>") : Html(c.name),
-      " <FONT COLOR=\"#666666\">", Html(c.type), c.nullable ? "" : " not null",
-      "</FONT>");
+      " <FONT COLOR=\"#666666\">", Html(c.type), c.nullable ? "" : " not null", "</FONT>");
   if (!c.cluster.empty()) {
-    absl::StrAppend(&out, " <FONT COLOR=\"#b35900\" POINT-SIZE=\"8\">(",
-                    Html(c.cluster), ")</FONT>");
+    absl::StrAppend(&out, " <FONT COLOR=\"#b35900\" POINT-SIZE=\"8\">(", Html(c.cluster),
+                    ")</FONT>");
   }
   return out + "</TD></TR>";
 }
@@ -308,8 +311,7 @@ std::string TableNode(const DiagramTable& t) {
   std::string label = absl::StrCat(
       "<TABLE BORDER=\"0\" CELLBORDER=\"1\" CELLSPACING=\"0\" CELLPADDING=\"3\"",
       t.context ? " COLOR=\"#999999\"" : "", "><TR><TD BGCOLOR=\"",
-      t.context ? "#eeeeee" : "#dde7f3", "\" PORT=\"t\"><B>", Html(t.name),
-      "</B></TD></TR>");
+      t.context ? "#eeeeee" : "#dde7f3", "\" PORT=\"t\"><B>", Html(t.name), "</B></TD></TR>");
   for (size_t i = 0; i < t.columns.size(); ++i) {
     absl::StrAppend(&label, ColumnRow(t.columns[i], i));
   }
@@ -320,8 +322,8 @@ std::string TableNode(const DiagramTable& t) {
 }
 
 // The port of `column` in the drawn table, or the header's.
-std::string Port(const std::map<std::string, const DiagramTable*>& tables,
-                 absl::string_view table, const std::vector<std::string>& columns) {
+std::string Port(const std::map<std::string, const DiagramTable*>& tables, absl::string_view table,
+                 const std::vector<std::string>& columns) {
   auto it = tables.find(std::string(table));
   if (it != tables.end() && !columns.empty()) {
     const std::vector<DiagramColumn>& cols = it->second->columns;
@@ -337,8 +339,7 @@ std::string Port(const std::map<std::string, const DiagramTable*>& tables,
 std::string RenderDot(const Diagram& d) {
   std::string out = absl::StrCat(
       "// schemagate catalog --format=dot (features: ", absl::StrJoin(d.features, ", "),
-      ")\n// Render: dot -Tsvg -o schema.svg\n",
-      "digraph schemagate {\n",
+      ")\n// Render: dot -Tsvg -o schema.svg\n", "digraph schemagate {\n",
       "  graph [rankdir=LR, newrank=true, fontname=\"", kFont, "\", fontsize=12, ",
       "nodesep=0.25, ranksep=1.0, labelloc=t, labeljust=l, label=<<B>schemagate</B> ",
       "— features: ", Html(absl::StrJoin(d.features, ", ")),
@@ -346,8 +347,9 @@ std::string RenderDot(const Diagram& d) {
       "clusters, labelled with the features that gate it · bold orange: gated by "
       "two or more features (a bridge's) · dashed orange box: bridge cluster"
       "<BR ALIGN=\"LEFT\"/>>];\n",
-      "  node [shape=plain, fontname=\"", kFont, "\", fontsize=10];\n",
-      "  edge [fontname=\"", kFont, "\", fontsize=8, dir=both, arrowtail=crow, "
+      "  node [shape=plain, fontname=\"", kFont, "\", fontsize=10];\n", "  edge [fontname=\"",
+      kFont,
+      "\", fontsize=8, dir=both, arrowtail=crow, "
       "color=\"#555555\"];\n");
   std::map<std::string, const DiagramTable*> tables;
   for (const DiagramGroup& g : d.groups) {
@@ -355,22 +357,18 @@ std::string RenderDot(const Diagram& d) {
   }
   for (const DiagramGroup& g : d.groups) {
     std::string style = g.bridge ? "dashed,rounded,filled" : "rounded,filled";
-    std::string fill = g.cluster == kCoreCluster ? "#f4f4f4"
-                       : g.bridge                 ? "#fff1dc"
-                                                  : "#f2f7ee";
+    std::string fill = g.cluster == kCoreCluster ? "#f4f4f4" : g.bridge ? "#fff1dc" : "#f2f7ee";
     std::string color = g.bridge ? "#d9822b" : "#888888";
     absl::StrAppend(&out, "  subgraph ", DotId(absl::StrCat("cluster_", g.cluster)),
-                    " {\n    label=<<B>", Html(g.cluster), "</B> <I>",
-                    Html(GroupCaption(g)), "</I>>;\n    style=\"", style,
-                    "\"; fillcolor=\"", fill, "\"; color=\"", color, "\";",
-                    g.bridge ? " penwidth=2;" : "", "\n");
+                    " {\n    label=<<B>", Html(g.cluster), "</B> <I>", Html(GroupCaption(g)),
+                    "</I>>;\n    style=\"", style, "\"; fillcolor=\"", fill, "\"; color=\"", color,
+                    "\";", g.bridge ? " penwidth=2;" : "", "\n");
     for (const DiagramTable& t : g.tables) absl::StrAppend(&out, TableNode(t));
     if (g.tables.empty()) {
       // Graphviz does not draw an empty subgraph: say what the cluster adds.
       absl::StrAppend(&out, "    ", DotId(absl::StrCat("note:", g.cluster)),
                       " [shape=note, fontsize=9, label=",
-                      DotId("no tables of its own (adds columns or keys to others)"),
-                      "];\n");
+                      DotId("no tables of its own (adds columns or keys to others)"), "];\n");
     }
     absl::StrAppend(&out, "  }\n");
   }
@@ -378,8 +376,8 @@ std::string RenderDot(const Diagram& d) {
     std::string attrs = absl::StrCat(
         "arrowhead=", e.nullable ? "teeodot" : "teetee", ", tooltip=",
         DotId(absl::StrCat(e.foreign_key, ": ", e.from_table, "(",
-                           absl::StrJoin(e.from_columns, ", "), ") -> ", e.to_table,
-                           "(", absl::StrJoin(e.to_columns, ", "), ")",
+                           absl::StrJoin(e.from_columns, ", "), ") -> ", e.to_table, "(",
+                           absl::StrJoin(e.to_columns, ", "), ")",
                            e.gate.empty() ? "" : absl::StrCat(" — gated by ", GateText(e.gate)))));
     if (e.between_clusters) {
       absl::StrAppend(&attrs, ", style=dashed, label=", DotId(GateText(e.gate)));
@@ -390,9 +388,8 @@ std::string RenderDot(const Diagram& d) {
       }
     }
     absl::StrAppend(&out, "  ", NodeId(e.from_table), ":",
-                    Port(tables, e.from_table, e.from_columns), " -> ",
-                    NodeId(e.to_table), ":", Port(tables, e.to_table, e.to_columns),
-                    " [", attrs, "];\n");
+                    Port(tables, e.from_table, e.from_columns), " -> ", NodeId(e.to_table), ":",
+                    Port(tables, e.to_table, e.to_columns), " [", attrs, "];\n");
   }
   absl::StrAppend(&out, "}\n");
   return out;
@@ -401,12 +398,12 @@ std::string RenderDot(const Diagram& d) {
 // --- Mermaid -----------------------------------------------------------------------
 
 std::string RenderMermaid(const Diagram& d) {
-  std::string out = absl::StrCat(
-      "---\ntitle: \"schemagate — features: ", absl::StrJoin(d.features, ", "),
-      "\"\n---\nerDiagram\n",
-      "  %% erDiagram has no groups: each cluster's tables follow its \"cluster\"\n",
-      "  %% comment; an edge between clusters is labelled with the features\n",
-      "  %% that gate it (it exists exactly when all of them are on).\n");
+  std::string out =
+      absl::StrCat("---\ntitle: \"schemagate — features: ", absl::StrJoin(d.features, ", "),
+                   "\"\n---\nerDiagram\n",
+                   "  %% erDiagram has no groups: each cluster's tables follow its \"cluster\"\n",
+                   "  %% comment; an edge between clusters is labelled with the features\n",
+                   "  %% that gate it (it exists exactly when all of them are on).\n");
   for (const DiagramGroup& g : d.groups) {
     absl::StrAppend(&out, "  %% cluster ", g.cluster, " (", GroupCaption(g), ")\n");
     for (const DiagramTable& t : g.tables) {
@@ -433,8 +430,7 @@ std::string RenderMermaid(const Diagram& d) {
         if (!c.cluster.empty()) notes.push_back("added by " + c.cluster);
         absl::StrAppend(&out, "    ", MermaidType(c.type), " ", MermaidWord(c.name),
                         keys.empty() ? "" : " " + absl::StrJoin(keys, ", "),
-                        notes.empty() ? "" : " " + MermaidString(absl::StrJoin(notes, ", ")),
-                        "\n");
+                        notes.empty() ? "" : " " + MermaidString(absl::StrJoin(notes, ", ")), "\n");
       }
       absl::StrAppend(&out, "  }\n");
     }
@@ -446,20 +442,18 @@ std::string RenderMermaid(const Diagram& d) {
     }
     // Referenced side: exactly one, or zero or one when nullable; the
     // referencing side: zero or more.
-    absl::StrAppend(&out, "  ", MermaidWord(e.to_table), " ",
-                    e.nullable ? "|o" : "||", e.identifying ? "--" : "..", "o{ ",
-                    MermaidWord(e.from_table), " : ", MermaidString(label), "\n");
+    absl::StrAppend(&out, "  ", MermaidWord(e.to_table), " ", e.nullable ? "|o" : "||",
+                    e.identifying ? "--" : "..", "o{ ", MermaidWord(e.from_table), " : ",
+                    MermaidString(label), "\n");
   }
   return out;
 }
 
-absl::StatusOr<std::string> RenderDiagram(const Catalog& catalog,
-                                          DiagramFormat format,
+absl::StatusOr<std::string> RenderDiagram(const Catalog& catalog, DiagramFormat format,
                                           const DiagramOptions& options) {
   absl::StatusOr<Diagram> diagram = BuildDiagram(catalog, options);
   if (!diagram.ok()) return diagram.status();
-  return format == DiagramFormat::kDot ? RenderDot(*diagram)
-                                       : RenderMermaid(*diagram);
+  return format == DiagramFormat::kDot ? RenderDot(*diagram) : RenderMermaid(*diagram);
 }
 
 }  // namespace schemagate::catalog

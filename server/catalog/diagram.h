@@ -94,21 +94,18 @@ struct Diagram {
 // INVALID_ARGUMENT for a selected cluster that is not enabled: the message
 // says whether it is narrowed out by --features, not compiled in (and the
 // features that would build it), or unknown (listing the enabled ones).
-absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog,
-                                     const DiagramOptions& options);
+absl::StatusOr<Diagram> BuildDiagram(const Catalog& catalog, const DiagramOptions& options);
 
 std::string RenderDot(const Diagram& diagram);
 std::string RenderMermaid(const Diagram& diagram);
 
 // BuildDiagram, then the rendering of `format`.
-absl::StatusOr<std::string> RenderDiagram(const Catalog& catalog,
-                                          DiagramFormat format,
+absl::StatusOr<std::string> RenderDiagram(const Catalog& catalog, DiagramFormat format,
                                           const DiagramOptions& options);
 
 // Checks that every name of `clusters` is an enabled cluster of `catalog`
 // (the errors of BuildDiagram); shared with `catalog --format=json`.
-absl::Status CheckClustersEnabled(const Catalog& catalog,
-                                  const std::vector<std::string>& clusters);
+absl::Status CheckClustersEnabled(const Catalog& catalog, const std::vector<std::string>& clusters);
 
 }  // namespace schemagate::catalog
 

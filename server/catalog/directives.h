@@ -17,9 +17,9 @@
 namespace schemagate::catalog {
 
 struct DirectiveLine {
-  int line = 0;        // 1-based
-  std::string verb;    // "requires", "no-transaction", "imported-from", ...
-  std::string args;    // the rest of the line, trimmed
+  int line = 0;      // 1-based
+  std::string verb;  // "requires", "no-transaction", "imported-from", ...
+  std::string args;  // the rest of the line, trimmed
   // In the leading block of blank and `--` comment lines, where directives
   // are read; a directive below the first statement is an error.
   bool in_header = true;

@@ -6,8 +6,9 @@
 #ifndef SCHEMAGATE_SERVER_CATALOG_EMBEDDED_H_
 #define SCHEMAGATE_SERVER_CATALOG_EMBEDDED_H_
 
-#include "absl/strings/string_view.h"
 #include <string_view>
+
+#include "absl/strings/string_view.h"
 
 namespace schemagate::catalog {
 

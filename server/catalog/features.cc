@@ -11,8 +11,7 @@
 namespace schemagate::catalog {
 namespace {
 
-const ClusterSpec* Find(const std::vector<ClusterSpec>& clusters,
-                        absl::string_view name) {
+const ClusterSpec* Find(const std::vector<ClusterSpec>& clusters, absl::string_view name) {
   for (const ClusterSpec& c : clusters) {
     if (c.name == name) return &c;
   }
@@ -54,8 +53,8 @@ std::vector<std::string> SplitFeatureList(absl::string_view list) {
   return out;
 }
 
-std::vector<std::string> DependencyClosure(
-    const std::vector<ClusterSpec>& clusters, absl::string_view cluster) {
+std::vector<std::string> DependencyClosure(const std::vector<ClusterSpec>& clusters,
+                                           absl::string_view cluster) {
   std::set<std::string> seen;
   std::vector<std::string> stack = {std::string(cluster)};
   if (Find(clusters, kCoreCluster) != nullptr) stack.emplace_back(kCoreCluster);
@@ -70,9 +69,8 @@ std::vector<std::string> DependencyClosure(
   return CoreFirst(seen);
 }
 
-absl::StatusOr<EnabledSet> ResolveFeatures(
-    const std::vector<ClusterSpec>& clusters,
-    const std::vector<std::string>& requested) {
+absl::StatusOr<EnabledSet> ResolveFeatures(const std::vector<ClusterSpec>& clusters,
+                                           const std::vector<std::string>& requested) {
   EnabledSet result;
   std::set<std::string> enabled;
   auto add_requested = [&](const std::string& name) {
@@ -91,9 +89,8 @@ absl::StatusOr<EnabledSet> ResolveFeatures(
     }
     const ClusterSpec* spec = Find(clusters, feature);
     if (spec == nullptr) {
-      return absl::InvalidArgumentError(
-          "unknown feature \"" + feature +
-          "\"; valid features: " + ValidFeatures(clusters));
+      return absl::InvalidArgumentError("unknown feature \"" + feature +
+                                        "\"; valid features: " + ValidFeatures(clusters));
     }
     if (spec->bridge()) {
       return absl::InvalidArgumentError(
@@ -130,9 +127,8 @@ absl::StatusOr<EnabledSet> ResolveFeatures(
     }
     for (const ClusterSpec& c : clusters) {
       if (!c.bridge() || enabled.count(c.name)) continue;
-      bool all_on = std::all_of(
-          c.requires_features.begin(), c.requires_features.end(),
-          [&](const std::string& f) { return enabled.count(f) > 0; });
+      bool all_on = std::all_of(c.requires_features.begin(), c.requires_features.end(),
+                                [&](const std::string& f) { return enabled.count(f) > 0; });
       if (all_on) {
         enabled.insert(c.name);
         result.reason.emplace(c.name, "bridge");
@@ -148,8 +144,8 @@ absl::StatusOr<EnabledSet> ResolveFeatures(
   }
   result.features = CoreFirst(features);
   result.clusters = CoreFirst(enabled);
-  if (std::find(result.requested.begin(), result.requested.end(),
-                kCoreCluster) == result.requested.end()) {
+  if (std::find(result.requested.begin(), result.requested.end(), kCoreCluster) ==
+      result.requested.end()) {
     result.reason.emplace(std::string(kCoreCluster), "always on");
   }
   return result;

@@ -8,13 +8,13 @@
 #ifndef SCHEMAGATE_SERVER_CATALOG_FEATURES_H_
 #define SCHEMAGATE_SERVER_CATALOG_FEATURES_H_
 
-#include "absl/strings/string_view.h"
 #include <map>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 
 namespace schemagate::catalog {
 
@@ -52,14 +52,13 @@ std::vector<std::string> SplitFeatureList(absl::string_view list);
 // depends_on: every dependency named exists). Errors (INVALID_ARGUMENT):
 // an unknown feature (the message lists the valid ones) or a bridge cluster
 // requested by name (the message names the features that enable it).
-absl::StatusOr<EnabledSet> ResolveFeatures(
-    const std::vector<ClusterSpec>& clusters,
-    const std::vector<std::string>& requested);
+absl::StatusOr<EnabledSet> ResolveFeatures(const std::vector<ClusterSpec>& clusters,
+                                           const std::vector<std::string>& requested);
 
 // The dependency closure of `cluster`: itself, its depends_on, theirs, ...
 // and core. Unknown names are ignored.
-std::vector<std::string> DependencyClosure(
-    const std::vector<ClusterSpec>& clusters, absl::string_view cluster);
+std::vector<std::string> DependencyClosure(const std::vector<ClusterSpec>& clusters,
+                                           absl::string_view cluster);
 
 }  // namespace schemagate::catalog
 

@@ -79,40 +79,56 @@ void AddUnique(std::vector<std::string>* out, const std::string& value) {
 
 const char* ToString(TableStatus s) {
   switch (s) {
-    case TableStatus::kAvailable: return "available";
-    case TableStatus::kUnknownTable: return "unknown_table";
-    case TableStatus::kClusterDisabled: return "cluster_disabled";
+    case TableStatus::kAvailable:
+      return "available";
+    case TableStatus::kUnknownTable:
+      return "unknown_table";
+    case TableStatus::kClusterDisabled:
+      return "cluster_disabled";
   }
   return "unknown_table";
 }
 
 const char* ToString(PairStatus s) {
   switch (s) {
-    case PairStatus::kDirect: return "direct";
-    case PairStatus::kAmbiguous: return "ambiguous";
-    case PairStatus::kPath: return "path";
-    case PairStatus::kNoPath: return "no_path";
-    case PairStatus::kTableUnavailable: return "table_unavailable";
-    case PairStatus::kUnknownForeignKey: return "unknown_foreign_key";
+    case PairStatus::kDirect:
+      return "direct";
+    case PairStatus::kAmbiguous:
+      return "ambiguous";
+    case PairStatus::kPath:
+      return "path";
+    case PairStatus::kNoPath:
+      return "no_path";
+    case PairStatus::kTableUnavailable:
+      return "table_unavailable";
+    case PairStatus::kUnknownForeignKey:
+      return "unknown_foreign_key";
   }
   return "no_path";
 }
 
 const char* ToString(JoinVerdict v) {
   switch (v) {
-    case JoinVerdict::kOk: return "ok";
-    case JoinVerdict::kAmbiguous: return "ambiguous";
-    case JoinVerdict::kUnreachable: return "unreachable";
-    case JoinVerdict::kInvalid: return "invalid";
+    case JoinVerdict::kOk:
+      return "ok";
+    case JoinVerdict::kAmbiguous:
+      return "ambiguous";
+    case JoinVerdict::kUnreachable:
+      return "unreachable";
+    case JoinVerdict::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }
 
 TableStatus TableResult::status() const {
   switch (lookup.state) {
-    case TableState::kAvailable: return TableStatus::kAvailable;
-    case TableState::kClusterDisabled: return TableStatus::kClusterDisabled;
-    case TableState::kUnknown: return TableStatus::kUnknownTable;
+    case TableState::kAvailable:
+      return TableStatus::kAvailable;
+    case TableState::kClusterDisabled:
+      return TableStatus::kClusterDisabled;
+    case TableState::kUnknown:
+      return TableStatus::kUnknownTable;
   }
   return TableStatus::kUnknownTable;
 }
@@ -154,8 +170,8 @@ JoinGraph::JoinGraph(const Catalog& catalog) : catalog_(catalog) {
       e.from = from;
       e.to = to->second;
       e.fk = &fk;
-      e.enabled = nodes_[from].enabled && nodes_[to->second].enabled &&
-                  catalog.IsEnabled(fk.cluster());
+      e.enabled =
+          nodes_[from].enabled && nodes_[to->second].enabled && catalog.IsEnabled(fk.cluster());
       edges_.push_back(e);
     }
   }
@@ -204,21 +220,19 @@ JoinEdge JoinGraph::MakeEdge(const Edge& e) const {
   out.from_table = nodes_[e.from].name;
   out.to_table = nodes_[e.to].name;
   out.from_columns.assign(fk.columns().begin(), fk.columns().end());
-  out.to_columns.assign(fk.references_columns().begin(),
-                        fk.references_columns().end());
+  out.to_columns.assign(fk.references_columns().begin(), fk.references_columns().end());
   out.cluster = fk.cluster();
   // The ON clause is SQL: names PostgreSQL would fold or read as keywords
   // are quoted ("app.User Accounts" -> app."User Accounts").
   out.from_alias = SqlTableName(out.from_table);
   out.to_alias = SqlTableName(out.to_table);
   if (e.from == e.to) {
-    out.to_alias =
-        SelfJoinAlias(out.from_columns.empty() ? "" : out.from_columns[0], out.to_table);
+    out.to_alias = SelfJoinAlias(out.from_columns.empty() ? "" : out.from_columns[0], out.to_table);
   }
   std::vector<std::string> parts;
   for (size_t i = 0; i < out.from_columns.size() && i < out.to_columns.size(); ++i) {
-    parts.push_back(absl::StrCat(out.from_alias, ".", SqlIdentifier(out.from_columns[i]),
-                                 " = ", out.to_alias, ".", SqlIdentifier(out.to_columns[i])));
+    parts.push_back(absl::StrCat(out.from_alias, ".", SqlIdentifier(out.from_columns[i]), " = ",
+                                 out.to_alias, ".", SqlIdentifier(out.to_columns[i])));
   }
   out.on = absl::StrJoin(parts, " AND ");
   return out;
@@ -233,8 +247,7 @@ std::vector<uint32_t> JoinGraph::EdgesBetween(uint32_t a, uint32_t b) const {
   return out;
 }
 
-std::vector<JoinEdge> JoinGraph::Direct(absl::string_view a,
-                                        absl::string_view b) const {
+std::vector<JoinEdge> JoinGraph::Direct(absl::string_view a, absl::string_view b) const {
   std::vector<JoinEdge> out;
   int x = Find(a), y = Find(b);
   if (x < 0 || y < 0) return out;
@@ -272,15 +285,14 @@ JoinStep JoinGraph::MakeStep(uint32_t from_node, uint32_t to_node,
     // A self-reference joins the table again under the referenced side's
     // alias, the one the ON clause uses.
     bool self = from_node == to_node;
-    step.sql = absl::StrCat("JOIN ", SqlTableName(step.table),
-                            self ? absl::StrCat(" AS ", step.edge.to_alias) : "",
-                            " ON ", step.edge.on);
+    step.sql =
+        absl::StrCat("JOIN ", SqlTableName(step.table),
+                     self ? absl::StrCat(" AS ", step.edge.to_alias) : "", " ON ", step.edge.on);
   }
   return step;
 }
 
-std::vector<uint32_t> JoinGraph::PathEdges(uint32_t source, uint32_t target,
-                                           bool all) const {
+std::vector<uint32_t> JoinGraph::PathEdges(uint32_t source, uint32_t target, bool all) const {
   std::vector<uint32_t> path;
   if (source == target) return path;
   Scratch& parent = ScratchFor(0, nodes_.size());
@@ -313,21 +325,17 @@ std::vector<uint32_t> JoinGraph::PathEdges(uint32_t source, uint32_t target,
   return path;
 }
 
-std::string JoinGraph::MatchForeignKey(absl::string_view a,
-                                       absl::string_view a_column,
-                                       absl::string_view b,
-                                       absl::string_view b_column) const {
+std::string JoinGraph::MatchForeignKey(absl::string_view a, absl::string_view a_column,
+                                       absl::string_view b, absl::string_view b_column) const {
   int x = Find(a), y = Find(b);
   if (x < 0 || y < 0) return "";
   for (uint32_t e : EdgesBetween(x, y)) {
     const Edge& edge = edges_[e];
     const v1::ForeignKey& fk = *edge.fk;
     for (int i = 0; i < fk.columns_size() && i < fk.references_columns_size(); ++i) {
-      bool forward = static_cast<int>(edge.from) == x &&
-                     fk.columns(i) == a_column &&
+      bool forward = static_cast<int>(edge.from) == x && fk.columns(i) == a_column &&
                      fk.references_columns(i) == b_column;
-      bool backward = static_cast<int>(edge.from) == y &&
-                      fk.columns(i) == b_column &&
+      bool backward = static_cast<int>(edge.from) == y && fk.columns(i) == b_column &&
                       fk.references_columns(i) == a_column;
       if (forward || backward) return fk.name();
     }
@@ -335,8 +343,7 @@ std::string JoinGraph::MatchForeignKey(absl::string_view a,
   return "";
 }
 
-std::vector<JoinStep> JoinGraph::ShortestPath(absl::string_view a,
-                                              absl::string_view b) const {
+std::vector<JoinStep> JoinGraph::ShortestPath(absl::string_view a, absl::string_view b) const {
   std::vector<JoinStep> steps;
   int x = Find(a), y = Find(b);
   if (x < 0 || y < 0 || x == y || !nodes_[x].enabled || !nodes_[y].enabled) {
@@ -377,16 +384,15 @@ std::vector<std::string> JoinGraph::BlockingFeatures(uint32_t a, uint32_t b) con
   return features;
 }
 
-std::vector<std::string> JoinGraph::Suggest(absl::string_view raw,
-                                            size_t max) const {
+std::vector<std::string> JoinGraph::Suggest(absl::string_view raw, size_t max) const {
   std::string name = absl::AsciiStrToLower(NormalizeTableName(raw));
   std::vector<std::pair<size_t, std::string>> scored;
   if (name.empty()) return {};
   size_t limit = std::max<size_t>(2, name.size() / 4);
   for (const Node& n : nodes_) {
     if (n.absent) continue;
-    size_t diff = n.name.size() > name.size() ? n.name.size() - name.size()
-                                              : name.size() - n.name.size();
+    size_t diff =
+        n.name.size() > name.size() ? n.name.size() - name.size() : name.size() - n.name.size();
     size_t d;
     if (diff <= limit) {
       d = EditDistance(name, n.name);
@@ -406,8 +412,7 @@ std::vector<std::string> JoinGraph::Suggest(absl::string_view raw,
   return out;
 }
 
-bool JoinGraph::InducedConnected(const std::vector<uint32_t>& nodes,
-                                 int extra) const {
+bool JoinGraph::InducedConnected(const std::vector<uint32_t>& nodes, int extra) const {
   std::vector<uint32_t> all = nodes;
   if (extra >= 0) all.push_back(static_cast<uint32_t>(extra));
   Scratch& in = ScratchFor(1, nodes_.size());
@@ -483,8 +488,8 @@ bool JoinGraph::ProvablyMinimal(const std::vector<uint32_t>& terminals, size_t e
   for (uint32_t t : terminals) {
     for (uint32_t i = offsets_[t]; i < offsets_[t + 1]; ++i) {
       const Adjacent& adj = adjacency_[i];
-      if (terminal_set.count(adj.node) || !edges_[adj.edge].enabled ||
-          !nodes_[adj.node].enabled || !tried.insert(adj.node).second) {
+      if (terminal_set.count(adj.node) || !edges_[adj.edge].enabled || !nodes_[adj.node].enabled ||
+          !tried.insert(adj.node).second) {
         continue;
       }
       if (InducedConnected(terminals, static_cast<int>(adj.node))) return false;
@@ -536,9 +541,9 @@ bool JoinGraph::ExactCandidates(const std::vector<uint32_t>& terminals, int max_
 // Exact search (Steiner tree DP over terminal subsets) on `candidates`:
 // a tree rooted at the first terminal with fewer than `greedy_edges`
 // edges, if there is one.
-std::optional<JoinGraph::SteinerTree> JoinGraph::ExactTree(
-    const std::vector<uint32_t>& terminals, const std::vector<uint32_t>& candidates,
-    int greedy_edges) const {
+std::optional<JoinGraph::SteinerTree> JoinGraph::ExactTree(const std::vector<uint32_t>& terminals,
+                                                           const std::vector<uint32_t>& candidates,
+                                                           int greedy_edges) const {
   const size_t k = terminals.size();
   const size_t c = candidates.size();
   std::map<uint32_t, int> local;
@@ -641,9 +646,8 @@ void JoinGraph::OrderSteps(const std::vector<uint32_t>& terminals, const Steiner
   for (size_t head = 0; head < queue.size(); ++head) {
     uint32_t u = queue[head];
     std::vector<uint32_t>& next = tree_adj[u];
-    std::sort(next.begin(), next.end(), [&](uint32_t x, uint32_t y) {
-      return nodes_[x].name < nodes_[y].name;
-    });
+    std::sort(next.begin(), next.end(),
+              [&](uint32_t x, uint32_t y) { return nodes_[x].name < nodes_[y].name; });
     for (uint32_t v : next) {
       if (!joined.insert(v).second) continue;
       auto key = std::make_pair(std::min(u, v), std::max(u, v));
@@ -662,8 +666,7 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
   auto extras = [&](const SteinerTree& c) { return c.nodes.size() - terminals.size(); };
 
   SteinerTree best = GrowGreedy(terminals, terminals[0]);
-  for (size_t i = 1; i < terminals.size() && best.unreachable.empty() && extras(best) > 0;
-       ++i) {
+  for (size_t i = 1; i < terminals.size() && best.unreachable.empty() && extras(best) > 0; ++i) {
     SteinerTree c = GrowGreedy(terminals, terminals[i]);
     if (c.unreachable.empty() && c.nodes.size() < best.nodes.size()) best = std::move(c);
   }
@@ -676,13 +679,13 @@ TreeResult JoinGraph::Tree(const std::vector<uint32_t>& terminals,
         AddUnique(&result.blocked_by_features, f);
       }
     }
-    result.message = absl::StrCat(
-        absl::StrJoin(result.unreachable, ", "), " cannot be joined to ", result.root,
-        " in this build",
-        result.blocked_by_features.empty()
-            ? " (no foreign-key path connects them)"
-            : absl::StrCat(" (they connect only through disabled features: ",
-                           absl::StrJoin(result.blocked_by_features, ", "), ")"));
+    result.message =
+        absl::StrCat(absl::StrJoin(result.unreachable, ", "), " cannot be joined to ", result.root,
+                     " in this build",
+                     result.blocked_by_features.empty()
+                         ? " (no foreign-key path connects them)"
+                         : absl::StrCat(" (they connect only through disabled features: ",
+                                        absl::StrJoin(result.blocked_by_features, ", "), ")"));
     return result;
   }
   result.connected = true;
@@ -745,23 +748,20 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
     bool b_ok = b >= 0 && nodes_[b].enabled;
     if (!a_ok || !b_ok) {
       pr.status = PairStatus::kTableUnavailable;
-      pr.message = absl::StrCat(!a_ok ? p.left : p.right,
-                                " is not available in this build");
+      pr.message = absl::StrCat(!a_ok ? p.left : p.right, " is not available in this build");
       result.pairs.push_back(std::move(pr));
       continue;
     }
     std::vector<uint32_t> edges = EdgesBetween(a, b);
     if (!p.foreign_key.empty()) {
-      auto it = std::find_if(edges.begin(), edges.end(), [&](uint32_t e) {
-        return edges_[e].fk->name() == p.foreign_key;
-      });
+      auto it = std::find_if(edges.begin(), edges.end(),
+                             [&](uint32_t e) { return edges_[e].fk->name() == p.foreign_key; });
       if (it == edges.end()) {
         pr.status = PairStatus::kUnknownForeignKey;
         std::vector<std::string> valid;
         for (uint32_t e : edges) valid.push_back(edges_[e].fk->name());
         pr.message = absl::StrCat(
-            "foreign key \"", p.foreign_key, "\" does not join ", p.left,
-            " and ", p.right,
+            "foreign key \"", p.foreign_key, "\" does not join ", p.left, " and ", p.right,
             valid.empty() ? "" : absl::StrCat("; candidates: ", absl::StrJoin(valid, ", ")));
         ambiguous = true;
       } else {
@@ -776,9 +776,8 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
       for (uint32_t e : edges) pr.candidates.push_back(MakeEdge(edges_[e]));
       std::vector<std::string> keys;
       for (const JoinEdge& e : pr.candidates) keys.push_back(e.foreign_key);
-      pr.message = absl::StrCat(edges.size(), " foreign keys join ", p.left,
-                                " and ", p.right, " (", absl::StrJoin(keys, ", "),
-                                "); choose one");
+      pr.message = absl::StrCat(edges.size(), " foreign keys join ", p.left, " and ", p.right, " (",
+                                absl::StrJoin(keys, ", "), "); choose one");
       ambiguous = true;
     } else if (a == b) {
       pr.status = PairStatus::kNoPath;
@@ -789,17 +788,17 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
       if (!pr.path.empty()) {
         pr.status = PairStatus::kPath;
         for (const JoinStep& s : pr.path) ambiguous = ambiguous || !s.alternatives.empty();
-        pr.message = absl::StrCat("no direct foreign key; shortest path has ",
-                                  pr.path.size(), " joins");
+        pr.message =
+            absl::StrCat("no direct foreign key; shortest path has ", pr.path.size(), " joins");
       } else {
         pr.status = PairStatus::kNoPath;
         pr.blocked_by_features = BlockingFeatures(a, b);
-        pr.message = pr.blocked_by_features.empty()
-                         ? absl::StrCat(p.left, " and ", p.right,
-                                        " are not connected by foreign keys")
-                         : absl::StrCat(p.left, " and ", p.right,
-                                        " connect only through disabled features: ",
-                                        absl::StrJoin(pr.blocked_by_features, ", "));
+        pr.message =
+            pr.blocked_by_features.empty()
+                ? absl::StrCat(p.left, " and ", p.right, " are not connected by foreign keys")
+                : absl::StrCat(p.left, " and ", p.right,
+                               " connect only through disabled features: ",
+                               absl::StrJoin(pr.blocked_by_features, ", "));
         unreachable = true;
       }
     }
@@ -809,8 +808,7 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
   const PairResult* only_pair =
       terminals.size() == 2 && result.pairs.size() == 1 ? &result.pairs[0] : nullptr;
   if (only_pair != nullptr &&
-      (only_pair->status == PairStatus::kDirect ||
-       only_pair->status == PairStatus::kAmbiguous ||
+      (only_pair->status == PairStatus::kDirect || only_pair->status == PairStatus::kAmbiguous ||
        only_pair->status == PairStatus::kPath) &&
       static_cast<uint32_t>(Find(only_pair->left)) == terminals[0]) {
     // Two tables: the pair's answer is the tree.
@@ -824,8 +822,7 @@ JoinResult JoinGraph::Join(const JoinRequest& request) const {
         tree.extra_tables.push_back(tree.steps[i].table);
       }
     } else {
-      const std::string chosen =
-          request.pairs.empty() ? "" : request.pairs[0].foreign_key;
+      const std::string chosen = request.pairs.empty() ? "" : request.pairs[0].foreign_key;
       tree.steps.push_back(MakeStep(terminals[0], terminals[1], chosen));
     }
   } else if (terminals.size() >= 2) {

@@ -34,7 +34,7 @@ struct JoinEdge {
   std::string foreign_key;  // constraint name
   std::string from_table;   // the table holding the key
   std::vector<std::string> from_columns;
-  std::string to_table;     // the referenced table
+  std::string to_table;  // the referenced table
   std::vector<std::string> to_columns;
   // How `on` names the two sides, as SQL: the table names (quoted where
   // PostgreSQL needs it: app."User Accounts"), except for a self-reference,
@@ -104,8 +104,8 @@ struct TreeResult {
   // search); false when it is the best of several greedy trees (at most
   // twice the minimum), used when the search space is large.
   bool optimal = false;
-  std::string root;                      // the first table of the join
-  std::vector<JoinStep> steps;           // in a valid join order
+  std::string root;                       // the first table of the join
+  std::vector<JoinStep> steps;            // in a valid join order
   std::vector<std::string> extra_tables;  // joined only to connect others
   std::vector<std::string> unreachable;   // requested, not connected
   std::vector<std::string> blocked_by_features;
@@ -163,13 +163,11 @@ class JoinGraph {
 
   // Shortest chain of enabled foreign keys from `a` to `b` (empty when not
   // connected or a == b). Deterministic: ties go to table names in order.
-  std::vector<JoinStep> ShortestPath(absl::string_view a,
-                                     absl::string_view b) const;
+  std::vector<JoinStep> ShortestPath(absl::string_view a, absl::string_view b) const;
 
   // The enabled foreign key that `a.a_column = b.b_column` follows (one
   // column pair of it, either direction), or "".
-  std::string MatchForeignKey(absl::string_view a, absl::string_view a_column,
-                              absl::string_view b,
+  std::string MatchForeignKey(absl::string_view a, absl::string_view a_column, absl::string_view b,
                               absl::string_view b_column) const;
 
   size_t table_count() const { return nodes_.size(); }
@@ -198,12 +196,10 @@ class JoinGraph {
   int Find(absl::string_view name) const;
   JoinEdge MakeEdge(const Edge& e) const;
   std::vector<uint32_t> EdgesBetween(uint32_t a, uint32_t b) const;
-  JoinStep MakeStep(uint32_t from_node, uint32_t to_node,
-                    const std::string& chosen_key) const;
+  JoinStep MakeStep(uint32_t from_node, uint32_t to_node, const std::string& chosen_key) const;
   // Edges of a shortest path from `source` to `target` over enabled edges
   // (or all edges when `all`), in order; empty when none.
-  std::vector<uint32_t> PathEdges(uint32_t source, uint32_t target,
-                                  bool all) const;
+  std::vector<uint32_t> PathEdges(uint32_t source, uint32_t target, bool all) const;
   // Is the subgraph induced by `nodes` (plus `extra` when >= 0) connected?
   bool InducedConnected(const std::vector<uint32_t>& nodes, int extra) const;
   std::vector<std::string> BlockingFeatures(uint32_t a, uint32_t b) const;
@@ -211,8 +207,7 @@ class JoinGraph {
   // The join tree of two or more tables (`terminals`), a Steiner tree over
   // the enabled foreign keys: a greedy tree, proven minimal or replaced by
   // an exact search's when the search space is small enough.
-  TreeResult Tree(const std::vector<uint32_t>& terminals,
-                  const JoinRequest& request) const;
+  TreeResult Tree(const std::vector<uint32_t>& terminals, const JoinRequest& request) const;
   struct SteinerTree {
     std::vector<uint32_t> tree_edges;
     std::set<uint32_t> nodes;

@@ -98,9 +98,12 @@ nlohmann::ordered_json StepJson(const JoinStep& s) {
 
 const char* StateName(TableState s) {
   switch (s) {
-    case TableState::kAvailable: return "available";
-    case TableState::kClusterDisabled: return "cluster_disabled";
-    case TableState::kUnknown: return "unknown_table";
+    case TableState::kAvailable:
+      return "available";
+    case TableState::kClusterDisabled:
+      return "cluster_disabled";
+    case TableState::kUnknown:
+      return "unknown_table";
   }
   return "unknown_table";
 }

@@ -103,8 +103,7 @@ std::string ToString(const MigrationKey& key) {
   return absl::StrCat(key.cluster, "/", key.version);
 }
 
-absl::StatusOr<std::vector<std::string>> ClusterOrder(
-    const std::vector<ClusterSpec>& clusters) {
+absl::StatusOr<std::vector<std::string>> ClusterOrder(const std::vector<ClusterSpec>& clusters) {
   std::map<std::string, size_t> index;
   for (const ClusterSpec& c : clusters) index.emplace(c.name, index.size());
   const size_t n = clusters.size();
@@ -127,8 +126,7 @@ absl::StatusOr<std::vector<std::string>> ClusterOrder(
   if (!graph.Sort(later, &sorted, &cycle)) {
     std::vector<std::string> names;
     for (size_t i : cycle) names.push_back(clusters[i].name);
-    return absl::InvalidArgumentError(
-        "dependency cycle: " + absl::StrJoin(names, " -> "));
+    return absl::InvalidArgumentError("dependency cycle: " + absl::StrJoin(names, " -> "));
   }
   std::vector<std::string> order;
   order.reserve(n);
@@ -136,11 +134,9 @@ absl::StatusOr<std::vector<std::string>> ClusterOrder(
   return order;
 }
 
-absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(
-    const std::vector<ClusterSpec>& clusters,
-    const std::vector<MigrationNode>& migrations) {
-  absl::StatusOr<std::vector<std::string>> cluster_order =
-      ClusterOrder(clusters);
+absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(const std::vector<ClusterSpec>& clusters,
+                                                     const std::vector<MigrationNode>& migrations) {
+  absl::StatusOr<std::vector<std::string>> cluster_order = ClusterOrder(clusters);
   if (!cluster_order.ok()) return cluster_order.status();
   std::map<std::string, size_t> cluster_rank;
   for (const std::string& name : *cluster_order) {
@@ -186,16 +182,14 @@ absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(
   auto rank = [&](size_t i) {
     auto it = cluster_rank.find(migrations[i].key.cluster);
     size_t r = it == cluster_rank.end() ? cluster_rank.size() : it->second;
-    return std::make_tuple(r, migrations[i].key.cluster,
-                           migrations[i].key.version);
+    return std::make_tuple(r, migrations[i].key.cluster, migrations[i].key.version);
   };
   auto later = [&](size_t a, size_t b) { return rank(a) > rank(b); };
   std::vector<size_t> sorted, cycle;
   if (!graph.Sort(later, &sorted, &cycle)) {
     std::vector<std::string> names;
     for (size_t i : cycle) names.push_back(ToString(migrations[i].key));
-    return absl::InvalidArgumentError(
-        "ordering cycle: " + absl::StrJoin(names, " -> "));
+    return absl::InvalidArgumentError("ordering cycle: " + absl::StrJoin(names, " -> "));
   }
   std::vector<MigrationKey> order;
   order.reserve(n);

@@ -43,16 +43,14 @@ struct MigrationNode {
 // Orders clusters so that every cluster follows its dependencies (and core),
 // ties by name. Depends_on names outside `clusters` are ignored.
 // INVALID_ARGUMENT on a cycle ("dependency cycle: a -> b -> a").
-absl::StatusOr<std::vector<std::string>> ClusterOrder(
-    const std::vector<ClusterSpec>& clusters);
+absl::StatusOr<std::vector<std::string>> ClusterOrder(const std::vector<ClusterSpec>& clusters);
 
 // Orders `migrations` (of the clusters in `clusters`) for a fresh install.
 // Requires edges whose target is not among `migrations` are ignored (the
 // target's cluster is not enabled). INVALID_ARGUMENT on a cycle, naming it
 // ("ordering cycle: tasks/2 -> core/4 -> tasks/1 -> tasks/2").
-absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(
-    const std::vector<ClusterSpec>& clusters,
-    const std::vector<MigrationNode>& migrations);
+absl::StatusOr<std::vector<MigrationKey>> ApplyOrder(const std::vector<ClusterSpec>& clusters,
+                                                     const std::vector<MigrationNode>& migrations);
 
 }  // namespace schemagate::catalog
 

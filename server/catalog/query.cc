@@ -28,8 +28,7 @@ bool BoolMember(const json& obj, absl::string_view key) {
 }
 int IntMember(const json& obj, absl::string_view key, int fallback) {
   const json* m = obj.Get(key);
-  return m != nullptr && m->type() == json::kNumber ? static_cast<int>(m->number())
-                                                    : fallback;
+  return m != nullptr && m->type() == json::kNumber ? static_cast<int>(m->number()) : fallback;
 }
 std::vector<std::string> StringList(const json* list) {
   std::vector<std::string> out;
@@ -90,8 +89,8 @@ class Analyzer {
 
  private:
   absl::Status TooDeep() const {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "query nests more than ", kMaxQueryDepth, " levels deep"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("query nests more than ", kMaxQueryDepth, " levels deep"));
   }
 
   std::string TableName(const json& rv) const {
@@ -131,8 +130,7 @@ class Analyzer {
     }
     QueryTable& t = out_->tables[it->second];
     if (RoleRank(role) > RoleRank(t.role)) t.role = role;
-    if (!alias.empty() &&
-        std::find(t.aliases.begin(), t.aliases.end(), alias) == t.aliases.end()) {
+    if (!alias.empty() && std::find(t.aliases.begin(), t.aliases.end(), alias) == t.aliases.end()) {
       t.aliases.push_back(alias);
     }
     std::string resolved = lookup.state == TableState::kAvailable ? lookup.name : "";
@@ -148,8 +146,7 @@ class Analyzer {
     if (type == "RangeVar" && inner != nullptr) {
       std::string alias;
       if (const json* a = Member(*inner, "alias")) alias = StringMember(*a, "aliasname");
-      const std::string* t =
-          scope.Resolve(alias.empty() ? StringMember(*inner, "relname") : alias);
+      const std::string* t = scope.Resolve(alias.empty() ? StringMember(*inner, "relname") : alias);
       if (t != nullptr && !t->empty()) tables->push_back(*t);
     } else if (type == "JoinExpr" && inner != nullptr) {
       if (const json* l = Member(*inner, "larg")) ItemTables(*l, tables, scope);
@@ -169,9 +166,8 @@ class Analyzer {
     return false;
   }
 
-  void AddCondition(const std::string& lt, const std::string& lc,
-                    const std::string& rt, const std::string& rc,
-                    const std::string& text, int location) {
+  void AddCondition(const std::string& lt, const std::string& lc, const std::string& rt,
+                    const std::string& rc, const std::string& text, int location) {
     if (lt.empty() || rt.empty()) return;
     QueryCondition c;
     c.left_table = lt;
@@ -218,8 +214,7 @@ class Analyzer {
   }
 
   // table and column of a ColumnRef, resolved in `scope`.
-  std::pair<std::string, std::string> ResolveColumn(const json& ref,
-                                                    const Scope& scope) {
+  std::pair<std::string, std::string> ResolveColumn(const json& ref, const Scope& scope) {
     std::vector<std::string> fields = StringList(Member(ref, "fields"));
     if (fields.empty()) return {"", ""};
     const std::string column = fields.back();
@@ -267,8 +262,7 @@ class Analyzer {
                  IntMember(expr, "location", -1));
   }
 
-  absl::Status FromItem(const json& item, Scope& scope, int depth,
-                        const std::string& role) {
+  absl::Status FromItem(const json& item, Scope& scope, int depth, const std::string& role) {
     if (depth > kMaxQueryDepth) return TooDeep();
     auto [type, inner] = Unwrap(item);
     if (inner == nullptr) return absl::OkStatus();
@@ -282,8 +276,7 @@ class Analyzer {
           if (absl::Status st = FromItem(*s, scope, depth + 1, role); !st.ok()) return st;
         }
       }
-      if (Member(*inner, "usingClause") != nullptr ||
-          BoolMember(*inner, "isNatural")) {
+      if (Member(*inner, "usingClause") != nullptr || BoolMember(*inner, "isNatural")) {
         Using(*inner, scope);
       }
       if (const json* q = Member(*inner, "quals")) return Visit(*q, scope, depth + 1);
@@ -358,8 +351,7 @@ class Analyzer {
       }
       for (const json& value : *inner) {
         absl::string_view key = value.key();
-        if (key == "fromClause" || key == "withClause" || key == "larg" ||
-            key == "rarg") {
+        if (key == "fromClause" || key == "withClause" || key == "larg" || key == "rarg") {
           continue;
         }
         if (absl::Status s = Visit(value, scope, depth + 1); !s.ok()) return s;
@@ -426,24 +418,29 @@ class Analyzer {
 
 TableStatus QueryTable::status() const {
   switch (lookup.state) {
-    case TableState::kAvailable: return TableStatus::kAvailable;
-    case TableState::kClusterDisabled: return TableStatus::kClusterDisabled;
-    case TableState::kUnknown: return TableStatus::kUnknownTable;
+    case TableState::kAvailable:
+      return TableStatus::kAvailable;
+    case TableState::kClusterDisabled:
+      return TableStatus::kClusterDisabled;
+    case TableState::kUnknown:
+      return TableStatus::kUnknownTable;
   }
   return TableStatus::kUnknownTable;
 }
 
 const char* ToString(QueryVerdict v) {
   switch (v) {
-    case QueryVerdict::kOk: return "ok";
-    case QueryVerdict::kWarnings: return "warnings";
-    case QueryVerdict::kInvalid: return "invalid";
+    case QueryVerdict::kOk:
+      return "ok";
+    case QueryVerdict::kWarnings:
+      return "warnings";
+    case QueryVerdict::kInvalid:
+      return "invalid";
   }
   return "invalid";
 }
 
-absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph,
-                                         absl::string_view text) {
+absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph, absl::string_view text) {
   if (absl::StripAsciiWhitespace(text).empty()) {
     return absl::InvalidArgumentError("the query is empty");
   }
@@ -464,11 +461,10 @@ absl::StatusOr<QueryResult> AnalyzeParsedQuery(const JoinGraph& graph, absl::str
     absl::Status s = analyzer.Statement(*tree.statements[i].node, static_cast<int>(i));
     if (!s.ok()) return s;
   }
-  std::stable_sort(result.tables.begin(), result.tables.end(),
-                   [](const QueryTable& a, const QueryTable& b) {
-                     return std::tie(a.statement, a.line, a.column) <
-                            std::tie(b.statement, b.line, b.column);
-                   });
+  std::stable_sort(
+      result.tables.begin(), result.tables.end(), [](const QueryTable& a, const QueryTable& b) {
+        return std::tie(a.statement, a.line, a.column) < std::tie(b.statement, b.line, b.column);
+      });
   bool invalid = false, warnings = false;
   for (const QueryTable& t : result.tables) {
     if (t.lookup.state == TableState::kUnknown) {
@@ -480,19 +476,18 @@ absl::StatusOr<QueryResult> AnalyzeParsedQuery(const JoinGraph& graph, absl::str
               : absl::StrCat(" (did you mean ", absl::StrJoin(t.suggestions, ", "), "?)")));
     } else if (t.lookup.state == TableState::kClusterDisabled) {
       invalid = true;
-      result.messages.push_back(absl::StrCat(
-          "table ", t.lookup.name, " belongs to cluster ", t.lookup.cluster,
-          ", which is not enabled in this build; enable feature(s) ",
-          absl::StrJoin(t.lookup.enable_features, ", ")));
+      result.messages.push_back(
+          absl::StrCat("table ", t.lookup.name, " belongs to cluster ", t.lookup.cluster,
+                       ", which is not enabled in this build; enable feature(s) ",
+                       absl::StrJoin(t.lookup.enable_features, ", ")));
     }
   }
   for (const QueryCondition& c : result.conditions) {
     if (c.matches_foreign_key || c.left_table == c.right_table) continue;
     warnings = true;
-    result.messages.push_back(absl::StrCat(
-        "join condition ", c.text, " at ", c.line, ":", c.column,
-        " does not follow a foreign key between ", c.left_table, " and ",
-        c.right_table));
+    result.messages.push_back(absl::StrCat("join condition ", c.text, " at ", c.line, ":", c.column,
+                                           " does not follow a foreign key between ", c.left_table,
+                                           " and ", c.right_table));
   }
   result.verdict = invalid    ? QueryVerdict::kInvalid
                    : warnings ? QueryVerdict::kWarnings

@@ -31,8 +31,8 @@
 namespace schemagate::catalog {
 
 struct QueryTable {
-  std::string name;    // as written ("public.tasks", "Tasks")
-  TableLookup lookup;  // lookup.name is the catalog's name when known
+  std::string name;                      // as written ("public.tasks", "Tasks")
+  TableLookup lookup;                    // lookup.name is the catalog's name when known
   std::vector<std::string> suggestions;  // for unknown tables
   std::vector<std::string> aliases;
   // "read", "insert", "update", "delete", "merge" or "reference" (other
@@ -72,8 +72,7 @@ struct QueryResult {
 // Deeper nesting than this (in parse-tree levels) is refused.
 inline constexpr int kMaxQueryDepth = 2000;
 
-absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph,
-                                         absl::string_view sql);
+absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph, absl::string_view sql);
 
 // AnalyzeQuery of SQL already parsed (sql::ParseDom(sql) == `tree`): one
 // parse checked against several catalogs.

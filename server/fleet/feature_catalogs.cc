@@ -18,9 +18,8 @@ absl::StatusOr<std::shared_ptr<const catalog::Catalog>> FeatureCatalogs::For(
   std::vector<std::string> request = features;
   std::sort(request.begin(), request.end());
   request.erase(std::unique(request.begin(), request.end()), request.end());
-  if (request.empty() ||
-      std::find(request.begin(), request.end(), std::string(catalog::kAllFeatures)) !=
-          request.end()) {
+  if (request.empty() || std::find(request.begin(), request.end(),
+                                   std::string(catalog::kAllFeatures)) != request.end()) {
     return base_;
   }
   const std::string key = absl::StrJoin(request, ",");
@@ -38,18 +37,17 @@ absl::StatusOr<std::shared_ptr<const catalog::Catalog>> FeatureCatalogs::For(
     if (!base_->IsEnabled(c)) outside.push_back(c);
   }
   if (!outside.empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "feature(s) ", absl::StrJoin(outside, ", "),
-        " not enabled in this process (its --features: ",
-        absl::StrJoin(base_->enabled_set().features, ","), ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("feature(s) ", absl::StrJoin(outside, ", "),
+                     " not enabled in this process (its --features: ",
+                     absl::StrJoin(base_->enabled_set().features, ","), ")"));
   }
   const std::string clusters = absl::StrJoin(narrowed->enabled_set().clusters, ",");
   absl::MutexLock lock(&mu_);
   auto shared = by_clusters_.find(clusters);
   if (shared == by_clusters_.end()) {
     shared = by_clusters_
-                 .emplace(clusters,
-                          std::make_shared<const catalog::Catalog>(*std::move(narrowed)))
+                 .emplace(clusters, std::make_shared<const catalog::Catalog>(*std::move(narrowed)))
                  .first;
   }
   by_request_[key] = shared->second;

@@ -45,10 +45,8 @@ class FeatureCatalogs {
   const std::shared_ptr<const catalog::Catalog> base_;
   mutable absl::Mutex mu_;
   // By the request (sorted, deduplicated), and by the enabled clusters.
-  std::map<std::string, std::shared_ptr<const catalog::Catalog>> by_request_
-      ABSL_GUARDED_BY(mu_);
-  std::map<std::string, std::shared_ptr<const catalog::Catalog>> by_clusters_
-      ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const catalog::Catalog>> by_request_ ABSL_GUARDED_BY(mu_);
+  std::map<std::string, std::shared_ptr<const catalog::Catalog>> by_clusters_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace schemagate::fleet

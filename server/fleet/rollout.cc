@@ -28,8 +28,7 @@ TargetResult Failed(TargetResult r, const absl::Status& s) {
 }
 
 // Migrates (or, dry, plans) one target on a connection of its own.
-TargetResult RunOne(const Target& t, const RolloutOptions& o,
-                    const std::function<bool()>& stop) {
+TargetResult RunOne(const Target& t, const RolloutOptions& o, const std::function<bool()>& stop) {
   const absl::Time start = absl::Now();
   TargetResult r;
   r.target = &t;
@@ -42,25 +41,24 @@ TargetResult RunOne(const Target& t, const RolloutOptions& o,
                   {"in", absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(1)))},
                   {"error", std::string(error.message())}});
   };
-  absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
-      migrate::Connection::Open(connect);
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = migrate::Connection::Open(connect);
   if (!conn.ok()) {
     // As DatabaseFlags::Open: what a retry cannot cure (authentication, a
     // missing database) is bad usage, the rest unavailable.
-    r = Failed(std::move(r), errors::WithKind(conn.status(),
-                                               conn.status().code() ==
-                                                       absl::StatusCode::kInvalidArgument
-                                                   ? errors::ErrorKind::kUsage
-                                                   : errors::ErrorKind::kConnect));
+    r = Failed(
+        std::move(r),
+        errors::WithKind(conn.status(), conn.status().code() == absl::StatusCode::kInvalidArgument
+                                            ? errors::ErrorKind::kUsage
+                                            : errors::ErrorKind::kConnect));
     r.duration = absl::Now() - start;
     return r;
   }
   migrate::Engine engine(*t.catalog, conn->get(), o.engine);
   if (o.dry_run) {
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-    absl::Status integrity =
-        state.ok() ? engine.CheckIntegrity(*state) : errors::WithKind(state.status(),
-                                                                       errors::ErrorKind::kConnect);
+    absl::Status integrity = state.ok()
+                                 ? engine.CheckIntegrity(*state)
+                                 : errors::WithKind(state.status(), errors::ErrorKind::kConnect);
     if (!integrity.ok()) {
       r = Failed(std::move(r), integrity);
     } else {
@@ -74,9 +72,10 @@ TargetResult RunOne(const Target& t, const RolloutOptions& o,
     apply.stop = stop;
     apply.progress = [&t](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) {
-        log::Debug("applied", {{"target", t.id},
-                               {"migration", e.ref},
-                               {"duration", absl::StrCat(absl::ToInt64Milliseconds(e.duration), "ms")}});
+        log::Debug("applied",
+                   {{"target", t.id},
+                    {"migration", e.ref},
+                    {"duration", absl::StrCat(absl::ToInt64Milliseconds(e.duration), "ms")}});
       } else if (e.kind == migrate::Event::kLockWaiting) {
         log::Info(e.message, {{"target", t.id}});
       } else if (e.kind == migrate::Event::kRetrying) {
@@ -173,7 +172,8 @@ class WaveRun {
         while (next_ < targets_.size() && started_[next_]) ++next_;
         ++running_[targets_[pick]->host];
       }
-      TargetResult r = o_.run_one ? o_.run_one(*targets_[pick]) : RunOne(*targets_[pick], o_, stop_);
+      TargetResult r =
+          o_.run_one ? o_.run_one(*targets_[pick]) : RunOne(*targets_[pick], o_, stop_);
       r.target = targets_[pick];
       Report(r);
       // A target the interruption stopped (SIGTERM while it waited for its
@@ -217,12 +217,18 @@ class WaveRun {
 
 const char* ToString(Outcome outcome) {
   switch (outcome) {
-    case Outcome::kMigrated: return "migrated";
-    case Outcome::kUpToDate: return "up_to_date";
-    case Outcome::kPending: return "pending";
-    case Outcome::kFailed: return "failed";
-    case Outcome::kSkipped: return "skipped";
-    case Outcome::kInvalid: return "invalid";
+    case Outcome::kMigrated:
+      return "migrated";
+    case Outcome::kUpToDate:
+      return "up_to_date";
+    case Outcome::kPending:
+      return "pending";
+    case Outcome::kFailed:
+      return "failed";
+    case Outcome::kSkipped:
+      return "skipped";
+    case Outcome::kInvalid:
+      return "invalid";
   }
   return "failed";
 }
@@ -329,11 +335,11 @@ RolloutResult Rollout(const std::vector<const Target*>& targets, const RolloutOp
   }
   for (TargetResult& r : out.results) {
     if (r.outcome != Outcome::kSkipped) continue;
-    r.error = out.stopped && !out.interrupted ? absl::StrCat("not started: wave \"", out.stopped_at, "\" had ",
-                                         stopping_failures,
-                                         " failed target(s), more than --max-failures=",
-                                         options.max_failures)
-                          : "not started: the rollout was interrupted";
+    r.error =
+        out.stopped && !out.interrupted
+            ? absl::StrCat("not started: wave \"", out.stopped_at, "\" had ", stopping_failures,
+                           " failed target(s), more than --max-failures=", options.max_failures)
+            : "not started: the rollout was interrupted";
   }
   out.duration = absl::Now() - start;
   out.exit_code = ExitCode(out.results);

@@ -96,11 +96,11 @@ struct RolloutResult {
   // Every target given: waves in order, by id within a wave.
   std::vector<TargetResult> results;
   std::vector<WaveResult> waves;
-  std::string stopped_at;     // the wave whose failures stopped the rollout
-  bool stopped = false;       // ... (stopped_at may be "": targets without a wave)
-  bool interrupted = false;   // options.stop said so
+  std::string stopped_at;    // the wave whose failures stopped the rollout
+  bool stopped = false;      // ... (stopped_at may be "": targets without a wave)
+  bool interrupted = false;  // options.stop said so
   absl::Duration duration;
-  int exit_code = 0;          // ExitCode(results)
+  int exit_code = 0;  // ExitCode(results)
 };
 
 RolloutResult Rollout(const std::vector<const Target*>& targets, const RolloutOptions& options);

@@ -25,7 +25,7 @@ constexpr size_t kMaxIdBytes = 128;
 
 absl::Status Usage(std::string message) {
   return errors::WithKind(absl::InvalidArgumentError(std::move(message)),
-                           errors::ErrorKind::kUsage);
+                          errors::ErrorKind::kUsage);
 }
 
 class Errors : public google::protobuf::io::ErrorCollector {
@@ -84,8 +84,7 @@ void Check(Definition& d, FeatureCatalogs& catalogs) {
       std::string host = info->Get("host");
       if (host.empty()) host = info->Get("hostaddr");
       std::string port = info->Get("port");
-      t.host = absl::StrCat(host.empty() ? "localhost" : host, ":",
-                            port.empty() ? "5432" : port);
+      t.host = absl::StrCat(host.empty() ? "localhost" : host, ":", port.empty() ? "5432" : port);
       // Always host:port/dbname (the port explicit), whatever the URL spelled.
       t.database = absl::StrCat(t.host, "/", info->Get("dbname"));
     }
@@ -113,9 +112,9 @@ std::vector<Target> Finish(std::vector<Definition> defs, FeatureCatalogs& catalo
   for (Definition& d : defs) {
     const std::vector<std::string>& same = origins[d.target.id];
     if (same.size() > 1 && !d.target.id.empty()) {
-      d.target.problem = absl::StrCat("duplicate id \"", d.target.id, "\" (defined ",
-                                      same.size(), " times: ", absl::StrJoin(same, ", "),
-                                      "); none of them is used");
+      d.target.problem =
+          absl::StrCat("duplicate id \"", d.target.id, "\" (defined ", same.size(),
+                       " times: ", absl::StrJoin(same, ", "), "); none of them is used");
     }
     Check(d, catalogs);
     if (!d.target.ok()) d.target.catalog = nullptr;
@@ -172,8 +171,8 @@ std::string TargetSource::Describe() const {
   if (!file.empty()) parts.push_back(file);
   if (!query.empty()) {
     absl::StatusOr<migrate::ConnInfo> info = migrate::ConnInfo::Parse(control.url);
-    parts.push_back(absl::StrCat("--targets-query on ",
-                                 info.ok() ? info->Describe() : "the control database"));
+    parts.push_back(
+        absl::StrCat("--targets-query on ", info.ok() ? info->Describe() : "the control database"));
   }
   return absl::StrJoin(parts, " and ");
 }
@@ -225,7 +224,8 @@ absl::StatusOr<std::vector<Definition>> ParseDefinitions(const std::string& name
   google::protobuf::TextFormat::ParseInfoTree info;
   parser.WriteLocationsTo(&info);
   if (!parser.ParseFromString(text, &set)) {
-    return Usage(absl::StrCat(name, ":", errors.first().empty() ? " does not parse" : errors.first(),
+    return Usage(absl::StrCat(name, ":",
+                              errors.first().empty() ? " does not parse" : errors.first(),
                               " (a schemagate.v1.TargetSet in text format: "
                               "target { id: \"...\" database_url_file: \"...\" })"));
   }
@@ -262,8 +262,9 @@ absl::StatusOr<std::vector<Definition>> RowDefinitions(const migrate::Rows& rows
     col[rows.columns[i]] = i;
   }
   if (!col.count("id") || (!col.count("database_url") && !col.count("database_url_file"))) {
-    return Usage(absl::StrCat(name, ": the query must return the columns id and "
-                                    "database_url or database_url_file"));
+    return Usage(absl::StrCat(name,
+                              ": the query must return the columns id and "
+                              "database_url or database_url_file"));
   }
   auto cell = [&](size_t r, const char* c) {
     auto it = col.find(c);
@@ -287,8 +288,7 @@ absl::StatusOr<std::vector<Definition>> RowDefinitions(const migrate::Rows& rows
 
 }  // namespace
 
-absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name,
-                                                   const std::string& text,
+absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name, const std::string& text,
                                                    FeatureCatalogs& catalogs) {
   absl::StatusOr<std::vector<Definition>> defs = ParseDefinitions(name, text);
   if (!defs.ok()) return defs.status();
@@ -318,15 +318,13 @@ absl::StatusOr<std::vector<Target>> LoadTargets(const TargetSource& source,
   }
   if (!source.query.empty()) {
     migrate::ConnectOptions control = source.control;
-    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
-        migrate::Connection::Open(control);
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = migrate::Connection::Open(control);
     if (!conn.ok()) {
       return errors::WithKind(
           absl::Status(conn.status().code(),
                        absl::StrCat("control database: ", conn.status().message())),
-          conn.status().code() == absl::StatusCode::kInvalidArgument
-              ? errors::ErrorKind::kUsage
-              : errors::ErrorKind::kConnect);
+          conn.status().code() == absl::StatusCode::kInvalidArgument ? errors::ErrorKind::kUsage
+                                                                     : errors::ErrorKind::kConnect);
     }
     absl::Status begun = (*conn)->BeginRead(source.statement_timeout);
     if (!begun.ok()) return errors::WithKind(begun, errors::ErrorKind::kConnect);

@@ -87,8 +87,7 @@ absl::StatusOr<std::vector<Target>> LoadTargets(const TargetSource& source,
 
 // The same for a text-format TargetSet given as a string (`name` for
 // messages). Exposed for tests.
-absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name,
-                                                   const std::string& text,
+absl::StatusOr<std::vector<Target>> ParseTargetSet(const std::string& name, const std::string& text,
                                                    FeatureCatalogs& catalogs);
 
 // The same for the rows of a control query (columns by name: id,

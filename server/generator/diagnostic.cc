@@ -26,8 +26,7 @@ void Diagnostics::Add(Diagnostic d) {
 
 namespace {
 
-std::string Lines(const std::vector<Diagnostic>& list, size_t count,
-                  const char* what) {
+std::string Lines(const std::vector<Diagnostic>& list, size_t count, const char* what) {
   std::string message;
   for (const Diagnostic& d : list) {
     if (!message.empty()) message += "\n";

@@ -3,18 +3,17 @@
 #include <map>
 #include <set>
 
-
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "nlohmann/json.hpp"
 #include "server/catalog/catalog.h"
 #include "server/catalog/order.h"
 #include "server/generator/internal/live_replay.h"
-#include "server/generator/lint/lock_lint.h"
-#include "server/sql/pg_proto.h"
-#include "nlohmann/json.hpp"
 #include "server/generator/internal/schema_model.h"
+#include "server/generator/lint/lock_lint.h"
 #include "server/sql/parser.h"
+#include "server/sql/pg_proto.h"
 
 namespace schemagate::generator {
 namespace {
@@ -28,8 +27,7 @@ std::vector<ClusterSpec> SpecsOf(const SourceTree& tree) {
   for (const SourceCluster& c : tree.clusters) {
     ClusterSpec spec;
     spec.name = c.name;
-    spec.depends_on.assign(c.manifest.depends_on().begin(),
-                           c.manifest.depends_on().end());
+    spec.depends_on.assign(c.manifest.depends_on().begin(), c.manifest.depends_on().end());
     spec.requires_features.assign(c.manifest.requires_features().begin(),
                                   c.manifest.requires_features().end());
     specs.push_back(std::move(spec));
@@ -37,8 +35,7 @@ std::vector<ClusterSpec> SpecsOf(const SourceTree& tree) {
   return specs;
 }
 
-std::vector<MigrationNode> NodesOf(const SourceTree& tree,
-                                   const catalog::EnabledSet* only) {
+std::vector<MigrationNode> NodesOf(const SourceTree& tree, const catalog::EnabledSet* only) {
   std::vector<MigrationNode> nodes;
   for (const SourceCluster& c : tree.clusters) {
     if (only != nullptr && !only->Contains(c.name)) continue;
@@ -52,8 +49,7 @@ std::vector<MigrationNode> NodesOf(const SourceTree& tree,
   return nodes;
 }
 
-const SourceMigration* FindMigration(const SourceTree& tree,
-                                     const MigrationKey& key,
+const SourceMigration* FindMigration(const SourceTree& tree, const MigrationKey& key,
                                      const SourceCluster** cluster) {
   const SourceCluster* c = tree.Find(key.cluster);
   if (c == nullptr) return nullptr;
@@ -67,14 +63,12 @@ const SourceMigration* FindMigration(const SourceTree& tree,
 }
 
 // Parses every up.sql and down.sql; reports syntax errors at file:line:col.
-internal::ParsedFiles ParseAll(const SourceTree& tree,
-                               Diagnostics* diagnostics) {
+internal::ParsedFiles ParseAll(const SourceTree& tree, Diagnostics* diagnostics) {
   internal::ParsedFiles parsed;
   for (const SourceCluster& c : tree.clusters) {
     for (const SourceMigration& m : c.migrations) {
       for (const auto& [path, text, is_up] :
-           {std::tuple(m.up_path, &m.up_sql, true),
-            std::tuple(m.down_path, &m.down_sql, false)}) {
+           {std::tuple(m.up_path, &m.up_sql, true), std::tuple(m.down_path, &m.down_sql, false)}) {
         absl::StatusOr<sql::ProtoTree> tree_or = sql::ParseProto(*text);
         if (!tree_or.ok()) {
           // The message is "line:col: PostgreSQL's message".
@@ -84,12 +78,10 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
           size_t second = message.find(':', first + 1);
           if (first != std::string::npos && second != std::string::npos &&
               absl::SimpleAtoi(message.substr(0, first), &line) &&
-              absl::SimpleAtoi(message.substr(first + 1, second - first - 1),
-                               &column)) {
+              absl::SimpleAtoi(message.substr(first + 1, second - first - 1), &column)) {
             message = message.substr(second + 2);
           }
-          diagnostics->Add(path, line, column,
-                           "SQL does not parse: " + message);
+          diagnostics->Add(path, line, column, "SQL does not parse: " + message);
           continue;
         }
         if (is_up && tree_or->statements.empty()) {
@@ -105,12 +97,10 @@ internal::ParsedFiles ParseAll(const SourceTree& tree,
 
 // Runs the lock lint over `order` (every up.sql is in `parsed`) and reports
 // findings as `mode` says.
-std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(const SourceTree& tree,
-                                                               const internal::ParsedFiles& parsed,
-                                                               const std::vector<MigrationKey>& order,
-                                                               LintMode mode,
-                                                               Diagnostics* diagnostics,
-                                                               std::string* report) {
+std::map<MigrationKey, std::vector<lint::TableLock>> LockLint(
+    const SourceTree& tree, const internal::ParsedFiles& parsed,
+    const std::vector<MigrationKey>& order, LintMode mode, Diagnostics* diagnostics,
+    std::string* report) {
   std::map<MigrationKey, std::vector<lint::TableLock>> out;
   lint::Linter linter;
   nlohmann::ordered_json migrations = nlohmann::ordered_json::array();
@@ -170,9 +160,10 @@ absl::StatusOr<LintMode> ParseLintMode(absl::string_view text) {
       absl::StrCat("unknown lint mode \"", text, "\"; valid: warn, error, off"));
 }
 
-absl::StatusOr<v1::BuildCatalog> Generate(
-    const SourceTree& tree, const std::vector<std::string>& features,
-    Diagnostics* diagnostics, SchemaOracle* oracle, int* unmodelled) {
+absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
+                                          const std::vector<std::string>& features,
+                                          Diagnostics* diagnostics, SchemaOracle* oracle,
+                                          int* unmodelled) {
   GenerateOptions options;
   options.oracle = oracle;
   options.unmodelled = unmodelled;
@@ -188,8 +179,7 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
   if (!diagnostics->empty()) return diagnostics->ToStatus();
   std::vector<ClusterSpec> specs = SpecsOf(tree);
 
-  absl::StatusOr<std::vector<std::string>> cluster_order =
-      catalog::ClusterOrder(specs);
+  absl::StatusOr<std::vector<std::string>> cluster_order = catalog::ClusterOrder(specs);
   if (!cluster_order.ok()) {
     // Point at the manifest of the first cluster of the cycle.
     std::string message(cluster_order.status().message());
@@ -199,11 +189,9 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
     diagnostics->Add(c ? c->manifest_path : tree.root, 0, 0, message);
     return diagnostics->ToStatus();
   }
-  absl::StatusOr<catalog::EnabledSet> enabled =
-      catalog::ResolveFeatures(specs, features);
+  absl::StatusOr<catalog::EnabledSet> enabled = catalog::ResolveFeatures(specs, features);
   if (!enabled.ok()) {
-    diagnostics->Add("SCHEMAGATE_FEATURES", 0, 0,
-                     std::string(enabled.status().message()));
+    diagnostics->Add("SCHEMAGATE_FEATURES", 0, 0, std::string(enabled.status().message()));
     return diagnostics->ToStatus();
   }
 
@@ -213,9 +201,9 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
   absl::StatusOr<std::vector<MigrationKey>> full_order =
       catalog::ApplyOrder(specs, NodesOf(tree, nullptr));
   if (!full_order.ok()) {
-    diagnostics->Add(tree.root, 0, 0,
-                     absl::StrCat(full_order.status().message(),
-                                  " (from depends_on and schemagate:requires)"));
+    diagnostics->Add(
+        tree.root, 0, 0,
+        absl::StrCat(full_order.status().message(), " (from depends_on and schemagate:requires)"));
     return diagnostics->ToStatus();
   }
 
@@ -247,9 +235,8 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
     model.ApplyUp(*m, c->name, parsed.at(m->up_path));
   }
   if (!replay.empty()) {
-    return absl::InternalError(absl::StrCat(
-        "the enabled clusters do not replay on their own: ",
-        replay.ToStatus().message()));
+    return absl::InternalError(absl::StrCat("the enabled clusters do not replay on their own: ",
+                                            replay.ToStatus().message()));
   }
   std::vector<v1::Table> tables = model.Tables();
   if (unmodelled != nullptr) *unmodelled = static_cast<int>(model.unmodelled().size());
@@ -297,8 +284,7 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
     *c->mutable_depends_on() = src.manifest.depends_on();
     *c->mutable_requires_features() = src.manifest.requires_features();
     c->set_bridge(src.manifest.requires_features_size() > 0);
-    absl::StrAppend(&digest_input, "cluster:", name, "\n",
-                    src.manifest.SerializeAsString());
+    absl::StrAppend(&digest_input, "cluster:", name, "\n", src.manifest.SerializeAsString());
     for (const SourceMigration& m : src.migrations) {
       v1::Migration* mig = c->add_migrations();
       mig->set_cluster(name);
@@ -334,8 +320,8 @@ absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
       }
       mig->set_up_path(m.rel_dir + "/up.sql");
       mig->set_down_path(m.rel_dir + "/down.sql");
-      absl::StrAppend(&digest_input, m.rel_dir, "\n", mig->up_sha256(), "\n",
-                      Sha256Hex(m.down_sql), "\n");
+      absl::StrAppend(&digest_input, m.rel_dir, "\n", mig->up_sha256(), "\n", Sha256Hex(m.down_sql),
+                      "\n");
     }
     for (const v1::Table& t : tables) {
       if (t.cluster() == name) c->add_tables(t.name());
@@ -423,8 +409,7 @@ std::string QuotedInside(absl::string_view text) {
 
 }  // namespace
 
-std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog,
-                               absl::string_view binary_path) {
+std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog, absl::string_view binary_path) {
   if (!binary_path.empty()) {
     // The symbols are hidden: one embedded catalog per binary.
     const std::string directives = absl::StrCat(
@@ -445,7 +430,9 @@ std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog,
         "// The serialized schemagate.v1.BuildCatalog is the file below, taken\n"
         "// in by the assembler.\n"
         "#include \"server/catalog/embedded.h\"\n\n"
-        "__asm__(\"", QuotedInside(directives), "\");\n\n"
+        "__asm__(\"",
+        QuotedInside(directives),
+        "\");\n\n"
         "extern \"C\" const char schemagate_embedded_catalog_begin[];\n"
         "extern \"C\" const char schemagate_embedded_catalog_end[];\n\n"
         "absl::string_view schemagate::catalog::EmbeddedCatalogBytes() {\n"

@@ -20,11 +20,11 @@
 #ifndef SCHEMAGATE_SERVER_GENERATOR_GENERATOR_H_
 #define SCHEMAGATE_SERVER_GENERATOR_GENERATOR_H_
 
-#include "absl/strings/string_view.h"
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "schemagate/v1/catalog.pb.h"
 #include "server/catalog/checksum.h"
 #include "server/catalog/features.h"
@@ -49,9 +49,10 @@ namespace schemagate::generator {
 // tables are read from it (exact; a migration that fails there is an
 // error). `oracle` may be null; it is used only when needed. When
 // `unmodelled` is given it receives the number of such statements.
-absl::StatusOr<v1::BuildCatalog> Generate(
-    const SourceTree& tree, const std::vector<std::string>& features,
-    Diagnostics* diagnostics, SchemaOracle* oracle = nullptr, int* unmodelled = nullptr);
+absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
+                                          const std::vector<std::string>& features,
+                                          Diagnostics* diagnostics, SchemaOracle* oracle = nullptr,
+                                          int* unmodelled = nullptr);
 
 // The lock lint (docs/LINT.md): each statement's lock on tables that existed
 // before its migration, and a finding where it blocks the application, fails
@@ -67,7 +68,7 @@ absl::StatusOr<LintMode> ParseLintMode(absl::string_view text);
 struct GenerateOptions {
   SchemaOracle* oracle = nullptr;  // see above; may be null
   LintMode lint = LintMode::kWarn;
-  int* unmodelled = nullptr;       // out: statements the static replay could not model
+  int* unmodelled = nullptr;  // out: statements the static replay could not model
   // out: when given, a JSON report of the lint (every migration of the
   // tree: each statement's tables, those that existed before it, and the
   // locks and findings), for comparing linters (scripts/lint-compare.sh).
@@ -75,8 +76,7 @@ struct GenerateOptions {
 };
 absl::StatusOr<v1::BuildCatalog> Generate(const SourceTree& tree,
                                           const std::vector<std::string>& features,
-                                          Diagnostics* diagnostics,
-                                          const GenerateOptions& options);
+                                          Diagnostics* diagnostics, const GenerateOptions& options);
 
 // Lowercase hex SHA-256 of `bytes` (server/catalog/checksum.h).
 using catalog::Sha256Hex;
@@ -86,8 +86,7 @@ using catalog::Sha256Hex;
 // `binary_path` (an absolute path where `catalog` is written serialized)
 // the bytes are taken in by the assembler's .incbin, which costs nothing
 // to compile at any size; without, they are a C++ array in the source.
-std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog,
-                               absl::string_view binary_path = "");
+std::string EmitEmbeddedSource(const v1::BuildCatalog& catalog, absl::string_view binary_path = "");
 
 }  // namespace schemagate::generator
 

@@ -15,9 +15,9 @@
 #include "server/catalog/features.h"
 #include "server/generator/generator.h"
 #include "server/generator/import/import.h"
-#include "server/migrate/dev_database.h"
 #include "server/generator/schema_headers.h"
 #include "server/generator/tree.h"
+#include "server/migrate/dev_database.h"
 #include "server/util/cli.h"
 #include "server/util/read_file.h"
 
@@ -26,7 +26,8 @@ namespace {
 // Writes `content` to `path` unless it already holds exactly that, so the
 // build does not recompile what did not change.
 bool WriteIfChanged(const std::string& path, const std::string& content) {
-  if (absl::StatusOr<std::string> old = schemagate::util::ReadWholeFile(path); old.ok() && *old == content) {
+  if (absl::StatusOr<std::string> old = schemagate::util::ReadWholeFile(path);
+      old.ok() && *old == content) {
     return true;
   }
   std::string tmp = path + ".tmp";
@@ -42,8 +43,7 @@ bool WriteIfChanged(const std::string& path, const std::string& content) {
 // removes headers of an earlier run that this feature set no longer has, so
 // a header of a disabled cluster never lingers in the build tree. Returns
 // the exit code: 0, 1 on a name collision, 3 on an I/O error (printed).
-int WriteSchemaHeaders(const schemagate::v1::BuildCatalog& catalog,
-                       const std::string& dir) {
+int WriteSchemaHeaders(const schemagate::v1::BuildCatalog& catalog, const std::string& dir) {
   namespace fs = std::filesystem;
   absl::StatusOr<std::vector<schemagate::generator::SchemaHeader>> headers =
       schemagate::generator::EmitSchemaHeaders(catalog);
@@ -67,8 +67,7 @@ int WriteSchemaHeaders(const schemagate::v1::BuildCatalog& catalog,
     }
     written.insert(path);
   }
-  for (const auto& entry :
-       fs::directory_iterator(fs::path(dir) / "schemagate" / "schema", ec)) {
+  for (const auto& entry : fs::directory_iterator(fs::path(dir) / "schemagate" / "schema", ec)) {
     if (entry.path().extension() == ".h" && written.count(entry.path()) == 0) {
       fs::remove(entry.path(), ec);
     }
@@ -139,9 +138,9 @@ int Import(const std::vector<std::string>& args) {
     return 3;
   }
   if (code == 0 && !json) {
-    std::cout << (dry_run ? "dry run: nothing written\n"
-                          : absl::StrCat("wrote ", result.tree.files.size(), " files to ", out,
-                                         "\n"));
+    std::cout << (dry_run
+                      ? "dry run: nothing written\n"
+                      : absl::StrCat("wrote ", result.tree.files.size(), " files to ", out, "\n"));
   }
   return code;
 }
@@ -153,8 +152,7 @@ int main(int argc, char** argv) {
   if (argc >= 2 && std::string(argv[1]) == "import") {
     return Import(std::vector<std::string>(argv + 2, argv + argc));
   }
-  std::string tree_path = "migrations", features = "all", out_cc, out_binary,
-              out_headers;
+  std::string tree_path = "migrations", features = "all", out_cc, out_binary, out_headers;
   bool check = false;
   std::string dev_database = "auto";
   std::string lint = "warn";
@@ -167,8 +165,7 @@ int main(int argc, char** argv) {
                "comma-separated features; 'all' for every cluster, 'core' "
                "for the minimal build");
   flags.String("out", &out_cc, "write the embedded catalog C++ source here");
-  flags.String("out-binary", &out_binary,
-               "write the serialized schemagate.v1.BuildCatalog here");
+  flags.String("out-binary", &out_binary, "write the serialized schemagate.v1.BuildCatalog here");
   flags.String("out-headers", &out_headers,
                "write the consumer schema headers (schemagate/schema.h, "
                "schemagate/schema/*.h) under this include directory");
@@ -200,15 +197,13 @@ int main(int argc, char** argv) {
     return 2;
   }
 
-  absl::StatusOr<generator::TreeFiles> files =
-      generator::ReadTreeFiles(tree_path);
+  absl::StatusOr<generator::TreeFiles> files = generator::ReadTreeFiles(tree_path);
   if (!files.ok()) {
     std::cerr << "schemagate-gen: " << files.status().message() << "\n";
     return 3;
   }
   generator::Diagnostics diagnostics;
-  generator::SourceTree tree =
-      generator::ParseTree(tree_path, *files, &diagnostics);
+  generator::SourceTree tree = generator::ParseTree(tree_path, *files, &diagnostics);
   absl::StatusOr<generator::LintMode> lint_mode = generator::ParseLintMode(lint);
   if (!lint_mode.ok()) {
     std::cerr << "schemagate-gen: --lint: " << lint_mode.status().message() << "\n";
@@ -220,14 +215,13 @@ int main(int argc, char** argv) {
   options.unmodelled = &unmodelled;
   std::string lint_json;
   if (!lint_report.empty()) options.lint_report = &lint_json;
-  absl::StatusOr<v1::BuildCatalog> catalog = generator::Generate(
-      tree, catalog::SplitFeatureList(features), &diagnostics, options);
+  absl::StatusOr<v1::BuildCatalog> catalog =
+      generator::Generate(tree, catalog::SplitFeatureList(features), &diagnostics, options);
   if (catalog.ok() && unmodelled > 0 && dev_database != "off") {
     // Again, exactly, on a real PostgreSQL.
     absl::StatusOr<std::unique_ptr<migrate::DevDatabase>> db =
         migrate::DevDatabase::Open(dev_database);
-    if (!db.ok() && dev_database == "auto" &&
-        db.status().code() == absl::StatusCode::kNotFound) {
+    if (!db.ok() && dev_database == "auto" && db.status().code() == absl::StatusCode::kNotFound) {
       diagnostics.Warn("--dev-database", 0, 0, std::string(db.status().message()));
     } else if (!db.ok()) {
       std::cerr << "schemagate-gen: the dev database: " << db.status().message() << "\n";
@@ -250,8 +244,8 @@ int main(int argc, char** argv) {
   if (!catalog.ok()) {
     std::cerr << catalog.status().message() << "\n";
     if (!diagnostics.empty()) {
-      std::cerr << "schemagate-gen: " << diagnostics.count()
-                << " error(s) in migrations tree " << tree_path << "\n";
+      std::cerr << "schemagate-gen: " << diagnostics.count() << " error(s) in migrations tree "
+                << tree_path << "\n";
     }
     return 1;
   }
@@ -272,8 +266,7 @@ int main(int argc, char** argv) {
       return code;
     }
   }
-  if (!out_binary.empty() &&
-      !WriteIfChanged(out_binary, catalog->SerializeAsString())) {
+  if (!out_binary.empty() && !WriteIfChanged(out_binary, catalog->SerializeAsString())) {
     std::cerr << "schemagate-gen: cannot write " << out_binary << "\n";
     return 3;
   }

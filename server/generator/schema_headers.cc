@@ -27,57 +27,56 @@ constexpr absl::string_view kNamespace = "::schemagate::schema";
 const std::set<std::string>& CppReservedWords() {
   static const auto* words = new std::set<std::string>{
       // Keywords.
-      "alignas", "alignof", "asm", "auto", "bool", "break", "case", "catch",
-      "char", "char8_t", "char16_t", "char32_t", "class", "co_await",
-      "co_return", "co_yield", "concept", "const", "const_cast", "consteval",
-      "constexpr", "constinit", "continue", "decltype", "default", "delete",
-      "do", "double", "dynamic_cast", "else", "enum", "explicit", "export",
-      "extern", "false", "float", "for", "friend", "goto", "if", "inline",
-      "int", "long", "mutable", "namespace", "new", "noexcept", "nullptr",
-      "operator", "private", "protected", "public", "register",
-      "reinterpret_cast", "requires", "return", "short", "signed", "sizeof",
-      "static", "static_assert", "static_cast", "struct", "switch",
-      "template", "this", "thread_local", "throw", "true", "try", "typedef",
-      "typeid", "typename", "union", "unsigned", "using", "virtual", "void",
-      "volatile", "wchar_t", "while",
+      "alignas", "alignof", "asm", "auto", "bool", "break", "case", "catch", "char", "char8_t",
+      "char16_t", "char32_t", "class", "co_await", "co_return", "co_yield", "concept", "const",
+      "const_cast", "consteval", "constexpr", "constinit", "continue", "decltype", "default",
+      "delete", "do", "double", "dynamic_cast", "else", "enum", "explicit", "export", "extern",
+      "false", "float", "for", "friend", "goto", "if", "inline", "int", "long", "mutable",
+      "namespace", "new", "noexcept", "nullptr", "operator", "private", "protected", "public",
+      "register", "reinterpret_cast", "requires", "return", "short", "signed", "sizeof", "static",
+      "static_assert", "static_cast", "struct", "switch", "template", "this", "thread_local",
+      "throw", "true", "try", "typedef", "typeid", "typename", "union", "unsigned", "using",
+      "virtual", "void", "volatile", "wchar_t", "while",
       // Alternative tokens.
-      "and", "and_eq", "bitand", "bitor", "compl", "not", "not_eq", "or",
-      "or_eq", "xor", "xor_eq",
+      "and", "and_eq", "bitand", "bitor", "compl", "not", "not_eq", "or", "or_eq", "xor", "xor_eq",
       // Macros of the C library and of GNU modes.
-      "NULL", "EOF", "BUFSIZ", "errno", "stdin", "stdout", "stderr", "assert",
-      "offsetof", "setjmp", "va_arg", "va_start", "va_end", "va_copy",
-      "linux", "unix", "i386", "major", "minor", "makedev", "TRUE", "FALSE",
-      "DEBUG", "NDEBUG",
+      "NULL", "EOF", "BUFSIZ", "errno", "stdin", "stdout", "stderr", "assert", "offsetof", "setjmp",
+      "va_arg", "va_start", "va_end", "va_copy", "linux", "unix", "i386", "major", "minor",
+      "makedev", "TRUE", "FALSE", "DEBUG", "NDEBUG",
       // Namespaces the generated code and consumers refer to.
       "std", "schemagate"};
   return *words;
 }
 
-
 // Members of the generated structs: a table, column or join descriptor may
 // not take these names in the scope they are members of.
 const std::set<std::string> kClusterMembers = {"kCluster", "joins"};
-const std::set<std::string> kTableMembers = {
-    "name", "sql", "cluster", "columns", "all_columns", "primary_key"};
+const std::set<std::string> kTableMembers = {"name",    "sql",         "cluster",
+                                             "columns", "all_columns", "primary_key"};
 const std::set<std::string> kColumnsMembers = {"columns"};
-const std::set<std::string> kJoinMembers = {
-    "left_table",       "right_table",       "name",       "cluster",
-    "left_columns",     "right_columns",     "left_columns_sql",
-    "right_columns_sql", "left_alias",       "right_alias", "on",
-    "join"};
+const std::set<std::string> kJoinMembers = {"left_table",
+                                            "right_table",
+                                            "name",
+                                            "cluster",
+                                            "left_columns",
+                                            "right_columns",
+                                            "left_columns_sql",
+                                            "right_columns_sql",
+                                            "left_alias",
+                                            "right_alias",
+                                            "on",
+                                            "join"};
 
 // Decodes one UTF-8 sequence at `s[*i]`; advances *i. Invalid bytes come
 // back as themselves.
 uint32_t NextCodePoint(absl::string_view s, size_t* i) {
   unsigned char c = static_cast<unsigned char>(s[*i]);
   int extra = c >= 0xf0 ? 3 : c >= 0xe0 ? 2 : c >= 0xc0 ? 1 : 0;
-  uint32_t cp = extra == 3 ? (c & 0x07) : extra == 2 ? (c & 0x0f)
-                                        : extra == 1 ? (c & 0x1f) : c;
+  uint32_t cp = extra == 3 ? (c & 0x07) : extra == 2 ? (c & 0x0f) : extra == 1 ? (c & 0x1f) : c;
   size_t start = *i;
   ++*i;
   for (int k = 0; k < extra; ++k) {
-    if (*i >= s.size() ||
-        (static_cast<unsigned char>(s[*i]) & 0xc0) != 0x80) {
+    if (*i >= s.size() || (static_cast<unsigned char>(s[*i]) & 0xc0) != 0x80) {
       *i = start + 1;
       return c;
     }
@@ -123,7 +122,6 @@ std::string CommentText(absl::string_view text) {
 // comment's line.
 std::string Quoted(absl::string_view name) { return Literal(name); }
 
-
 // "{"a", "b"}": the initializer of a Names<N>.
 std::string Braced(const std::vector<std::string>& names) {
   std::vector<std::string> literals;
@@ -139,15 +137,13 @@ class Scope {
       : where_(std::move(where)), what_(std::move(what)), reserved_(reserved) {}
 
   // The identifier of `name`; `label` is how a message names it.
-  std::string Add(absl::string_view name, std::string label,
-                  std::vector<std::string>* errors) {
+  std::string Add(absl::string_view name, std::string label, std::vector<std::string>* errors) {
     std::string id = CppIdentifier(name, *reserved_);
     auto [it, inserted] = seen_.emplace(id, label);
     if (!inserted) {
-      errors->push_back(absl::StrCat(
-          where_, ": ", it->second, " and ", label,
-          " both become the C++ identifier \"", id, "\" (", what_,
-          "); rename one of them"));
+      errors->push_back(absl::StrCat(where_, ": ", it->second, " and ", label,
+                                     " both become the C++ identifier \"", id, "\" (", what_,
+                                     "); rename one of them"));
     }
     return id;
   }
@@ -165,14 +161,12 @@ struct JoinInfo {
 };
 
 std::string GuardOf(absl::string_view cluster_id) {
-  return absl::StrCat("SCHEMAGATE_SCHEMA_CLUSTER_",
-                      absl::AsciiStrToUpper(cluster_id), "_H_");
+  return absl::StrCat("SCHEMAGATE_SCHEMA_CLUSTER_", absl::AsciiStrToUpper(cluster_id), "_H_");
 }
 
 }  // namespace
 
-std::string CppIdentifier(absl::string_view name,
-                          const std::set<std::string>& reserved) {
+std::string CppIdentifier(absl::string_view name, const std::set<std::string>& reserved) {
   std::string out;
   for (size_t i = 0; i < name.size();) {
     unsigned char c = static_cast<unsigned char>(name[i]);
@@ -202,22 +196,19 @@ std::string CppIdentifier(absl::string_view name,
   return out;
 }
 
-absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
-    const v1::BuildCatalog& catalog) {
+absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(const v1::BuildCatalog& catalog) {
   std::vector<std::string> errors;
 
   // Clusters: namespaces schemagate::schema::<id>; files <name>.h.
-  Scope cluster_scope("schema headers", "namespaces of schemagate::schema",
-                      &kClusterMembers);
+  Scope cluster_scope("schema headers", "namespaces of schemagate::schema", &kClusterMembers);
   std::map<std::string, std::string> cluster_id;  // cluster name -> id
   for (const v1::Cluster& c : catalog.clusters()) {
-    cluster_id[c.name()] = cluster_scope.Add(
-        c.name(), absl::StrCat("cluster ", Quoted(c.name())), &errors);
+    cluster_id[c.name()] =
+        cluster_scope.Add(c.name(), absl::StrCat("cluster ", Quoted(c.name())), &errors);
     if (absl::StrCat(kHeaderDir, c.name(), ".h") == kFeaturesHeader) {
-      errors.push_back(absl::StrCat(
-          "schema headers: cluster ", Quoted(c.name()),
-          ": its header would be ", kFeaturesHeader,
-          ", the feature macros header; rename the cluster"));
+      errors.push_back(absl::StrCat("schema headers: cluster ", Quoted(c.name()),
+                                    ": its header would be ", kFeaturesHeader,
+                                    ", the feature macros header; rename the cluster"));
     }
   }
 
@@ -229,8 +220,7 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
     table_by_name[t.name()] = &t;
     auto [it, unused] = table_scopes.try_emplace(
         t.cluster(), absl::StrCat("schema headers: cluster ", Quoted(t.cluster())),
-        absl::StrCat("structs of namespace schemagate::schema::",
-                     cluster_id[t.cluster()]),
+        absl::StrCat("structs of namespace schemagate::schema::", cluster_id[t.cluster()]),
         &kTableMembers);
     table_id[t.name()] =
         it->second.Add(t.name(), absl::StrCat("table ", Quoted(t.name())), &errors);
@@ -247,21 +237,18 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
       std::string raw;
       if (absl::StartsWith(fk.name(), unqualified + "_")) {
         size_t dot = t.name().find('.');
-        raw = dot == std::string::npos
-                  ? fk.name()
-                  : absl::StrCat(t.name().substr(0, dot), "_", fk.name());
+        raw = dot == std::string::npos ? fk.name()
+                                       : absl::StrCat(t.name().substr(0, dot), "_", fk.name());
       } else {
         raw = absl::StrCat(t.name(), "_", fk.name());
       }
       auto [it, unused] = join_scopes.try_emplace(
           owner, absl::StrCat("schema headers: cluster ", Quoted(owner)),
-          absl::StrCat("join descriptors of namespace schemagate::schema::",
-                       cluster_id[owner], "::joins"),
+          absl::StrCat("join descriptors of namespace schemagate::schema::", cluster_id[owner],
+                       "::joins"),
           &kJoinMembers);
       std::string id = it->second.Add(
-          raw,
-          absl::StrCat("foreign key ", Quoted(fk.name()), " of table ",
-                       Quoted(t.name())),
+          raw, absl::StrCat("foreign key ", Quoted(fk.name()), " of table ", Quoted(t.name())),
           &errors);
       joins[owner].push_back(JoinInfo{&t, &fk, id});
     }
@@ -300,14 +287,13 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
         "#define SCHEMAGATE_SCHEMA_FEATURES_H_\n\n"
         "#include <array>\n#include <string_view>\n\n";
     for (const v1::Cluster& c : catalog.clusters()) {
-      absl::StrAppend(&f, "#define SCHEMAGATE_HAS_", absl::AsciiStrToUpper(c.name()),
-                      " 1\n");
+      absl::StrAppend(&f, "#define SCHEMAGATE_HAS_", absl::AsciiStrToUpper(c.name()), " 1\n");
     }
     auto list = [](const auto& names) {
       std::vector<std::string> literals;
       for (const auto& n : names) literals.push_back(Literal(n));
-      return absl::StrCat("::std::array<::std::string_view, ", literals.size(),
-                          "> {", absl::StrJoin(literals, ", "), "}");
+      return absl::StrCat("::std::array<::std::string_view, ", literals.size(), "> {",
+                          absl::StrJoin(literals, ", "), "}");
     };
     std::vector<std::string> clusters;
     for (const v1::Cluster& c : catalog.clusters()) clusters.push_back(c.name());
@@ -315,8 +301,7 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
         &f, "\nnamespace schemagate::schema {\n\n",
         "// The features as given at configure time (SCHEMAGATE_FEATURES, "
         "\"all\" expanded).\n",
-        "inline constexpr auto kRequestedFeatures = ",
-        list(catalog.requested_features()), ";\n",
+        "inline constexpr auto kRequestedFeatures = ", list(catalog.requested_features()), ";\n",
         "// The enabled plain clusters (features): core, the requested ones "
         "and their\n// dependencies.\n",
         "inline constexpr auto kFeatures = ", list(catalog.features()), ";\n",
@@ -324,8 +309,7 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
         "inline constexpr auto kEnabledClusters = ", list(clusters), ";\n",
         "// SHA-256 over the enabled clusters' manifests and migrations (the "
         "server's\n// catalog digest).\n",
-        "inline constexpr ::std::string_view kCatalogDigest = ",
-        Literal(catalog.digest()), ";\n\n",
+        "inline constexpr ::std::string_view kCatalogDigest = ", Literal(catalog.digest()), ";\n\n",
         "}  // namespace schemagate::schema\n\n"
         "#endif  // SCHEMAGATE_SCHEMA_FEATURES_H_\n");
     headers.push_back({std::string(kFeaturesHeader), std::move(f)});
@@ -338,8 +322,7 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
     for (const v1::Table& t : catalog.tables()) {
       if (t.cluster() != c.name()) continue;
       Scope columns_scope(
-          absl::StrCat("schema headers: cluster ", Quoted(c.name()), ", table ",
-                       Quoted(t.name())),
+          absl::StrCat("schema headers: cluster ", Quoted(c.name()), ", table ", Quoted(t.name())),
           "members of struct columns", &kColumnsMembers);
       absl::StrAppend(&body, "// Table ", Quoted(t.name()));
       if (!t.created_by().empty()) {
@@ -347,35 +330,27 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
       }
       absl::StrAppend(
           &body, ".\nstruct ", table_id[t.name()], " {\n",
-          "  static constexpr ::std::string_view name = ", Literal(t.name()),
-          ";\n",
-          "  static constexpr ::std::string_view sql = ",
-          Literal(SqlTableName(t.name())), ";\n",
-          "  static constexpr ::std::string_view cluster = ",
-          Literal(t.cluster()), ";\n", "  struct columns {\n");
+          "  static constexpr ::std::string_view name = ", Literal(t.name()), ";\n",
+          "  static constexpr ::std::string_view sql = ", Literal(SqlTableName(t.name())), ";\n",
+          "  static constexpr ::std::string_view cluster = ", Literal(t.cluster()), ";\n",
+          "  struct columns {\n");
       std::vector<std::string> column_ids;
       for (const v1::Column& col : t.columns()) {
-        std::string id = columns_scope.Add(
-            col.name(), absl::StrCat("column ", Quoted(col.name())), &errors);
+        std::string id =
+            columns_scope.Add(col.name(), absl::StrCat("column ", Quoted(col.name())), &errors);
         column_ids.push_back(id);
-        absl::StrAppend(&body, "    static constexpr ", kNamespace, "::Column ",
-                        id, "{", Literal(col.name()), ", ",
-                        Literal(SqlIdentifier(col.name())), ", ",
-                        Literal(col.type()), ", ",
-                        col.nullable() ? "true" : "false", ", ",
-                        Literal(col.cluster().empty() ? t.cluster() : col.cluster()),
-                        "};\n");
+        absl::StrAppend(&body, "    static constexpr ", kNamespace, "::Column ", id, "{",
+                        Literal(col.name()), ", ", Literal(SqlIdentifier(col.name())), ", ",
+                        Literal(col.type()), ", ", col.nullable() ? "true" : "false", ", ",
+                        Literal(col.cluster().empty() ? t.cluster() : col.cluster()), "};\n");
       }
       std::vector<std::string> refs;
       for (const std::string& id : column_ids) refs.push_back("columns::" + id);
       std::vector<std::string> pk(t.primary_key().begin(), t.primary_key().end());
-      absl::StrAppend(
-          &body, "  };\n",
-          "  static constexpr ::std::array<", kNamespace, "::Column, ",
-          refs.size(), "> all_columns = {", absl::StrJoin(refs, ", "), "};\n",
-          "  static constexpr ", kNamespace, "::Names<", pk.size(),
-          "> primary_key = ", Braced(pk),
-          ";\n};\n\n");
+      absl::StrAppend(&body, "  };\n", "  static constexpr ::std::array<", kNamespace, "::Column, ",
+                      refs.size(), "> all_columns = {", absl::StrJoin(refs, ", "), "};\n",
+                      "  static constexpr ", kNamespace, "::Names<", pk.size(),
+                      "> primary_key = ", Braced(pk), ";\n};\n\n");
     }
 
     // Join descriptors and the headers they need.
@@ -397,127 +372,108 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
       if (self) {
         // As the server's join answers do: the referenced side is named
         // after the key column ("parent_id" -> "parent").
-        right_alias = catalog::SelfJoinAlias(left_cols.empty() ? "" : left_cols[0],
-                                             right.name());
+        right_alias = catalog::SelfJoinAlias(left_cols.empty() ? "" : left_cols[0], right.name());
       }
       std::vector<std::string> left_sql, right_sql, parts;
       for (const std::string& col : left_cols) left_sql.push_back(SqlIdentifier(col));
       for (const std::string& col : right_cols) right_sql.push_back(SqlIdentifier(col));
       for (size_t i = 0; i < left_sql.size() && i < right_sql.size(); ++i) {
-        parts.push_back(absl::StrCat(left_alias, ".", left_sql[i], " = ",
-                                     right_alias, ".", right_sql[i]));
+        parts.push_back(
+            absl::StrCat(left_alias, ".", left_sql[i], " = ", right_alias, ".", right_sql[i]));
       }
       std::string on = absl::StrJoin(parts, " AND ");
       std::string join = absl::StrCat("JOIN ", SqlTableName(right.name()),
-                                      self ? absl::StrCat(" AS ", right_alias) : "",
-                                      " ON ", on);
+                                      self ? absl::StrCat(" AS ", right_alias) : "", " ON ", on);
       absl::StrAppend(
-          &joins_body, "// Foreign key ", Quoted(fk.name()), ": ",
-          Quoted(left.name()), " (", CommentText(absl::StrJoin(left_sql, ", ")),
-          ") -> ", Quoted(right.name()), " (",
-          CommentText(absl::StrJoin(right_sql, ", ")), ").\n",
-          "struct ", j.id, " {\n",
+          &joins_body, "// Foreign key ", Quoted(fk.name()), ": ", Quoted(left.name()), " (",
+          CommentText(absl::StrJoin(left_sql, ", ")), ") -> ", Quoted(right.name()), " (",
+          CommentText(absl::StrJoin(right_sql, ", ")), ").\n", "struct ", j.id, " {\n",
           "  using left_table = ", kNamespace, "::", cluster_id[left.cluster()],
-          "::", table_id[left.name()], ";\n",
-          "  using right_table = ", kNamespace, "::",
-          cluster_id[right.cluster()], "::", table_id[right.name()], ";\n",
-          "  static constexpr ::std::string_view name = ", Literal(fk.name()),
-          ";\n",
+          "::", table_id[left.name()], ";\n", "  using right_table = ", kNamespace,
+          "::", cluster_id[right.cluster()], "::", table_id[right.name()], ";\n",
+          "  static constexpr ::std::string_view name = ", Literal(fk.name()), ";\n",
           "  static constexpr ::std::string_view cluster = ",
           Literal(fk.cluster().empty() ? left.cluster() : fk.cluster()), ";\n",
           "  static constexpr ", kNamespace, "::Names<", left_cols.size(),
-          "> left_columns = ", Braced(left_cols),
-          ";\n", "  static constexpr ", kNamespace, "::Names<",
-          right_cols.size(), "> right_columns = ",
-          Braced(right_cols), ";\n",
+          "> left_columns = ", Braced(left_cols), ";\n", "  static constexpr ", kNamespace,
+          "::Names<", right_cols.size(), "> right_columns = ", Braced(right_cols), ";\n",
           "  static constexpr ", kNamespace, "::Names<", left_sql.size(),
-          "> left_columns_sql = ",
-          Braced(left_sql), ";\n",
-          "  static constexpr ", kNamespace, "::Names<", right_sql.size(),
-          "> right_columns_sql = ",
-          Braced(right_sql), ";\n",
-          "  static constexpr ::std::string_view left_alias = ",
-          Literal(left_alias), ";\n",
-          "  static constexpr ::std::string_view right_alias = ",
-          Literal(right_alias), ";\n",
+          "> left_columns_sql = ", Braced(left_sql), ";\n", "  static constexpr ", kNamespace,
+          "::Names<", right_sql.size(), "> right_columns_sql = ", Braced(right_sql), ";\n",
+          "  static constexpr ::std::string_view left_alias = ", Literal(left_alias), ";\n",
+          "  static constexpr ::std::string_view right_alias = ", Literal(right_alias), ";\n",
           "  static constexpr ::std::string_view on = ", Literal(on), ";\n",
-          "  static constexpr ::std::string_view join = ", Literal(join), ";\n",
-          "};\n\n");
+          "  static constexpr ::std::string_view join = ", Literal(join), ";\n", "};\n\n");
     }
 
     std::string guard = GuardOf(cid);
-    std::string out = absl::StrCat(
-        "// Generated by schemagate-gen. Do not edit.\n",
-        "// schemagate/schema/", CommentText(c.name()), ".h: cluster ",
-        Quoted(c.name()));
+    std::string out =
+        absl::StrCat("// Generated by schemagate-gen. Do not edit.\n", "// schemagate/schema/",
+                     CommentText(c.name()), ".h: cluster ", Quoted(c.name()));
     if (!c.description().empty()) {
       absl::StrAppend(&out, " - ", CommentText(c.description()));
     }
     absl::StrAppend(&out, "\n");
     if (c.bridge()) {
       absl::StrAppend(&out, "// A bridge: enabled when all of these features are: ",
-                      CommentText(absl::StrJoin(c.requires_features(), ", ")),
-                      ".\n");
+                      CommentText(absl::StrJoin(c.requires_features(), ", ")), ".\n");
     }
     if (c.depends_on_size() > 0) {
-      absl::StrAppend(&out, "// Depends on: ",
-                      CommentText(absl::StrJoin(c.depends_on(), ", ")), ".\n");
+      absl::StrAppend(&out, "// Depends on: ", CommentText(absl::StrJoin(c.depends_on(), ", ")),
+                      ".\n");
     }
-    absl::StrAppend(
-        &out,
-        "//\n"
-        "// This header exists only in builds that enable the cluster (then\n"
-        "// SCHEMAGATE_HAS_",
-        absl::AsciiStrToUpper(c.name()),
-        " is defined). See docs/CONSUMERS.md.\n"
-        "//\n"
-        "// Each table the cluster creates is a struct of constants:\n"
-        "//   name         as PostgreSQL stores it (\"schema.name\" outside "
-        "public)\n"
-        "//   sql          as SQL writes it (quoted where needed)\n"
-        "//   cluster      the cluster that created it\n"
-        "//   columns::<c> a schemagate::schema::Column (schemagate/"
-        "schema_types.h); the\n"
-        "//                columns the table has in this build: one that "
-        "another cluster\n"
-        "//                adds exists only where that cluster is enabled "
-        "(Column::cluster)\n"
-        "//   all_columns  every column, in table order\n"
-        "//   primary_key  its columns' names (empty without one)\n"
-        "// Each foreign key the cluster created is a join descriptor in "
-        "namespace joins:\n"
-        "//   left_table, right_table  the table holding the key and the one "
-        "it references\n"
-        "//   name, cluster            the constraint and the cluster that "
-        "created it\n"
-        "//   left_columns[i]          references right_columns[i] (*_sql: "
-        "quoted as SQL needs)\n"
-        "//   left_alias, right_alias  the names `on` uses: the tables', but a "
-        "self-reference\n"
-        "//                            names the referenced side after the key "
-        "column\n"
-        "//   on                       \"<left_alias>.<column> = "
-        "<right_alias>.<column>\" (AND ...)\n"
-        "//   join                     \"JOIN <right table> [AS <alias>] ON "
-        "<on>\"\n"
-        "// A descriptor lives with the cluster that created the key, whose "
-        "dependency\n"
-        "// closure holds both tables, so it exists exactly when both tables "
-        "do.\n",
-        "#ifndef ", guard, "\n#define ", guard, "\n\n",
-        "#include <array>\n#include <string_view>\n\n",
-        "#include \"", kTypesHeader, "\"\n",
-        "#include \"", kFeaturesHeader, "\"\n");
+    absl::StrAppend(&out,
+                    "//\n"
+                    "// This header exists only in builds that enable the cluster (then\n"
+                    "// SCHEMAGATE_HAS_",
+                    absl::AsciiStrToUpper(c.name()),
+                    " is defined). See docs/CONSUMERS.md.\n"
+                    "//\n"
+                    "// Each table the cluster creates is a struct of constants:\n"
+                    "//   name         as PostgreSQL stores it (\"schema.name\" outside "
+                    "public)\n"
+                    "//   sql          as SQL writes it (quoted where needed)\n"
+                    "//   cluster      the cluster that created it\n"
+                    "//   columns::<c> a schemagate::schema::Column (schemagate/"
+                    "schema_types.h); the\n"
+                    "//                columns the table has in this build: one that "
+                    "another cluster\n"
+                    "//                adds exists only where that cluster is enabled "
+                    "(Column::cluster)\n"
+                    "//   all_columns  every column, in table order\n"
+                    "//   primary_key  its columns' names (empty without one)\n"
+                    "// Each foreign key the cluster created is a join descriptor in "
+                    "namespace joins:\n"
+                    "//   left_table, right_table  the table holding the key and the one "
+                    "it references\n"
+                    "//   name, cluster            the constraint and the cluster that "
+                    "created it\n"
+                    "//   left_columns[i]          references right_columns[i] (*_sql: "
+                    "quoted as SQL needs)\n"
+                    "//   left_alias, right_alias  the names `on` uses: the tables', but a "
+                    "self-reference\n"
+                    "//                            names the referenced side after the key "
+                    "column\n"
+                    "//   on                       \"<left_alias>.<column> = "
+                    "<right_alias>.<column>\" (AND ...)\n"
+                    "//   join                     \"JOIN <right table> [AS <alias>] ON "
+                    "<on>\"\n"
+                    "// A descriptor lives with the cluster that created the key, whose "
+                    "dependency\n"
+                    "// closure holds both tables, so it exists exactly when both tables "
+                    "do.\n",
+                    "#ifndef ", guard, "\n#define ", guard, "\n\n",
+                    "#include <array>\n#include <string_view>\n\n", "#include \"", kTypesHeader,
+                    "\"\n", "#include \"", kFeaturesHeader, "\"\n");
     for (const std::string& inc : includes) {
       absl::StrAppend(&out, "#include \"", kHeaderDir, inc, ".h\"\n");
     }
     absl::StrAppend(&out, "\nnamespace schemagate::schema::", cid, " {\n\n",
-                    "inline constexpr ::std::string_view kCluster = ",
-                    Literal(c.name()), ";\n\n", body);
-    absl::StrAppend(&out, "namespace joins {\n\n", joins_body,
-                    "}  // namespace joins\n\n");
-    absl::StrAppend(&out, "}  // namespace schemagate::schema::", cid,
-                    "\n\n#endif  // ", guard, "\n");
+                    "inline constexpr ::std::string_view kCluster = ", Literal(c.name()), ";\n\n",
+                    body);
+    absl::StrAppend(&out, "namespace joins {\n\n", joins_body, "}  // namespace joins\n\n");
+    absl::StrAppend(&out, "}  // namespace schemagate::schema::", cid, "\n\n#endif  // ", guard,
+                    "\n");
     headers.push_back({absl::StrCat(kHeaderDir, c.name(), ".h"), std::move(out)});
   }
 

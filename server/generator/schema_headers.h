@@ -57,8 +57,7 @@ struct SchemaHeader {
 // when names collide as C++ identifiers (all collisions, one per line, each
 // naming the cluster, the table and the clashing names) or when a cluster's
 // header would be schemagate/schema/features.h.
-absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
-    const v1::BuildCatalog& catalog);
+absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(const v1::BuildCatalog& catalog);
 
 // `name` (any PostgreSQL identifier, UTF-8) as a C++ identifier:
 //   letters, digits and '_' are kept (case too); any other ASCII character
@@ -69,8 +68,7 @@ absl::StatusOr<std::vector<SchemaHeader>> EmitSchemaHeaders(
 //   `reserved` (the members of the enclosing struct) gets a '_' after it.
 // Examples: "Order Items" -> "Order_Items", "class" -> "class_",
 // "1st" -> "_1st", "shop.addresses" -> "shop_addresses".
-std::string CppIdentifier(absl::string_view name,
-                          const std::set<std::string>& reserved = {});
+std::string CppIdentifier(absl::string_view name, const std::set<std::string>& reserved = {});
 
 // How SQL writes a name (shared with the join answers).
 using catalog::SqlIdentifier;

@@ -22,10 +22,10 @@ namespace schemagate::generator {
 // numbers) that tell a renamed column from a new one.
 struct LiveTable {
   uint32_t oid = 0;
-  v1::Table table;                  // name, columns, primary key, FKs, indexes
-  std::vector<int32_t> attnums;     // per table.columns
-  std::vector<uint32_t> fk_oids;    // per table.foreign_keys
-  std::vector<uint32_t> index_oids; // per table.indexes
+  v1::Table table;                   // name, columns, primary key, FKs, indexes
+  std::vector<int32_t> attnums;      // per table.columns
+  std::vector<uint32_t> fk_oids;     // per table.foreign_keys
+  std::vector<uint32_t> index_oids;  // per table.indexes
 };
 
 class SchemaOracle {

@@ -16,8 +16,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "google/protobuf/io/tokenizer.h"
-#include "server/catalog/checksum.h"
 #include "google/protobuf/text_format.h"
+#include "server/catalog/checksum.h"
 #include "server/catalog/directives.h"
 #include "server/generator/internal/textproto.h"
 #include "server/generator/lint/lock_lint.h"
@@ -38,11 +38,11 @@ std::string JoinPath(const std::string& root, absl::string_view rel) {
 }
 
 // Parses "<digits>_<name>"; false when the folder name does not match.
-bool ParseMigrationDir(absl::string_view dir, uint64_t* version,
-                       std::string* version_text, std::string* name) {
+bool ParseMigrationDir(absl::string_view dir, uint64_t* version, std::string* version_text,
+                       std::string* name) {
   size_t underscore = dir.find('_');
-  if (underscore == 0 || underscore == absl::string_view::npos ||
-      underscore > 18 || underscore + 1 == dir.size()) {
+  if (underscore == 0 || underscore == absl::string_view::npos || underscore > 18 ||
+      underscore + 1 == dir.size()) {
     return false;
   }
   absl::string_view digits = dir.substr(0, underscore);
@@ -50,9 +50,8 @@ bool ParseMigrationDir(absl::string_view dir, uint64_t* version,
   if (!std::all_of(digits.begin(), digits.end(), absl::ascii_isdigit)) {
     return false;
   }
-  if (!std::all_of(slug.begin(), slug.end(), [](char c) {
-        return absl::ascii_isalnum(c) || c == '_' || c == '-';
-      })) {
+  if (!std::all_of(slug.begin(), slug.end(),
+                   [](char c) { return absl::ascii_isalnum(c) || c == '_' || c == '-'; })) {
     return false;
   }
   if (!absl::SimpleAtoi(digits, version)) return false;
@@ -61,8 +60,8 @@ bool ParseMigrationDir(absl::string_view dir, uint64_t* version,
   return true;
 }
 
-void LoadManifest(const std::string& path, const std::string& text,
-                  SourceCluster* cluster, Diagnostics* diagnostics) {
+void LoadManifest(const std::string& path, const std::string& text, SourceCluster* cluster,
+                  Diagnostics* diagnostics) {
   google::protobuf::TextFormat::ParseInfoTree info;
   v1::ClusterManifest manifest;
   if (!internal::ParseTextproto(path, text, "manifest", &manifest, &info, diagnostics)) {
@@ -78,13 +77,11 @@ void LoadManifest(const std::string& path, const std::string& text,
   }
   if (manifest.name().empty()) {
     diagnostics->Add(path, 0, 0,
-                     absl::StrCat("manifest has no name; expected name: \"",
-                                  cluster->name, "\""));
+                     absl::StrCat("manifest has no name; expected name: \"", cluster->name, "\""));
   } else if (manifest.name() != cluster->name) {
     diagnostics->Add(path, cluster->name_line, 0,
                      absl::StrCat("manifest name \"", manifest.name(),
-                                  "\" does not match its folder \"",
-                                  cluster->name, "\""));
+                                  "\" does not match its folder \"", cluster->name, "\""));
   }
   cluster->manifest = std::move(manifest);
 }
@@ -95,53 +92,46 @@ void CheckReferences(SourceTree* tree, Diagnostics* diagnostics) {
     std::set<std::string> seen;
     for (int i = 0; i < m.depends_on_size(); ++i) {
       const std::string& dep = m.depends_on(i);
-      int line = i < static_cast<int>(c.depends_on_lines.size())
-                     ? c.depends_on_lines[i]
-                     : 0;
+      int line = i < static_cast<int>(c.depends_on_lines.size()) ? c.depends_on_lines[i] : 0;
       const SourceCluster* target = tree->Find(dep);
       if (dep == c.name) {
-        diagnostics->Add(c.manifest_path, line, 0,
-                         "a cluster cannot depend on itself");
+        diagnostics->Add(c.manifest_path, line, 0, "a cluster cannot depend on itself");
       } else if (target == nullptr) {
         diagnostics->Add(c.manifest_path, line, 0,
-                         absl::StrCat("depends_on names unknown cluster \"",
-                                      dep, "\""));
+                         absl::StrCat("depends_on names unknown cluster \"", dep, "\""));
       } else if (target->manifest.requires_features_size() > 0) {
-        diagnostics->Add(
-            c.manifest_path, line, 0,
-            absl::StrCat("depends_on names bridge cluster \"", dep,
-                         "\"; a bridge is enabled only by its features (",
-                         absl::StrJoin(target->manifest.requires_features(),
-                                       ", "),
-                         "), so nothing may depend on it"));
+        diagnostics->Add(c.manifest_path, line, 0,
+                         absl::StrCat("depends_on names bridge cluster \"", dep,
+                                      "\"; a bridge is enabled only by its features (",
+                                      absl::StrJoin(target->manifest.requires_features(), ", "),
+                                      "), so nothing may depend on it"));
       } else if (!seen.insert(dep).second) {
         diagnostics->Add(c.manifest_path, line, 0,
                          absl::StrCat("depends_on lists \"", dep, "\" twice"));
       }
     }
     if (m.requires_features_size() > 0 && c.name == catalog::kCoreCluster) {
-      diagnostics->Add(c.manifest_path, c.requires_features_lines.empty()
-                                            ? 0
-                                            : c.requires_features_lines[0],
-                       0, "core is always on and cannot be a bridge");
+      diagnostics->Add(c.manifest_path,
+                       c.requires_features_lines.empty() ? 0 : c.requires_features_lines[0], 0,
+                       "core is always on and cannot be a bridge");
     }
     for (int i = 0; i < m.requires_features_size(); ++i) {
       const std::string& f = m.requires_features(i);
-      int line = i < static_cast<int>(c.requires_features_lines.size())
-                     ? c.requires_features_lines[i]
-                     : 0;
+      int line =
+          i < static_cast<int>(c.requires_features_lines.size()) ? c.requires_features_lines[i] : 0;
       const SourceCluster* target = tree->Find(f);
       if (target == nullptr) {
         diagnostics->Add(c.manifest_path, line, 0,
                          absl::StrCat("requires_features names unknown "
-                                      "feature \"", f, "\""));
+                                      "feature \"",
+                                      f, "\""));
       } else if (target->manifest.requires_features_size() > 0) {
         diagnostics->Add(c.manifest_path, line, 0,
                          absl::StrCat("requires_features names bridge cluster "
-                                      "\"", f, "\", which is not a feature"));
+                                      "\"",
+                                      f, "\", which is not a feature"));
       } else if (f == c.name) {
-        diagnostics->Add(c.manifest_path, line, 0,
-                         "a bridge cannot require itself");
+        diagnostics->Add(c.manifest_path, line, 0, "a bridge cannot require itself");
       }
     }
     // requires directives name existing migrations.
@@ -159,10 +149,8 @@ void CheckReferences(SourceTree* tree, Diagnostics* diagnostics) {
         if (!found) {
           diagnostics->Add(
               mig.up_path, d.requires_lines[i], 0,
-              absl::StrCat("schemagate:requires names unknown migration \"",
-                           catalog::ToString(req), "\"",
-                           target == nullptr ? " (no such cluster)"
-                                             : " (no such version)"));
+              absl::StrCat("schemagate:requires names unknown migration \"", catalog::ToString(req),
+                           "\"", target == nullptr ? " (no such cluster)" : " (no such version)"));
         }
       }
     }
@@ -189,8 +177,7 @@ const SourceCluster* SourceTree::Find(absl::string_view name) const {
 absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root) {
   std::error_code ec;
   if (!fs::is_directory(root, ec)) {
-    return absl::NotFoundError(
-        absl::StrCat("migrations tree \"", root, "\" is not a directory"));
+    return absl::NotFoundError(absl::StrCat("migrations tree \"", root, "\" is not a directory"));
   }
   TreeFiles tree;
   auto read = [&](const fs::path& path, const std::string& rel) -> absl::Status {
@@ -199,9 +186,7 @@ absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root) {
     tree.files.emplace(rel, *std::move(text));
     return absl::OkStatus();
   };
-  auto hidden = [](const fs::path& p) {
-    return p.filename().string().rfind('.', 0) == 0;
-  };
+  auto hidden = [](const fs::path& p) { return p.filename().string().rfind('.', 0) == 0; };
   for (const fs::directory_entry& c : fs::directory_iterator(root, ec)) {
     if (hidden(c.path()) || !c.is_directory(ec)) continue;
     std::string cluster = c.path().filename().string();
@@ -216,8 +201,7 @@ absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root) {
           fs::path p = e.path() / file;
           std::error_code missing;
           if (fs::is_regular_file(p, missing)) {
-            if (absl::Status s = read(p, rel + "/" + std::string(file));
-                !s.ok()) {
+            if (absl::Status s = read(p, rel + "/" + std::string(file)); !s.ok()) {
               return s;
             }
           }
@@ -229,8 +213,7 @@ absl::StatusOr<TreeFiles> ReadTreeFiles(const std::string& root) {
     if (ec) break;
   }
   if (ec) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot list ", root, ": ", ec.message()));
+    return absl::UnavailableError(absl::StrCat("cannot list ", root, ": ", ec.message()));
   }
   return tree;
 }
@@ -242,10 +225,9 @@ bool IsImportFormat(absl::string_view f) {
 }
 
 bool IsVersionToken(absl::string_view v) {
-  return !v.empty() && v.size() <= 64 &&
-         std::all_of(v.begin(), v.end(), [](char c) {
-           return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
-         });
+  return !v.empty() && v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+    return absl::ascii_isalnum(c) || c == '.' || c == '_' || c == '-';
+  });
 }
 
 }  // namespace
@@ -262,16 +244,17 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
       if (parts.empty() || lint::FindRule(parts[0]) == nullptr) {
         std::vector<std::string> names;
         for (const lint::Rule& r : lint::Rules()) names.push_back(r.name);
-        diagnostics->Add(path, line_no, 0,
-                         absl::StrCat("schemagate:allow names ",
-                                      parts.empty() ? "no rule"
-                                                    : absl::StrCat("unknown rule \"",
-                                                                   absl::CHexEscape(parts[0]), "\""),
-                                      "; rules: ", absl::StrJoin(names, ", ")));
+        diagnostics->Add(
+            path, line_no, 0,
+            absl::StrCat("schemagate:allow names ",
+                         parts.empty()
+                             ? "no rule"
+                             : absl::StrCat("unknown rule \"", absl::CHexEscape(parts[0]), "\""),
+                         "; rules: ", absl::StrJoin(names, ", ")));
       } else if (parts.size() < 2 || absl::StripAsciiWhitespace(parts[1]).empty()) {
-        diagnostics->Add(path, line_no, 0,
-                         absl::StrCat("schemagate:allow ", parts[0],
-                                      " needs a reason (why this is safe here)"));
+        diagnostics->Add(
+            path, line_no, 0,
+            absl::StrCat("schemagate:allow ", parts[0], " needs a reason (why this is safe here)"));
       }
       continue;
     }
@@ -286,16 +269,14 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
     absl::string_view args = dl.args;
     if (verb == "no-transaction") {
       if (!args.empty()) {
-        diagnostics->Add(path, line_no, 0,
-                         "schemagate:no-transaction takes no argument");
+        diagnostics->Add(path, line_no, 0, "schemagate:no-transaction takes no argument");
       }
       d.no_transaction = true;
     } else if (verb == "requires") {
       std::vector<absl::string_view> items =
           absl::StrSplit(args, absl::ByAnyChar(" \t,"), absl::SkipEmpty());
       if (items.empty()) {
-        diagnostics->Add(path, line_no, 0,
-                         "schemagate:requires needs <cluster>/<version>");
+        diagnostics->Add(path, line_no, 0, "schemagate:requires needs <cluster>/<version>");
       }
       for (absl::string_view item : items) {
         std::pair<absl::string_view, absl::string_view> parts =
@@ -303,13 +284,11 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
         catalog::MigrationKey key;
         key.cluster = std::string(parts.first);
         bool digits = !parts.second.empty() && parts.second.size() <= 18 &&
-                      std::all_of(parts.second.begin(), parts.second.end(),
-                                  absl::ascii_isdigit);
+                      std::all_of(parts.second.begin(), parts.second.end(), absl::ascii_isdigit);
         if (!IsValidClusterName(key.cluster) || !digits ||
             !absl::SimpleAtoi(parts.second, &key.version)) {
           diagnostics->Add(path, line_no, 0,
-                           absl::StrCat("schemagate:requires argument \"",
-                                        item,
+                           absl::StrCat("schemagate:requires argument \"", item,
                                         "\" is not <cluster>/<version>"));
           continue;
         }
@@ -319,8 +298,7 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
     } else if (verb == "imported-from") {
       std::vector<absl::string_view> items =
           absl::StrSplit(args, absl::ByAnyChar(" \t"), absl::SkipEmpty());
-      if (items.size() != 2 || !IsImportFormat(items[0]) ||
-          !IsVersionToken(items[1])) {
+      if (items.size() != 2 || !IsImportFormat(items[0]) || !IsVersionToken(items[1])) {
         diagnostics->Add(path, line_no, 0,
                          absl::StrCat("schemagate:imported-from needs <format> "
                                       "<version>, the format one of diesel, "
@@ -335,8 +313,7 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
                        "down.sql, not up.sql");
     } else {
       diagnostics->Add(path, line_no, 0,
-                       absl::StrCat("unknown directive \"schemagate:",
-                                    absl::CHexEscape(verb),
+                       absl::StrCat("unknown directive \"schemagate:", absl::CHexEscape(verb),
                                     "\"; known: schemagate:requires, "
                                     "schemagate:no-transaction, "
                                     "schemagate:imported-from, schemagate:allow (up.sql), "
@@ -346,8 +323,7 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
   return d;
 }
 
-DownDirectives ParseDownDirectives(absl::string_view down_sql,
-                                   const std::string& path,
+DownDirectives ParseDownDirectives(absl::string_view down_sql, const std::string& path,
                                    Diagnostics* diagnostics) {
   DownDirectives d;
   for (const catalog::DirectiveLine& dl : catalog::ScanDirectives(down_sql)) {
@@ -366,8 +342,7 @@ DownDirectives ParseDownDirectives(absl::string_view down_sql,
       }
     } else {
       diagnostics->Add(path, dl.line, 0,
-                       absl::StrCat("directive \"schemagate:",
-                                    absl::CHexEscape(dl.verb),
+                       absl::StrCat("directive \"schemagate:", absl::CHexEscape(dl.verb),
                                     "\" is not read in down.sql; only "
                                     "schemagate:irreversible <reason> is"));
     }
@@ -375,8 +350,7 @@ DownDirectives ParseDownDirectives(absl::string_view down_sql,
   return d;
 }
 
-SourceTree ParseTree(const std::string& root, const TreeFiles& files,
-                     Diagnostics* diagnostics) {
+SourceTree ParseTree(const std::string& root, const TreeFiles& files, Diagnostics* diagnostics) {
   SourceTree tree;
   tree.root = root;
   std::map<std::string, SourceCluster> clusters;
@@ -399,8 +373,7 @@ SourceTree ParseTree(const std::string& root, const TreeFiles& files,
                        "a cluster and needs a manifest");
       continue;
     }
-    LoadManifest(cluster.manifest_path, manifest->second, &cluster,
-                 diagnostics);
+    LoadManifest(cluster.manifest_path, manifest->second, &cluster, diagnostics);
     clusters.emplace(dir, std::move(cluster));
   }
   for (const std::string& dir : files.dirs) {
@@ -410,8 +383,7 @@ SourceTree ParseTree(const std::string& root, const TreeFiles& files,
     if (cluster == clusters.end()) continue;
     SourceMigration m;
     m.rel_dir = dir;
-    if (!ParseMigrationDir(dir.substr(slash + 1), &m.version, &m.version_text,
-                           &m.name)) {
+    if (!ParseMigrationDir(dir.substr(slash + 1), &m.version, &m.version_text, &m.name)) {
       diagnostics->Add(JoinPath(root, dir), 0, 0,
                        "migration folder name must be <version>_<name>: "
                        "digits, '_', then letters, digits, '_' or '-'");
@@ -440,31 +412,26 @@ SourceTree ParseTree(const std::string& root, const TreeFiles& files,
     m.up_sql = catalog::NormalizeMigrationText(up->second);
     m.down_sql = catalog::NormalizeMigrationText(down->second);
     m.directives = ParseDirectives(m.up_sql, m.up_path, diagnostics);
-    m.down_directives =
-        ParseDownDirectives(m.down_sql, m.down_path, diagnostics);
+    m.down_directives = ParseDownDirectives(m.down_sql, m.down_path, diagnostics);
     cluster->second.migrations.push_back(std::move(m));
   }
   for (auto& [name, cluster] : clusters) {
     std::sort(cluster.migrations.begin(), cluster.migrations.end(),
               [](const SourceMigration& a, const SourceMigration& b) {
-                return std::tie(a.version, a.rel_dir) <
-                       std::tie(b.version, b.rel_dir);
+                return std::tie(a.version, a.rel_dir) < std::tie(b.version, b.rel_dir);
               });
     for (size_t i = 1; i < cluster.migrations.size(); ++i) {
       if (cluster.migrations[i].version == cluster.migrations[i - 1].version) {
-        diagnostics->Add(
-            JoinPath(root, cluster.migrations[i].rel_dir), 0, 0,
-            absl::StrCat("version ", cluster.migrations[i].version,
-                         " is used twice in cluster \"", name, "\" (also ",
-                         JoinPath(root, cluster.migrations[i - 1].rel_dir),
-                         ")"));
+        diagnostics->Add(JoinPath(root, cluster.migrations[i].rel_dir), 0, 0,
+                         absl::StrCat("version ", cluster.migrations[i].version,
+                                      " is used twice in cluster \"", name, "\" (also ",
+                                      JoinPath(root, cluster.migrations[i - 1].rel_dir), ")"));
       }
     }
     tree.clusters.push_back(std::move(cluster));
   }
   if (tree.clusters.empty() && diagnostics->empty()) {
-    diagnostics->Add(root, 0, 0,
-                     "no clusters found (expected <cluster>/cluster.textproto)");
+    diagnostics->Add(root, 0, 0, "no clusters found (expected <cluster>/cluster.textproto)");
   }
   CheckReferences(&tree, diagnostics);
   return tree;

@@ -16,7 +16,6 @@
 #ifndef SCHEMAGATE_SERVER_GENERATOR_TREE_H_
 #define SCHEMAGATE_SERVER_GENERATOR_TREE_H_
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -26,6 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "schemagate/v1/manifest.pb.h"
 #include "server/catalog/order.h"
 #include "server/generator/diagnostic.h"
@@ -69,8 +69,7 @@ Directives ParseDirectives(absl::string_view up_sql, const std::string& path,
                            Diagnostics* diagnostics);
 // The same for a down.sql, where only `irreversible` (with a reason) is
 // allowed.
-DownDirectives ParseDownDirectives(absl::string_view down_sql,
-                                   const std::string& path,
+DownDirectives ParseDownDirectives(absl::string_view down_sql, const std::string& path,
                                    Diagnostics* diagnostics);
 
 struct SourceMigration {
@@ -98,7 +97,7 @@ struct SourceCluster {
 };
 
 struct SourceTree {
-  std::string root;  // display path, e.g. "migrations"
+  std::string root;                     // display path, e.g. "migrations"
   std::vector<SourceCluster> clusters;  // by name
 
   const SourceCluster* Find(absl::string_view name) const;
@@ -110,8 +109,7 @@ struct SourceTree {
 // duplicate versions, up.sql and down.sql present, UTF-8 text, directives
 // well-formed and `requires` naming migrations that exist. Problems go to
 // `diagnostics` (file:line); the returned tree holds what could be read.
-SourceTree ParseTree(const std::string& root, const TreeFiles& files,
-                     Diagnostics* diagnostics);
+SourceTree ParseTree(const std::string& root, const TreeFiles& files, Diagnostics* diagnostics);
 
 // Is `name` a valid cluster name ([a-z][a-z0-9_]*, at most 48 bytes)?
 bool IsValidClusterName(absl::string_view name);

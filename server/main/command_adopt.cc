@@ -28,8 +28,7 @@ ordered_json ResultJson(const migrate::AdoptResult& r, const Session& session) {
   }
   return {{"ok", true},
           {"database", session.conn->description()},
-          {"history_table",
-           absl::StrCat(session.history.schema, ".", session.history.table)},
+          {"history_table", absl::StrCat(session.history.schema, ".", session.history.table)},
           {"from", r.from},
           {"source_history_table", r.source_table},
           {"dry_run", r.dry_run},
@@ -51,16 +50,15 @@ void PrintResult(const migrate::AdoptResult& r) {
     std::cout << "nothing to adopt: every enabled cluster is installed\n";
   } else {
     const std::string verb = r.dry_run ? "would adopt" : "adopted";
-    std::cout << verb << " " << absl::StrJoin(r.adopted, ", ") << ": "
-              << r.recorded.size() << " migration(s) "
-              << (r.dry_run ? "would be recorded" : "recorded") << " as applied";
+    std::cout << verb << " " << absl::StrJoin(r.adopted, ", ") << ": " << r.recorded.size()
+              << " migration(s) " << (r.dry_run ? "would be recorded" : "recorded")
+              << " as applied";
     if (r.source_table.empty()) {
       std::cout << " (--from=none: no history check)";
     } else {
       std::cout << " (" << r.from << " history " << r.source_table << " covers them)";
     }
-    std::cout << "; schema matches the catalog (" << r.tables_checked
-              << " tables compared)\n";
+    std::cout << "; schema matches the catalog (" << r.tables_checked << " tables compared)\n";
     if (r.dry_run) {
       for (const migrate::AdoptedMigration& m : r.recorded) {
         std::cout << "  " << m.path;
@@ -71,16 +69,14 @@ void PrintResult(const migrate::AdoptResult& r) {
       }
     }
     for (const std::string& p : r.not_from_old_tool) {
-      std::cout << "not from the old tool (checked by the schema comparison only): "
-                << p << "\n";
+      std::cout << "not from the old tool (checked by the schema comparison only): " << p << "\n";
     }
   }
   PrintUnmanaged(r.unmanaged);
-  std::cout << (r.dry_run ? "dry run: nothing was recorded; " : "") << "took "
-            << Ms(r.total) << (r.lock_wait > absl::Milliseconds(100)
-                                   ? absl::StrCat(" (waited ", Ms(r.lock_wait),
-                                                  " for the migration lock)")
-                                   : "")
+  std::cout << (r.dry_run ? "dry run: nothing was recorded; " : "") << "took " << Ms(r.total)
+            << (r.lock_wait > absl::Milliseconds(100)
+                    ? absl::StrCat(" (waited ", Ms(r.lock_wait), " for the migration lock)")
+                    : "")
             << "\n";
   if (!r.dry_run && !r.nothing_to_adopt() && !r.source_table.empty()) {
     std::cout << "the old tool's table " << r.source_table
@@ -96,17 +92,16 @@ int Adopt(const Args& args) {
   std::vector<std::string> clusters;
   bool dry_run = false, ignore_extra = false, allow_unknown = false;
   absl::Duration lock_wait = absl::Minutes(10);
-  cli::FlagSet flags(
-      "schemagate adopt",
-      "Takes over a database that another tool migrated: checks that the old "
-      "tool's history records every flat migration the adopted clusters were "
-      "imported from (-- schemagate:imported-from), that the live schema "
-      "equals the catalog of the adopted and installed clusters, then records "
-      "the adopted clusters' migrations as applied without running them, in "
-      "one transaction under the migration lock. Adopts every enabled cluster "
-      "that is not installed yet, or those named with --cluster. The old "
-      "tool's table and all data are left untouched; tables of clusters not "
-      "enabled here are listed as unmanaged. Running it again is a no-op.");
+  cli::FlagSet flags("schemagate adopt",
+                     "Takes over a database that another tool migrated: checks that the old "
+                     "tool's history records every flat migration the adopted clusters were "
+                     "imported from (-- schemagate:imported-from), that the live schema "
+                     "equals the catalog of the adopted and installed clusters, then records "
+                     "the adopted clusters' migrations as applied without running them, in "
+                     "one transaction under the migration lock. Adopts every enabled cluster "
+                     "that is not installed yet, or those named with --cluster. The old "
+                     "tool's table and all data are left untouched; tables of clusters not "
+                     "enabled here are listed as unmanaged. Running it again is a no-op.");
   setup.Register(flags, true);
   flags.String("from", &from,
                "the tool that migrated the database: diesel, golang-migrate, "
@@ -127,24 +122,23 @@ int Adopt(const Args& args) {
                  "give up (exit 4) if another migrator holds the lock this long",
                  "SCHEMAGATE_LOCK_WAIT_TIMEOUT");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate adopt";
   if (from.empty()) {
-    return Fail(cmd, errors::WithKind(
-                         absl::InvalidArgumentError(
-                             "--from is required: diesel, golang-migrate, flyway or none"),
-                         errors::ErrorKind::kUsage));
+    return Fail(cmd,
+                errors::WithKind(absl::InvalidArgumentError(
+                                     "--from is required: diesel, golang-migrate, flyway or none"),
+                                 errors::ErrorKind::kUsage));
   }
   absl::StatusOr<migrate::SourceFormat> format = migrate::ParseSourceFormat(from);
   if (!format.ok()) return Fail(cmd, format.status());
   if (*format == migrate::SourceFormat::kNone && !source_table.empty()) {
-    return Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
-                                           "--source-history-table needs --from "
-                                           "diesel, golang-migrate or flyway"),
-                                       errors::ErrorKind::kUsage));
+    return Fail(cmd,
+                errors::WithKind(absl::InvalidArgumentError("--source-history-table needs --from "
+                                                            "diesel, golang-migrate or flyway"),
+                                 errors::ErrorKind::kUsage));
   }
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);

@@ -14,8 +14,8 @@ namespace schemagate::commands {
 namespace {
 
 // Loads the embedded catalog, narrowed by --features when given.
-absl::StatusOr<catalog::Catalog> LoadCatalog(
-    const std::vector<std::string>& features, bool narrow) {
+absl::StatusOr<catalog::Catalog> LoadCatalog(const std::vector<std::string>& features,
+                                             bool narrow) {
   absl::StatusOr<catalog::Catalog> compiled =
       catalog::Catalog::Load(catalog::EmbeddedCatalogBytes());
   if (!compiled.ok() || !narrow) return compiled;
@@ -39,8 +39,7 @@ int Catalog(const Args& args) {
                      "foreign keys as edges, edges between clusters labelled "
                      "with the features that gate them, bridges distinct.");
   flags.String("format", &format, "json, dot or mermaid");
-  flags.List("features", &features,
-             "narrow to these compiled features (comma-separated)",
+  flags.List("features", &features, "narrow to these compiled features (comma-separated)",
              "SCHEMAGATE_RUNTIME_FEATURES");
   flags.List("cluster", &clusters,
              "only these enabled clusters (repeatable or comma-separated); a "
@@ -59,8 +58,7 @@ int Catalog(const Args& args) {
   if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) {
     return code;
   }
-  absl::StatusOr<catalog::Catalog> loaded =
-      LoadCatalog(features, flags.IsSet("features"));
+  absl::StatusOr<catalog::Catalog> loaded = LoadCatalog(features, flags.IsSet("features"));
   if (!loaded.ok()) {
     std::cerr << "schemagate catalog: " << loaded.status().message() << "\n";
     return kUsage;
@@ -70,12 +68,10 @@ int Catalog(const Args& args) {
       std::cerr << "schemagate catalog: --cluster: " << s.message() << "\n";
       return kUsage;
     }
-    std::cout << catalog::CatalogJson(*loaded, clusters).dump(compact ? -1 : 2)
-              << "\n";
+    std::cout << catalog::CatalogJson(*loaded, clusters).dump(compact ? -1 : 2) << "\n";
     return kOk;
   }
-  absl::StatusOr<catalog::DiagramFormat> diagram_format =
-      catalog::ParseDiagramFormat(format);
+  absl::StatusOr<catalog::DiagramFormat> diagram_format = catalog::ParseDiagramFormat(format);
   if (!diagram_format.ok()) {
     std::cerr << "schemagate catalog: --format: unknown format \"" << format
               << "\" (json, dot, mermaid)\n";
@@ -84,11 +80,9 @@ int Catalog(const Args& args) {
   catalog::DiagramOptions options;
   options.clusters = clusters;
   options.all_columns = columns;
-  absl::StatusOr<std::string> picture =
-      catalog::RenderDiagram(*loaded, *diagram_format, options);
+  absl::StatusOr<std::string> picture = catalog::RenderDiagram(*loaded, *diagram_format, options);
   if (!picture.ok()) {
-    std::cerr << "schemagate catalog: --cluster: " << picture.status().message()
-              << "\n";
+    std::cerr << "schemagate catalog: --cluster: " << picture.status().message() << "\n";
     return kUsage;
   }
   std::cout << *picture;
@@ -104,15 +98,13 @@ int Sql(const Args& args) {
                      "reverse order), each preceded by a comment naming it. "
                      "For inspection and psql; `schemagate migrate` applies "
                      "migrations with history, locking and checksums.");
-  flags.List("features", &features,
-             "narrow to these compiled features (comma-separated)",
+  flags.List("features", &features, "narrow to these compiled features (comma-separated)",
              "SCHEMAGATE_RUNTIME_FEATURES");
   flags.Bool("down", &down, "print the down migrations, last first");
   if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) {
     return code;
   }
-  absl::StatusOr<catalog::Catalog> loaded =
-      LoadCatalog(features, flags.IsSet("features"));
+  absl::StatusOr<catalog::Catalog> loaded = LoadCatalog(features, flags.IsSet("features"));
   if (!loaded.ok()) {
     std::cerr << "schemagate sql: " << loaded.status().message() << "\n";
     return kUsage;
@@ -120,8 +112,8 @@ int Sql(const Args& args) {
   std::vector<const v1::Migration*> order = loaded->ApplyOrder();
   if (down) std::reverse(order.begin(), order.end());
   for (const v1::Migration* m : order) {
-    std::cout << "-- schemagate: " << m->cluster() << "/" << m->version_text()
-              << "_" << m->name() << (down ? " (down)" : "") << "\n"
+    std::cout << "-- schemagate: " << m->cluster() << "/" << m->version_text() << "_" << m->name()
+              << (down ? " (down)" : "") << "\n"
               << (down ? m->down_sql() : m->up_sql());
     const std::string& text = down ? m->down_sql() : m->up_sql();
     if (!text.empty() && text.back() != '\n') std::cout << "\n";

@@ -43,8 +43,7 @@ void PrintTables(const std::vector<catalog::TableResult>& tables) {
     if (t.lookup.state == catalog::TableState::kClusterDisabled) {
       std::cout << " (cluster " << t.lookup.cluster << "; enable feature "
                 << absl::StrJoin(t.lookup.enable_features, ", ")
-                << (t.lookup.compiled ? "" : "; not compiled into this build")
-                << ")";
+                << (t.lookup.compiled ? "" : "; not compiled into this build") << ")";
     } else if (!t.suggestions.empty()) {
       std::cout << " (did you mean " << absl::StrJoin(t.suggestions, ", ") << "?)";
     } else if (t.lookup.state == catalog::TableState::kAvailable) {
@@ -56,9 +55,12 @@ void PrintTables(const std::vector<catalog::TableResult>& tables) {
 
 int ExitFor(catalog::JoinVerdict v) {
   switch (v) {
-    case catalog::JoinVerdict::kOk: return 0;
-    case catalog::JoinVerdict::kAmbiguous: return kExitWarnings;
-    default: return kExitNotJoinable;
+    case catalog::JoinVerdict::kOk:
+      return 0;
+    case catalog::JoinVerdict::kAmbiguous:
+      return kExitWarnings;
+    default:
+      return kExitNotJoinable;
   }
 }
 
@@ -68,13 +70,12 @@ int Join(const Args& args) {
   CommonFlags common;
   bool json = false;
   std::vector<std::string> pairs;
-  cli::FlagSet flags(
-      "schemagate join",
-      "May these tables appear together in this build, and how are they "
-      "joined? Prints each table's availability, the ON clause of a direct "
-      "foreign key (or every candidate when several), the shortest path "
-      "when there is none, and for three or more tables a connecting join "
-      "tree with the fewest extra tables.");
+  cli::FlagSet flags("schemagate join",
+                     "May these tables appear together in this build, and how are they "
+                     "joined? Prints each table's availability, the ON clause of a direct "
+                     "foreign key (or every candidate when several), the shortest path "
+                     "when there is none, and for three or more tables a connecting join "
+                     "tree with the fewest extra tables.");
   flags.SetPositionalUsage("TABLE [TABLE...]");
   common.Register(flags);
   flags.Bool("json", &json, "print the answer as JSON");
@@ -92,22 +93,20 @@ int Join(const Args& args) {
   for (const std::string& p : pairs) {
     std::vector<std::string> parts = absl::StrSplit(p, ':');
     if (parts.size() < 2 || parts.size() > 3 || parts[0].empty() || parts[1].empty()) {
-      return Fail("schemagate join",
-                  errors::WithKind(absl::InvalidArgumentError(
-                                        "--pair must be LEFT:RIGHT[:FOREIGN_KEY], got \"" +
-                                        p + "\""),
-                                    errors::ErrorKind::kUsage));
+      return Fail(
+          "schemagate join",
+          errors::WithKind(absl::InvalidArgumentError(
+                               "--pair must be LEFT:RIGHT[:FOREIGN_KEY], got \"" + p + "\""),
+                           errors::ErrorKind::kUsage));
     }
     request.pairs.push_back({parts[0], parts[1], parts.size() == 3 ? parts[2] : ""});
   }
   if (request.tables.empty() && request.pairs.empty()) {
     return Fail("schemagate join",
-                errors::WithKind(absl::InvalidArgumentError(
-                                      "name at least one table (see --help)"),
-                                  errors::ErrorKind::kUsage));
+                errors::WithKind(absl::InvalidArgumentError("name at least one table (see --help)"),
+                                 errors::ErrorKind::kUsage));
   }
-  absl::StatusOr<catalog::Catalog> catalog =
-      LoadCatalog(common, flags.IsSet("features"));
+  absl::StatusOr<catalog::Catalog> catalog = LoadCatalog(common, flags.IsSet("features"));
   if (!catalog.ok()) return Fail("schemagate join", catalog.status());
   catalog::JoinGraph graph(*catalog);
   catalog::JoinResult result = graph.Join(request);
@@ -117,8 +116,7 @@ int Join(const Args& args) {
   }
   PrintTables(result.tables);
   for (const catalog::PairResult& p : result.pairs) {
-    std::cout << "\n" << p.left << " - " << p.right << ": "
-              << catalog::ToString(p.status);
+    std::cout << "\n" << p.left << " - " << p.right << ": " << catalog::ToString(p.status);
     if (!p.message.empty()) std::cout << " — " << p.message;
     std::cout << "\n";
     for (const catalog::JoinEdge& e : p.candidates) PrintEdge(e, "  ");
@@ -146,12 +144,11 @@ int Query(const Args& args) {
   CommonFlags common;
   bool json = false;
   std::string file;
-  cli::FlagSet flags(
-      "schemagate query",
-      "Checks SQL against this build: every relation it references (FROM, "
-      "JOIN, subqueries, CTE bodies, INSERT/UPDATE/DELETE/MERGE targets, "
-      "USING) and whether each join condition follows a foreign key. The SQL "
-      "is the argument, --file, or standard input ('-').");
+  cli::FlagSet flags("schemagate query",
+                     "Checks SQL against this build: every relation it references (FROM, "
+                     "JOIN, subqueries, CTE bodies, INSERT/UPDATE/DELETE/MERGE targets, "
+                     "USING) and whether each join condition follows a foreign key. The SQL "
+                     "is the argument, --file, or standard input ('-').");
   flags.SetPositionalUsage("SQL|-");
   common.Register(flags);
   flags.Bool("json", &json, "print the answer as JSON");
@@ -169,9 +166,8 @@ int Query(const Args& args) {
     if (!file.empty()) {
       std::ifstream in(file, std::ios::binary);
       if (!in) {
-        return Fail(cmd, errors::WithKind(
-                             absl::InvalidArgumentError("cannot read --file " + file),
-                             errors::ErrorKind::kUsage));
+        return Fail(cmd, errors::WithKind(absl::InvalidArgumentError("cannot read --file " + file),
+                                          errors::ErrorKind::kUsage));
       }
       buffer << in.rdbuf();
     } else {
@@ -181,12 +177,10 @@ int Query(const Args& args) {
   } else if (!parsed.positional.empty()) {
     sql = parsed.positional[0];
   } else {
-    return Fail(cmd, errors::WithKind(
-                         absl::InvalidArgumentError("give the SQL, --file or -"),
-                         errors::ErrorKind::kUsage));
+    return Fail(cmd, errors::WithKind(absl::InvalidArgumentError("give the SQL, --file or -"),
+                                      errors::ErrorKind::kUsage));
   }
-  absl::StatusOr<catalog::Catalog> catalog =
-      LoadCatalog(common, flags.IsSet("features"));
+  absl::StatusOr<catalog::Catalog> catalog = LoadCatalog(common, flags.IsSet("features"));
   if (!catalog.ok()) return Fail(cmd, catalog.status());
   catalog::JoinGraph graph(*catalog);
   absl::StatusOr<catalog::QueryResult> result = catalog::AnalyzeQuery(graph, sql);

@@ -16,11 +16,11 @@
 #include "server/metrics/metrics.h"
 #include "server/metrics/migration.h"
 #include "server/migrate/engine.h"
-#include "server/util/errors.h"
-#include "server/util/exit_codes.h"
 #include "server/migrate/plan_locks.h"
 #include "server/migrate/unmanaged.h"
 #include "server/migrate/verify.h"
+#include "server/util/errors.h"
+#include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
 namespace schemagate::commands {
@@ -36,8 +36,7 @@ std::string Snake(migrate::ClusterStatus s) {
   return out;
 }
 
-ordered_json StateJson(const migrate::MigrationState& state,
-                       const Session& session) {
+ordered_json StateJson(const migrate::MigrationState& state, const Session& session) {
   ordered_json clusters = ordered_json::array();
   for (const migrate::ClusterState& c : state.clusters) {
     ordered_json mismatches = ordered_json::array();
@@ -49,8 +48,7 @@ ordered_json StateJson(const migrate::MigrationState& state,
     }
     ordered_json unknown = ordered_json::array();
     for (const migrate::AppliedMigration& a : c.unknown_applied) {
-      unknown.push_back({{"version", a.version}, {"name", a.name},
-                         {"applied_at", a.applied_at}});
+      unknown.push_back({{"version", a.version}, {"name", a.name}, {"applied_at", a.applied_at}});
     }
     clusters.push_back({{"name", c.name},
                         {"state", Snake(c.status)},
@@ -74,8 +72,7 @@ ordered_json StateJson(const migrate::MigrationState& state,
                        {"no_transaction", m->no_transaction()}});
   }
   return {{"database", session.conn->description()},
-          {"history_table", absl::StrCat(session.history.schema, ".",
-                                         session.history.table)},
+          {"history_table", absl::StrCat(session.history.schema, ".", session.history.table)},
           {"features", session.catalog->enabled_set().features},
           {"up_to_date", state.up_to_date()},
           {"ready", state.ready()},
@@ -84,26 +81,25 @@ ordered_json StateJson(const migrate::MigrationState& state,
 }
 
 void PrintStateTable(const migrate::MigrationState& state) {
-  std::cout << absl::StrFormat("%-18s %-20s %8s %8s %8s\n", "CLUSTER", "STATE",
-                               "APPLIED", "LATEST", "PENDING");
+  std::cout << absl::StrFormat("%-18s %-20s %8s %8s %8s\n", "CLUSTER", "STATE", "APPLIED", "LATEST",
+                               "PENDING");
   for (const migrate::ClusterState& c : state.clusters) {
     std::string label = migrate::ToString(c.status);
     if (c.status == migrate::ClusterStatus::kPending) {
       label = absl::StrCat("pending ", c.pending);
     }
     bool orphan = c.status == migrate::ClusterStatus::kOrphaned;
-    std::cout << absl::StrFormat(
-        "%-18s %-20s %8d %8s %8s\n", c.name + (c.bridge ? "*" : ""), label,
-        c.applied_version, orphan ? "-" : absl::StrCat(c.latest_version),
-        orphan ? "-" : absl::StrCat(c.pending));
+    std::cout << absl::StrFormat("%-18s %-20s %8d %8s %8s\n", c.name + (c.bridge ? "*" : ""), label,
+                                 c.applied_version, orphan ? "-" : absl::StrCat(c.latest_version),
+                                 orphan ? "-" : absl::StrCat(c.pending));
     for (const migrate::ChecksumMismatch& m : c.mismatches) {
       std::cout << "    changed after apply: " << m.path << " (applied sha256 "
                 << m.applied_checksum.substr(0, 12) << "..., file "
                 << m.build_checksum.substr(0, 12) << "...)\n";
     }
     for (const migrate::AppliedMigration& a : c.unknown_applied) {
-      std::cout << "    applied, unknown to this build: " << a.cluster << "/"
-                << a.version << " (" << a.name << ")\n";
+      std::cout << "    applied, unknown to this build: " << a.cluster << "/" << a.version << " ("
+                << a.name << ")\n";
     }
   }
 }
@@ -111,9 +107,9 @@ void PrintStateTable(const migrate::MigrationState& state) {
 // "ACCESS EXCLUSIVE on tasks (2.1M rows, 800 MB): ALTER TABLE, line 3
 // [column-type-rewrite] <message>", acknowledged ones with their reason.
 std::string DescribeLock(const migrate::PlannedLock& l) {
-  std::string out = absl::StrCat(l.lock.lock(), " on ", l.lock.table(), " (",
-                                 migrate::DescribeSize(l.size), "): ", l.lock.statement(),
-                                 ", line ", l.lock.line());
+  std::string out =
+      absl::StrCat(l.lock.lock(), " on ", l.lock.table(), " (", migrate::DescribeSize(l.size),
+                   "): ", l.lock.statement(), ", line ", l.lock.line());
   if (l.lock.rule().empty()) return absl::StrCat(out, " (brief)");
   if (l.lock.acknowledged()) {
     return absl::StrCat(out, " [", l.lock.rule(), "] acknowledged: ", l.lock.reason());
@@ -127,8 +123,10 @@ std::string DescribeLock(const migrate::PlannedLock& l) {
 class RunMetrics {
  public:
   explicit RunMetrics(std::string path)
-      : path_(std::move(path)), registry_(std::make_shared<prometheus::Registry>()),
-        migrations_(*registry_), start_(absl::Now()) {}
+      : path_(std::move(path)),
+        registry_(std::make_shared<prometheus::Registry>()),
+        migrations_(*registry_),
+        start_(absl::Now()) {}
 
   bool enabled() const { return !path_.empty(); }
   void Observe(const migrate::Event& e) { migrations_.Observe(e); }
@@ -142,10 +140,9 @@ class RunMetrics {
     probe.close();
     std::remove(tmp.c_str());
     if (ok) return absl::OkStatus();
-    return errors::WithKind(
-        absl::InvalidArgumentError(absl::StrCat("--metrics-file ", path_,
-                                                ": cannot create a file in its folder")),
-        errors::ErrorKind::kUsage);
+    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
+                                "--metrics-file ", path_, ": cannot create a file in its folder")),
+                            errors::ErrorKind::kUsage);
   }
 
   // Writes the file; returns `exit_code` (a failure to write is logged:
@@ -208,8 +205,7 @@ int Migrate(const Args& args) {
                "for node_exporter's textfile collector)",
                "SCHEMAGATE_METRICS_FILE");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate migrate";
@@ -238,15 +234,14 @@ int Migrate(const Args& args) {
     if (setup.json) {
       ordered_json applied = ordered_json::array();
       for (const migrate::StepResult& s : result.applied) {
-        applied.push_back({{"cluster", s.cluster}, {"version", s.version},
+        applied.push_back({{"cluster", s.cluster},
+                           {"version", s.version},
                            {"name", s.name},
                            {"duration_ms", absl::ToInt64Milliseconds(s.duration)}});
       }
       std::cout << ordered_json({{"applied", applied},
-                                 {"lock_wait_ms",
-                                  absl::ToInt64Milliseconds(result.lock_wait)},
-                                 {"duration_ms",
-                                  absl::ToInt64Milliseconds(result.total)},
+                                 {"lock_wait_ms", absl::ToInt64Milliseconds(result.lock_wait)},
+                                 {"duration_ms", absl::ToInt64Milliseconds(result.total)},
                                  {"up_to_date", true}})
                        .dump()
                 << "\n";
@@ -256,8 +251,7 @@ int Migrate(const Args& args) {
                 {{"database", session->conn->description()}});
     } else {
       log::Info("database is up to date",
-                {{"applied", absl::StrCat(result.applied.size())},
-                 {"duration", Ms(result.total)}});
+                {{"applied", absl::StrCat(result.applied.size())}, {"duration", Ms(result.total)}});
     }
     return done(exit_codes::kOk);
   };
@@ -299,13 +293,11 @@ int Migrate(const Args& args) {
     absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
     if (!state.ok()) return done(Fail(cmd, state.status()));
     for (const v1::Migration* m : state->pending) {
-      std::cout << m->cluster() << "/" << m->version_text() << "_" << m->name()
-                << "\n";
+      std::cout << m->cluster() << "/" << m->version_text() << "_" << m->name() << "\n";
     }
     return done(exit_codes::kOk);
   }
-  absl::StatusOr<migrate::ApplyResult> result =
-      engine.Apply({single, &PrintProgress});
+  absl::StatusOr<migrate::ApplyResult> result = engine.Apply({single, &PrintProgress});
   if (!result.ok()) return done(Fail(cmd, result.status()));
   return report(*result);
 }
@@ -323,15 +315,13 @@ int Plan(const Args& args) {
   flags.Bool("sql", &with_sql, "also print each migration's SQL");
   RegisterMaxBlockingRows(flags, &max_blocking_rows);
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate plan";
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(),
-                         {.history = session->history});
+  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
   absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
@@ -382,9 +372,8 @@ int Plan(const Args& args) {
   }
   int n = 0;
   for (const v1::Migration* m : state->pending) {
-    std::cout << absl::StrFormat("%3d. %s/%s_%s%s\n", ++n, m->cluster(),
-                                 m->version_text(), m->name(),
-                                 m->no_transaction() ? "  (no-transaction)" : "");
+    std::cout << absl::StrFormat("%3d. %s/%s_%s%s\n", ++n, m->cluster(), m->version_text(),
+                                 m->name(), m->no_transaction() ? "  (no-transaction)" : "");
     for (const migrate::PlannedLock* l : by_migration[m]) {
       // A table created earlier in the plan is empty when this runs.
       if (l->size.exists) std::cout << "       " << DescribeLock(*l) << "\n";
@@ -401,26 +390,23 @@ int Plan(const Args& args) {
 
 int Status(const Args& args) {
   Setup setup;
-  cli::FlagSet flags(
-      "schemagate status",
-      "Shows each cluster's state against this build: up to date, pending N, "
-      "not installed, orphaned (applied, not enabled here; never touched), "
-      "checksum mismatch, unknown applied. Changes nothing.");
+  cli::FlagSet flags("schemagate status",
+                     "Shows each cluster's state against this build: up to date, pending N, "
+                     "not installed, orphaned (applied, not enabled here; never touched), "
+                     "checksum mismatch, unknown applied. Changes nothing.");
   setup.Register(flags, true);
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate status";
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(),
-                         {.history = session->history});
+  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
-  absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
-      session->conn.get(), *session->catalog, session->history, &*state);
+  absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged =
+      migrate::ReadUnmanaged(session->conn.get(), *session->catalog, session->history, &*state);
   if (!unmanaged.ok()) return Fail(cmd, unmanaged.status());
   if (setup.json) {
     ordered_json out = StateJson(*state, *session);
@@ -434,8 +420,7 @@ int Status(const Args& args) {
     PrintUnmanaged(*unmanaged);
     std::cout << (state->up_to_date()
                       ? "up to date\n"
-                      : absl::StrCat(state->pending.size(),
-                                     " migration(s) pending\n"));
+                      : absl::StrCat(state->pending.size(), " migration(s) pending\n"));
   }
   return exit_codes::kOk;
 }
@@ -443,26 +428,24 @@ int Status(const Args& args) {
 int Verify(const Args& args) {
   Setup setup;
   bool ignore_extra = false;
-  cli::FlagSet flags(
-      "schemagate verify",
-      "Compares the enabled clusters' catalog with the live database "
-      "(pg_catalog): missing or extra tables, columns, primary and foreign "
-      "keys, column types and nullability. Exits 7 on drift. The catalog is "
-      "the schema with every migration of the build applied: pending "
-      "migrations are listed, and what they create counts as missing.");
+  cli::FlagSet flags("schemagate verify",
+                     "Compares the enabled clusters' catalog with the live database "
+                     "(pg_catalog): missing or extra tables, columns, primary and foreign "
+                     "keys, column types and nullability. Exits 7 on drift. The catalog is "
+                     "the schema with every migration of the build applied: pending "
+                     "migrations are listed, and what they create counts as missing.");
   setup.Register(flags, true);
   flags.Bool("ignore-extra-tables", &ignore_extra,
              "do not count tables that no cluster knows as drift");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate verify";
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  absl::StatusOr<std::vector<v1::Table>> live = migrate::Introspect(
-      session->conn.get(), migrate::CatalogSchemas(*session->catalog));
+  absl::StatusOr<std::vector<v1::Table>> live =
+      migrate::Introspect(session->conn.get(), migrate::CatalogSchemas(*session->catalog));
   if (!live.ok()) return Fail(cmd, live.status());
   migrate::History history(session->conn.get(), session->history);
   absl::StatusOr<migrate::KnownObjects> known =
@@ -475,8 +458,7 @@ int Verify(const Args& args) {
       migrate::Compare(*session->catalog, *live, options, known->orphans);
   // The catalog is the schema with every migration of the build applied: a
   // database behind the build shows what is pending as drift, so say so.
-  migrate::Engine engine(*session->catalog, session->conn.get(),
-                         {.history = session->history});
+  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
   std::vector<std::string> pending;
@@ -486,8 +468,11 @@ int Verify(const Args& args) {
   if (setup.json) {
     ordered_json drift = ordered_json::array();
     for (const migrate::Drift& d : report.drift) {
-      drift.push_back({{"kind", d.kind}, {"table", d.table}, {"object", d.object},
-                       {"expected", d.expected}, {"actual", d.actual}});
+      drift.push_back({{"kind", d.kind},
+                       {"table", d.table},
+                       {"object", d.object},
+                       {"expected", d.expected},
+                       {"actual", d.actual}});
     }
     std::cout << ordered_json({{"ok", report.ok()},
                                {"tables_checked", report.tables_checked},
@@ -509,8 +494,7 @@ int Verify(const Args& args) {
                    "tool is gone): "
                 << f << "\n";
     }
-    std::cout << (report.ok() ? "no drift" : absl::StrCat(report.drift.size(),
-                                                          " difference(s)"))
+    std::cout << (report.ok() ? "no drift" : absl::StrCat(report.drift.size(), " difference(s)"))
               << ": " << report.tables_checked << " tables checked\n";
     if (!pending.empty()) {
       std::cout << "note: " << pending.size()
@@ -526,55 +510,50 @@ int Rollback(const Args& args) {
   Setup setup;
   std::string cluster, to_text;
   bool force = false, dry_run = false;
-  cli::FlagSet flags(
-      "schemagate rollback",
-      "Reverts one cluster's migrations newer than --to, newest first, each "
-      "with the down.sql stored when it was applied (so an orphaned cluster "
-      "this build does not even know can be removed). --to 0 removes the "
-      "cluster; refused while a cluster that depends on it is enabled or "
-      "installed.");
+  cli::FlagSet flags("schemagate rollback",
+                     "Reverts one cluster's migrations newer than --to, newest first, each "
+                     "with the down.sql stored when it was applied (so an orphaned cluster "
+                     "this build does not even know can be removed). --to 0 removes the "
+                     "cluster; refused while a cluster that depends on it is enabled or "
+                     "installed.");
   setup.Register(flags, true);
   flags.String("cluster", &cluster, "the cluster to roll back (required)");
-  flags.String("to", &to_text, "keep migrations up to this version (required; 0 "
+  flags.String("to", &to_text,
+               "keep migrations up to this version (required; 0 "
                "removes the cluster)");
   flags.Bool("force", &force, "skip the dependent-cluster checks");
   flags.Bool("dry-run", &dry_run, "list what would be reverted");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate rollback";
   uint64_t to = 0;
   if (cluster.empty() || to_text.empty() || !absl::SimpleAtoi(to_text, &to)) {
-    return Fail(cmd, errors::WithKind(
-                         absl::InvalidArgumentError(
-                             "--cluster and --to (a version number) are required"),
-                         errors::ErrorKind::kUsage));
+    return Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
+                                          "--cluster and --to (a version number) are required"),
+                                      errors::ErrorKind::kUsage));
   }
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(),
-                         {.history = session->history});
+  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
   absl::StatusOr<migrate::RollbackResult> result =
       engine.Rollback({cluster, to, force, dry_run, &PrintProgress});
   if (!result.ok()) return Fail(cmd, result.status());
   if (setup.json) {
     ordered_json steps = ordered_json::array();
     for (const migrate::StepResult& s : result->reverted) {
-      steps.push_back({{"cluster", s.cluster}, {"version", s.version},
-                       {"name", s.name}});
+      steps.push_back({{"cluster", s.cluster}, {"version", s.version}, {"name", s.name}});
     }
-    std::cout << ordered_json({{"reverted", steps}, {"dry_run", dry_run}}).dump()
-              << "\n";
+    std::cout << ordered_json({{"reverted", steps}, {"dry_run", dry_run}}).dump() << "\n";
   } else if (result->reverted.empty()) {
-    std::cout << "nothing to roll back: " << cluster
-              << " has no applied migration above version " << to << "\n";
+    std::cout << "nothing to roll back: " << cluster << " has no applied migration above version "
+              << to << "\n";
   } else {
     for (const migrate::StepResult& s : result->reverted) {
-      std::cout << (dry_run ? "would revert " : "reverted ") << s.cluster << "/"
-                << s.version << " (" << s.name << ")\n";
+      std::cout << (dry_run ? "would revert " : "reverted ") << s.cluster << "/" << s.version
+                << " (" << s.name << ")\n";
     }
   }
   return exit_codes::kOk;
@@ -584,44 +563,40 @@ int Repair(const Args& args) {
   Setup setup;
   std::string cluster;
   bool dry_run = false;
-  cli::FlagSet flags(
-      "schemagate repair",
-      "Records the current checksum of applied migrations whose up.sql was "
-      "edited on purpose (and their current name and down.sql). Logged in "
-      "the history's audit table. Unknown applied migrations are left alone.");
+  cli::FlagSet flags("schemagate repair",
+                     "Records the current checksum of applied migrations whose up.sql was "
+                     "edited on purpose (and their current name and down.sql). Logged in "
+                     "the history's audit table. Unknown applied migrations are left alone.");
   setup.Register(flags, true);
   flags.String("cluster", &cluster, "only this cluster");
   flags.Bool("dry-run", &dry_run, "list what would be repaired");
   flags.SetEpilog(exit_codes::kHelp);
-  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage);
-      code >= 0) {
+  if (int code = flags.Finish(flags.Parse(args), 0, exit_codes::kUsage); code >= 0) {
     return code;
   }
   const std::string cmd = "schemagate repair";
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(),
-                         {.history = session->history});
-  absl::StatusOr<migrate::RepairResult> result =
-      engine.Repair({cluster, dry_run, &PrintProgress});
+  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
+  absl::StatusOr<migrate::RepairResult> result = engine.Repair({cluster, dry_run, &PrintProgress});
   if (!result.ok()) return Fail(cmd, result.status());
   if (setup.json) {
     ordered_json steps = ordered_json::array();
     for (const migrate::ChecksumMismatch& m : result->repaired) {
-      steps.push_back({{"cluster", m.cluster}, {"version", m.version},
-                       {"path", m.path}, {"old_sha256", m.applied_checksum},
+      steps.push_back({{"cluster", m.cluster},
+                       {"version", m.version},
+                       {"path", m.path},
+                       {"old_sha256", m.applied_checksum},
                        {"new_sha256", m.build_checksum}});
     }
-    std::cout << ordered_json({{"repaired", steps}, {"dry_run", dry_run}}).dump()
-              << "\n";
+    std::cout << ordered_json({{"repaired", steps}, {"dry_run", dry_run}}).dump() << "\n";
   } else if (result->repaired.empty()) {
     std::cout << "nothing to repair: every applied checksum matches\n";
   } else {
     for (const migrate::ChecksumMismatch& m : result->repaired) {
-      std::cout << (dry_run ? "would record " : "recorded ") << m.path
-                << " sha256 " << m.build_checksum << " (was "
-                << m.applied_checksum << ")\n";
+      std::cout << (dry_run ? "would record " : "recorded ") << m.path << " sha256 "
+                << m.build_checksum << " (was " << m.applied_checksum << ")\n";
     }
   }
   return exit_codes::kOk;

@@ -22,23 +22,20 @@ void CommonFlags::Register(cli::FlagSet& flags) {
              "widens the build",
              "SCHEMAGATE_RUNTIME_FEATURES");
   flags.String("log-format", &log_format, "text or json", "SCHEMAGATE_LOG_FORMAT");
-  flags.String("log-level", &log_level, "debug, info, warning or error",
-               "SCHEMAGATE_LOG_LEVEL");
+  flags.String("log-level", &log_level, "debug, info, warning or error", "SCHEMAGATE_LOG_LEVEL");
 }
 
 absl::Status CommonFlags::Apply() const {
   log::Options options;
   if (!log::ParseFormat(log_format, &options.format)) {
     return errors::WithKind(
-        absl::InvalidArgumentError("--log-format must be text or json, got \"" +
-                                   log_format + "\""),
+        absl::InvalidArgumentError("--log-format must be text or json, got \"" + log_format + "\""),
         errors::ErrorKind::kUsage);
   }
   if (!log::ParseLevel(log_level, &options.level)) {
     return errors::WithKind(
-        absl::InvalidArgumentError(
-            "--log-level must be debug, info, warning or error, got \"" +
-            log_level + "\""),
+        absl::InvalidArgumentError("--log-level must be debug, info, warning or error, got \"" +
+                                   log_level + "\""),
         errors::ErrorKind::kUsage);
   }
   log::Configure(options);
@@ -61,14 +58,12 @@ void DatabaseFlags::Register(cli::FlagSet& flags) {
                  "(a standby), with backoff this long: at start and, for migrate, after "
                  "the connection is lost mid-run (a failover)",
                  "SCHEMAGATE_CONNECT_TIMEOUT");
-  flags.String("history-table", &history_table,
-               "[schema.]table of the migration history",
+  flags.String("history-table", &history_table, "[schema.]table of the migration history",
                "SCHEMAGATE_HISTORY_TABLE");
 }
 
 absl::StatusOr<migrate::HistoryName> DatabaseFlags::History() const {
-  absl::StatusOr<migrate::HistoryName> name =
-      migrate::HistoryName::Parse(history_table);
+  absl::StatusOr<migrate::HistoryName> name = migrate::HistoryName::Parse(history_table);
   if (!name.ok()) {
     return errors::WithKind(name.status(), errors::ErrorKind::kUsage);
   }
@@ -91,10 +86,9 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   if (target.empty()) {
     return errors::WithKind(
         absl::InvalidArgumentError(
-            flag == "database-url"
-                ? std::string("no database: set --database-url, DATABASE_URL or "
-                              "--database-url-file")
-                : "no database: set --" + flag + " or --" + flag + "-file"),
+            flag == "database-url" ? std::string("no database: set --database-url, DATABASE_URL or "
+                                                 "--database-url-file")
+                                   : "no database: set --" + flag + " or --" + flag + "-file"),
         errors::ErrorKind::kUsage);
   }
   // Registers the password (every form of it) as a secret; a URL libpq
@@ -103,11 +97,11 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   if (!info.ok()) return errors::WithKind(info.status(), errors::ErrorKind::kUsage);
   if (needs_primary && info->RequestsStandby()) {
     return errors::WithKind(
-        absl::InvalidArgumentError(absl::StrCat(
-            "the database URL asks for a standby (target_session_attrs=",
-            info->Get("target_session_attrs"),
-            "), which cannot be changed; use target_session_attrs=read-write (with "
-            "every host of the cluster) or the primary's address")),
+        absl::InvalidArgumentError(
+            absl::StrCat("the database URL asks for a standby (target_session_attrs=",
+                         info->Get("target_session_attrs"),
+                         "), which cannot be changed; use target_session_attrs=read-write (with "
+                         "every host of the cluster) or the primary's address")),
         errors::ErrorKind::kUsage);
   }
   migrate::ConnectOptions options;
@@ -115,11 +109,10 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
   options.timeout = connect_timeout;
   // Migrations need a writable primary; reads a primary, or the standby
   // the URL asks for.
-  options.need = needs_primary ? migrate::ConnectOptions::Need::kWritable
+  options.need = needs_primary             ? migrate::ConnectOptions::Need::kWritable
                  : info->RequestsStandby() ? migrate::ConnectOptions::Need::kAny
                                            : migrate::ConnectOptions::Need::kPrimary;
-  options.on_retry = [](int attempt, const absl::Status& error,
-                        absl::Duration delay) {
+  options.on_retry = [](int attempt, const absl::Status& error, absl::Duration delay) {
     log::Warning("database not reachable; retrying",
                  {{"attempt", absl::StrCat(attempt)},
                   {"in", absl::FormatDuration(absl::Trunc(delay, absl::Milliseconds(1)))},
@@ -131,13 +124,11 @@ absl::StatusOr<migrate::ConnectOptions> DatabaseFlags::ConnectOptionsForServer()
 absl::StatusOr<std::unique_ptr<migrate::Connection>> DatabaseFlags::Open() const {
   absl::StatusOr<migrate::ConnectOptions> options = ConnectOptionsForServer();
   if (!options.ok()) return options.status();
-  absl::StatusOr<std::unique_ptr<migrate::Connection>> c =
-      migrate::Connection::Open(*options);
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> c = migrate::Connection::Open(*options);
   if (!c.ok()) {
-    return errors::WithKind(c.status(), c.status().code() ==
-                                                 absl::StatusCode::kInvalidArgument
-                                             ? errors::ErrorKind::kUsage
-                                             : errors::ErrorKind::kConnect);
+    return errors::WithKind(c.status(), c.status().code() == absl::StatusCode::kInvalidArgument
+                                            ? errors::ErrorKind::kUsage
+                                            : errors::ErrorKind::kConnect);
   }
   return c;
 }
@@ -157,8 +148,7 @@ void EngineFlags::Register(cli::FlagSet& flags) {
   flags.Duration("lock-timeout", &lock_timeout,
                  "PostgreSQL lock_timeout for each migration's statements (0 = "
                  "none), so DDL never queues behind a long query for long");
-  flags.Int("lock-retries", &lock_retries,
-            "retries of a migration that hit --lock-timeout");
+  flags.Int("lock-retries", &lock_retries, "retries of a migration that hit --lock-timeout");
   flags.String("lock-mode", &lock_mode,
                "session (default) or transaction (through PgBouncer "
                "transaction pooling; no-transaction migrations refused)",
@@ -177,22 +167,21 @@ absl::StatusOr<migrate::EngineOptions> EngineFlags::Options(
   }
   if (lock_retries < 0) {
     return errors::WithKind(absl::InvalidArgumentError("--lock-retries must be >= 0"),
-                             errors::ErrorKind::kUsage);
+                            errors::ErrorKind::kUsage);
   }
   migrate::EngineOptions options;
   options.history = history;
   options.lock_wait_timeout = lock_wait;
   options.lock_timeout = lock_timeout;
   options.lock_retries = static_cast<int>(lock_retries);
-  options.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
-                                                 : migrate::LockMode::kSession;
+  options.lock_mode =
+      lock_mode == "transaction" ? migrate::LockMode::kTransaction : migrate::LockMode::kSession;
   options.allow_unknown_applied = allow_unknown;
   options.max_blocking_rows = max_blocking_rows;
   return options;
 }
 
-absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
-                                                 const CommonFlags& common,
+absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes, const CommonFlags& common,
                                                  bool narrow) {
   absl::StatusOr<catalog::Catalog> compiled = catalog::Catalog::Load(bytes);
   if (!compiled.ok() || !narrow) return compiled;
@@ -228,9 +217,7 @@ nlohmann::ordered_json UnmanagedJson(const std::vector<migrate::UnmanagedTable>&
   return out;
 }
 
-std::string Ms(absl::Duration d) {
-  return absl::StrCat(absl::ToInt64Milliseconds(d), "ms");
-}
+std::string Ms(absl::Duration d) { return absl::StrCat(absl::ToInt64Milliseconds(d), "ms"); }
 
 void PrintProgress(const migrate::Event& e) {
   using migrate::Event;

@@ -8,10 +8,10 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "nlohmann/json.hpp"
 #include "server/catalog/catalog.h"
 #include "server/catalog/embedded.h"
 #include "server/migrate/db.h"
-#include "nlohmann/json.hpp"
 #include "server/migrate/engine.h"
 #include "server/migrate/unmanaged.h"
 #include "server/util/cli.h"
@@ -106,11 +106,9 @@ struct Session {
 // The embedded catalog, narrowed by --features when given. Errors carry
 // ErrorKind::kUsage. (Inline, so the reference to EmbeddedCatalogBytes()
 // is in each binary's own objects, linked before the embedded library.)
-absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes,
-                                                 const CommonFlags& common,
+absl::StatusOr<catalog::Catalog> LoadCatalogFrom(absl::string_view bytes, const CommonFlags& common,
                                                  bool narrow);
-inline absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common,
-                                                    bool narrow) {
+inline absl::StatusOr<catalog::Catalog> LoadCatalog(const CommonFlags& common, bool narrow) {
   return LoadCatalogFrom(catalog::EmbeddedCatalogBytes(), common, narrow);
 }
 
@@ -124,8 +122,7 @@ inline absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& fla
   if (absl::Status s = setup.common.Apply(); !s.ok()) return s;
   std::unique_ptr<catalog::Catalog> loaded;
   if (!defer_catalog) {
-    absl::StatusOr<catalog::Catalog> catalog =
-        LoadCatalog(setup.common, flags.IsSet("features"));
+    absl::StatusOr<catalog::Catalog> catalog = LoadCatalog(setup.common, flags.IsSet("features"));
     if (!catalog.ok()) return catalog.status();
     loaded = std::make_unique<catalog::Catalog>(*std::move(catalog));
   }
@@ -142,8 +139,7 @@ inline absl::StatusOr<Session> Start(const Setup& setup, const cli::FlagSet& fla
 inline absl::Status LoadSessionCatalog(Session& session, const Setup& setup,
                                        const cli::FlagSet& flags) {
   if (session.catalog != nullptr) return absl::OkStatus();
-  absl::StatusOr<catalog::Catalog> catalog =
-      LoadCatalog(setup.common, flags.IsSet("features"));
+  absl::StatusOr<catalog::Catalog> catalog = LoadCatalog(setup.common, flags.IsSet("features"));
   if (!catalog.ok()) return catalog.status();
   session.catalog = std::make_unique<catalog::Catalog>(*std::move(catalog));
   return absl::OkStatus();

@@ -25,8 +25,8 @@ void TargetSetFlags::Register(cli::FlagSet& flags) {
                "SCHEMAGATE_CONTROL_DATABASE_URL_FILE");
 }
 
-absl::StatusOr<fleet::TargetSource> TargetSetFlags::Source(
-    absl::Duration connect_timeout, absl::Duration statement_timeout) const {
+absl::StatusOr<fleet::TargetSource> TargetSetFlags::Source(absl::Duration connect_timeout,
+                                                           absl::Duration statement_timeout) const {
   fleet::TargetSource source;
   source.file = file;
   source.query = query;

@@ -27,8 +27,8 @@
 #include "server/main/commands.h"
 #include "server/main/common.h"
 #include "server/main/fleet_flags.h"
-#include "server/util/errors.h"
 #include "server/util/cli.h"
+#include "server/util/errors.h"
 #include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
@@ -79,20 +79,19 @@ struct Selection {
 
   struct Loaded {
     std::unique_ptr<fleet::FeatureCatalogs> catalogs;
-    std::vector<fleet::Target> targets;   // every target of the set
+    std::vector<fleet::Target> targets;  // every target of the set
     std::vector<const fleet::Target*> selected;
     migrate::HistoryName history;
   };
 
   absl::StatusOr<Loaded> Load(const cli::FlagSet& flags) const {
     auto usage = [](std::string m) {
-      return errors::WithKind(absl::InvalidArgumentError(std::move(m)),
-                               errors::ErrorKind::kUsage);
+      return errors::WithKind(absl::InvalidArgumentError(std::move(m)), errors::ErrorKind::kUsage);
     };
     if (absl::Status s = common.Apply(); !s.ok()) return s;
     if (shard_count < 1 || shard_index < 0 || shard_index >= shard_count) {
-      return usage(absl::StrCat("--shard-index must be in 0 .. --shard-count-1 (got ",
-                                shard_index, " of ", shard_count, ")"));
+      return usage(absl::StrCat("--shard-index must be in 0 .. --shard-count-1 (got ", shard_index,
+                                " of ", shard_count, ")"));
     }
     if (!set.given()) return usage("no target set: give --targets FILE or --targets-query SQL");
     absl::StatusOr<std::map<std::string, std::string>> labels = fleet::ParseLabels(selector);
@@ -107,8 +106,7 @@ struct Selection {
         std::make_shared<const catalog::Catalog>(*std::move(base)));
     absl::StatusOr<fleet::TargetSource> source = set.Source(connect_timeout, absl::Seconds(30));
     if (!source.ok()) return source.status();
-    absl::StatusOr<std::vector<fleet::Target>> targets =
-        fleet::LoadTargets(*source, *out.catalogs);
+    absl::StatusOr<std::vector<fleet::Target>> targets = fleet::LoadTargets(*source, *out.catalogs);
     if (!targets.ok()) return targets.status();
     out.targets = *std::move(targets);
     const bool wave_filter = flags.IsSet("waves");
@@ -157,9 +155,10 @@ class StopOnSignal {
       int sig = 0;
       sigwait(&set, &sig);
       if (done_) return;
-      log::Warning("stopping: no further target starts; running ones stop after their "
-                   "current migration",
-                   {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      log::Warning(
+          "stopping: no further target starts; running ones stop after their "
+          "current migration",
+          {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"}});
       stop_ = true;
     });
   }
@@ -230,15 +229,14 @@ int FleetMigrate(const Args& args) {
   int64_t parallel = 8, per_host = 0, max_failures = 0;
   bool dry_run = false;
   absl::Duration progress_every = absl::Seconds(10);
-  cli::FlagSet flags(
-      "schemagate fleet migrate",
-      "Brings every selected target of a target set to its own feature set: "
-      "each target's pending migrations, as `schemagate migrate --features=<its "
-      "features>` would apply them, on up to --parallel targets at once (at most "
-      "--per-host on one database server), wave after wave (\"canary\" first). "
-      "A wave with more than --max-failures failed targets stops the rollout: "
-      "no further target starts. Rerunning resumes: finished targets are no-ops "
-      "(one read). Progress on stderr; a result per target on stdout (--json).");
+  cli::FlagSet flags("schemagate fleet migrate",
+                     "Brings every selected target of a target set to its own feature set: "
+                     "each target's pending migrations, as `schemagate migrate --features=<its "
+                     "features>` would apply them, on up to --parallel targets at once (at most "
+                     "--per-host on one database server), wave after wave (\"canary\" first). "
+                     "A wave with more than --max-failures failed targets stops the rollout: "
+                     "no further target starts. Rerunning resumes: finished targets are no-ops "
+                     "(one read). Progress on stderr; a result per target on stdout (--json).");
   sel.Register(flags);
   engine_flags.Register(flags);
   flags.Int("parallel", &parallel, "targets migrated at once", "SCHEMAGATE_PARALLEL");
@@ -256,10 +254,10 @@ int FleetMigrate(const Args& args) {
   if (int code = flags.Finish(flags.Parse(args), 0, kUsage); code >= 0) return code;
   const std::string cmd = "schemagate fleet migrate";
   if (parallel < 1 || per_host < 0 || max_failures < 0) {
-    return Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
-                                           "--parallel >= 1, --per-host >= 0, "
-                                           "--max-failures >= 0"),
-                                       errors::ErrorKind::kUsage));
+    return Fail(cmd,
+                errors::WithKind(absl::InvalidArgumentError("--parallel >= 1, --per-host >= 0, "
+                                                            "--max-failures >= 0"),
+                                 errors::ErrorKind::kUsage));
   }
   if (absl::Status s = engine_flags.Options({}).status(); !s.ok()) return Fail(cmd, s);
   absl::StatusOr<Selection::Loaded> loaded = sel.Load(flags);
@@ -373,8 +371,8 @@ int FleetMigrate(const Args& args) {
               << "\n";
   } else {
     std::cout << absl::StrFormat("%-24s %-10s %-32s %-24s %-11s %7s %8s\n", "TARGET", "WAVE",
-                                 "DATABASE", "FEATURES", "RESULT",
-                                 dry_run ? "PENDING" : "APPLIED", "TIME");
+                                 "DATABASE", "FEATURES", "RESULT", dry_run ? "PENDING" : "APPLIED",
+                                 "TIME");
     for (const fleet::TargetResult& r : result.results) {
       const fleet::Target& t = *r.target;
       std::cout << absl::StrFormat(
@@ -388,14 +386,14 @@ int FleetMigrate(const Args& args) {
     std::vector<std::string> parts;
     for (const auto& [outcome, n] : summary) parts.push_back(absl::StrCat(n, " ", outcome));
     std::cout << result.results.size() << " target(s) in " << result.waves.size()
-              << " wave(s): " << absl::StrJoin(parts, ", ") << "; " << Ms(result.duration)
-              << "\n";
+              << " wave(s): " << absl::StrJoin(parts, ", ") << "; " << Ms(result.duration) << "\n";
     if (result.stopped) {
       std::cout << "stopped: wave \"" << result.stopped_at
                 << "\" had more than --max-failures=" << max_failures
                 << " failed target(s); later targets were not started\n";
     }
-    if (result.interrupted) std::cout << "interrupted: rerun to finish (finished targets are no-ops)\n";
+    if (result.interrupted)
+      std::cout << "interrupted: rerun to finish (finished targets are no-ops)\n";
   }
   return result.exit_code;
 }

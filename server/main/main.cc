@@ -64,8 +64,8 @@ int main(int argc, char** argv) {
   // Commands of sibling binaries: `serve` links gRPC, `fleet` the full
   // protobuf runtime (the target set's text format); the one-shot commands
   // (run in every init container) start without loading either.
-  static const std::map<std::string, std::string> kSiblings = {
-      {"serve", "schemagate-server"}, {"fleet", "schemagate-fleet"}};
+  static const std::map<std::string, std::string> kSiblings = {{"serve", "schemagate-server"},
+                                                               {"fleet", "schemagate-fleet"}};
   if (auto sibling = kSiblings.find(name); sibling != kSiblings.end()) {
     char self[4096] = {0};
     ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
@@ -77,8 +77,8 @@ int main(int argc, char** argv) {
     exec_args.push_back(nullptr);
     execv(binary.c_str(), exec_args.data());
     execvp(sibling->second.c_str(), exec_args.data());
-    std::cerr << "schemagate " << name << ": cannot run " << binary << ": "
-              << std::strerror(errno) << "\n";
+    std::cerr << "schemagate " << name << ": cannot run " << binary << ": " << std::strerror(errno)
+              << "\n";
     return 1;
   }
   auto it = Commands().find(name);

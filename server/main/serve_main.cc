@@ -11,10 +11,10 @@
 #include "google/protobuf/stubs/logging.h"
 #include "server/main/common.h"
 #include "server/main/fleet_flags.h"
-#include "server/util/errors.h"
-#include "server/util/exit_codes.h"
 #include "server/rpc/server.h"
 #include "server/util/cli.h"
+#include "server/util/errors.h"
+#include "server/util/exit_codes.h"
 #include "server/util/log.h"
 
 namespace {
@@ -24,9 +24,8 @@ namespace {
 // are answered with INVALID_ARGUMENT anyway.
 void ProtobufLog(google::protobuf::LogLevel level, const char* file, int line,
                  const std::string& message) {
-  schemagate::log::Log(level >= google::protobuf::LOGLEVEL_ERROR
-                           ? schemagate::log::Level::kDebug
-                           : schemagate::log::Level::kDebug,
+  schemagate::log::Log(level >= google::protobuf::LOGLEVEL_ERROR ? schemagate::log::Level::kDebug
+                                                                 : schemagate::log::Level::kDebug,
                        "protobuf: " + message, {{"at", absl::StrCat(file, ":", line)}});
 }
 
@@ -47,22 +46,21 @@ int Serve(const std::vector<std::string>& args) {
   commands::TargetSetFlags targets;
   int64_t fleet_pollers = static_cast<int64_t>(options.fleet.pollers);
   int64_t fleet_listeners = static_cast<int64_t>(options.fleet.listeners);
-  cli::FlagSet flags(
-      "schemagate serve",
-      "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
-      "from memory, joins, queries, migration status and (with the admin "
-      "token) apply/rollback/repair; the standard health service with "
-      "\"\" and \"schemagate.v1.SchemaGate\" (all enabled clusters migrated), "
-      "\"schemagate.cluster.<name>\" (one cluster), \"schemagate.readiness\" "
-      "(this replica answers the API: for readiness probes; a database outage "
-      "does not take it out of the Service), \"schemagate.liveness\" "
-      "(the process serves, whatever the database) and, with --migrate-on-start, "
-      "\"schemagate.migrate_on_start\"; "
-      "server reflection. SIGTERM drains in-flight RPCs and exits 0. With --targets "
-      "it serves a fleet too: many databases (a database per tenant, shards), each "
-      "with its own features, named by every request's target_id, each with its "
-      "health \"schemagate.target.<id>\" (docs/FLEETS.md); SIGHUP reads the target "
-      "set again.");
+  cli::FlagSet flags("schemagate serve",
+                     "Serves schemagate.v1.SchemaGate over gRPC: cluster and table checks "
+                     "from memory, joins, queries, migration status and (with the admin "
+                     "token) apply/rollback/repair; the standard health service with "
+                     "\"\" and \"schemagate.v1.SchemaGate\" (all enabled clusters migrated), "
+                     "\"schemagate.cluster.<name>\" (one cluster), \"schemagate.readiness\" "
+                     "(this replica answers the API: for readiness probes; a database outage "
+                     "does not take it out of the Service), \"schemagate.liveness\" "
+                     "(the process serves, whatever the database) and, with --migrate-on-start, "
+                     "\"schemagate.migrate_on_start\"; "
+                     "server reflection. SIGTERM drains in-flight RPCs and exits 0. With --targets "
+                     "it serves a fleet too: many databases (a database per tenant, shards), each "
+                     "with its own features, named by every request's target_id, each with its "
+                     "health \"schemagate.target.<id>\" (docs/FLEETS.md); SIGHUP reads the target "
+                     "set again.");
   flags.String("listen", &options.listen, "HOST:PORT to serve on (port 0 picks one)",
                "SCHEMAGATE_LISTEN");
   flags.String("admin-listen", &options.admin_listen,
@@ -105,8 +103,7 @@ int Serve(const std::vector<std::string>& args) {
                "SCHEMAGATE_TLS_CERT");
   flags.String("tls-key", &options.tls_key, "PEM private key", "SCHEMAGATE_TLS_KEY");
   flags.String("tls-client-ca", &options.tls_client_ca,
-               "PEM CA bundle: require and verify client certificates",
-               "SCHEMAGATE_TLS_CLIENT_CA");
+               "PEM CA bundle: require and verify client certificates", "SCHEMAGATE_TLS_CLIENT_CA");
   flags.Bool("migrate-on-start", &options.migrate_on_start,
              "apply pending migrations in the background at start (health is "
              "NOT_SERVING until the database is up to date)");
@@ -173,32 +170,32 @@ int Serve(const std::vector<std::string>& args) {
   // build instead.
   absl::SetMutexDeadlockDetectionMode(absl::OnDeadlockCycle::kIgnore);
   if (lock_mode != "session" && lock_mode != "transaction") {
-    return commands::Fail(cmd, errors::WithKind(
-                                   absl::InvalidArgumentError(
-                                       "--lock-mode must be session or transaction"),
-                                   errors::ErrorKind::kUsage));
+    return commands::Fail(
+        cmd,
+        errors::WithKind(absl::InvalidArgumentError("--lock-mode must be session or transaction"),
+                         errors::ErrorKind::kUsage));
   }
-  options.engine.lock_mode = lock_mode == "transaction" ? migrate::LockMode::kTransaction
-                                                        : migrate::LockMode::kSession;
-  if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 ||
-      max_watches > 1000000 || max_query < 1 || max_parse < max_query ||
-      parse_workers < 1 || grpc_memory < 0 || cache_bytes < 0 || fleet_pollers < 1 ||
-      fleet_listeners < 0 || options.fleet.poll_interval <= absl::ZeroDuration() ||
+  options.engine.lock_mode =
+      lock_mode == "transaction" ? migrate::LockMode::kTransaction : migrate::LockMode::kSession;
+  if (max_message < 1024 || workers < 1 || pool < 0 || max_watches < 0 || max_watches > 1000000 ||
+      max_query < 1 || max_parse < max_query || parse_workers < 1 || grpc_memory < 0 ||
+      cache_bytes < 0 || fleet_pollers < 1 || fleet_listeners < 0 ||
+      options.fleet.poll_interval <= absl::ZeroDuration() ||
       options.targets_refresh <= absl::ZeroDuration()) {
-    return commands::Fail(cmd, errors::WithKind(absl::InvalidArgumentError(
-                                                     "--max-message-bytes >= 1024, "
-                                                     "--workers >= 1, --db-pool >= 0, "
-                                                     "0 <= --max-watches <= 1000000, "
-                                                     "--max-query-bytes >= 1, "
-                                                     "--max-parse-bytes >= --max-query-bytes, "
-                                                     "--parse-workers >= 1, "
-                                                     "--grpc-memory-bytes >= 0, "
-                                                     "--response-cache-bytes >= 0, "
-                                                     "--fleet-pollers >= 1, "
-                                                     "--fleet-listeners >= 0, "
-                                                     "--fleet-poll-interval > 0, "
-                                                     "--targets-refresh > 0"),
-                                                 errors::ErrorKind::kUsage));
+    return commands::Fail(
+        cmd, errors::WithKind(absl::InvalidArgumentError("--max-message-bytes >= 1024, "
+                                                         "--workers >= 1, --db-pool >= 0, "
+                                                         "0 <= --max-watches <= 1000000, "
+                                                         "--max-query-bytes >= 1, "
+                                                         "--max-parse-bytes >= --max-query-bytes, "
+                                                         "--parse-workers >= 1, "
+                                                         "--grpc-memory-bytes >= 0, "
+                                                         "--response-cache-bytes >= 0, "
+                                                         "--fleet-pollers >= 1, "
+                                                         "--fleet-listeners >= 0, "
+                                                         "--fleet-poll-interval > 0, "
+                                                         "--targets-refresh > 0"),
+                              errors::ErrorKind::kUsage));
   }
   options.limits.max_query_bytes = static_cast<size_t>(max_query);
   options.max_parse_bytes = static_cast<size_t>(max_parse);
@@ -211,8 +208,7 @@ int Serve(const std::vector<std::string>& args) {
   options.limits.response_cache_bytes = static_cast<size_t>(cache_bytes);
   options.fleet.pollers = static_cast<size_t>(fleet_pollers);
   options.fleet.listeners = static_cast<size_t>(fleet_listeners);
-  absl::StatusOr<catalog::Catalog> catalog =
-      commands::LoadCatalog(common, flags.IsSet("features"));
+  absl::StatusOr<catalog::Catalog> catalog = commands::LoadCatalog(common, flags.IsSet("features"));
   if (!catalog.ok()) return commands::Fail(cmd, catalog.status());
   absl::StatusOr<migrate::HistoryName> history = db.History();
   if (!history.ok()) return commands::Fail(cmd, history.status());
@@ -232,12 +228,12 @@ int Serve(const std::vector<std::string>& args) {
   } else {
     options.database.timeout = db.connect_timeout;
     if (options.migrate_on_start) {
-      return commands::Fail(cmd, errors::WithKind(
-                                     absl::InvalidArgumentError(
-                                         "--migrate-on-start needs the server's own database "
-                                         "(--database-url); migrate targets with `schemagate "
-                                         "fleet migrate`"),
-                                     errors::ErrorKind::kUsage));
+      return commands::Fail(
+          cmd, errors::WithKind(
+                   absl::InvalidArgumentError("--migrate-on-start needs the server's own database "
+                                              "(--database-url); migrate targets with `schemagate "
+                                              "fleet migrate`"),
+                   errors::ErrorKind::kUsage));
     }
   }
   if (targets.given()) {
@@ -248,10 +244,10 @@ int Serve(const std::vector<std::string>& args) {
   }
   absl::Status served = rpc::Serve(*std::move(catalog), options);
   if (!served.ok()) {
-    return commands::Fail(cmd, errors::WithKind(
-                                   served, served.code() == absl::StatusCode::kUnavailable
-                                               ? errors::ErrorKind::kConnect
-                                               : errors::ErrorKind::kUsage));
+    return commands::Fail(cmd,
+                          errors::WithKind(served, served.code() == absl::StatusCode::kUnavailable
+                                                       ? errors::ErrorKind::kConnect
+                                                       : errors::ErrorKind::kUsage));
   }
   return 0;
 }

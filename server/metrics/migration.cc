@@ -68,7 +68,7 @@ void MigrationMetrics::Observe(const migrate::Event& e) {
       end_wait("acquired");
       break;
     case Event::kLockGaveUp:
-      end_wait(e.message == "timeout" ? "timeout"
+      end_wait(e.message == "timeout"     ? "timeout"
                : e.message == "cancelled" ? "cancelled"
                                           : "error");
       break;

@@ -8,9 +8,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
-#include "server/util/errors.h"
 #include "server/migrate/history.h"
 #include "server/migrate/verify.h"
+#include "server/util/errors.h"
 
 namespace schemagate::migrate {
 namespace {
@@ -23,8 +23,8 @@ constexpr size_t kListedInMessage = 50;
 
 absl::Status Refusal(absl::Status status, errors::ErrorKind kind, absl::string_view reason,
                      const std::vector<errors::Violation>& violations = {}) {
-  return errors::WithViolations(errors::WithReason(errors::WithKind(std::move(status), kind), reason),
-                        violations);
+  return errors::WithViolations(
+      errors::WithReason(errors::WithKind(std::move(status), kind), reason), violations);
 }
 
 // "\n  a\n  b" (the first kListedInMessage items, then "... and N more").
@@ -59,8 +59,12 @@ class Adopter {
  public:
   Adopter(const catalog::Catalog& catalog, Connection* conn, const EngineOptions& engine,
           const AdoptOptions& options, const SourceTable& source)
-      : catalog_(catalog), conn_(conn), engine_options_(engine), options_(options),
-        source_(source), engine_(catalog, conn, engine) {}
+      : catalog_(catalog),
+        conn_(conn),
+        engine_options_(engine),
+        options_(options),
+        source_(source),
+        engine_(catalog, conn, engine) {}
 
   absl::StatusOr<Plan> MakePlan();
   absl::Status Record(History& history, const Plan& plan, const std::string& by);
@@ -106,14 +110,13 @@ absl::Status Adopter::Select(const MigrationState& state, Plan* plan) const {
     for (const v1::Cluster& c : catalog_.enabled().clusters()) enabled.push_back(c.name());
     problems.push_back(absl::StrCat(
         "cluster \"", absl::CHexEscape(name), "\" is not enabled ",
-        catalog_.IsCompiled(name) ? "on this run (compiled in; see --features)"
-                                  : "in this build",
+        catalog_.IsCompiled(name) ? "on this run (compiled in; see --features)" : "in this build",
         "; enabled clusters: ", absl::StrJoin(enabled, ", ")));
   }
   if (!problems.empty()) {
-    return Refusal(absl::InvalidArgumentError(absl::StrCat(
-                       "cannot adopt: ", absl::StrJoin(problems, "; "))),
-                   errors::ErrorKind::kUsage, "CLUSTER_NOT_ENABLED");
+    return Refusal(
+        absl::InvalidArgumentError(absl::StrCat("cannot adopt: ", absl::StrJoin(problems, "; "))),
+        errors::ErrorKind::kUsage, "CLUSTER_NOT_ENABLED");
   }
   std::vector<std::string> partial;
   for (const v1::Cluster& c : catalog_.enabled().clusters()) {
@@ -128,18 +131,17 @@ absl::Status Adopter::Select(const MigrationState& state, Plan* plan) const {
     if (cs->pending == 0) {
       plan->already_installed.push_back(c.name());
     } else {
-      partial.push_back(absl::StrCat(c.name(), " (", cs->applied, " of ",
-                                     cs->applied + cs->pending, " migrations recorded)"));
+      partial.push_back(absl::StrCat(c.name(), " (", cs->applied, " of ", cs->applied + cs->pending,
+                                     " migrations recorded)"));
     }
   }
   if (!partial.empty()) {
-    return Refusal(
-        absl::FailedPreconditionError(absl::StrCat(
-            "refusing to adopt: schemagate already installed part of ",
-            absl::StrJoin(partial, ", "),
-            "; adopt takes over clusters schemagate has not installed yet. Run "
-            "`schemagate migrate` to apply the rest")),
-        errors::ErrorKind::kIntegrity, "CLUSTER_PARTIALLY_INSTALLED");
+    return Refusal(absl::FailedPreconditionError(absl::StrCat(
+                       "refusing to adopt: schemagate already installed part of ",
+                       absl::StrJoin(partial, ", "),
+                       "; adopt takes over clusters schemagate has not installed yet. Run "
+                       "`schemagate migrate` to apply the rest")),
+                   errors::ErrorKind::kIntegrity, "CLUSTER_PARTIALLY_INSTALLED");
   }
   std::set<std::string> adopted(plan->adopted.begin(), plan->adopted.end());
   for (const v1::Migration* m : catalog_.ApplyOrder()) {
@@ -172,12 +174,11 @@ absl::Status Adopter::CheckDependencies(const Plan& plan) const {
     }
   }
   if (missing.empty()) return absl::OkStatus();
-  return Refusal(
-      absl::InvalidArgumentError(absl::StrCat(
-          "cannot adopt: ", absl::StrJoin(missing, "; "),
-          ", which is neither installed nor adopted in this run; add --cluster ",
-          absl::StrJoin(suggest, " --cluster "))),
-      errors::ErrorKind::kUsage, "DEPENDENCY_NOT_ADOPTED");
+  return Refusal(absl::InvalidArgumentError(absl::StrCat(
+                     "cannot adopt: ", absl::StrJoin(missing, "; "),
+                     ", which is neither installed nor adopted in this run; add --cluster ",
+                     absl::StrJoin(suggest, " --cluster "))),
+                 errors::ErrorKind::kUsage, "DEPENDENCY_NOT_ADOPTED");
 }
 
 absl::Status Adopter::CheckFormats(const Plan& plan) const {
@@ -188,18 +189,18 @@ absl::Status Adopter::CheckFormats(const Plan& plan) const {
   for (const v1::Migration* m : plan.migrations) {
     for (const v1::ImportedFrom& f : m->imported_from()) {
       if (f.format() == from) continue;
-      other.push_back(absl::StrCat(m->up_path(), " (imported from ", f.format(), " ",
-                                   f.version(), ")"));
+      other.push_back(
+          absl::StrCat(m->up_path(), " (imported from ", f.format(), " ", f.version(), ")"));
       formats.insert(f.format());
     }
   }
   if (other.empty()) return absl::OkStatus();
-  return Refusal(absl::InvalidArgumentError(absl::StrCat(
-                     "cannot adopt with --from=", from, ": ", other.size(),
-                     " migration(s) of the adopted clusters were imported from ",
-                     absl::StrJoin(formats, ", "), ", not ", from, ":",
-                     Lines(other), "\nadopt with the tool that migrated this "
-                     "database (--from), or --from=none to skip the history check")),
+  return Refusal(absl::InvalidArgumentError(
+                     absl::StrCat("cannot adopt with --from=", from, ": ", other.size(),
+                                  " migration(s) of the adopted clusters were imported from ",
+                                  absl::StrJoin(formats, ", "), ", not ", from, ":", Lines(other),
+                                  "\nadopt with the tool that migrated this "
+                                  "database (--from), or --from=none to skip the history check")),
                  errors::ErrorKind::kUsage, "SOURCE_FORMAT_MISMATCH");
 }
 
@@ -215,23 +216,22 @@ absl::Status Adopter::CheckSourceCoverage(const Plan& plan) const {
   for (const MissingSource& m : missing) {
     lines.push_back(absl::StrCat(m.format, " ", m.version, " (", m.migration, ")"));
     violations.push_back({"SOURCE_HISTORY", absl::StrCat(m.format, " ", m.version),
-                          absl::StrCat("not recorded in ", source_.Display(), "; ",
-                                       m.migration, " was imported from it")});
+                          absl::StrCat("not recorded in ", source_.Display(), "; ", m.migration,
+                                       " was imported from it")});
   }
-  return Refusal(
-      absl::FailedPreconditionError(absl::StrCat(
-          "refusing to adopt: ", missing.size(),
-          " flat migration(s) that the adopted clusters were imported from are "
-          "not recorded in ", source_.Display(), " (", SourceFormatName(options_.from),
-          "), so this database may lack what they create:", Lines(lines),
-          "\nrun the old tool's pending migrations first, or adopt only clusters "
-          "it covers (--cluster); nothing was recorded")),
-      errors::ErrorKind::kIntegrity, "SOURCE_HISTORY_INCOMPLETE", violations);
+  return Refusal(absl::FailedPreconditionError(absl::StrCat(
+                     "refusing to adopt: ", missing.size(),
+                     " flat migration(s) that the adopted clusters were imported from are "
+                     "not recorded in ",
+                     source_.Display(), " (", SourceFormatName(options_.from),
+                     "), so this database may lack what they create:", Lines(lines),
+                     "\nrun the old tool's pending migrations first, or adopt only clusters "
+                     "it covers (--cluster); nothing was recorded")),
+                 errors::ErrorKind::kIntegrity, "SOURCE_HISTORY_INCOMPLETE", violations);
 }
 
 absl::Status Adopter::CompareSchema(Plan* plan) const {
-  absl::StatusOr<std::vector<v1::Table>> live =
-      Introspect(conn_, CatalogSchemas(catalog_));
+  absl::StatusOr<std::vector<v1::Table>> live = Introspect(conn_, CatalogSchemas(catalog_));
   if (!live.ok()) return live.status();
   History history(conn_, engine_options_.history);
   absl::StatusOr<KnownObjects> known = ReadKnownObjects(history, catalog_);
@@ -255,17 +255,16 @@ absl::Status Adopter::CompareSchema(Plan* plan) const {
   std::vector<errors::Violation> violations;
   for (const Drift& d : report.drift) {
     lines.push_back(d.ToString());
-    violations.push_back({"DRIFT", d.object.empty() ? d.table : d.table + "." + d.object,
-                          d.ToString()});
+    violations.push_back(
+        {"DRIFT", d.object.empty() ? d.table : d.table + "." + d.object, d.ToString()});
   }
-  return Refusal(
-      absl::FailedPreconditionError(absl::StrCat(
-          "refusing to adopt: the database differs from the catalog of ",
-          absl::StrJoin(plan->adopted, ", "), " (", report.drift.size(),
-          " difference(s); ", report.tables_checked, " tables compared):", Lines(lines),
-          "\nmake the schema match the build (or the build match the schema) and "
-          "adopt again; nothing was recorded")),
-      errors::ErrorKind::kDrift, "SCHEMA_DRIFT", violations);
+  return Refusal(absl::FailedPreconditionError(absl::StrCat(
+                     "refusing to adopt: the database differs from the catalog of ",
+                     absl::StrJoin(plan->adopted, ", "), " (", report.drift.size(),
+                     " difference(s); ", report.tables_checked, " tables compared):", Lines(lines),
+                     "\nmake the schema match the build (or the build match the schema) and "
+                     "adopt again; nothing was recorded")),
+                 errors::ErrorKind::kDrift, "SCHEMA_DRIFT", violations);
 }
 
 absl::StatusOr<Plan> Adopter::MakePlan() {
@@ -295,13 +294,12 @@ absl::StatusOr<Plan> Adopter::MakePlan() {
   }
   if (absl::Status s = engine_.CheckIntegrity(state, "adopt"); !s.ok()) return s;
   if (!behind.empty()) {
-    return Refusal(
-        absl::FailedPreconditionError(absl::StrCat(
-            "refusing to adopt: installed cluster(s) ", absl::StrJoin(behind, ", "),
-            " are behind this build, so their tables cannot be compared with "
-            "the catalog; bring them up to date first (schemagate migrate "
-            "--features=<the installed features>), then adopt")),
-        errors::ErrorKind::kIntegrity, "INSTALLED_CLUSTER_BEHIND");
+    return Refusal(absl::FailedPreconditionError(absl::StrCat(
+                       "refusing to adopt: installed cluster(s) ", absl::StrJoin(behind, ", "),
+                       " are behind this build, so their tables cannot be compared with "
+                       "the catalog; bring them up to date first (schemagate migrate "
+                       "--features=<the installed features>), then adopt")),
+                   errors::ErrorKind::kIntegrity, "INSTALLED_CLUSTER_BEHIND");
   }
   if (absl::Status s = CheckDependencies(plan); !s.ok()) return s;
   if (absl::Status s = CheckFormats(plan); !s.ok()) return s;
@@ -341,9 +339,8 @@ absl::Status Adopter::Record(History& history, const Plan& plan, const std::stri
   if (s.ok()) s = history.LogMany(log);
   if (s.ok()) s = history.UpsertClusters(ClusterRecords(catalog_));
   if (s.ok()) {
-    s = history.RecordAdoption(
-        {from, options_.from == SourceFormat::kNone ? "" : source_.Display(),
-         plan.adopted, "", by});
+    s = history.RecordAdoption({from, options_.from == SourceFormat::kNone ? "" : source_.Display(),
+                                plan.adopted, "", by});
   }
   if (s.ok()) {
     s = history.Notify(absl::StrCat("adopted ", absl::StrJoin(plan.adopted, ",")));
@@ -369,9 +366,8 @@ void Fill(const Plan& plan, AdoptResult* result) {
 
 }  // namespace
 
-absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog,
-                                  Connection* conn, const EngineOptions& engine,
-                                  const AdoptOptions& options) {
+absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog, Connection* conn,
+                                  const EngineOptions& engine, const AdoptOptions& options) {
   const absl::Time start = absl::Now();
   SourceTable source = SourceTable::Default(options.from);
   if (options.from != SourceFormat::kNone && !options.source_table.empty()) {
@@ -380,10 +376,10 @@ absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog,
     source = *parsed;
   }
   if (engine.lock_mode == LockMode::kTransaction && !options.dry_run) {
-    return errors::WithKind(absl::InvalidArgumentError(
-                        "adopt needs a session lock; run it with a direct "
-                        "connection (--lock-mode=session)"),
-                    errors::ErrorKind::kUsage);
+    return errors::WithKind(
+        absl::InvalidArgumentError("adopt needs a session lock; run it with a direct "
+                                   "connection (--lock-mode=session)"),
+        errors::ErrorKind::kUsage);
   }
   AdoptResult result;
   result.from = SourceFormatName(options.from);
@@ -397,9 +393,8 @@ absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog,
     result.total = absl::Now() - start;
     return result;
   }
-  const std::string by = engine.applied_by.empty()
-                             ? AppliedBy(absl::StrCat("adopt:", result.from))
-                             : engine.applied_by;
+  const std::string by = engine.applied_by.empty() ? AppliedBy(absl::StrCat("adopt:", result.from))
+                                                   : engine.applied_by;
   absl::Status s = adopter.engine().RunLocked(
       options.progress, options.stop,
       [&](History& history) -> absl::Status {

@@ -106,9 +106,8 @@ struct AdoptResult {
 // `catalog` and `conn` are used during the call only. `engine` supplies the
 // history name, lock wait timeout and lock mode (session only);
 // engine.applied_by, when empty, becomes "adopt:<from>@<host>".
-absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog,
-                                  Connection* conn, const EngineOptions& engine,
-                                  const AdoptOptions& options);
+absl::StatusOr<AdoptResult> Adopt(const catalog::Catalog& catalog, Connection* conn,
+                                  const EngineOptions& engine, const AdoptOptions& options);
 
 }  // namespace schemagate::migrate
 

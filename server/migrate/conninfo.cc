@@ -191,8 +191,8 @@ std::string ConnInfo::Describe() const {
   for (size_t i = 0; i < hosts.size(); ++i) {
     // libpq: one port for every host, or one per host.
     const std::string& port = ports.size() == hosts.size() ? ports[i] : ports[0];
-    parts.push_back(absl::StrCat(hosts[i].empty() ? "localhost" : hosts[i],
-                                 port.empty() ? "" : ":", port));
+    parts.push_back(
+        absl::StrCat(hosts[i].empty() ? "localhost" : hosts[i], port.empty() ? "" : ":", port));
   }
   return absl::StrCat(absl::StrJoin(parts, ","), "/", Get("dbname"));
 }
@@ -206,8 +206,8 @@ std::string ConnInfo::WithDefaults(
     const std::vector<std::pair<std::string, std::string>>& defaults) const {
   std::vector<std::pair<std::string, std::string>> all = options_;
   for (const std::pair<std::string, std::string>& d : defaults) {
-    auto it = std::find_if(all.begin(), all.end(),
-                           [&](const auto& o) { return o.first == d.first; });
+    auto it =
+        std::find_if(all.begin(), all.end(), [&](const auto& o) { return o.first == d.first; });
     if (it == all.end()) {
       all.push_back(d);
     } else if (d.first == "options" && !d.second.empty()) {

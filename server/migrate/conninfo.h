@@ -50,9 +50,7 @@ class ConnInfo {
   bool RequestsStandby() const;
 
   // The parsed options (keyword, value), libpq's defaults left out.
-  const std::vector<std::pair<std::string, std::string>>& options() const {
-    return options_;
-  }
+  const std::vector<std::pair<std::string, std::string>>& options() const { return options_; }
   // The value of `keyword`, or "" when not set.
   std::string Get(absl::string_view keyword) const;
 
@@ -60,8 +58,7 @@ class ConnInfo {
   // `defaults` added for keywords it does not set. `options` (the server's
   // -c settings) is appended to instead: {"options", "-c x=1"} adds to
   // what the URL sets.
-  std::string WithDefaults(
-      const std::vector<std::pair<std::string, std::string>>& defaults) const;
+  std::string WithDefaults(const std::vector<std::pair<std::string, std::string>>& defaults) const;
 
  private:
   std::vector<std::pair<std::string, std::string>> options_;

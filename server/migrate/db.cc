@@ -4,10 +4,9 @@
 #include <poll.h>
 #include <sys/socket.h>
 
-#include <pqxx/pqxx>
-
 #include <atomic>
 #include <map>
+#include <pqxx/pqxx>
 #include <random>
 #include <thread>
 
@@ -29,8 +28,7 @@ constexpr char kSqlStatePayload[] = "schemagate/sqlstate";
 absl::StatusCode CodeForSqlState(absl::string_view state) {
   if (state.size() < 2) return absl::StatusCode::kInternal;
   absl::string_view cls = state.substr(0, 2);
-  if (state == "40001" || state == "40P01" || state == "55P03" ||
-      state == "57014") {
+  if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014") {
     return absl::StatusCode::kAborted;  // retry the transaction
   }
   if (cls == "08" || cls == "57" || cls == "53") {
@@ -116,8 +114,7 @@ bool Permanent(absl::string_view message) {
           absl::StrContains(message, "does not exist")) ||
          absl::StrContains(message, "role \"") ||
          absl::StrContains(message, "invalid connection option") ||
-         absl::StrContains(message, "invalid URI") ||
-         absl::StrContains(message, "missing \"=\"");
+         absl::StrContains(message, "invalid URI") || absl::StrContains(message, "missing \"=\"");
 }
 
 // Shuts down the socket of a call that outlives its deadline, so the thread
@@ -200,8 +197,7 @@ std::string Millis(absl::Duration d) {
 namespace {
 class Receiver : public pqxx::notification_receiver {
  public:
-  Receiver(pqxx::connection_base& c, const std::string& channel,
-           std::vector<Notification>* sink)
+  Receiver(pqxx::connection_base& c, const std::string& channel, std::vector<Notification>* sink)
       : pqxx::notification_receiver(c, channel), sink_(sink) {}
   void operator()(const std::string& payload, int) override {
     sink_->push_back({channel(), payload});
@@ -268,8 +264,7 @@ std::string QuoteLiteral(absl::string_view text) {
   return backslash ? "E" + absl::StrReplaceAll(out, {{"\\", "\\\\"}}) : out;
 }
 
-absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
-    const ConnectOptions& options) {
+absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectOptions& options) {
   // Registers every form of the password as a secret before anything can
   // print it; a string libpq cannot parse is refused without quoting it.
   absl::StatusOr<ConnInfo> info = ConnInfo::Parse(options.url);
@@ -317,10 +312,10 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
             absl::StrCat("cannot connect to the primary: ", c->description(),
                          " is a standby (in recovery, read-only); waiting for a primary"));
       } else if (role->Text(0, 1) == "t" && options.need == ConnectOptions::Need::kWritable) {
-        error = absl::UnavailableError(absl::StrCat(
-            "cannot connect to a writable primary: ", c->description(),
-            " is read-only (default_transaction_read_only is on); waiting for it to "
-            "take writes"));
+        error = absl::UnavailableError(
+            absl::StrCat("cannot connect to a writable primary: ", c->description(),
+                         " is read-only (default_transaction_read_only is on); waiting for it to "
+                         "take writes"));
       } else {
         return c;
       }
@@ -330,30 +325,26 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(
         return absl::PermissionDeniedError(
             absl::StrCat("cannot connect to ", where, ": ", message));
       }
-      error = absl::UnavailableError(
-          absl::StrCat("cannot connect to ", where, ": ", message));
+      error = absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", message));
     } catch (const std::exception& e) {
       std::string message = Clean(e.what());
       if (Permanent(message)) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("cannot connect to ", where, ": ", message));
+        return absl::InvalidArgumentError(absl::StrCat("cannot connect to ", where, ": ", message));
       }
-      error = absl::UnavailableError(
-          absl::StrCat("cannot connect to ", where, ": ", message));
+      error = absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", message));
     }
     absl::Time now = absl::Now();
     if (now >= deadline) {
-      return absl::UnavailableError(absl::StrCat(
-          error.message(), " (gave up after ", attempt, " attempt",
-          attempt == 1 ? "" : "s", ")"));
+      return absl::UnavailableError(absl::StrCat(error.message(), " (gave up after ", attempt,
+                                                 " attempt", attempt == 1 ? "" : "s", ")"));
     }
     std::uniform_real_distribution<double> jitter(0.5, 1.0);
     absl::Duration wait = std::min(delay * jitter(rng), deadline - now);
     if (options.on_retry) options.on_retry(attempt, error, wait);
     for (const absl::Time until = now + wait; absl::Now() < until;) {
       if (options.stop && options.stop()) {
-        return absl::CancelledError(absl::StrCat("stopped while waiting for ", where, ": ",
-                                                 error.message()));
+        return absl::CancelledError(
+            absl::StrCat("stopped while waiting for ", where, ": ", error.message()));
       }
       absl::SleepFor(std::min(until - absl::Now(), absl::Milliseconds(50)));
     }
@@ -384,8 +375,7 @@ Connection::~Connection() {
 template <typename F>
 absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration allowance) {
   if (broken_ || impl_->conn == nullptr) {
-    return absl::UnavailableError(
-        absl::StrCat("connection to ", description_, " is broken"));
+    return absl::UnavailableError(absl::StrCat("connection to ", description_, " is broken"));
   }
   std::atomic<bool> timed_out{false};
   uint64_t armed = 0;
@@ -399,14 +389,15 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
     } catch (const pqxx::broken_connection& e) {
       broken_ = true;
       impl_->tx.reset();
-      return absl::UnavailableError(absl::StrCat(
-          "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
+      return absl::UnavailableError(absl::StrCat("connection to ", description_, " lost during ",
+                                                 what, ": ", Clean(e.what())));
     } catch (const pqxx::in_doubt_error& e) {
       broken_ = true;
       impl_->tx.reset();
-      return absl::UnavailableError(absl::StrCat(
-          "connection to ", description_, " lost while committing (outcome "
-          "unknown; rerun to converge): ", Clean(e.what())));
+      return absl::UnavailableError(absl::StrCat("connection to ", description_,
+                                                 " lost while committing (outcome "
+                                                 "unknown; rerun to converge): ",
+                                                 Clean(e.what())));
     } catch (const pqxx::sql_error& e) {
       absl::Status error = SqlErrorStatus(e);
       if (impl_->conn != nullptr && !impl_->conn->is_open()) {
@@ -416,8 +407,8 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
         broken_ = true;
         impl_->tx.reset();
         absl::Status lost(absl::StatusCode::kUnavailable,
-                          absl::StrCat("connection to ", description_, " lost during ",
-                                       what, ": ", error.message()));
+                          absl::StrCat("connection to ", description_, " lost during ", what, ": ",
+                                       error.message()));
         lost.SetPayload(kSqlStatePayload, absl::Cord(SqlState(error)));
         return lost;
       }
@@ -429,8 +420,8 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
       if (impl_->conn != nullptr && !impl_->conn->is_open()) {
         broken_ = true;
         impl_->tx.reset();
-        return absl::UnavailableError(absl::StrCat(
-            "connection to ", description_, " lost during ", what, ": ", Clean(e.what())));
+        return absl::UnavailableError(absl::StrCat("connection to ", description_, " lost during ",
+                                                   what, ": ", Clean(e.what())));
       }
       return absl::InternalError(absl::StrCat(what, ": ", Clean(e.what())));
     }
@@ -445,8 +436,7 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
     }
     return absl::UnavailableError(
         impl_->aborted
-            ? absl::StrCat("connection to ", description_, " closed during ", what,
-                           " (stopping)")
+            ? absl::StrCat("connection to ", description_, " closed during ", what, " (stopping)")
             : absl::StrCat("no answer from ", description_, " within ",
                            absl::FormatDuration(call_timeout_ + allowance), " during ", what,
                            " (a network partition or a hung server?); the connection "
@@ -466,8 +456,7 @@ absl::Status Connection::Execute(absl::string_view sql) {
   });
 }
 
-absl::Status Connection::ExecuteScript(absl::string_view script,
-                                       ScriptFailure* failure) {
+absl::Status Connection::ExecuteScript(absl::string_view script, ScriptFailure* failure) {
   if (impl_->tx) return absl::FailedPreconditionError("a transaction is open");
   absl::Status result;
   bool must_close = false;
@@ -570,9 +559,9 @@ absl::Status Connection::ExecuteScript(absl::string_view script,
     // A session whose transaction could not be ended (it may hold a lock)
     // is closed, never reused.
     Close();
-    return absl::UnavailableError(absl::StrCat(
-        "the transaction of a failed script on ", description_,
-        " could not be rolled back; the connection was closed"));
+    return absl::UnavailableError(
+        absl::StrCat("the transaction of a failed script on ", description_,
+                     " could not be rolled back; the connection was closed"));
   }
   return result;
 }
@@ -582,11 +571,9 @@ absl::StatusOr<Rows> Connection::Query(absl::string_view sql,
   Rows out;
   absl::Status status = Guard("a query", [&] {
     auto run = [&](pqxx::transaction_base& t) {
-      pqxx::result r =
-          params.empty()
-              ? t.exec(std::string(sql))
-              : t.exec_params(std::string(sql),
-                              pqxx::prepare::make_dynamic_params(params));
+      pqxx::result r = params.empty() ? t.exec(std::string(sql))
+                                      : t.exec_params(std::string(sql),
+                                                      pqxx::prepare::make_dynamic_params(params));
       for (pqxx::row::size_type c = 0; c < r.columns(); ++c) {
         out.columns.emplace_back(r.column_name(c));
       }
@@ -622,11 +609,11 @@ absl::Status Connection::Begin() {
 
 absl::Status Connection::BeginRead(absl::Duration statement_timeout) {
   if (absl::Status s = Begin(); !s.ok()) return s;
-  absl::Status s = Execute(absl::StrCat(
-      "SET TRANSACTION READ ONLY",
-      statement_timeout > absl::ZeroDuration()
-          ? absl::StrCat("; SET LOCAL statement_timeout = ", Millis(statement_timeout))
-          : ""));
+  absl::Status s = Execute(
+      absl::StrCat("SET TRANSACTION READ ONLY",
+                   statement_timeout > absl::ZeroDuration()
+                       ? absl::StrCat("; SET LOCAL statement_timeout = ", Millis(statement_timeout))
+                       : ""));
   if (!s.ok()) (void)Rollback();
   return s;
 }
@@ -651,13 +638,11 @@ int Connection::backend_pid() const {
 
 absl::Status Connection::Listen(const std::string& channel) {
   return Guard("LISTEN", [&] {
-    impl_->receivers.push_back(
-        std::make_unique<Receiver>(*impl_->conn, channel, &impl_->pending));
+    impl_->receivers.push_back(std::make_unique<Receiver>(*impl_->conn, channel, &impl_->pending));
   });
 }
 
-absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(
-    absl::Duration timeout) {
+absl::StatusOr<std::vector<Notification>> Connection::WaitForNotifications(absl::Duration timeout) {
   absl::Status s = Guard(
       "waiting for notifications",
       [&] {

@@ -41,9 +41,7 @@ struct Rows {
   std::vector<std::vector<std::optional<std::string>>> rows;
 
   // Row r, column c as text ("" for NULL).
-  std::string Text(size_t r, size_t c) const {
-    return rows[r][c].value_or("");
-  }
+  std::string Text(size_t r, size_t c) const { return rows[r][c].value_or(""); }
 };
 
 struct ConnectOptions {
@@ -83,9 +81,7 @@ struct ConnectOptions {
   // Client-side bound of each call (see Connection::SetCallTimeout).
   absl::Duration call_timeout = absl::InfiniteDuration();
   // Called before each retry with the failure and the delay.
-  std::function<void(int attempt, const absl::Status& error,
-                     absl::Duration delay)>
-      on_retry;
+  std::function<void(int attempt, const absl::Status& error, absl::Duration delay)> on_retry;
 };
 
 struct Notification {
@@ -107,8 +103,7 @@ class Connection {
   // Connects, retrying unreachable servers until options.timeout. An
   // authentication failure, a missing database or a URL libpq cannot parse
   // (INVALID_ARGUMENT, quoting nothing of it) is not retried.
-  static absl::StatusOr<std::unique_ptr<Connection>> Open(
-      const ConnectOptions& options);
+  static absl::StatusOr<std::unique_ptr<Connection>> Open(const ConnectOptions& options);
   ~Connection();
 
   Connection(const Connection&) = delete;
@@ -138,8 +133,7 @@ class Connection {
   absl::Status ExecuteScript(absl::string_view script, ScriptFailure* failure);
 
   // Runs one statement with text parameters $1, $2, ...
-  absl::StatusOr<Rows> Query(absl::string_view sql,
-                             const std::vector<std::string>& params = {});
+  absl::StatusOr<Rows> Query(absl::string_view sql, const std::vector<std::string>& params = {});
 
   absl::Status Begin();
   // BEGIN READ ONLY with SET LOCAL statement_timeout (zero: the database's
@@ -169,8 +163,7 @@ class Connection {
   absl::Status Listen(const std::string& channel);
   // Waits up to `timeout` for notifications; returns those received (maybe
   // none). UNAVAILABLE when the connection broke.
-  absl::StatusOr<std::vector<Notification>> WaitForNotifications(
-      absl::Duration timeout);
+  absl::StatusOr<std::vector<Notification>> WaitForNotifications(absl::Duration timeout);
 
   // Asks the server to cancel the running statement (from any thread).
   void Cancel();

@@ -30,8 +30,9 @@ class ScratchServer {
  public:
   static absl::StatusOr<std::unique_ptr<ScratchServer>> Start();
   ~ScratchServer() {
-    if (started_) (void)Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w",
-                             "stop"}, dir_ + "/stop.log");
+    if (started_)
+      (void)Run({bin_ + "/pg_ctl", "-D", dir_ + "/data", "-m", "immediate", "-w", "stop"},
+                dir_ + "/stop.log");
     std::error_code ec;
     if (!dir_.empty()) fs::remove_all(dir_, ec);
   }
@@ -74,8 +75,8 @@ class ScratchServer {
       tail = buf;
       fclose(f);
     }
-    return absl::UnavailableError(absl::StrCat(fs::path(argv[0]).filename().string(),
-                                               " failed: ", tail));
+    return absl::UnavailableError(
+        absl::StrCat(fs::path(argv[0]).filename().string(), " failed: ", tail));
   }
 
   std::string bin_;
@@ -197,13 +198,12 @@ absl::StatusOr<std::unique_ptr<ScratchServer>> ScratchServer::Start() {
       !st.ok()) {
     return st;
   }
-  std::string options = absl::StrCat(
-      "-c listen_addresses= -k ", s->dir_,
-      " -p 5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off "
-      "-c max_connections=10 -c shared_buffers=16MB");
+  std::string options =
+      absl::StrCat("-c listen_addresses= -k ", s->dir_,
+                   " -p 5432 -c fsync=off -c full_page_writes=off -c synchronous_commit=off "
+                   "-c max_connections=10 -c shared_buffers=16MB");
   if (absl::Status st = s->Run({s->bin_ + "/pg_ctl", "-D", s->dir_ + "/data", "-l",
-                                s->dir_ + "/server.log", "-w", "-t", "60", "-o", options,
-                                "start"},
+                                s->dir_ + "/server.log", "-w", "-t", "60", "-o", options, "start"},
                                s->dir_ + "/pg_ctl.log");
       !st.ok()) {
     return st;
@@ -303,8 +303,8 @@ absl::StatusOr<std::vector<generator::LiveTable>> IntrospectTables(Connection* c
     return absl::StrCat(
         "(SELECT string_agg(COALESCE(a.attname, '(expression)'), E'\\x1f' ORDER BY k.ord) "
         "FROM unnest(",
-        keys, ") WITH ORDINALITY k(attnum, ord) LEFT JOIN pg_attribute a ON a.attrelid = ",
-        rel, " AND a.attnum = k.attnum)");
+        keys, ") WITH ORDINALITY k(attnum, ord) LEFT JOIN pg_attribute a ON a.attrelid = ", rel,
+        " AND a.attnum = k.attnum)");
   };
   absl::StatusOr<Rows> cols = conn->Query(absl::StrCat(
       "SELECT c.oid, ", name_of("c.oid"),
@@ -363,8 +363,7 @@ absl::StatusOr<std::vector<generator::LiveTable>> IntrospectTables(Connection* c
     it->second.fk_oids.push_back(oid);
   }
   absl::StatusOr<Rows> indexes = conn->Query(absl::StrCat(
-      "SELECT i.indexrelid, i.indrelid, ic.relname, ",
-      cols_of("i.indkey::int2[]", "i.indrelid"),
+      "SELECT i.indexrelid, i.indrelid, ic.relname, ", cols_of("i.indkey::int2[]", "i.indrelid"),
       ", i.indisunique, i.indisprimary, EXISTS (SELECT 1 FROM pg_constraint x WHERE "
       "x.conindid = i.indexrelid AND x.conrelid = i.indrelid AND x.contype IN ('p', 'u', "
       "'x')) FROM pg_index i JOIN pg_class ic ON ic.oid = i.indexrelid JOIN pg_class c ON "

@@ -52,9 +52,9 @@ class DevDatabase : public generator::SchemaOracle {
   absl::Status Drop();
 
   std::unique_ptr<ScratchServer> server_;  // auto only
-  std::string admin_url_;  // where CREATE/DROP DATABASE run
-  std::string url_;        // the scratch database
-  std::string database_;   // its name ("" before Reset())
+  std::string admin_url_;                  // where CREATE/DROP DATABASE run
+  std::string url_;                        // the scratch database
+  std::string database_;                   // its name ("" before Reset())
   std::string description_;
   std::unique_ptr<Connection> conn_;
   int generation_ = 0;

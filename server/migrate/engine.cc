@@ -25,12 +25,10 @@
 namespace schemagate::migrate {
 namespace {
 
-std::string Ref(const std::string& cluster, uint64_t version,
-                const std::string& name) {
+std::string Ref(const std::string& cluster, uint64_t version, const std::string& name) {
   return name.empty() ? absl::StrCat(cluster, "/", version)
                       : absl::StrCat(cluster, "/", version, " (", name, ")");
 }
-
 
 // The offset of the first character of a statement that is not white space
 // or a comment line.
@@ -74,12 +72,11 @@ std::string LockTimeoutSetting(absl::Duration d) {
 
 // "<what> failed at <path>:<line>: <PostgreSQL's first line> (SQLSTATE x)",
 // keeping the SQLSTATE as a payload.
-absl::Status StatementFailed(const absl::Status& s, absl::string_view what,
-                             absl::string_view path, int line) {
+absl::Status StatementFailed(const absl::Status& s, absl::string_view what, absl::string_view path,
+                             int line) {
   std::string state = SqlState(s);
   absl::Status out(s.code(),
-                   absl::StrCat(what, " failed at ", path, ":", line, ": ",
-                                FirstLine(s.message()),
+                   absl::StrCat(what, " failed at ", path, ":", line, ": ", FirstLine(s.message()),
                                 state.empty() ? "" : " (SQLSTATE " + state + ")"));
   if (!state.empty()) out.SetPayload("schemagate/sqlstate", absl::Cord(state));
   return errors::WithKind(out, errors::ErrorKind::kMigrationFailed);
@@ -122,8 +119,7 @@ class Engine::LockGuard {
   Engine* engine_;
 };
 
-Engine::Engine(const catalog::Catalog& catalog, Connection* conn,
-               EngineOptions options)
+Engine::Engine(const catalog::Catalog& catalog, Connection* conn, EngineOptions options)
     : catalog_(catalog), conn_(conn), options_(std::move(options)) {
   if (options_.applied_by.empty()) options_.applied_by = AppliedBy("schemagate");
 }
@@ -132,10 +128,9 @@ void Engine::Emit(const Progress& p, Event e) const {
   if (!p && !options_.observer) return;
   if (e.ref.empty() && !e.cluster.empty()) {
     const v1::Migration* m = catalog_.FindMigration(e.cluster, e.version);
-    e.ref = m != nullptr ? absl::StrCat(m->cluster(), "/", m->version_text(), "_",
-                                        m->name())
-                         : absl::StrCat(e.cluster, "/", e.version,
-                                        e.name.empty() ? "" : "_", e.name);
+    e.ref = m != nullptr
+                ? absl::StrCat(m->cluster(), "/", m->version_text(), "_", m->name())
+                : absl::StrCat(e.cluster, "/", e.version, e.name.empty() ? "" : "_", e.name);
   }
   if (options_.observer) options_.observer(e);
   if (p) p(e);
@@ -163,8 +158,7 @@ absl::StatusOr<bool> Engine::NothingToApply(History& history) {
   return in_progress.ok() && in_progress->empty();
 }
 
-absl::Status Engine::AcquireSessionLock(const Progress& progress,
-                                        absl::Duration* waited,
+absl::Status Engine::AcquireSessionLock(const Progress& progress, absl::Duration* waited,
                                         const StopRequested& stop) {
   const absl::Time start = absl::Now();
   absl::Status s = TryAcquireSessionLock(progress, waited, stop, start);
@@ -174,10 +168,8 @@ absl::Status Engine::AcquireSessionLock(const Progress& progress,
   return s;
 }
 
-absl::Status Engine::TryAcquireSessionLock(const Progress& progress,
-                                           absl::Duration* waited,
-                                           const StopRequested& stop,
-                                           absl::Time start) {
+absl::Status Engine::TryAcquireSessionLock(const Progress& progress, absl::Duration* waited,
+                                           const StopRequested& stop, absl::Time start) {
   lock_contended_ = false;
   const absl::Time deadline = start + options_.lock_wait_timeout;
   const std::string key = absl::StrCat(options_.history.LockKey());
@@ -202,14 +194,13 @@ absl::Status Engine::TryAcquireSessionLock(const Progress& progress,
     std::vector<std::string> params = {key, token};
     if (!sleep.empty()) params.push_back(sleep);
     absl::StatusOr<Rows> r = conn_->Query(
-        absl::StrCat(
-            "WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
-            "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
-            "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
-            "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
-            "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
-            "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END",
-            sleep.empty() ? "" : ", pg_catalog.pg_sleep($3::float8)", " FROM held"),
+        absl::StrCat("WITH held AS MATERIALIZED (SELECT EXISTS (SELECT 1 FROM "
+                     "pg_catalog.pg_locks WHERE locktype = 'advisory' AND granted AND "
+                     "pid = pg_catalog.pg_backend_pid() AND objsubid = 1 AND "
+                     "((classid::bigint << 32) | objid::bigint) = $1::bigint) AS h) "
+                     "SELECT h, CASE WHEN NOT h AND pg_catalog.pg_try_advisory_lock($1::bigint) "
+                     "THEN pg_catalog.set_config('schemagate.lock_token', $2, false) END",
+                     sleep.empty() ? "" : ", pg_catalog.pg_sleep($3::float8)", " FROM held"),
         params);
     if (!r.ok()) {
       // The statement may have failed after pg_try_advisory_lock took the
@@ -246,18 +237,18 @@ absl::Status Engine::TryAcquireSessionLock(const Progress& progress,
 
 absl::Status Engine::LockWaitTimeout() const {
   return errors::WithKind(absl::DeadlineExceededError(absl::StrCat(
-                      "another migrator held the migration lock for longer than "
-                      "--lock-wait-timeout=",
-                      absl::FormatDuration(options_.lock_wait_timeout),
-                      "; nothing was applied by this process")),
-                  errors::ErrorKind::kLockWait);
+                              "another migrator held the migration lock for longer than "
+                              "--lock-wait-timeout=",
+                              absl::FormatDuration(options_.lock_wait_timeout),
+                              "; nothing was applied by this process")),
+                          errors::ErrorKind::kLockWait);
 }
 
 absl::Status Engine::GiveUpWaiting(const Progress& progress, absl::Time start,
                                    absl::Status why) const {
-  const char* reason = errors::KindOf(why) == errors::ErrorKind::kLockWait          ? "timeout"
-                       : why.code() == absl::StatusCode::kCancelled ? "cancelled"
-                                                                    : "error";
+  const char* reason = errors::KindOf(why) == errors::ErrorKind::kLockWait ? "timeout"
+                       : why.code() == absl::StatusCode::kCancelled        ? "cancelled"
+                                                                           : "error";
   Emit(progress, {Event::kLockGaveUp, "", 0, "", absl::Now() - start, reason});
   return why;
 }
@@ -296,11 +287,10 @@ void Engine::ReleaseSessionLock() {
     std::vector<std::string> params = {absl::StrCat(options_.history.LockKey()), lock_token_};
     if (!sleep.empty()) params.push_back(sleep);
     absl::StatusOr<Rows> r = conn_->Query(
-        absl::StrCat(
-            "SELECT ", sleep.empty() ? "" : "pg_catalog.pg_sleep($3::float8), ",
-            "CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
-            "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
-            "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END"),
+        absl::StrCat("SELECT ", sleep.empty() ? "" : "pg_catalog.pg_sleep($3::float8), ",
+                     "CASE WHEN pg_catalog.current_setting('schemagate.lock_token', "
+                     "true) = $2 THEN pg_catalog.pg_advisory_unlock($1::bigint) AND "
+                     "pg_catalog.set_config('schemagate.lock_token', '', false) = '' END"),
         params);
     if (!r.ok()) break;
     released = r->Text(0, r->columns.size() - 1) == "t";
@@ -313,20 +303,19 @@ void Engine::ReleaseSessionLock() {
 }
 
 absl::Status Engine::SessionSharedError() {
-  return errors::WithKind(
-      absl::FailedPreconditionError(
-          "the database session behind this connection changed between "
-          "transactions, as through a transaction-pooling proxy (PgBouncer "
-          "pool_mode=transaction), so the migration lock cannot be held "
-          "safely; use --lock-mode=transaction there, or connect directly or "
-          "through session pooling"),
-      errors::ErrorKind::kUsage);
+  return errors::WithKind(absl::FailedPreconditionError(
+                              "the database session behind this connection changed between "
+                              "transactions, as through a transaction-pooling proxy (PgBouncer "
+                              "pool_mode=transaction), so the migration lock cannot be held "
+                              "safely; use --lock-mode=transaction there, or connect directly or "
+                              "through session pooling"),
+                          errors::ErrorKind::kUsage);
 }
 
 absl::Status Engine::CheckLockOwner() {
   if (!locked_) return absl::OkStatus();
-  absl::StatusOr<Rows> r = conn_->Query(
-      "SELECT pg_catalog.current_setting('schemagate.lock_token', true)");
+  absl::StatusOr<Rows> r =
+      conn_->Query("SELECT pg_catalog.current_setting('schemagate.lock_token', true)");
   if (!r.ok()) return r.status();
   if (r->Text(0, 0) == lock_token_) return absl::OkStatus();
   lock_lost_ = true;
@@ -340,24 +329,20 @@ absl::Status Engine::BeginUnderLock() {
   return s;
 }
 
-absl::Status Engine::RunStatements(const std::string& sql,
-                                   const std::string& path,
-                                   const std::string& what,
-                                   const BeforeStatement& before) {
+absl::Status Engine::RunStatements(const std::string& sql, const std::string& path,
+                                   const std::string& what, const BeforeStatement& before) {
   absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
   if (!ranges.ok()) {
-    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
-                        what, ": ", path, ":", ranges.status().message())),
-                    errors::ErrorKind::kMigrationFailed);
+    return errors::WithKind(
+        absl::InvalidArgumentError(absl::StrCat(what, ": ", path, ":", ranges.status().message())),
+        errors::ErrorKind::kMigrationFailed);
   }
   for (size_t i = 0; i < ranges->size(); ++i) {
     const sql::StatementRange& range = (*ranges)[i];
     // Sent from its first real character, so PostgreSQL's "LINE n" counts
     // from the statement's first line.
-    size_t start = SkipLeadingComments(sql, range.offset,
-                                       range.offset + range.length);
-    absl::string_view statement(sql.data() + start,
-                                range.offset + range.length - start);
+    size_t start = SkipLeadingComments(sql, range.offset, range.offset + range.length);
+    absl::string_view statement(sql.data() + start, range.offset + range.length - start);
     if (before) {
       if (absl::Status s = before(i, statement); !s.ok()) return s;
     }
@@ -376,19 +361,16 @@ absl::Status Engine::RunStatements(const std::string& sql,
   return absl::OkStatus();
 }
 
-absl::Status Engine::RecoverInterrupted(History& history,
-                                        const Progress& progress) {
+absl::Status Engine::RecoverInterrupted(History& history, const Progress& progress) {
   absl::StatusOr<std::vector<InProgress>> rows = history.ReadInProgress();
   if (!rows.ok()) return rows.status();
   if (rows->empty()) return absl::OkStatus();
   absl::StatusOr<std::vector<AppliedMigration>> applied = history.ReadApplied();
   if (!applied.ok()) return applied.status();
   for (const InProgress& p : *rows) {
-    bool recorded = std::any_of(applied->begin(), applied->end(),
-                                [&](const AppliedMigration& a) {
-                                  return a.cluster == p.cluster &&
-                                         a.version == p.version;
-                                });
+    bool recorded = std::any_of(applied->begin(), applied->end(), [&](const AppliedMigration& a) {
+      return a.cluster == p.cluster && a.version == p.version;
+    });
     if (p.action == "rollback") {
       if (recorded) {
         // Killed between its down.sql and the deletion of its history row:
@@ -413,8 +395,7 @@ absl::Status Engine::RecoverInterrupted(History& history,
           (void)conn_->Rollback();
           return s;
         }
-        Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
-                        absl::ZeroDuration(),
+        Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name, absl::ZeroDuration(),
                         "an interrupted rollback of a no-transaction migration was "
                         "finished; the migration is not applied"});
         continue;
@@ -427,10 +408,10 @@ absl::Status Engine::RecoverInterrupted(History& history,
       (void)history.Log("cleanup", p.cluster, p.version,
                         absl::StrCat("interrupted no-transaction migration undone: ", report),
                         options_.applied_by);
-      Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name,
-                      absl::ZeroDuration(),
+      Emit(progress, {Event::kCleanedUp, p.cluster, p.version, p.name, absl::ZeroDuration(),
                       absl::StrCat("an interrupted no-transaction migration was "
-                                   "undone (", report, "); it will be applied again")});
+                                   "undone (",
+                                   report, "); it will be applied again")});
     }
     absl::Status s = history.ClearInProgress(p.cluster, p.version);
     if (!s.ok()) return s;
@@ -454,8 +435,7 @@ absl::Status Engine::Undo(const std::string& down_sql,
     }
   }
   auto in = [](const RelationName& r, const std::vector<RelationName>& set) {
-    return std::any_of(set.begin(), set.end(),
-                       [&](const RelationName& x) { return x.Matches(r); });
+    return std::any_of(set.begin(), set.end(), [&](const RelationName& x) { return x.Matches(r); });
   };
   int ran = 0, skipped = 0, failed = 0;
   for (const sql::StatementRange& r : *ranges) {
@@ -505,32 +485,31 @@ absl::StatusOr<bool> Engine::RelationExists(const RelationName& r) {
   return rows->Text(0, 0) == "t";
 }
 
-absl::Status Engine::CheckIntegrity(const MigrationState& state,
-                                    absl::string_view verb) const {
+absl::Status Engine::CheckIntegrity(const MigrationState& state, absl::string_view verb) const {
   std::vector<std::string> problems;
   for (const ChecksumMismatch& m : state.mismatches) {
-    problems.push_back(absl::StrCat(
-        m.path, " was changed after it was applied (applied sha256 ",
-        m.applied_checksum, ", file sha256 ", m.build_checksum,
-        "); restore the applied file, or run `schemagate repair` to record "
-        "the new checksum if the change is intended"));
+    problems.push_back(
+        absl::StrCat(m.path, " was changed after it was applied (applied sha256 ",
+                     m.applied_checksum, ", file sha256 ", m.build_checksum,
+                     "); restore the applied file, or run `schemagate repair` to record "
+                     "the new checksum if the change is intended"));
   }
   if (!state.unknown_applied.empty() && !options_.allow_unknown_applied) {
     std::vector<std::string> unknown;
     for (const AppliedMigration& a : state.unknown_applied) {
       unknown.push_back(Ref(a.cluster, a.version, a.name));
     }
-    problems.push_back(absl::StrCat(
-        "the database has applied migrations this build does not know (a "
-        "newer build ran?): ",
-        absl::StrJoin(unknown, ", "),
-        "; deploy that build, or pass --allow-unknown-applied to go on "
-        "(nothing is ever deleted implicitly)"));
+    problems.push_back(
+        absl::StrCat("the database has applied migrations this build does not know (a "
+                     "newer build ran?): ",
+                     absl::StrJoin(unknown, ", "),
+                     "; deploy that build, or pass --allow-unknown-applied to go on "
+                     "(nothing is ever deleted implicitly)"));
   }
   if (problems.empty()) return absl::OkStatus();
   return errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
-                      "refusing to ", verb, ": ", absl::StrJoin(problems, "; "))),
-                  errors::ErrorKind::kIntegrity);
+                              "refusing to ", verb, ": ", absl::StrJoin(problems, "; "))),
+                          errors::ErrorKind::kIntegrity);
 }
 
 absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) {
@@ -560,29 +539,27 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
       if (*exists) {
         return errors::WithKind(
             absl::FailedPreconditionError(absl::StrCat(
-                "refusing to run ", m.up_path(), " (no-transaction): it creates ",
-                c.Display(), ", which already exists and was not made by this migration "
+                "refusing to run ", m.up_path(), " (no-transaction): it creates ", c.Display(),
+                ", which already exists and was not made by this migration "
                 "(made by hand, or by another tool?); rename or drop it, then rerun. "
                 "Nothing was run")),
             errors::ErrorKind::kMigrationFailed);
       }
     }
-    dropped_before.insert(dropped_before.end(), objects[i].drops.begin(),
-                          objects[i].drops.end());
+    dropped_before.insert(dropped_before.end(), objects[i].drops.begin(), objects[i].drops.end());
   }
   InProgress mark{m.cluster(), m.version(), m.name(), m.down_sql()};
   if (absl::Status s = history.MarkInProgress(mark); !s.ok()) return s;
   if (options_.lock_timeout > absl::ZeroDuration()) {
-    (void)conn_->Execute(absl::StrCat("SET lock_timeout = '",
-                                      LockTimeoutSetting(options_.lock_timeout), "'"));
+    (void)conn_->Execute(
+        absl::StrCat("SET lock_timeout = '", LockTimeoutSetting(options_.lock_timeout), "'"));
   }
   // Write-ahead journal: before each statement, what it is about to create
   // or drop (a crash in between leaves at most an entry too many, which
   // undoing tolerates).
   std::vector<std::string> journal;
   absl::Status run = RunStatements(
-      m.up_sql(), m.up_path(), what,
-      [&](size_t index, absl::string_view) -> absl::Status {
+      m.up_sql(), m.up_path(), what, [&](size_t index, absl::string_view) -> absl::Status {
         if (index >= objects.size()) return absl::OkStatus();
         std::vector<std::string> entries;
         for (const RelationName& c : objects[index].creates) entries.push_back("+" + c.Encode());
@@ -605,9 +582,8 @@ absl::Status Engine::RunNoTransaction(History& history, const v1::Migration& m) 
                                   "had done was undone with its down.sql (",
                                   report, ")"));
     // Keep the SQLSTATE (and any other payload): a lock timeout is retried.
-    run.ForEachPayload([&out](absl::string_view url, const absl::Cord& payload) {
-      out.SetPayload(url, payload);
-    });
+    run.ForEachPayload(
+        [&out](absl::string_view url, const absl::Cord& payload) { out.SetPayload(url, payload); });
     return out;
   }
   return absl::OkStatus();
@@ -626,14 +602,14 @@ AppliedMigration Engine::RowOf(const v1::Migration& m, int64_t duration_ms) cons
   return row;
 }
 
-absl::Status Engine::RunScript(History& history, const v1::Migration& m,
-                               bool durable, const std::string& what) {
+absl::Status Engine::RunScript(History& history, const v1::Migration& m, bool durable,
+                               const std::string& what) {
   const std::string& sql = m.up_sql();
   absl::StatusOr<std::vector<sql::StatementRange>> ranges = sql::Split(sql);
   if (!ranges.ok()) {
-    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
-                        what, ": ", m.up_path(), ":", ranges.status().message())),
-                    errors::ErrorKind::kMigrationFailed);
+    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(what, ": ", m.up_path(), ":",
+                                                                    ranges.status().message())),
+                            errors::ErrorKind::kMigrationFailed);
   }
   // BEGIN; the lock check and settings; the migration's statements; the
   // history row, its log entry and the notification; COMMIT: one round trip.
@@ -643,9 +619,9 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
   if (locked_) {
     // Fails (division by zero) unless this is the session that took the
     // lock (see BeginUnderLock).
-    settings.push_back(absl::StrCat(
-        "1 / (COALESCE(pg_catalog.current_setting('schemagate.lock_token', true) = ",
-        QuoteLiteral(lock_token_), ", false))::int"));
+    settings.push_back(
+        absl::StrCat("1 / (COALESCE(pg_catalog.current_setting('schemagate.lock_token', true) = ",
+                     QuoteLiteral(lock_token_), ", false))::int"));
   }
   if (options_.lock_timeout > absl::ZeroDuration()) {
     settings.push_back(absl::StrCat("pg_catalog.set_config('lock_timeout', '",
@@ -674,10 +650,9 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
     script += "\n;\n";
   }
   absl::StrAppend(&script,
-                  history.RecordAppliedSql(
-                      RowOf(m, /*duration_ms=*/-1),  // measured by the server
-                      absl::StrCat(m.name(), " sha256 ", m.up_sha256()),
-                      absl::StrCat("applied ", m.cluster(), " ", m.version())),
+                  history.RecordAppliedSql(RowOf(m, /*duration_ms=*/-1),  // measured by the server
+                                           absl::StrCat(m.name(), " sha256 ", m.up_sha256()),
+                                           absl::StrCat("applied ", m.cluster(), " ", m.version())),
                   ";\nCOMMIT");
   // The script's statements: BEGIN, the settings, up.sql's, the history
   // row, COMMIT.
@@ -713,15 +688,13 @@ absl::Status Engine::RunScript(History& history, const v1::Migration& m,
   return StatementFailed(s, what, m.up_path(), sql::PositionOf(sql, at).line);
 }
 
-absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
-                              const Progress& progress, const StopRequested& stop,
-                              bool durable, StepResult* result) {
-  const std::string what = absl::StrCat("migration ", m.cluster(), "/",
-                                        m.version_text(), "_", m.name());
+absl::Status Engine::ApplyOne(History& history, const v1::Migration& m, const Progress& progress,
+                              const StopRequested& stop, bool durable, StepResult* result) {
+  const std::string what =
+      absl::StrCat("migration ", m.cluster(), "/", m.version_text(), "_", m.name());
   absl::Duration pause = absl::Milliseconds(200);
   for (int attempt = 0;; ++attempt) {
-    Emit(progress, {Event::kStarted, m.cluster(), m.version(), m.name(),
-                    absl::ZeroDuration(), ""});
+    Emit(progress, {Event::kStarted, m.cluster(), m.version(), m.name(), absl::ZeroDuration(), ""});
     const absl::Time start = absl::Now();
     absl::Status s;
     if (!m.no_transaction()) {
@@ -749,8 +722,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
       }
       if (s.ok()) {
         s = history.Log("apply", m.cluster(), m.version(),
-                        absl::StrCat(m.name(), " sha256 ", m.up_sha256()),
-                        options_.applied_by);
+                        absl::StrCat(m.name(), " sha256 ", m.up_sha256()), options_.applied_by);
       }
       if (s.ok()) {
         s = history.Notify(absl::StrCat("applied ", m.cluster(), " ", m.version()));
@@ -764,33 +736,31 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
       }
       if (s.ok()) {
         *result = {m.cluster(), m.version(), m.name(), took};
-        Emit(progress, {Event::kFinished, m.cluster(), m.version(), m.name(),
-                        took, ""});
+        Emit(progress, {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
         return absl::OkStatus();
       }
     }
     (void)conn_->Rollback();
-    if (errors::KindOf(s) == errors::ErrorKind::kUsage) return s;  // e.g. the lock's session changed
+    if (errors::KindOf(s) == errors::ErrorKind::kUsage)
+      return s;  // e.g. the lock's session changed
     // A failover, or a server that is not the primary: not a failed
     // migration (nothing of it stays unless its commit is in the history).
     if (PrimaryLost(s)) return LostPrimaryError(s, what);
     if (s.code() == absl::StatusCode::kUnavailable) {
-      return errors::WithKind(absl::UnavailableError(absl::StrCat(
-                          s.message(), " (", what,
-                          " was not recorded; rerun to converge)")),
-                      errors::ErrorKind::kConnect);
+      return errors::WithKind(
+          absl::UnavailableError(
+              absl::StrCat(s.message(), " (", what, " was not recorded; rerun to converge)")),
+          errors::ErrorKind::kConnect);
     }
     if (IsLockTimeout(s) && attempt < options_.lock_retries) {
-      Emit(progress, {Event::kRetrying, m.cluster(), m.version(), m.name(),
-                      pause,
-                      absl::StrCat("lock_timeout (",
-                                   absl::FormatDuration(options_.lock_timeout),
+      Emit(progress, {Event::kRetrying, m.cluster(), m.version(), m.name(), pause,
+                      absl::StrCat("lock_timeout (", absl::FormatDuration(options_.lock_timeout),
                                    ") hit: a long transaction holds a lock; "
-                                   "attempt ", attempt + 2, " of ",
-                                   options_.lock_retries + 1)});
+                                   "attempt ",
+                                   attempt + 2, " of ", options_.lock_retries + 1)});
       if (!Pause(pause, stop)) {
-        return absl::CancelledError(absl::StrCat(
-            "stopped on request while ", what, " waited to be retried; it was not applied"));
+        return absl::CancelledError(absl::StrCat("stopped on request while ", what,
+                                                 " waited to be retried; it was not applied"));
       }
       pause = std::min(pause * 2, absl::Seconds(10));
       continue;
@@ -804,8 +774,7 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m,
     if (!m.no_transaction()) {
       absl::StrAppend(&message, "; the migration was rolled back and left no trace");
     }
-    Emit(progress, {Event::kFailed, m.cluster(), m.version(), m.name(), took,
-                    message});
+    Emit(progress, {Event::kFailed, m.cluster(), m.version(), m.name(), took, message});
     return errors::WithKind(absl::Status(s.code(), message), errors::ErrorKind::kMigrationFailed);
   }
 }
@@ -819,8 +788,7 @@ absl::Status Engine::CheckBlockingLocks() {
   return CheckBlockingRows(*locks, options_.max_blocking_rows);
 }
 
-absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
-                                         ApplyResult* result) {
+absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options, ApplyResult* result) {
   // PgBouncer transaction pooling: no session state survives a transaction,
   // so each migration takes a transaction-scoped lock and re-reads the
   // history under it.
@@ -831,13 +799,12 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     if (!state.ok()) return state.status();
     for (const v1::Migration* m : state->pending) {
       if (m->no_transaction()) {
-        return errors::WithKind(
-            absl::FailedPreconditionError(absl::StrCat(
-                "migration ", m->up_path(),
-                " is no-transaction, which cannot run through a "
-                "transaction-pooling connection (--lock-mode=transaction); "
-                "run migrate once with a direct connection to PostgreSQL")),
-            errors::ErrorKind::kMigrationFailed);
+        return errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
+                                    "migration ", m->up_path(),
+                                    " is no-transaction, which cannot run through a "
+                                    "transaction-pooling connection (--lock-mode=transaction); "
+                                    "run migrate once with a direct connection to PostgreSQL")),
+                                errors::ErrorKind::kMigrationFailed);
       }
     }
   }
@@ -852,9 +819,8 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     // Between migrations and while waiting: a stop request ends the run
     // here, the rest still pending.
     if (options.stop && options.stop()) {
-      return absl::CancelledError(absl::StrCat(
-          "stopped on request after ", result->applied.size(),
-          " migration(s); the rest are still pending"));
+      return absl::CancelledError(absl::StrCat("stopped on request after ", result->applied.size(),
+                                               " migration(s); the rest are still pending"));
     }
     absl::Status s = conn_->Begin();
     absl::StatusOr<Rows> got;
@@ -888,8 +854,7 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     }
     if (waiting) {  // this migration's transaction lock, after a wait
       waiting = false;
-      Emit(options.progress,
-           {Event::kLockAcquired, "", 0, "", absl::Now() - wait_start, ""});
+      Emit(options.progress, {Event::kLockAcquired, "", 0, "", absl::Now() - wait_start, ""});
     }
     // Under the lock: resolve what a lost connection left in doubt, create
     // the history if needed and pick the next step.
@@ -917,35 +882,39 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     const v1::Migration& m = *state->pending.front();
     if (m.no_transaction()) {
       (void)conn_->Rollback();
-      return errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
-                          "migration ", m.up_path(),
-                          " is no-transaction and cannot run with "
-                          "--lock-mode=transaction")),
-                      errors::ErrorKind::kMigrationFailed);
+      return errors::WithKind(
+          absl::FailedPreconditionError(absl::StrCat("migration ", m.up_path(),
+                                                     " is no-transaction and cannot run with "
+                                                     "--lock-mode=transaction")),
+          errors::ErrorKind::kMigrationFailed);
     }
     const absl::Time t0 = absl::Now();
-    Emit(options.progress, {Event::kStarted, m.cluster(), m.version(), m.name(),
-                            absl::ZeroDuration(), ""});
+    Emit(options.progress,
+         {Event::kStarted, m.cluster(), m.version(), m.name(), absl::ZeroDuration(), ""});
     if (options_.lock_timeout > absl::ZeroDuration()) {
       s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
-                                      LockTimeoutSetting(options_.lock_timeout),
-                                      "'"));
+                                      LockTimeoutSetting(options_.lock_timeout), "'"));
     }
     if (s.ok()) {
-      s = RunStatements(m.up_sql(), m.up_path(),
-                        absl::StrCat("migration ", m.cluster(), "/",
-                                     m.version_text(), "_", m.name()));
+      s = RunStatements(
+          m.up_sql(), m.up_path(),
+          absl::StrCat("migration ", m.cluster(), "/", m.version_text(), "_", m.name()));
     }
     const absl::Duration took = absl::Now() - t0;
     if (s.ok()) {
-      AppliedMigration row{m.cluster(), m.version(), m.name(), m.up_sha256(),
-                           m.down_sql(), false, "",
-                           absl::ToInt64Milliseconds(took), options_.applied_by, 0};
+      AppliedMigration row{m.cluster(),
+                           m.version(),
+                           m.name(),
+                           m.up_sha256(),
+                           m.down_sql(),
+                           false,
+                           "",
+                           absl::ToInt64Milliseconds(took),
+                           options_.applied_by,
+                           0};
       s = history.Insert(row);
-      if (s.ok()) s = history.Log("apply", m.cluster(), m.version(), m.name(),
-                                  options_.applied_by);
-      if (s.ok()) s = history.Notify(absl::StrCat("applied ", m.cluster(), " ",
-                                                  m.version()));
+      if (s.ok()) s = history.Log("apply", m.cluster(), m.version(), m.name(), options_.applied_by);
+      if (s.ok()) s = history.Notify(absl::StrCat("applied ", m.cluster(), " ", m.version()));
       if (s.ok()) {
         s = conn_->Commit();
         if (!s.ok() && conn_->broken()) {
@@ -956,17 +925,16 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
     if (!s.ok()) {
       (void)conn_->Rollback();
       if (PrimaryLost(s)) {
-        return LostPrimaryError(s, absl::StrCat("migration ", m.cluster(), "/",
-                                                m.version_text(), "_", m.name()));
+        return LostPrimaryError(
+            s, absl::StrCat("migration ", m.cluster(), "/", m.version_text(), "_", m.name()));
       }
-      Emit(options.progress, {Event::kFailed, m.cluster(), m.version(), m.name(),
-                              took, std::string(s.message())});
+      Emit(options.progress,
+           {Event::kFailed, m.cluster(), m.version(), m.name(), took, std::string(s.message())});
       return errors::WithKind(s, errors::KindOf(s) == errors::ErrorKind::kUnknown
-                             ? errors::ErrorKind::kMigrationFailed
-                             : errors::KindOf(s));
+                                     ? errors::ErrorKind::kMigrationFailed
+                                     : errors::KindOf(s));
     }
-    Emit(options.progress,
-         {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
+    Emit(options.progress, {Event::kFinished, m.cluster(), m.version(), m.name(), took, ""});
     result->applied.push_back({m.cluster(), m.version(), m.name(), took});
   }
   return absl::OkStatus();
@@ -974,10 +942,10 @@ absl::Status Engine::ApplyPerTransaction(const ApplyOptions& options,
 
 absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
   if (options_.lock_mode == LockMode::kTransaction && options.single_transaction) {
-    return errors::WithKind(absl::InvalidArgumentError(
-                        "--single-transaction and --lock-mode=transaction "
-                        "cannot be combined"),
-                    errors::ErrorKind::kUsage);
+    return errors::WithKind(
+        absl::InvalidArgumentError("--single-transaction and --lock-mode=transaction "
+                                   "cannot be combined"),
+        errors::ErrorKind::kUsage);
   }
   const absl::Time start = absl::Now();
   ApplyResult result;
@@ -994,29 +962,29 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     }
     if ((options.stop && options.stop()) || !PrimaryLost(s)) return s;
     if (result.applied.size() > before) losses = 0;
-    if (errors::KindOf(s) != errors::ErrorKind::kConnect || s.code() != absl::StatusCode::kUnavailable) {
+    if (errors::KindOf(s) != errors::ErrorKind::kConnect ||
+        s.code() != absl::StatusCode::kUnavailable) {
       s = LostPrimaryError(s, "");
     }
     std::string doubt;
     for (const StepResult& d : in_doubt_) {
-      absl::StrAppend(&doubt, doubt.empty() ? "" : ", ", d.cluster, "/", d.version, " (",
-                      d.name, ")");
+      absl::StrAppend(&doubt, doubt.empty() ? "" : ", ", d.cluster, "/", d.version, " (", d.name,
+                      ")");
     }
     if (!doubt.empty()) {
       doubt = absl::StrCat("; the commit of ", doubt,
                            " is in doubt: the next run reads the history to know");
     }
     if (!options_.reconnect || ++losses > options_.max_reconnects) {
-      return errors::WithKind(absl::Status(s.code(),
-                                   absl::StrCat(s.message(),
-                                                options_.reconnect
-                                                    ? absl::StrCat("; gave up after ",
-                                                                   losses - 1,
-                                                                   " reconnections without "
-                                                                   "progress")
-                                                    : "",
-                                                doubt, "; rerun to converge")),
-                      errors::ErrorKind::kConnect);
+      return errors::WithKind(
+          absl::Status(s.code(), absl::StrCat(s.message(),
+                                              options_.reconnect
+                                                  ? absl::StrCat("; gave up after ", losses - 1,
+                                                                 " reconnections without "
+                                                                 "progress")
+                                                  : "",
+                                              doubt, "; rerun to converge")),
+          errors::ErrorKind::kConnect);
     }
     lost_at = absl::Now();
     const std::string was = conn_->description();
@@ -1026,9 +994,9 @@ absl::StatusOr<ApplyResult> Engine::Apply(const ApplyOptions& options) {
     if (!next.ok()) {
       if (options.stop && options.stop()) return absl::CancelledError(next.status().message());
       return errors::WithKind(absl::UnavailableError(absl::StrCat(
-                          s.message(), "; no primary answered: ", next.status().message(),
-                          doubt, "; rerun to converge")),
-                      errors::ErrorKind::kConnect);
+                                  s.message(), "; no primary answered: ", next.status().message(),
+                                  doubt, "; rerun to converge")),
+                              errors::ErrorKind::kConnect);
     }
     conn_ = *next;
     Emit(options.progress,
@@ -1092,40 +1060,35 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
   if (options.single_transaction && !state->pending.empty()) {
     for (const v1::Migration* m : state->pending) {
       if (m->no_transaction()) {
-        return errors::WithKind(
-            absl::FailedPreconditionError(absl::StrCat(
-                "--single-transaction cannot apply ", m->up_path(),
-                ": it is a no-transaction migration")),
-            errors::ErrorKind::kMigrationFailed);
+        return errors::WithKind(absl::FailedPreconditionError(
+                                    absl::StrCat("--single-transaction cannot apply ", m->up_path(),
+                                                 ": it is a no-transaction migration")),
+                                errors::ErrorKind::kMigrationFailed);
       }
     }
     if (s = BeginUnderLock(); !s.ok()) return s;
     if (options_.lock_timeout > absl::ZeroDuration()) {
       s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
-                                      LockTimeoutSetting(options_.lock_timeout),
-                                      "'"));
+                                      LockTimeoutSetting(options_.lock_timeout), "'"));
     }
     const size_t first = result.applied.size();  // this pass's start
     for (const v1::Migration* m : state->pending) {
       if (!s.ok()) break;
-      Emit(options.progress, {Event::kStarted, m->cluster(), m->version(),
-                              m->name(), absl::ZeroDuration(), ""});
+      Emit(options.progress,
+           {Event::kStarted, m->cluster(), m->version(), m->name(), absl::ZeroDuration(), ""});
       const absl::Time t0 = absl::Now();
-      s = RunStatements(m->up_sql(), m->up_path(),
-                        absl::StrCat("migration ", m->cluster(), "/",
-                                     m->version_text(), "_", m->name()));
+      s = RunStatements(
+          m->up_sql(), m->up_path(),
+          absl::StrCat("migration ", m->cluster(), "/", m->version_text(), "_", m->name()));
       const absl::Duration took = absl::Now() - t0;
       if (s.ok()) {
-        s = history.Insert({m->cluster(), m->version(), m->name(),
-                            m->up_sha256(), m->down_sql(), false, "",
-                            absl::ToInt64Milliseconds(took), options_.applied_by,
-                            0});
+        s = history.Insert({m->cluster(), m->version(), m->name(), m->up_sha256(), m->down_sql(),
+                            false, "", absl::ToInt64Milliseconds(took), options_.applied_by, 0});
       }
-      if (s.ok()) s = history.Log("apply", m->cluster(), m->version(), m->name(),
-                                  options_.applied_by);
+      if (s.ok())
+        s = history.Log("apply", m->cluster(), m->version(), m->name(), options_.applied_by);
       if (s.ok()) {
-        Emit(options.progress, {Event::kFinished, m->cluster(), m->version(),
-                                m->name(), took, ""});
+        Emit(options.progress, {Event::kFinished, m->cluster(), m->version(), m->name(), took, ""});
         result.applied.push_back({m->cluster(), m->version(), m->name(), took});
       }
     }
@@ -1134,30 +1097,27 @@ absl::Status Engine::ApplyOnce(const ApplyOptions& options, ApplyResult* out) {
       s = conn_->Commit();
       if (!s.ok() && conn_->broken()) {
         // All or nothing, and which one only the history can say.
-        in_doubt_.insert(in_doubt_.end(), result.applied.begin() + first,
-                         result.applied.end());
+        in_doubt_.insert(in_doubt_.end(), result.applied.begin() + first, result.applied.end());
       }
     }
     if (!s.ok()) {
       (void)conn_->Rollback();
       result.applied.resize(first);
       if (PrimaryLost(s)) return LostPrimaryError(s, "the --single-transaction plan");
-      std::string message = absl::StrCat(
-          s.message(), "; --single-transaction: the whole plan was rolled back");
-      Emit(options.progress, {Event::kFailed, "", 0, "", absl::ZeroDuration(),
-                              message});
+      std::string message =
+          absl::StrCat(s.message(), "; --single-transaction: the whole plan was rolled back");
+      Emit(options.progress, {Event::kFailed, "", 0, "", absl::ZeroDuration(), message});
       return errors::WithKind(absl::Status(s.code(), message),
-                      s.code() == absl::StatusCode::kUnavailable
-                          ? errors::ErrorKind::kConnect
-                          : errors::ErrorKind::kMigrationFailed);
+                              s.code() == absl::StatusCode::kUnavailable
+                                  ? errors::ErrorKind::kConnect
+                                  : errors::ErrorKind::kMigrationFailed);
     }
   } else {
     for (size_t i = 0; i < state->pending.size(); ++i) {
       if (options.stop && options.stop()) {
         (void)conn_->Execute("SELECT pg_catalog.txid_current()");
-        return absl::CancelledError(absl::StrCat(
-            "stopped on request after ", result.applied.size(),
-            " migration(s); the rest are still pending"));
+        return absl::CancelledError(absl::StrCat("stopped on request after ", result.applied.size(),
+                                                 " migration(s); the rest are still pending"));
       }
       StepResult step;
       const bool last = i + 1 == state->pending.size();
@@ -1220,10 +1180,11 @@ absl::Status Engine::Resolve(const Progress& progress, ApplyResult* result) {
       kept.push_back(step);
       continue;
     }
-    Emit(progress, {Event::kResolved, step.cluster, step.version, step.name,
-                    absl::ZeroDuration(),
+    Emit(progress, {Event::kResolved, step.cluster, step.version, step.name, absl::ZeroDuration(),
                     absl::StrCat("committed on the previous primary but not in the history "
-                                 "of ", where, ": lost with the old primary (asynchronous "
+                                 "of ",
+                                 where,
+                                 ": lost with the old primary (asynchronous "
                                  "replication), together with everything it did; applying "
                                  "it again")});
   }
@@ -1231,27 +1192,29 @@ absl::Status Engine::Resolve(const Progress& progress, ApplyResult* result) {
   for (const StepResult& step : in_doubt_) {
     const bool committed = recorded.count({step.cluster, step.version}) > 0;
     if (committed) result->applied.push_back(step);
-    Emit(progress, {Event::kResolved, step.cluster, step.version, step.name, step.duration,
-                    committed
-                        ? absl::StrCat("its COMMIT was in doubt when the connection was lost; "
-                                       "the history of ", where, " records it: committed")
-                        : absl::StrCat("its COMMIT was in doubt when the connection was lost; "
-                                       "the history of ", where, " does not record it: not "
-                                       "committed (or lost with the old primary), so nothing "
-                                       "of it is there; applying it again")});
+    Emit(progress,
+         {Event::kResolved, step.cluster, step.version, step.name, step.duration,
+          committed ? absl::StrCat("its COMMIT was in doubt when the connection was lost; "
+                                   "the history of ",
+                                   where, " records it: committed")
+                    : absl::StrCat("its COMMIT was in doubt when the connection was lost; "
+                                   "the history of ",
+                                   where,
+                                   " does not record it: not "
+                                   "committed (or lost with the old primary), so nothing "
+                                   "of it is there; applying it again")});
   }
   in_doubt_.clear();
   return absl::OkStatus();
 }
 
-
 absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) {
   CallTimeoutLifted unbounded(conn_);
   if (options_.lock_mode == LockMode::kTransaction) {
-    return errors::WithKind(absl::InvalidArgumentError(
-                        "rollback needs a session lock; run it with a direct "
-                        "connection (--lock-mode=session)"),
-                    errors::ErrorKind::kUsage);
+    return errors::WithKind(
+        absl::InvalidArgumentError("rollback needs a session lock; run it with a direct "
+                                   "connection (--lock-mode=session)"),
+        errors::ErrorKind::kUsage);
   }
   History history(conn_, options_.history);
   absl::Duration waited;
@@ -1271,10 +1234,9 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
       earliest_seq = std::min(earliest_seq, a.seq);
     }
   }
-  std::sort(steps.begin(), steps.end(),
-            [](const AppliedMigration* a, const AppliedMigration* b) {
-              return a->version > b->version;
-            });
+  std::sort(steps.begin(), steps.end(), [](const AppliedMigration* a, const AppliedMigration* b) {
+    return a->version > b->version;
+  });
   RollbackResult result;
   if (steps.empty()) {
     // Nothing to revert is fine for a known cluster; a name that neither
@@ -1289,11 +1251,11 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     }
     if (!known) {
       return errors::WithKind(absl::NotFoundError(absl::StrCat(
-                          "unknown cluster \"", absl::CHexEscape(options.cluster),
-                          "\": not in this build and nothing applied for it in the "
-                          "history; this build's clusters: ",
-                          absl::StrJoin(names, ", "))),
-                      errors::ErrorKind::kUsage);
+                                  "unknown cluster \"", absl::CHexEscape(options.cluster),
+                                  "\": not in this build and nothing applied for it in the "
+                                  "history; this build's clusters: ",
+                                  absl::StrJoin(names, ", "))),
+                              errors::ErrorKind::kUsage);
     }
     return result;
   }
@@ -1305,7 +1267,8 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
   std::vector<catalog::ClusterSpec> specs;
   std::set<std::string> named;
   for (const v1::Cluster& c : catalog_.compiled().clusters()) {
-    specs.push_back({c.name(), {c.depends_on().begin(), c.depends_on().end()},
+    specs.push_back({c.name(),
+                     {c.depends_on().begin(), c.depends_on().end()},
                      {c.requires_features().begin(), c.requires_features().end()}});
     named.insert(c.name());
   }
@@ -1318,10 +1281,8 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
   if (!options.force) {
     for (const catalog::ClusterSpec& spec : specs) {
       if (spec.name == options.cluster) continue;
-      std::vector<std::string> closure =
-          catalog::DependencyClosure(specs, spec.name);
-      if (std::find(closure.begin(), closure.end(), options.cluster) ==
-          closure.end()) {
+      std::vector<std::string> closure = catalog::DependencyClosure(specs, spec.name);
+      if (std::find(closure.begin(), closure.end(), options.cluster) == closure.end()) {
         continue;
       }
       bool enabled = catalog_.IsEnabled(spec.name);
@@ -1332,9 +1293,8 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
         applied_later = applied_later || a.seq > earliest_seq;
       }
       if (options.to_version == 0 ? (enabled || has_history) : applied_later) {
-        blockers.push_back(absl::StrCat(
-            spec.name, enabled ? " (enabled" : " (orphaned",
-            has_history ? ", installed)" : ", not installed)"));
+        blockers.push_back(absl::StrCat(spec.name, enabled ? " (enabled" : " (orphaned",
+                                        has_history ? ", installed)" : ", not installed)"));
       }
     }
     // Explicit `requires` edges of applied migrations this build knows.
@@ -1344,21 +1304,19 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
       if (m == nullptr) continue;
       for (const v1::MigrationRef& r : m->requires()) {
         if (r.cluster() == options.cluster && r.version() > options.to_version) {
-          blockers.push_back(absl::StrCat(a.cluster, "/", a.version,
-                                          " (requires ", r.cluster(), "/",
-                                          r.version(), ")"));
+          blockers.push_back(absl::StrCat(a.cluster, "/", a.version, " (requires ", r.cluster(),
+                                          "/", r.version(), ")"));
         }
       }
     }
   }
   if (!blockers.empty()) {
-    return errors::WithKind(
-        absl::FailedPreconditionError(absl::StrCat(
-            "refusing to roll back ", options.cluster, " to version ",
-            options.to_version, ": ", absl::StrJoin(blockers, ", "),
-            options.to_version == 0 ? " depend on it" : " may rely on it",
-            "; roll those back first, or pass --force")),
-        errors::ErrorKind::kIntegrity);
+    return errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
+                                "refusing to roll back ", options.cluster, " to version ",
+                                options.to_version, ": ", absl::StrJoin(blockers, ", "),
+                                options.to_version == 0 ? " depend on it" : " may rely on it",
+                                "; roll those back first, or pass --force")),
+                            errors::ErrorKind::kIntegrity);
   }
 
   // A migration marked irreversible (its down.sql, as stored at apply time,
@@ -1369,26 +1327,23 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     if (reason.empty()) continue;
     return errors::WithKind(
         absl::FailedPreconditionError(absl::StrCat(
-            "refusing to roll back ", options.cluster, " to version ",
-            options.to_version, ": ", a->cluster, "/", a->version, " (",
-            a->name, ") is irreversible: ", reason,
+            "refusing to roll back ", options.cluster, " to version ", options.to_version, ": ",
+            a->cluster, "/", a->version, " (", a->name, ") is irreversible: ", reason,
             "; keep it (roll back to version ", a->version, " or later)")),
         errors::ErrorKind::kIntegrity);
   }
 
   for (const AppliedMigration* a : steps) {
-    const std::string what = absl::StrCat("rollback of ", a->cluster, "/",
-                                          a->version, " (", a->name, ")");
+    const std::string what =
+        absl::StrCat("rollback of ", a->cluster, "/", a->version, " (", a->name, ")");
     if (options.dry_run) {
-      result.reverted.push_back({a->cluster, a->version, a->name,
-                                 absl::ZeroDuration()});
+      result.reverted.push_back({a->cluster, a->version, a->name, absl::ZeroDuration()});
       continue;
     }
-    Emit(options.progress, {Event::kStarted, a->cluster, a->version, a->name,
-                            absl::ZeroDuration(), "rolling back"});
+    Emit(options.progress,
+         {Event::kStarted, a->cluster, a->version, a->name, absl::ZeroDuration(), "rolling back"});
     const absl::Time t0 = absl::Now();
-    const std::string path =
-        absl::StrCat(a->cluster, "/", a->version, "_", a->name, "/down.sql");
+    const std::string path = absl::StrCat(a->cluster, "/", a->version, "_", a->name, "/down.sql");
     if (a->no_transaction) {
       // Mark, run, record (as apply does): a kill between its down.sql and
       // the deletion of its row leaves the mark, and the next migrate or
@@ -1406,15 +1361,13 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
       s = BeginUnderLock();
       if (s.ok() && options_.lock_timeout > absl::ZeroDuration()) {
         s = conn_->Execute(absl::StrCat("SET LOCAL lock_timeout = '",
-                                        LockTimeoutSetting(options_.lock_timeout),
-                                        "'"));
+                                        LockTimeoutSetting(options_.lock_timeout), "'"));
       }
       if (s.ok()) s = RunStatements(a->down_sql, path, what);
     }
     if (s.ok()) s = history.Delete(a->cluster, a->version);
     if (s.ok()) {
-      s = history.Log("rollback", a->cluster, a->version, a->name,
-                      options_.applied_by);
+      s = history.Log("rollback", a->cluster, a->version, a->name, options_.applied_by);
     }
     if (s.ok()) {
       s = history.Notify(absl::StrCat("rolled back ", a->cluster, " ", a->version));
@@ -1424,30 +1377,27 @@ absl::StatusOr<RollbackResult> Engine::Rollback(const RollbackOptions& options) 
     if (!s.ok()) {
       (void)conn_->Rollback();
       if (a->no_transaction && errors::KindOf(s) != errors::ErrorKind::kUsage) {
-        s = absl::Status(s.code(),
-                         absl::StrCat(s.message(),
-                                      "; its down.sql ran outside a transaction and "
-                                      "stopped part-way: the migration stays marked as "
-                                      "being rolled back, and the next migrate or "
-                                      "rollback finishes the rollback"));
+        s = absl::Status(s.code(), absl::StrCat(s.message(),
+                                                "; its down.sql ran outside a transaction and "
+                                                "stopped part-way: the migration stays marked as "
+                                                "being rolled back, and the next migrate or "
+                                                "rollback finishes the rollback"));
       }
-      Emit(options.progress, {Event::kFailed, a->cluster, a->version, a->name,
-                              took, std::string(s.message())});
+      Emit(options.progress,
+           {Event::kFailed, a->cluster, a->version, a->name, took, std::string(s.message())});
       if (errors::KindOf(s) == errors::ErrorKind::kUsage) return s;
       return errors::WithKind(s, s.code() == absl::StatusCode::kUnavailable
-                             ? errors::ErrorKind::kConnect
-                             : errors::ErrorKind::kMigrationFailed);
+                                     ? errors::ErrorKind::kConnect
+                                     : errors::ErrorKind::kMigrationFailed);
     }
     Emit(options.progress,
          {Event::kFinished, a->cluster, a->version, a->name, took, "rolled back"});
     result.reverted.push_back({a->cluster, a->version, a->name, took});
   }
   if (!options.dry_run && options.to_version == 0) {
-    bool left = std::any_of(applied->begin(), applied->end(),
-                            [&](const AppliedMigration& a) {
-                              return a.cluster == options.cluster &&
-                                     a.version <= options.to_version;
-                            });
+    bool left = std::any_of(applied->begin(), applied->end(), [&](const AppliedMigration& a) {
+      return a.cluster == options.cluster && a.version <= options.to_version;
+    });
     if (!left) (void)history.DeleteCluster(options.cluster);
   }
   return result;
@@ -1457,10 +1407,10 @@ absl::Status Engine::RunLocked(const Progress& progress, const StopRequested& st
                                const std::function<absl::Status(History&)>& body,
                                absl::Duration* lock_wait) {
   if (options_.lock_mode == LockMode::kTransaction) {
-    return errors::WithKind(absl::InvalidArgumentError(
-                        "this operation needs a session lock; run it with a "
-                        "direct connection (--lock-mode=session)"),
-                    errors::ErrorKind::kUsage);
+    return errors::WithKind(
+        absl::InvalidArgumentError("this operation needs a session lock; run it with a "
+                                   "direct connection (--lock-mode=session)"),
+        errors::ErrorKind::kUsage);
   }
   History history(conn_, options_.history);
   CallTimeoutLifted unbounded(conn_);
@@ -1496,30 +1446,28 @@ absl::StatusOr<RepairResult> Engine::Repair(const RepairOptions& options) {
   absl::StatusOr<MigrationState> state = ReadState();
   if (!state.ok()) return state.status();
   if (!options.cluster.empty() && !catalog_.IsEnabled(options.cluster)) {
-    return errors::WithKind(absl::InvalidArgumentError(absl::StrCat(
-                        "cluster \"", options.cluster,
-                        "\" is not enabled in this build; only enabled "
-                        "clusters' checksums can be repaired")),
-                    errors::ErrorKind::kUsage);
+    return errors::WithKind(
+        absl::InvalidArgumentError(absl::StrCat("cluster \"", options.cluster,
+                                                "\" is not enabled in this build; only enabled "
+                                                "clusters' checksums can be repaired")),
+        errors::ErrorKind::kUsage);
   }
   if (s = BeginUnderLock(); !s.ok()) return s;
   for (const ChecksumMismatch& m : state->mismatches) {
     if (!options.cluster.empty() && options.cluster != m.cluster) continue;
     const v1::Migration* mig = catalog_.FindMigration(m.cluster, m.version);
     if (mig == nullptr) continue;
-    s = history.UpdateChecksum(m.cluster, m.version, mig->up_sha256(),
-                               mig->name(), mig->down_sql());
+    s = history.UpdateChecksum(m.cluster, m.version, mig->up_sha256(), mig->name(),
+                               mig->down_sql());
     if (s.ok()) {
       s = history.Log("repair", m.cluster, m.version,
-                      absl::StrCat("checksum ", m.applied_checksum, " -> ",
-                                   m.build_checksum),
+                      absl::StrCat("checksum ", m.applied_checksum, " -> ", m.build_checksum),
                       options_.applied_by);
     }
     if (!s.ok()) break;
-    Emit(options.progress, {Event::kRepaired, m.cluster, m.version, mig->name(),
-                            absl::ZeroDuration(),
-                            absl::StrCat("recorded sha256 ", m.build_checksum,
-                                         " (was ", m.applied_checksum, ")")});
+    Emit(options.progress,
+         {Event::kRepaired, m.cluster, m.version, mig->name(), absl::ZeroDuration(),
+          absl::StrCat("recorded sha256 ", m.build_checksum, " (was ", m.applied_checksum, ")")});
     result.repaired.push_back(m);
   }
   if (s.ok()) s = history.Notify("repaired");

@@ -41,10 +41,10 @@
 #include "absl/time/time.h"
 #include "server/catalog/catalog.h"
 #include "server/migrate/db.h"
-#include "server/util/errors.h"
 #include "server/migrate/history.h"
 #include "server/migrate/objects.h"
 #include "server/migrate/state.h"
+#include "server/util/errors.h"
 
 namespace schemagate::migrate {
 
@@ -63,8 +63,8 @@ struct Event {
     kStarted,       // a migration (or rollback step) began
     kFinished,
     kFailed,
-    kRetrying,      // lock_timeout hit; retrying after a pause
-    kCleanedUp,     // an interrupted no-transaction migration was undone
+    kRetrying,   // lock_timeout hit; retrying after a pause
+    kCleanedUp,  // an interrupted no-transaction migration was undone
     kRepaired,
     kReconnecting,  // the connection was lost, or is not to the primary
     kReconnected,   // to the primary again (message: where, after how long)
@@ -181,8 +181,7 @@ std::string AppliedBy(absl::string_view actor);
 class Engine {
  public:
   // `catalog` and `conn` must outlive the engine.
-  Engine(const catalog::Catalog& catalog, Connection* conn,
-         EngineOptions options);
+  Engine(const catalog::Catalog& catalog, Connection* conn, EngineOptions options);
 
   // Reads the history against the build. Changes nothing (does not even
   // create the history table).
@@ -232,8 +231,8 @@ class Engine {
   // CANCELLED as soon as `stop` says so while waiting. When the locking
   // statement fails, whether the lock was taken is unknown: the connection
   // is closed (Connection::Close), which releases it.
-  absl::Status AcquireSessionLock(const Progress& progress,
-                                  absl::Duration* waited, const StopRequested& stop);
+  absl::Status AcquireSessionLock(const Progress& progress, absl::Duration* waited,
+                                  const StopRequested& stop);
   absl::Status LockWaitTimeout() const;
   // EngineOptions::max_blocking_rows against the pending plan (a read, no
   // lock).
@@ -243,8 +242,7 @@ class Engine {
   absl::Status TryAcquireSessionLock(const Progress& progress, absl::Duration* waited,
                                      const StopRequested& stop, absl::Time start);
   // Emits kLockGaveUp (waited since `start`) and returns `why`.
-  absl::Status GiveUpWaiting(const Progress& progress, absl::Time start,
-                             absl::Status why) const;
+  absl::Status GiveUpWaiting(const Progress& progress, absl::Time start, absl::Status why) const;
   // Sleeps `d`; false (at once) when `stop` asks to stop.
   static bool Pause(absl::Duration d, const StopRequested& stop);
   // True when every enabled migration is applied and none is recorded as
@@ -268,9 +266,8 @@ class Engine {
   // it, which makes all of them durable at once (atomicity is unaffected:
   // a crash can only lose whole, unrecorded migrations, which the next run
   // applies again).
-  absl::Status ApplyOne(History& history, const v1::Migration& m,
-                        const Progress& progress, const StopRequested& stop,
-                        bool durable, StepResult* result);
+  absl::Status ApplyOne(History& history, const v1::Migration& m, const Progress& progress,
+                        const StopRequested& stop, bool durable, StepResult* result);
   // The history row of `m` as this engine records it.
   AppliedMigration RowOf(const v1::Migration& m, int64_t duration_ms) const;
   // Runs a transactional migration in one round trip: BEGIN, the lock
@@ -285,16 +282,14 @@ class Engine {
   // error stops the run.
   using BeforeStatement = std::function<absl::Status(size_t, absl::string_view)>;
   absl::Status RunStatements(const std::string& sql, const std::string& path,
-                             const std::string& what,
-                             const BeforeStatement& before = nullptr);
+                             const std::string& what, const BeforeStatement& before = nullptr);
   // Runs the statements of `down_sql` that undo what a no-transaction run
   // did according to its `journal` (a DROP of what it created, a CREATE of
   // what it dropped that is still gone), each on its own, errors ignored;
   // without a journal (a mark of an older version), all of them.
   // `report` says what ran. Fails only when the connection is lost.
   absl::Status Undo(const std::string& down_sql,
-                    const std::optional<std::vector<std::string>>& journal,
-                    std::string* report);
+                    const std::optional<std::vector<std::string>>& journal, std::string* report);
   absl::StatusOr<bool> RelationExists(const RelationName& relation);
   absl::Status RunNoTransaction(History& history, const v1::Migration& m);
   // One pass of Apply on the current connection, adding to `result`.

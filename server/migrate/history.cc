@@ -76,9 +76,8 @@ absl::StatusOr<HistoryName> HistoryName::Parse(absl::string_view text) {
   if (n.Channel().size() > kMaxIdentifierBytes) {
     return absl::InvalidArgumentError(absl::StrCat(
         "--history-table \"", text, "\": the notification channel \"", n.Channel(),
-        "\" (schema_table) is ", n.Channel().size(),
-        " bytes; PostgreSQL identifiers hold at most ", kMaxIdentifierBytes,
-        ": shorten the schema or table name"));
+        "\" (schema_table) is ", n.Channel().size(), " bytes; PostgreSQL identifiers hold at most ",
+        kMaxIdentifierBytes, ": shorten the schema or table name"));
   }
   return n;
 }
@@ -96,73 +95,76 @@ int64_t HistoryName::LockKey() const {
   return static_cast<int64_t>(hash);
 }
 
-std::string HistoryName::Channel() const {
-  return absl::StrCat(schema, "_", table);
-}
+std::string HistoryName::Channel() const { return absl::StrCat(schema, "_", table); }
 
 absl::StatusOr<bool> History::Exists() {
-  absl::StatusOr<Rows> r = conn_->Query(
-      "SELECT to_regclass($1) IS NOT NULL", {name_.Qualified()});
+  absl::StatusOr<Rows> r = conn_->Query("SELECT to_regclass($1) IS NOT NULL", {name_.Qualified()});
   if (!r.ok()) return r.status();
   return r->Text(0, 0) == "t";
 }
 
 absl::Status History::Ensure() {
   const std::string t = name_.Qualified();
-  std::string sql = absl::StrCat(
-      "CREATE SCHEMA IF NOT EXISTS ", QuoteIdent(name_.schema), ";\n",
-      "CREATE TABLE IF NOT EXISTS ", t, " (\n"
-      "  cluster        text        NOT NULL,\n"
-      "  version        bigint      NOT NULL,\n"
-      "  name           text        NOT NULL,\n"
-      "  checksum       text        NOT NULL,\n"
-      "  down_sql       text        NOT NULL,\n"
-      "  no_transaction boolean     NOT NULL DEFAULT false,\n"
-      "  applied_at     timestamptz NOT NULL DEFAULT now(),\n"
-      "  duration_ms    bigint      NOT NULL DEFAULT 0,\n"
-      "  applied_by     text        NOT NULL DEFAULT '',\n"
-      "  seq            bigserial   NOT NULL,\n"
-      "  PRIMARY KEY (cluster, version)\n);\n",
-      "COMMENT ON TABLE ", t,
-      " IS 'schemagate migration history (format 1): one row per applied "
-      "migration';\n",
-      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_clusters"), " (\n"
-      "  cluster           text        PRIMARY KEY,\n"
-      "  depends_on        text[]      NOT NULL DEFAULT '{}',\n"
-      "  requires_features text[]      NOT NULL DEFAULT '{}',\n"
-      "  objects           text[]      NOT NULL DEFAULT '{}',\n"
-      "  updated_at        timestamptz NOT NULL DEFAULT now()\n);\n",
-      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_in_progress"), " (\n"
-      "  cluster    text        NOT NULL,\n"
-      "  version    bigint      NOT NULL,\n"
-      "  name       text        NOT NULL,\n"
-      "  down_sql   text        NOT NULL,\n"
-      "  started_at timestamptz NOT NULL DEFAULT now(),\n"
-      "  action     text        NOT NULL DEFAULT 'apply',\n"
-      "  journal    text[],\n"
-      "  PRIMARY KEY (cluster, version)\n);\n",
-      // Added in format 1.1 (older tables get them: journal NULL, "unknown").
-      "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE "
-      "attrelid = ", QuoteLiteral(name_.Qualified("_in_progress")),
-      "::regclass AND attname = 'journal' AND NOT attisdropped) THEN ALTER TABLE ",
-      name_.Qualified("_in_progress"),
-      " ADD COLUMN IF NOT EXISTS action text NOT NULL DEFAULT 'apply', "
-      "ADD COLUMN IF NOT EXISTS journal text[]; END IF; END $$;\n",
-      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_log"), " (\n"
-      "  id      bigserial   PRIMARY KEY,\n"
-      "  at      timestamptz NOT NULL DEFAULT now(),\n"
-      "  action  text        NOT NULL,\n"
-      "  cluster text        NOT NULL,\n"
-      "  version bigint      NOT NULL,\n"
-      "  detail  text        NOT NULL DEFAULT '',\n"
-      "  by      text        NOT NULL DEFAULT ''\n);\n",
-      "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_adoptions"), " (\n"
-      "  id            bigserial   PRIMARY KEY,\n"
-      "  at            timestamptz NOT NULL DEFAULT now(),\n"
-      "  by            text        NOT NULL DEFAULT '',\n"
-      "  source_format text        NOT NULL,\n"
-      "  source_table  text        NOT NULL DEFAULT '',\n"
-      "  clusters      text[]      NOT NULL DEFAULT '{}'\n);\n");
+  std::string sql =
+      absl::StrCat("CREATE SCHEMA IF NOT EXISTS ", QuoteIdent(name_.schema), ";\n",
+                   "CREATE TABLE IF NOT EXISTS ", t,
+                   " (\n"
+                   "  cluster        text        NOT NULL,\n"
+                   "  version        bigint      NOT NULL,\n"
+                   "  name           text        NOT NULL,\n"
+                   "  checksum       text        NOT NULL,\n"
+                   "  down_sql       text        NOT NULL,\n"
+                   "  no_transaction boolean     NOT NULL DEFAULT false,\n"
+                   "  applied_at     timestamptz NOT NULL DEFAULT now(),\n"
+                   "  duration_ms    bigint      NOT NULL DEFAULT 0,\n"
+                   "  applied_by     text        NOT NULL DEFAULT '',\n"
+                   "  seq            bigserial   NOT NULL,\n"
+                   "  PRIMARY KEY (cluster, version)\n);\n",
+                   "COMMENT ON TABLE ", t,
+                   " IS 'schemagate migration history (format 1): one row per applied "
+                   "migration';\n",
+                   "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_clusters"),
+                   " (\n"
+                   "  cluster           text        PRIMARY KEY,\n"
+                   "  depends_on        text[]      NOT NULL DEFAULT '{}',\n"
+                   "  requires_features text[]      NOT NULL DEFAULT '{}',\n"
+                   "  objects           text[]      NOT NULL DEFAULT '{}',\n"
+                   "  updated_at        timestamptz NOT NULL DEFAULT now()\n);\n",
+                   "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_in_progress"),
+                   " (\n"
+                   "  cluster    text        NOT NULL,\n"
+                   "  version    bigint      NOT NULL,\n"
+                   "  name       text        NOT NULL,\n"
+                   "  down_sql   text        NOT NULL,\n"
+                   "  started_at timestamptz NOT NULL DEFAULT now(),\n"
+                   "  action     text        NOT NULL DEFAULT 'apply',\n"
+                   "  journal    text[],\n"
+                   "  PRIMARY KEY (cluster, version)\n);\n",
+                   // Added in format 1.1 (older tables get them: journal NULL, "unknown").
+                   "DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_catalog.pg_attribute WHERE "
+                   "attrelid = ",
+                   QuoteLiteral(name_.Qualified("_in_progress")),
+                   "::regclass AND attname = 'journal' AND NOT attisdropped) THEN ALTER TABLE ",
+                   name_.Qualified("_in_progress"),
+                   " ADD COLUMN IF NOT EXISTS action text NOT NULL DEFAULT 'apply', "
+                   "ADD COLUMN IF NOT EXISTS journal text[]; END IF; END $$;\n",
+                   "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_log"),
+                   " (\n"
+                   "  id      bigserial   PRIMARY KEY,\n"
+                   "  at      timestamptz NOT NULL DEFAULT now(),\n"
+                   "  action  text        NOT NULL,\n"
+                   "  cluster text        NOT NULL,\n"
+                   "  version bigint      NOT NULL,\n"
+                   "  detail  text        NOT NULL DEFAULT '',\n"
+                   "  by      text        NOT NULL DEFAULT ''\n);\n",
+                   "CREATE TABLE IF NOT EXISTS ", name_.Qualified("_adoptions"),
+                   " (\n"
+                   "  id            bigserial   PRIMARY KEY,\n"
+                   "  at            timestamptz NOT NULL DEFAULT now(),\n"
+                   "  by            text        NOT NULL DEFAULT '',\n"
+                   "  source_format text        NOT NULL,\n"
+                   "  source_table  text        NOT NULL DEFAULT '',\n"
+                   "  clusters      text[]      NOT NULL DEFAULT '{}'\n);\n");
   return conn_->Execute(sql);
 }
 
@@ -171,11 +173,11 @@ absl::StatusOr<std::vector<AppliedMigration>> History::ReadApplied() {
   if (!exists.ok()) return exists.status();
   std::vector<AppliedMigration> out;
   if (!*exists) return out;
-  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
-      "SELECT cluster, version, name, checksum, down_sql, no_transaction, "
-      "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
-      "duration_ms, applied_by, seq FROM ",
-      name_.Qualified(), " ORDER BY seq"));
+  absl::StatusOr<Rows> r = conn_->Query(
+      absl::StrCat("SELECT cluster, version, name, checksum, down_sql, no_transaction, "
+                   "to_char(applied_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "
+                   "duration_ms, applied_by, seq FROM ",
+                   name_.Qualified(), " ORDER BY seq"));
   if (!r.ok()) return r.status();
   out.reserve(r->rows.size());
   for (size_t i = 0; i < r->rows.size(); ++i) {
@@ -199,12 +201,11 @@ absl::StatusOr<bool> History::MatchesAppliedDigest(const std::string& digest) {
   // The same text as catalog::AppliedSetDigest hashes: "C" collation for
   // the byte order of cluster names.
   absl::StatusOr<Rows> r = conn_->Query(
-      absl::StrCat(
-          "SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
-          "pg_catalog.string_agg(cluster || ' ' || version || ' ' || checksum, E'\\n' "
-          "ORDER BY cluster COLLATE \"C\", version), 'UTF8')), 'hex') = $1 "
-          "AND NOT EXISTS (SELECT 1 FROM ", name_.Qualified("_in_progress"), ") FROM ",
-          name_.Qualified()),
+      absl::StrCat("SELECT pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to("
+                   "pg_catalog.string_agg(cluster || ' ' || version || ' ' || checksum, E'\\n' "
+                   "ORDER BY cluster COLLATE \"C\", version), 'UTF8')), 'hex') = $1 "
+                   "AND NOT EXISTS (SELECT 1 FROM ",
+                   name_.Qualified("_in_progress"), ") FROM ", name_.Qualified()),
       {digest});
   if (!r.ok()) {
     if (r.status().code() == absl::StatusCode::kUnavailable) return r.status();
@@ -219,9 +220,8 @@ absl::Status History::Insert(const AppliedMigration& m) {
                            " (cluster, version, name, checksum, down_sql, "
                            "no_transaction, duration_ms, applied_by) VALUES "
                            "($1, $2, $3, $4, $5, $6, $7, $8)"),
-              {m.cluster, absl::StrCat(m.version), m.name, m.checksum,
-               m.down_sql, m.no_transaction ? "true" : "false",
-               absl::StrCat(m.duration_ms), m.applied_by})
+              {m.cluster, absl::StrCat(m.version), m.name, m.checksum, m.down_sql,
+               m.no_transaction ? "true" : "false", absl::StrCat(m.duration_ms), m.applied_by})
       .status();
 }
 
@@ -248,20 +248,19 @@ absl::Status History::InsertMany(const std::vector<AppliedMigration>& rows) {
                     {"applied_by", m.applied_by}});
   }
   return conn_
-      ->Query(absl::StrCat(
-                  "INSERT INTO ", name_.Qualified(),
-                  " (cluster, version, name, checksum, down_sql, no_transaction, "
-                  "duration_ms, applied_by) SELECT j->>'cluster', (j->>'version')::bigint, "
-                  "j->>'name', j->>'checksum', j->>'down_sql', "
-                  "(j->>'no_transaction')::boolean, (j->>'duration_ms')::bigint, "
-                  "j->>'applied_by' FROM jsonb_array_elements($1::jsonb) WITH "
-                  "ORDINALITY AS e(j, n) ORDER BY n"),
-              {JsonParam(list)})
+      ->Query(
+          absl::StrCat("INSERT INTO ", name_.Qualified(),
+                       " (cluster, version, name, checksum, down_sql, no_transaction, "
+                       "duration_ms, applied_by) SELECT j->>'cluster', (j->>'version')::bigint, "
+                       "j->>'name', j->>'checksum', j->>'down_sql', "
+                       "(j->>'no_transaction')::boolean, (j->>'duration_ms')::bigint, "
+                       "j->>'applied_by' FROM jsonb_array_elements($1::jsonb) WITH "
+                       "ORDINALITY AS e(j, n) ORDER BY n"),
+          {JsonParam(list)})
       .status();
 }
 
-std::string History::RecordAppliedSql(const AppliedMigration& m,
-                                      const std::string& log_detail,
+std::string History::RecordAppliedSql(const AppliedMigration& m, const std::string& log_detail,
                                       const std::string& notify_payload) const {
   const std::string version = absl::StrCat(m.version);
   // One statement: the row, the log entry and the notification.
@@ -277,25 +276,22 @@ std::string History::RecordAppliedSql(const AppliedMigration& m,
           : std::string("pg_catalog.floor(EXTRACT(EPOCH FROM pg_catalog.clock_timestamp() - "
                         "pg_catalog.now()) * 1000)::bigint"),
       ", ", QuoteLiteral(m.applied_by), ") RETURNING 1), logged AS (INSERT INTO ",
-      name_.Qualified("_log"),
-      " (action, cluster, version, detail, by) VALUES ('apply', ", QuoteLiteral(m.cluster),
-      ", ", version, ", ", QuoteLiteral(log_detail), ", ", QuoteLiteral(m.applied_by),
-      ") RETURNING 1) SELECT pg_catalog.pg_notify(", QuoteLiteral(name_.Channel()), ", ",
-      QuoteLiteral(notify_payload), ") FROM applied, logged");
+      name_.Qualified("_log"), " (action, cluster, version, detail, by) VALUES ('apply', ",
+      QuoteLiteral(m.cluster), ", ", version, ", ", QuoteLiteral(log_detail), ", ",
+      QuoteLiteral(m.applied_by), ") RETURNING 1) SELECT pg_catalog.pg_notify(",
+      QuoteLiteral(name_.Channel()), ", ", QuoteLiteral(notify_payload), ") FROM applied, logged");
 }
 
 absl::Status History::Delete(const std::string& cluster, uint64_t version) {
   return conn_
-      ->Query(absl::StrCat("DELETE FROM ", name_.Qualified(),
-                           " WHERE cluster = $1 AND version = $2"),
-              {cluster, absl::StrCat(version)})
+      ->Query(
+          absl::StrCat("DELETE FROM ", name_.Qualified(), " WHERE cluster = $1 AND version = $2"),
+          {cluster, absl::StrCat(version)})
       .status();
 }
 
-absl::Status History::UpdateChecksum(const std::string& cluster,
-                                     uint64_t version,
-                                     const std::string& checksum,
-                                     const std::string& name,
+absl::Status History::UpdateChecksum(const std::string& cluster, uint64_t version,
+                                     const std::string& checksum, const std::string& name,
                                      const std::string& down_sql) {
   return conn_
       ->Query(absl::StrCat("UPDATE ", name_.Qualified(),
@@ -310,15 +306,15 @@ absl::StatusOr<std::vector<ClusterRecord>> History::ReadClusters() {
   absl::StatusOr<bool> exists = Exists();
   if (!exists.ok()) return exists.status();
   if (!*exists) return out;
-  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
-      "SELECT cluster, array_to_string(depends_on, ','), "
-      "array_to_string(requires_features, ','), array_to_string(objects, ',') "
-      "FROM ",
-      name_.Qualified("_clusters"), " ORDER BY cluster"));
+  absl::StatusOr<Rows> r = conn_->Query(
+      absl::StrCat("SELECT cluster, array_to_string(depends_on, ','), "
+                   "array_to_string(requires_features, ','), array_to_string(objects, ',') "
+                   "FROM ",
+                   name_.Qualified("_clusters"), " ORDER BY cluster"));
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < r->rows.size(); ++i) {
-    out.push_back({r->Text(i, 0), SplitList(r->Text(i, 1)),
-                   SplitList(r->Text(i, 2)), SplitList(r->Text(i, 3))});
+    out.push_back({r->Text(i, 0), SplitList(r->Text(i, 1)), SplitList(r->Text(i, 2)),
+                   SplitList(r->Text(i, 3))});
   }
   return out;
 }
@@ -342,34 +338,32 @@ absl::Status History::UpsertClusters(const std::vector<ClusterRecord>& clusters)
     params.push_back(absl::StrJoin(c.objects, ","));
   }
   return conn_
-      ->Query(absl::StrCat(
-                  "INSERT INTO ", t, " (cluster, depends_on, requires_features, objects) VALUES ",
-                  values,
-                  " ON CONFLICT (cluster) DO UPDATE SET "
-                  "depends_on = EXCLUDED.depends_on, requires_features = "
-                  "EXCLUDED.requires_features, objects = EXCLUDED.objects, "
-                  "updated_at = now() WHERE (",
-                  t, ".depends_on, ", t, ".requires_features, ", t,
-                  ".objects) IS DISTINCT FROM (EXCLUDED.depends_on, "
-                  "EXCLUDED.requires_features, EXCLUDED.objects)"),
+      ->Query(absl::StrCat("INSERT INTO ", t,
+                           " (cluster, depends_on, requires_features, objects) VALUES ", values,
+                           " ON CONFLICT (cluster) DO UPDATE SET "
+                           "depends_on = EXCLUDED.depends_on, requires_features = "
+                           "EXCLUDED.requires_features, objects = EXCLUDED.objects, "
+                           "updated_at = now() WHERE (",
+                           t, ".depends_on, ", t, ".requires_features, ", t,
+                           ".objects) IS DISTINCT FROM (EXCLUDED.depends_on, "
+                           "EXCLUDED.requires_features, EXCLUDED.objects)"),
               params)
       .status();
 }
 
 absl::Status History::DeleteCluster(const std::string& cluster) {
   return conn_
-      ->Query(absl::StrCat("DELETE FROM ", name_.Qualified("_clusters"),
-                           " WHERE cluster = $1"),
+      ->Query(absl::StrCat("DELETE FROM ", name_.Qualified("_clusters"), " WHERE cluster = $1"),
               {cluster})
       .status();
 }
 
 absl::StatusOr<std::vector<InProgress>> History::ReadInProgress() {
   std::vector<InProgress> out;
-  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
-      "SELECT cluster, version, name, down_sql, action, journal IS NULL, "
-      "array_to_string(journal, E'\\x1e') FROM ",
-      name_.Qualified("_in_progress"), " ORDER BY started_at DESC"));
+  absl::StatusOr<Rows> r =
+      conn_->Query(absl::StrCat("SELECT cluster, version, name, down_sql, action, journal IS NULL, "
+                                "array_to_string(journal, E'\\x1e') FROM ",
+                                name_.Qualified("_in_progress"), " ORDER BY started_at DESC"));
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < r->rows.size(); ++i) {
     InProgress p;
@@ -413,8 +407,7 @@ absl::Status History::AppendJournal(const std::string& cluster, uint64_t version
   return absl::OkStatus();
 }
 
-absl::Status History::ClearInProgress(const std::string& cluster,
-                                      uint64_t version) {
+absl::Status History::ClearInProgress(const std::string& cluster, uint64_t version) {
   return conn_
       ->Query(absl::StrCat("DELETE FROM ", name_.Qualified("_in_progress"),
                            " WHERE cluster = $1 AND version = $2"),
@@ -424,18 +417,18 @@ absl::Status History::ClearInProgress(const std::string& cluster,
 
 absl::StatusOr<std::vector<Adoption>> History::ReadAdoptions() {
   std::vector<Adoption> out;
-  absl::StatusOr<Rows> exists = conn_->Query("SELECT to_regclass($1) IS NOT NULL",
-                                             {name_.Qualified("_adoptions")});
+  absl::StatusOr<Rows> exists =
+      conn_->Query("SELECT to_regclass($1) IS NOT NULL", {name_.Qualified("_adoptions")});
   if (!exists.ok()) return exists.status();
   if (exists->Text(0, 0) != "t") return out;
-  absl::StatusOr<Rows> r = conn_->Query(absl::StrCat(
-      "SELECT source_format, source_table, array_to_string(clusters, ','), "
-      "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), by FROM ",
-      name_.Qualified("_adoptions"), " ORDER BY id"));
+  absl::StatusOr<Rows> r = conn_->Query(
+      absl::StrCat("SELECT source_format, source_table, array_to_string(clusters, ','), "
+                   "to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), by FROM ",
+                   name_.Qualified("_adoptions"), " ORDER BY id"));
   if (!r.ok()) return r.status();
   for (size_t i = 0; i < r->rows.size(); ++i) {
-    out.push_back({r->Text(i, 0), r->Text(i, 1), SplitList(r->Text(i, 2)),
-                   r->Text(i, 3), r->Text(i, 4)});
+    out.push_back(
+        {r->Text(i, 0), r->Text(i, 1), SplitList(r->Text(i, 2)), r->Text(i, 3), r->Text(i, 4)});
   }
   return out;
 }
@@ -450,9 +443,8 @@ absl::Status History::RecordAdoption(const Adoption& a) {
       .status();
 }
 
-absl::Status History::Log(const std::string& action, const std::string& cluster,
-                          uint64_t version, const std::string& detail,
-                          const std::string& by) {
+absl::Status History::Log(const std::string& action, const std::string& cluster, uint64_t version,
+                          const std::string& detail, const std::string& by) {
   return conn_
       ->Query(absl::StrCat("INSERT INTO ", name_.Qualified("_log"),
                            " (action, cluster, version, detail, by) VALUES "
@@ -482,8 +474,7 @@ absl::Status History::LogMany(const std::vector<LogEntry>& entries) {
 }
 
 absl::Status History::Notify(const std::string& payload) {
-  return conn_->Query("SELECT pg_notify($1, $2)", {name_.Channel(), payload})
-      .status();
+  return conn_->Query("SELECT pg_notify($1, $2)", {name_.Channel(), payload}).status();
 }
 
 }  // namespace schemagate::migrate

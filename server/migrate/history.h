@@ -112,8 +112,7 @@ class History {
   absl::Status InsertMany(const std::vector<AppliedMigration>& rows);
   absl::Status Delete(const std::string& cluster, uint64_t version);
   absl::Status UpdateChecksum(const std::string& cluster, uint64_t version,
-                              const std::string& checksum,
-                              const std::string& name,
+                              const std::string& checksum, const std::string& name,
                               const std::string& down_sql);
 
   absl::StatusOr<std::vector<ClusterRecord>> ReadClusters();
@@ -131,9 +130,8 @@ class History {
   absl::StatusOr<std::vector<Adoption>> ReadAdoptions();
   absl::Status RecordAdoption(const Adoption& a);
 
-  absl::Status Log(const std::string& action, const std::string& cluster,
-                   uint64_t version, const std::string& detail,
-                   const std::string& by);
+  absl::Status Log(const std::string& action, const std::string& cluster, uint64_t version,
+                   const std::string& detail, const std::string& by);
   struct LogEntry {
     std::string action;
     std::string cluster;

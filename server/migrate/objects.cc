@@ -22,13 +22,11 @@ bool IsRelationKind(pg_query::ObjectType kind) {
 }  // namespace
 
 bool RelationName::Matches(const RelationName& other) const {
-  return name == other.name &&
-         (schema == other.schema || schema.empty() || other.schema.empty());
+  return name == other.name && (schema == other.schema || schema.empty() || other.schema.empty());
 }
 
 std::string RelationName::Encode() const {
-  return absl::StrCat(schema, std::string(1, kSeparator), name, std::string(1, kSeparator),
-                      table);
+  return absl::StrCat(schema, std::string(1, kSeparator), name, std::string(1, kSeparator), table);
 }
 
 RelationName RelationName::Decode(absl::string_view text) {

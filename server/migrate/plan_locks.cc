@@ -120,8 +120,8 @@ absl::Status CheckBlockingRows(const std::vector<PlannedLock>& locks, int64_t ma
     if (!p.size.exists || p.size.rows <= max_rows) continue;
     const std::string where = absl::StrCat(p.migration->up_path(), ":", p.lock.line());
     const std::string what =
-        absl::StrCat(p.lock.lock(), " on ", p.lock.table(), " (", DescribeSize(p.size),
-                     ") by ", p.lock.statement(), " [", p.lock.rule(), "]");
+        absl::StrCat(p.lock.lock(), " on ", p.lock.table(), " (", DescribeSize(p.size), ") by ",
+                     p.lock.statement(), " [", p.lock.rule(), "]");
     problems.push_back(absl::StrCat(where, ": ", what));
     violations.push_back({"BLOCKING_LOCK", absl::StrCat(Ref(*p.migration), " ", p.lock.table()),
                           absl::StrCat(where, ": ", what, ": ", p.lock.message())});
@@ -129,14 +129,15 @@ absl::Status CheckBlockingRows(const std::vector<PlannedLock>& locks, int64_t ma
   if (problems.empty()) return absl::OkStatus();
   return errors::WithViolations(
       errors::WithReason(
-          errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
-                       "refusing to migrate: ", problems.size(),
-                       " unacknowledged blocking lock(s) on tables above --max-blocking-rows=",
-                       max_rows, ": ", absl::StrJoin(problems, "; "),
-                       ". Rewrite the migration the safe way (docs/LINT.md), acknowledge "
-                       "it with -- schemagate:allow <rule> <reason>, or raise the limit. "
-                       "Nothing was run")),
-                   errors::ErrorKind::kMigrationFailed),
+          errors::WithKind(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "refusing to migrate: ", problems.size(),
+                  " unacknowledged blocking lock(s) on tables above --max-blocking-rows=", max_rows,
+                  ": ", absl::StrJoin(problems, "; "),
+                  ". Rewrite the migration the safe way (docs/LINT.md), acknowledge "
+                  "it with -- schemagate:allow <rule> <reason>, or raise the limit. "
+                  "Nothing was run")),
+              errors::ErrorKind::kMigrationFailed),
           "BLOCKING_LOCK_ON_LARGE_TABLE"),
       violations);
 }

@@ -32,12 +32,12 @@ absl::Status Usage(std::string message, absl::string_view reason) {
 
 // Flyway's kinds of history rows (MigrationType).
 bool IsFlywayMigration(absl::string_view type) {
-  return type == "SQL" || type == "JDBC" || type == "SPRING_JDBC" ||
-         type == "SCRIPT" || type == "CUSTOM" || type == "JDBC_STATE_SCRIPT";
+  return type == "SQL" || type == "JDBC" || type == "SPRING_JDBC" || type == "SCRIPT" ||
+         type == "CUSTOM" || type == "JDBC_STATE_SCRIPT";
 }
 bool IsFlywayBaseline(absl::string_view type) {
-  return type == "BASELINE" || type == "SQL_BASELINE" ||
-         type == "JDBC_BASELINE" || type == "SCRIPT_BASELINE";
+  return type == "BASELINE" || type == "SQL_BASELINE" || type == "JDBC_BASELINE" ||
+         type == "SCRIPT_BASELINE";
 }
 
 // A version part without its leading zeros ("007" -> "7", "0" -> "").
@@ -142,11 +142,11 @@ bool IsRecorded(const SourceHistory& history, const FlywayState& flyway,
       uint64_t v = 0;
       if (!ParseGolangVersion(version, &v) || history.golang_rows.size() != 1) return false;
       const GolangRow& current = history.golang_rows[0];
-      return !current.dirty && current.version >= 0 &&
-             v <= static_cast<uint64_t>(current.version);
+      return !current.dirty && current.version >= 0 && v <= static_cast<uint64_t>(current.version);
     }
     case SourceFormat::kFlyway:
-      if (absl::StartsWith(version, "R__")) return flyway.repeatables.count(std::string(version)) > 0;
+      if (absl::StartsWith(version, "R__"))
+        return flyway.repeatables.count(std::string(version)) > 0;
       if (!flyway.baseline.empty() && CompareFlywayVersions(version, flyway.baseline) <= 0) {
         return true;
       }
@@ -170,10 +170,14 @@ absl::StatusOr<SourceFormat> ParseSourceFormat(absl::string_view text) {
 
 const char* SourceFormatName(SourceFormat format) {
   switch (format) {
-    case SourceFormat::kNone: return "none";
-    case SourceFormat::kDiesel: return "diesel";
-    case SourceFormat::kGolangMigrate: return "golang-migrate";
-    case SourceFormat::kFlyway: return "flyway";
+    case SourceFormat::kNone:
+      return "none";
+    case SourceFormat::kDiesel:
+      return "diesel";
+    case SourceFormat::kGolangMigrate:
+      return "golang-migrate";
+    case SourceFormat::kFlyway:
+      return "flyway";
   }
   return "none";
 }
@@ -199,26 +203,30 @@ absl::StatusOr<SourceTable> SourceTable::Parse(absl::string_view text) {
 SourceTable SourceTable::Default(SourceFormat format) {
   SourceTable t;
   switch (format) {
-    case SourceFormat::kDiesel: t.table = "__diesel_schema_migrations"; break;
-    case SourceFormat::kGolangMigrate: t.table = "schema_migrations"; break;
-    case SourceFormat::kFlyway: t.table = "flyway_schema_history"; break;
-    case SourceFormat::kNone: break;
+    case SourceFormat::kDiesel:
+      t.table = "__diesel_schema_migrations";
+      break;
+    case SourceFormat::kGolangMigrate:
+      t.table = "schema_migrations";
+      break;
+    case SourceFormat::kFlyway:
+      t.table = "flyway_schema_history";
+      break;
+    case SourceFormat::kNone:
+      break;
   }
   return t;
 }
 
 std::string SourceTable::Display() const { return absl::StrCat(schema, ".", table); }
 
-std::string SourceTable::CatalogName() const {
-  return schema == "public" ? table : Display();
-}
+std::string SourceTable::CatalogName() const { return schema == "public" ? table : Display(); }
 
 std::string SourceTable::Qualified() const {
   return absl::StrCat(QuoteIdent(schema), ".", QuoteIdent(table));
 }
 
-absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
-                                                SourceFormat format,
+absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn, SourceFormat format,
                                                 const SourceTable& table) {
   SourceHistory out;
   out.format = format;
@@ -231,13 +239,12 @@ absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
   if (exists->Text(0, 0) != "t") {
     return errors::WithReason(
         errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
-                     "refusing to adopt: the ", name, " history table ",
-                     table.Display(),
-                     " does not exist, so nothing proves which of the old "
-                     "tool's migrations ran here; name it with "
-                     "--source-history-table, or pass --from=none to vouch "
-                     "for the schema yourself (it is still compared)")),
-                 errors::ErrorKind::kIntegrity),
+                             "refusing to adopt: the ", name, " history table ", table.Display(),
+                             " does not exist, so nothing proves which of the old "
+                             "tool's migrations ran here; name it with "
+                             "--source-history-table, or pass --from=none to vouch "
+                             "for the schema yourself (it is still compared)")),
+                         errors::ErrorKind::kIntegrity),
         "SOURCE_HISTORY_MISSING");
   }
   std::string sql;
@@ -266,8 +273,7 @@ absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
     if (rows.status().code() != absl::StatusCode::kInvalidArgument) {
       return rows.status();
     }
-    return Usage(absl::StrCat(table.Display(), " is not a ", name,
-                              " history table ", shape, ": ",
+    return Usage(absl::StrCat(table.Display(), " is not a ", name, " history table ", shape, ": ",
                               rows.status().message()),
                  "SOURCE_HISTORY_SHAPE");
   }
@@ -310,25 +316,24 @@ absl::Status CheckSourceHistory(const SourceHistory& history) {
       std::vector<std::string> versions;
       for (const GolangRow& r : history.golang_rows) versions.push_back(absl::StrCat(r.version));
       return errors::WithReason(
-          errors::WithKind(absl::FailedPreconditionError(absl::StrCat(
-                       "refusing to adopt: the golang-migrate history ", where,
-                       " holds ", history.golang_rows.size(), " rows (versions ",
-                       absl::StrJoin(versions, ", "),
-                       "); golang-migrate keeps exactly one, the current version, "
-                       "so this is not its table or it was edited by hand")),
-                   errors::ErrorKind::kIntegrity),
+          errors::WithKind(
+              absl::FailedPreconditionError(absl::StrCat(
+                  "refusing to adopt: the golang-migrate history ", where, " holds ",
+                  history.golang_rows.size(), " rows (versions ", absl::StrJoin(versions, ", "),
+                  "); golang-migrate keeps exactly one, the current version, "
+                  "so this is not its table or it was edited by hand")),
+              errors::ErrorKind::kIntegrity),
           "SOURCE_HISTORY_INVALID");
     }
     for (const GolangRow& r : history.golang_rows) {
       if (!r.dirty) continue;
       reason = "SOURCE_HISTORY_DIRTY";
-      message = absl::StrCat(
-          "refusing to adopt: the golang-migrate history ", where,
-          " is dirty at version ", r.version,
-          ": that migration failed half-way, so the schema is not what any "
-          "version describes; repair the schema by hand, then run `migrate "
-          "force <version>` (the last version that is fully applied) and adopt "
-          "again");
+      message = absl::StrCat("refusing to adopt: the golang-migrate history ", where,
+                             " is dirty at version ", r.version,
+                             ": that migration failed half-way, so the schema is not what any "
+                             "version describes; repair the schema by hand, then run `migrate "
+                             "force <version>` (the last version that is fully applied) and adopt "
+                             "again");
       violations.push_back({"SOURCE_HISTORY", absl::StrCat("golang-migrate ", r.version),
                             "dirty: a migration failed half-way; fix the schema and "
                             "run `migrate force <version>`"});
@@ -342,25 +347,23 @@ absl::Status CheckSourceHistory(const SourceHistory& history) {
                              ? absl::StrCat("repeatable \"", r.description, "\"")
                              : absl::StrCat("version ", r.version, " (", r.description, ")");
       failed.push_back(absl::StrCat(what, ", installed_rank ", r.installed_rank));
-      violations.push_back({"SOURCE_HISTORY",
-                            absl::StrCat("flyway ", r.version.empty() ? r.description
-                                                                      : r.version),
-                            absl::StrCat("failed migration (", r.type, ", installed_rank ",
-                                         r.installed_rank, ")")});
+      violations.push_back(
+          {"SOURCE_HISTORY", absl::StrCat("flyway ", r.version.empty() ? r.description : r.version),
+           absl::StrCat("failed migration (", r.type, ", installed_rank ", r.installed_rank, ")")});
     }
     if (!failed.empty()) {
       reason = "SOURCE_HISTORY_FAILED";
-      message = absl::StrCat(
-          "refusing to adopt: the Flyway history ", where,
-          " records failed migrations: ", absl::StrJoin(failed, "; "),
-          ". Flyway itself refuses to go on from there; fix the schema, "
-          "remove the failed rows with `flyway repair` and adopt again");
+      message = absl::StrCat("refusing to adopt: the Flyway history ", where,
+                             " records failed migrations: ", absl::StrJoin(failed, "; "),
+                             ". Flyway itself refuses to go on from there; fix the schema, "
+                             "remove the failed rows with `flyway repair` and adopt again");
     }
   }
   if (violations.empty()) return absl::OkStatus();
   return errors::WithViolations(
-      errors::WithReason(errors::WithKind(absl::FailedPreconditionError(message), errors::ErrorKind::kIntegrity),
-                 reason),
+      errors::WithReason(
+          errors::WithKind(absl::FailedPreconditionError(message), errors::ErrorKind::kIntegrity),
+          reason),
       violations);
 }
 
@@ -388,9 +391,8 @@ bool Recorded(const SourceHistory& history, absl::string_view version) {
   return IsRecorded(history, FlywayEffective(history.flyway_rows), version);
 }
 
-std::vector<MissingSource> Uncovered(
-    const SourceHistory& history,
-    const std::vector<const v1::Migration*>& migrations) {
+std::vector<MissingSource> Uncovered(const SourceHistory& history,
+                                     const std::vector<const v1::Migration*>& migrations) {
   std::vector<MissingSource> out;
   const std::string format = SourceFormatName(history.format);
   const FlywayState flyway = FlywayEffective(history.flyway_rows);

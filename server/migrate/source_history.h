@@ -99,8 +99,7 @@ struct SourceHistory {
 // FAILED_PRECONDITION (kIntegrity, reason SOURCE_HISTORY_MISSING) when the
 // table does not exist; INVALID_ARGUMENT (kUsage, reason
 // SOURCE_HISTORY_SHAPE) when it lacks that tool's columns; UNAVAILABLE.
-absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn,
-                                                SourceFormat format,
+absl::StatusOr<SourceHistory> ReadSourceHistory(Connection* conn, SourceFormat format,
                                                 const SourceTable& table);
 
 // Refusals that do not depend on the build: a dirty golang-migrate history
@@ -130,9 +129,8 @@ struct MissingSource {
 // Every imported_from of `migrations` (in their order) that `history` does
 // not record. Imported-from entries of other formats are not looked at
 // (the caller refuses them before).
-std::vector<MissingSource> Uncovered(
-    const SourceHistory& history,
-    const std::vector<const v1::Migration*>& migrations);
+std::vector<MissingSource> Uncovered(const SourceHistory& history,
+                                     const std::vector<const v1::Migration*>& migrations);
 
 }  // namespace schemagate::migrate
 

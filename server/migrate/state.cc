@@ -10,12 +10,18 @@ namespace schemagate::migrate {
 
 const char* ToString(ClusterStatus status) {
   switch (status) {
-    case ClusterStatus::kUpToDate: return "up to date";
-    case ClusterStatus::kPending: return "pending";
-    case ClusterStatus::kNotInstalled: return "not installed";
-    case ClusterStatus::kOrphaned: return "orphaned";
-    case ClusterStatus::kChecksumMismatch: return "checksum mismatch";
-    case ClusterStatus::kUnknownApplied: return "unknown applied";
+    case ClusterStatus::kUpToDate:
+      return "up to date";
+    case ClusterStatus::kPending:
+      return "pending";
+    case ClusterStatus::kNotInstalled:
+      return "not installed";
+    case ClusterStatus::kOrphaned:
+      return "orphaned";
+    case ClusterStatus::kChecksumMismatch:
+      return "checksum mismatch";
+    case ClusterStatus::kUnknownApplied:
+      return "unknown applied";
   }
   return "unknown";
 }
@@ -58,8 +64,8 @@ MigrationState ComputeState(const catalog::Catalog& catalog,
       cs.applied_version = std::max(cs.applied_version, m.version());
       if (it->second->checksum != m.up_sha256() &&
           !catalog::SameMigrationText(it->second->checksum, m.up_sql())) {
-        cs.mismatches.push_back({c.name(), m.version(), m.up_path(),
-                                 it->second->checksum, m.up_sha256()});
+        cs.mismatches.push_back(
+            {c.name(), m.version(), m.up_path(), it->second->checksum, m.up_sha256()});
       }
     }
     for (const AppliedMigration* a : by_cluster[c.name()]) {
@@ -77,10 +83,8 @@ MigrationState ComputeState(const catalog::Catalog& catalog,
     } else if (cs.pending > 0) {
       cs.status = ClusterStatus::kPending;
     }
-    state.mismatches.insert(state.mismatches.end(), cs.mismatches.begin(),
-                            cs.mismatches.end());
-    state.unknown_applied.insert(state.unknown_applied.end(),
-                                 cs.unknown_applied.begin(),
+    state.mismatches.insert(state.mismatches.end(), cs.mismatches.begin(), cs.mismatches.end());
+    state.unknown_applied.insert(state.unknown_applied.end(), cs.unknown_applied.begin(),
                                  cs.unknown_applied.end());
     state.clusters.push_back(std::move(cs));
   }

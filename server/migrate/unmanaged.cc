@@ -5,8 +5,7 @@
 
 namespace schemagate::migrate {
 
-OrphanOwners OrphansOf(const std::vector<ClusterRecord>& records,
-                       const catalog::Catalog& catalog) {
+OrphanOwners OrphansOf(const std::vector<ClusterRecord>& records, const catalog::Catalog& catalog) {
   OrphanOwners out;
   for (const ClusterRecord& r : records) {
     if (catalog.IsEnabled(r.name)) continue;
@@ -25,8 +24,7 @@ std::optional<UnmanagedTable> UnmanagedOwner(const catalog::Catalog& catalog,
   if (auto o = orphans.find("table:" + table); o != orphans.end()) {
     out.cluster = o->second;
     out.compiled = catalog.IsCompiled(o->second);
-    if (lookup.state == catalog::TableState::kClusterDisabled &&
-        lookup.cluster == o->second) {
+    if (lookup.state == catalog::TableState::kClusterDisabled && lookup.cluster == o->second) {
       out.enable_features = lookup.enable_features;
     }
     return out;
@@ -38,8 +36,7 @@ std::optional<UnmanagedTable> UnmanagedOwner(const catalog::Catalog& catalog,
   return out;
 }
 
-std::vector<UnmanagedTable> Unmanaged(const catalog::Catalog& catalog,
-                                      const OrphanOwners& orphans,
+std::vector<UnmanagedTable> Unmanaged(const catalog::Catalog& catalog, const OrphanOwners& orphans,
                                       const std::vector<std::string>& tables) {
   std::vector<UnmanagedTable> out;
   for (const std::string& t : tables) {
@@ -50,8 +47,8 @@ std::vector<UnmanagedTable> Unmanaged(const catalog::Catalog& catalog,
   return out;
 }
 
-absl::StatusOr<std::vector<std::string>> ListTables(
-    Connection* conn, const std::vector<std::string>& schemas) {
+absl::StatusOr<std::vector<std::string>> ListTables(Connection* conn,
+                                                    const std::vector<std::string>& schemas) {
   absl::StatusOr<Rows> rows = conn->Query(
       "SELECT CASE WHEN n.nspname = 'public' THEN c.relname ELSE n.nspname || "
       "'.' || c.relname END AS t FROM pg_catalog.pg_class c JOIN "
@@ -65,11 +62,11 @@ absl::StatusOr<std::vector<std::string>> ListTables(
   return out;
 }
 
-absl::StatusOr<std::vector<UnmanagedTable>> ReadUnmanaged(
-    Connection* conn, const catalog::Catalog& catalog, const HistoryName& history,
-    const MigrationState* state) {
-  absl::StatusOr<std::vector<std::string>> tables =
-      ListTables(conn, CatalogSchemas(catalog));
+absl::StatusOr<std::vector<UnmanagedTable>> ReadUnmanaged(Connection* conn,
+                                                          const catalog::Catalog& catalog,
+                                                          const HistoryName& history,
+                                                          const MigrationState* state) {
+  absl::StatusOr<std::vector<std::string>> tables = ListTables(conn, CatalogSchemas(catalog));
   if (!tables.ok()) return tables.status();
   OrphanOwners orphans;
   if (state == nullptr || !state->orphaned.empty()) {

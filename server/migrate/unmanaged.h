@@ -25,8 +25,7 @@ namespace schemagate::migrate {
 using OrphanOwners = std::map<std::string, std::string>;
 
 // The objects of the records of clusters not enabled in `catalog`.
-OrphanOwners OrphansOf(const std::vector<ClusterRecord>& records,
-                       const catalog::Catalog& catalog);
+OrphanOwners OrphansOf(const std::vector<ClusterRecord>& records, const catalog::Catalog& catalog);
 
 struct UnmanagedTable {
   std::string table;    // "t" in public, "s.t" elsewhere
@@ -43,25 +42,24 @@ struct UnmanagedTable {
 // enabled: an orphan record first, then the catalog (kClusterDisabled).
 // nullopt for tables of enabled clusters and for tables nobody knows.
 std::optional<UnmanagedTable> UnmanagedOwner(const catalog::Catalog& catalog,
-                                             const OrphanOwners& orphans,
-                                             const std::string& table);
+                                             const OrphanOwners& orphans, const std::string& table);
 
 // The unmanaged ones among `tables`, in their order.
-std::vector<UnmanagedTable> Unmanaged(const catalog::Catalog& catalog,
-                                      const OrphanOwners& orphans,
+std::vector<UnmanagedTable> Unmanaged(const catalog::Catalog& catalog, const OrphanOwners& orphans,
                                       const std::vector<std::string>& tables);
 
 // Names of the tables (and partitioned tables) in `schemas`, as Introspect
 // names them, sorted.
-absl::StatusOr<std::vector<std::string>> ListTables(
-    Connection* conn, const std::vector<std::string>& schemas);
+absl::StatusOr<std::vector<std::string>> ListTables(Connection* conn,
+                                                    const std::vector<std::string>& schemas);
 
 // The database's unmanaged tables: ListTables() over the catalog's schemas
 // and, only when `state` has orphaned clusters (or is null), the history's
 // cluster records for their objects.
-absl::StatusOr<std::vector<UnmanagedTable>> ReadUnmanaged(
-    Connection* conn, const catalog::Catalog& catalog, const HistoryName& history,
-    const MigrationState* state);
+absl::StatusOr<std::vector<UnmanagedTable>> ReadUnmanaged(Connection* conn,
+                                                          const catalog::Catalog& catalog,
+                                                          const HistoryName& history,
+                                                          const MigrationState* state);
 
 }  // namespace schemagate::migrate
 

@@ -16,8 +16,8 @@ std::string Join(const google::protobuf::RepeatedPtrField<std::string>& list) {
 }
 
 std::string FkShape(const v1::ForeignKey& fk) {
-  return absl::StrCat("(", Join(fk.columns()), ") -> ", fk.references_table(),
-                      " (", Join(fk.references_columns()), ")");
+  return absl::StrCat("(", Join(fk.columns()), ") -> ", fk.references_table(), " (",
+                      Join(fk.references_columns()), ")");
 }
 
 // Rows of a query grouped by its first column (a table name).
@@ -49,19 +49,18 @@ std::vector<std::string> CatalogSchemas(const catalog::Catalog& catalog) {
   return {schemas.begin(), schemas.end()};
 }
 
-absl::StatusOr<std::vector<v1::Table>> Introspect(
-    Connection* conn, const std::vector<std::string>& schemas) {
+absl::StatusOr<std::vector<v1::Table>> Introspect(Connection* conn,
+                                                  const std::vector<std::string>& schemas) {
   const std::string list = absl::StrJoin(schemas, ",");
   std::map<std::string, v1::Table> tables;
   std::vector<std::string> order;
-  absl::StatusOr<Rows> cols = conn->Query(
-      absl::StrCat(
-          "SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, "
-          "a.atttypmod), NOT a.attnotnull FROM pg_class c JOIN pg_namespace n "
-          "ON n.oid = c.relnamespace LEFT JOIN pg_attribute a ON a.attrelid = "
-          "c.oid AND a.attnum > 0 AND NOT a.attisdropped WHERE ",
-          kRelationFilter, " ORDER BY n.nspname, c.relname, a.attnum"),
-      {list});
+  absl::StatusOr<Rows> cols =
+      conn->Query(absl::StrCat("SELECT n.nspname, c.relname, a.attname, format_type(a.atttypid, "
+                               "a.atttypmod), NOT a.attnotnull FROM pg_class c JOIN pg_namespace n "
+                               "ON n.oid = c.relnamespace LEFT JOIN pg_attribute a ON a.attrelid = "
+                               "c.oid AND a.attnum > 0 AND NOT a.attisdropped WHERE ",
+                               kRelationFilter, " ORDER BY n.nspname, c.relname, a.attnum"),
+                  {list});
   if (!cols.ok()) return cols.status();
   for (size_t i = 0; i < cols->rows.size(); ++i) {
     std::string name = Name(cols->Text(i, 0), cols->Text(i, 1));
@@ -77,20 +76,19 @@ absl::StatusOr<std::vector<v1::Table>> Introspect(
     c->set_nullable(cols->Text(i, 4) == "t");
   }
   absl::StatusOr<Rows> keys = conn->Query(
-      absl::StrCat(
-          "SELECT n.nspname, c.relname, con.contype, con.conname, "
-          "(SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM "
-          "unnest(con.conkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute "
-          "a ON a.attrelid = con.conrelid AND a.attnum = k.attnum), "
-          "fn.nspname, fc.relname, (SELECT string_agg(a.attname, ',' ORDER BY "
-          "k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord) JOIN "
-          "pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = "
-          "k.attnum), con.confdeltype, con.confupdtype FROM pg_constraint con "
-          "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid "
-          "= c.relnamespace LEFT JOIN pg_class fc ON fc.oid = con.confrelid "
-          "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE "
-          "con.contype IN ('p', 'f') AND ",
-          kRelationFilter, " ORDER BY n.nspname, c.relname, con.conname"),
+      absl::StrCat("SELECT n.nspname, c.relname, con.contype, con.conname, "
+                   "(SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM "
+                   "unnest(con.conkey) WITH ORDINALITY k(attnum, ord) JOIN pg_attribute "
+                   "a ON a.attrelid = con.conrelid AND a.attnum = k.attnum), "
+                   "fn.nspname, fc.relname, (SELECT string_agg(a.attname, ',' ORDER BY "
+                   "k.ord) FROM unnest(con.confkey) WITH ORDINALITY k(attnum, ord) JOIN "
+                   "pg_attribute a ON a.attrelid = con.confrelid AND a.attnum = "
+                   "k.attnum), con.confdeltype, con.confupdtype FROM pg_constraint con "
+                   "JOIN pg_class c ON c.oid = con.conrelid JOIN pg_namespace n ON n.oid "
+                   "= c.relnamespace LEFT JOIN pg_class fc ON fc.oid = con.confrelid "
+                   "LEFT JOIN pg_namespace fn ON fn.oid = fc.relnamespace WHERE "
+                   "con.contype IN ('p', 'f') AND ",
+                   kRelationFilter, " ORDER BY n.nspname, c.relname, con.conname"),
       {list});
   if (!keys.ok()) return keys.status();
   for (size_t i = 0; i < keys->rows.size(); ++i) {
@@ -116,8 +114,7 @@ absl::StatusOr<std::vector<v1::Table>> Introspect(
   return out;
 }
 
-absl::StatusOr<KnownObjects> ReadKnownObjects(History& history,
-                                              const catalog::Catalog& catalog) {
+absl::StatusOr<KnownObjects> ReadKnownObjects(History& history, const catalog::Catalog& catalog) {
   KnownObjects out;
   absl::StatusOr<std::vector<ClusterRecord>> records = history.ReadClusters();
   if (!records.ok()) return records.status();
@@ -132,8 +129,7 @@ absl::StatusOr<KnownObjects> ReadKnownObjects(History& history,
   return out;
 }
 
-VerifyReport Compare(const catalog::Catalog& catalog,
-                     const std::vector<v1::Table>& live,
+VerifyReport Compare(const catalog::Catalog& catalog, const std::vector<v1::Table>& live,
                      const VerifyOptions& options, const OrphanOwners& orphans) {
   VerifyReport report;
   std::map<std::string, const v1::Table*> actual;
@@ -163,13 +159,11 @@ VerifyReport Compare(const catalog::Catalog& catalog,
       if (out_of_scope(c.cluster())) continue;
       auto g = got_cols.find(c.name());
       if (g == got_cols.end()) {
-        report.drift.push_back({"missing column", want.name(), c.name(),
-                                c.type(), ""});
+        report.drift.push_back({"missing column", want.name(), c.name(), c.type(), ""});
         continue;
       }
       if (g->second->type() != c.type()) {
-        report.drift.push_back({"column type", want.name(), c.name(), c.type(),
-                                g->second->type()});
+        report.drift.push_back({"column type", want.name(), c.name(), c.type(), g->second->type()});
       }
       if (g->second->nullable() != c.nullable()) {
         report.drift.push_back({"nullability", want.name(), c.name(),
@@ -197,22 +191,21 @@ VerifyReport Compare(const catalog::Catalog& catalog,
       if (want_cols.count(c.name())) continue;
       auto owner = owners.find(c.name());
       if (owner != owners.end() && out_of_scope(owner->second)) continue;
-      std::string absent = owner == owners.end()
-                               ? catalog.AbsentOwner("column", want.name(), c.name())
-                               : "";
+      std::string absent =
+          owner == owners.end() ? catalog.AbsentOwner("column", want.name(), c.name()) : "";
       if (!absent.empty()) {
-        report.orphaned_objects.push_back(absl::StrCat(
-            "column ", want.name(), ".", c.name(), " (cluster ", absent, ")"));
+        report.orphaned_objects.push_back(
+            absl::StrCat("column ", want.name(), ".", c.name(), " (cluster ", absent, ")"));
       } else if (owner != owners.end() && !catalog.IsEnabled(owner->second)) {
-        report.orphaned_objects.push_back(absl::StrCat(
-            "column ", want.name(), ".", c.name(), " (cluster ", owner->second, ")"));
+        report.orphaned_objects.push_back(
+            absl::StrCat("column ", want.name(), ".", c.name(), " (cluster ", owner->second, ")"));
       } else {
         report.drift.push_back({"extra column", want.name(), c.name(), "", c.type()});
       }
     }
     if (Join(want.primary_key()) != Join(got.primary_key())) {
-      report.drift.push_back({"primary key", want.name(), "",
-                              Join(want.primary_key()), Join(got.primary_key())});
+      report.drift.push_back(
+          {"primary key", want.name(), "", Join(want.primary_key()), Join(got.primary_key())});
     }
     std::map<std::string, const v1::ForeignKey*> got_fks;
     for (const v1::ForeignKey& fk : got.foreign_keys()) got_fks[fk.name()] = &fk;
@@ -222,37 +215,32 @@ VerifyReport Compare(const catalog::Catalog& catalog,
       if (out_of_scope(fk.cluster())) continue;
       auto g = got_fks.find(fk.name());
       if (g == got_fks.end()) {
-        report.drift.push_back({"missing foreign key", want.name(), fk.name(),
-                                FkShape(fk), ""});
+        report.drift.push_back({"missing foreign key", want.name(), fk.name(), FkShape(fk), ""});
       } else if (FkShape(fk) != FkShape(*g->second)) {
-        report.drift.push_back({"foreign key", want.name(), fk.name(),
-                                FkShape(fk), FkShape(*g->second)});
+        report.drift.push_back(
+            {"foreign key", want.name(), fk.name(), FkShape(fk), FkShape(*g->second)});
       }
     }
     for (const v1::ForeignKey& fk : got.foreign_keys()) {
       if (want_fks.count(fk.name())) continue;
       auto owner = owners.find("fk:" + fk.name());
       if (owner != owners.end() && out_of_scope(owner->second)) continue;
-      std::string absent = owner == owners.end()
-                               ? catalog.AbsentOwner("fk", want.name(), fk.name())
-                               : "";
+      std::string absent =
+          owner == owners.end() ? catalog.AbsentOwner("fk", want.name(), fk.name()) : "";
       if (!absent.empty()) {
-        report.orphaned_objects.push_back(absl::StrCat(
-            "foreign key ", want.name(), ".", fk.name(), " (cluster ", absent, ")"));
+        report.orphaned_objects.push_back(
+            absl::StrCat("foreign key ", want.name(), ".", fk.name(), " (cluster ", absent, ")"));
       } else if (owner != owners.end() && !catalog.IsEnabled(owner->second)) {
-        report.orphaned_objects.push_back(absl::StrCat(
-            "foreign key ", want.name(), ".", fk.name(), " (cluster ",
-            owner->second, ")"));
+        report.orphaned_objects.push_back(absl::StrCat("foreign key ", want.name(), ".", fk.name(),
+                                                       " (cluster ", owner->second, ")"));
       } else {
-        report.drift.push_back({"extra foreign key", want.name(), fk.name(), "",
-                                FkShape(fk)});
+        report.drift.push_back({"extra foreign key", want.name(), fk.name(), "", FkShape(fk)});
       }
     }
   }
   for (const v1::Table& t : live) {
     if (catalog.FindTable(t.name()) != nullptr) continue;
-    if (auto f = options.foreign_history.find(t.name());
-        f != options.foreign_history.end()) {
+    if (auto f = options.foreign_history.find(t.name()); f != options.foreign_history.end()) {
       report.foreign_history.push_back(absl::StrCat(t.name(), " (", f->second, ")"));
     } else if (std::optional<UnmanagedTable> u = UnmanagedOwner(catalog, orphans, t.name())) {
       report.orphaned_objects.push_back(

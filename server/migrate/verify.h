@@ -18,7 +18,7 @@
 namespace schemagate::migrate {
 
 struct Drift {
-  std::string kind;    // "missing table", "extra column", "column type", ...
+  std::string kind;  // "missing table", "extra column", "column type", ...
   std::string table;
   std::string object;  // column or constraint name; "" for tables
   std::string expected;
@@ -55,8 +55,8 @@ struct VerifyReport {
 
 // Tables (columns, primary keys, foreign keys) of `schemas` as PostgreSQL
 // has them, named like the catalog ("t" in public, "s.t" elsewhere).
-absl::StatusOr<std::vector<v1::Table>> Introspect(
-    Connection* conn, const std::vector<std::string>& schemas);
+absl::StatusOr<std::vector<v1::Table>> Introspect(Connection* conn,
+                                                  const std::vector<std::string>& schemas);
 
 // What the history records about objects that are not drift: the objects
 // of clusters not enabled here (from the cluster records) and the history
@@ -66,16 +66,13 @@ struct KnownObjects {
   std::map<std::string, std::string> foreign_history;  // as VerifyOptions
 };
 // Reads both (empty when the history does not exist yet).
-absl::StatusOr<KnownObjects> ReadKnownObjects(History& history,
-                                              const catalog::Catalog& catalog);
+absl::StatusOr<KnownObjects> ReadKnownObjects(History& history, const catalog::Catalog& catalog);
 
 // The enabled catalog against `live`. Objects of clusters that are not
 // enabled (known from the compiled catalog, `orphans`, or the absent-table
 // index) are reported as orphaned, not as drift.
-VerifyReport Compare(const catalog::Catalog& catalog,
-                     const std::vector<v1::Table>& live,
-                     const VerifyOptions& options,
-                     const OrphanOwners& orphans = {});
+VerifyReport Compare(const catalog::Catalog& catalog, const std::vector<v1::Table>& live,
+                     const VerifyOptions& options, const OrphanOwners& orphans = {});
 
 // The schemas the catalog's tables live in ("public" and any other).
 std::vector<std::string> CatalogSchemas(const catalog::Catalog& catalog);

@@ -1,12 +1,11 @@
 #include "server/rpc/auth.h"
 
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 #include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
-
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -39,8 +38,7 @@ absl::Status TokenVerifier::ReloadIfChanged() {
     return Revoke(absl::StrCat("cannot read --admin-token-file ", file_));
   }
   int64_t mtime = static_cast<int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec;
-  if (mtime == mtime_ns_ && st.st_size == size_ && st.st_ino == inode_ &&
-      !token_.empty()) {
+  if (mtime == mtime_ns_ && st.st_size == size_ && st.st_ino == inode_ && !token_.empty()) {
     return absl::OkStatus();
   }
   std::ifstream in(file_);
@@ -84,8 +82,7 @@ absl::Status TokenVerifier::Check(absl::string_view authorization) {
   }
   absl::string_view value = absl::StripAsciiWhitespace(authorization);
   if (value.empty()) {
-    return absl::UnauthenticatedError(
-        "admin RPC needs metadata \"authorization: Bearer <token>\"");
+    return absl::UnauthenticatedError("admin RPC needs metadata \"authorization: Bearer <token>\"");
   }
   if (!absl::ConsumePrefix(&value, "Bearer ") && !absl::ConsumePrefix(&value, "bearer ")) {
     return absl::UnauthenticatedError("authorization must be \"Bearer <token>\"");

@@ -30,12 +30,18 @@ std::string Bounded(std::string message) {
 
 v1::ClusterState StateOf(migrate::ClusterStatus s) {
   switch (s) {
-    case migrate::ClusterStatus::kUpToDate: return v1::CLUSTER_STATE_UP_TO_DATE;
-    case migrate::ClusterStatus::kPending: return v1::CLUSTER_STATE_PENDING;
-    case migrate::ClusterStatus::kNotInstalled: return v1::CLUSTER_STATE_NOT_INSTALLED;
-    case migrate::ClusterStatus::kOrphaned: return v1::CLUSTER_STATE_ORPHANED;
-    case migrate::ClusterStatus::kChecksumMismatch: return v1::CLUSTER_STATE_CHECKSUM_MISMATCH;
-    case migrate::ClusterStatus::kUnknownApplied: return v1::CLUSTER_STATE_UNKNOWN_APPLIED;
+    case migrate::ClusterStatus::kUpToDate:
+      return v1::CLUSTER_STATE_UP_TO_DATE;
+    case migrate::ClusterStatus::kPending:
+      return v1::CLUSTER_STATE_PENDING;
+    case migrate::ClusterStatus::kNotInstalled:
+      return v1::CLUSTER_STATE_NOT_INSTALLED;
+    case migrate::ClusterStatus::kOrphaned:
+      return v1::CLUSTER_STATE_ORPHANED;
+    case migrate::ClusterStatus::kChecksumMismatch:
+      return v1::CLUSTER_STATE_CHECKSUM_MISMATCH;
+    case migrate::ClusterStatus::kUnknownApplied:
+      return v1::CLUSTER_STATE_UNKNOWN_APPLIED;
   }
   return v1::CLUSTER_STATE_UNKNOWN;
 }
@@ -60,8 +66,7 @@ void FillStep(const catalog::JoinStep& s, v1::JoinStep* out) {
 }
 
 v1::TableCheck FromLookup(const ServiceState& state, const Snapshot& snapshot,
-                          const std::string& requested,
-                          const catalog::TableLookup& lookup) {
+                          const std::string& requested, const catalog::TableLookup& lookup) {
   v1::TableCheck out;
   out.set_requested(requested);
   out.set_table(lookup.name);
@@ -74,28 +79,24 @@ v1::TableCheck FromLookup(const ServiceState& state, const Snapshot& snapshot,
       for (const std::string& s : state.graph().Suggest(requested)) out.add_suggestions(s);
       out.set_message(out.suggestions().empty()
                           ? "no cluster of this build's tree has this table"
-                          : absl::StrCat("unknown table; did you mean ",
-                                         out.suggestions(0), "?"));
+                          : absl::StrCat("unknown table; did you mean ", out.suggestions(0), "?"));
       break;
     case catalog::TableState::kClusterDisabled:
       out.set_status(v1::TABLE_STATUS_CLUSTER_DISABLED);
-      out.set_message(absl::StrCat(
-          "cluster ", lookup.cluster, " is not enabled",
-          lookup.compiled ? " on this server (see --features)"
-                          : " in this build (rebuild with the feature)"));
+      out.set_message(absl::StrCat("cluster ", lookup.cluster, " is not enabled",
+                                   lookup.compiled ? " on this server (see --features)"
+                                                   : " in this build (rebuild with the feature)"));
       break;
     case catalog::TableState::kAvailable: {
       out.set_created_by(lookup.table->created_by());
-      bool applied = snapshot.known &&
-                     snapshot.IsApplied(lookup.table->cluster(),
-                                        lookup.table->created_by_version());
+      bool applied = snapshot.known && snapshot.IsApplied(lookup.table->cluster(),
+                                                          lookup.table->created_by_version());
       out.set_status(applied ? v1::TABLE_STATUS_AVAILABLE : v1::TABLE_STATUS_NOT_MIGRATED);
       if (!applied) {
-        out.set_message(snapshot.known
-                            ? absl::StrCat("migration ", lookup.table->created_by(),
-                                           " that creates it is not applied yet")
-                            : "the migration state is not known yet (database "
-                              "unreachable)");
+        out.set_message(snapshot.known ? absl::StrCat("migration ", lookup.table->created_by(),
+                                                      " that creates it is not applied yet")
+                                       : "the migration state is not known yet (database "
+                                         "unreachable)");
       }
       break;
     }
@@ -111,8 +112,7 @@ v1::TableCheck CheckTable(const ServiceState& state, const Snapshot& snapshot,
 }
 
 void FillCluster(const ServiceState& state, const std::string& name,
-                 const migrate::ClusterState* migration, bool known,
-                 v1::ClusterInfo* out) {
+                 const migrate::ClusterState* migration, bool known, v1::ClusterInfo* out) {
   const catalog::Catalog& c = state.catalog();
   out->set_name(name);
   out->set_enabled(c.IsEnabled(name));
@@ -160,8 +160,8 @@ void FillCluster(const ServiceState& state, const std::string& name,
   }
 }
 
-void FillClusters(const ServiceState& state, const migrate::MigrationState* migration,
-                  bool known, google::protobuf::RepeatedPtrField<v1::ClusterInfo>* out) {
+void FillClusters(const ServiceState& state, const migrate::MigrationState* migration, bool known,
+                  google::protobuf::RepeatedPtrField<v1::ClusterInfo>* out) {
   std::set<std::string> done;
   auto find = [&](const std::string& name) -> const migrate::ClusterState* {
     return migration != nullptr ? migration->Find(name) : nullptr;
@@ -182,15 +182,21 @@ void FillClusters(const ServiceState& state, const migrate::MigrationState* migr
   }
 }
 
-void FillJoin(const ServiceState& state, const Snapshot& snapshot,
-              const catalog::JoinResult& r, v1::ValidateJoinResponse* out) {
+void FillJoin(const ServiceState& state, const Snapshot& snapshot, const catalog::JoinResult& r,
+              v1::ValidateJoinResponse* out) {
   switch (r.verdict) {
-    case catalog::JoinVerdict::kOk: out->set_verdict(v1::JOIN_VERDICT_OK); break;
-    case catalog::JoinVerdict::kAmbiguous: out->set_verdict(v1::JOIN_VERDICT_AMBIGUOUS); break;
+    case catalog::JoinVerdict::kOk:
+      out->set_verdict(v1::JOIN_VERDICT_OK);
+      break;
+    case catalog::JoinVerdict::kAmbiguous:
+      out->set_verdict(v1::JOIN_VERDICT_AMBIGUOUS);
+      break;
     case catalog::JoinVerdict::kUnreachable:
       out->set_verdict(v1::JOIN_VERDICT_UNREACHABLE);
       break;
-    case catalog::JoinVerdict::kInvalid: out->set_verdict(v1::JOIN_VERDICT_INVALID); break;
+    case catalog::JoinVerdict::kInvalid:
+      out->set_verdict(v1::JOIN_VERDICT_INVALID);
+      break;
   }
   for (const catalog::TableResult& t : r.tables) {
     *out->add_tables() = FromLookup(state, snapshot, t.requested, t.lookup);
@@ -218,12 +224,18 @@ void FillJoin(const ServiceState& state, const Snapshot& snapshot,
   tree->set_from_sql(r.tree.from_sql);
 }
 
-void FillQuery(const ServiceState& state, const Snapshot& snapshot,
-               const catalog::QueryResult& r, v1::ValidateQueryResponse* out) {
+void FillQuery(const ServiceState& state, const Snapshot& snapshot, const catalog::QueryResult& r,
+               v1::ValidateQueryResponse* out) {
   switch (r.verdict) {
-    case catalog::QueryVerdict::kOk: out->set_verdict(v1::QUERY_VERDICT_OK); break;
-    case catalog::QueryVerdict::kWarnings: out->set_verdict(v1::QUERY_VERDICT_WARNINGS); break;
-    case catalog::QueryVerdict::kInvalid: out->set_verdict(v1::QUERY_VERDICT_INVALID); break;
+    case catalog::QueryVerdict::kOk:
+      out->set_verdict(v1::QUERY_VERDICT_OK);
+      break;
+    case catalog::QueryVerdict::kWarnings:
+      out->set_verdict(v1::QUERY_VERDICT_WARNINGS);
+      break;
+    case catalog::QueryVerdict::kInvalid:
+      out->set_verdict(v1::QUERY_VERDICT_INVALID);
+      break;
   }
   out->set_statements(r.statements);
   for (const catalog::QueryTable& t : r.tables) {
@@ -299,8 +311,7 @@ grpc::Status InvalidArgument(const std::string& field, const std::string& full_m
   v->set_field(field);
   v->set_description(message);
   details.add_details()->PackFrom(bad);
-  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message,
-                      details.SerializeAsString());
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, message, details.SerializeAsString());
 }
 
 grpc::Status ToGrpc(const absl::Status& status, const std::string& field) {

@@ -3,10 +3,10 @@
 #ifndef SCHEMAGATE_SERVER_RPC_CONVERT_H_
 #define SCHEMAGATE_SERVER_RPC_CONVERT_H_
 
+#include <grpcpp/support/status.h>
+
 #include <string>
 #include <vector>
-
-#include <grpcpp/support/status.h>
 
 #include "absl/status/status.h"
 #include "schemagate/v1/schemagate.pb.h"
@@ -27,12 +27,11 @@ v1::TableCheck CheckTable(const ServiceState& state, const Snapshot& snapshot,
 
 // A cluster of the catalog (or an orphan of the snapshot) with its state.
 void FillCluster(const ServiceState& state, const std::string& name,
-                 const migrate::ClusterState* migration, bool known,
-                 v1::ClusterInfo* out);
+                 const migrate::ClusterState* migration, bool known, v1::ClusterInfo* out);
 // Every cluster: enabled ones in order, then compiled-but-disabled ones,
 // then orphans of the state.
-void FillClusters(const ServiceState& state, const migrate::MigrationState* migration,
-                  bool known, google::protobuf::RepeatedPtrField<v1::ClusterInfo>* out);
+void FillClusters(const ServiceState& state, const migrate::MigrationState* migration, bool known,
+                  google::protobuf::RepeatedPtrField<v1::ClusterInfo>* out);
 
 void FillJoin(const ServiceState& state, const Snapshot& snapshot,
               const catalog::JoinResult& result, v1::ValidateJoinResponse* out);
@@ -61,8 +60,8 @@ grpc::Status WithReason(grpc::StatusCode code, const std::string& message,
                         const std::string& reason);
 // The same with ErrorInfo.metadata["kind"] = `kind_reason` (when not empty)
 // and a PreconditionFailure listing `violations`.
-grpc::Status Detailed(grpc::StatusCode code, const std::string& message,
-                      const std::string& reason, const std::string& kind_reason,
+grpc::Status Detailed(grpc::StatusCode code, const std::string& message, const std::string& reason,
+                      const std::string& kind_reason,
                       const std::vector<errors::Violation>& violations);
 
 }  // namespace schemagate::rpc

@@ -38,12 +38,12 @@ void ConnectionPool::Return(std::unique_ptr<migrate::Connection> conn) {
   if (idle_.size() < max_idle_) idle_.push_back(std::move(conn));
 }
 
-absl::StatusOr<migrate::Connection*> ReconnectToPrimary(
-    migrate::ConnectOptions options, absl::Mutex* mu,
-    std::unique_ptr<migrate::Connection>* slot, migrate::Connection** current) {
+absl::StatusOr<migrate::Connection*> ReconnectToPrimary(migrate::ConnectOptions options,
+                                                        absl::Mutex* mu,
+                                                        std::unique_ptr<migrate::Connection>* slot,
+                                                        migrate::Connection** current) {
   options.need = migrate::ConnectOptions::Need::kWritable;
-  absl::StatusOr<std::unique_ptr<migrate::Connection>> next =
-      migrate::Connection::Open(options);
+  absl::StatusOr<std::unique_ptr<migrate::Connection>> next = migrate::Connection::Open(options);
   if (!next.ok()) return next.status();
   absl::MutexLock lock(mu);
   *slot = *std::move(next);

@@ -59,9 +59,10 @@ class ConnectionPool {
 // (retrying until options.timeout, or until options.stop says so), keeps
 // the connection in *slot (the one there before is closed) and publishes it
 // in *current, both under `mu` (another thread may Cancel() *current).
-absl::StatusOr<migrate::Connection*> ReconnectToPrimary(
-    migrate::ConnectOptions options, absl::Mutex* mu,
-    std::unique_ptr<migrate::Connection>* slot, migrate::Connection** current);
+absl::StatusOr<migrate::Connection*> ReconnectToPrimary(migrate::ConnectOptions options,
+                                                        absl::Mutex* mu,
+                                                        std::unique_ptr<migrate::Connection>* slot,
+                                                        migrate::Connection** current);
 
 }  // namespace schemagate::rpc
 

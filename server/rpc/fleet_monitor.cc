@@ -152,9 +152,9 @@ void FleetMonitor::Poll() {
       s->due = absl::Now() + options_.poll_interval;
     } else {
       ++s->failures;
-      absl::Duration delay =
-          options_.poll_interval * std::pow(2.0, std::min(s->failures - 1, 16));
-      s->due = absl::Now() + std::min(delay, std::max(options_.max_backoff, options_.poll_interval));
+      absl::Duration delay = options_.poll_interval * std::pow(2.0, std::min(s->failures - 1, 16));
+      s->due =
+          absl::Now() + std::min(delay, std::max(options_.max_backoff, options_.poll_interval));
     }
   }
 }
@@ -194,9 +194,9 @@ void FleetMonitor::Rebalance() {
       });
       for (Slot* s : candidates) {
         if (listening >= options_.listeners) break;
-        s->listener = std::make_unique<Monitor>(s->entry->state.get(), ConnectFor(*s->entry),
-                                                options_.listen_poll_interval,
-                                                options_.statement_timeout);
+        s->listener =
+            std::make_unique<Monitor>(s->entry->state.get(), ConnectFor(*s->entry),
+                                      options_.listen_poll_interval, options_.statement_timeout);
         s->listener->Start();
         ++listening;
       }

@@ -74,7 +74,7 @@ class FleetMonitor {
   struct Stats {
     size_t targets = 0;
     size_t listening = 0;
-    uint64_t reads = 0;        // polled reads so far
+    uint64_t reads = 0;  // polled reads so far
     uint64_t read_failures = 0;
   };
   Stats stats() const;

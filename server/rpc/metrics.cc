@@ -34,8 +34,7 @@ ServerMetrics::ServerMetrics(const ServiceState* state)
       rpcs_(*registry_, v1::SchemaGate::service_full_name(), ServiceMethods()),
       migrations_(*registry_) {
   metrics::AddBuildInfo(
-      *registry_, {metrics::kVersion,
-                   absl::StrJoin(state->catalog().compiled().features(), ",")});
+      *registry_, {metrics::kVersion, absl::StrJoin(state->catalog().compiled().features(), ",")});
   auto snapshot = [state] { return state->snapshot(); };
   // The enabled clusters' states, as last read (none before the first read).
   auto per_cluster = [snapshot](double (*value)(const migrate::ClusterState&)) {
@@ -50,19 +49,17 @@ ServerMetrics::ServerMetrics(const ServiceState* state)
     };
   };
   gauges_->Add("schemagate_database_up",
-               "1 when the server's last read of the migration history succeeded.",
-               [snapshot] {
+               "1 when the server's last read of the migration history succeeded.", [snapshot] {
                  std::shared_ptr<const Snapshot> s = snapshot();
                  return std::vector<Sample>{{{}, s->known && s->reachable ? 1.0 : 0.0}};
                });
-  gauges_->Add("schemagate_history_read_timestamp_seconds",
-               "When the server last read the migration history (Unix time; 0: never).",
-               [snapshot] {
-                 std::shared_ptr<const Snapshot> s = snapshot();
-                 const double t = s->known ? absl::ToDoubleSeconds(s->as_of - absl::UnixEpoch())
-                                           : 0.0;
-                 return std::vector<Sample>{{{}, t}};
-               });
+  gauges_->Add(
+      "schemagate_history_read_timestamp_seconds",
+      "When the server last read the migration history (Unix time; 0: never).", [snapshot] {
+        std::shared_ptr<const Snapshot> s = snapshot();
+        const double t = s->known ? absl::ToDoubleSeconds(s->as_of - absl::UnixEpoch()) : 0.0;
+        return std::vector<Sample>{{{}, t}};
+      });
   gauges_->Add("schemagate_cluster_ready",
                "1 when every migration of the cluster in this build is applied and "
                "none was edited (its health service is SERVING).",
@@ -77,11 +74,10 @@ ServerMetrics::ServerMetrics(const ServiceState* state)
                per_cluster([](const migrate::ClusterState& c) {
                  return static_cast<double>(c.latest_version);
                }));
-  gauges_->Add("schemagate_cluster_pending_migrations",
-               "Migrations of the cluster in this build not applied yet.",
-               per_cluster([](const migrate::ClusterState& c) {
-                 return static_cast<double>(c.pending);
-               }));
+  gauges_->Add(
+      "schemagate_cluster_pending_migrations",
+      "Migrations of the cluster in this build not applied yet.",
+      per_cluster([](const migrate::ClusterState& c) { return static_cast<double>(c.pending); }));
   gauges_->Add("schemagate_watch_streams", "Open WatchClusters streams.", [] {
     return std::vector<Sample>{{{}, static_cast<double>(SchemaGateService::active_watches())}};
   });
@@ -89,8 +85,8 @@ ServerMetrics::ServerMetrics(const ServiceState* state)
 
 ServerMetrics::~ServerMetrics() = default;
 
-absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Start(
-    const std::string& listen, const ServiceState* state) {
+absl::StatusOr<std::unique_ptr<ServerMetrics>> ServerMetrics::Start(const std::string& listen,
+                                                                    const ServiceState* state) {
   const size_t colon = listen.rfind(':');
   int port = 0;
   if (colon == std::string::npos || colon == 0 ||

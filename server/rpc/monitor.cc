@@ -1,15 +1,15 @@
 #include "server/rpc/monitor.h"
 
 #include "absl/strings/str_cat.h"
-#include "server/migrate/state.h"
 #include "server/migrate/history.h"
+#include "server/migrate/state.h"
 #include "server/migrate/unmanaged.h"
 #include "server/util/log.h"
 
 namespace schemagate::rpc {
 
-Monitor::Monitor(ServiceState* state, migrate::ConnectOptions connect,
-                 absl::Duration poll_interval, absl::Duration statement_timeout)
+Monitor::Monitor(ServiceState* state, migrate::ConnectOptions connect, absl::Duration poll_interval,
+                 absl::Duration statement_timeout)
     : state_(state),
       connect_(std::move(connect)),
       poll_(poll_interval),
@@ -73,10 +73,10 @@ bool ReadHistoryInto(ServiceState* state, migrate::Connection* conn,
     next.reachable = false;
     next.error = std::string(applied.status().message());
     if (previous->reachable || previous->generation == 0) {
-      log::Warning("cannot read the migration history; keeping the last state read",
-                   WithTarget(*state, {{"error", next.error},
-                                       {"as_of", absl::FormatTime(previous->as_of,
-                                                                  absl::UTCTimeZone())}}));
+      log::Warning(
+          "cannot read the migration history; keeping the last state read",
+          WithTarget(*state, {{"error", next.error},
+                              {"as_of", absl::FormatTime(previous->as_of, absl::UTCTimeZone())}}));
       state->Publish(std::move(next));
     }
     return !conn->broken();
@@ -91,16 +91,15 @@ bool ReadHistoryInto(ServiceState* state, migrate::Connection* conn,
   }
   std::shared_ptr<const Snapshot> previous = state->snapshot();
   // One catalog query (plus the cluster records when there are orphans).
-  absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
-      conn, state->catalog(), state->history(), &next.state);
+  absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged =
+      migrate::ReadUnmanaged(conn, state->catalog(), state->history(), &next.state);
   next.unmanaged = unmanaged.ok() ? *std::move(unmanaged) : previous->unmanaged;
   auto names = [](const std::vector<migrate::UnmanagedTable>& tables) {
     std::vector<std::string> out;
     for (const migrate::UnmanagedTable& t : tables) out.push_back(t.table + "@" + t.cluster);
     return out;
   };
-  bool changed = !previous->known || !previous->reachable ||
-                 previous->applied != next.applied ||
+  bool changed = !previous->known || !previous->reachable || previous->applied != next.applied ||
                  previous->state.mismatches.size() != next.state.mismatches.size() ||
                  previous->state.unknown_applied.size() != next.state.unknown_applied.size() ||
                  names(previous->unmanaged) != names(next.unmanaged);
@@ -128,8 +127,7 @@ void PublishUnreachable(ServiceState* state, const std::string& error) {
 void Monitor::Run() {
   absl::Duration backoff = absl::Milliseconds(100);
   while (!stop_) {
-    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
-        migrate::Connection::Open(connect_);
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = migrate::Connection::Open(connect_);
     if (!conn.ok()) {
       PublishUnreachable(state_, std::string(conn.status().message()));
       absl::MutexLock lock(&mu_);
@@ -147,8 +145,7 @@ void Monitor::Run() {
     // LISTEN first, then read: a change committed in between is in the
     // read or notified; one committed while no connection listened (the
     // switch to a new primary) is in the read.
-    if (absl::Status listening = (*conn)->Listen(state_->history().Channel());
-        !listening.ok()) {
+    if (absl::Status listening = (*conn)->Listen(state_->history().Channel()); !listening.ok()) {
       // A hot standby cannot LISTEN (a URL that asks for one): polling only.
       log::Debug("LISTEN failed; re-reading every --poll-interval only",
                  {{"error", std::string(listening.message())}});
@@ -162,8 +159,7 @@ void Monitor::Run() {
       bool notified = false;
       while (!stop_ && !refresh_ && !notified && absl::Now() < until) {
         absl::StatusOr<std::vector<migrate::Notification>> n =
-            (*conn)->WaitForNotifications(
-                std::min(absl::Milliseconds(250), until - absl::Now()));
+            (*conn)->WaitForNotifications(std::min(absl::Milliseconds(250), until - absl::Now()));
         if (!n.ok()) break;
         notified = !n->empty();
         absl::MutexLock lock(&mu_);

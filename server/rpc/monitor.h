@@ -51,8 +51,7 @@ class Monitor {
   // `state` must outlive the monitor.
   // Each read is a read-only transaction bounded by `statement_timeout`
   // (zero: the database's setting).
-  Monitor(ServiceState* state, migrate::ConnectOptions connect,
-          absl::Duration poll_interval,
+  Monitor(ServiceState* state, migrate::ConnectOptions connect, absl::Duration poll_interval,
           absl::Duration statement_timeout = absl::ZeroDuration());
   ~Monitor();
 

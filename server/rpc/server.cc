@@ -1,5 +1,9 @@
 #include "server/rpc/server.h"
 
+#include <grpcpp/ext/proto_server_reflection_plugin.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/health_check_service_interface.h>
+#include <grpcpp/resource_quota.h>
 #include <signal.h>
 
 #include <atomic>
@@ -9,19 +13,14 @@
 #include <sstream>
 #include <thread>
 
-#include <grpcpp/ext/proto_server_reflection_plugin.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/health_check_service_interface.h>
-#include <grpcpp/resource_quota.h>
-
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/fleet/feature_catalogs.h"
-#include "server/util/errors.h"
 #include "server/rpc/metrics.h"
 #include "server/rpc/monitor.h"
+#include "server/util/errors.h"
 #include "server/util/log.h"
 
 namespace schemagate::rpc {
@@ -32,14 +31,12 @@ absl::StatusOr<std::string> ReadFile(const std::string& path, const char* flag) 
   std::stringstream s;
   s << in.rdbuf();
   if (!in || s.str().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path,
-                                                   " cannot be read or is empty"));
+    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, " cannot be read or is empty"));
   }
   return s.str();
 }
 
-absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
-    const ServerOptions& o) {
+absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
   if (o.tls_cert.empty() && o.tls_key.empty()) {
     if (!o.tls_client_ca.empty()) {
       return absl::InvalidArgumentError("--tls-client-ca needs --tls-cert and --tls-key");
@@ -59,8 +56,7 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(
     absl::StatusOr<std::string> ca = ReadFile(o.tls_client_ca, "--tls-client-ca");
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *ca;
-    ssl.client_certificate_request =
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
+    ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
   }
   return grpc::SslServerCredentials(ssl);
 }
@@ -121,9 +117,8 @@ class TargetSetLoader {
       problems[t.id] = t.problem;
       auto seen = problems_.find(t.id);
       if (seen == problems_.end() || seen->second != t.problem) {
-        log::Warning("target not served", {{"target", t.id},
-                                           {"problem", log::Scrub(t.problem)},
-                                           {"at", t.origin}});
+        log::Warning("target not served",
+                     {{"target", t.id}, {"problem", log::Scrub(t.problem)}, {"at", t.origin}});
       }
     }
     removed = before.size();
@@ -220,8 +215,7 @@ class StartupMigrator {
     migrate::ConnectOptions connect = options_.database;
     connect.timeout = absl::ZeroDuration();  // our own backoff, and Stop()
     connect.need = migrate::ConnectOptions::Need::kWritable;
-    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn =
-        migrate::Connection::Open(connect);
+    absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = migrate::Connection::Open(connect);
     if (!conn.ok()) return conn.status();
     {
       absl::MutexLock lock(&mu_);
@@ -242,10 +236,9 @@ class StartupMigrator {
     apply.stop = [this] { return stopping(); };
     apply.progress = [](const migrate::Event& e) {
       if (e.kind == migrate::Event::kFinished) {
-        log::Info("applied", {{"migration", e.ref},
-                              {"duration", absl::FormatDuration(e.duration)}});
-      } else if (e.kind == migrate::Event::kLockWaiting ||
-                 e.kind == migrate::Event::kReconnected) {
+        log::Info("applied",
+                  {{"migration", e.ref}, {"duration", absl::FormatDuration(e.duration)}});
+      } else if (e.kind == migrate::Event::kLockWaiting || e.kind == migrate::Event::kReconnected) {
         log::Info("--migrate-on-start: " + e.message);
       } else if (e.kind == migrate::Event::kReconnecting) {
         log::Warning("--migrate-on-start: connection to the primary lost; reconnecting",
@@ -282,11 +275,12 @@ class StartupMigrator {
       }
       std::uniform_real_distribution<double> jitter(0.75, 1.0);
       const absl::Duration wait = backoff * jitter(rng);
-      log::Error("--migrate-on-start failed; retrying (health "
-                 "schemagate.migrate_on_start NOT_SERVING until it succeeds)",
-                 {{"attempt", absl::StrCat(attempt)},
-                  {"retry_in", absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))},
-                  {"error", std::string(s.message())}});
+      log::Error(
+          "--migrate-on-start failed; retrying (health "
+          "schemagate.migrate_on_start NOT_SERVING until it succeeds)",
+          {{"attempt", absl::StrCat(attempt)},
+           {"retry_in", absl::FormatDuration(absl::Trunc(wait, absl::Milliseconds(1)))},
+           {"error", std::string(s.message())}});
       absl::MutexLock lock(&mu_);
       mu_.AwaitWithTimeout(absl::Condition(&stopping_), wait);
       if (stopping_) return;
@@ -322,10 +316,10 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   if (o.insecure_admin && o.admin_token_file.empty()) {
     std::string admin = o.admin_listen.empty() ? o.listen : o.admin_listen;
     if (!IsLoopback(admin)) {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--insecure-admin serves admin RPCs without a token and is allowed only on "
-          "a loopback listener; ",
-          admin, " is not (use --admin-token-file)"));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--insecure-admin serves admin RPCs without a token and is allowed only on "
+                       "a loopback listener; ",
+                       admin, " is not (use --admin-token-file)"));
     }
   }
   absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> creds = Credentials(o);
@@ -350,8 +344,7 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   TargetRegistry registry(o.engine.history);
   std::unique_ptr<TargetSetLoader> loader;
   if (fleet) {
-    loader = std::make_unique<TargetSetLoader>(o.targets, &catalogs, &registry,
-                                               o.targets_refresh);
+    loader = std::make_unique<TargetSetLoader>(o.targets, &catalogs, &registry, o.targets_refresh);
     absl::Status loaded = loader->LoadNow();
     // A file that cannot be read or does not parse is bad usage; a control
     // database that does not answer yet is retried.
@@ -367,9 +360,7 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
         ServerMetrics::Start(o.metrics_listen, &state);
     if (!started.ok()) return started.status();
     metrics = *std::move(started);
-    engine.observer = [m = metrics.get()](const migrate::Event& e) {
-      m->ObserveMigration(e);
-    };
+    engine.observer = [m = metrics.get()](const migrate::Event& e) { m->ObserveMigration(e); };
   }
   // The server's reads are bounded on both ends; the engine lifts both for
   // the migrations it runs on a pooled connection.
@@ -472,15 +463,16 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
     out.close();
     std::rename((o.port_file + ".tmp").c_str(), o.port_file.c_str());
   }
-  log::Info("serving", {{"listen", absl::StrCat(o.listen.substr(0, o.listen.rfind(':')), ":", main_port)},
-                        {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
-                        {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
-                        {"tls", o.tls_cert.empty() ? "off" : "on"},
-                        {"targets", fleet ? absl::StrCat(registry.size()) : std::string("-")},
-                        {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(
-                                                                0, o.metrics_listen.rfind(':')),
-                                                            ":", metrics->port(), "/metrics")
-                                            : std::string("off")}});
+  log::Info(
+      "serving",
+      {{"listen", absl::StrCat(o.listen.substr(0, o.listen.rfind(':')), ":", main_port)},
+       {"admin", split ? absl::StrCat(admin_port) : std::string("same listener")},
+       {"features", absl::StrJoin(state.catalog().enabled_set().features, ",")},
+       {"tls", o.tls_cert.empty() ? "off" : "on"},
+       {"targets", fleet ? absl::StrCat(registry.size()) : std::string("-")},
+       {"metrics", metrics ? absl::StrCat(o.metrics_listen.substr(0, o.metrics_listen.rfind(':')),
+                                          ":", metrics->port(), "/metrics")
+                           : std::string("off")}});
   if (o.has_database) monitor.Start();
   if (fleet) {
     fleet_monitor.Start();
@@ -490,11 +482,11 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   StartupMigrator migrator(&state, &monitor, o, engine);
   if (o.migrate_on_start) {
     migrator.Start([&](bool serving) {
-      main_server->GetHealthCheckService()->SetServingStatus(
-          ServiceState::kMigrateOnStartName, serving);
+      main_server->GetHealthCheckService()->SetServingStatus(ServiceState::kMigrateOnStartName,
+                                                             serving);
       if (admin_server) {
-        admin_server->GetHealthCheckService()->SetServingStatus(
-            ServiceState::kMigrateOnStartName, serving);
+        admin_server->GetHealthCheckService()->SetServingStatus(ServiceState::kMigrateOnStartName,
+                                                                serving);
       }
     });
   }
@@ -505,8 +497,7 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   log::Info("shutting down: draining in-flight RPCs",
             {{"signal", sig == SIGTERM ? "SIGTERM" : "SIGINT"},
              {"grace", absl::FormatDuration(o.shutdown_grace)}});
-  auto deadline = std::chrono::system_clock::now() +
-                  absl::ToChronoMilliseconds(o.shutdown_grace);
+  auto deadline = std::chrono::system_clock::now() + absl::ToChronoMilliseconds(o.shutdown_grace);
   state.SetHealthSink(nullptr);
   if (fleet) {
     loader->Stop();

@@ -4,11 +4,11 @@
 #ifdef __GLIBC__
 #include <malloc.h>
 #endif
-#include <map>
-#include <set>
-
 #include <grpcpp/support/proto_buffer_reader.h>
 #include <grpcpp/support/proto_buffer_writer.h>
+
+#include <map>
+#include <set>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
@@ -119,10 +119,9 @@ class CachedAnswer {
 };
 
 grpc::Status Malformed(const std::string& type) {
-  return InvalidArgument("", absl::StrCat(
-                                 "the request does not parse as ", type,
-                                 " (bad encoding, or a string field that is not "
-                                 "valid UTF-8)"));
+  return InvalidArgument("", absl::StrCat("the request does not parse as ", type,
+                                          " (bad encoding, or a string field that is not "
+                                          "valid UTF-8)"));
 }
 
 absl::Time DeadlineOf(grpc::CallbackServerContext* ctx) {
@@ -137,8 +136,8 @@ google::protobuf::Timestamp Stamp(absl::Time t) {
   google::protobuf::Timestamp out;
   if (t == absl::InfinitePast()) return out;
   out.set_seconds(absl::ToUnixSeconds(t));
-  out.set_nanos(static_cast<int32_t>((t - absl::FromUnixSeconds(out.seconds())) /
-                                     absl::Nanoseconds(1)));
+  out.set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(out.seconds())) / absl::Nanoseconds(1)));
   return out;
 }
 
@@ -195,7 +194,10 @@ class CallMetrics {
 class Unary {
  public:
   Unary(metrics::RpcMetrics* rpcs, const char* method, grpc::CallbackServerContext* ctx)
-      : method_(method), ctx_(ctx), reactor_(ctx->DefaultReactor()), start_(absl::Now()),
+      : method_(method),
+        ctx_(ctx),
+        reactor_(ctx->DefaultReactor()),
+        start_(absl::Now()),
         metrics_(rpcs, method) {}
   grpc::ServerUnaryReactor* Finish(const grpc::Status& status) {
     LogCall(method_, ctx_, start_, status);
@@ -226,9 +228,7 @@ class BoundedRead {
   BoundedRead(const BoundedRead&) = delete;
   BoundedRead& operator=(const BoundedRead&) = delete;
   // Non-OK when the transaction could not start (kConnect).
-  absl::Status status() const {
-    return errors::WithKind(status_, errors::ErrorKind::kConnect);
-  }
+  absl::Status status() const { return errors::WithKind(status_, errors::ErrorKind::kConnect); }
 
  private:
   migrate::Connection* conn_;
@@ -256,8 +256,7 @@ grpc::ServerUnaryReactor* Offload(ThreadPool* workers, Unary call,
 // writes go out one at a time, Close finishes after the queue drains.
 class StreamReactor : public grpc::ServerWriteReactor<grpc::ByteBuffer> {
  public:
-  StreamReactor(metrics::RpcMetrics* rpcs, const char* method,
-                grpc::CallbackServerContext* ctx)
+  StreamReactor(metrics::RpcMetrics* rpcs, const char* method, grpc::CallbackServerContext* ctx)
       : method_(method), ctx_(ctx), start_(absl::Now()), metrics_(rpcs, method) {}
 
   // False when the stream is closed (cancelled or finished).
@@ -353,7 +352,8 @@ class ApplyReactor final : public StreamReactor {
  public:
   ApplyReactor(grpc::CallbackServerContext* ctx, const ServiceContext& service,
                v1::ApplyMigrationsRequest request)
-      : StreamReactor(service.rpc_metrics, "ApplyMigrations", ctx), service_(service),
+      : StreamReactor(service.rpc_metrics, "ApplyMigrations", ctx),
+        service_(service),
         request_(std::move(request)) {}
 
   void SetScope(SchemaGateService::Scope scope) { scope_ = std::move(scope); }
@@ -393,8 +393,8 @@ class ApplyReactor final : public StreamReactor {
         connect = service_.target_connect;
         connect.url = scope_.entry->target.url;
       }
-      connect.timeout = std::max(absl::ZeroDuration(),
-                                 std::min(deadline - absl::Now(), connect.timeout));
+      connect.timeout =
+          std::max(absl::ZeroDuration(), std::min(deadline - absl::Now(), connect.timeout));
       connect.stop = [this] { return stop_.load(); };
       return ReconnectToPrimary(connect, &conn_mu_, &reconnected_, &conn_);
     };
@@ -455,7 +455,9 @@ class ApplyReactor final : public StreamReactor {
       case migrate::Event::kLockWaiting:
         message.set_lock_waiting(e.message);
         break;
-      case migrate::Event::kStarted: event = message.mutable_started(); break;
+      case migrate::Event::kStarted:
+        event = message.mutable_started();
+        break;
       case migrate::Event::kFinished:
         event = message.mutable_finished();
         if (scope_.entry) {
@@ -463,12 +465,16 @@ class ApplyReactor final : public StreamReactor {
                                 {"migration", e.ref},
                                 {"duration", absl::FormatDuration(e.duration)}});
         } else {
-          log::Info("applied", {{"migration", e.ref},
-                                {"duration", absl::FormatDuration(e.duration)}});
+          log::Info("applied",
+                    {{"migration", e.ref}, {"duration", absl::FormatDuration(e.duration)}});
         }
         break;
-      case migrate::Event::kRetrying: event = message.mutable_retrying(); break;
-      case migrate::Event::kCleanedUp: event = message.mutable_cleaned_up(); break;
+      case migrate::Event::kRetrying:
+        event = message.mutable_retrying();
+        break;
+      case migrate::Event::kCleanedUp:
+        event = message.mutable_cleaned_up();
+        break;
       case migrate::Event::kReconnecting:
         log::Warning("ApplyMigrations: connection to the primary lost; reconnecting",
                      {{"error", e.message}});
@@ -482,7 +488,8 @@ class ApplyReactor final : public StreamReactor {
         log::Warning(e.message, {{"migration", e.ref}});
         event = message.mutable_resolved();
         break;
-      default: return;
+      default:
+        return;
     }
     if (event != nullptr) {
       event->set_cluster(e.cluster);
@@ -628,15 +635,14 @@ grpc::Status SchemaGateService::CheckAdmin(grpc::CallbackServerContext* ctx) con
   return auth;
 }
 
-absl::StatusOr<ConnectionPool::Lease> SchemaGateService::Scope::Acquire(
-    absl::Time deadline) const {
+absl::StatusOr<ConnectionPool::Lease> SchemaGateService::Scope::Acquire(absl::Time deadline) const {
   if (!entry) return context->pool->Acquire(deadline);
   // A fleet target: a connection of its own for this call (fleets have
   // thousands of databases; a pool per target would hold thousands).
   migrate::ConnectOptions connect = context->target_connect;
   connect.url = entry->target.url;
-  connect.timeout = std::max(absl::ZeroDuration(),
-                             std::min(connect.timeout, deadline - absl::Now()));
+  connect.timeout =
+      std::max(absl::ZeroDuration(), std::min(connect.timeout, deadline - absl::Now()));
   absl::StatusOr<std::unique_ptr<migrate::Connection>> conn = migrate::Connection::Open(connect);
   if (!conn.ok()) return conn.status();
   return ConnectionPool::Lease(nullptr, *std::move(conn));
@@ -658,8 +664,7 @@ grpc::Status SchemaGateService::Resolve(const std::string& target_id, Scope* out
           "target_id",
           absl::StrCat("this server serves a fleet (--targets) and has no database of its "
                        "own: set target_id (ListTargets lists its ",
-                       context_.targets != nullptr ? context_.targets->size() : 0,
-                       " targets)"));
+                       context_.targets != nullptr ? context_.targets->size() : 0, " targets)"));
     }
     // The server's own state outlives every call: not owned here.
     out->state = std::shared_ptr<ServiceState>(std::shared_ptr<ServiceState>(), context_.state);
@@ -694,9 +699,9 @@ grpc::Status SchemaGateService::Resolve(const std::string& target_id, Scope* out
   return grpc::Status::OK;
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::ListClusters(grpc::CallbackServerContext* ctx,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "ListClusters", ctx);
   v1::ListClustersRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ListClustersRequest"));
@@ -706,8 +711,8 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
   if (answer.Found(response)) return call.Finish(grpc::Status::OK);
   const Snapshot& snapshot = answer.snapshot();
   v1::ListClustersResponse resp;
-  FillClusters(*scope.state, snapshot.known ? &snapshot.state : nullptr,
-               snapshot.known, resp.mutable_clusters());
+  FillClusters(*scope.state, snapshot.known ? &snapshot.state : nullptr, snapshot.known,
+               resp.mutable_clusters());
   for (const std::string& f : scope.state->catalog().enabled_set().features) {
     resp.add_features(f);
   }
@@ -717,9 +722,9 @@ grpc::ServerUnaryReactor* SchemaGateService::ListClusters(
   return call.Finish(answer.Answer(resp, response));
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::CheckTables(grpc::CallbackServerContext* ctx,
+                                                         const grpc::ByteBuffer* request,
+                                                         grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "CheckTables", ctx);
   v1::CheckTablesRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("CheckTablesRequest"));
@@ -728,14 +733,14 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
   }
   if (static_cast<size_t>(req.tables_size()) > context_.limits.max_tables) {
     return call.Finish(InvalidArgument(
-        "tables", absl::StrCat("at most ", context_.limits.max_tables,
-                               " tables per request (got ", req.tables_size(), ")")));
+        "tables", absl::StrCat("at most ", context_.limits.max_tables, " tables per request (got ",
+                               req.tables_size(), ")")));
   }
   for (int i = 0; i < req.tables_size(); ++i) {
     std::string problem = NameProblem(req.tables(i), context_.limits.max_name_bytes);
     if (!problem.empty()) {
-      return call.Finish(InvalidArgument(absl::StrCat("tables[", i, "]"),
-                                         absl::StrCat("table name ", problem)));
+      return call.Finish(
+          InvalidArgument(absl::StrCat("tables[", i, "]"), absl::StrCat("table name ", problem)));
     }
   }
   Scope scope;
@@ -755,35 +760,33 @@ grpc::ServerUnaryReactor* SchemaGateService::CheckTables(
   return call.Finish(answer.Answer(resp, response));
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(grpc::CallbackServerContext* ctx,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "ValidateJoin", ctx);
   v1::ValidateJoinRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("ValidateJoinRequest"));
   if (req.tables().empty() && req.pairs().empty()) {
     return call.Finish(InvalidArgument("tables", "name at least one table or pair"));
   }
-  if (static_cast<size_t>(req.tables_size() + req.pairs_size()) >
-      context_.limits.max_join_tables) {
-    return call.Finish(InvalidArgument(
-        "tables", absl::StrCat("at most ", context_.limits.max_join_tables,
-                               " tables and pairs per request")));
+  if (static_cast<size_t>(req.tables_size() + req.pairs_size()) > context_.limits.max_join_tables) {
+    return call.Finish(
+        InvalidArgument("tables", absl::StrCat("at most ", context_.limits.max_join_tables,
+                                               " tables and pairs per request")));
   }
   catalog::JoinRequest jr;
   for (int i = 0; i < req.tables_size(); ++i) {
     std::string problem = NameProblem(req.tables(i), context_.limits.max_name_bytes);
     if (!problem.empty()) {
-      return call.Finish(InvalidArgument(absl::StrCat("tables[", i, "]"),
-                                         absl::StrCat("table name ", problem)));
+      return call.Finish(
+          InvalidArgument(absl::StrCat("tables[", i, "]"), absl::StrCat("table name ", problem)));
     }
     jr.tables.push_back(req.tables(i));
   }
   for (int i = 0; i < req.pairs_size(); ++i) {
     const v1::JoinPair& p = req.pairs(i);
     for (const auto& [field, value] :
-         {std::pair<const char*, const std::string*>{"left", &p.left()},
-          {"right", &p.right()}}) {
+         {std::pair<const char*, const std::string*>{"left", &p.left()}, {"right", &p.right()}}) {
       std::string problem = NameProblem(*value, context_.limits.max_name_bytes);
       if (!problem.empty()) {
         return call.Finish(InvalidArgument(absl::StrCat("pairs[", i, "].", field),
@@ -802,20 +805,20 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateJoin(
   return call.Finish(answer.Answer(resp, response));
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(grpc::CallbackServerContext* ctx,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "ValidateQuery", ctx);
   // Too long to accept: refused by its encoded size, before a copy of it is
   // decoded (the request holds only `sql`: a tag and a length precede it).
   auto too_long = [&](size_t bytes) {
     // Not worth a retry: a usage error for the exit-code table.
-    return call.Finish(WithReason(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("ValidateQuery: the SQL is ", bytes,
-                     " bytes; this server accepts at most --max-query-bytes=",
-                     context_.limits.max_query_bytes),
-        exit_codes::kReasonUsage));
+    return call.Finish(
+        WithReason(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                   absl::StrCat("ValidateQuery: the SQL is ", bytes,
+                                " bytes; this server accepts at most --max-query-bytes=",
+                                context_.limits.max_query_bytes),
+                   exit_codes::kReasonUsage));
   };
   // A tag and a length before the SQL, and a target_id (at most
   // max_name_bytes, with its own tag and length).
@@ -833,8 +836,7 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
                                                scope.state->snapshot());
   if (answer->Found(response)) return call.Finish(grpc::Status::OK);
   auto work = [state = scope.state, req = std::move(req), response, answer]() -> grpc::Status {
-    absl::StatusOr<catalog::QueryResult> result =
-        catalog::AnalyzeQuery(state->graph(), req.sql());
+    absl::StatusOr<catalog::QueryResult> result = catalog::AnalyzeQuery(state->graph(), req.sql());
     if (!result.ok()) return InvalidArgument("sql", std::string(result.status().message()));
     v1::ValidateQueryResponse resp;
     FillQuery(*state, answer->snapshot(), *result, &resp);
@@ -846,11 +848,11 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
   // bounds the memory.
   ByteBudget* budget = context_.parse_budget;
   if (budget != nullptr && !budget->TryTake(size)) {
-    return call.Finish(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("ValidateQuery: ", budget->used(),
-                     " bytes of SQL are already being parsed or queued "
-                     "(--max-parse-bytes=", budget->max(), "); retry later")));
+    return call.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                    absl::StrCat("ValidateQuery: ", budget->used(),
+                                                 " bytes of SQL are already being parsed or queued "
+                                                 "(--max-parse-bytes=",
+                                                 budget->max(), "); retry later")));
   }
   if (size < context_.limits.large_query_bytes) {
     grpc::Status s = work();
@@ -860,32 +862,32 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(
   // Large SQL is parsed on the parser pool (a few at a time), not inline on
   // a gRPC thread.
   ThreadPool* pool = context_.parsers != nullptr ? context_.parsers : context_.workers;
-  bool queued = pool->TrySubmit([call, budget, size,
-                                 work = std::function<grpc::Status()>(std::move(work))]() mutable {
-    grpc::Status s = call.ctx()->IsCancelled()
-                         ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before it ran")
-                         : work();
-    work = nullptr;  // the request's SQL goes before the budget is given back
+  bool queued = pool->TrySubmit(
+      [call, budget, size, work = std::function<grpc::Status()>(std::move(work))]() mutable {
+        grpc::Status s = call.ctx()->IsCancelled()
+                             ? grpc::Status(grpc::StatusCode::CANCELLED, "cancelled before it ran")
+                             : work();
+        work = nullptr;  // the request's SQL goes before the budget is given back
 #ifdef __GLIBC__
-    // A large parse frees hundreds of MiB into this thread's malloc arena;
-    // without a trim the next one, on another thread's arena, adds as much
-    // again to the resident set.
-    malloc_trim(0);
+        // A large parse frees hundreds of MiB into this thread's malloc arena;
+        // without a trim the next one, on another thread's arena, adds as much
+        // again to the resident set.
+        malloc_trim(0);
 #endif
-    if (budget != nullptr) budget->Give(size);
-    call.Finish(s);
-  });
+        if (budget != nullptr) budget->Give(size);
+        call.Finish(s);
+      });
   if (!queued) {
     if (budget != nullptr) budget->Give(size);
-    return call.Finish(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
-                                    "too many queries queued; retry later"));
+    return call.Finish(
+        grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED, "too many queries queued; retry later"));
   }
   return call.reactor();
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(grpc::CallbackServerContext* ctx,
+                                                                const grpc::ByteBuffer* request,
+                                                                grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "GetMigrationStatus", ctx);
   v1::GetMigrationStatusRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
@@ -903,8 +905,8 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
     FillClusters(*scope.state, &*state, true, resp.mutable_clusters());
     resp.set_up_to_date(state->up_to_date());
     for (const v1::Migration* m : state->pending) FillPending(*m, false, resp.add_pending());
-    resp.set_history_table(absl::StrCat(context_.engine.history.schema, ".",
-                                        context_.engine.history.table));
+    resp.set_history_table(
+        absl::StrCat(context_.engine.history.schema, ".", context_.engine.history.table));
     resp.set_history_exists(state->history_exists);
     absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged = migrate::ReadUnmanaged(
         conn->get(), scope.state->catalog(), context_.engine.history, &*state);
@@ -916,9 +918,9 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(
   });
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(grpc::CallbackServerContext* ctx,
+                                                            const grpc::ByteBuffer* request,
+                                                            grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "PlanMigrations", ctx);
   v1::PlanMigrationsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("PlanMigrationsRequest"));
@@ -927,67 +929,71 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return Offload(context_.workers, call,
                  [this, ctx, response, include_sql, scope]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
-    BoundedRead read(conn->get(), context_.statement_timeout);
-    if (!read.status().ok()) return ToGrpc(read.status());
-    migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
-    absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-    if (!state.ok()) return ToGrpc(errors::WithKind(state.status(), errors::ErrorKind::kConnect));
-    absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
-        migrate::PlanLocks(conn->get(), state->pending);
-    if (!locks.ok()) return ToGrpc(errors::WithKind(locks.status(), errors::ErrorKind::kConnect));
-    v1::PlanMigrationsResponse resp;
-    std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
-    for (const v1::Migration* m : state->pending) {
-      v1::PendingMigration* p = resp.add_migrations();
-      FillPending(*m, include_sql, p);
-      by_migration[m] = p;
-    }
-    for (const migrate::PlannedLock& l : *locks) {
-      FillLock(l, by_migration[l.migration]->add_locks());
-    }
-    if (const int64_t max = context_.engine.max_blocking_rows; max >= 0) {
-      absl::Status refused = migrate::CheckBlockingRows(*locks, max);
-      v1::BlockingLimit* limit = resp.mutable_blocking_limit();
-      limit->set_max_blocking_rows(max);
-      limit->set_refused(!refused.ok());
-      limit->set_refusal(std::string(refused.message()));
-    }
-    return Encode(resp, response);
-  });
+                   absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
+                   if (!conn.ok())
+                     return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
+                   BoundedRead read(conn->get(), context_.statement_timeout);
+                   if (!read.status().ok()) return ToGrpc(read.status());
+                   migrate::Engine engine(scope.state->catalog(), conn->get(), context_.engine);
+                   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+                   if (!state.ok())
+                     return ToGrpc(errors::WithKind(state.status(), errors::ErrorKind::kConnect));
+                   absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
+                       migrate::PlanLocks(conn->get(), state->pending);
+                   if (!locks.ok())
+                     return ToGrpc(errors::WithKind(locks.status(), errors::ErrorKind::kConnect));
+                   v1::PlanMigrationsResponse resp;
+                   std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
+                   for (const v1::Migration* m : state->pending) {
+                     v1::PendingMigration* p = resp.add_migrations();
+                     FillPending(*m, include_sql, p);
+                     by_migration[m] = p;
+                   }
+                   for (const migrate::PlannedLock& l : *locks) {
+                     FillLock(l, by_migration[l.migration]->add_locks());
+                   }
+                   if (const int64_t max = context_.engine.max_blocking_rows; max >= 0) {
+                     absl::Status refused = migrate::CheckBlockingRows(*locks, max);
+                     v1::BlockingLimit* limit = resp.mutable_blocking_limit();
+                     limit->set_max_blocking_rows(max);
+                     limit->set_refused(!refused.ok());
+                     limit->set_refusal(std::string(refused.message()));
+                   }
+                   return Encode(resp, response);
+                 });
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(grpc::CallbackServerContext* ctx,
+                                                          const grpc::ByteBuffer* request,
+                                                          grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "VerifySchema", ctx);
   v1::VerifySchemaRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("VerifySchemaRequest"));
   bool ignore_extra = req.ignore_extra_tables();
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  return Offload(context_.workers, call,
-                 [this, ctx, response, ignore_extra, scope]() -> grpc::Status {
-    absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
-    if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
-    BoundedRead read(conn->get(), context_.statement_timeout);
-    if (!read.status().ok()) return ToGrpc(read.status());
-    const catalog::Catalog& catalog = scope.state->catalog();
-    absl::StatusOr<std::vector<v1::Table>> live =
-        migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
-    if (!live.ok()) return ToGrpc(errors::WithKind(live.status(), errors::ErrorKind::kConnect));
-    migrate::History history(conn->get(), context_.engine.history);
-    absl::StatusOr<migrate::KnownObjects> known = migrate::ReadKnownObjects(history, catalog);
-    if (!known.ok()) return ToGrpc(errors::WithKind(known.status(), errors::ErrorKind::kConnect));
-    migrate::VerifyOptions options;
-    options.ignore_extra_tables = ignore_extra;
-    options.foreign_history = known->foreign_history;
-    migrate::VerifyReport report = migrate::Compare(catalog, *live, options, known->orphans);
-    v1::VerifySchemaResponse resp;
-    FillDrift(report, &resp);
-    return Encode(resp, response);
-  });
+  return Offload(
+      context_.workers, call, [this, ctx, response, ignore_extra, scope]() -> grpc::Status {
+        absl::StatusOr<ConnectionPool::Lease> conn = scope.Acquire(DeadlineOf(ctx));
+        if (!conn.ok()) return ToGrpc(errors::WithKind(conn.status(), errors::ErrorKind::kConnect));
+        BoundedRead read(conn->get(), context_.statement_timeout);
+        if (!read.status().ok()) return ToGrpc(read.status());
+        const catalog::Catalog& catalog = scope.state->catalog();
+        absl::StatusOr<std::vector<v1::Table>> live =
+            migrate::Introspect(conn->get(), migrate::CatalogSchemas(catalog));
+        if (!live.ok()) return ToGrpc(errors::WithKind(live.status(), errors::ErrorKind::kConnect));
+        migrate::History history(conn->get(), context_.engine.history);
+        absl::StatusOr<migrate::KnownObjects> known = migrate::ReadKnownObjects(history, catalog);
+        if (!known.ok())
+          return ToGrpc(errors::WithKind(known.status(), errors::ErrorKind::kConnect));
+        migrate::VerifyOptions options;
+        options.ignore_extra_tables = ignore_extra;
+        options.foreign_history = known->foreign_history;
+        migrate::VerifyReport report = migrate::Compare(catalog, *live, options, known->orphans);
+        v1::VerifySchemaResponse resp;
+        FillDrift(report, &resp);
+        return Encode(resp, response);
+      });
 }
 
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
@@ -1009,9 +1015,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::ApplyMigrations(
   return reactor;
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(grpc::CallbackServerContext* ctx,
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "RollbackCluster", ctx);
   v1::RollbackClusterRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RollbackClusterRequest"));
@@ -1050,9 +1056,9 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(
   });
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(grpc::CallbackServerContext* ctx,
+                                                             const grpc::ByteBuffer* request,
+                                                             grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "RepairChecksums", ctx);
   v1::RepairChecksumsRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("RepairChecksumsRequest"));
@@ -1081,25 +1087,31 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(
   });
 }
 
-grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
-    grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request,
-    grpc::ByteBuffer* response) {
+grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(grpc::CallbackServerContext* ctx,
+                                                           const grpc::ByteBuffer* request,
+                                                           grpc::ByteBuffer* response) {
   Unary call(context_.rpc_metrics, "AdoptDatabase", ctx);
   v1::AdoptDatabaseRequest req;
   if (!Decode(request, &req)) return call.Finish(Malformed("AdoptDatabaseRequest"));
   if (grpc::Status auth = CheckAdmin(ctx); !auth.ok()) return call.Finish(auth);
   migrate::AdoptOptions options;
   switch (req.source_format()) {
-    case v1::SOURCE_FORMAT_NONE: options.from = migrate::SourceFormat::kNone; break;
-    case v1::SOURCE_FORMAT_DIESEL: options.from = migrate::SourceFormat::kDiesel; break;
+    case v1::SOURCE_FORMAT_NONE:
+      options.from = migrate::SourceFormat::kNone;
+      break;
+    case v1::SOURCE_FORMAT_DIESEL:
+      options.from = migrate::SourceFormat::kDiesel;
+      break;
     case v1::SOURCE_FORMAT_GOLANG_MIGRATE:
       options.from = migrate::SourceFormat::kGolangMigrate;
       break;
-    case v1::SOURCE_FORMAT_FLYWAY: options.from = migrate::SourceFormat::kFlyway; break;
+    case v1::SOURCE_FORMAT_FLYWAY:
+      options.from = migrate::SourceFormat::kFlyway;
+      break;
     default:
-      return call.Finish(InvalidArgument(
-          "source_format", "set source_format to the tool that migrated the database "
-                           "(DIESEL, GOLANG_MIGRATE, FLYWAY) or NONE"));
+      return call.Finish(InvalidArgument("source_format",
+                                         "set source_format to the tool that migrated the database "
+                                         "(DIESEL, GOLANG_MIGRATE, FLYWAY) or NONE"));
   }
   for (int i = 0; i < req.clusters_size(); ++i) {
     std::string problem = NameProblem(req.clusters(i), context_.limits.max_name_bytes);
@@ -1113,8 +1125,8 @@ grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
     return call.Finish(InvalidArgument("source_history_table", "too long"));
   }
   if (options.from == migrate::SourceFormat::kNone && !req.source_history_table().empty()) {
-    return call.Finish(InvalidArgument(
-        "source_history_table", "a history table needs a source_format other than NONE"));
+    return call.Finish(InvalidArgument("source_history_table",
+                                       "a history table needs a source_format other than NONE"));
   }
   options.source_table = req.source_history_table();
   options.dry_run = req.dry_run();
@@ -1131,11 +1143,11 @@ grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(
     scope.Refresh();
     if (!result.ok()) {
       std::string reason = errors::ReasonOf(result.status());
-      const char* field = reason == "SOURCE_FORMAT_MISMATCH"     ? "source_format"
-                          : absl::StartsWith(reason, "SOURCE_HISTORY") ||
-                                  reason == "BAD_SOURCE_HISTORY_TABLE"
-                              ? "source_history_table"
-                              : "clusters";
+      const char* field =
+          reason == "SOURCE_FORMAT_MISMATCH" ? "source_format"
+          : absl::StartsWith(reason, "SOURCE_HISTORY") || reason == "BAD_SOURCE_HISTORY_TABLE"
+              ? "source_history_table"
+              : "clusters";
       return ToGrpc(result.status(), field);
     }
     if (!result->dry_run && !result->nothing_to_adopt()) {
@@ -1164,10 +1176,9 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
                   : std::shared_ptr<ServiceState>(std::shared_ptr<ServiceState>(), context_.state),
       filter);
   if (active_watches() > context_.limits.max_watches) {
-    reactor->Close(grpc::Status(
-        grpc::StatusCode::RESOURCE_EXHAUSTED,
-        absl::StrCat("too many WatchClusters streams open (--max-watches=",
-                     context_.limits.max_watches, "); retry later")));
+    reactor->Close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                                absl::StrCat("too many WatchClusters streams open (--max-watches=",
+                                             context_.limits.max_watches, "); retry later")));
     return reactor;
   }
   if (!parsed) {
@@ -1220,7 +1231,8 @@ grpc::ServerUnaryReactor* SchemaGateService::ListTargets(grpc::CallbackServerCon
     if (req.only_not_serving() && serving) continue;
     ++total;
     if (t.id <= req.page_token() || resp.targets_size() >= page) {
-      if (resp.targets_size() >= page && resp.next_page_token().empty() && t.id > req.page_token()) {
+      if (resp.targets_size() >= page && resp.next_page_token().empty() &&
+          t.id > req.page_token()) {
         resp.set_next_page_token(resp.targets(resp.targets_size() - 1).id());
       }
       continue;

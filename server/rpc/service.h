@@ -31,10 +31,10 @@
 namespace schemagate::rpc {
 
 struct ServiceLimits {
-  size_t max_tables = 10000;      // CheckTables
-  size_t max_join_tables = 64;    // ValidateJoin tables + pairs
-  size_t max_name_bytes = 1024;   // any table or cluster name
-  int max_watches = 10000;        // open WatchClusters streams
+  size_t max_tables = 10000;     // CheckTables
+  size_t max_join_tables = 64;   // ValidateJoin tables + pairs
+  size_t max_name_bytes = 1024;  // any table or cluster name
+  int max_watches = 10000;       // open WatchClusters streams
   // Answers of the memory RPCs kept for repeated requests (ResponseCache);
   // 0 keeps none.
   size_t response_cache_bytes = 8 << 20;

@@ -27,8 +27,8 @@ std::shared_ptr<const Snapshot> ServiceState::snapshot() const {
   return snapshot_;
 }
 
-void ServiceState::ReportHealth(
-    const Snapshot& s, const std::function<void(const std::string&, bool)>& sink) const {
+void ServiceState::ReportHealth(const Snapshot& s,
+                                const std::function<void(const std::string&, bool)>& sink) const {
   if (!sink) return;
   bool serving = s.Serving();
   if (!target_id_.empty()) {

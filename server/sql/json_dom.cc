@@ -45,12 +45,11 @@ class JsonParser {
 
  private:
   absl::Status Error(absl::string_view what) const {
-    return absl::InvalidArgumentError(
-        absl::StrCat("malformed JSON at offset ", pos_, ": ", what));
+    return absl::InvalidArgumentError(absl::StrCat("malformed JSON at offset ", pos_, ": ", what));
   }
   void SkipSpace() {
-    while (pos_ < s_.size() && (s_[pos_] == ' ' || s_[pos_] == '\n' ||
-                                s_[pos_] == '\r' || s_[pos_] == '\t')) {
+    while (pos_ < s_.size() &&
+           (s_[pos_] == ' ' || s_[pos_] == '\n' || s_[pos_] == '\r' || s_[pos_] == '\t')) {
       ++pos_;
     }
   }
@@ -82,14 +81,30 @@ class JsonParser {
       char e = s_[pos_ + 1];
       pos_ += 2;
       switch (e) {
-        case '"': s_[write++] = '"'; break;
-        case '\\': s_[write++] = '\\'; break;
-        case '/': s_[write++] = '/'; break;
-        case 'b': s_[write++] = '\b'; break;
-        case 'f': s_[write++] = '\f'; break;
-        case 'n': s_[write++] = '\n'; break;
-        case 'r': s_[write++] = '\r'; break;
-        case 't': s_[write++] = '\t'; break;
+        case '"':
+          s_[write++] = '"';
+          break;
+        case '\\':
+          s_[write++] = '\\';
+          break;
+        case '/':
+          s_[write++] = '/';
+          break;
+        case 'b':
+          s_[write++] = '\b';
+          break;
+        case 'f':
+          s_[write++] = '\f';
+          break;
+        case 'n':
+          s_[write++] = '\n';
+          break;
+        case 'r':
+          s_[write++] = '\r';
+          break;
+        case 't':
+          s_[write++] = '\t';
+          break;
         case 'u': {
           auto hex4 = [&](uint32_t* v) {
             if (pos_ + 4 > s_.size()) return false;
@@ -97,18 +112,22 @@ class JsonParser {
             for (int i = 0; i < 4; ++i) {
               char h = s_[pos_ + i];
               *v <<= 4;
-              if (h >= '0' && h <= '9') *v |= h - '0';
-              else if (h >= 'a' && h <= 'f') *v |= h - 'a' + 10;
-              else if (h >= 'A' && h <= 'F') *v |= h - 'A' + 10;
-              else return false;
+              if (h >= '0' && h <= '9')
+                *v |= h - '0';
+              else if (h >= 'a' && h <= 'f')
+                *v |= h - 'a' + 10;
+              else if (h >= 'A' && h <= 'F')
+                *v |= h - 'A' + 10;
+              else
+                return false;
             }
             pos_ += 4;
             return true;
           };
           uint32_t cp = 0;
           if (!hex4(&cp)) return Error("bad \\u escape");
-          if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 6 <= s_.size() &&
-              s_[pos_] == '\\' && s_[pos_ + 1] == 'u') {
+          if (cp >= 0xD800 && cp <= 0xDBFF && pos_ + 6 <= s_.size() && s_[pos_] == '\\' &&
+              s_[pos_ + 1] == 'u') {
             pos_ += 2;
             uint32_t low = 0;
             if (!hex4(&low)) return Error("bad \\u escape");
@@ -203,9 +222,8 @@ class JsonParser {
         v = v * 10 + (s_[pos_++] - '0');
       }
       while (pos_ < s_.size() &&
-             (s_[pos_] == '.' || s_[pos_] == 'e' || s_[pos_] == 'E' ||
-              s_[pos_] == '+' || s_[pos_] == '-' ||
-              (s_[pos_] >= '0' && s_[pos_] <= '9'))) {
+             (s_[pos_] == '.' || s_[pos_] == 'e' || s_[pos_] == 'E' || s_[pos_] == '+' ||
+              s_[pos_] == '-' || (s_[pos_] >= '0' && s_[pos_] <= '9'))) {
         ++pos_;
       }
       p.node.number_ = negative ? -v : v;

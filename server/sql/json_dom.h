@@ -70,7 +70,7 @@ class JsonDoc {
 
  private:
   JsonDoc() = default;
-  std::unique_ptr<std::string> text_;     // the (unescaped in place) input
+  std::unique_ptr<std::string> text_;  // the (unescaped in place) input
   std::vector<JsonNode> nodes_;
   size_t root_ = 0;
   friend class JsonParser;

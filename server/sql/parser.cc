@@ -54,8 +54,11 @@ bool FindInvalidUtf8(absl::string_view text, size_t* offset) {
   size_t i = 0;
   while (i < text.size()) {
     unsigned char c = static_cast<unsigned char>(text[i]);
-    size_t len = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3
-                 : (c >> 3) == 0x1E ? 4 : 0;
+    size_t len = c < 0x80           ? 1
+                 : (c >> 5) == 0x6  ? 2
+                 : (c >> 4) == 0xE  ? 3
+                 : (c >> 3) == 0x1E ? 4
+                                    : 0;
     bool ok = len > 0 && i + len <= text.size();
     for (size_t k = 1; ok && k < len; ++k) {
       ok = (static_cast<unsigned char>(text[i + k]) >> 6) == 0x2;
@@ -97,13 +100,13 @@ absl::Status CheckParserInput(absl::string_view sql, bool check_utf8) {
   // the end of input, which would silently drop the rest. Refuse instead.
   if (size_t nul = sql.find('\0'); nul != absl::string_view::npos) {
     LineCol at = PositionOf(sql, nul);
-    return absl::InvalidArgumentError(absl::StrCat(
-        at.line, ":", at.column, ": SQL contains a NUL byte (offset ", nul, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(at.line, ":", at.column, ": SQL contains a NUL byte (offset ", nul, ")"));
   }
   if (size_t bad = 0; check_utf8 && FindInvalidUtf8(sql, &bad)) {
     LineCol at = PositionOf(sql, bad);
-    return absl::InvalidArgumentError(absl::StrCat(
-        at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(at.line, ":", at.column, ": SQL is not valid UTF-8 (offset ", bad, ")"));
   }
   return absl::OkStatus();
 }
@@ -128,8 +131,8 @@ absl::StatusOr<DomTree> ParseDom(absl::string_view sql) {
   pg_query_free_parse_result(result);
   absl::StatusOr<JsonDoc> doc = JsonDoc::Parse(std::move(json));
   if (!doc.ok()) {
-    return absl::InternalError(absl::StrCat("libpg_query returned malformed JSON: ",
-                                            doc.status().message()));
+    return absl::InternalError(
+        absl::StrCat("libpg_query returned malformed JSON: ", doc.status().message()));
   }
   DomTree tree{*std::move(doc), {}};
   const JsonNode* stmts = tree.doc.root().Get("stmts");
@@ -219,8 +222,8 @@ absl::StatusOr<std::vector<std::string>> PlpgsqlStatements(absl::string_view bod
   if (absl::Status s = CheckParserInput(body, false); !s.ok()) return s;
   std::string tag = "$sgbody$";
   for (int i = 0; absl::StrContains(body, tag); ++i) tag = absl::StrCat("$sgbody", i, "$");
-  std::string text = absl::StrCat("CREATE FUNCTION schemagate_body() RETURNS void LANGUAGE plpgsql AS ",
-                                  tag, body, tag);
+  std::string text = absl::StrCat(
+      "CREATE FUNCTION schemagate_body() RETURNS void LANGUAGE plpgsql AS ", tag, body, tag);
   PgQueryPlpgsqlParseResult result = pg_query_parse_plpgsql(text.c_str());
   if (result.error != nullptr) {
     std::string message = result.error->message != nullptr ? result.error->message : "error";

@@ -17,7 +17,6 @@
 #ifndef SCHEMAGATE_SERVER_SQL_PARSER_H_
 #define SCHEMAGATE_SERVER_SQL_PARSER_H_
 
-#include "absl/strings/string_view.h"
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -25,6 +24,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "server/sql/json_dom.h"
 
 namespace schemagate::sql {

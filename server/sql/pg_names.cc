@@ -86,22 +86,22 @@ std::vector<int> TypeMods(const pg_query::TypeName& type_name) {
 // (bits as in PostgreSQL's datetime.h: MONTH 1, YEAR 2, DAY 3, HOUR 10,
 // MINUTE 11, SECOND 12); the full range prints nothing.
 std::string IntervalFields(int mask) {
-  constexpr int kMonth = 1 << 1, kYear = 1 << 2, kDay = 1 << 3, kHour = 1 << 10,
-                kMinute = 1 << 11, kSecond = 1 << 12;
-  static const std::map<int, const char*>* fields = new std::map<int, const char*>{
-      {kYear, " year"},
-      {kMonth, " month"},
-      {kDay, " day"},
-      {kHour, " hour"},
-      {kMinute, " minute"},
-      {kSecond, " second"},
-      {kYear | kMonth, " year to month"},
-      {kDay | kHour, " day to hour"},
-      {kDay | kHour | kMinute, " day to minute"},
-      {kDay | kHour | kMinute | kSecond, " day to second"},
-      {kHour | kMinute, " hour to minute"},
-      {kHour | kMinute | kSecond, " hour to second"},
-      {kMinute | kSecond, " minute to second"}};
+  constexpr int kMonth = 1 << 1, kYear = 1 << 2, kDay = 1 << 3, kHour = 1 << 10, kMinute = 1 << 11,
+                kSecond = 1 << 12;
+  static const std::map<int, const char*>* fields =
+      new std::map<int, const char*>{{kYear, " year"},
+                                     {kMonth, " month"},
+                                     {kDay, " day"},
+                                     {kHour, " hour"},
+                                     {kMinute, " minute"},
+                                     {kSecond, " second"},
+                                     {kYear | kMonth, " year to month"},
+                                     {kDay | kHour, " day to hour"},
+                                     {kDay | kHour | kMinute, " day to minute"},
+                                     {kDay | kHour | kMinute | kSecond, " day to second"},
+                                     {kHour | kMinute, " hour to minute"},
+                                     {kHour | kMinute | kSecond, " hour to second"},
+                                     {kMinute | kSecond, " minute to second"}};
   auto it = fields->find(mask);
   return it == fields->end() ? "" : it->second;
 }
@@ -116,8 +116,7 @@ std::vector<std::string> StringList(const NodeList& list) {
   return out;
 }
 
-std::string FormatType(const pg_query::TypeName& type_name, bool* serial,
-                       std::string* user_type) {
+std::string FormatType(const pg_query::TypeName& type_name, bool* serial, std::string* user_type) {
   *serial = false;
   user_type->clear();
   std::vector<std::string> names = StringList(type_name.names());
@@ -128,9 +127,8 @@ std::string FormatType(const pg_query::TypeName& type_name, bool* serial,
   std::string base = names.back();
   if (names.size() == 1 || qualified_builtin) {
     static const std::map<std::string, std::string, std::less<>> kSerial = {
-        {"serial", "integer"},      {"serial4", "integer"},
-        {"bigserial", "bigint"},    {"serial8", "bigint"},
-        {"smallserial", "smallint"}, {"serial2", "smallint"}};
+        {"serial", "integer"}, {"serial4", "integer"},      {"bigserial", "bigint"},
+        {"serial8", "bigint"}, {"smallserial", "smallint"}, {"serial2", "smallint"}};
     if (auto s = kSerial.find(base); s != kSerial.end() && !qualified_builtin) {
       *serial = true;
       return s->second + suffix;
@@ -143,10 +141,9 @@ std::string FormatType(const pg_query::TypeName& type_name, bool* serial,
         std::string out = it->second;
         std::vector<int> mods = TypeMods(type_name);
         if (out == "numeric" && !mods.empty()) {
-          out = absl::StrCat("numeric(", mods[0], ",",
-                             mods.size() > 1 ? mods[1] : 0, ")");
-        } else if ((out == "character varying" || out == "character" ||
-                    out == "bit" || out == "bit varying") &&
+          out = absl::StrCat("numeric(", mods[0], ",", mods.size() > 1 ? mods[1] : 0, ")");
+        } else if ((out == "character varying" || out == "character" || out == "bit" ||
+                    out == "bit varying") &&
                    !mods.empty()) {
           absl::StrAppend(&out, "(", mods[0], ")");
         } else if (absl::StartsWith(out, "timestamp") && !mods.empty()) {

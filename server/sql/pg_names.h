@@ -27,8 +27,7 @@ std::vector<std::string> StringList(const NodeList& list);
 
 // The type as format_type() prints it; sets *serial for serial types and
 // *user_type to the name of a non-built-in type ("" otherwise).
-std::string FormatType(const pg_query::TypeName& type_name, bool* serial,
-                       std::string* user_type);
+std::string FormatType(const pg_query::TypeName& type_name, bool* serial, std::string* user_type);
 
 // PostgreSQL's makeObjectName(): name1[_name2][_label] truncated to 63 bytes.
 std::string MakeObjectName(absl::string_view name1, absl::string_view name2,

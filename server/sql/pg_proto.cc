@@ -47,8 +47,8 @@ absl::StatusOr<ProtoTree> ParseProto(absl::string_view sql) {
     return status;
   }
   ProtoTree tree;
-  bool ok = tree.result.ParseFromArray(result.parse_tree.data,
-                                       static_cast<int>(result.parse_tree.len));
+  bool ok =
+      tree.result.ParseFromArray(result.parse_tree.data, static_cast<int>(result.parse_tree.len));
   pg_query_free_protobuf_parse_result(result);
   if (!ok) return absl::InternalError("libpg_query returned a malformed parse tree");
   // Statement pointers are taken after the message is in place (a moved
@@ -98,8 +98,7 @@ std::string StringOf(const pg_query::Node& node) {
   return node.has_string() ? node.string().sval() : std::string();
 }
 
-std::string QualifiedName(
-    const google::protobuf::RepeatedPtrField<pg_query::Node>& names) {
+std::string QualifiedName(const google::protobuf::RepeatedPtrField<pg_query::Node>& names) {
   if (names.empty()) return "";
   std::string last = StringOf(names[names.size() - 1]);
   if (names.size() >= 2) {

@@ -62,8 +62,7 @@ absl::StatusOr<std::vector<ScannedRange>> SplitWithScanner(absl::string_view sql
 
 // The text of a String node list ("public", "users") as a catalog name:
 // "users" in public, "schema.name" elsewhere ("" for an empty list).
-std::string QualifiedName(
-    const google::protobuf::RepeatedPtrField<pg_query::Node>& names);
+std::string QualifiedName(const google::protobuf::RepeatedPtrField<pg_query::Node>& names);
 // The same for a RangeVar.
 std::string RelationName(const pg_query::RangeVar& rel);
 // The string of a String node ("" for any other node).

@@ -36,8 +36,7 @@ FlagSet::Flag* FlagSet::Find(absl::string_view name) {
   return nullptr;
 }
 
-void FlagSet::String(std::string name, std::string* target, std::string help,
-                     std::string env) {
+void FlagSet::String(std::string name, std::string* target, std::string help, std::string env) {
   CheckUnique(Names(), name);
   Flag f{std::move(name), std::move(help), std::move(env),
          target->empty() ? "" : "\"" + *target + "\""};
@@ -60,19 +59,17 @@ void FlagSet::Bool(std::string name, bool* target, std::string help) {
     } else if (lower == "false" || lower == "0" || lower == "no") {
       *target = false;
     } else {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "--", flag, ": expected true or false, got \"", v, "\""));
+      return absl::InvalidArgumentError(
+          absl::StrCat("--", flag, ": expected true or false, got \"", v, "\""));
     }
     return absl::OkStatus();
   };
   flags_.push_back(std::move(f));
 }
 
-void FlagSet::Int(std::string name, int64_t* target, std::string help,
-                  std::string env) {
+void FlagSet::Int(std::string name, int64_t* target, std::string help, std::string env) {
   CheckUnique(Names(), name);
-  Flag f{std::move(name), std::move(help), std::move(env),
-         absl::StrCat(*target)};
+  Flag f{std::move(name), std::move(help), std::move(env), absl::StrCat(*target)};
   std::string flag = f.name;
   f.assign = [target, flag](absl::string_view v) {
     if (!absl::SimpleAtoi(v, target)) {
@@ -84,11 +81,10 @@ void FlagSet::Int(std::string name, int64_t* target, std::string help,
   flags_.push_back(std::move(f));
 }
 
-void FlagSet::Duration(std::string name, absl::Duration* target,
-                       std::string help, std::string env) {
+void FlagSet::Duration(std::string name, absl::Duration* target, std::string help,
+                       std::string env) {
   CheckUnique(Names(), name);
-  Flag f{std::move(name), std::move(help), std::move(env),
-         absl::FormatDuration(*target)};
+  Flag f{std::move(name), std::move(help), std::move(env), absl::FormatDuration(*target)};
   std::string flag = f.name;
   f.assign = [target, flag](absl::string_view v) {
     double seconds = 0;
@@ -98,28 +94,27 @@ void FlagSet::Duration(std::string name, absl::Duration* target,
     } else if (absl::ParseDuration(v, &d) && d >= absl::ZeroDuration()) {
       *target = d;
     } else {
-      return absl::InvalidArgumentError(
-          absl::StrCat("--", flag, ": expected a duration such as 30s, 2m or "
-                       "500ms, got \"", v, "\""));
+      return absl::InvalidArgumentError(absl::StrCat("--", flag,
+                                                     ": expected a duration such as 30s, 2m or "
+                                                     "500ms, got \"",
+                                                     v, "\""));
     }
     return absl::OkStatus();
   };
   flags_.push_back(std::move(f));
 }
 
-void FlagSet::List(std::string name, std::vector<std::string>* target,
-                   std::string help, std::string env) {
+void FlagSet::List(std::string name, std::vector<std::string>* target, std::string help,
+                   std::string env) {
   CheckUnique(Names(), name);
-  Flag f{std::move(name), std::move(help), std::move(env),
-         absl::StrJoin(*target, ",")};
+  Flag f{std::move(name), std::move(help), std::move(env), absl::StrJoin(*target, ",")};
   auto cleared = std::make_shared<bool>(false);  // first use replaces the default
   f.assign = [target, cleared](absl::string_view v) {
     if (!*cleared) {
       target->clear();
       *cleared = true;
     }
-    for (absl::string_view item :
-         absl::StrSplit(v, absl::ByAnyChar(", "), absl::SkipEmpty())) {
+    for (absl::string_view item : absl::StrSplit(v, absl::ByAnyChar(", "), absl::SkipEmpty())) {
       target->emplace_back(item);
     }
     return absl::OkStatus();
@@ -161,8 +156,8 @@ ParseResult FlagSet::Parse(const std::vector<std::string>& args) {
       if (!negated) flag = nullptr;
     }
     if (flag == nullptr) {
-      result.status = absl::InvalidArgumentError(absl::StrCat(
-          "unknown flag --", name, " for ", command_, " (see --help)"));
+      result.status = absl::InvalidArgumentError(
+          absl::StrCat("unknown flag --", name, " for ", command_, " (see --help)"));
       return result;
     }
     absl::Status s;
@@ -173,8 +168,7 @@ ParseResult FlagSet::Parse(const std::vector<std::string>& args) {
     } else if (i + 1 < args.size()) {
       s = flag->assign(args[++i]);
     } else {
-      s = absl::InvalidArgumentError(
-          absl::StrCat("flag --", flag->name, " needs a value"));
+      s = absl::InvalidArgumentError(absl::StrCat("flag --", flag->name, " needs a value"));
     }
     if (!s.ok()) {
       result.status = s;
@@ -188,8 +182,8 @@ ParseResult FlagSet::Parse(const std::vector<std::string>& args) {
     if (env == nullptr || *env == '\0') continue;
     absl::Status s = flag.assign(env);
     if (!s.ok()) {
-      result.status = absl::InvalidArgumentError(absl::StrCat(
-          s.message(), " (from environment variable ", flag.env, ")"));
+      result.status = absl::InvalidArgumentError(
+          absl::StrCat(s.message(), " (from environment variable ", flag.env, ")"));
       return result;
     }
     flag.set = true;
@@ -198,10 +192,9 @@ ParseResult FlagSet::Parse(const std::vector<std::string>& args) {
 }
 
 std::string FlagSet::Help() const {
-  std::string out = absl::StrCat("Usage: ", command_,
-                                 flags_.empty() ? "" : " [flags]",
-                                 positional_.empty() ? "" : " ", positional_,
-                                 "\n\n", summary_, "\n");
+  std::string out =
+      absl::StrCat("Usage: ", command_, flags_.empty() ? "" : " [flags]",
+                   positional_.empty() ? "" : " ", positional_, "\n\n", summary_, "\n");
   if (!flags_.empty()) out += "\nFlags:\n";
   for (const Flag& f : flags_) {
     std::string head = absl::StrCat("  --", f.name, f.is_bool ? "" : "=VALUE");
@@ -223,8 +216,7 @@ std::vector<std::string> FlagSet::Names() const {
   return out;
 }
 
-int FlagSet::Finish(const ParseResult& result, size_t max_positional,
-                    int usage_code) const {
+int FlagSet::Finish(const ParseResult& result, size_t max_positional, int usage_code) const {
   if (result.help) {
     std::cout << Help();
     return 0;
@@ -234,8 +226,8 @@ int FlagSet::Finish(const ParseResult& result, size_t max_positional,
     return usage_code;
   }
   if (result.positional.size() > max_positional) {
-    std::cerr << command_ << ": unexpected argument \""
-              << result.positional[max_positional] << "\" (see --help)\n";
+    std::cerr << command_ << ": unexpected argument \"" << result.positional[max_positional]
+              << "\" (see --help)\n";
     return usage_code;
   }
   return -1;

@@ -14,7 +14,6 @@
 #ifndef SCHEMAGATE_SERVER_UTIL_CLI_H_
 #define SCHEMAGATE_SERVER_UTIL_CLI_H_
 
-#include "absl/strings/string_view.h"
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -22,6 +21,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 
 namespace schemagate::cli {
@@ -44,17 +44,14 @@ class FlagSet {
 
   // Each definition stores the default shown by --help from *target.
   // `env`, when set, is read if the flag is not given.
-  void String(std::string name, std::string* target, std::string help,
-              std::string env = "");
+  void String(std::string name, std::string* target, std::string help, std::string env = "");
   void Bool(std::string name, bool* target, std::string help);
-  void Int(std::string name, int64_t* target, std::string help,
-           std::string env = "");
+  void Int(std::string name, int64_t* target, std::string help, std::string env = "");
   // Accepts absl durations ("30s", "1m30s", "250ms") and plain seconds.
-  void Duration(std::string name, absl::Duration* target, std::string help,
-                std::string env = "");
+  void Duration(std::string name, absl::Duration* target, std::string help, std::string env = "");
   // A repeatable flag; values may also be comma-separated.
-  void List(std::string name, std::vector<std::string>* target,
-            std::string help, std::string env = "");
+  void List(std::string name, std::vector<std::string>* target, std::string help,
+            std::string env = "");
 
   ParseResult Parse(const std::vector<std::string>& args);
   std::string Help() const;
@@ -70,8 +67,7 @@ class FlagSet {
   // command) to stderr and returns the exit code to end with (0 for help,
   // `usage_code` for errors, including more than `max_positional`
   // positional arguments); returns -1 when the command should go on.
-  int Finish(const ParseResult& result, size_t max_positional,
-             int usage_code) const;
+  int Finish(const ParseResult& result, size_t max_positional, int usage_code) const;
 
  private:
   struct Flag {

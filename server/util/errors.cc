@@ -16,8 +16,7 @@ constexpr char kViolationsPayload[] = "schemagate/violations";
 
 absl::Status WithKind(absl::Status status, ErrorKind kind) {
   if (status.ok()) return status;
-  status.SetPayload(kKindPayload,
-                    absl::Cord(std::to_string(static_cast<int>(kind))));
+  status.SetPayload(kKindPayload, absl::Cord(std::to_string(static_cast<int>(kind))));
   return status;
 }
 
@@ -41,13 +40,12 @@ std::string ReasonOf(const absl::Status& status) {
 
 // One violation per line, its three fields C-escaped and tab-separated
 // (escaping turns tabs and newlines inside a field into \t and \n).
-absl::Status WithViolations(absl::Status status,
-                            const std::vector<Violation>& violations) {
+absl::Status WithViolations(absl::Status status, const std::vector<Violation>& violations) {
   if (status.ok() || violations.empty()) return status;
   std::string text;
   for (const Violation& v : violations) {
-    absl::StrAppend(&text, absl::CEscape(v.type), "\t", absl::CEscape(v.subject),
-                    "\t", absl::CEscape(v.description), "\n");
+    absl::StrAppend(&text, absl::CEscape(v.type), "\t", absl::CEscape(v.subject), "\t",
+                    absl::CEscape(v.description), "\n");
   }
   status.SetPayload(kViolationsPayload, absl::Cord(text));
   return status;
@@ -61,8 +59,7 @@ std::vector<Violation> ViolationsOf(const absl::Status& status) {
     std::vector<std::string> fields = absl::StrSplit(line, '\t');
     if (fields.size() != 3) continue;
     Violation v;
-    if (!absl::CUnescape(fields[0], &v.type) ||
-        !absl::CUnescape(fields[1], &v.subject) ||
+    if (!absl::CUnescape(fields[0], &v.type) || !absl::CUnescape(fields[1], &v.subject) ||
         !absl::CUnescape(fields[2], &v.description)) {
       continue;
     }
@@ -73,13 +70,20 @@ std::vector<Violation> ViolationsOf(const absl::Status& status) {
 
 const char* ReasonFor(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::kUsage: return exit_codes::kReasonUsage;
-    case ErrorKind::kConnect: return exit_codes::kReasonUnavailable;
-    case ErrorKind::kLockWait: return exit_codes::kReasonLockWait;
-    case ErrorKind::kMigrationFailed: return exit_codes::kReasonMigrationFailed;
-    case ErrorKind::kIntegrity: return exit_codes::kReasonIntegrity;
-    case ErrorKind::kDrift: return exit_codes::kReasonDrift;
-    case ErrorKind::kUnknown: break;
+    case ErrorKind::kUsage:
+      return exit_codes::kReasonUsage;
+    case ErrorKind::kConnect:
+      return exit_codes::kReasonUnavailable;
+    case ErrorKind::kLockWait:
+      return exit_codes::kReasonLockWait;
+    case ErrorKind::kMigrationFailed:
+      return exit_codes::kReasonMigrationFailed;
+    case ErrorKind::kIntegrity:
+      return exit_codes::kReasonIntegrity;
+    case ErrorKind::kDrift:
+      return exit_codes::kReasonDrift;
+    case ErrorKind::kUnknown:
+      break;
   }
   return "";
 }

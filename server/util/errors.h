@@ -34,7 +34,6 @@ enum class ErrorKind {
   kDrift,
 };
 
-
 // `status` tagged with `kind` (OK stays OK).
 absl::Status WithKind(absl::Status status, ErrorKind kind);
 ErrorKind KindOf(const absl::Status& status);
@@ -60,8 +59,7 @@ struct Violation {
   std::string subject;
   std::string description;
 };
-absl::Status WithViolations(absl::Status status,
-                            const std::vector<Violation>& violations);
+absl::Status WithViolations(absl::Status status, const std::vector<Violation>& violations);
 std::vector<Violation> ViolationsOf(const absl::Status& status);
 
 }  // namespace schemagate::errors

@@ -51,20 +51,24 @@ int ForReason(absl::string_view reason) {
 
 int ForCode(absl::StatusCode code) {
   switch (code) {
-    case absl::StatusCode::kOk: return kOk;
-    case absl::StatusCode::kInvalidArgument: return kUsage;
+    case absl::StatusCode::kOk:
+      return kOk;
+    case absl::StatusCode::kInvalidArgument:
+      return kUsage;
     case absl::StatusCode::kUnavailable:
-    case absl::StatusCode::kResourceExhausted: return kUnavailable;
+    case absl::StatusCode::kResourceExhausted:
+      return kUnavailable;
     case absl::StatusCode::kDeadlineExceeded:
-    case absl::StatusCode::kAborted: return kTimeout;
+    case absl::StatusCode::kAborted:
+      return kTimeout;
     case absl::StatusCode::kUnauthenticated:
-    case absl::StatusCode::kPermissionDenied: return kNotAuthorized;
-    default: return kError;
+    case absl::StatusCode::kPermissionDenied:
+      return kNotAuthorized;
+    default:
+      return kError;
   }
 }
 
-bool Transient(int code) {
-  return code == kError || code == kUnavailable || code == kTimeout;
-}
+bool Transient(int code) { return code == kError || code == kUnavailable || code == kTimeout; }
 
 }  // namespace schemagate::exit_codes

@@ -30,10 +30,14 @@ State& GetState() {
 
 const char* LevelName(Level level) {
   switch (level) {
-    case Level::kDebug: return "debug";
-    case Level::kInfo: return "info";
-    case Level::kWarning: return "warning";
-    case Level::kError: return "error";
+    case Level::kDebug:
+      return "debug";
+    case Level::kInfo:
+      return "info";
+    case Level::kWarning:
+      return "warning";
+    case Level::kError:
+      return "error";
   }
   return "info";
 }
@@ -42,11 +46,21 @@ void AppendJsonString(std::string* out, absl::string_view s) {
   out->push_back('"');
   for (unsigned char c : s) {
     switch (c) {
-      case '"': out->append("\\\""); break;
-      case '\\': out->append("\\\\"); break;
-      case '\n': out->append("\\n"); break;
-      case '\r': out->append("\\r"); break;
-      case '\t': out->append("\\t"); break;
+      case '"':
+        out->append("\\\"");
+        break;
+      case '\\':
+        out->append("\\\\");
+        break;
+      case '\n':
+        out->append("\\n");
+        break;
+      case '\r':
+        out->append("\\r");
+        break;
+      case '\t':
+        out->append("\\t");
+        break;
       default:
         if (c < 0x20) {
           absl::StrAppend(out, "\\u00", absl::Hex(c, absl::kZeroPad2));
@@ -80,18 +94,26 @@ void Configure(const Options& options) {
 }
 
 bool ParseFormat(absl::string_view text, Format* out) {
-  if (text == "text") *out = Format::kText;
-  else if (text == "json") *out = Format::kJson;
-  else return false;
+  if (text == "text")
+    *out = Format::kText;
+  else if (text == "json")
+    *out = Format::kJson;
+  else
+    return false;
   return true;
 }
 
 bool ParseLevel(absl::string_view text, Level* out) {
-  if (text == "debug") *out = Level::kDebug;
-  else if (text == "info") *out = Level::kInfo;
-  else if (text == "warning" || text == "warn") *out = Level::kWarning;
-  else if (text == "error") *out = Level::kError;
-  else return false;
+  if (text == "debug")
+    *out = Level::kDebug;
+  else if (text == "info")
+    *out = Level::kInfo;
+  else if (text == "warning" || text == "warn")
+    *out = Level::kWarning;
+  else if (text == "error")
+    *out = Level::kError;
+  else
+    return false;
   return true;
 }
 
@@ -102,9 +124,8 @@ void AddSecret(absl::string_view secret) {
   for (const std::string& known : s.secrets) {
     if (known == secret) return;
   }
-  auto at = std::find_if(s.secrets.begin(), s.secrets.end(), [&](const std::string& known) {
-    return known.size() < secret.size();
-  });
+  auto at = std::find_if(s.secrets.begin(), s.secrets.end(),
+                         [&](const std::string& known) { return known.size() < secret.size(); });
   s.secrets.emplace(at, secret);
 }
 
@@ -129,8 +150,8 @@ void Log(Level level, absl::string_view message, const Fields& fields) {
   std::string line;
   if (s.options.format == Format::kJson) {
     line = "{\"ts\":";
-    AppendJsonString(&line, absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(),
-                                             absl::UTCTimeZone()));
+    AppendJsonString(&line,
+                     absl::FormatTime("%Y-%m-%dT%H:%M:%E3SZ", absl::Now(), absl::UTCTimeZone()));
     line += ",\"level\":";
     AppendJsonString(&line, LevelName(level));
     line += ",\"program\":";

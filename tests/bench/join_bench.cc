@@ -65,8 +65,7 @@ Fixture& Generated() {
   static Fixture* f = [] {
     auto* out = new Fixture;
     test::GeneratedCatalogOptions o;  // 5,000 tables, 50 clusters
-    out->catalog = std::make_unique<Catalog>(
-        *Catalog::FromProto(test::GenerateCatalog(o)));
+    out->catalog = std::make_unique<Catalog>(*Catalog::FromProto(test::GenerateCatalog(o)));
     out->graph = std::make_unique<JoinGraph>(*out->catalog);
     return out;
   }();
@@ -264,8 +263,7 @@ void BM_LoadCatalog(benchmark::State& state, const std::string& bytes) {
     migrations = c->ApplyOrder().size();
     benchmark::DoNotOptimize(c);
   }
-  state.SetLabel(std::to_string(migrations) + " migrations, " + std::to_string(tables) +
-                 " tables");
+  state.SetLabel(std::to_string(migrations) + " migrations, " + std::to_string(tables) + " tables");
 }
 
 void BM_BuildGraphOf(benchmark::State& state, const std::string& bytes) {
@@ -290,12 +288,13 @@ void RegisterCatalogLoads() {
     benchmark::RegisterBenchmark(("BM_Limit_ParseProto/" + label).c_str(),
                                  [bytes](benchmark::State& s) { BM_Limit_ParseProto(s, *bytes); })
         ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_LoadCatalog/" + label).c_str(),
-                                 [bytes](benchmark::State& s) { BM_LoadCatalog(s, *bytes); })
-        ->Unit(benchmark::kMicrosecond);
-    benchmark::RegisterBenchmark(("BM_BuildGraphOf/" + label).c_str(),
-                                 [bytes](benchmark::State& s) { BM_BuildGraphOf(s, *bytes); })
-        ->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_LoadCatalog/" + label).c_str(), [bytes](benchmark::State& s) {
+      BM_LoadCatalog(s, *bytes);
+    })->Unit(benchmark::kMicrosecond);
+    benchmark::RegisterBenchmark(("BM_BuildGraphOf/" + label).c_str(), [bytes](
+                                                                           benchmark::State& s) {
+      BM_BuildGraphOf(s, *bytes);
+    })->Unit(benchmark::kMicrosecond);
   }
 }
 

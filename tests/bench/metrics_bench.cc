@@ -23,9 +23,9 @@ namespace {
 
 const std::vector<std::string>& Methods() {
   static const auto* m = new std::vector<std::string>{
-      "ListClusters",    "CheckTables",  "ValidateJoin",    "ValidateQuery",
-      "GetMigrationStatus", "PlanMigrations", "VerifySchema", "ApplyMigrations",
-      "RollbackCluster", "RepairChecksums", "AdoptDatabase", "WatchClusters"};
+      "ListClusters",       "CheckTables",     "ValidateJoin",  "ValidateQuery",
+      "GetMigrationStatus", "PlanMigrations",  "VerifySchema",  "ApplyMigrations",
+      "RollbackCluster",    "RepairChecksums", "AdoptDatabase", "WatchClusters"};
   return *m;
 }
 
@@ -55,8 +55,8 @@ void BM_Scrape(benchmark::State& state) {
   }
   MigrationMetrics migrations(*registry);
   for (int c = 0; c < 19; ++c) {
-    migrations.Observe(migrate::Event{migrate::Event::kFinished, "cluster" + std::to_string(c),
-                                      1, "init", absl::Milliseconds(30), "", ""});
+    migrations.Observe(migrate::Event{migrate::Event::kFinished, "cluster" + std::to_string(c), 1,
+                                      "init", absl::Milliseconds(30), "", ""});
   }
   size_t bytes = 0;
   for (auto _ : state) {

@@ -11,6 +11,8 @@
 // scripts/bench/stats.py (SECTION, "", "<RPC>|<callers>|rps|p50|p99", value)
 // and the server's RSS in MiB as SECTION_rss samples ("idle", "max under
 // load", "after load"), instead of a markdown table.
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -22,8 +24,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -133,7 +133,8 @@ int main(int argc, char** argv) {
   flags.Int("pid", &pid, "server process id (for its memory)");
   flags.Duration("duration", &duration, "per measurement");
   flags.String("only", &only, "run only this RPC");
-  flags.String("samples", &samples, "print sample lines for scripts/bench/stats.py under this section");
+  flags.String("samples", &samples,
+               "print sample lines for scripts/bench/stats.py under this section");
   std::vector<std::string> caller_counts = {"1", "8", "64"};
   flags.List("callers", &caller_counts, "concurrent callers to measure (comma-separated)");
   if (int code = flags.Finish(flags.Parse({argv + 1, argv + argc}), 0, 2); code >= 0) {
@@ -184,18 +185,18 @@ int main(int argc, char** argv) {
       return method(stub.get(), &ctx).ok();
     };
   };
-  calls.push_back({"CheckTables (2 tables)", schemagate_call([&](v1::SchemaGate::Stub* s,
-                                                                 grpc::ClientContext* c) {
+  calls.push_back({"CheckTables (2 tables)",
+                   schemagate_call([&](v1::SchemaGate::Stub* s, grpc::ClientContext* c) {
                      v1::CheckTablesResponse r;
                      return s->CheckTables(c, check, &r);
                    })});
-  calls.push_back({"ValidateJoin (direct pair)", schemagate_call([&](v1::SchemaGate::Stub* s,
-                                                                     grpc::ClientContext* c) {
+  calls.push_back({"ValidateJoin (direct pair)",
+                   schemagate_call([&](v1::SchemaGate::Stub* s, grpc::ClientContext* c) {
                      v1::ValidateJoinResponse r;
                      return s->ValidateJoin(c, join, &r);
                    })});
-  calls.push_back({"ValidateQuery (300 chars)", schemagate_call([&](v1::SchemaGate::Stub* s,
-                                                                    grpc::ClientContext* c) {
+  calls.push_back({"ValidateQuery (300 chars)",
+                   schemagate_call([&](v1::SchemaGate::Stub* s, grpc::ClientContext* c) {
                      v1::ValidateQueryResponse r;
                      return s->ValidateQuery(c, query, &r);
                    })});
@@ -211,11 +212,11 @@ int main(int argc, char** argv) {
                      v1::ValidateQueryResponse r;
                      return s->ValidateQuery(c, q, &r);
                    })});
-  calls.push_back({"ListClusters", schemagate_call([&](v1::SchemaGate::Stub* s,
-                                                       grpc::ClientContext* c) {
-                     v1::ListClustersResponse r;
-                     return s->ListClusters(c, v1::ListClustersRequest(), &r);
-                   })});
+  calls.push_back(
+      {"ListClusters", schemagate_call([&](v1::SchemaGate::Stub* s, grpc::ClientContext* c) {
+         v1::ListClustersResponse r;
+         return s->ListClusters(c, v1::ListClustersRequest(), &r);
+       })});
 
   long idle = RssKb(static_cast<int>(pid));
   const bool tsv = !samples.empty();
@@ -223,7 +224,9 @@ int main(int argc, char** argv) {
     std::printf("%s_rss\t\tidle\t%.2f\t\n", samples.c_str(), idle / 1024.0);
   } else {
     std::printf("server RSS idle: %.1f MiB\n\n", idle / 1024.0);
-    std::printf("| RPC | callers | req/s | p50 (us) | p99 (us) | req/s vs health | errors | max RSS (MiB) |\n");
+    std::printf(
+        "| RPC | callers | req/s | p50 (us) | p99 (us) | req/s vs health | errors | max RSS (MiB) "
+        "|\n");
     std::printf("|---|---|---|---|---|---|---|---|\n");
   }
   std::map<int, double> limit;
@@ -248,9 +251,8 @@ int main(int argc, char** argv) {
       max_rss_kb = std::max(max_rss_kb, r.max_rss_kb);
       errors += r.errors;
       if (tsv) {
-        for (auto [metric, value] : {std::pair<const char*, double>{"rps", r.rps},
-                                     {"p50", r.p50_us},
-                                     {"p99", r.p99_us}}) {
+        for (auto [metric, value] :
+             {std::pair<const char*, double>{"rps", r.rps}, {"p50", r.p50_us}, {"p99", r.p99_us}}) {
           std::printf("%s\t\t%s|%d|%s\t%.2f\t\n", samples.c_str(), name.c_str(), callers, metric,
                       value);
         }

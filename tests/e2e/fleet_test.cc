@@ -16,10 +16,10 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/schemagate_client.h"
-#include "server/migrate/history.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
+#include "server/migrate/history.h"
 #include "tests/support/service_process.h"
 #include "tests/support/subprocess.h"
 #include "tests/support/test_db.h"
@@ -27,11 +27,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
-using ::testing::Not;
-using ::testing::UnorderedElementsAreArray;
 using test::Bin;
 using test::Connect;
 using test::Eventually;
@@ -40,6 +35,11 @@ using test::RunProcess;
 using test::Server;
 using test::TempDir;
 using test::TestDatabase;
+using ::testing::AllOf;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::UnorderedElementsAreArray;
 using Json = nlohmann::json;
 using Health = grpc::health::v1::HealthCheckResponse;
 
@@ -74,8 +74,7 @@ std::set<std::string> Tables(const TestDatabase& db) {
       "WHERE c.relkind IN ('r', 'p') AND n.nspname NOT IN ('pg_catalog', "
       "'information_schema', 'schemagate') AND n.nspname NOT LIKE 'pg_toast%'");
   EXPECT_TRUE(rows.ok()) << rows.status();
-  return rows.ok() ? std::set<std::string>(rows->begin(), rows->end())
-                   : std::set<std::string>();
+  return rows.ok() ? std::set<std::string>(rows->begin(), rows->end()) : std::set<std::string>();
 }
 
 bool HasHistory(const TestDatabase& db) {
@@ -206,7 +205,8 @@ TEST_F(FleetTest, FiftyTenantsEachGetExactlyTheirFeatures) {
     EXPECT_EQ(by_id[t.id]["result"], "migrated");
     EXPECT_EQ(Tables(*t.db), ExpectedTables(t.features));
     // Described as host:port/dbname, never with the credentials.
-    EXPECT_THAT(by_id[t.id]["database"].get<std::string>(), ::testing::EndsWith("/" + t.db->name()));
+    EXPECT_THAT(by_id[t.id]["database"].get<std::string>(),
+                ::testing::EndsWith("/" + t.db->name()));
   }
   // The plans differ: a core tenant has no tasks tables, a tasks tenant no billing.
   EXPECT_NE(ExpectedTables("core"), ExpectedTables("tasks"));
@@ -380,8 +380,7 @@ TEST_F(FleetTest, ShardsSplitTheTargetSet) {
   }
   EXPECT_EQ(seen.size(), 40u);
   EXPECT_EQ(std::set<std::string>(seen.begin(), seen.end()).size(), 40u);
-  ProcessResult bad = Fleet({"targets", "--targets=" + path, "--shard-count=3",
-                             "--shard-index=3"});
+  ProcessResult bad = Fleet({"targets", "--targets=" + path, "--shard-count=3", "--shard-index=3"});
   EXPECT_EQ(bad.exit_code, 2);
   EXPECT_THAT(bad.err, HasSubstr("--shard-index must be in 0 .. --shard-count-1"));
 }
@@ -394,8 +393,7 @@ TEST_F(FleetTest, ShardedMigrateCoversEveryTenantOnce) {
   std::map<std::string, int> migrated_by;
   for (int index = 0; index < 3; ++index) {
     ProcessResult r;
-    Json out = MigrateJson(targets, {"--shard-count=3", absl::StrCat("--shard-index=", index)},
-                           &r);
+    Json out = MigrateJson(targets, {"--shard-count=3", absl::StrCat("--shard-index=", index)}, &r);
     ASSERT_FALSE(out.is_discarded()) << r.out << r.err;
     ASSERT_EQ(r.exit_code, 0) << r.err;
     EXPECT_EQ(out["shard"]["index"], index);
@@ -424,17 +422,18 @@ TEST_F(FleetTest, InterruptedRolloutResumes) {
   for (Tenant& t : tenants) t.features = "core";
   const std::string targets = WriteTargets(tenants);
   // Another migrator holds i00's lock: fleet migrate (one at a time) waits there.
-  auto lock = std::make_unique<test::LockHolder>(*tenants[0].db,
-                                                    migrate::HistoryName().LockKey());
+  auto lock = std::make_unique<test::LockHolder>(*tenants[0].db, migrate::HistoryName().LockKey());
   ASSERT_TRUE(lock->ok());
   test::Child child({Bin("schemagate"), "fleet", "migrate", "--targets=" + targets, "--json",
-                        "--parallel=1", "--lock-wait-timeout=120s", "--progress-interval=0"});
-  ASSERT_TRUE(Eventually([&] {
-    auto n = tenants[0].db->Query(
-        "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'schemagate-fleet' "
-        "AND datname = current_database()");
-    return n.ok() && !n->empty() && (*n)[0] != "0";
-  }, absl::Seconds(20)));
+                     "--parallel=1", "--lock-wait-timeout=120s", "--progress-interval=0"});
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto n = tenants[0].db->Query(
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'schemagate-fleet' "
+            "AND datname = current_database()");
+        return n.ok() && !n->empty() && (*n)[0] != "0";
+      },
+      absl::Seconds(20)));
   absl::SleepFor(absl::Milliseconds(300));
   child.Kill(SIGTERM);
   ProcessResult r = child.Wait();
@@ -474,8 +473,7 @@ TEST_F(FleetTest, TargetsFromAControlDatabaseQuery) {
   const std::string query =
       "SELECT id, url AS database_url, plan AS features, "
       "json_build_object('region', region)::text AS labels, wave FROM tenants";
-  ProcessResult r = Fleet({"migrate", "--targets-query=" + query, "--json",
-                           "--selector=region=eu"},
+  ProcessResult r = Fleet({"migrate", "--targets-query=" + query, "--json", "--selector=region=eu"},
                           {"SCHEMAGATE_CONTROL_DATABASE_URL=" + (*control)->url()});
   ASSERT_EQ(r.exit_code, 0) << r.out << r.err;
   Json out = Json::parse(r.out);
@@ -515,11 +513,13 @@ TEST_F(FleetServeTest, EachTargetAnswersForItsOwnFeatures) {
   auto fleet = Connect(server.target(), token);
   auto a = fleet->ForTarget("s00");
   auto b = fleet->ForTarget("s01");
-  ASSERT_TRUE(Eventually([&] {
-    auto x = a->CheckTables({"projects"});
-    auto y = b->CheckTables({"users"});
-    return x.ok() && x->state_known() && y.ok() && y->state_known();
-  }, absl::Seconds(20)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto x = a->CheckTables({"projects"});
+        auto y = b->CheckTables({"users"});
+        return x.ok() && x->state_known() && y.ok() && y->state_known();
+      },
+      absl::Seconds(20)));
 
   // CheckTables: tenant A has tasks, tenant B does not.
   auto ca = a->CheckTables({"projects", "users"});
@@ -606,10 +606,12 @@ TEST_F(FleetServeTest, EachTargetAnswersForItsOwnFeatures) {
   EXPECT_GT(rolled->reverted_size(), 0);
   EXPECT_EQ(Tables(*tenants[0].db), ExpectedTables("core"));
   // The state follows (a refresh after the admin RPC).
-  EXPECT_TRUE(Eventually([&] {
-    auto c = a->CheckTables({"projects"});
-    return c.ok() && c->tables(0).status() == v1::TABLE_STATUS_NOT_MIGRATED;
-  }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto c = a->CheckTables({"projects"});
+        return c.ok() && c->tables(0).status() == v1::TABLE_STATUS_NOT_MIGRATED;
+      },
+      absl::Seconds(10)));
   int finished = 0;
   auto applied = a->ApplyMigrations(
       v1::ApplyMigrationsRequest(),
@@ -692,8 +694,8 @@ TEST_F(FleetServeTest, SighupReloadsTheTargetSet) {
   second.push_back(std::move(tenants[1]));
   WriteTargets(second);
   server.child().Kill(SIGHUP);
-  EXPECT_TRUE(Eventually([&] { return c->ForTarget("r01")->ListClusters().ok(); },
-                         absl::Seconds(10)));
+  EXPECT_TRUE(
+      Eventually([&] { return c->ForTarget("r01")->ListClusters().ok(); }, absl::Seconds(10)));
   EXPECT_EQ(c->ForTarget("r00")->ListClusters().status().code(), absl::StatusCode::kNotFound);
   while (reader->Read(&update)) {
   }
@@ -703,10 +705,12 @@ TEST_F(FleetServeTest, SighupReloadsTheTargetSet) {
   // A set that no longer parses keeps the targets read before.
   std::ofstream(targets) << "target { id: ";
   server.child().Kill(SIGHUP);
-  EXPECT_TRUE(Eventually([&] {
-    auto l = c->ListTargets(v1::ListTargetsRequest());
-    return l.ok() && !l->load_error().empty();
-  }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListTargets(v1::ListTargetsRequest());
+        return l.ok() && !l->load_error().empty();
+      },
+      absl::Seconds(10)));
   EXPECT_TRUE(c->ForTarget("r01")->ListClusters().ok());
 }
 

@@ -8,12 +8,14 @@
 // Trees: tests/testdata/trees/locks_v1 (users, tasks) and locks_v2 (+
 // core/0002_change: an acknowledged non-concurrent index on users, an
 // unacknowledged rewrite of tasks).
-#include <fstream>
-#include <string>
-#include <vector>
+#include "server/migrate/plan_locks.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
@@ -21,7 +23,6 @@
 #include "nlohmann/json.hpp"
 #include "server/migrate/db.h"
 #include "server/migrate/history.h"
-#include "server/migrate/plan_locks.h"
 #include "tests/support/database_test.h"
 #include "tests/support/service_process.h"
 #include "tests/support/test_db.h"
@@ -30,8 +31,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::Bin;
 using test::Connect;
 using test::Eventually;
@@ -40,6 +39,8 @@ using test::RunProcess;
 using test::Server;
 using test::TempDir;
 using test::Variant;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr int kRows = 20000;
 
@@ -53,10 +54,12 @@ class PlanLocksTest : public test::VariantDatabaseTest {
     token_file_ = TokenFile(token_);
     ASSERT_EQ(Run("locks_v1", {"migrate"}).exit_code, 0);
     ASSERT_TRUE(db_->Query("INSERT INTO users (email) VALUES ('a@example.org'), "
-                           "('b@example.org')").ok());
+                           "('b@example.org')")
+                    .ok());
     ASSERT_TRUE(db_->Query(absl::StrCat("INSERT INTO tasks (owner, title, points) "
                                         "SELECT 1, 'task ' || i, i FROM generate_series(1, ",
-                                        kRows, ") i")).ok());
+                                        kRows, ") i"))
+                    .ok());
   }
 
   // The test tree builds of tests/CMakeLists.txt, named as Variant() names
@@ -93,12 +96,15 @@ TEST_F(PlanLocksTest, PlanShowsEachLockWithTheLiveTableSize) {
     }
     return -1;
   };
-  ASSERT_TRUE(Eventually([&] {
-    ProcessResult plan = Run("locks_v2", {"plan", "--json"});
-    if (plan.exit_code != 0) return false;
-    step = nlohmann::json::parse(plan.out)["pending"][0];
-    return tasks_rows(step) >= kRows;
-  }, absl::Seconds(20))) << step.dump();
+  ASSERT_TRUE(Eventually(
+      [&] {
+        ProcessResult plan = Run("locks_v2", {"plan", "--json"});
+        if (plan.exit_code != 0) return false;
+        step = nlohmann::json::parse(plan.out)["pending"][0];
+        return tasks_rows(step) >= kRows;
+      },
+      absl::Seconds(20)))
+      << step.dump();
   EXPECT_EQ(step["path"], "core/0002_change/up.sql");
   ASSERT_EQ(step["locks"].size(), 2u) << step.dump();
   const nlohmann::json& index = step["locks"][0];
@@ -238,27 +244,30 @@ TEST_F(PlanLocksTest, ServerFlagRefusesApplyMigrations) {
 // than public is named "schema.table", a materialized view counts, a
 // missing table and an index do not exist.
 TEST_F(PlanLocksTest, TableSizesOfPartitionedQualifiedAndMissingTables) {
-  ASSERT_TRUE(db_->Query(
-      "CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);"
-      "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') "
-      "TO ('2026-01-01');"
-      "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') "
-      "TO ('2027-01-01');"
-      "INSERT INTO events SELECT i, DATE '2025-01-01' + (i % 700) FROM "
-      "generate_series(1, 14000) i;"
-      "CREATE SCHEMA billing; CREATE TABLE billing.invoices (id int);"
-      "INSERT INTO billing.invoices SELECT generate_series(1, 3000);"
-      "CREATE MATERIALIZED VIEW task_titles AS SELECT title FROM tasks;"
-      "ANALYZE events; ANALYZE billing.invoices; ANALYZE task_titles; ANALYZE tasks").ok());
+  ASSERT_TRUE(
+      db_->Query("CREATE TABLE events (id bigint, at date NOT NULL) PARTITION BY RANGE (at);"
+                 "CREATE TABLE events_2025 PARTITION OF events FOR VALUES FROM ('2025-01-01') "
+                 "TO ('2026-01-01');"
+                 "CREATE TABLE events_2026 PARTITION OF events FOR VALUES FROM ('2026-01-01') "
+                 "TO ('2027-01-01');"
+                 "INSERT INTO events SELECT i, DATE '2025-01-01' + (i % 700) FROM "
+                 "generate_series(1, 14000) i;"
+                 "CREATE SCHEMA billing; CREATE TABLE billing.invoices (id int);"
+                 "INSERT INTO billing.invoices SELECT generate_series(1, 3000);"
+                 "CREATE MATERIALIZED VIEW task_titles AS SELECT title FROM tasks;"
+                 "ANALYZE events; ANALYZE billing.invoices; ANALYZE task_titles; ANALYZE tasks")
+          .ok());
   migrate::ConnectOptions options;
   options.url = db_->url();
   auto conn = migrate::Connection::Open(options);
   ASSERT_TRUE(conn.ok()) << conn.status();
-  auto sizes = migrate::ReadTableSizes(
-      conn->get(), {"events", "billing.invoices", "task_titles", "tasks_pkey", "nosuch",
-                    "billing.nosuch", "tasks"});
+  auto sizes =
+      migrate::ReadTableSizes(conn->get(), {"events", "billing.invoices", "task_titles",
+                                            "tasks_pkey", "nosuch", "billing.nosuch", "tasks"});
   ASSERT_TRUE(sizes.ok()) << sizes.status();
-  auto near = [](int64_t got, int64_t want) { return got >= want * 9 / 10 && got <= want * 11 / 10; };
+  auto near = [](int64_t got, int64_t want) {
+    return got >= want * 9 / 10 && got <= want * 11 / 10;
+  };
   EXPECT_TRUE((*sizes)["events"].exists);
   EXPECT_TRUE(near((*sizes)["events"].rows, 14000)) << (*sizes)["events"].rows;
   EXPECT_GT((*sizes)["events"].bytes, 8192 * 2);

@@ -2,6 +2,7 @@
 // loopback, a real PostgreSQL (a database of the fixture server per test; a
 // private server for the restart test), the C++ client library, schemactl,
 // raw gRPC, reflection, and a Python client.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -11,8 +12,6 @@
 #include <fstream>
 #include <sstream>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -33,10 +32,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::AllOf;
-using ::testing::Contains;
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::Bin;
 using test::Child;
 using test::Connect;
@@ -46,8 +41,12 @@ using test::ProcessResult;
 using test::RunProcess;
 using test::Server;
 using test::TempDir;
-using test::Variant;
 using test::TestDatabase;
+using test::Variant;
+using ::testing::AllOf;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 class ServiceTest : public test::DatabaseTest {
  protected:
@@ -78,9 +77,9 @@ TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
   auto c = Connect(server.target(), token_);
 
   // Before any migration: tables are NOT_MIGRATED; health NOT_SERVING.
-  ASSERT_TRUE(Eventually([&] { return c->ListClusters().ok() &&
-                                      c->ListClusters()->database_reachable(); },
-                         absl::Seconds(10)));
+  ASSERT_TRUE(
+      Eventually([&] { return c->ListClusters().ok() && c->ListClusters()->database_reachable(); },
+                 absl::Seconds(10)));
   auto before = c->CheckTables({"users", "crm_contacts"});
   ASSERT_TRUE(before.ok()) << before.status();
   EXPECT_EQ(before->tables(0).status(), v1::TABLE_STATUS_NOT_MIGRATED);
@@ -133,8 +132,7 @@ TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
   auto chosen = c->ValidateJoin({}, {{"tasks", "users", "tasks_assignee_id_fkey"}});
   ASSERT_TRUE(chosen.ok());
   EXPECT_EQ(chosen->pairs(0).candidates(0).on(), "tasks.assignee_id = users.id");
-  auto query = c->ValidateQuery(
-      "SELECT * FROM tasks t JOIN projects p ON p.id = t.project_id");
+  auto query = c->ValidateQuery("SELECT * FROM tasks t JOIN projects p ON p.id = t.project_id");
   ASSERT_TRUE(query.ok());
   EXPECT_EQ(query->verdict(), v1::QUERY_VERDICT_OK);
   EXPECT_EQ(query->conditions(0).foreign_key(), "tasks_project_id_fkey");
@@ -162,14 +160,16 @@ TEST_F(ServiceTest, ConsumerRpcsBeforeAndAfterMigration) {
   auto rb = c->RollbackCluster(rollback, absl::Minutes(1));
   ASSERT_TRUE(rb.ok()) << rb.status();
   EXPECT_EQ(rb->reverted_size(), 1);
-  ASSERT_TRUE(Eventually([&] {
-    auto t = c->CheckTables({"okr_objectives"});
-    return t.ok() && t->tables(0).status() == v1::TABLE_STATUS_NOT_MIGRATED;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto t = c->CheckTables({"okr_objectives"});
+        return t.ok() && t->tables(0).status() == v1::TABLE_STATUS_NOT_MIGRATED;
+      },
+      absl::Seconds(10)));
   // The client's cache is dropped by the watch stream.
-  ASSERT_TRUE(Eventually([&] { return c->Require({"okr_objectives"}).code() ==
-                                      absl::StatusCode::kUnavailable; },
-                         absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] { return c->Require({"okr_objectives"}).code() == absl::StatusCode::kUnavailable; },
+      absl::Seconds(10)));
   rollback.set_cluster("tasks");
   auto refused = c->RollbackCluster(rollback, absl::Minutes(1));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -190,8 +190,8 @@ TEST_F(ServiceTest, NarrowedServerNamesTheFeatureToEnable) {
   absl::Status require = c->Require({"crm_contacts"});
   EXPECT_EQ(require.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(require.message()), HasSubstr("people"));
-  ProcessResult wait = Ctl({"wait", "--target", server.target(), "--clusters", "people",
-                            "--timeout", "5s"});
+  ProcessResult wait =
+      Ctl({"wait", "--target", server.target(), "--clusters", "people", "--timeout", "5s"});
   EXPECT_EQ(wait.exit_code, 9) << wait.err;  // not in the build: do not wait
   EXPECT_THAT(wait.err, HasSubstr("people (compiled in, turned off by --features)"));
 }
@@ -220,8 +220,8 @@ TEST_F(ServiceTest, AdminRpcsNeedTheToken) {
   EXPECT_THAT(*rows, ::testing::ElementsAre("t"));
   // schemactl: exit 10 (not authorized) without a token, 0 with it.
   EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target()}).exit_code, 10);
-  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target(), "--token-file",
-                 token_file_}).exit_code,
+  EXPECT_EQ(Ctl({"repair", "--dry-run", "--target", server.target(), "--token-file", token_file_})
+                .exit_code,
             0);
 }
 
@@ -231,8 +231,7 @@ TEST_F(ServiceTest, AdminRefusedWithoutTokenFileAndOnTheMainListenerWhenSplit) {
     ASSERT_TRUE(server.ok());
     auto c = Connect(server.target(), token_);
     v1::RepairChecksumsRequest repair;
-    EXPECT_EQ(c->RepairChecksums(repair).status().code(),
-              absl::StatusCode::kPermissionDenied);
+    EXPECT_EQ(c->RepairChecksums(repair).status().code(), absl::StatusCode::kPermissionDenied);
   }
   Server split(Bin("schemagate-server"), db_->url(),
                {"--admin-token-file=" + token_file_, "--admin-listen=127.0.0.1:0"});
@@ -246,12 +245,11 @@ TEST_F(ServiceTest, AdminRefusedWithoutTokenFileAndOnTheMainListenerWhenSplit) {
   auto admin_listener = Connect(split.admin_target(), token_);
   EXPECT_TRUE(admin_listener->RepairChecksums(repair).ok());
   auto no_token = Connect(split.admin_target(), "");
-  EXPECT_EQ(no_token->RepairChecksums(repair).status().code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(no_token->RepairChecksums(repair).status().code(), absl::StatusCode::kUnauthenticated);
   // --insecure-admin is refused on a non-loopback listener.
-  ProcessResult insecure = RunProcess(
-      {Bin("schemagate-server"), "serve", "--listen=0.0.0.0:0", "--insecure-admin"}, "",
-      {"DATABASE_URL=" + db_->url()});
+  ProcessResult insecure =
+      RunProcess({Bin("schemagate-server"), "serve", "--listen=0.0.0.0:0", "--insecure-admin"}, "",
+                 {"DATABASE_URL=" + db_->url()});
   EXPECT_EQ(insecure.exit_code, 2);
   EXPECT_THAT(insecure.err, HasSubstr("allowed only on a loopback listener"));
 }
@@ -278,8 +276,8 @@ TEST_F(ServiceTest, WatchSeesAMigrationAppliedByAnotherProcess) {
   v1::WatchClustersResponse update;
   while (!seen && reader->Read(&update)) {
     for (const v1::ClusterInfo& cl : update.clusters()) {
-      seen = seen || (cl.name() == "tasks" &&
-                      cl.migration().state() == v1::CLUSTER_STATE_UP_TO_DATE);
+      seen =
+          seen || (cl.name() == "tasks" && cl.migration().state() == v1::CLUSTER_STATE_UP_TO_DATE);
     }
   }
   EXPECT_TRUE(seen);
@@ -290,8 +288,8 @@ TEST_F(ServiceTest, WatchSeesAMigrationAppliedByAnotherProcess) {
 TEST_F(ServiceTest, SchemactlWaitReturnsWhenTheClusterIsMigrated) {
   Server server(Bin("schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
-  Child wait({Bin("schemactl"), "wait", "--target", server.target(), "--clusters",
-              "tasks,people", "--timeout", "60s"});
+  Child wait({Bin("schemactl"), "wait", "--target", server.target(), "--clusters", "tasks,people",
+              "--timeout", "60s"});
   std::this_thread::sleep_for(std::chrono::milliseconds(700));
   EXPECT_TRUE(wait.Running());
   ASSERT_EQ(Migrate(Bin("schemagate")).exit_code, 0);
@@ -299,11 +297,11 @@ TEST_F(ServiceTest, SchemactlWaitReturnsWhenTheClusterIsMigrated) {
   EXPECT_EQ(r.exit_code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("ready: tasks, people"));
   // Timeout and a cluster missing from the build.
-  ProcessResult missing = Ctl({"wait", "--target", server.target(), "--clusters",
-                               "nosuch", "--timeout", "5s"});
+  ProcessResult missing =
+      Ctl({"wait", "--target", server.target(), "--clusters", "nosuch", "--timeout", "5s"});
   EXPECT_EQ(missing.exit_code, 9);
-  ProcessResult unreachable = Ctl({"wait", "--target", "127.0.0.1:1", "--clusters",
-                                   "tasks", "--timeout", "2s"});
+  ProcessResult unreachable =
+      Ctl({"wait", "--target", "127.0.0.1:1", "--clusters", "tasks", "--timeout", "2s"});
   EXPECT_EQ(unreachable.exit_code, 4);
   EXPECT_THAT(unreachable.err, HasSubstr("timed out"));
 }
@@ -315,26 +313,30 @@ TEST_F(ServiceTest, ADatabaseAheadOfTheBuildStillServes) {
   Server server(Variant("engine_v1", "schemagate-server"), db_->url(), {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
+      },
+      absl::Seconds(10)));
   EXPECT_FALSE(c->ListClusters()->clusters(0).migration().ready());
   EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 
   ASSERT_EQ(Migrate(Variant("engine_v2", "schemagate")).exit_code, 0);
   // The server may have read the history mid-run (after core, before
   // feat): wait for the state after the whole run.
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    if (!l.ok() || l->clusters(0).migration().state() != v1::CLUSTER_STATE_UNKNOWN_APPLIED) {
-      return false;
-    }
-    for (const v1::ClusterInfo& ci : l->clusters()) {
-      if (!ci.migration().ready()) return false;
-    }
-    return true;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        if (!l.ok() || l->clusters(0).migration().state() != v1::CLUSTER_STATE_UNKNOWN_APPLIED) {
+          return false;
+        }
+        for (const v1::ClusterInfo& ci : l->clusters()) {
+          if (!ci.migration().ready()) return false;
+        }
+        return true;
+      },
+      absl::Seconds(10)));
   auto l = c->ListClusters();
   ASSERT_TRUE(l.ok());
   for (const v1::ClusterInfo& ci : l->clusters()) {
@@ -342,10 +344,9 @@ TEST_F(ServiceTest, ADatabaseAheadOfTheBuildStillServes) {
   }
   EXPECT_EQ(l->clusters(0).migration().unknown_applied_size(), 1);
   EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::SERVING);
-  EXPECT_EQ(*c->Health("schemagate.cluster.core"),
-            grpc::health::v1::HealthCheckResponse::SERVING);
-  ProcessResult wait = Ctl({"wait", "--target", server.target(), "--clusters", "core,feat",
-                            "--timeout", "10s"});
+  EXPECT_EQ(*c->Health("schemagate.cluster.core"), grpc::health::v1::HealthCheckResponse::SERVING);
+  ProcessResult wait =
+      Ctl({"wait", "--target", server.target(), "--clusters", "core,feat", "--timeout", "10s"});
   EXPECT_EQ(wait.exit_code, 0) << wait.err;
   ProcessResult old_migrate = Migrate(Variant("engine_v1", "schemagate"));
   EXPECT_EQ(old_migrate.exit_code, 6);
@@ -363,8 +364,11 @@ TEST_F(ServiceTest, SchemactlCommands) {
   EXPECT_EQ(apply.exit_code, 0) << apply.err;
   EXPECT_THAT(apply.out, AllOf(HasSubstr("applying core/1_init ... ok"),
                                HasSubstr("the database is up to date")));
-  ASSERT_TRUE(Eventually([&] { return Ctl({"health", "--target", t}).exit_code == 0; },
-                         absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        return Ctl({"health", "--target", t}).exit_code == 0;
+      },
+      absl::Seconds(10)));
   struct Case {
     std::vector<std::string> args;
     int code;
@@ -377,15 +381,17 @@ TEST_F(ServiceTest, SchemactlCommands) {
       {{"check", "users", "nope_table"}, 9, "unknown_table"},
       {{"join", "tasks", "users"}, 8, "tasks.assignee_id = users.id"},
       {{"join", "--pair", "tasks:users:tasks_reporter_id_fkey"}, 0, "reporter_id"},
-      {{"query", "SELECT * FROM tasks t JOIN users u ON t.assignee_id = u.id"}, 0, "tasks_assignee_id_fkey"},
+      {{"query", "SELECT * FROM tasks t JOIN users u ON t.assignee_id = u.id"},
+       0,
+       "tasks_assignee_id_fkey"},
       {{"query", "SELECT 1 FROM nowhere"}, 9, "unknown"},
       {{"status"}, 0, "up to date"},
       {{"status", "--json"}, 0, "\"up_to_date\": true"},
       {{"verify"}, 0, "no drift"},
       {{"health", "--service", "schemagate.cluster.core"}, 0, "SERVING"},
-      {{"rollback", "--cluster", "goals", "--to", "0", "--dry-run", "--token-file",
-        token_file_},
-       0, "would revert goals/1"},
+      {{"rollback", "--cluster", "goals", "--to", "0", "--dry-run", "--token-file", token_file_},
+       0,
+       "would revert goals/1"},
       {{"repair", "--dry-run", "--token-file", token_file_}, 0, "nothing to repair"},
       {{"apply", "--dry-run", "--token-file", token_file_}, 0, "nothing to apply"},
       {{"check"}, 2, ""},
@@ -411,7 +417,8 @@ TEST_F(ServiceTest, HealthFollowsPostgresStoppingAndRestarting) {
   test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   ASSERT_EQ(RunProcess({Bin("schemagate"), "migrate", "--features=tasks"}, "",
-                       {"DATABASE_URL=" + pg.url()}).exit_code,
+                       {"DATABASE_URL=" + pg.url()})
+                .exit_code,
             0);
   Server server(Bin("schemagate-server"), pg.url(), {"--features=tasks"});
   ASSERT_TRUE(server.ok());
@@ -449,8 +456,8 @@ TEST_F(ServiceTest, SigtermDrainsInFlightRpcsAndExitsZero) {
     summary = c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1));
   });
   // The slow migration sleeps 4 s; stop the server while it runs.
-  ASSERT_TRUE(Eventually([&] { return db_->ActiveQueries("pg_sleep(4)") == 1; },
-                         absl::Seconds(10)));
+  ASSERT_TRUE(
+      Eventually([&] { return db_->ActiveQueries("pg_sleep(4)") == 1; }, absl::Seconds(10)));
   ProcessResult r = server.Stop(SIGTERM);
   apply.join();
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -474,11 +481,12 @@ TEST_F(ServiceTest, RepairOverRpc) {
                 {"--admin-token-file=" + token_file_});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target(), token_);
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->clusters(0).migration().state() ==
-                         v1::CLUSTER_STATE_CHECKSUM_MISMATCH;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->clusters(0).migration().state() == v1::CLUSTER_STATE_CHECKSUM_MISMATCH;
+      },
+      absl::Seconds(10)));
   auto refused = c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1));
   EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(refused.status().message()),
@@ -499,10 +507,9 @@ TEST_F(ServiceTest, MalformedRequestsAreInvalidArgumentWithDetails) {
   std::vector<std::string> payloads = {std::string("\xff\xff\xff\xff", 4),
                                        std::string("\x0a\x02\xc3\x28", 4)};
   for (const std::string& payload : payloads) {
-    grpc::Status status = test::RawUnaryCall(
-        channel, "/schemagate.v1.SchemaGate/CheckTables", payload, absl::Seconds(10));
-    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
-        << status.error_message();
+    grpc::Status status = test::RawUnaryCall(channel, "/schemagate.v1.SchemaGate/CheckTables",
+                                             payload, absl::Seconds(10));
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << status.error_message();
   }
   // Too many tables, empty and NUL names: INVALID_ARGUMENT with BadRequest.
   auto c = Connect(server.target());
@@ -553,8 +560,7 @@ TEST_F(ServiceTest, ReflectionListsTheService) {
 
 TEST_F(ServiceTest, DatabaseDownAtStart) {
   test::RegisterSecret("pw-secret-1");
-  Server server(Bin("schemagate-server"), "postgresql://nobody:pw-secret-1@127.0.0.1:1/x",
-                {});
+  Server server(Bin("schemagate-server"), "postgresql://nobody:pw-secret-1@127.0.0.1:1/x", {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
   auto check = c->CheckTables({"users"});
@@ -597,9 +603,9 @@ TEST_F(ServiceTest, TlsOnlyAndClientCertificates) {
   tls.tls_key_file = d + "/client.key";
   auto ok = (*client::Client::Connect(tls))->CheckTables({"users"});
   EXPECT_TRUE(ok.ok()) << ok.status();
-  ProcessResult ctl = Ctl({"check", "users", "--target", server.target(), "--tls-ca",
-                           d + "/ca.crt", "--tls-cert", d + "/client.crt", "--tls-key",
-                           d + "/client.key", "--tls-server-name", "localhost"});
+  ProcessResult ctl =
+      Ctl({"check", "users", "--target", server.target(), "--tls-ca", d + "/ca.crt", "--tls-cert",
+           d + "/client.crt", "--tls-key", d + "/client.key", "--tls-server-name", "localhost"});
   EXPECT_EQ(ctl.exit_code, 9) << ctl.err;  // not migrated yet, but answered
 }
 
@@ -610,8 +616,8 @@ TEST_F(ServiceTest, PythonClientCallsCheckTablesAndHealth) {
   auto c = Connect(server.target());
   ASSERT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
   std::string src = Env("SCHEMAGATE_SOURCE_DIR");
-  ProcessResult r = RunProcess({"/usr/bin/python3", src + "/tests/python/client_test.py",
-                                server.target(), src + "/proto"});
+  ProcessResult r = RunProcess(
+      {"/usr/bin/python3", src + "/tests/python/client_test.py", server.target(), src + "/proto"});
   EXPECT_EQ(r.exit_code, 0) << r.out << r.err;
   EXPECT_THAT(r.out, HasSubstr("python client: ok"));
 }
@@ -627,14 +633,14 @@ class AdoptRpcTest : public ServiceTest {
     std::string history =
         "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY "
         "NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);";
-    for (const std::string v : {"00000000000000", "20200101000000", "20200102000000",
-                                "20200103000000", "20200103000001", "20200104000000",
-                                "20200105000000", "20200106000000"}) {
+    for (const std::string v :
+         {"00000000000000", "20200101000000", "20200102000000", "20200103000000", "20200103000001",
+          "20200104000000", "20200105000000", "20200106000000"}) {
       if (std::find(skip_versions.begin(), skip_versions.end(), v) != skip_versions.end()) {
         continue;
       }
-      absl::StrAppend(&history, "INSERT INTO __diesel_schema_migrations (version) VALUES ('",
-                      v, "');");
+      absl::StrAppend(&history, "INSERT INTO __diesel_schema_migrations (version) VALUES ('", v,
+                      "');");
     }
     ASSERT_TRUE(db_->Query(history).ok());
   }
@@ -652,11 +658,13 @@ TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
                 {"--admin-token-file=" + token_file_, "--poll-interval=30s"});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target(), token_);
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->database_reachable() &&
-           l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->database_reachable() &&
+               l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
+      },
+      absl::Seconds(10)));
   EXPECT_EQ(*c->Health(""), grpc::health::v1::HealthCheckResponse::NOT_SERVING);
 
   v1::AdoptDatabaseRequest req;
@@ -689,7 +697,8 @@ TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
                   "diesel 20200104000000: not recorded in public.__diesel_schema_migrations; "
                   "tasks/0002_due/up.sql was imported from it"));
   ASSERT_TRUE(db_->Query("INSERT INTO __diesel_schema_migrations (version) VALUES "
-                         "('20200104000000')").ok());
+                         "('20200104000000')")
+                  .ok());
   // The changed column: SCHEMA_DRIFT, each drift a violation.
   auto drift = c->AdoptDatabase(req, absl::Minutes(1));
   EXPECT_EQ(drift.status().code(), absl::StatusCode::kFailedPrecondition);
@@ -697,8 +706,8 @@ TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
   EXPECT_THAT(client::ErrorViolations(drift.status()),
               ::testing::ElementsAre("tasks.title: column type: tasks.title (catalog: text, "
                                      "database: character varying(10))"));
-  ProcessResult ctl_drift = Ctl({"adopt", "--target", server.target(), "--token-file",
-                                 token_file_, "--from", "diesel"});
+  ProcessResult ctl_drift =
+      Ctl({"adopt", "--target", server.target(), "--token-file", token_file_, "--from", "diesel"});
   EXPECT_EQ(ctl_drift.exit_code, 7) << ctl_drift.err;
   EXPECT_THAT(ctl_drift.err, HasSubstr("tasks.title: column type"));
   EXPECT_FALSE(HistoryExists());
@@ -724,10 +733,12 @@ TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
   EXPECT_TRUE(done->has_duration());
 
   // The server follows at once (its poll interval is 30 s): ready, SERVING.
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto h = c->Health("");
+        return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      absl::Seconds(10)));
   auto l = c->ListClusters();
   ASSERT_TRUE(l.ok());
   for (const v1::ClusterInfo& ci : l->clusters()) {
@@ -746,8 +757,8 @@ TEST_F(AdoptRpcTest, AdoptDatabaseTakesOverAndTheServerSeesItAtOnce) {
   auto again = c->AdoptDatabase(req, absl::Minutes(1));
   ASSERT_TRUE(again.ok());
   EXPECT_TRUE(again->adopted_clusters().empty());
-  ProcessResult ctl = Ctl({"adopt", "--target", server.target(), "--token-file", token_file_,
-                           "--from", "diesel"});
+  ProcessResult ctl =
+      Ctl({"adopt", "--target", server.target(), "--token-file", token_file_, "--from", "diesel"});
   EXPECT_EQ(ctl.exit_code, 0) << ctl.err;
   EXPECT_THAT(ctl.out, HasSubstr("nothing to adopt"));
   ProcessResult ctl_denied = Ctl({"adopt", "--target", server.target(), "--from", "diesel"});
@@ -775,11 +786,13 @@ TEST_F(AdoptRpcTest, UnmanagedTablesAreListedByTheServer) {
   EXPECT_EQ(done->unmanaged_tables(0).table(), "mail_messages");
   EXPECT_EQ(done->unmanaged_tables(0).cluster(), "mail");
   EXPECT_TRUE(done->unmanaged_tables(0).compiled());
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->unmanaged_tables_size() == 1 &&
-           l->unmanaged_tables(0).table() == "mail_messages";
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->unmanaged_tables_size() == 1 &&
+               l->unmanaged_tables(0).table() == "mail_messages";
+      },
+      absl::Seconds(10)));
   auto status = c->GetMigrationStatus();
   ASSERT_TRUE(status.ok()) << status.status();
   ASSERT_EQ(status->unmanaged_tables_size(), 1);
@@ -800,9 +813,9 @@ TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
   std::ofstream(wrong_token) << "not-" << token_ << "\n";
   struct Case {
     std::string what;
-    std::string variant;                 // the build both binaries are of
-    std::vector<std::string> cli;        // `schemagate` arguments
-    std::vector<std::string> ctl;        // `schemactl` arguments (admin token added)
+    std::string variant;           // the build both binaries are of
+    std::vector<std::string> cli;  // `schemagate` arguments
+    std::vector<std::string> ctl;  // `schemactl` arguments (admin token added)
     int code;
     std::vector<std::string> server_flags;
     std::function<void()> setup;
@@ -810,19 +823,31 @@ TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
   const int64_t lock_key = migrate::HistoryName().LockKey();
   std::unique_ptr<test::LockHolder> lock;
   std::vector<Case> cases = {
-      {"rollback refused: a dependent cluster is enabled", "engine_v1",
+      {"rollback refused: a dependent cluster is enabled",
+       "engine_v1",
        {"rollback", "--cluster", "core", "--to", "0"},
-       {"rollback", "--cluster", "core", "--to", "0"}, 6},
-      {"unknown cluster", "engine_v1",
+       {"rollback", "--cluster", "core", "--to", "0"},
+       6},
+      {"unknown cluster",
+       "engine_v1",
        {"rollback", "--cluster", "nosuch", "--to", "0"},
-       {"rollback", "--cluster", "nosuch", "--to", "0"}, 2},
+       {"rollback", "--cluster", "nosuch", "--to", "0"},
+       2},
       {"edited applied migration", "engine_edited", {"migrate"}, {"apply"}, 6},
       {"a migration fails", "engine_broken", {"migrate"}, {"apply"}, 5},
-      {"drift", "engine_v1", {"verify"}, {"verify"}, 7,
+      {"drift",
+       "engine_v1",
+       {"verify"},
+       {"verify"},
+       7,
        {},
        [&] { ASSERT_TRUE(db_->Query("ALTER TABLE users ADD COLUMN zzz integer").ok()); }},
-      {"lock wait timeout", "engine_fixed", {"migrate", "--lock-wait-timeout=1s"},
-       {"apply"}, 4, {"--lock-wait-timeout=1s"},
+      {"lock wait timeout",
+       "engine_fixed",
+       {"migrate", "--lock-wait-timeout=1s"},
+       {"apply"},
+       4,
+       {"--lock-wait-timeout=1s"},
        [&] {
          lock = std::make_unique<test::LockHolder>(*db_, lock_key);
          ASSERT_TRUE(lock->ok());
@@ -858,10 +883,10 @@ TEST_F(ServiceTest, SameRefusalSameExitCodeThroughBothBinaries) {
   Server down(Variant("engine_v1", "schemagate-server"), unreachable, {});
   ASSERT_TRUE(down.ok());
   EXPECT_EQ(Ctl({"status", "--target", down.target()}).exit_code, 3);
-  EXPECT_EQ(RunProcess({v1, "status", "--connect-timeout=500ms"}, "",
-                       {"DATABASE_URL=" + unreachable})
-                .exit_code,
-            3);
+  EXPECT_EQ(
+      RunProcess({v1, "status", "--connect-timeout=500ms"}, "", {"DATABASE_URL=" + unreachable})
+          .exit_code,
+      3);
 }
 
 // The monitor re-reads the history with one query: when a read fails, the
@@ -875,14 +900,13 @@ TEST_F(ServiceTest, AFailedHistoryReadKeepsTheLastKnownState) {
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
   ASSERT_TRUE(Eventually([&] { return test::Serving(*c); }, absl::Seconds(10)));
-  ASSERT_TRUE(db_->Query(
-                     "ALTER TABLE schemagate.migrations RENAME TO migrations_real; "
-                     "CREATE SEQUENCE schemagate.flaky; "
-                     "CREATE FUNCTION schemagate.flaky_gate() RETURNS boolean LANGUAGE plpgsql "
-                     "VOLATILE AS $$ BEGIN IF nextval('schemagate.flaky') % 2 = 0 THEN "
-                     "RAISE EXCEPTION 'injected read failure'; END IF; RETURN true; END $$; "
-                     "CREATE VIEW schemagate.migrations AS SELECT * FROM "
-                     "schemagate.migrations_real WHERE (SELECT schemagate.flaky_gate())")
+  ASSERT_TRUE(db_->Query("ALTER TABLE schemagate.migrations RENAME TO migrations_real; "
+                         "CREATE SEQUENCE schemagate.flaky; "
+                         "CREATE FUNCTION schemagate.flaky_gate() RETURNS boolean LANGUAGE plpgsql "
+                         "VOLATILE AS $$ BEGIN IF nextval('schemagate.flaky') % 2 = 0 THEN "
+                         "RAISE EXCEPTION 'injected read failure'; END IF; RETURN true; END $$; "
+                         "CREATE VIEW schemagate.migrations AS SELECT * FROM "
+                         "schemagate.migrations_real WHERE (SELECT schemagate.flaky_gate())")
                   .ok());
   int checks = 0, stale = 0;
   const absl::Time until = absl::Now() + absl::Seconds(4);
@@ -917,8 +941,8 @@ TEST_F(ServiceTest, ReadinessDoesNotDependOnTheDatabase) {
   Server server(Variant("engine_v1", "schemagate-server"), unreachable, {});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target());
-  EXPECT_TRUE(Eventually([&] { return test::Serving(*c, "schemagate.readiness"); },
-                         absl::Seconds(10)));
+  EXPECT_TRUE(
+      Eventually([&] { return test::Serving(*c, "schemagate.readiness"); }, absl::Seconds(10)));
   for (const char* name : {"", "schemagate.v1.SchemaGate", "schemagate.cluster.core"}) {
     auto h = c->Health(name);
     ASSERT_TRUE(h.ok()) << name;
@@ -929,8 +953,8 @@ TEST_F(ServiceTest, ReadinessDoesNotDependOnTheDatabase) {
   EXPECT_FALSE(check->state_known());
   auto join = c->ValidateJoin({"notes", "users"});
   EXPECT_TRUE(join.ok());
-  ProcessResult ctl = Ctl({"health", "--target", server.target(), "--service",
-                           "schemagate.readiness"});
+  ProcessResult ctl =
+      Ctl({"health", "--target", server.target(), "--service", "schemagate.readiness"});
   EXPECT_EQ(ctl.exit_code, 0) << ctl.out << ctl.err;
 }
 

@@ -5,6 +5,7 @@
 // (GetMigrationStatus still answers, SIGTERM drains within the grace
 // period); `serve --migrate-on-start` retries until the database is up to
 // date and stops on SIGTERM. Binaries: the engine test trees' variants.
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <atomic>
@@ -12,8 +13,6 @@
 #include <fstream>
 #include <memory>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -28,8 +27,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::ElementsAre;
-using ::testing::HasSubstr;
 using test::Connect;
 using test::Eventually;
 using test::LockHolder;
@@ -39,6 +36,8 @@ using test::Server;
 using test::TempDir;
 using test::TestDatabase;
 using test::Variant;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 constexpr char kToken[] = "cancel-test-admin-token-8e21";
 
@@ -105,20 +104,19 @@ class CancelTest : public test::DatabaseTest {
   std::unique_ptr<Server> Serve(const std::string& variant, std::vector<std::string> flags,
                                 std::vector<std::string> env = {}) {
     flags.push_back("--admin-token-file=" + token_file_);
-    return std::make_unique<Server>(Variant(variant, "schemagate-server"), db_->url(), flags,
-                                    env);
+    return std::make_unique<Server>(Variant(variant, "schemagate-server"), db_->url(), flags, env);
   }
 
   // Another session can take the migration lock right now.
   bool LockIsFree() {
-    auto r = db_->Query(absl::StrCat("SELECT pg_try_advisory_lock(", key_,
-                                     ") AND pg_advisory_unlock(", key_, ")"));
+    auto r = db_->Query(
+        absl::StrCat("SELECT pg_try_advisory_lock(", key_, ") AND pg_advisory_unlock(", key_, ")"));
     return r.ok() && r->size() == 1 && (*r)[0] == "t";
   }
 
   std::vector<std::string> History() {
-    auto rows = db_->Query(
-        "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
+    auto rows =
+        db_->Query("SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
@@ -143,15 +141,27 @@ TEST_F(CancelTest, CancelAtEveryStageLeavesTheLockFree) {
   std::unique_ptr<LockHolder> holder;
   const std::vector<std::string> before = {"core/1", "core/2"};
   const std::vector<Stage> stages = {
-      {"waiting for the lock", "engine_fixed", {},
-       [&] { return db_->ActiveQueries("pg_sleep(3600)") == 1; }, before},
-      {"right after taking the lock", "engine_fixed", {"SCHEMAGATE_FAILPOINTS=lock-sleep=5"},
-       [&] { return db_->ActiveQueries("pg_try_advisory_lock") == 1 &&
-                    db_->AdvisoryLockHolders(key_) == 1; },
+      {"waiting for the lock",
+       "engine_fixed",
+       {},
+       [&] { return db_->ActiveQueries("pg_sleep(3600)") == 1; },
        before},
-      {"during a migration", "engine_slow", {},
-       [&] { return db_->ActiveQueries("pg_sleep(4)") == 1; }, before},
-      {"during the unlock", "engine_fixed", {"SCHEMAGATE_FAILPOINTS=unlock-sleep=5"},
+      {"right after taking the lock",
+       "engine_fixed",
+       {"SCHEMAGATE_FAILPOINTS=lock-sleep=5"},
+       [&] {
+         return db_->ActiveQueries("pg_try_advisory_lock") == 1 &&
+                db_->AdvisoryLockHolders(key_) == 1;
+       },
+       before},
+      {"during a migration",
+       "engine_slow",
+       {},
+       [&] { return db_->ActiveQueries("pg_sleep(4)") == 1; },
+       before},
+      {"during the unlock",
+       "engine_fixed",
+       {"SCHEMAGATE_FAILPOINTS=unlock-sleep=5"},
        [&] { return db_->ActiveQueries("pg_advisory_unlock") == 1; },
        {"core/1", "core/2", "core/3", "core/4"}},
   };
@@ -165,8 +175,8 @@ TEST_F(CancelTest, CancelAtEveryStageLeavesTheLockFree) {
     ASSERT_TRUE(server->ok());
     RunningApply apply(server->target());
     ASSERT_TRUE(Eventually(stage.reached, absl::Seconds(20))) << "the stage was not reached";
-    if (holder != nullptr) ASSERT_TRUE(Eventually([&] { return apply.waiting(); },
-                                                  absl::Seconds(5)));
+    if (holder != nullptr)
+      ASSERT_TRUE(Eventually([&] { return apply.waiting(); }, absl::Seconds(5)));
     apply.Cancel();
     grpc::Status s = apply.Wait();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
@@ -202,12 +212,14 @@ TEST_F(CancelTest, CancelledAppliesFreeTheirWorkers) {
       for (int i = 0; i < 8; ++i) {
         applies.push_back(std::make_unique<RunningApply>(server->target()));
       }
-      ASSERT_TRUE(Eventually([&] {
-        for (auto& a : applies) {
-          if (!a->waiting()) return false;
-        }
-        return true;
-      }, absl::Seconds(20)));
+      ASSERT_TRUE(Eventually(
+          [&] {
+            for (auto& a : applies) {
+              if (!a->waiting()) return false;
+            }
+            return true;
+          },
+          absl::Seconds(20)));
       for (auto& a : applies) a->Cancel();
       for (auto& a : applies) {
         grpc::Status s = a->Wait();
@@ -225,12 +237,14 @@ TEST_F(CancelTest, CancelledAppliesFreeTheirWorkers) {
     // SIGTERM while 8 applies wait for the lock: drained within the grace.
     std::vector<std::unique_ptr<RunningApply>> waiting;
     for (int i = 0; i < 8; ++i) waiting.push_back(std::make_unique<RunningApply>(server->target()));
-    ASSERT_TRUE(Eventually([&] {
-      for (auto& a : waiting) {
-        if (!a->waiting()) return false;
-      }
-      return true;
-    }, absl::Seconds(20)));
+    ASSERT_TRUE(Eventually(
+        [&] {
+          for (auto& a : waiting) {
+            if (!a->waiting()) return false;
+          }
+          return true;
+        },
+        absl::Seconds(20)));
     const auto term = std::chrono::steady_clock::now();
     server->child().Kill(SIGTERM);
     bool exited = Eventually([&] { return !server->child().Running(); }, absl::Seconds(8));
@@ -251,8 +265,8 @@ TEST_F(CancelTest, CancelledAppliesFreeTheirWorkers) {
 TEST_F(CancelTest, MigrateOnStartRetriesAndStopsOnSigterm) {
   auto holder = std::make_unique<LockHolder>(*db_, key_);
   ASSERT_TRUE(holder->ok());
-  auto server = Serve("engine_fixed", {"--features=core", "--migrate-on-start",
-                                       "--lock-wait-timeout=1s"});
+  auto server =
+      Serve("engine_fixed", {"--features=core", "--migrate-on-start", "--lock-wait-timeout=1s"});
   ASSERT_TRUE(server->ok());
   auto c = Connect(server->target());
   auto migrated = c->Health("schemagate.migrate_on_start");

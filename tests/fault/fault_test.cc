@@ -3,6 +3,7 @@
 // database at its connection limit, and PostgreSQL stopped and restarted
 // under RPC load. The binaries are the main build's (SCHEMAGATE_BIN_DIR),
 // whatever migrations tree it was built with (SCHEMAGATE_TREE_DIR).
+#include <grpcpp/grpcpp.h>
 #include <signal.h>
 
 #include <algorithm>
@@ -16,8 +17,6 @@
 #include <set>
 #include <sstream>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -36,18 +35,18 @@ namespace schemagate {
 namespace {
 
 namespace fs = std::filesystem;
-using ::testing::HasSubstr;
 using test::Bin;
 using test::Child;
 using test::Connect;
 using test::Env;
-using test::Minus;
-using test::UpSqlFiles;
 using test::Eventually;
+using test::Minus;
 using test::ProcessResult;
 using test::RunProcess;
 using test::Server;
 using test::TestDatabase;
+using test::UpSqlFiles;
+using ::testing::HasSubstr;
 
 constexpr int kOk = 0, kConnect = 3;
 
@@ -121,10 +120,9 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     ASSERT_TRUE(exists.ok());
     std::vector<std::string> history, in_progress;
     if ((*exists)[0] == "t") {
-      auto h = db->Query(
-          "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
-      auto p = db->Query(
-          "SELECT cluster || '/' || version FROM schemagate.migrations_in_progress");
+      auto h =
+          db->Query("SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
+      auto p = db->Query("SELECT cluster || '/' || version FROM schemagate.migrations_in_progress");
       ASSERT_TRUE(h.ok() && p.ok());
       history = *h;
       in_progress = *p;
@@ -133,8 +131,8 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     in_progress_seen += in_progress.empty() ? 0 : 1;
 
     // The oracle: the recorded migrations' up.sql, in order, by psql.
-    auto expected = test::ReplayedSchema(Env("SCHEMAGATE_TREE_DIR"), history,
-                                            absl::StrCat("kill_ref_", i));
+    auto expected =
+        test::ReplayedSchema(Env("SCHEMAGATE_TREE_DIR"), history, absl::StrCat("kill_ref_", i));
     ASSERT_TRUE(expected.ok()) << expected.status();
     auto live = db->Schema();
     ASSERT_TRUE(live.ok());
@@ -167,15 +165,15 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
     auto after = db->Schema();
     ASSERT_TRUE(after.ok());
     EXPECT_EQ(*after, *full_schema);
-    auto count = db->Query(
-        "SELECT count(*), count(DISTINCT (cluster, version)) FROM schemagate.migrations");
+    auto count =
+        db->Query("SELECT count(*), count(DISTINCT (cluster, version)) FROM schemagate.migrations");
     ASSERT_TRUE(count.ok());
     EXPECT_EQ((*count)[0], (*full_history)[0] + "\t" + (*full_history)[0]);
     if (i + 1 == kPoints) EXPECT_EQ(Schemagate(db->url(), {"verify"}).exit_code, kOk);
   }
-  std::cout << "kill points: " << kPoints << ", distinct history lengths: "
-            << prefix_lengths.size() << ", inside a no-transaction migration: "
-            << in_progress_seen << ", seed " << seed << "\n";
+  std::cout << "kill points: " << kPoints << ", distinct history lengths: " << prefix_lengths.size()
+            << ", inside a no-transaction migration: " << in_progress_seen << ", seed " << seed
+            << "\n";
   // The kills really landed throughout the run, not all before or after it.
   EXPECT_GE(prefix_lengths.size(), 4u);
 }
@@ -249,22 +247,25 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
   test::RegisterSecret(password);
   auto server_url = test::ServerUrl();
   ASSERT_TRUE(server_url.ok());
-  ASSERT_TRUE(test::RunPsql(*server_url,
-                               absl::StrCat("CREATE ROLE ", role, " LOGIN CONNECTION LIMIT 1 PASSWORD '",
-                                            password, "';\nGRANT CONNECT, CREATE ON DATABASE ",
-                                            db->name(), " TO ", role, ";\n"))
-                  .ok());
-  ASSERT_TRUE(test::RunPsql(db->url(), absl::StrCat("GRANT CREATE, USAGE ON SCHEMA public TO ",
-                                                       role, ";\n"))
+  ASSERT_TRUE(
+      test::RunPsql(
+          *server_url,
+          absl::StrCat("CREATE ROLE ", role, " LOGIN CONNECTION LIMIT 1 PASSWORD '", password,
+                       "';\nGRANT CONNECT, CREATE ON DATABASE ", db->name(), " TO ", role, ";\n"))
+          .ok());
+  ASSERT_TRUE(test::RunPsql(db->url(),
+                            absl::StrCat("GRANT CREATE, USAGE ON SCHEMA public TO ", role, ";\n"))
                   .ok());
   const std::string url = test::WithUser(db->url(), role, password);
   // One connection holds the only slot.
   Child hog({"psql", "-X", "-q", "-d", url, "-c", "SELECT pg_sleep(20)"});
-  ASSERT_TRUE(Eventually([&] {
-    auto n = db->Query(absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE usename = '",
-                                    role, "'"));
-    return n.ok() && (*n)[0] == "1";
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto n = db->Query(
+            absl::StrCat("SELECT count(*) FROM pg_stat_activity WHERE usename = '", role, "'"));
+        return n.ok() && (*n)[0] == "1";
+      },
+      absl::Seconds(10)));
 
   auto t0 = std::chrono::steady_clock::now();
   ProcessResult r = Schemagate(url, {"migrate", "--connect-timeout=2s"});
@@ -288,19 +289,23 @@ TEST_F(FaultTest, ConnectionLimitReachedIsAClearErrorNotAHang) {
         << s.error_code() << " " << s.error_message();
   }
   // Free the slot (killing psql would leave its backend sleeping).
-  ASSERT_TRUE(test::RunPsql(*server_url, absl::StrCat(
-                  "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '",
-                  role, "';\n")).ok());
+  ASSERT_TRUE(
+      test::RunPsql(
+          *server_url,
+          absl::StrCat("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '",
+                       role, "';\n"))
+          .ok());
   hog.Wait();
-  EXPECT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->database_reachable();
-  }, absl::Seconds(15)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->database_reachable();
+      },
+      absl::Seconds(15)));
   EXPECT_TRUE(server.child().Running());
   server.Stop();
   ASSERT_TRUE(test::RunPsql(db->url(), absl::StrCat("REASSIGN OWNED BY ", role,
-                                                       " TO postgres;\nDROP OWNED BY ", role,
-                                                       ";\n"))
+                                                    " TO postgres;\nDROP OWNED BY ", role, ";\n"))
                   .ok());
   EXPECT_TRUE(test::RunPsql(*server_url, absl::StrCat("DROP ROLE ", role, ";\n")).ok());
 }
@@ -323,8 +328,8 @@ TEST_F(FaultTest, PostgresRestartUnderLoad) {
   ASSERT_TRUE(Eventually(serving, absl::Seconds(10)));
   auto l = c->ListClusters();
   ASSERT_TRUE(l.ok() && l->clusters_size() > 0);
-  const std::string table = l->clusters(0).tables_size() > 0 ? l->clusters(0).tables(0)
-                                                             : "no_table";
+  const std::string table =
+      l->clusters(0).tables_size() > 0 ? l->clusters(0).tables(0) : "no_table";
 
   // Load: 4 callers, 300 ms deadlines, memory and database RPCs mixed.
   test::RpcLoad load(server.target(), table);
@@ -387,7 +392,7 @@ TEST_F(FaultTest, SilentPartitionHangsNeitherTheMonitorNorShutdown) {
   const std::string url = db->url();
   const size_t at = url.find('@'), colon = url.find(':', at), slash = url.find('/', at);
   test::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
-                                std::stoi(url.substr(colon + 1, slash - colon - 1)));
+                             std::stoi(url.substr(colon + 1, slash - colon - 1)));
   ASSERT_GT(proxy.port(), 0);
   const std::string proxied =
       url.substr(0, colon + 1) + std::to_string(proxy.port()) + url.substr(slash);
@@ -405,9 +410,9 @@ TEST_F(FaultTest, SilentPartitionHangsNeitherTheMonitorNorShutdown) {
 
   proxy.Freeze();
   const auto frozen = std::chrono::steady_clock::now();
-  EXPECT_TRUE(Eventually(
-      [&] { return health() == grpc::health::v1::HealthCheckResponse::NOT_SERVING; },
-      absl::Seconds(10)))
+  EXPECT_TRUE(
+      Eventually([&] { return health() == grpc::health::v1::HealthCheckResponse::NOT_SERVING; },
+                 absl::Seconds(10)))
       << "the monitor hangs in a read nobody answers";
   std::printf("health NOT_SERVING %.1f s after the partition\n",
               Seconds(std::chrono::steady_clock::now() - frozen));

@@ -19,8 +19,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::AnyOf;
-using ::testing::HasSubstr;
 using test::Child;
 using test::Connect;
 using test::Env;
@@ -30,6 +28,8 @@ using test::RunProcess;
 using test::Server;
 using test::TestDatabase;
 using test::Variant;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
 
 constexpr int kOk = 0, kUsage = 2, kLockWait = 4, kMigrationFailed = 5;
 
@@ -67,10 +67,9 @@ class PgBouncerTest : public test::DatabaseTest {
 TEST_F(PgBouncerTest, TransactionLockModeMigratesThroughThePool) {
   std::vector<Child> migrators;
   for (int i = 0; i < 8; ++i) {
-    migrators.emplace_back(
-        std::vector<std::string>{Variant("shop_minimal", "schemagate"), "migrate",
-                                 "--lock-mode=transaction"},
-        std::vector<std::string>{"DATABASE_URL=" + pooled_url_});
+    migrators.emplace_back(std::vector<std::string>{Variant("shop_minimal", "schemagate"),
+                                                    "migrate", "--lock-mode=transaction"},
+                           std::vector<std::string>{"DATABASE_URL=" + pooled_url_});
   }
   for (Child& m : migrators) {
     ProcessResult r = m.Wait();
@@ -111,10 +110,9 @@ TEST_F(PgBouncerTest, NoTransactionMigrationIsRefusedUpFront) {
 TEST_F(PgBouncerTest, SessionLockThroughThePoolIsDetectedAndNeverDoubleApplies) {
   std::vector<Child> migrators;
   for (int i = 0; i < 8; ++i) {
-    migrators.emplace_back(
-        std::vector<std::string>{Variant("shop_minimal", "schemagate"), "migrate",
-                                 "--lock-wait-timeout=20s"},
-        std::vector<std::string>{"DATABASE_URL=" + pooled_url_});
+    migrators.emplace_back(std::vector<std::string>{Variant("shop_minimal", "schemagate"),
+                                                    "migrate", "--lock-wait-timeout=20s"},
+                           std::vector<std::string>{"DATABASE_URL=" + pooled_url_});
   }
   int detected = 0;
   for (Child& m : migrators) {
@@ -144,18 +142,22 @@ TEST_F(PgBouncerTest, ServeWorksThroughThePool) {
                    {"--features=core", "--lock-mode=transaction", "--insecure-admin"});
   ASSERT_TRUE(core_only.ok());
   auto c = Connect(core_only.target());
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->database_reachable() &&
-           l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->database_reachable() &&
+               l->clusters(0).migration().state() == v1::CLUSTER_STATE_NOT_INSTALLED;
+      },
+      absl::Seconds(10)));
   auto applied = c->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(1));
   ASSERT_TRUE(applied.ok()) << applied.status();
   EXPECT_EQ(applied->applied_size(), 2);
-  EXPECT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto h = c->Health("");
+        return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      absl::Seconds(10)));
   auto check = c->CheckTables({"users"});
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -174,14 +176,16 @@ TEST_F(PgBouncerTest, ServeWorksThroughThePool) {
   EXPECT_THAT(std::string(refused.status().message()), HasSubstr("no-transaction"));
   // Another process migrates directly; the pooled server notices by polling.
   EXPECT_EQ(Migrate("engine_v1", db_->url(), {}).exit_code, kOk);
-  EXPECT_TRUE(Eventually([&] {
-    auto l = a->ListClusters();
-    if (!l.ok()) return false;
-    for (const v1::ClusterInfo& ci : l->clusters()) {
-      if (ci.migration().state() != v1::CLUSTER_STATE_UP_TO_DATE) return false;
-    }
-    return true;
-  }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        auto l = a->ListClusters();
+        if (!l.ok()) return false;
+        for (const v1::ClusterInfo& ci : l->clusters()) {
+          if (ci.migration().state() != v1::CLUSTER_STATE_UP_TO_DATE) return false;
+        }
+        return true;
+      },
+      absl::Seconds(10)));
 }
 
 }  // namespace

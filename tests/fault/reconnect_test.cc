@@ -9,11 +9,11 @@
 // COMMIT whose connection breaks while the server is still committing it is
 // resolved from the history once that session has ended (never guessed).
 // Binaries: the engine_slow variant (core/3 sleeps 4 s).
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -29,8 +29,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::Child;
 using test::Eventually;
 using test::ProcessResult;
@@ -40,6 +38,8 @@ using test::Server;
 using test::TempDir;
 using test::TestDatabase;
 using test::Variant;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "reconnect-test-admin-token-4c7a";
 // engine_slow: core/1..3 (3 sleeps 4 s), feat/1..2.
@@ -69,8 +69,7 @@ TEST(ReconnectTest, MigrateWhoseBackendIsTerminatedReconnectsAndFinishes) {
   Child migrate({Variant("engine_slow", "schemagate"), "migrate", "--log-format=json",
                  "--connect-timeout=20s"},
                 {"DATABASE_URL=" + (*db)->url()});
-  ASSERT_TRUE(Eventually([&] { return (*db)->ActiveQueries("pg_sleep") == 1; },
-                         absl::Seconds(30)));
+  ASSERT_TRUE(Eventually([&] { return (*db)->ActiveQueries("pg_sleep") == 1; }, absl::Seconds(30)));
   ASSERT_TRUE(TerminateSleeper(**db));
   ProcessResult r = migrate.Wait();
   EXPECT_EQ(r.exit_code, 0) << r.err;
@@ -123,12 +122,11 @@ TEST(ReconnectTest, PrimaryTurnedReadOnlyIsWaitedOutNotAFailedMigration) {
   test::PrivatePostgres pg;
   ASSERT_TRUE(pg.ok());
   auto set_read_only = [&](bool on) {
-    return test::RunPsql(
-               pg.url(),
-               absl::StrCat("SET default_transaction_read_only = off;\n",
-                            on ? "ALTER SYSTEM SET default_transaction_read_only = on;\n"
-                               : "ALTER SYSTEM RESET default_transaction_read_only;\n",
-                            "SELECT pg_reload_conf();\n"))
+    return test::RunPsql(pg.url(),
+                         absl::StrCat("SET default_transaction_read_only = off;\n",
+                                      on ? "ALTER SYSTEM SET default_transaction_read_only = on;\n"
+                                         : "ALTER SYSTEM RESET default_transaction_read_only;\n",
+                                      "SELECT pg_reload_conf();\n"))
         .ok();
   };
   Child migrate({Variant("engine_slow", "schemagate"), "migrate", "--log-format=json",
@@ -174,17 +172,17 @@ TEST(ReconnectTest, CommitInDoubtIsResolvedFromTheHistoryOnceTheOldSessionEnds) 
   ASSERT_TRUE(pg.ok());
   auto set_sync_standby = [&](bool on) {
     return test::RunPsql(pg.url(),
-                            absl::StrCat(on ? "ALTER SYSTEM SET synchronous_standby_names = "
-                                              "'nobody';\n"
-                                            : "ALTER SYSTEM RESET synchronous_standby_names;\n",
-                                         "SELECT pg_reload_conf();\n"))
+                         absl::StrCat(on ? "ALTER SYSTEM SET synchronous_standby_names = "
+                                           "'nobody';\n"
+                                         : "ALTER SYSTEM RESET synchronous_standby_names;\n",
+                                      "SELECT pg_reload_conf();\n"))
         .ok();
   };
   // pg.url() is postgresql://user:password@host:port/db
   const std::string url = pg.url();
   const size_t at = url.find('@'), colon = url.find(':', at), slash = url.find('/', at);
   test::FreezableProxy proxy(url.substr(at + 1, colon - at - 1),
-                                std::stoi(url.substr(colon + 1, slash - colon - 1)));
+                             std::stoi(url.substr(colon + 1, slash - colon - 1)));
   ASSERT_GT(proxy.port(), 0);
   const std::string proxied = url.substr(0, colon + 1) + std::to_string(proxy.port()) +
                               url.substr(slash) + "?options=-csynchronous_commit%3Don";
@@ -202,15 +200,15 @@ TEST(ReconnectTest, CommitInDoubtIsResolvedFromTheHistoryOnceTheOldSessionEnds) 
   // for its sessions) — commits locally, then waits for the standby.
   ASSERT_TRUE(Eventually(
       [&] {
-        return count("SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
-                     "query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()") == "1";
+        return count(
+                   "SELECT count(*) FROM pg_stat_activity WHERE state = 'active' AND "
+                   "query LIKE '%pg_sleep%' AND pid <> pg_backend_pid()") == "1";
       },
       absl::Seconds(30)));
   ASSERT_TRUE(set_sync_standby(true));
   ASSERT_TRUE(Eventually(
       [&] {
-        return count("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") ==
-               "1";
+        return count("SELECT count(*) FROM pg_stat_activity WHERE wait_event = 'SyncRep'") == "1";
       },
       absl::Seconds(30)))
       << "the last commit did not wait for the standby";
@@ -234,8 +232,8 @@ TEST(ReconnectTest, CommitInDoubtIsResolvedFromTheHistoryOnceTheOldSessionEnds) 
     ASSERT_NE(ts, absl::string_view::npos) << line;
     absl::Time when;
     std::string error;
-    ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3SZ",
-                                std::string(line.substr(ts + 6, 24)), &when, &error))
+    ASSERT_TRUE(absl::ParseTime("%Y-%m-%dT%H:%M:%E3SZ", std::string(line.substr(ts + 6, 24)), &when,
+                                &error))
         << error << ": " << line;
     EXPECT_GE(when, released - absl::Milliseconds(5)) << "resolved before the old session ended";
   }

@@ -50,8 +50,7 @@ struct Folder {
 };
 
 const Folder kFolders[] = {
-    {"core", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n",
-     "DROP TABLE users;\n"},
+    {"core", "CREATE TABLE users (id bigint PRIMARY KEY, email text);\n", "DROP TABLE users;\n"},
     {"people",
      "-- schemagate:requires core/1\n"
      "CREATE TABLE contacts (id bigint PRIMARY KEY,\n"
@@ -95,8 +94,7 @@ void CheckAccepted(const SourceTree& tree) {
       const SourceCluster* target = tree.Find(dep);
       Check(target != nullptr, "accepted depends_on naming an unknown cluster");
       Check(dep != c.name, "accepted a cluster depending on itself");
-      Check(target->manifest.requires_features_size() == 0,
-            "accepted depends_on naming a bridge");
+      Check(target->manifest.requires_features_size() == 0, "accepted depends_on naming a bridge");
       Check(seen.insert(dep).second, "accepted depends_on listing a cluster twice");
     }
     for (const std::string& f : c.manifest.requires_features()) {
@@ -174,8 +172,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // for every input, so deriving three catalogs of each tree mostly parsed
   // that SQL three times (two thirds of the target's time); across inputs
   // every set is still tried on every kind of tree.
-  static const std::vector<std::string> kFeatureSets[] = {
-      {"all"}, {"core"}, {"mail", "people"}};
+  static const std::vector<std::string> kFeatureSets[] = {{"all"}, {"core"}, {"mail", "people"}};
   {
     const std::vector<std::string>& features = kFeatureSets[size % 3];
     Diagnostics generate;

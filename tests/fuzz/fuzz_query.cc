@@ -76,8 +76,7 @@ void CheckResult(const QueryResult& r, absl::string_view text) {
     Check(!t.role.empty(), "a table without a role");
   }
   for (const auto& c : r.conditions) {
-    Check(c.line >= 1 && c.line <= lines && c.column >= 1,
-          "a condition position outside the text");
+    Check(c.line >= 1 && c.line <= lines && c.column >= 1, "a condition position outside the text");
     Check(c.statement >= 0 && c.statement < r.statements, "a condition in no statement");
     Check(c.matches_foreign_key == !c.foreign_key.empty(), "matches_foreign_key disagrees");
   }

@@ -39,6 +39,9 @@
 //     type; INVALID_ARGUMENT carries a google.rpc.Status that parses;
 //   - WatchClusters sends its first message at once for a valid request,
 //     and the stream is released after the client cancels.
+#include <grpcpp/generic/generic_stub.h>
+#include <grpcpp/grpcpp.h>
+#include <grpcpp/support/byte_buffer.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -49,10 +52,6 @@
 #include <set>
 #include <string>
 #include <vector>
-
-#include <grpcpp/generic/generic_stub.h>
-#include <grpcpp/grpcpp.h>
-#include <grpcpp/support/byte_buffer.h>
 
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
@@ -97,8 +96,7 @@ const Method kMethods[] = {
      &v1::ValidateJoinResponse::default_instance()},
     {"ValidateQuery", kMemory, false, &v1::ValidateQueryRequest::default_instance(),
      &v1::ValidateQueryResponse::default_instance()},
-    {"GetMigrationStatus", kDatabase, false,
-     &v1::GetMigrationStatusRequest::default_instance(),
+    {"GetMigrationStatus", kDatabase, false, &v1::GetMigrationStatusRequest::default_instance(),
      &v1::GetMigrationStatusResponse::default_instance()},
     {"PlanMigrations", kDatabase, false, &v1::PlanMigrationsRequest::default_instance(),
      &v1::PlanMigrationsResponse::default_instance()},
@@ -147,12 +145,12 @@ constexpr char kFastFailUrl[] =
 // Nothing listens on port 1: connection refused, retried until the deadline.
 constexpr char kRefusedUrl[] = "postgresql://fuzz@127.0.0.1:1/fuzz";
 
-const absl::Duration kSlow = absl::Seconds(5);             // "hangs"
+const absl::Duration kSlow = absl::Seconds(5);  // "hangs"
 // Every call on the slow deployment waits for this deadline (the pool
 // retries a refused connection until then): 5 ms is long enough for the
 // retry loop to run and short enough not to be most of the target's time.
 const absl::Duration kDatabaseDeadline = absl::Milliseconds(5);  // slow pool
-const absl::Duration kCancelAfter = absl::Milliseconds(5);        // slow pool
+const absl::Duration kCancelAfter = absl::Milliseconds(5);       // slow pool
 constexpr int kFirstRefusedByte = 242;
 
 // SCHEMAGATE_FUZZ_TRACE=1: one line per call (method, deployment, code).
@@ -161,8 +159,7 @@ const bool kTrace = std::getenv("SCHEMAGATE_FUZZ_TRACE") != nullptr;
 void Trace(const Method& m, const Variant& v, const grpc::Status& s, const char* extra) {
   if (!kTrace) return;
   std::fprintf(stderr, "%s on %s: code %d \"%s\"%s\n", m.name, v.name,
-               static_cast<int>(s.error_code()), s.error_message().substr(0, 160).c_str(),
-               extra);
+               static_cast<int>(s.error_code()), s.error_message().substr(0, 160).c_str(), extra);
 }
 
 [[noreturn]] void Fail(const std::string& what) {
@@ -230,8 +227,7 @@ void PublishKnownState(rpc::ServiceState* state) {
   }
   if (!history.empty()) history.back().checksum = std::string(64, '0');
   for (const auto& [cluster, name] :
-       {std::pair<const char*, const char*>{"core", "from_a_newer_build"},
-        {"legacy", "init"}}) {
+       {std::pair<const char*, const char*>{"core", "from_a_newer_build"}, {"legacy", "init"}}) {
     schemagate::migrate::AppliedMigration a;
     a.cluster = cluster;
     a.version = 9999;
@@ -250,8 +246,7 @@ void PublishKnownState(rpc::ServiceState* state) {
 }
 
 void StartBackend(Backend* b, rpc::ServiceState* state, const char* url,
-                  const std::string& token_file, bool admin,
-                  rpc::ResponseCache* cache = nullptr) {
+                  const std::string& token_file, bool admin, rpc::ResponseCache* cache = nullptr) {
   schemagate::migrate::ConnectOptions connect;
   connect.url = url;
   connect.timeout = absl::ZeroDuration();
@@ -260,8 +255,8 @@ void StartBackend(Backend* b, rpc::ServiceState* state, const char* url,
   b->auth = std::make_unique<rpc::TokenVerifier>(token_file, /*insecure=*/false);
   if (absl::Status s = b->auth->Init(); !s.ok()) Fail(std::string(s.message()));
   b->monitor = std::make_unique<rpc::Monitor>(state, connect, absl::Seconds(1));
-  rpc::ServiceContext context{state,         b->pool.get(),   b->auth.get(),
-                              g_world->workers.get(), b->monitor.get(), {}, {}};
+  rpc::ServiceContext context{
+      state, b->pool.get(), b->auth.get(), g_world->workers.get(), b->monitor.get(), {}, {}};
   context.cache = cache;
   b->cache = cache;
   b->service = std::make_unique<rpc::SchemaGateService>(context, admin);
@@ -271,8 +266,8 @@ void StartBackend(Backend* b, rpc::ServiceState* state, const char* url,
   builder.SetMaxSendMessageSize(4 << 20);
   b->server = builder.BuildAndStart();
   if (b->server == nullptr) Fail("the in-process server does not start");
-  b->stub = std::make_unique<grpc::GenericStub>(
-      b->server->InProcessChannel(grpc::ChannelArguments()));
+  b->stub =
+      std::make_unique<grpc::GenericStub>(b->server->InProcessChannel(grpc::ChannelArguments()));
 }
 
 void Init() {
@@ -294,11 +289,11 @@ void Init() {
   std::fclose(f);
   std::atexit(RemoveTokenFile);
 
-  g_world->known = std::make_unique<rpc::ServiceState>(LoadCatalog(false),
-                                                       schemagate::migrate::HistoryName());
+  g_world->known =
+      std::make_unique<rpc::ServiceState>(LoadCatalog(false), schemagate::migrate::HistoryName());
   PublishKnownState(g_world->known.get());
-  g_world->unknown = std::make_unique<rpc::ServiceState>(LoadCatalog(true),
-                                                         schemagate::migrate::HistoryName());
+  g_world->unknown =
+      std::make_unique<rpc::ServiceState>(LoadCatalog(true), schemagate::migrate::HistoryName());
   // As a monitor whose first read failed: the state stays unknown, and the
   // snapshot has a generation, so backend 1's cache keeps answers (one never
   // published, generation 0, is not cached).
@@ -311,8 +306,7 @@ void Init() {
   for (auto& cache : g_world->caches) cache = std::make_unique<rpc::ResponseCache>(256 << 10);
   StartBackend(&b[0], g_world->known.get(), kFastFailUrl, g_world->token_file, true,
                g_world->caches[0].get());
-  StartBackend(&b[1], g_world->unknown.get(), kFastFailUrl, "", true,
-               g_world->caches[1].get());
+  StartBackend(&b[1], g_world->unknown.get(), kFastFailUrl, "", true, g_world->caches[1].get());
   StartBackend(&b[2], g_world->unknown.get(), kFastFailUrl, g_world->token_file, false);
   StartBackend(&b[3], g_world->known.get(), kRefusedUrl, g_world->token_file, true);
 }
@@ -330,8 +324,7 @@ std::string Bytes(const grpc::ByteBuffer& buffer) {
 void CheckParses(const Method& m, const std::string& bytes, const char* what) {
   std::unique_ptr<Message> message(m.response->New());
   if (!message->ParseFromString(bytes)) {
-    Fail(absl::StrCat(m.name, ": ", what, " does not parse as ",
-                      m.response->GetTypeName()));
+    Fail(absl::StrCat(m.name, ": ", what, " does not parse as ", m.response->GetTypeName()));
   }
 }
 
@@ -345,15 +338,14 @@ size_t StatusMetadataBytes(const grpc::Status& s) {
   size_t message = 0;
   for (unsigned char c : s.error_message()) message += c >= 0x20 && c < 0x7f && c != '%' ? 1 : 3;
   size_t details = (s.error_details().size() + 2) / 3 * 4;
-  return (11 + 2 + 32) + (12 + message + 32) +
-         (s.error_details().empty() ? 0 : 23 + details + 32);
+  return (11 + 2 + 32) + (12 + message + 32) + (s.error_details().empty() ? 0 : 23 + details + 32);
 }
 
 void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::Status& s) {
   const grpc::StatusCode code = s.error_code();
   auto bad = [&](const char* why) {
-    Fail(absl::StrCat(m.name, " on ", v.name, ": ", why, ": code ", static_cast<int>(code),
-                      " \"", s.error_message().substr(0, 300), "\""));
+    Fail(absl::StrCat(m.name, " on ", v.name, ": ", why, ": code ", static_cast<int>(code), " \"",
+                      s.error_message().substr(0, 300), "\""));
   };
   if (code == grpc::StatusCode::INVALID_ARGUMENT) {
     google::rpc::Status details;
@@ -366,13 +358,14 @@ void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::St
   if (StatusMetadataBytes(s) > kClientMetadataLimit) bad("the status does not fit in trailers");
   // With a 5 ms deadline on a loaded machine, any answer may come late.
   bool slow = v.slow_database && m.kind != kMemory;
-  if (slow && (code == grpc::StatusCode::DEADLINE_EXCEEDED ||
-               code == grpc::StatusCode::CANCELLED)) {
+  if (slow &&
+      (code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::CANCELLED)) {
     return;
   }
   if (!decodes) {
     // A request that does not decode is INVALID_ARGUMENT, whatever else.
-    if (code != grpc::StatusCode::INVALID_ARGUMENT) bad("a malformed request is not INVALID_ARGUMENT");
+    if (code != grpc::StatusCode::INVALID_ARGUMENT)
+      bad("a malformed request is not INVALID_ARGUMENT");
     return;
   }
   if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) return;  // workers busy
@@ -406,12 +399,11 @@ grpc::Status CallUnary(const Method& m, Backend* b, const std::string& method,
   absl::Mutex mu;
   bool done = false;
   grpc::Status status;
-  b->stub->UnaryCall(ctx, method, grpc::StubOptions(), &request, response,
-                     [&](grpc::Status s) {
-                       absl::MutexLock lock(&mu);
-                       status = std::move(s);
-                       done = true;
-                     });
+  b->stub->UnaryCall(ctx, method, grpc::StubOptions(), &request, response, [&](grpc::Status s) {
+    absl::MutexLock lock(&mu);
+    status = std::move(s);
+    done = true;
+  });
   absl::MutexLock lock(&mu);
   if (!mu.AwaitWithTimeout(absl::Condition(&done), kSlow + absl::Seconds(25))) {
     Fail(absl::StrCat(m.name, ": the call never completed"));
@@ -434,7 +426,8 @@ void Unary(const Method& m, const Variant& v, Backend* b, const std::string& met
     grpc::ByteBuffer second;
     grpc::Status status2 = CallUnary(m, b, method, &again, request, &second);
     if (!status2.ok() || Bytes(second) != Bytes(response)) {
-      Fail(absl::StrCat(m.name, " on ", v.name, ": the same request answered differently "
+      Fail(absl::StrCat(m.name, " on ", v.name,
+                        ": the same request answered differently "
                         "the second time (response cache)"));
     }
   }
@@ -466,8 +459,9 @@ class Stream : public grpc::ClientBidiReactor<grpc::ByteBuffer, grpc::ByteBuffer
   // Until the first message or the end; false on timeout.
   bool WaitFirst(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
-    return mu_.AwaitWithTimeout(
-        absl::Condition(+[](Stream* s) { return s->read_done_ || s->done_; }, this), timeout);
+    return mu_.AwaitWithTimeout(absl::Condition(
+                                    +[](Stream* s) { return s->read_done_ || s->done_; }, this),
+                                timeout);
   }
   bool WaitDone(absl::Duration timeout) {
     absl::MutexLock lock(&mu_);
@@ -565,7 +559,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::ClientContext ctx;
   bool slow = v.slow_database && m.kind != kMemory;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + (slow ? kDatabaseDeadline : kSlow)));
-  if (v.credentials == kSendToken) ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
+  if (v.credentials == kSendToken)
+    ctx.AddMetadata("authorization", absl::StrCat("Bearer ", kToken));
   if (v.credentials == kSendWrongToken) ctx.AddMetadata("authorization", "Bearer not-the-token");
 
   grpc::Slice slice(body);

@@ -64,15 +64,13 @@ int main(int argc, char** argv) {
   for (const std::vector<fs::path>& files : inputs) {
     for (const fs::path& path : files) {
       std::ifstream in(path, std::ios::binary);
-      std::string bytes((std::istreambuf_iterator<char>(in)),
-                        std::istreambuf_iterator<char>());
+      std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
       if (!in.good() && !in.eof()) {
         std::fprintf(stderr, "cannot read %s\n", path.c_str());
         return 1;
       }
       std::fprintf(stderr, "replay %s (%zu bytes)\n", path.c_str(), bytes.size());
-      LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()),
-                             bytes.size());
+      LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
       ++count;
     }
   }

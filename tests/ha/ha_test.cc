@@ -16,14 +16,14 @@
 // (a leader and a streaming replica) before each. The schema after each run
 // is checked with the fault suite's oracle (tests/support/schema_oracle.h).
 // The figures printed ("HA:" lines) are in docs/RELIABILITY.md.
+#include <grpcpp/grpcpp.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/ascii.h"
@@ -45,9 +45,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::IsEmpty;
-using ::testing::Not;
 using test::Child;
 using test::Connect;
 using test::Env;
@@ -58,6 +55,9 @@ using test::RunProcess;
 using test::Server;
 using test::Variant;
 using test::WithDatabase;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
 using ServingStatus = grpc::health::v1::HealthCheckResponse::ServingStatus;
 
 constexpr int kOk = 0, kUsage = 2, kConnect = 3;
@@ -175,28 +175,26 @@ class HaTest : public ::testing::Test {
   static std::string Dir() { return Env("SCHEMAGATE_TEST_PATRONI_DIR"); }
 
   static ProcessResult Patroni(const std::string& command) {
-    return RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh", command,
-                       Dir()});
+    return RunProcess(
+        {"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh", command, Dir()});
   }
   static std::string Leader() { return Trim(Patroni("leader").out); }
-  static std::string FileLine(const std::string& path) {
-    return Trim(test::ReadTextFile(path));
-  }
+  static std::string FileLine(const std::string& path) { return Trim(test::ReadTextFile(path)); }
 
   void SetUp() override {
-    ProcessResult healthy = RunProcess(
-        {"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh", "wait-healthy", Dir(),
-         "180"});
+    ProcessResult healthy =
+        RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh", "wait-healthy",
+                    Dir(), "180"});
     ASSERT_EQ(healthy.exit_code, 0) << healthy.err;
     password_ = FileLine(Dir() + "/password");
     ASSERT_FALSE(password_.empty());
     test::RegisterSecret(password_);
     const ::testing::TestInfo* info = ::testing::UnitTest::GetInstance()->current_test_info();
-    db_ = absl::AsciiStrToLower(absl::StrCat("ha_", std::string(info->name()).substr(0, 30),
-                                             "_", getpid()));
+    db_ = absl::AsciiStrToLower(
+        absl::StrCat("ha_", std::string(info->name()).substr(0, 30), "_", getpid()));
     auto made = test::RunPsql(ClusterUrl("postgres"),
-                                 absl::StrCat("DROP DATABASE IF EXISTS ", db_,
-                                              " WITH (FORCE);\nCREATE DATABASE ", db_, ";\n"));
+                              absl::StrCat("DROP DATABASE IF EXISTS ", db_,
+                                           " WITH (FORCE);\nCREATE DATABASE ", db_, ";\n"));
     ASSERT_TRUE(made.ok()) << made.status();
     // The replica has replayed the CREATE DATABASE: libpq tries the next
     // host of a URL only when it cannot connect, not when a host says the
@@ -212,10 +210,10 @@ class HaTest : public ::testing::Test {
     if (db_.empty()) return;
     // The cluster may still be rejoining its old primary: the primary
     // (whichever it is) answers through the multi-host URL.
-    (void)RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh",
-                      "wait-healthy", Dir(), "180"});
+    (void)RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/patroni.sh", "wait-healthy",
+                      Dir(), "180"});
     (void)test::RunPsql(ClusterUrl("postgres"),
-                           absl::StrCat("DROP DATABASE IF EXISTS ", db_, " WITH (FORCE);"));
+                        absl::StrCat("DROP DATABASE IF EXISTS ", db_, " WITH (FORCE);"));
   }
 
   // The multi-host URL (every node, target_session_attrs=read-write).
@@ -309,20 +307,20 @@ class HaTest : public ::testing::Test {
         [](const LogLine& l) { return absl::StrContains(l.msg, "connection to the primary lost"); },
         absl::InfinitePast());
     ASSERT_NE(lost, nullptr) << "the " << disruption << " did not land in the run:\n" << r.err;
-    const LogLine* reconnected = first(
-        [](const LogLine& l) { return absl::StartsWith(l.msg, "connected to the primary"); },
-        lost->ts);
+    const LogLine* reconnected =
+        first([](const LogLine& l) { return absl::StartsWith(l.msg, "connected to the primary"); },
+              lost->ts);
     ASSERT_NE(reconnected, nullptr) << r.err;
-    const LogLine* applied = first([](const LogLine& l) { return l.msg == "applied"; },
-                                   reconnected->ts);
+    const LogLine* applied =
+        first([](const LogLine& l) { return l.msg == "applied"; }, reconnected->ts);
     int resolved = 0, lost_commits = 0;
     for (const LogLine& l : log) {
       if (absl::StrContains(l.msg, "in doubt")) ++resolved;
       if (absl::StrContains(l.msg, "lost with the old primary")) ++lost_commits;
     }
     EXPECT_NE(Leader(), old_leader) << "the " << disruption << " did not move the primary";
-    ASSERT_TRUE(Eventually([&] { return probe.promoted() < absl::InfiniteFuture(); },
-                           absl::Seconds(30)));
+    ASSERT_TRUE(
+        Eventually([&] { return probe.promoted() < absl::InfiniteFuture(); }, absl::Seconds(30)));
     const absl::Time promoted = probe.promoted();
     ASSERT_NE(applied, nullptr) << "no migration after the reconnection:\n" << r.err;
     std::printf(
@@ -426,13 +424,13 @@ TEST_F(HaTest, ServeThroughASwitchover) {
       if (t->joinable()) t->join();
     }
   });
-  ASSERT_TRUE(Eventually([&] { return probe.promoted() < absl::InfiniteFuture(); },
-                         absl::Seconds(60)));
+  ASSERT_TRUE(
+      Eventually([&] { return probe.promoted() < absl::InfiniteFuture(); }, absl::Seconds(60)));
   const absl::Time promoted = probe.promoted();
   // A change made during the switch, possibly before the server listens on
   // the new primary: rolling feat back to version 1.
-  ProcessResult rolled = RunProcess(
-      {cli, "rollback", "--cluster=feat", "--to=1", "--connect-timeout=30s"}, "", env);
+  ProcessResult rolled =
+      RunProcess({cli, "rollback", "--cluster=feat", "--to=1", "--connect-timeout=30s"}, "", env);
   const absl::Time rolled_back = absl::Now();
   EXPECT_EQ(rolled.exit_code, kOk) << rolled.err;
   switchover.join();
@@ -441,13 +439,12 @@ TEST_F(HaTest, ServeThroughASwitchover) {
   // the probe, which polls, saw the new primary).
   EXPECT_TRUE(Eventually(
       [&] {
-        return core_health.First(true, core_health.First(false, switched)) <
-               absl::InfiniteFuture();
+        return core_health.First(true, core_health.First(false, switched)) < absl::InfiniteFuture();
       },
       absl::Seconds(30)));
-  EXPECT_TRUE(Eventually(
-      [&] { return feat_up_to_date.First(false, switched) < absl::InfiniteFuture(); },
-      absl::Seconds(30)));
+  EXPECT_TRUE(
+      Eventually([&] { return feat_up_to_date.First(false, switched) < absl::InfiniteFuture(); },
+                 absl::Seconds(30)));
   // Then a change on the new primary once the server is back: applied by
   // another process, seen through LISTEN.
   absl::SleepFor(absl::Milliseconds(500));
@@ -455,16 +452,12 @@ TEST_F(HaTest, ServeThroughASwitchover) {
   ProcessResult again = RunProcess({cli, "migrate", "--connect-timeout=30s"}, "", env);
   const absl::Time reapplied = absl::Now();
   EXPECT_EQ(again.exit_code, kOk) << again.err;
-  EXPECT_TRUE(Eventually(
-      [&] { return feat_up_to_date.First(true, reapplying) <
-                   absl::InfiniteFuture(); },
-      absl::Seconds(30)));
-  EXPECT_TRUE(Eventually(
-      [&] {
-        return overall_health.First(true, reapplying) <
-               absl::InfiniteFuture();
-      },
-      absl::Seconds(30)));
+  EXPECT_TRUE(
+      Eventually([&] { return feat_up_to_date.First(true, reapplying) < absl::InfiniteFuture(); },
+                 absl::Seconds(30)));
+  EXPECT_TRUE(
+      Eventually([&] { return overall_health.First(true, reapplying) < absl::InfiniteFuture(); },
+                 absl::Seconds(30)));
   const absl::Time overall_back = overall_health.First(true, reapplying);
   absl::SleepFor(absl::Milliseconds(500));
   load.Stop();
@@ -489,8 +482,8 @@ TEST_F(HaTest, ServeThroughASwitchover) {
       << "the watch reported the database reachable " << Secs(watch_back - promoted)
       << " s after the new primary answered";
   EXPECT_LE(feat_seen_pending, std::max(rolled_back, promoted) + kRecovery)
-      << "the rollback made during the switch was seen "
-      << Secs(feat_seen_pending - rolled_back) << " s after it";
+      << "the rollback made during the switch was seen " << Secs(feat_seen_pending - rolled_back)
+      << " s after it";
   EXPECT_LE(feat_seen_back, reapplied + kRecovery)
       << "a migration on the new primary was seen " << Secs(feat_seen_back - reapplied)
       << " s after it (LISTEN not re-established?)";
@@ -563,9 +556,10 @@ TEST_F(HaTest, MigratorPointedAtTheReplicaWaitsForItsPromotion) {
   for (const LogLine& l : log) {
     if (l.msg == "applied") first_applied = std::min(first_applied, l.ts);
   }
-  std::printf("HA: migrator at the replica: first migration %.2f s after the switchover "
-              "started, done at %.2f s\n",
-              Secs(first_applied - switched), Secs(done - switched));
+  std::printf(
+      "HA: migrator at the replica: first migration %.2f s after the switchover "
+      "started, done at %.2f s\n",
+      Secs(first_applied - switched), Secs(done - switched));
   Sample("replica promoted under a waiting migrate", "migrate: first migration on it",
          first_applied - switched);
   ExpectAppliedExactlyOnce(tree, cli);

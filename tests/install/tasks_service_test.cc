@@ -30,15 +30,18 @@ class ConsumerTest : public ::testing::Test {
     auto db = TestDatabase::Create("consumer");
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
-    ProcessResult migrate = RunProcess({prefix_ + "/bin/schemagate", "migrate"}, "",
-                                       {"DATABASE_URL=" + db_->url()});
+    ProcessResult migrate =
+        RunProcess({prefix_ + "/bin/schemagate", "migrate"}, "", {"DATABASE_URL=" + db_->url()});
     ASSERT_EQ(migrate.exit_code, 0) << migrate.out << migrate.err;
     server_ = std::make_unique<Server>(prefix_ + "/bin/schemagate-server", db_->url(),
                                        std::vector<std::string>{});
     ASSERT_TRUE(server_->ok()) << "the installed schemagate-server did not start";
     auto client = Connect(server_->target());
-    ASSERT_TRUE(Eventually([&] { return client->Require({"users", "tasks"}).ok(); },
-                           absl::Seconds(20)));
+    ASSERT_TRUE(Eventually(
+        [&] {
+          return client->Require({"users", "tasks"}).ok();
+        },
+        absl::Seconds(20)));
   }
 
   ProcessResult RunConsumer(const std::string& env_var) {

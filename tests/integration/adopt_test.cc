@@ -25,6 +25,10 @@
 namespace schemagate {
 namespace {
 
+using test::Child;
+using test::ProcessResult;
+using test::RunProcess;
+using test::TestDatabase;
 using ::testing::AllOf;
 using ::testing::Contains;
 using ::testing::ElementsAre;
@@ -32,10 +36,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::UnorderedElementsAre;
-using test::Child;
-using test::ProcessResult;
-using test::RunProcess;
-using test::TestDatabase;
 
 // Exit codes (server/migrate/errors.h).
 constexpr int kOk = 0, kUsage = 2, kMigrationFailed = 5, kIntegrity = 6, kDrift = 7;
@@ -64,8 +64,8 @@ class AdoptTest : public test::VariantDatabaseTest {
         "CREATE TABLE __diesel_schema_migrations (version VARCHAR(50) PRIMARY KEY "
         "NOT NULL, run_on TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP);\n";
     for (const std::string& v : versions) {
-      absl::StrAppend(&sql, "INSERT INTO __diesel_schema_migrations (version) VALUES ('",
-                      v, "');\n");
+      absl::StrAppend(&sql, "INSERT INTO __diesel_schema_migrations (version) VALUES ('", v,
+                      "');\n");
     }
     ASSERT_TRUE(db_->Query(sql).ok());
   }
@@ -190,8 +190,7 @@ TEST_F(AdoptTest, ChangedColumnIsDriftAndNothingIsRecorded) {
                            HasSubstr("column type: tasks.title (catalog: text, database: "
                                      "character varying(100))"),
                            HasSubstr("missing column: profiles.bio"),
-                           HasSubstr("extra table: stray"),
-                           HasSubstr("nothing was recorded")));
+                           HasSubstr("extra table: stray"), HasSubstr("nothing was recorded")));
   EXPECT_FALSE(HistoryExists());
   // --json: the reason and each difference, machine-readable.
   ProcessResult json = Run(kAllDiesel, {"adopt", "--from=diesel", "--json"});
@@ -255,14 +254,15 @@ TEST_F(AdoptTest, OldHistoryMustCoverEveryImportedMigration) {
   EXPECT_EQ(missing.exit_code, kIntegrity);
   EXPECT_THAT(missing.err, AllOf(HasSubstr("public.__diesel_schema_migrations does not exist"),
                                  HasSubstr("--source-history-table")));
-  ProcessResult bad = Run(kAllDiesel, {"adopt", "--from=diesel",
-                                       "--source-history-table=a.b.c"});
+  ProcessResult bad = Run(kAllDiesel, {"adopt", "--from=diesel", "--source-history-table=a.b.c"});
   EXPECT_EQ(bad.exit_code, kUsage);
-  ProcessResult shape = Run(kAllDiesel, {"adopt", "--from=flyway",
-                                         "--source-history-table=legacy.__diesel_schema_migrations"});
+  ProcessResult shape =
+      Run(kAllDiesel,
+          {"adopt", "--from=flyway", "--source-history-table=legacy.__diesel_schema_migrations"});
   EXPECT_EQ(shape.exit_code, kUsage) << shape.err;
-  ProcessResult named = Run(kAllDiesel, {"adopt", "--from=diesel",
-                                         "--source-history-table=legacy.__diesel_schema_migrations"});
+  ProcessResult named =
+      Run(kAllDiesel,
+          {"adopt", "--from=diesel", "--source-history-table=legacy.__diesel_schema_migrations"});
   EXPECT_EQ(named.exit_code, kOk) << named.err;
   EXPECT_EQ(History().size(), 8u);
   EXPECT_EQ(Run(kAllDiesel, {"verify"}).exit_code, kOk);
@@ -324,12 +324,11 @@ const char kFlywayTable[] =
 
 TEST_F(AdoptTest, FlywayFailedRowIsRefusedAndVersionsCompareAsFlywayDoes) {
   MigrateFlat("ADOPT_FLYWAY");
-  Sql(absl::StrCat(
-      kFlywayTable,
-      "INSERT INTO flyway_schema_history VALUES "
-      "(1, '1.0', 'init', 'SQL', 'V1_0__init.sql', 1, 'app', now(), 5, true), "
-      "(2, '1.1', 'email', 'SQL', 'V1_1__email.sql', 2, 'app', now(), 5, true), "
-      "(3, '2.0.1', 'items', 'SQL', 'V2_0_1__items.sql', 3, 'app', now(), 5, false)"));
+  Sql(absl::StrCat(kFlywayTable,
+                   "INSERT INTO flyway_schema_history VALUES "
+                   "(1, '1.0', 'init', 'SQL', 'V1_0__init.sql', 1, 'app', now(), 5, true), "
+                   "(2, '1.1', 'email', 'SQL', 'V1_1__email.sql', 2, 'app', now(), 5, true), "
+                   "(3, '2.0.1', 'items', 'SQL', 'V2_0_1__items.sql', 3, 'app', now(), 5, false)"));
   ProcessResult failed = Run("ADOPT_FLYWAY", {"adopt", "--from=flyway"});
   EXPECT_EQ(failed.exit_code, kIntegrity) << failed.err;
   EXPECT_THAT(failed.err, AllOf(HasSubstr("records failed migrations: version 2.0.1 (items), "
@@ -346,12 +345,11 @@ TEST_F(AdoptTest, FlywayFailedRowIsRefusedAndVersionsCompareAsFlywayDoes) {
 TEST_F(AdoptTest, FlywayBaselineCoversOlderVersions) {
   MigrateFlat("ADOPT_FLYWAY");
   // The database was baselined at 1.1 (its earlier schema predates Flyway).
-  Sql(absl::StrCat(
-      kFlywayTable,
-      "INSERT INTO flyway_schema_history VALUES "
-      "(1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, "
-      "'app', now(), 0, true), "
-      "(2, '2.0.1', 'items', 'SQL', 'V2_0_1__items.sql', 3, 'app', now(), 5, true)"));
+  Sql(absl::StrCat(kFlywayTable,
+                   "INSERT INTO flyway_schema_history VALUES "
+                   "(1, '1.1', '<< Flyway Baseline >>', 'BASELINE', '<< Flyway Baseline >>', NULL, "
+                   "'app', now(), 0, true), "
+                   "(2, '2.0.1', 'items', 'SQL', 'V2_0_1__items.sql', 3, 'app', now(), 5, true)"));
   ProcessResult ok = Run("ADOPT_FLYWAY", {"adopt", "--from=flyway", "--json"});
   EXPECT_EQ(ok.exit_code, kOk) << ok.err;
   EXPECT_EQ(Json(ok)["recorded"].size(), 3u);
@@ -373,11 +371,9 @@ TEST_F(AdoptTest, ConcurrentAdoptsAndMigrateRecordEachMigrationOnce) {
   }
   ASSERT_TRUE(held);
   std::vector<Child> children;
-  children.emplace_back(std::vector<std::string>{Bin(kAllDiesel), "adopt", "--from=diesel"},
-                        Env());
+  children.emplace_back(std::vector<std::string>{Bin(kAllDiesel), "adopt", "--from=diesel"}, Env());
   children.emplace_back(std::vector<std::string>{Bin(kAllDiesel), "migrate"}, Env());
-  children.emplace_back(std::vector<std::string>{Bin(kAllDiesel), "adopt", "--from=diesel"},
-                        Env());
+  children.emplace_back(std::vector<std::string>{Bin(kAllDiesel), "adopt", "--from=diesel"}, Env());
   std::vector<ProcessResult> results;
   for (Child& c : children) results.push_back(c.Wait());
   holder.Wait();
@@ -446,8 +442,7 @@ TEST_F(AdoptTest, MigrationAddedAfterTheAdoptionAppliesNormally) {
   EXPECT_EQ(Run("ADOPT_DIESEL_V2", {"verify"}).exit_code, kOk);
   EXPECT_TRUE(Json(Run("ADOPT_DIESEL_V2", {"status", "--json"}))["up_to_date"].get<bool>());
   // An adopted migration rolls back with its stored down.sql, and comes back.
-  ASSERT_EQ(Run("ADOPT_DIESEL_V2", {"rollback", "--cluster", "mail_tasks", "--to", "0"})
-                .exit_code,
+  ASSERT_EQ(Run("ADOPT_DIESEL_V2", {"rollback", "--cluster", "mail_tasks", "--to", "0"}).exit_code,
             kOk);
   EXPECT_THAT(Rows("SELECT count(*) FROM information_schema.columns WHERE column_name = "
                    "'source_message_id'"),

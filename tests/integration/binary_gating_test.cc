@@ -40,18 +40,14 @@ nlohmann::json CatalogOf(const std::string& bin) {
   return nlohmann::json::parse(r.out);
 }
 
-bool IsIdentChar(char c) {
-  return absl::ascii_isalnum(c) || c == '_' || c == '$';
-}
+bool IsIdentChar(char c) { return absl::ascii_isalnum(c) || c == '_' || c == '$'; }
 
 // Occurrences of `word` in `bytes` not glued to identifier characters.
 int CountIdentifier(const std::string& bytes, const std::string& word) {
   int count = 0;
-  for (size_t at = bytes.find(word); at != std::string::npos;
-       at = bytes.find(word, at + 1)) {
+  for (size_t at = bytes.find(word); at != std::string::npos; at = bytes.find(word, at + 1)) {
     bool left = at == 0 || !IsIdentChar(bytes[at - 1]);
-    bool right = at + word.size() >= bytes.size() ||
-                 !IsIdentChar(bytes[at + word.size()]);
+    bool right = at + word.size() >= bytes.size() || !IsIdentChar(bytes[at + word.size()]);
     if (left && right) ++count;
   }
   return count;
@@ -87,9 +83,8 @@ TEST_F(BinaryGatingTest, DisabledTablesAreNotInTheBinary) {
             << "enabled table " << name << " should be embedded";
       } else {
         ++checked;
-        EXPECT_EQ(CountIdentifier(bytes_, name), 0)
-            << "table " << name << " of disabled cluster " << cluster["name"]
-            << " is in " << small_bin_;
+        EXPECT_EQ(CountIdentifier(bytes_, name), 0) << "table " << name << " of disabled cluster "
+                                                    << cluster["name"] << " is in " << small_bin_;
       }
     }
   }
@@ -121,8 +116,7 @@ TEST_F(BinaryGatingTest, DisabledSqlIsNotInTheBinary) {
     if (own.find(text) != std::string::npos) continue;
     ++checked;
     EXPECT_EQ(bytes_.find(text), std::string::npos)
-        << "SQL of disabled cluster " << cluster << " is in " << small_bin_
-        << ": " << text;
+        << "SQL of disabled cluster " << cluster << " is in " << small_bin_ << ": " << text;
   }
   // Positive control: the enabled SQL is embedded.
   size_t first_line = small_sql.out.find('\n');
@@ -146,8 +140,7 @@ TEST_F(BinaryGatingTest, CatalogListsOnlyEnabledClusters) {
             << t["name"] << "." << col["name"];
       }
       for (const auto& fk : t["foreign_keys"]) {
-        EXPECT_TRUE(enabled_.count(fk["cluster"].get<std::string>()))
-            << fk["name"];
+        EXPECT_TRUE(enabled_.count(fk["cluster"].get<std::string>())) << fk["name"];
       }
     }
   }

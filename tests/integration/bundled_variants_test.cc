@@ -14,9 +14,9 @@
 namespace schemagate {
 namespace {
 
-using ::testing::ElementsAreArray;
 using test::ProcessResult;
 using test::RunProcess;
+using ::testing::ElementsAreArray;
 
 nlohmann::json CatalogOf(const std::string& variant) {
   std::string var = "SCHEMAGATE_VARIANT_" + variant + "_BIN";
@@ -66,8 +66,7 @@ TEST(BundledVariantsTest, EnabledClustersPerFeatureSet) {
       {"TASKS_CALENDAR", {"calendar", "core", "tasks", "tasks_calendar"}},
   };
   for (const Case& c : cases) {
-    EXPECT_THAT(Clusters(CatalogOf(c.variant)), ElementsAreArray(c.clusters))
-        << c.variant;
+    EXPECT_THAT(Clusters(CatalogOf(c.variant)), ElementsAreArray(c.clusters)) << c.variant;
   }
 }
 

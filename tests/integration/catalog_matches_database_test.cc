@@ -45,8 +45,8 @@ Expected FromCatalog(const nlohmann::json& catalog) {
       std::string table = t["name"];
       e.tables.push_back(table);
       for (const auto& c : t["columns"]) {
-        e.columns.push_back(absl::StrCat(table, "\t", c["name"].get<std::string>(),
-                                         "\t", c["type"].get<std::string>(), "\t",
+        e.columns.push_back(absl::StrCat(table, "\t", c["name"].get<std::string>(), "\t",
+                                         c["type"].get<std::string>(), "\t",
                                          c["nullable"].get<bool>() ? "t" : "f"));
       }
       if (!t["primary_key"].empty()) {
@@ -54,11 +54,9 @@ Expected FromCatalog(const nlohmann::json& catalog) {
       }
       for (const auto& fk : t["foreign_keys"]) {
         e.foreign_keys.push_back(absl::StrCat(
-            fk["name"].get<std::string>(), "\t", table, "\t", Cols(fk["columns"]),
-            "\t", fk["references_table"].get<std::string>(), "\t",
-            Cols(fk["references_columns"]), "\t",
-            fk["on_delete"].get<std::string>(), "\t",
-            fk["on_update"].get<std::string>()));
+            fk["name"].get<std::string>(), "\t", table, "\t", Cols(fk["columns"]), "\t",
+            fk["references_table"].get<std::string>(), "\t", Cols(fk["references_columns"]), "\t",
+            fk["on_delete"].get<std::string>(), "\t", fk["on_update"].get<std::string>()));
       }
       for (const auto& ix : t["indexes"]) {
         std::vector<std::string> cols;
@@ -67,14 +65,12 @@ Expected FromCatalog(const nlohmann::json& catalog) {
           cols.push_back(s == "(expression)" ? "" : s);
         }
         e.indexes.push_back(absl::StrCat(
-            ix["name"].get<std::string>(), "\t", table, "\t",
-            absl::StrJoin(cols, ","), "\t", ix["unique"].get<bool>() ? "t" : "f",
-            "\t", ix["primary"].get<bool>() ? "t" : "f"));
+            ix["name"].get<std::string>(), "\t", table, "\t", absl::StrJoin(cols, ","), "\t",
+            ix["unique"].get<bool>() ? "t" : "f", "\t", ix["primary"].get<bool>() ? "t" : "f"));
       }
     }
   }
-  for (auto* v : {&e.columns, &e.primary_keys, &e.foreign_keys, &e.indexes,
-                  &e.tables}) {
+  for (auto* v : {&e.columns, &e.primary_keys, &e.foreign_keys, &e.indexes, &e.tables}) {
     std::sort(v->begin(), v->end());
   }
   return e;
@@ -90,7 +86,8 @@ std::string NameOf(const std::string& oid) {
   return absl::StrCat(
       "(SELECT CASE WHEN rn.nspname = 'public' THEN rc.relname ELSE rn.nspname "
       "|| '.' || rc.relname END FROM pg_class rc JOIN pg_namespace rn ON rn.oid = "
-      "rc.relnamespace WHERE rc.oid = ", oid, ")");
+      "rc.relnamespace WHERE rc.oid = ",
+      oid, ")");
 }
 
 Expected FromDatabase(const TestDatabase& db) {
@@ -102,17 +99,19 @@ Expected FromDatabase(const TestDatabase& db) {
     std::sort(out.begin(), out.end());
     return out;
   };
-  e.tables = rows(absl::StrCat(
-      "SELECT ", NameOf("c.oid"), " FROM pg_class c JOIN pg_namespace n ON "
-      "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND ",
-      kUserRelations));
-  e.columns = rows(absl::StrCat(
-      "SELECT ", NameOf("c.oid"), ", a.attname, format_type(a.atttypid, "
-      "a.atttypmod), CASE WHEN a.attnotnull THEN 'f' ELSE 't' END "
-      "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
-      "JOIN pg_attribute a ON a.attrelid = c.oid "
-      "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
-      "AND ", kUserRelations));
+  e.tables = rows(absl::StrCat("SELECT ", NameOf("c.oid"),
+                               " FROM pg_class c JOIN pg_namespace n ON "
+                               "n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') AND ",
+                               kUserRelations));
+  e.columns =
+      rows(absl::StrCat("SELECT ", NameOf("c.oid"),
+                        ", a.attname, format_type(a.atttypid, "
+                        "a.atttypmod), CASE WHEN a.attnotnull THEN 'f' ELSE 't' END "
+                        "FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace "
+                        "JOIN pg_attribute a ON a.attrelid = c.oid "
+                        "WHERE c.relkind IN ('r', 'p') AND a.attnum > 0 AND NOT a.attisdropped "
+                        "AND ",
+                        kUserRelations));
   const std::string cols =
       "(SELECT string_agg(a.attname, ',' ORDER BY k.ord) FROM unnest(%s) WITH "
       "ORDINALITY k(attnum, ord) JOIN pg_attribute a ON a.attrelid = %s AND "
@@ -123,46 +122,45 @@ Expected FromDatabase(const TestDatabase& db) {
     s.replace(s.find("%s"), 2, rel);
     return s;
   };
-  e.primary_keys = rows(absl::StrCat(
-      "SELECT ", NameOf("con.conrelid"), ", ", colsOf("con.conkey", "con.conrelid"),
-      " FROM pg_constraint con JOIN pg_namespace n ON n.oid = "
-      "con.connamespace WHERE con.contype = 'p' AND ", kUserRelations));
+  e.primary_keys = rows(absl::StrCat("SELECT ", NameOf("con.conrelid"), ", ",
+                                     colsOf("con.conkey", "con.conrelid"),
+                                     " FROM pg_constraint con JOIN pg_namespace n ON n.oid = "
+                                     "con.connamespace WHERE con.contype = 'p' AND ",
+                                     kUserRelations));
   e.foreign_keys = rows(absl::StrCat(
-      "SELECT con.conname, ", NameOf("con.conrelid"), ", ",
-      colsOf("con.conkey", "con.conrelid"), ", ", NameOf("con.confrelid"), ", ",
-      colsOf("con.confkey", "con.confrelid"),
+      "SELECT con.conname, ", NameOf("con.conrelid"), ", ", colsOf("con.conkey", "con.conrelid"),
+      ", ", NameOf("con.confrelid"), ", ", colsOf("con.confkey", "con.confrelid"),
       ", con.confdeltype, con.confupdtype FROM pg_constraint con JOIN "
       "pg_namespace n ON n.oid = con.connamespace WHERE con.contype = 'f' AND ",
       kUserRelations));
-  e.indexes = rows(absl::StrCat(
-      "SELECT ic.relname, ", NameOf("i.indrelid"), ", (SELECT "
-      "string_agg(COALESCE(a.attname, ''), ',' ORDER BY k.ord) FROM "
-      "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) LEFT JOIN "
-      "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum), "
-      "CASE WHEN i.indisunique THEN 't' ELSE 'f' END, CASE WHEN "
-      "i.indisprimary THEN 't' ELSE 'f' END FROM pg_index i JOIN pg_class ic "
-      "ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid JOIN "
-      "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
-      "AND ", kUserRelations));
+  e.indexes =
+      rows(absl::StrCat("SELECT ic.relname, ", NameOf("i.indrelid"),
+                        ", (SELECT "
+                        "string_agg(COALESCE(a.attname, ''), ',' ORDER BY k.ord) FROM "
+                        "unnest(i.indkey::int2[]) WITH ORDINALITY k(attnum, ord) LEFT JOIN "
+                        "pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum), "
+                        "CASE WHEN i.indisunique THEN 't' ELSE 'f' END, CASE WHEN "
+                        "i.indisprimary THEN 't' ELSE 'f' END FROM pg_index i JOIN pg_class ic "
+                        "ON ic.oid = i.indexrelid JOIN pg_class c ON c.oid = i.indrelid JOIN "
+                        "pg_namespace n ON n.oid = c.relnamespace WHERE c.relkind IN ('r', 'p') "
+                        "AND ",
+                        kUserRelations));
   return e;
 }
 
 // Lines in `a` but not in `b`, for readable failures.
-std::string Missing(const std::vector<std::string>& a,
-                    const std::vector<std::string>& b) {
+std::string Missing(const std::vector<std::string>& a, const std::vector<std::string>& b) {
   std::vector<std::string> out;
-  std::set_difference(a.begin(), a.end(), b.begin(), b.end(),
-                      std::back_inserter(out));
+  std::set_difference(a.begin(), a.end(), b.begin(), b.end(), std::back_inserter(out));
   return absl::StrJoin(out, "\n  ");
 }
 
 void ExpectSame(const char* what, const std::vector<std::string>& catalog,
                 const std::vector<std::string>& database) {
-  EXPECT_EQ(catalog, database)
-      << what << "\n in the catalog, not in the database:\n  "
-      << Missing(catalog, database)
-      << "\n in the database, not in the catalog:\n  "
-      << Missing(database, catalog);
+  EXPECT_EQ(catalog, database) << what << "\n in the catalog, not in the database:\n  "
+                               << Missing(catalog, database)
+                               << "\n in the database, not in the catalog:\n  "
+                               << Missing(database, catalog);
 }
 
 TEST(CatalogMatchesDatabaseTest, UpCreatesExactlyTheCatalogAndDownRemovesIt) {
@@ -202,9 +200,8 @@ TEST(CatalogMatchesDatabaseTest, UpCreatesExactlyTheCatalogAndDownRemovesIt) {
       "pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace WHERE "
       "n.nspname = 'public'");
   ASSERT_TRUE(leftovers.ok()) << leftovers.status();
-  EXPECT_TRUE(leftovers->empty())
-      << "left behind by the down migrations:\n  "
-      << absl::StrJoin(*leftovers, "\n  ");
+  EXPECT_TRUE(leftovers->empty()) << "left behind by the down migrations:\n  "
+                                  << absl::StrJoin(*leftovers, "\n  ");
 }
 
 }  // namespace

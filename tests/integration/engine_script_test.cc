@@ -22,9 +22,9 @@
 namespace schemagate {
 namespace {
 
+using test::TestDatabase;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-using test::TestDatabase;
 
 struct Step {
   std::string name;
@@ -80,8 +80,8 @@ class EngineScriptTest : public ::testing::Test {
   }
 
   std::vector<std::string> History() {
-    auto rows = db_->Query(
-        "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
+    auto rows =
+        db_->Query("SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
     return rows.ok() ? *rows : std::vector<std::string>{};
   }
 
@@ -90,9 +90,9 @@ class EngineScriptTest : public ::testing::Test {
 
 struct Case {
   const char* what;
-  std::string sql;         // the failing migration's up.sql
-  std::string where;       // expected "path:line"
-  std::string message;     // expected in the error
+  std::string sql;      // the failing migration's up.sql
+  std::string where;    // expected "path:line"
+  std::string message;  // expected in the error
   std::string sqlstate;
 };
 
@@ -175,10 +175,11 @@ TEST_F(EngineScriptTest, AppliedMigrationsAreRecordedAsStatementByStatement) {
       "SELECT action || ' ' || cluster || '/' || version || ' ' || detail FROM "
       "schemagate.migrations_log ORDER BY id");
   ASSERT_TRUE(log.ok());
-  EXPECT_THAT(*log, ElementsAre(
-                        absl::StrCat("apply core/1 init sha256 ", catalog::Sha256Hex(steps[0].up)),
-                        absl::StrCat("apply core/2 quotes sha256 ", catalog::Sha256Hex(steps[1].up)),
-                        absl::StrCat("apply core/3 select sha256 ", catalog::Sha256Hex(steps[2].up))));
+  EXPECT_THAT(
+      *log,
+      ElementsAre(absl::StrCat("apply core/1 init sha256 ", catalog::Sha256Hex(steps[0].up)),
+                  absl::StrCat("apply core/2 quotes sha256 ", catalog::Sha256Hex(steps[1].up)),
+                  absl::StrCat("apply core/3 select sha256 ", catalog::Sha256Hex(steps[2].up))));
   auto data = db_->Query("SELECT name FROM users");
   ASSERT_TRUE(data.ok());
   EXPECT_THAT(*data, ElementsAre("O'Brien \\ x"));

@@ -94,8 +94,8 @@ std::vector<FlatFile> FlatOrder(const Case& c) {
       version.erase(std::remove(version.begin(), version.end(), '-'), version.end());
       FlatFile f{e.path() / "up.sql", true};
       if (fs::exists(e.path() / "metadata.toml")) {
-        f.transaction = !absl::StrContains(Read(e.path() / "metadata.toml"),
-                                           "run_in_transaction = false");
+        f.transaction =
+            !absl::StrContains(Read(e.path() / "metadata.toml"), "run_in_transaction = false");
       }
       keyed.emplace_back(version, f);
     }
@@ -107,9 +107,8 @@ std::vector<FlatFile> FlatOrder(const Case& c) {
       if (!absl::EndsWith(name, ".up.sql")) continue;
       keyed.emplace_back(name.substr(0, name.find('_')), FlatFile{e.path(), true});
     }
-    std::sort(keyed.begin(), keyed.end(), [](const auto& a, const auto& b) {
-      return CompareNumbers(a.first, b.first) < 0;
-    });
+    std::sort(keyed.begin(), keyed.end(),
+              [](const auto& a, const auto& b) { return CompareNumbers(a.first, b.first) < 0; });
   } else if (c.format == "flyway") {
     std::vector<std::pair<std::string, FlatFile>> repeatable;
     for (const auto& e : fs::recursive_directory_iterator(c.source)) {
@@ -206,8 +205,8 @@ class ImportTest : public ::testing::TestWithParam<Case> {
     std::vector<FlatFile> files = FlatOrder(GetParam());
     EXPECT_FALSE(files.empty());
     for (const FlatFile& f : files) {
-      std::vector<std::string> argv = {"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
-                                       (*db)->url()};
+      std::vector<std::string> argv = {"psql", "-X",        "-q", "-v", "ON_ERROR_STOP=1",
+                                       "-d",   (*db)->url()};
       if (f.transaction) argv.push_back("-1");
       argv.insert(argv.end(), {"-f", f.path.string()});
       ProcessResult r = RunProcess(argv);
@@ -291,7 +290,8 @@ TEST_P(ImportTest, EachFeatureAloneCreatesExactlyItsPartOfTheSchema) {
     nlohmann::json narrowed = Catalog(bin, f == "core" ? "" : f);
     std::vector<std::string> want;
     for (const auto& c : narrowed["clusters"]) {
-      for (const auto& t : c["tables"]) want.push_back(t.is_string() ? t.get<std::string>() : t["name"].get<std::string>());
+      for (const auto& t : c["tables"])
+        want.push_back(t.is_string() ? t.get<std::string>() : t["name"].get<std::string>());
     }
     std::sort(want.begin(), want.end());
     absl::StatusOr<std::vector<std::string>> tables = (*db)->Query(
@@ -315,11 +315,11 @@ TEST_P(ImportTest, TheReportNamesTheOriginOfEveryMigration) {
   for (const auto& m : r["migrations"]) {
     from.insert(m["imported_from"]["path"].get<std::string>());
     // The tree's up.sql says so too.
-    std::string up = Read(fs::path(dir).parent_path() / "import" / "trees" /
-                          GetParam().name / m["path"].get<std::string>() / "up.sql");
-    EXPECT_THAT(up, ::testing::HasSubstr(absl::StrCat(
-                        "-- schemagate:imported-from ", GetParam().format, " ",
-                        m["imported_from"]["version"].get<std::string>())));
+    std::string up = Read(fs::path(dir).parent_path() / "import" / "trees" / GetParam().name /
+                          m["path"].get<std::string>() / "up.sql");
+    EXPECT_THAT(up, ::testing::HasSubstr(
+                        absl::StrCat("-- schemagate:imported-from ", GetParam().format, " ",
+                                     m["imported_from"]["version"].get<std::string>())));
   }
   EXPECT_EQ(from.size(), FlatOrder(GetParam()).size());
 }
@@ -340,8 +340,8 @@ TEST(ImportBaselineTest, APgDumpBaselineSplitsIntoClustersWithTheSameSchema) {
   ASSERT_TRUE(gen != nullptr && map != nullptr);
   auto source = TestDatabase::Create("baseline_src");
   ASSERT_TRUE(source.ok()) << source.status();
-  ProcessResult m = RunProcess({VariantBin("full"), "migrate"}, "",
-                               {"DATABASE_URL=" + (*source)->url()});
+  ProcessResult m =
+      RunProcess({VariantBin("full"), "migrate"}, "", {"DATABASE_URL=" + (*source)->url()});
   ASSERT_EQ(m.exit_code, 0) << m.err;
   ProcessResult dump = RunProcess({"pg_dump", "--schema-only", "--no-owner", "--no-privileges",
                                    "--exclude-schema=schemagate", "-d", (*source)->url()});
@@ -353,12 +353,14 @@ TEST(ImportBaselineTest, APgDumpBaselineSplitsIntoClustersWithTheSameSchema) {
 
   auto flat = TestDatabase::Create("baseline_flat");
   ASSERT_TRUE(flat.ok()) << flat.status();
-  ProcessResult psql = RunProcess({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d",
-                                   (*flat)->url(), "-f", (dir / "flat" / "0001_baseline.sql").string()});
+  ProcessResult psql =
+      RunProcess({"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", (*flat)->url(), "-f",
+                  (dir / "flat" / "0001_baseline.sql").string()});
   ASSERT_EQ(psql.exit_code, 0) << psql.err;
 
-  ProcessResult imported = RunProcess({gen, "import", "--format=sql", "--source=" + (dir / "flat").string(),
-                                       std::string("--map=") + map, "--out=" + (dir / "tree").string()});
+  ProcessResult imported =
+      RunProcess({gen, "import", "--format=sql", "--source=" + (dir / "flat").string(),
+                  std::string("--map=") + map, "--out=" + (dir / "tree").string()});
   ASSERT_EQ(imported.exit_code, 0) << imported.out << imported.err;
   EXPECT_THAT(imported.out, ::testing::HasSubstr("cluster tasks: 16 tables, 1 migrations"));
   ProcessResult built = RunProcess({gen, "--tree=" + (dir / "tree").string(), "--features=all",
@@ -377,7 +379,8 @@ TEST(ImportBaselineTest, APgDumpBaselineSplitsIntoClustersWithTheSameSchema) {
   for (const v1::MigrationRef& ref : catalog.apply_order()) {
     const v1::Migration* mig = migrations[{ref.cluster(), ref.version()}];
     ASSERT_NE(mig, nullptr);
-    std::vector<std::string> argv = {"psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", (*tree)->url()};
+    std::vector<std::string> argv = {"psql", "-X",          "-q", "-v", "ON_ERROR_STOP=1",
+                                     "-d",   (*tree)->url()};
     if (!mig->no_transaction()) argv.push_back("-1");
     ProcessResult r = RunProcess(argv, mig->up_sql());
     ASSERT_EQ(r.exit_code, 0) << mig->up_path() << ": " << r.err;

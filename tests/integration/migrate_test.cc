@@ -24,19 +24,19 @@
 namespace schemagate {
 namespace {
 
+using test::Child;
+using test::ProcessResult;
+using test::RunProcess;
+using test::TestDatabase;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using test::Child;
-using test::ProcessResult;
-using test::RunProcess;
-using test::TestDatabase;
 
 // Exit codes (server/migrate/errors.h).
-constexpr int kOk = 0, kUsage = 2, kConnect = 3, kLockWait = 4,
-              kMigrationFailed = 5, kIntegrity = 6, kDrift = 7;
+constexpr int kOk = 0, kUsage = 2, kConnect = 3, kLockWait = 4, kMigrationFailed = 5,
+              kIntegrity = 6, kDrift = 7;
 
 std::string Bin(const std::string& variant) { return test::VariantBin(variant); }
 
@@ -68,8 +68,7 @@ class MigrateTest : public test::VariantDatabaseTest {
     return false;
   }
 
-  nlohmann::json StatusJson(const std::string& variant,
-                            std::vector<std::string> extra = {}) {
+  nlohmann::json StatusJson(const std::string& variant, std::vector<std::string> extra = {}) {
     std::vector<std::string> args = {"status", "--json"};
     args.insert(args.end(), extra.begin(), extra.end());
     ProcessResult r = Run(variant, args);
@@ -79,8 +78,7 @@ class MigrateTest : public test::VariantDatabaseTest {
 };
 
 TEST_F(MigrateTest, FreshApplyEveryPresetThenNoOp) {
-  for (const std::string variant :
-       {"MINIMAL", "TASKS", "MAIL_PEOPLE", "FULL", "SHOP_FULL"}) {
+  for (const std::string variant : {"MINIMAL", "TASKS", "MAIL_PEOPLE", "FULL", "SHOP_FULL"}) {
     auto db = TestDatabase::Create("preset");
     ASSERT_TRUE(db.ok());
     std::vector<std::string> env = {"DATABASE_URL=" + (*db)->url()};
@@ -126,8 +124,7 @@ TEST_F(MigrateTest, LateEnabledClusterCatchesUp) {
   ASSERT_EQ(full.exit_code, kOk) << full.err;
   std::vector<std::string> all = History();
   EXPECT_GT(all.size(), minimal.size());
-  EXPECT_EQ(std::vector<std::string>(all.begin(), all.begin() + minimal.size()),
-            minimal);
+  EXPECT_EQ(std::vector<std::string>(all.begin(), all.begin() + minimal.size()), minimal);
   EXPECT_EQ(Run("FULL", {"verify"}).exit_code, kOk);
 }
 
@@ -167,8 +164,7 @@ TEST_F(MigrateTest, FailingMigrationInTheMiddleLeavesNoTrace) {
   // No dirty flag to clear: the fixed build simply converges.
   ProcessResult fixed = Run("ENGINE_FIXED", {"migrate"});
   ASSERT_EQ(fixed.exit_code, kOk) << fixed.err;
-  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3", "core/4",
-                                     "feat/1", "feat/2"));
+  EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3", "core/4", "feat/1", "feat/2"));
   auto rows = db_->Query("SELECT count(*) FROM half_done");
   ASSERT_TRUE(rows.ok());
   EXPECT_THAT(*rows, ElementsAre("2"));
@@ -181,14 +177,13 @@ TEST_F(MigrateTest, SingleTransactionIsAllOrNothing) {
   EXPECT_THAT(Tables(), IsEmpty());
   // Without the no-transaction cluster (core only): the failure rolls back
   // the whole plan, including the migrations before it.
-  ProcessResult failed = Run("ENGINE_BROKEN",
-                             {"migrate", "--single-transaction", "--features=core"});
+  ProcessResult failed =
+      Run("ENGINE_BROKEN", {"migrate", "--single-transaction", "--features=core"});
   EXPECT_EQ(failed.exit_code, kMigrationFailed) << failed.err;
   EXPECT_THAT(failed.err, HasSubstr("the whole plan was rolled back"));
   EXPECT_THAT(History(), IsEmpty());
   EXPECT_THAT(Tables(), IsEmpty());
-  ProcessResult ok = Run("ENGINE_FIXED",
-                         {"migrate", "--single-transaction", "--features=core"});
+  ProcessResult ok = Run("ENGINE_FIXED", {"migrate", "--single-transaction", "--features=core"});
   EXPECT_EQ(ok.exit_code, kOk) << ok.err;
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3", "core/4"));
 }
@@ -224,8 +219,8 @@ TEST_F(MigrateTest, FailedNoTransactionMigrationIsUndoneWithItsDownSql) {
   EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
   EXPECT_THAT(r.err, AllOf(HasSubstr("feat/0003_bad_ix/up.sql:4:"),
                            HasSubstr("could not create unique index"),
-                           HasSubstr("undone with its down.sql"),
-                           HasSubstr("2 statement(s) run"), HasSubstr("1 skipped")));
+                           HasSubstr("undone with its down.sql"), HasSubstr("2 statement(s) run"),
+                           HasSubstr("1 skipped")));
   auto indexes = db_->Query(
       "SELECT indexname FROM pg_indexes WHERE indexname LIKE 'notes_%_ix' "
       "ORDER BY 1");
@@ -250,8 +245,8 @@ TEST_F(MigrateTest, InterruptedNoTransactionMigrationIsCleanedUpByTheNextRun) {
   auto half = db_->Query("SELECT count(*) FROM pg_indexes WHERE indexname = 'notes_slow_a_ix'");
   ASSERT_TRUE(half.ok());
   EXPECT_THAT(*half, ElementsAre("1"));
-  auto marked = db_->Query(
-      "SELECT cluster || '/' || version FROM schemagate.migrations_in_progress");
+  auto marked =
+      db_->Query("SELECT cluster || '/' || version FROM schemagate.migrations_in_progress");
   ASSERT_TRUE(marked.ok());
   EXPECT_THAT(*marked, ElementsAre("feat/3"));
   ProcessResult rerun = Run("ENGINE_NOTX", {"migrate", "--lock-wait-timeout=20s"});
@@ -283,8 +278,7 @@ TEST_F(MigrateTest, LockTimeoutRetriesThenFailsClearly) {
                  "BEGIN; LOCK TABLE users IN ACCESS EXCLUSIVE MODE; "
                  "SELECT pg_sleep(6); COMMIT;"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-timeout=200ms",
-                                      "--lock-retries=1"});
+  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-timeout=200ms", "--lock-retries=1"});
   EXPECT_EQ(r.exit_code, kMigrationFailed) << r.err;
   EXPECT_THAT(r.err, HasSubstr("lock timeout"));
   EXPECT_THAT(r.err, HasSubstr("gave up after 2 attempts"));
@@ -301,8 +295,7 @@ TEST_F(MigrateTest, NoTransactionMigrationIsRetriedAfterALockTimeout) {
   Child blocker({"psql", "-X", "-q", "-d", db_->url(), "-c",
                  "BEGIN; SELECT txid_current(); SELECT pg_sleep(2); COMMIT;"});
   std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-timeout=200ms",
-                                      "--lock-retries=8"});
+  ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-timeout=200ms", "--lock-retries=8"});
   blocker.Wait();
   ASSERT_EQ(r.exit_code, kOk) << r.err;
   EXPECT_THAT(r.err, HasSubstr("retrying"));
@@ -319,18 +312,16 @@ TEST_F(MigrateTest, EditedMigrationIsRefusedUntilRepaired) {
   ASSERT_EQ(Run("ENGINE_V1", {"migrate"}).exit_code, kOk);
   ProcessResult refused = Run("ENGINE_EDITED", {"migrate"});
   EXPECT_EQ(refused.exit_code, kIntegrity) << refused.err;
-  EXPECT_THAT(refused.err,
-              AllOf(HasSubstr("core/0001_init/up.sql was changed after it was "
-                              "applied (applied sha256 "),
-                    HasSubstr(", file sha256 "), HasSubstr("schemagate repair")));
+  EXPECT_THAT(refused.err, AllOf(HasSubstr("core/0001_init/up.sql was changed after it was "
+                                           "applied (applied sha256 "),
+                                 HasSubstr(", file sha256 "), HasSubstr("schemagate repair")));
   EXPECT_EQ(ClusterState(StatusJson("ENGINE_EDITED"), "core"), "checksum_mismatch");
   ProcessResult dry = Run("ENGINE_EDITED", {"repair", "--dry-run"});
   EXPECT_THAT(dry.out, HasSubstr("would record core/0001_init/up.sql"));
   ProcessResult repair = Run("ENGINE_EDITED", {"repair"});
   ASSERT_EQ(repair.exit_code, kOk) << repair.err;
   EXPECT_THAT(repair.out, HasSubstr("recorded core/0001_init/up.sql"));
-  auto log = db_->Query(
-      "SELECT action FROM schemagate.migrations_log WHERE action = 'repair'");
+  auto log = db_->Query("SELECT action FROM schemagate.migrations_log WHERE action = 'repair'");
   ASSERT_TRUE(log.ok());
   EXPECT_THAT(*log, ElementsAre("repair"));
   ProcessResult after = Run("ENGINE_EDITED", {"migrate"});
@@ -346,8 +337,8 @@ TEST_F(MigrateTest, UnknownAppliedMigrationIsReportedAndRefused) {
   EXPECT_EQ(ClusterState(status, "core"), "unknown_applied");
   ProcessResult refused = Run("ENGINE_V1", {"migrate"});
   EXPECT_EQ(refused.exit_code, kIntegrity);
-  EXPECT_THAT(refused.err, AllOf(HasSubstr("core/3 (audit)"),
-                                 HasSubstr("--allow-unknown-applied")));
+  EXPECT_THAT(refused.err,
+              AllOf(HasSubstr("core/3 (audit)"), HasSubstr("--allow-unknown-applied")));
   ProcessResult allowed = Run("ENGINE_V1", {"migrate", "--allow-unknown-applied"});
   EXPECT_EQ(allowed.exit_code, kOk) << allowed.err;
   // Nothing is deleted implicitly.
@@ -368,8 +359,7 @@ TEST_F(MigrateTest, UpDownUpLeavesTheSameSchema) {
   // Narrowed to core, so clusters that are down no longer count as enabled
   // dependents; installed dependents still block (checked elsewhere).
   for (const std::string& c : clusters) {
-    ProcessResult r = Run("FULL", {"rollback", "--cluster", c, "--to", "0",
-                                   "--features=core"});
+    ProcessResult r = Run("FULL", {"rollback", "--cluster", c, "--to", "0", "--features=core"});
     ASSERT_EQ(r.exit_code, kOk) << c << "\n" << r.err;
   }
   EXPECT_THAT(Schema(), IsEmpty());
@@ -377,15 +367,14 @@ TEST_F(MigrateTest, UpDownUpLeavesTheSameSchema) {
   ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
   EXPECT_EQ(Schema(), up);
   // One leaf cluster down and up again.
-  ASSERT_EQ(Run("FULL", {"rollback", "--cluster", "goals", "--to", "0",
-                         "--features=tasks"}).exit_code,
-            kOk);
+  ASSERT_EQ(
+      Run("FULL", {"rollback", "--cluster", "goals", "--to", "0", "--features=tasks"}).exit_code,
+      kOk);
   EXPECT_NE(Schema(), up);
   ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
   EXPECT_EQ(Schema(), up);
   // A cluster to an intermediate version and back.
-  ASSERT_EQ(Run("FULL", {"rollback", "--cluster", "tasks_calendar", "--to", "1"}).exit_code,
-            kOk);
+  ASSERT_EQ(Run("FULL", {"rollback", "--cluster", "tasks_calendar", "--to", "1"}).exit_code, kOk);
   ASSERT_EQ(Run("FULL", {"migrate"}).exit_code, kOk);
   EXPECT_EQ(Schema(), up);
 }
@@ -409,18 +398,17 @@ TEST_F(MigrateTest, OrphanedClustersAreReportedUntouchedAndRemovedExplicitly) {
   EXPECT_EQ(verify.exit_code, kOk) << verify.out;
   EXPECT_THAT(verify.out, HasSubstr("orphaned (not enabled here, left alone): table items"));
   // Removing catalog first is refused: orders and reviews depend on it.
-  ProcessResult refused =
-      Run("SHOP_MINIMAL", {"rollback", "--cluster", "catalog", "--to", "0"});
+  ProcessResult refused = Run("SHOP_MINIMAL", {"rollback", "--cluster", "catalog", "--to", "0"});
   EXPECT_EQ(refused.exit_code, kIntegrity);
-  EXPECT_THAT(refused.err, AllOf(HasSubstr("orders (orphaned, installed)"),
-                                 HasSubstr("depend on it")));
+  EXPECT_THAT(refused.err,
+              AllOf(HasSubstr("orders (orphaned, installed)"), HasSubstr("depend on it")));
   for (const std::string c : {"orders_reviews", "orders", "reviews", "catalog"}) {
     ProcessResult r = Run("SHOP_MINIMAL", {"rollback", "--cluster", c, "--to", "0"});
     EXPECT_EQ(r.exit_code, kOk) << c << "\n" << r.err;
   }
   EXPECT_THAT(Tables(), ElementsAre("\"Tags\"", "codes", "customers", "shop.address_archive",
-                                    "shop.addresses", "shop.durations", "visits",
-                                    "visits_2024", "visits_2025"));
+                                    "shop.addresses", "shop.durations", "visits", "visits_2024",
+                                    "visits_2025"));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2", "core/3"));
   EXPECT_EQ(Run("SHOP_MINIMAL", {"verify"}).exit_code, kOk);
   // Once removed, a cluster is unknown to this build; so is a typo.
@@ -439,8 +427,7 @@ TEST_F(MigrateTest, RollbackRefusesWhileAnEnabledClusterDependsOnIt) {
   // feat was applied after core/2: rolling core back to 1 is refused too.
   r = Run("ENGINE_V1", {"rollback", "--cluster", "core", "--to", "1"});
   EXPECT_EQ(r.exit_code, kIntegrity);
-  ProcessResult dry = Run("ENGINE_V1", {"rollback", "--cluster", "feat", "--to", "0",
-                                        "--dry-run"});
+  ProcessResult dry = Run("ENGINE_V1", {"rollback", "--cluster", "feat", "--to", "0", "--dry-run"});
   EXPECT_EQ(dry.exit_code, kOk);
   EXPECT_THAT(dry.out, HasSubstr("would revert feat/2 (ix)\nwould revert feat/1 (init)"));
   EXPECT_EQ(History().size(), 4u);
@@ -457,10 +444,9 @@ TEST_F(MigrateTest, FeaturesNarrowAtRunTime) {
   EXPECT_THAT(unknown.err, HasSubstr("unknown feature \"nosuch\""));
   ProcessResult absent = Run("SHOP_MINIMAL", {"migrate", "--features=orders"});
   EXPECT_EQ(absent.exit_code, kUsage);
-  EXPECT_THAT(absent.err,
-              HasSubstr("feature \"orders\" is not compiled into this binary "
-                        "(compiled: core); rebuild with "
-                        "-DSCHEMAGATE_FEATURES=core,orders"));
+  EXPECT_THAT(absent.err, HasSubstr("feature \"orders\" is not compiled into this binary "
+                                    "(compiled: core); rebuild with "
+                                    "-DSCHEMAGATE_FEATURES=core,orders"));
 }
 
 TEST_F(MigrateTest, DriftIsDetected) {
@@ -471,11 +457,11 @@ TEST_F(MigrateTest, DriftIsDetected) {
                   .ok());
   ProcessResult r = Run("ENGINE_V1", {"verify"});
   EXPECT_EQ(r.exit_code, kDrift);
-  EXPECT_THAT(r.out, AllOf(HasSubstr("missing table: profiles"),
-                           HasSubstr("extra column: users.extra"),
-                           HasSubstr("nullability: notes.body (catalog: NOT NULL, "
-                                     "database: NULL)"),
-                           HasSubstr("extra table: stray")));
+  EXPECT_THAT(r.out,
+              AllOf(HasSubstr("missing table: profiles"), HasSubstr("extra column: users.extra"),
+                    HasSubstr("nullability: notes.body (catalog: NOT NULL, "
+                              "database: NULL)"),
+                    HasSubstr("extra table: stray")));
   ProcessResult ignore = Run("ENGINE_V1", {"verify", "--ignore-extra-tables", "--json"});
   auto parsed = nlohmann::json::parse(ignore.out);
   EXPECT_EQ(parsed["drift"].size(), 3u);
@@ -510,9 +496,8 @@ TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
   // Nobody listens on port 1: retried until --connect-timeout, then exit 3.
   std::string bad_port = "postgresql://postgres:" + password + "@127.0.0.1:1/db";
   auto start = std::chrono::steady_clock::now();
-  ProcessResult r = RunProcess(
-      {Bin("MINIMAL"), "migrate", "--connect-timeout=1500ms"}, "",
-      {"DATABASE_URL=" + bad_port});
+  ProcessResult r = RunProcess({Bin("MINIMAL"), "migrate", "--connect-timeout=1500ms"}, "",
+                               {"DATABASE_URL=" + bad_port});
   auto took = std::chrono::steady_clock::now() - start;
   EXPECT_EQ(r.exit_code, kConnect) << r.err;
   EXPECT_GE(took, std::chrono::milliseconds(1400));
@@ -524,8 +509,7 @@ TEST_F(MigrateTest, ConnectionFailuresAreClearAndNeverShowThePassword) {
   std::string wrong = db_->url();
   wrong.replace(wrong.find(password), password.size(), "wrong-secret-123");
   test::RegisterSecret("wrong-secret-123");
-  r = RunProcess({Bin("MINIMAL"), "migrate", "--log-format=json"}, "",
-                 {"DATABASE_URL=" + wrong});
+  r = RunProcess({Bin("MINIMAL"), "migrate", "--log-format=json"}, "", {"DATABASE_URL=" + wrong});
   EXPECT_EQ(r.exit_code, kConnect);
   EXPECT_THAT(r.err, HasSubstr("password authentication failed"));
   EXPECT_THAT(r.err + r.out, Not(HasSubstr("wrong-secret-123")));
@@ -541,15 +525,13 @@ TEST_F(MigrateTest, TransactionLockModeRefusesNoTransactionMigrations) {
   ProcessResult r = Run("ENGINE_V1", {"migrate", "--lock-mode=transaction"});
   EXPECT_EQ(r.exit_code, kMigrationFailed);
   EXPECT_THAT(r.err, HasSubstr("feat/0002_ix/up.sql is no-transaction"));
-  ProcessResult core = Run("ENGINE_V1", {"migrate", "--lock-mode=transaction",
-                                         "--features=core"});
+  ProcessResult core = Run("ENGINE_V1", {"migrate", "--lock-mode=transaction", "--features=core"});
   EXPECT_EQ(core.exit_code, kOk) << core.err;
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));
 }
 
 TEST_F(MigrateTest, HelpListsFlagsAndExitCodes) {
-  for (const std::string cmd :
-       {"migrate", "plan", "status", "verify", "rollback", "repair"}) {
+  for (const std::string cmd : {"migrate", "plan", "status", "verify", "rollback", "repair"}) {
     ProcessResult r = RunProcess({Bin("MINIMAL"), cmd, "--help"});
     EXPECT_EQ(r.exit_code, kOk) << cmd;
     EXPECT_THAT(r.out, AllOf(HasSubstr("--database-url"), HasSubstr("Exit codes:"),

@@ -4,6 +4,7 @@
 // 1 ms deadlines, cancelled streams and thousands of idle watch streams.
 // Every answer is a clear status code; the server stays up, keeps answering
 // and its memory stays bounded (measured and printed).
+#include <grpcpp/grpcpp.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -11,13 +12,11 @@
 #include <fstream>
 #include <memory>
 #include <mutex>
+#include <pqxx/pqxx>
 #include <set>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <pqxx/pqxx>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -37,8 +36,6 @@ namespace schemagate {
 namespace {
 
 namespace v1 = ::schemagate::v1;
-using ::testing::AnyOf;
-using ::testing::HasSubstr;
 using test::Bin;
 using test::Connect;
 using test::Eventually;
@@ -48,6 +45,8 @@ using test::RunProcess;
 using test::Server;
 using test::TempDir;
 using test::TestDatabase;
+using ::testing::AnyOf;
+using ::testing::HasSubstr;
 
 constexpr char kToken[] = "hostile-test-admin-token-5d1e";
 
@@ -98,8 +97,7 @@ class HostileTest : public test::DatabaseTest {
     DatabaseTest::SetUp();
     if (HasFatalFailure()) return;
     token_file_ = TokenFile(kToken);
-    auto migrated = RunProcess({Bin("schemagate"), "migrate"}, "",
-                               {"DATABASE_URL=" + db_->url()});
+    auto migrated = RunProcess({Bin("schemagate"), "migrate"}, "", {"DATABASE_URL=" + db_->url()});
     ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
   }
 
@@ -108,10 +106,12 @@ class HostileTest : public test::DatabaseTest {
     auto server = std::make_unique<Server>(Bin("schemagate-server"), db_->url(), flags);
     if (!server->ok()) return nullptr;
     auto c = Connect(server->target());
-    if (!Eventually([&] {
-          auto h = c->Health("");
-          return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-        }, absl::Seconds(15))) {
+    if (!Eventually(
+            [&] {
+              auto h = c->Health("");
+              return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+            },
+            absl::Seconds(15))) {
       return nullptr;
     }
     return server;
@@ -156,36 +156,45 @@ TEST_F(HostileTest, OddNamesAreAnsweredOrRefusedNeverExecuted) {
   const std::vector<std::string> before = Tables();
   auto channel = Channel(server->target());
   const std::string token = absl::StrCat("Bearer ", kToken);
-  auto call = [&](const std::string& method, const std::string& payload,
-                  bool admin = false) {
+  auto call = [&](const std::string& method, const std::string& payload, bool admin = false) {
     std::vector<std::pair<std::string, std::string>> md;
     if (admin) md.push_back({"authorization", token});
     return RawUnaryCall(channel, kService + method, payload, absl::Seconds(10), nullptr, md);
   };
 
   // Valid UTF-8 without NUL: an ordinary unknown name, never SQL.
-  const std::vector<std::string> odd = {
-      "users'; DROP TABLE users; --", "\"users\"", "users\"; DROP SCHEMA public CASCADE; --",
-      "public.users; DELETE FROM users", "users\n", "\xe2\x80\x8busers" /* zero-width space */,
-      "$$; DROP TABLE users; $$", "users\\", "%s%n%x", "\x01\x02\x7f"};
+  const std::vector<std::string> odd = {"users'; DROP TABLE users; --",
+                                        "\"users\"",
+                                        "users\"; DROP SCHEMA public CASCADE; --",
+                                        "public.users; DELETE FROM users",
+                                        "users\n",
+                                        "\xe2\x80\x8busers" /* zero-width space */,
+                                        "$$; DROP TABLE users; $$",
+                                        "users\\",
+                                        "%s%n%x",
+                                        "\x01\x02\x7f"};
   for (const std::string& name : odd) {
     SCOPED_TRACE(name);
     EXPECT_TRUE(call("CheckTables", ProtoField(1, name)).ok());
     EXPECT_TRUE(call("ValidateJoin", ProtoField(1, name) + ProtoField(1, "users")).ok());
-    grpc::Status s = call("ValidateJoin", ProtoField(2, ProtoField(1, name) +
-                                                           ProtoField(2, "users")));
+    grpc::Status s =
+        call("ValidateJoin", ProtoField(2, ProtoField(1, name) + ProtoField(2, "users")));
     EXPECT_TRUE(s.ok()) << s.error_message();
     // An admin call naming no cluster of the build or the database.
     s = call("RollbackCluster", ProtoField(1, name), /*admin=*/true);
-    EXPECT_THAT(s.error_code(), AnyOf(grpc::StatusCode::NOT_FOUND,
-                                      grpc::StatusCode::INVALID_ARGUMENT,
-                                      grpc::StatusCode::FAILED_PRECONDITION))
+    EXPECT_THAT(s.error_code(),
+                AnyOf(grpc::StatusCode::NOT_FOUND, grpc::StatusCode::INVALID_ARGUMENT,
+                      grpc::StatusCode::FAILED_PRECONDITION))
         << s.error_message();
   }
   // NUL bytes, invalid UTF-8, empty and oversized names: INVALID_ARGUMENT
   // naming the field.
-  const std::vector<std::string> bad = {std::string("us\0ers", 6), std::string("\0", 1),
-                                        "\xc3\x28", "\xff\xfe", "users\xed\xa0\x80", "",
+  const std::vector<std::string> bad = {std::string("us\0ers", 6),
+                                        std::string("\0", 1),
+                                        "\xc3\x28",
+                                        "\xff\xfe",
+                                        "users\xed\xa0\x80",
+                                        "",
                                         std::string(1025, 'x')};
   for (const std::string& name : bad) {
     SCOPED_TRACE(absl::CEscape(name.substr(0, 20)));
@@ -204,7 +213,8 @@ TEST_F(HostileTest, OddNamesAreAnsweredOrRefusedNeverExecuted) {
   // The watch stream's cluster filter (valid UTF-8, so the generated stub
   // sends it).
   auto stub = v1::SchemaGate::NewStub(channel);
-  for (const std::string& name : {std::string("co\0re", 5), std::string(), std::string(2000, 'c')}) {
+  for (const std::string& name :
+       {std::string("co\0re", 5), std::string(), std::string(2000, 'c')}) {
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
     v1::WatchClustersRequest req;
@@ -223,9 +233,9 @@ TEST_F(HostileTest, OddNamesAreAnsweredOrRefusedNeverExecuted) {
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(call("ValidateQuery", ProtoField(1, "DROP TABLE users; TRUNCATE tasks")).ok());
   // Bad metadata: a token with a NUL-free but hostile value is just wrong.
-  grpc::Status s = RawUnaryCall(channel, std::string(kService) + "RollbackCluster",
-                                ProtoField(1, "core"), absl::Seconds(10), nullptr,
-                                {{"authorization", "Bearer ' OR 1=1; --"}});
+  grpc::Status s =
+      RawUnaryCall(channel, std::string(kService) + "RollbackCluster", ProtoField(1, "core"),
+                   absl::Seconds(10), nullptr, {{"authorization", "Bearer ' OR 1=1; --"}});
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
   EXPECT_EQ(Tables(), before);
@@ -239,12 +249,12 @@ TEST_F(HostileTest, OversizedRequestsAreRefusedBySizeAndCount) {
   ASSERT_NE(server, nullptr);
   auto channel = Channel(server->target());
   const long rss_before = server->RssKib();
-  const std::string huge_sql = ProtoField(1, "SELECT 1 FROM users WHERE name = '" +
-                                                 std::string(10 << 20, 'a') + "'");
+  const std::string huge_sql =
+      ProtoField(1, "SELECT 1 FROM users WHERE name = '" + std::string(10 << 20, 'a') + "'");
   for (const char* method : {"ValidateQuery", "CheckTables", "ValidateJoin"}) {
     for (int i = 0; i < 5; ++i) {
-      grpc::Status s = RawUnaryCall(channel, kService + std::string(method), huge_sql,
-                                    absl::Seconds(20));
+      grpc::Status s =
+          RawUnaryCall(channel, kService + std::string(method), huge_sql, absl::Seconds(20));
       EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
           << method << ": " << s.error_message();
     }
@@ -255,8 +265,8 @@ TEST_F(HostileTest, OversizedRequestsAreRefusedBySizeAndCount) {
   std::string payload = many.SerializeAsString();
   std::string ignored;
   for (const char* method : {"CheckTables", "ValidateJoin"}) {
-    grpc::Status s = RawUnaryCall(channel, kService + std::string(method), payload,
-                                  absl::Seconds(20), &ignored);
+    grpc::Status s =
+        RawUnaryCall(channel, kService + std::string(method), payload, absl::Seconds(20), &ignored);
     ASSERT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT)
         << method << ": " << s.error_message();
     google::rpc::Status details;
@@ -276,8 +286,9 @@ TEST_F(HostileTest, OversizedRequestsAreRefusedBySizeAndCount) {
                    ProtoField(1, LongQuery(128u << 10)), absl::Seconds(60));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::OK) << s.error_message();
   const long rss_after = server->RssKib();
-  std::printf("RSS before %ld KiB, after 15 x 10 MB + 2 x 100,000 names + 1.5 MB + 128 KiB SQL: %ld KiB\n",
-              rss_before, rss_after);
+  std::printf(
+      "RSS before %ld KiB, after 15 x 10 MB + 2 x 100,000 names + 1.5 MB + 128 KiB SQL: %ld KiB\n",
+      rss_before, rss_after);
   // The refused 10 MB requests were never held: far below 150 MB.
   if (!kSanitized) EXPECT_LT(rss_after - rss_before, 100 * 1024);
   ExpectResponsive(*server);
@@ -367,8 +378,7 @@ TEST_F(HostileTest, CancelledStreamsAreReleased) {
       grpc::Status s = reader->Finish();
       ASSERT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
           << "watch " << i << ": " << s.error_message();
-      ASSERT_LT(++waits, 20) << "slots do not come back: watch " << i << ": "
-                             << s.error_message();
+      ASSERT_LT(++waits, 20) << "slots do not come back: watch " << i << ": " << s.error_message();
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
       --i;
       continue;
@@ -396,21 +406,23 @@ TEST_F(HostileTest, CancelledStreamsAreReleased) {
   // All 20 slots are free again.
   std::vector<std::unique_ptr<grpc::ClientContext>> contexts;
   std::vector<std::unique_ptr<grpc::ClientReader<v1::WatchClustersResponse>>> readers;
-  ASSERT_TRUE(Eventually([&] {
-    contexts.clear();
-    readers.clear();
-    for (int i = 0; i < 20; ++i) {
-      contexts.push_back(std::make_unique<grpc::ClientContext>());
-      readers.push_back(stub->WatchClusters(contexts.back().get(), {}));
-      v1::WatchClustersResponse r;
-      if (!readers.back()->Read(&r)) {
-        for (auto& c : contexts) c->TryCancel();
-        for (auto& rd : readers) (void)rd->Finish();
-        return false;
-      }
-    }
-    return true;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        contexts.clear();
+        readers.clear();
+        for (int i = 0; i < 20; ++i) {
+          contexts.push_back(std::make_unique<grpc::ClientContext>());
+          readers.push_back(stub->WatchClusters(contexts.back().get(), {}));
+          v1::WatchClustersResponse r;
+          if (!readers.back()->Read(&r)) {
+            for (auto& c : contexts) c->TryCancel();
+            for (auto& rd : readers) (void)rd->Finish();
+            return false;
+          }
+        }
+        return true;
+      },
+      absl::Seconds(10)));
   for (auto& c : contexts) c->TryCancel();
   for (auto& rd : readers) (void)rd->Finish();
   ExpectResponsive(*server);
@@ -447,8 +459,8 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
   // Tags: 2*i started, 2*i+1 first message read.
   for (int i = 0; i < kStreams; ++i) {
     auto s = std::make_unique<Stream>();
-    s->reader = stubs[i % kChannels]->AsyncWatchClusters(
-        &s->ctx, v1::WatchClustersRequest(), &cq, reinterpret_cast<void*>(intptr_t{2} * i));
+    s->reader = stubs[i % kChannels]->AsyncWatchClusters(&s->ctx, v1::WatchClustersRequest(), &cq,
+                                                         reinterpret_cast<void*>(intptr_t{2} * i));
     streams.push_back(std::move(s));
   }
   int first_messages = 0;
@@ -469,8 +481,8 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
   for (auto& s : streams) EXPECT_GT(s->first.clusters_size(), 0);
   const long rss_open = server->RssKib();
   const double per_stream = static_cast<double>(rss_open - rss_before) / kStreams;
-  std::printf("%d idle watch streams: server RSS %ld -> %ld KiB (%.1f KiB per stream)\n",
-              kStreams, rss_before, rss_open, per_stream);
+  std::printf("%d idle watch streams: server RSS %ld -> %ld KiB (%.1f KiB per stream)\n", kStreams,
+              rss_before, rss_open, per_stream);
   if (!kSanitized) EXPECT_LT(per_stream, 64.0);
 
   // One more is refused.
@@ -489,8 +501,8 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
     auto c = Connect(server->target());
     auto start = std::chrono::steady_clock::now();
     for (int i = 0; i < 200; ++i) ASSERT_TRUE(c->CheckTables({"users", "tasks"}).ok());
-    double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() -
-                                                          start).count();
+    double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     std::printf("200 CheckTables with %d streams open: %.1f ms\n", kStreams, ms);
     EXPECT_LT(ms, 2000.0);
   }
@@ -508,15 +520,17 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
               grpc::CompletionQueue::GOT_EVENT);
     if (reinterpret_cast<intptr_t>(tag) >= intptr_t{2} * kStreams) ++finished;
   }
-  EXPECT_TRUE(Eventually([&] {
-    grpc::ClientContext ctx;
-    auto reader = stubs[0]->WatchClusters(&ctx, {});
-    v1::WatchClustersResponse r;
-    bool got = reader->Read(&r);
-    ctx.TryCancel();
-    (void)reader->Finish();
-    return got;
-  }, absl::Seconds(10)));
+  EXPECT_TRUE(Eventually(
+      [&] {
+        grpc::ClientContext ctx;
+        auto reader = stubs[0]->WatchClusters(&ctx, {});
+        v1::WatchClustersResponse r;
+        bool got = reader->Read(&r);
+        ctx.TryCancel();
+        (void)reader->Finish();
+        return got;
+      },
+      absl::Seconds(10)));
   std::printf("after closing: server RSS %ld KiB\n", server->RssKib());
   ExpectResponsive(*server);
   cq.Shutdown();
@@ -557,8 +571,10 @@ TEST_F(HostileTest, AWatcherThatStopsReadingIsClosed) {
   pqxx::connection writer(db_->url());
   for (int i = 0; i < kChanges; ++i) {
     pqxx::work tx(writer);
-    tx.exec0(absl::StrCat("INSERT INTO schemagate.migrations (cluster, version, name, checksum, "
-                          "down_sql) VALUES ('zz_orphan_", i, "', 1, 'init', 'x', '')"));
+    tx.exec0(
+        absl::StrCat("INSERT INTO schemagate.migrations (cluster, version, name, checksum, "
+                     "down_sql) VALUES ('zz_orphan_",
+                     i, "', 1, 'init', 'x', '')"));
     tx.exec0("NOTIFY schemagate_migrations");
     tx.commit();
     absl::Time until = absl::Now() + absl::Seconds(15);
@@ -582,10 +598,12 @@ TEST_F(HostileTest, AWatcherThatStopsReadingIsClosed) {
   // Once the server has seen every change, a new watch starts with the
   // full state, orphans included.
   auto c = Connect(server->target());
-  ASSERT_TRUE(Eventually([&] {
-    auto l = c->ListClusters();
-    return l.ok() && l->clusters_size() >= base + kChanges;
-  }, absl::Seconds(15)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto l = c->ListClusters();
+        return l.ok() && l->clusters_size() >= base + kChanges;
+      },
+      absl::Seconds(15)));
   grpc::ClientContext again;
   again.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
   auto fresh_stub = v1::SchemaGate::NewStub(Channel(server->target(), 99));
@@ -610,7 +628,7 @@ TEST_F(HostileTest, ConcurrentMaximumSizeQueriesStayUnderTheMemoryLimit) {
   const long limit_kib = DeploymentMemoryLimitKib();
   ASSERT_GT(limit_kib, 0);
   const std::string max_sized = ProtoField(1, LongQuery(128u << 10));  // --max-query-bytes
-  const std::string oversized = ProtoField(1, LongQuery(3u << 19));  // under the message limit
+  const std::string oversized = ProtoField(1, LongQuery(3u << 19));    // under the message limit
   const std::string huge = ProtoField(1, LongQuery((3u << 20) + (1u << 19)));  // over it
   std::atomic<bool> stop{false};
   std::atomic<int> ok{0}, refused{0}, other{0};
@@ -665,10 +683,11 @@ TEST_F(HostileTest, ConcurrentMaximumSizeQueriesStayUnderTheMemoryLimit) {
   stop = true;
   for (std::thread& t : callers) t.join();
   const long peak = server->PeakRssKib();
-  std::printf("24 callers: %d answered, %d refused, %d other; %d CheckTables, worst %s; "
-              "peak RSS %ld KiB (Deployment limit %ld KiB)\n",
-              ok.load(), refused.load(), other.load(), small,
-              absl::FormatDuration(worst).c_str(), peak, limit_kib);
+  std::printf(
+      "24 callers: %d answered, %d refused, %d other; %d CheckTables, worst %s; "
+      "peak RSS %ld KiB (Deployment limit %ld KiB)\n",
+      ok.load(), refused.load(), other.load(), small, absl::FormatDuration(worst).c_str(), peak,
+      limit_kib);
   for (const std::string& r : refusals) std::printf("  refused: %s\n", r.c_str());
   EXPECT_GT(ok.load(), 0);
   EXPECT_EQ(other.load(), 0);

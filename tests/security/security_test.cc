@@ -2,11 +2,11 @@
 // of listener without, with a wrong and with the right token; TLS-only
 // serving; the least-privilege roles of deploy/postgres/roles.sql; and no
 // password or token in any log line, even at debug level.
+#include <grpcpp/grpcpp.h>
+
 #include <chrono>
 #include <fstream>
 #include <thread>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -21,8 +21,6 @@
 namespace schemagate {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using test::Bin;
 using test::Connect;
 using test::Env;
@@ -33,6 +31,8 @@ using test::Server;
 using test::TempDir;
 using test::TestDatabase;
 using test::Variant;
+using ::testing::HasSubstr;
+using ::testing::Not;
 
 constexpr char kToken[] = "sec-admin-token-5b1c9e2d";
 
@@ -194,23 +194,23 @@ TEST_F(SecurityTest, AdminRpcsAreRefusedWithoutTheRightTokenOnEveryListener) {
     }
   }
   // Plaintext to the TLS-only server does not even reach the service.
-  grpc::Status plaintext = Call(AdminCalls()[0], plain(tls.target()),
-                                absl::StrCat("Bearer ", kToken));
+  grpc::Status plaintext =
+      Call(AdminCalls()[0], plain(tls.target()), absl::StrCat("Bearer ", kToken));
   EXPECT_EQ(plaintext.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(State(), before) << "a refused call changed the database";
   std::cout << refused << " refused admin calls, database unchanged\n";
 
   // The right token on an admin listener is accepted (apply runs for real).
-  grpc::Status applied = Call(AdminCalls()[0], plain(split.admin_target()),
-                              absl::StrCat("Bearer ", kToken));
+  grpc::Status applied =
+      Call(AdminCalls()[0], plain(split.admin_target()), absl::StrCat("Bearer ", kToken));
   EXPECT_TRUE(applied.ok()) << applied.error_message();
   EXPECT_NE(State(), before);
 
   // schemactl: a wrong token file is exit 10 (not authorized) and names no
   // secret.
   std::ofstream(dir_ + "/wrong") << "not-" << kToken << "\n";
-  ProcessResult ctl = RunProcess({Bin("schemactl"), "repair", "--target", single.target(),
-                                  "--token-file", dir_ + "/wrong"});
+  ProcessResult ctl = RunProcess(
+      {Bin("schemactl"), "repair", "--target", single.target(), "--token-file", dir_ + "/wrong"});
   EXPECT_EQ(ctl.exit_code, 10);
   EXPECT_THAT(ctl.out + ctl.err, Not(HasSubstr(kToken)));
   for (Server* s : {&single, &split, &no_token, &no_token_split, &tls}) {
@@ -225,19 +225,22 @@ TEST_F(SecurityTest, AdminRpcsAreRefusedWithoutTheRightTokenOnEveryListener) {
 TEST_F(SecurityTest, LeastPrivilegeServingRole) {
   const std::string suffix = absl::StrCat(getpid());
   const std::string migrator = "sg_migrator_" + suffix, reader = "sg_reader_" + suffix;
-  const std::string migrator_pw = "mig-pw-" + suffix + "-Qz", reader_pw = "read-pw-" + suffix + "-Wy";
+  const std::string migrator_pw = "mig-pw-" + suffix + "-Qz",
+                    reader_pw = "read-pw-" + suffix + "-Wy";
   test::RegisterSecret(migrator_pw);
   test::RegisterSecret(reader_pw);
-  ProcessResult roles = RunProcess(
-      {"psql", "-X", "-q", "-d", db_->url(), "-v", "ON_ERROR_STOP=1", "-v", "migrator=" + migrator,
-       "-v", "migrator_password=" + migrator_pw, "-v", "reader=" + reader, "-v",
-       "reader_password=" + reader_pw, "-f", Env("SCHEMAGATE_SOURCE_DIR") + "/deploy/postgres/roles.sql"});
+  ProcessResult roles =
+      RunProcess({"psql", "-X", "-q", "-d", db_->url(), "-v", "ON_ERROR_STOP=1", "-v",
+                  "migrator=" + migrator, "-v", "migrator_password=" + migrator_pw, "-v",
+                  "reader=" + reader, "-v", "reader_password=" + reader_pw, "-f",
+                  Env("SCHEMAGATE_SOURCE_DIR") + "/deploy/postgres/roles.sql"});
   ASSERT_EQ(roles.exit_code, 0) << roles.err;
   const std::string migrator_url = test::WithUser(db_->url(), migrator, migrator_pw);
   const std::string reader_url = test::WithUser(db_->url(), reader, reader_pw);
 
-  ProcessResult migrated = RunProcess({Variant("engine_v1", "schemagate"), "migrate",
-                                       "--features=core"}, "", {"DATABASE_URL=" + migrator_url});
+  ProcessResult migrated =
+      RunProcess({Variant("engine_v1", "schemagate"), "migrate", "--features=core"}, "",
+                 {"DATABASE_URL=" + migrator_url});
   ASSERT_EQ(migrated.exit_code, 0) << migrated.err;
   const std::vector<std::string> before = State();
 
@@ -245,10 +248,12 @@ TEST_F(SecurityTest, LeastPrivilegeServingRole) {
                 {"--features=core", "--admin-token-file=" + token_file_});
   ASSERT_TRUE(server.ok());
   auto c = Connect(server.target(), kToken);
-  ASSERT_TRUE(Eventually([&] {
-    auto h = c->Health("");
-    return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
-  }, absl::Seconds(10)));
+  ASSERT_TRUE(Eventually(
+      [&] {
+        auto h = c->Health("");
+        return h.ok() && *h == grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      absl::Seconds(10)));
   auto check = c->CheckTables({"users"});
   ASSERT_TRUE(check.ok());
   EXPECT_EQ(check->tables(0).status(), v1::TABLE_STATUS_AVAILABLE);
@@ -283,15 +288,15 @@ TEST_F(SecurityTest, LeastPrivilegeServingRole) {
   wider.Stop();
   auto admin = test::ServerUrl();
   ASSERT_TRUE(admin.ok());
-  auto dropped = test::RunPsql(db_->url(), absl::StrCat(
-      "REASSIGN OWNED BY ", migrator, ", ", reader, " TO postgres;\n",
-      // One role per statement: dropping both at once trips over the
-      // default ACL that one holds for the other.
-      "DROP OWNED BY ", migrator, ";\nDROP OWNED BY ", reader, ";\n"));
+  auto dropped = test::RunPsql(
+      db_->url(), absl::StrCat("REASSIGN OWNED BY ", migrator, ", ", reader, " TO postgres;\n",
+                               // One role per statement: dropping both at once trips over the
+                               // default ACL that one holds for the other.
+                               "DROP OWNED BY ", migrator, ";\nDROP OWNED BY ", reader, ";\n"));
   ASSERT_TRUE(dropped.ok()) << dropped.status();
-  EXPECT_TRUE(test::RunPsql(*admin, absl::StrCat("DROP ROLE ", migrator, ";\nDROP ROLE ",
-                                                    reader, ";\n"))
-                  .ok());
+  EXPECT_TRUE(
+      test::RunPsql(*admin, absl::StrCat("DROP ROLE ", migrator, ";\nDROP ROLE ", reader, ";\n"))
+          .ok());
 }
 
 // At debug level, through failures that quote connection details (wrong
@@ -311,7 +316,8 @@ TEST_F(SecurityTest, DebugLogsNeverShowSecrets) {
     auto bad = Connect(server.target(), std::string("x") + kToken);
     EXPECT_TRUE(good->GetMigrationStatus().ok());
     EXPECT_FALSE(bad->RepairChecksums(v1::RepairChecksumsRequest()).ok());
-    EXPECT_TRUE(good->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(2)).ok());
+    EXPECT_TRUE(
+        good->ApplyMigrations(v1::ApplyMigrationsRequest(), nullptr, absl::Minutes(2)).ok());
     ProcessResult r = server.Stop();
     all += r.out + r.err;
   }
@@ -322,9 +328,9 @@ TEST_F(SecurityTest, DebugLogsNeverShowSecrets) {
                       ":1");
   for (const std::string& url : {wrong_pw, unreachable}) {
     for (const char* cmd : {"status", "migrate", "verify"}) {
-      ProcessResult r = RunProcess({Bin("schemagate"), cmd, "--log-level=debug",
-                                    "--connect-timeout=1s"},
-                                   "", {"DATABASE_URL=" + url});
+      ProcessResult r =
+          RunProcess({Bin("schemagate"), cmd, "--log-level=debug", "--connect-timeout=1s"}, "",
+                     {"DATABASE_URL=" + url});
       EXPECT_NE(r.exit_code, 0);
       all += r.out + r.err;
     }
@@ -349,24 +355,22 @@ TEST_F(SecurityTest, DebugLogsNeverShowSecrets) {
 // ("app:s3cr" of "s3cr?t") shows too.
 TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
   const std::string role = absl::StrCat("sg_special_", getpid());
-  const std::string password =
-      "Zq9a?Zq9b@Zq9c/Zq9d#Zq9e%Zq9f\"Zq9g\\Zq9h Zq9i\xC3\xA4Zq9j";
+  const std::string password = "Zq9a?Zq9b@Zq9c/Zq9d#Zq9e%Zq9f\"Zq9g\\Zq9h Zq9i\xC3\xA4Zq9j";
   const std::string wrong = "Zq9w?Zq9x@Zq9y/Zq9z%Zq9v\"Zq9u\\Zq9t Zq9s";
   test::RegisterSecret(password);
   test::RegisterSecret(wrong);
   ASSERT_TRUE(db_->Query(absl::StrCat("CREATE ROLE ", role, " LOGIN PASSWORD $pw$", password,
-                                      "$pw$; ALTER DATABASE ", db_->name(), " OWNER TO ",
-                                      role))
+                                      "$pw$; ALTER DATABASE ", db_->name(), " OWNER TO ", role))
                   .ok());
   const std::string server_url = db_->url();  // postgresql://postgres:...@host:port/db
   const std::string host_port =
-      server_url.substr(server_url.find('@') + 1,
-                        server_url.rfind('/') - server_url.find('@') - 1);
+      server_url.substr(server_url.find('@') + 1, server_url.rfind('/') - server_url.find('@') - 1);
   const std::string port = host_port.substr(host_port.rfind(':') + 1);
   auto encode = [](const std::string& text, const std::string& which) {
     std::string out;
     for (unsigned char c : text) {
-      if (which.find(static_cast<char>(c)) != std::string::npos || (which == "all" && !isalnum(c))) {
+      if (which.find(static_cast<char>(c)) != std::string::npos ||
+          (which == "all" && !isalnum(c))) {
         out += absl::StrFormat("%%%02X", c);
       } else {
         out += static_cast<char>(c);
@@ -384,8 +388,8 @@ TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
       if (c == '\'' || c == '\\') quoted += '\\';
       quoted += c;
     }
-    return absl::StrCat("host=127.0.0.1 port=", p, " dbname=", db, " user=", role,
-                        " password='", quoted, "'");
+    return absl::StrCat("host=127.0.0.1 port=", p, " dbname=", db, " user=", role, " password='",
+                        quoted, "'");
   };
   struct Url {
     std::string what;
@@ -411,16 +415,14 @@ TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
   for (size_t i = 0; i < urls.size(); ++i) {
     const Url& u = urls[i];
     SCOPED_TRACE(u.what);
-    for (const std::vector<std::string>& cmd :
-         std::vector<std::vector<std::string>>{{"migrate"},
-                                               {"status", "--json"},
-                                               {"plan"},
-                                               {"verify"},
-                                               {"rollback", "--cluster", "feat", "--to", "0",
-                                                "--dry-run"},
-                                               {"repair", "--dry-run"},
-                                               {"migrate", "--log-format=json",
-                                                "--log-level=debug"}}) {
+    for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
+             {"migrate"},
+             {"status", "--json"},
+             {"plan"},
+             {"verify"},
+             {"rollback", "--cluster", "feat", "--to", "0", "--dry-run"},
+             {"repair", "--dry-run"},
+             {"migrate", "--log-format=json", "--log-level=debug"}}) {
       std::vector<std::string> argv = {cli};
       argv.insert(argv.end(), cmd.begin(), cmd.end());
       argv.push_back("--connect-timeout=1s");
@@ -455,12 +457,14 @@ TEST_F(SecurityTest, SpecialCharacterPasswordsNeverAppearInAnyOutput) {
       }
       // From memory: answered either way (the monitor's first read may still
       // be under way).
-      EXPECT_TRUE(Eventually([&] {
-        auto clusters = c->ListClusters();
-        return clusters.ok() && clusters->database_reachable() == u.reachable;
-      }, absl::Seconds(10)));
-      for (const std::vector<std::string>& cmd : std::vector<std::vector<std::string>>{
-               {"status"}, {"clusters", "--json"}}) {
+      EXPECT_TRUE(Eventually(
+          [&] {
+            auto clusters = c->ListClusters();
+            return clusters.ok() && clusters->database_reachable() == u.reachable;
+          },
+          absl::Seconds(10)));
+      for (const std::vector<std::string>& cmd :
+           std::vector<std::vector<std::string>>{{"status"}, {"clusters", "--json"}}) {
         std::vector<std::string> argv = {Bin("schemactl"), cmd[0], "--target", server.target()};
         argv.insert(argv.end(), cmd.begin() + 1, cmd.end());
         ProcessResult r = RunProcess(argv);

@@ -26,8 +26,7 @@ namespace schemagate::test {
 class DatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto db = TestDatabase::Create(
-        ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    auto db = TestDatabase::Create(::testing::UnitTest::GetInstance()->current_test_info()->name());
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     dir_ = TempDir();

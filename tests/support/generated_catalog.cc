@@ -22,8 +22,7 @@ void AddCluster(v1::BuildCatalog* catalog, const std::string& name,
   catalog->set_format(catalog::kCatalogFormat);
 }
 
-void AddTable(v1::BuildCatalog* catalog, const std::string& cluster,
-              const std::string& name,
+void AddTable(v1::BuildCatalog* catalog, const std::string& cluster, const std::string& name,
               const std::vector<std::pair<std::string, std::string>>& fks,
               const std::string& fk_cluster) {
   v1::Table* t = catalog->add_tables();
@@ -58,9 +57,7 @@ void AddTable(v1::BuildCatalog* catalog, const std::string& cluster,
 v1::BuildCatalog GenerateCatalog(const GeneratedCatalogOptions& o) {
   v1::BuildCatalog catalog;
   std::mt19937_64 rng(o.seed);
-  auto cluster_name = [](int k) {
-    return k == 0 ? std::string("core") : absl::StrCat("c", k);
-  };
+  auto cluster_name = [](int k) { return k == 0 ? std::string("core") : absl::StrCat("c", k); };
   for (int k = 0; k < o.clusters; ++k) {
     std::vector<std::string> deps;
     if (k > 0) deps.push_back("core");
@@ -79,8 +76,7 @@ v1::BuildCatalog GenerateCatalog(const GeneratedCatalogOptions& o) {
         std::uniform_real_distribution<double> coin(0, 1);
         const std::vector<std::string>* pool = &by_cluster[k];
         if (k > 0 && (pool->empty() || coin(rng) < o.cross_cluster)) {
-          int target_cluster =
-              k > 1 && coin(rng) < 0.5 ? k - 1 : 0;
+          int target_cluster = k > 1 && coin(rng) < 0.5 ? k - 1 : 0;
           pool = &by_cluster[target_cluster];
         }
         if (pool->empty()) continue;

@@ -12,8 +12,8 @@
 namespace schemagate::test {
 
 struct GeneratedCatalogOptions {
-  int clusters = 50;            // cluster 0 is "core"
-  int tables = 5000;            // spread over the clusters
+  int clusters = 50;  // cluster 0 is "core"
+  int tables = 5000;  // spread over the clusters
   int foreign_keys_per_table = 2;
   // Probability that a foreign key points into a dependency cluster (core
   // or the cluster before) rather than the table's own cluster.
@@ -28,8 +28,7 @@ v1::BuildCatalog GenerateCatalog(const GeneratedCatalogOptions& options);
 
 // Adds a table to `catalog` (in `cluster`) with the given foreign keys
 // (column, referenced table) and an "id" primary key.
-void AddTable(v1::BuildCatalog* catalog, const std::string& cluster,
-              const std::string& name,
+void AddTable(v1::BuildCatalog* catalog, const std::string& cluster, const std::string& name,
               const std::vector<std::pair<std::string, std::string>>& fks,
               const std::string& fk_cluster = "");
 

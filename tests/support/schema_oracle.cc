@@ -36,9 +36,9 @@ std::string ReadTextFile(const fs::path& path) {
   return s.str();
 }
 
-absl::StatusOr<std::vector<std::string>> ReplayedSchema(
-    const std::string& tree_dir, const std::vector<std::string>& history,
-    const std::string& hint) {
+absl::StatusOr<std::vector<std::string>> ReplayedSchema(const std::string& tree_dir,
+                                                        const std::vector<std::string>& history,
+                                                        const std::string& hint) {
   const std::map<std::string, fs::path> files = UpSqlFiles(tree_dir);
   std::string script = "\\set ON_ERROR_STOP 1\n";
   for (const std::string& m : history) {

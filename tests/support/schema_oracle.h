@@ -28,9 +28,9 @@ std::string ReadTextFile(const std::filesystem::path& path);
 // The schema (SchemaOf) of a fresh database of the fixture server into
 // which psql replayed the up.sql of `history` ("cluster/version" each, in
 // order). NOT_FOUND when a recorded migration is not in the tree.
-absl::StatusOr<std::vector<std::string>> ReplayedSchema(
-    const std::string& tree_dir, const std::vector<std::string>& history,
-    const std::string& hint);
+absl::StatusOr<std::vector<std::string>> ReplayedSchema(const std::string& tree_dir,
+                                                        const std::vector<std::string>& history,
+                                                        const std::string& hint);
 
 // The lines of `a` that are not in `b` (a multiset difference).
 std::vector<std::string> Minus(const std::vector<std::string>& a,

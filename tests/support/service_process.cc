@@ -1,6 +1,7 @@
 #include "tests/support/service_process.h"
 
 #include <arpa/inet.h>
+#include <grpcpp/generic/generic_stub.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
@@ -8,18 +9,15 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
-#include <condition_variable>
-#include <mutex>
-
-#include <grpcpp/generic/generic_stub.h>
-
 #include "absl/strings/str_split.h"
-#include "schemagate/v1/schemagate.grpc.pb.h"
 #include "absl/time/clock.h"
+#include "schemagate/v1/schemagate.grpc.pb.h"
 
 namespace schemagate::test {
 
@@ -107,8 +105,8 @@ bool MakeTestCertificates(const std::string& d) {
        d + "/server.key", "-out", d + "/server.csr"},
       {"x509", "-req", "-in", d + "/server.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
        "-CAcreateserial", "-days", "1", "-extfile", d + "/ext", "-out", d + "/server.crt"},
-      {"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout",
-       d + "/client.key", "-out", d + "/client.csr"},
+      {"req", "-newkey", "rsa:2048", "-nodes", "-subj", "/CN=client", "-keyout", d + "/client.key",
+       "-out", d + "/client.csr"},
       {"x509", "-req", "-in", d + "/client.csr", "-CA", d + "/ca.crt", "-CAkey", d + "/ca.key",
        "-CAcreateserial", "-days", "1", "-out", d + "/client.crt"},
   };
@@ -202,8 +200,8 @@ void FreezableProxy::Pump(int from, int to) {
 }
 
 RpcLoad::RpcLoad(const std::string& target, const std::string& table) {
-  auto stub = std::shared_ptr<v1::SchemaGate::Stub>(v1::SchemaGate::NewStub(
-      grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
+  auto stub = std::shared_ptr<v1::SchemaGate::Stub>(
+      v1::SchemaGate::NewStub(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())));
   for (int t = 0; t < 4; ++t) {
     callers_.emplace_back([this, stub, table, t] {
       for (int i = 0; !stop_; ++i) {
@@ -277,15 +275,14 @@ bool PrivatePostgres::Stop() {
 }
 
 bool PrivatePostgres::Start() {
-  return RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh", "start", dir_,
-                     port_})
+  return RunProcess({"bash", Env("SCHEMAGATE_SOURCE_DIR") + "/scripts/pg.sh", "start", dir_, port_})
              .exit_code == 0;
 }
 
-grpc::Status RawUnaryCall(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-    const std::string& payload, absl::Duration deadline, std::string* response,
-    const std::vector<std::pair<std::string, std::string>>& metadata) {
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& payload, absl::Duration deadline,
+                          std::string* response,
+                          const std::vector<std::pair<std::string, std::string>>& metadata) {
   grpc::GenericStub generic(channel);
   grpc::ClientContext ctx;
   ctx.set_deadline(absl::ToChronoTime(absl::Now() + deadline));
@@ -296,13 +293,12 @@ grpc::Status RawUnaryCall(
   std::condition_variable cv;
   bool done = false;
   grpc::Status status;
-  generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply,
-                    [&](grpc::Status s) {
-                      std::lock_guard<std::mutex> l(mu);
-                      status = std::move(s);
-                      done = true;
-                      cv.notify_all();
-                    });
+  generic.UnaryCall(&ctx, method, grpc::StubOptions(), &request, &reply, [&](grpc::Status s) {
+    std::lock_guard<std::mutex> l(mu);
+    status = std::move(s);
+    done = true;
+    cv.notify_all();
+  });
   std::unique_lock<std::mutex> l(mu);
   cv.wait(l, [&] { return done; });
   if (response != nullptr && status.ok()) {

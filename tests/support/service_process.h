@@ -8,17 +8,17 @@
 #ifndef SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
 #define SCHEMAGATE_TESTS_SUPPORT_SERVICE_PROCESS_H_
 
+#include <grpcpp/grpcpp.h>
+
 #include <atomic>
 #include <csignal>
 #include <functional>
 #include <memory>
 #include <mutex>
-#include <thread>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
 
 #include "absl/time/time.h"
 #include "client/schemagate_client.h"
@@ -40,15 +40,13 @@ bool Eventually(const std::function<bool()>& pred, absl::Duration timeout);
 bool Serving(client::Client& c, const std::string& service = "");
 
 // A client with a 20 s deadline per call (and `token` for admin RPCs).
-std::unique_ptr<client::Client> Connect(const std::string& target,
-                                        const std::string& token = "");
+std::unique_ptr<client::Client> Connect(const std::string& target, const std::string& token = "");
 
 // `binary serve --listen=127.0.0.1:0 --port-file=... --poll-interval=500ms
 // <flags>` with DATABASE_URL=database_url; SIGTERM and reaped on destruction.
 class Server {
  public:
-  Server(const std::string& binary, const std::string& database_url,
-         std::vector<std::string> flags,
+  Server(const std::string& binary, const std::string& database_url, std::vector<std::string> flags,
          std::vector<std::string> extra_env = {});
   ~Server();
   Server(const Server&) = delete;
@@ -76,11 +74,10 @@ class Server {
 // Calls `method` (e.g. "/schemagate.v1.SchemaGate/CheckTables") with the raw
 // request bytes `payload` through a generic stub, as any gRPC client could,
 // and waits for the answer. `metadata` is added to the call.
-grpc::Status RawUnaryCall(
-    const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
-    const std::string& payload, absl::Duration deadline,
-    std::string* response = nullptr,
-    const std::vector<std::pair<std::string, std::string>>& metadata = {});
+grpc::Status RawUnaryCall(const std::shared_ptr<grpc::Channel>& channel, const std::string& method,
+                          const std::string& payload, absl::Duration deadline,
+                          std::string* response = nullptr,
+                          const std::vector<std::pair<std::string, std::string>>& metadata = {});
 
 // A length-delimited protobuf field: the tag of field `number`, the length
 // and `bytes` as given (no UTF-8 check, so tests can send any bytes).
@@ -121,7 +118,7 @@ class FreezableProxy {
   std::atomic<bool> frozen_{false};
   std::atomic<bool> stopping_{false};
   std::mutex mu_;
-  std::vector<int> sockets_;  // guarded by mu_
+  std::vector<int> sockets_;          // guarded by mu_
   std::vector<std::thread> threads_;  // guarded by mu_
 };
 

@@ -38,8 +38,8 @@ void AppendLine(const std::string& path, const std::string& text) {
 void AppendToSuiteLog(const std::vector<std::string>& argv, const ProcessResult& r) {
   const std::string dir = SuiteLogDir();
   if (dir.empty() || argv.empty()) return;
-  std::string text = "=== " + argv[0] + " (exit " + std::to_string(r.exit_code) +
-                     ", signal " + std::to_string(r.signal) + ")\n" + r.out;
+  std::string text = "=== " + argv[0] + " (exit " + std::to_string(r.exit_code) + ", signal " +
+                     std::to_string(r.signal) + ")\n" + r.out;
   if (!r.out.empty() && r.out.back() != '\n') text += '\n';
   text += r.err;
   if (!r.err.empty() && r.err.back() != '\n') text += '\n';
@@ -61,9 +61,8 @@ void RegisterSecret(const std::string& secret) {
   AppendLine(dir + "/secrets.txt", secret + "\n");
 }
 
-ProcessResult RunProcess(const std::vector<std::string>& argv,
-                  const std::string& input,
-                  const std::vector<std::string>& env) {
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input,
+                         const std::vector<std::string>& env) {
   ProcessResult result;
   int in[2], out[2], err[2];
   if (pipe2(in, O_CLOEXEC) || pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC)) {
@@ -177,8 +176,7 @@ std::string Slurp(const std::string& path) {
 
 }  // namespace
 
-Child::Child(const std::vector<std::string>& argv,
-             const std::vector<std::string>& env)
+Child::Child(const std::vector<std::string>& argv, const std::vector<std::string>& env)
     : argv_(argv) {
   out_path_ = TempPath("out");
   err_path_ = TempPath("err");

@@ -8,8 +8,8 @@
 namespace schemagate::test {
 
 struct ProcessResult {
-  int exit_code = -1;   // -1 when killed by a signal
-  int signal = 0;       // the signal that ended it, or 0
+  int exit_code = -1;  // -1 when killed by a signal
+  int signal = 0;      // the signal that ended it, or 0
   std::string out;
   std::string err;
 };
@@ -27,17 +27,15 @@ std::string TempDir();
 
 // Runs argv[0] (searched in PATH) with `argv`, feeding `input` on stdin.
 // `env` entries "NAME=value" are added to (or replace in) the environment.
-ProcessResult RunProcess(const std::vector<std::string>& argv,
-                  const std::string& input = "",
-                  const std::vector<std::string>& env = {});
+ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
+                         const std::vector<std::string>& env = {});
 
 // A child process running in the background; its output goes to temporary
 // files read by Wait(). Killed (SIGKILL) and reaped on destruction if still
 // running.
 class Child {
  public:
-  Child(const std::vector<std::string>& argv,
-        const std::vector<std::string>& env = {});
+  Child(const std::vector<std::string>& argv, const std::vector<std::string>& env = {});
   ~Child();
   Child(Child&& other) noexcept;
   Child(const Child&) = delete;

@@ -27,14 +27,12 @@ std::string WithDatabase(const std::string& url, const std::string& database);
 
 // `url` (postgresql://user[:password]@host...) with `user` and `password`
 // in place of its credentials.
-std::string WithUser(const std::string& url, const std::string& user,
-                     const std::string& password);
+std::string WithUser(const std::string& url, const std::string& user, const std::string& password);
 
 class TestDatabase {
  public:
   // Creates a database named sg_<hint>_<pid>_<n>.
-  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create(
-      const std::string& hint);
+  static absl::StatusOr<std::unique_ptr<TestDatabase>> Create(const std::string& hint);
   ~TestDatabase();
 
   const std::string& url() const { return url_; }
@@ -85,13 +83,11 @@ class LockHolder {
 };
 
 // Runs `psql -X -q -v ON_ERROR_STOP=1 -At` with `script` on stdin.
-absl::StatusOr<std::string> RunPsql(const std::string& url,
-                                    const std::string& script);
+absl::StatusOr<std::string> RunPsql(const std::string& url, const std::string& script);
 
 // TestDatabase::Query and TestDatabase::Schema for any database URL (a
 // database on another server, such as the HA fixture's cluster).
-absl::StatusOr<std::vector<std::string>> QueryRows(const std::string& url,
-                                                   const std::string& sql);
+absl::StatusOr<std::vector<std::string>> QueryRows(const std::string& url, const std::string& sql);
 absl::StatusOr<std::vector<std::string>> SchemaOf(const std::string& url);
 
 }  // namespace schemagate::test

@@ -45,8 +45,8 @@ class VariantDatabaseTest : public DatabaseTest {
   // history does not exist.
   std::vector<std::string> History() {
     if (!HistoryExists()) return {};
-    auto rows = db_->Query(
-        "SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
+    auto rows =
+        db_->Query("SELECT cluster || '/' || version FROM schemagate.migrations ORDER BY seq");
     EXPECT_TRUE(rows.ok()) << rows.status();
     return rows.ok() ? *rows : std::vector<std::string>{};
   }

@@ -57,8 +57,7 @@ using Names = ::std::array<::std::string_view, N>;
 // ...". Aliases are inserted as given (quote them if they need it). For the
 // descriptor's own aliases use J::join, a constant.
 template <typename J>
-::std::string JoinWithAliases(::std::string_view left_alias,
-                              ::std::string_view right_alias) {
+::std::string JoinWithAliases(::std::string_view left_alias, ::std::string_view right_alias) {
   ::std::string out = "JOIN ";
   out.append(J::right_table::sql);
   out.append(" AS ");

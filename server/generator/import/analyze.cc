@@ -237,20 +237,19 @@ class Analyzer {
     std::string bare = sql::BareName(table);
     switch (c.contype()) {
       case pg_query::CONSTR_PRIMARY: {
-        std::string name = c.conname().empty() ? sql::MakeObjectName(bare, "", "pkey")
-                                               : c.conname();
+        std::string name =
+            c.conname().empty() ? sql::MakeObjectName(bare, "", "pkey") : c.conname();
         Create(ObjKind::kConstraint, name, 0, table);
         Create(ObjKind::kIndex, InSchema(SchemaOf(table), name));
         break;
       }
       case pg_query::CONSTR_UNIQUE:
       case pg_query::CONSTR_EXCLUSION: {
-        std::string name = c.conname().empty()
-                               ? sql::MakeObjectName(bare, sql::NameAddition(keys),
-                                                     c.contype() == pg_query::CONSTR_UNIQUE
-                                                         ? "key"
-                                                         : "excl")
-                               : c.conname();
+        std::string name =
+            c.conname().empty()
+                ? sql::MakeObjectName(bare, sql::NameAddition(keys),
+                                      c.contype() == pg_query::CONSTR_UNIQUE ? "key" : "excl")
+                : c.conname();
         Create(ObjKind::kConstraint, name, 0, table);
         Create(ObjKind::kIndex, InSchema(SchemaOf(table), name));
         if (!c.indexname().empty()) {
@@ -270,9 +269,8 @@ class Analyzer {
         break;
       }
       case pg_query::CONSTR_CHECK: {
-        std::string name = c.conname().empty()
-                               ? sql::MakeObjectName(bare, column, "check")
-                               : c.conname();
+        std::string name =
+            c.conname().empty() ? sql::MakeObjectName(bare, column, "check") : c.conname();
         Create(ObjKind::kConstraint, name, 0, table);
         break;
       }
@@ -285,8 +283,8 @@ class Analyzer {
   void ColumnDef(const std::string& table, const pg_query::ColumnDef& def) {
     if (def.has_type_name()) {
       std::string type = absl::AsciiStrToLower(sql::QualifiedName(def.type_name().names()));
-      if (type == "serial" || type == "bigserial" || type == "smallserial" ||
-          type == "serial4" || type == "serial8" || type == "serial2") {
+      if (type == "serial" || type == "bigserial" || type == "smallserial" || type == "serial4" ||
+          type == "serial8" || type == "serial2") {
         Create(ObjKind::kRelation,
                InSchema(SchemaOf(table),
                         sql::MakeObjectName(sql::BareName(table), def.colname(), "seq")),
@@ -490,7 +488,8 @@ class Analyzer {
         if (s.object().has_list()) {
           std::string name = sql::QualifiedName(s.object().list().items());
           Subject(ObjKind::kType, name);
-          f_->renames.push_back({Obj{ObjKind::kType, name, ""}, InSchema(SchemaOf(name), s.newname())});
+          f_->renames.push_back(
+              {Obj{ObjKind::kType, name, ""}, InSchema(SchemaOf(name), s.newname())});
         }
         break;
       case pg_query::OBJECT_FUNCTION:
@@ -603,8 +602,9 @@ class Analyzer {
       case Node::kCreateTableAsStmt: {
         const pg_query::CreateTableAsStmt& s = node.create_table_as_stmt();
         bool matview = s.objtype() == pg_query::OBJECT_MATVIEW;
-        f_->what = matview ? "CREATE MATERIALIZED VIEW"
-                           : s.is_select_into() ? "SELECT INTO" : "CREATE TABLE AS";
+        f_->what = matview              ? "CREATE MATERIALIZED VIEW"
+                   : s.is_select_into() ? "SELECT INTO"
+                                        : "CREATE TABLE AS";
         if (s.has_into() && s.into().has_rel()) {
           Create(ObjKind::kRelation, sql::RelationName(s.into().rel()), matview ? 'm' : 't');
         }
@@ -629,9 +629,8 @@ class Analyzer {
         break;
       }
       case Node::kAlterTableStmt:
-        f_->what = node.alter_table_stmt().objtype() == pg_query::OBJECT_INDEX
-                       ? "ALTER INDEX"
-                       : "ALTER TABLE";
+        f_->what = node.alter_table_stmt().objtype() == pg_query::OBJECT_INDEX ? "ALTER INDEX"
+                                                                               : "ALTER TABLE";
         AlterTable(node.alter_table_stmt());
         break;
       case Node::kIndexStmt: {
@@ -687,8 +686,8 @@ class Analyzer {
         break;
       }
       case Node::kCreateFunctionStmt:
-        f_->what = node.create_function_stmt().is_procedure() ? "CREATE PROCEDURE"
-                                                              : "CREATE FUNCTION";
+        f_->what =
+            node.create_function_stmt().is_procedure() ? "CREATE PROCEDURE" : "CREATE FUNCTION";
         Function(node.create_function_stmt());
         break;
       case Node::kDoStmt: {
@@ -719,7 +718,8 @@ class Analyzer {
         if (s.has_relation()) {
           std::string table = sql::RelationName(s.relation());
           Subject(ObjKind::kRelation, table);
-          f_->renames.push_back({Obj{ObjKind::kRelation, table, ""}, InSchema(s.newschema(), table)});
+          f_->renames.push_back(
+              {Obj{ObjKind::kRelation, table, ""}, InSchema(s.newschema(), table)});
         } else {
           NamedObject(s.object_type(), s.object());
         }

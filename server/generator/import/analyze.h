@@ -9,8 +9,8 @@
 #include <cstddef>
 #include <optional>
 #include <set>
-#include <tuple>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -20,9 +20,9 @@
 namespace schemagate::generator::import {
 
 enum class ObjKind {
-  kRelation,    // table, view, materialized view, sequence, composite type
-  kType,        // enum, domain, range, base type
-  kFunction,    // function, procedure, aggregate (by name; overloads are one)
+  kRelation,  // table, view, materialized view, sequence, composite type
+  kType,      // enum, domain, range, base type
+  kFunction,  // function, procedure, aggregate (by name; overloads are one)
   kIndex,
   kConstraint,  // `table` set
   kColumn,      // `table` set
@@ -54,7 +54,7 @@ struct ForeignKeyFact {
 struct StatementFacts {
   size_t offset = 0;  // byte range of the statement in its file
   size_t length = 0;
-  std::string what;   // "CREATE TABLE", "ALTER TABLE", "DO", ... for reports
+  std::string what;  // "CREATE TABLE", "ALTER TABLE", "DO", ... for reports
 
   struct Created {
     Obj obj;
@@ -74,7 +74,7 @@ struct StatementFacts {
   std::set<std::pair<std::string, std::string>> columns;
   std::vector<std::pair<std::string, std::string>> added_columns;  // (table, column)
   std::vector<Obj> drops;
-  std::vector<std::pair<Obj, std::string>> renames;  // object -> new name
+  std::vector<std::pair<Obj, std::string>> renames;                  // object -> new name
   std::vector<std::pair<std::string, std::string>> retyped_columns;  // ALTER COLUMN TYPE
   std::vector<ForeignKeyFact> foreign_keys;
   // (sequence, table) of `OWNED BY table.column`.

@@ -239,7 +239,8 @@ class Assigner::State {
     // or is about.
     std::optional<size_t> table;
     for (const StatementFacts::Created& c : f.creates) {
-      if (c.obj.kind == ObjKind::kRelation && c.relkind == 't') table = Find(ObjKind::kRelation, c.obj.name);
+      if (c.obj.kind == ObjKind::kRelation && c.relkind == 't')
+        table = Find(ObjKind::kRelation, c.obj.name);
     }
     if (!table && f.subject && f.subject->kind == ObjKind::kRelation) {
       table = Find(ObjKind::kRelation, f.subject->name);
@@ -300,11 +301,10 @@ class Assigner::State {
       if (!e.owner.empty()) continue;
       if (e.kind == ObjKind::kRelation && e.relkind == 't') {
         if (map_->default_cluster().empty()) {
-          AddError(e.created_at,
-                   absl::StrCat("table \"", e.names.back(), "\" is claimed by no pattern of ",
-                                map_->path(),
-                                " and the map has no default_cluster; list it in a "
-                                "cluster's tables"));
+          AddError(e.created_at, absl::StrCat("table \"", e.names.back(),
+                                              "\" is claimed by no pattern of ", map_->path(),
+                                              " and the map has no default_cluster; list it in a "
+                                              "cluster's tables"));
           e.owner = kCore;  // to go on finding problems
         } else {
           e.owner = map_->default_cluster();
@@ -332,7 +332,7 @@ class Assigner::State {
   // --- pass 2 ----------------------------------------------------------------
   struct Touch {
     std::map<std::string, std::vector<std::string>> clusters;  // cluster -> why
-    std::string fixed;           // the cluster a created table/type/... forces
+    std::string fixed;  // the cluster a created table/type/... forces
     std::string subject_owner;
     bool guessed = false;
     std::vector<std::string> guess_reasons;
@@ -429,7 +429,9 @@ class Assigner::State {
       }
       for (size_t table : tables) {
         auto it = sub_owner_.find({table, ObjKind::kColumn, col});
-        if (it != sub_owner_.end()) add(it->second, absl::StrCat("names column ", entities_[table].names.back(), ".", col, " (added by ", it->second, ")"));
+        if (it != sub_owner_.end())
+          add(it->second, absl::StrCat("names column ", entities_[table].names.back(), ".", col,
+                                       " (added by ", it->second, ")"));
       }
     }
     // Words of a body: every known table, function and type it names.
@@ -492,8 +494,8 @@ class Assigner::State {
     std::vector<std::string> steps;
     for (std::string at = to; !parent[at].empty(); at = parent[at]) {
       auto ev = evidence_.find({parent[at], at});
-      steps.push_back(absl::StrCat(parent[at], " -> ", at,
-                                   ev == evidence_.end() ? "" : ": " + ev->second));
+      steps.push_back(
+          absl::StrCat(parent[at], " -> ", at, ev == evidence_.end() ? "" : ": " + ev->second));
     }
     std::reverse(steps.begin(), steps.end());
     return absl::StrJoin(steps, "; ");
@@ -607,8 +609,8 @@ class Assigner::State {
         report_->guesses.push_back(
             {at, Describe(f), chosen,
              absl::StrCat("links ", absl::StrJoin(touched, " and "),
-                          ", which do not depend on each other: it goes to their bridge \"",
-                          bridge, "\"")});
+                          ", which do not depend on each other: it goes to their bridge \"", bridge,
+                          "\"")});
       } else if (!possible.empty()) {
         // A cluster that later migrations make depend on all the others
         // (e.g. a feature adding a column that references its own table
@@ -638,13 +640,12 @@ class Assigner::State {
             }
             report_->guesses.push_back(
                 {at, Describe(f), chosen,
-                 absl::StrCat("links ", absl::StrJoin(touched, " and "),
-                              ", which do not depend on each other yet; it goes to \"", chosen,
-                              "\", which will depend on the rest: ",
-                              absl::StrJoin(evidence, "; "))});
+                 absl::StrCat(
+                     "links ", absl::StrJoin(touched, " and "),
+                     ", which do not depend on each other yet; it goes to \"", chosen,
+                     "\", which will depend on the rest: ", absl::StrJoin(evidence, "; "))});
           }
-        } else if (std::find(possible.begin(), possible.end(), t.subject_owner) !=
-                   possible.end()) {
+        } else if (std::find(possible.begin(), possible.end(), t.subject_owner) != possible.end()) {
           chosen = t.subject_owner;
         } else {
           // None depends on the others yet: the newest cluster depends on
@@ -672,16 +673,16 @@ class Assigner::State {
         continue;
       }
       std::string suggestion =
-          chosen == kCore
-              ? absl::StrCat("; map the objects that link them to \"", o,
-                             "\" (or to a bridge cluster requiring both), or move this "
-                             "change into a migration of \"", o, "\"")
-              : absl::StrCat("; merge \"", chosen, "\" and \"", o,
-                             "\", or put the tables that link them in a bridge cluster "
-                             "that requires both features");
-      AddError(at, absl::StrCat(f.what, " belongs to cluster \"", chosen, "\" (",
-                                first_why(chosen), ") but ", first_why(o), " of cluster \"",
-                                o, "\": ", why, suggestion));
+          chosen == kCore ? absl::StrCat("; map the objects that link them to \"", o,
+                                         "\" (or to a bridge cluster requiring both), or move this "
+                                         "change into a migration of \"",
+                                         o, "\"")
+                          : absl::StrCat("; merge \"", chosen, "\" and \"", o,
+                                         "\", or put the tables that link them in a bridge cluster "
+                                         "that requires both features");
+      AddError(at,
+               absl::StrCat(f.what, " belongs to cluster \"", chosen, "\" (", first_why(chosen),
+                            ") but ", first_why(o), " of cluster \"", o, "\": ", why, suggestion));
     }
     return chosen;
   }
@@ -833,8 +834,8 @@ class Assigner::State {
       return;
     }
     if (!flat.down.ok()) {
-      all(absl::StrCat("its down file ", m.down_path, " does not parse: ",
-                       flat.down.status().message()));
+      all(absl::StrCat("its down file ", m.down_path,
+                       " does not parse: ", flat.down.status().message()));
       return;
     }
     bool any = false;
@@ -874,8 +875,7 @@ class Assigner::State {
                 ? Fallback()
                 : out->parts.front();
       }
-      if (c.empty() ||
-          std::find(out->parts.begin(), out->parts.end(), c) == out->parts.end()) {
+      if (c.empty() || std::find(out->parts.begin(), out->parts.end(), c) == out->parts.end()) {
         std::vector<std::string> touched;
         for (const auto& [cl, why] : t.clusters) touched.push_back(cl);
         all(absl::StrCat("its down file's statement at ", at, " (", f.what, ") touches ",
@@ -914,7 +914,8 @@ class Assigner::State {
     };
     for (const auto& [obj, to] : f.renames) {
       if (obj.kind == ObjKind::kRelation) record(obj.name, "renames it to " + to);
-      if (obj.kind == ObjKind::kColumn) record(obj.table, absl::StrCat("renames its column ", obj.name, " to ", to));
+      if (obj.kind == ObjKind::kColumn)
+        record(obj.table, absl::StrCat("renames its column ", obj.name, " to ", to));
     }
     for (const Obj& d : f.drops) {
       if (d.kind == ObjKind::kColumn) record(d.table, "drops its column " + d.name);
@@ -930,12 +931,13 @@ class Assigner::State {
       if (it == reshapes_.end()) continue;
       const Entity& e = entities_[r.entity];
       for (const Reshape& s : it->second) {
-        if (s.flat <= r.flat || s.cluster == r.cluster || !InClosure(s.cluster, r.cluster)) continue;
+        if (s.flat <= r.flat || s.cluster == r.cluster || !InClosure(s.cluster, r.cluster))
+          continue;
         AddWarning(r.at,
                    absl::StrCat("this statement of \"", r.cluster, "\" names ", KindWord(e), " ",
-                                e.names.back(), ", which ", s.at, " (\"", s.cluster, "\") ",
-                                s.what, " later in the flat history; in the tree every \"",
-                                s.cluster, "\" migration runs before \"", r.cluster,
+                                e.names.back(), ", which ", s.at, " (\"", s.cluster, "\") ", s.what,
+                                " later in the flat history; in the tree every \"", s.cluster,
+                                "\" migration runs before \"", r.cluster,
                                 "\"'s, so check this statement against the later shape"));
         break;
       }
@@ -953,7 +955,7 @@ class Assigner::State {
   std::vector<size_t> table_order_;
   size_t flat_index_ = 0;
   std::vector<std::vector<size_t>> tables_by_flat_;  // pass 1: tables each creates
-  std::vector<std::string> main_;                      // main cluster of each
+  std::vector<std::string> main_;                    // main cluster of each
   size_t next_id_ = 0;
   std::set<size_t> alive_;
   std::map<std::string, size_t> relations_, types_, functions_;

@@ -56,8 +56,7 @@ bool DieselRunInTransaction(absl::string_view toml) {
     absl::string_view l = absl::StripAsciiWhitespace(line);
     if (l.empty() || l[0] == '#') continue;
     if (l[0] == '[') break;  // a table: run_in_transaction is top-level
-    std::pair<absl::string_view, absl::string_view> kv =
-        absl::StrSplit(l, absl::MaxSplits('=', 1));
+    std::pair<absl::string_view, absl::string_view> kv = absl::StrSplit(l, absl::MaxSplits('=', 1));
     absl::string_view key = absl::StripAsciiWhitespace(kv.first);
     absl::string_view v = absl::StripAsciiWhitespace(kv.second);
     size_t hash = v.find('#');
@@ -113,16 +112,15 @@ std::vector<FlatMigration> OrderDiesel(const std::string& root, const FlatFiles&
     size_t underscore = dir.find('_');
     std::string version = absl::StrReplaceAll(dir.substr(0, underscore), {{"-", ""}});
     if (version.empty()) {
-      diagnostics->Add(Display(root, dir), 0, 0,
-                       "Diesel migration folder has an empty version");
+      diagnostics->Add(Display(root, dir), 0, 0, "Diesel migration folder has an empty version");
       continue;
     }
     auto [it, inserted] = seen.emplace(version, dir);
     if (!inserted) {
-      diagnostics->Add(Display(root, dir), 0, 0,
-                       absl::StrCat("version ", version, " is also the version of ",
-                                    Display(root, it->second),
-                                    ": Diesel would run only one of them"));
+      diagnostics->Add(
+          Display(root, dir), 0, 0,
+          absl::StrCat("version ", version, " is also the version of ", Display(root, it->second),
+                       ": Diesel would run only one of them"));
       continue;
     }
     Pending p;
@@ -146,8 +144,8 @@ std::vector<FlatMigration> OrderDiesel(const std::string& root, const FlatFiles&
 }
 
 // golang-migrate: ^([0-9]+)_(.*)\.(down|up)\.(.*)$ (source/parse.go).
-bool ParseGolangName(absl::string_view file, std::string* version, std::string* name,
-                     bool* up, std::string* ext) {
+bool ParseGolangName(absl::string_view file, std::string* version, std::string* name, bool* up,
+                     std::string* ext) {
   size_t underscore = file.find('_');
   if (underscore == absl::string_view::npos || !AllDigits(file.substr(0, underscore))) {
     return false;
@@ -157,8 +155,7 @@ bool ParseGolangName(absl::string_view file, std::string* version, std::string* 
   size_t at_up = rest.rfind(".up."), at_down = rest.rfind(".down.");
   size_t at = absl::string_view::npos;
   bool is_up = false;
-  if (at_up != absl::string_view::npos &&
-      (at_down == absl::string_view::npos || at_up > at_down)) {
+  if (at_up != absl::string_view::npos && (at_down == absl::string_view::npos || at_up > at_down)) {
     at = at_up;
     is_up = true;
   } else if (at_down != absl::string_view::npos) {
@@ -185,14 +182,13 @@ std::vector<FlatMigration> OrderGolang(const std::string& root, const FlatFiles&
     if (!ParseGolangName(rel, &version, &name, &up, &ext)) continue;
     uint64_t v = 0;
     if (!absl::SimpleAtoi(version, &v)) {
-      diagnostics->Add(Display(root, rel), 0, 0,
-                       "version does not fit golang-migrate's uint64");
+      diagnostics->Add(Display(root, rel), 0, 0, "version does not fit golang-migrate's uint64");
       continue;
     }
     if (ext != "sql") {
-      diagnostics->Add(Display(root, rel), 0, 0,
-                       absl::StrCat("not an SQL migration (.", ext,
-                                    "): only .sql files can be imported"));
+      diagnostics->Add(
+          Display(root, rel), 0, 0,
+          absl::StrCat("not an SQL migration (.", ext, "): only .sql files can be imported"));
       continue;
     }
     std::string key = absl::StrCat(v);
@@ -201,8 +197,7 @@ std::vector<FlatMigration> OrderGolang(const std::string& root, const FlatFiles&
     if (!slot.empty()) {
       diagnostics->Add(Display(root, rel), 0, 0,
                        absl::StrCat("duplicate migration file: version ", key, " ",
-                                    up ? "up" : "down", " is also ",
-                                    Display(root, slot)));
+                                    up ? "up" : "down", " is also ", Display(root, slot)));
       continue;
     }
     slot = rel;
@@ -220,9 +215,9 @@ std::vector<FlatMigration> OrderGolang(const std::string& root, const FlatFiles&
   std::vector<FlatMigration> out;
   for (auto& [v, e] : sorted) {
     if (e.up_rel.empty()) {
-      diagnostics->Add(Display(root, e.down_rel), 0, 0,
-                       absl::StrCat("down migration of version ", e.version,
-                                    " has no up migration"));
+      diagnostics->Add(
+          Display(root, e.down_rel), 0, 0,
+          absl::StrCat("down migration of version ", e.version, " has no up migration"));
       continue;
     }
     FlatMigration m;
@@ -244,8 +239,8 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
     std::string version, description, up_rel, undo_rel;
   };
   std::vector<Entry> versioned;
-  std::map<std::string, size_t> index;  // normalized version -> versioned[]
-  std::vector<std::pair<std::string, std::string>> undo;  // version, rel
+  std::map<std::string, size_t> index;                          // normalized version -> versioned[]
+  std::vector<std::pair<std::string, std::string>> undo;        // version, rel
   std::vector<std::pair<std::string, std::string>> repeatable;  // description, rel
   for (const auto& [rel, text] : files) {
     absl::string_view file = rel;
@@ -266,8 +261,7 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
     std::string description = absl::StrReplaceAll(body.substr(sep + 2), {{"_", " "}});
     if (prefix == 'R') {
       if (!version.empty()) {
-        diagnostics->Add(Display(root, rel), 0, 0,
-                         "a repeatable migration (R__) has no version");
+        diagnostics->Add(Display(root, rel), 0, 0, "a repeatable migration (R__) has no version");
         continue;
       }
       repeatable.emplace_back(description, rel);
@@ -276,9 +270,9 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
     bool valid = !version.empty();
     for (absl::string_view part : absl::StrSplit(version, '.')) valid = valid && AllDigits(part);
     if (!valid) {
-      diagnostics->Add(Display(root, rel), 0, 0,
-                       absl::StrCat("invalid Flyway version \"", version,
-                                    "\": digits separated by '.' or '_'"));
+      diagnostics->Add(
+          Display(root, rel), 0, 0,
+          absl::StrCat("invalid Flyway version \"", version, "\": digits separated by '.' or '_'"));
       continue;
     }
     if (prefix == 'U') {
@@ -289,8 +283,8 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
     for (const Entry& e : versioned) {
       if (CompareFlywayVersions(e.version, version) == 0) {
         diagnostics->Add(Display(root, rel), 0, 0,
-                         absl::StrCat("found more than one migration with version ",
-                                      version, " (also ", Display(root, e.up_rel), ")"));
+                         absl::StrCat("found more than one migration with version ", version,
+                                      " (also ", Display(root, e.up_rel), ")"));
         duplicate = true;
         break;
       }
@@ -304,9 +298,9 @@ std::vector<FlatMigration> OrderFlyway(const std::string& root, const FlatFiles&
       return CompareFlywayVersions(e.version, undo_version) == 0;
     });
     if (it == versioned.end()) {
-      diagnostics->Add(Display(root, rel), 0, 0,
-                       absl::StrCat("undo migration of version ", version,
-                                    " has no versioned migration"));
+      diagnostics->Add(
+          Display(root, rel), 0, 0,
+          absl::StrCat("undo migration of version ", version, " has no versioned migration"));
     } else {
       it->undo_rel = rel;
     }
@@ -398,15 +392,13 @@ std::vector<FlatMigration> OrderSql(const std::string& root, const FlatFiles& fi
   }
   std::vector<Entry> sorted;
   for (auto& [key, e] : by_number) sorted.push_back(e);
-  std::sort(sorted.begin(), sorted.end(), [](const Entry& a, const Entry& b) {
-    return CompareDecimal(a.number, b.number) < 0;
-  });
+  std::sort(sorted.begin(), sorted.end(),
+            [](const Entry& a, const Entry& b) { return CompareDecimal(a.number, b.number) < 0; });
   std::vector<FlatMigration> out;
   for (const Entry& e : sorted) {
     if (e.up_rel.empty()) {
       diagnostics->Add(Display(root, e.down_rel), 0, 0,
-                       absl::StrCat("down file of migration ", e.number,
-                                    " has no up file"));
+                       absl::StrCat("down file of migration ", e.number, " has no up file"));
       continue;
     }
     FlatMigration m;
@@ -440,13 +432,12 @@ const char* FormatName(FlatFormat format) {
 }
 
 absl::StatusOr<FlatFormat> ParseFlatFormat(absl::string_view name) {
-  for (FlatFormat f : {FlatFormat::kDiesel, FlatFormat::kGolangMigrate,
-                       FlatFormat::kFlyway, FlatFormat::kSql}) {
+  for (FlatFormat f :
+       {FlatFormat::kDiesel, FlatFormat::kGolangMigrate, FlatFormat::kFlyway, FlatFormat::kSql}) {
     if (name == FormatName(f)) return f;
   }
-  return absl::InvalidArgumentError(
-      absl::StrCat("unknown format \"", name,
-                   "\"; valid formats: diesel, golang-migrate, flyway, sql"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "unknown format \"", name, "\"; valid formats: diesel, golang-migrate, flyway, sql"));
 }
 
 int CompareFlywayVersions(absl::string_view a, absl::string_view b) {

@@ -39,9 +39,9 @@ const char* FormatName(FlatFormat format);
 absl::StatusOr<FlatFormat> ParseFlatFormat(absl::string_view name);
 
 struct FlatMigration {
-  std::string version;  // as the tool records it in its history table
-  std::string name;     // the slug or description of the file name
-  std::string up_path;  // display paths: <source>/<relative path>
+  std::string version;    // as the tool records it in its history table
+  std::string name;       // the slug or description of the file name
+  std::string up_path;    // display paths: <source>/<relative path>
   std::string down_path;  // "" when there is no down file
   std::string up_sql;
   std::string down_sql;

@@ -126,8 +126,7 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
   report.flat_migrations = static_cast<int>(flat.size());
   if (!map) return result;
   if (flat.empty() && diagnostics->empty()) {
-    diagnostics->Add(request.source, 0, 0,
-                     absl::StrCat("no ", report.format, " migrations found"));
+    diagnostics->Add(request.source, 0, 0, absl::StrCat("no ", report.format, " migrations found"));
   }
 
   // Parse every file.
@@ -143,8 +142,7 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
       int line = 0, column = 0;
       if (parts.size() == 3 && absl::SimpleAtoi(parts[0], &line) &&
           absl::SimpleAtoi(parts[1], &column)) {
-        diagnostics->Add(m.up_path, line, column,
-                         absl::StrCat("does not parse:", parts[2]));
+        diagnostics->Add(m.up_path, line, column, absl::StrCat("does not parse:", parts[2]));
       } else {
         diagnostics->Add(m.up_path, 0, 0, absl::StrCat("does not parse: ", up.status().message()));
       }
@@ -197,10 +195,10 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
   std::vector<uint64_t> versions;
   for (const AnalyzedFlat& a : analyzed) {
     uint64_t v = 0;
-    bool number = !a.flat->version.empty() && a.flat->version.size() <= 18 &&
-                  std::all_of(a.flat->version.begin(), a.flat->version.end(),
-                              absl::ascii_isdigit) &&
-                  absl::SimpleAtoi(a.flat->version, &v);
+    bool number =
+        !a.flat->version.empty() && a.flat->version.size() <= 18 &&
+        std::all_of(a.flat->version.begin(), a.flat->version.end(), absl::ascii_isdigit) &&
+        absl::SimpleAtoi(a.flat->version, &v);
     keep_versions = keep_versions && number && (versions.empty() || v > versions.back());
     versions.push_back(v);
   }
@@ -274,8 +272,7 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
     if (name != kCore) {
       spec.depends_on = deps[name];
       if (const v1::ImportCluster* c = map->Find(name)) {
-        spec.requires_features.assign(c->requires_features().begin(),
-                                      c->requires_features().end());
+        spec.requires_features.assign(c->requires_features().begin(), c->requires_features().end());
       }
     }
     specs.push_back(std::move(spec));
@@ -354,35 +351,32 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
   }
   for (size_t i = 0; i < analyzed.size(); ++i) {
     const FlatMigration& m = *analyzed[i].flat;
-    std::string from_version =
-        m.repeatable ? absl::StrCat("R__", Slug(m.name)) : m.version;
+    std::string from_version = m.repeatable ? absl::StrCat("R__", Slug(m.name)) : m.version;
     for (const Part& p : parts[i]) {
-      std::string up = absl::StrCat("-- schemagate:imported-from ", report.format, " ",
-                                    from_version, "\n");
+      std::string up =
+          absl::StrCat("-- schemagate:imported-from ", report.format, " ", from_version, "\n");
       for (const std::string& r : p.requires_) {
         absl::StrAppend(&up, "-- schemagate:requires ", r, "\n");
       }
       if (p.no_transaction) absl::StrAppend(&up, "-- schemagate:no-transaction\n");
       absl::StrAppend(&up, "-- Imported by schemagate-gen import from ", report.format, " ",
-                      relative(m.up_path), "\n", p.up_note,
-                      "\n", p.up_body);
+                      relative(m.up_path), "\n", p.up_note, "\n", p.up_body);
       if (!up.empty() && up.back() != '\n') up += '\n';
       std::string down;
       if (!p.irreversible.empty()) {
-        absl::StrAppend(&down, "-- schemagate:irreversible ",
-                        OneLine(absl::StrReplaceAll(
-                            p.irreversible,
-                            {{request.source + (absl::EndsWith(request.source, "/") ? "" : "/"),
-                              ""}})),
-                        "\n");
+        absl::StrAppend(
+            &down, "-- schemagate:irreversible ",
+            OneLine(absl::StrReplaceAll(
+                p.irreversible,
+                {{request.source + (absl::EndsWith(request.source, "/") ? "" : "/"), ""}})),
+            "\n");
         if (m.has_down && !m.down_sql.empty()) {
           absl::StrAppend(&down, "-- The old down file (", relative(m.down_path),
                           "), kept for reference:\n", Commented(m.down_sql));
         }
       } else {
         absl::StrAppend(&down, "-- Imported by schemagate-gen import from ", report.format, " ",
-                        relative(m.down_path), "\n\n",
-                        p.down_body);
+                        relative(m.down_path), "\n\n", p.down_body);
         if (down.back() != '\n') down += '\n';
       }
       tree.dirs.insert(p.dir);
@@ -463,12 +457,12 @@ ImportResult Import(const ImportRequest& request, Diagnostics* diagnostics) {
 }
 
 std::string ReportText(const ImportReport& report, const Diagnostics& diagnostics) {
-  std::string out = absl::StrCat("import of ", report.source, " (", report.format, ", ",
-                                 report.flat_migrations, " migrations, ", report.statements,
-                                 " statements) with ", report.map, "\n");
+  std::string out =
+      absl::StrCat("import of ", report.source, " (", report.format, ", ", report.flat_migrations,
+                   " migrations, ", report.statements, " statements) with ", report.map, "\n");
   for (const ClusterReport& c : report.clusters) {
-    absl::StrAppend(&out, "\ncluster ", c.name, c.bridge ? " (bridge)" : "", ": ",
-                    c.tables.size(), " tables, ", c.migrations.size(), " migrations\n");
+    absl::StrAppend(&out, "\ncluster ", c.name, c.bridge ? " (bridge)" : "", ": ", c.tables.size(),
+                    " tables, ", c.migrations.size(), " migrations\n");
     if (!c.depends_on.empty()) {
       absl::StrAppend(&out, "  depends on: ", absl::StrJoin(c.depends_on, ", "),
                       c.explicit_dependencies ? " (from the map)" : "", "\n");
@@ -492,7 +486,8 @@ std::string ReportText(const ImportReport& report, const Diagnostics& diagnostic
     }
   }
   if (!report.cross_feature_foreign_keys.empty()) {
-    absl::StrAppend(&out, "\nforeign keys that cross clusters (joinable only where both are on):\n");
+    absl::StrAppend(&out,
+                    "\nforeign keys that cross clusters (joinable only where both are on):\n");
     for (const CrossForeignKey& fk : report.cross_feature_foreign_keys) {
       absl::StrAppend(&out, "  ", fk.table, " (", fk.table_cluster, ") -> ", fk.references, " (",
                       fk.references_cluster, ")", fk.constraint.empty() ? "" : " " + fk.constraint,
@@ -507,8 +502,8 @@ std::string ReportText(const ImportReport& report, const Diagnostics& diagnostic
   }
   if (diagnostics.warning_count() > 0) absl::StrAppend(&out, "\n", diagnostics.WarningText(), "\n");
   if (!diagnostics.empty()) {
-    absl::StrAppend(&out, "\n", diagnostics.ToStatus().message(), "\n",
-                    diagnostics.count(), " error(s): nothing was written\n");
+    absl::StrAppend(&out, "\n", diagnostics.ToStatus().message(), "\n", diagnostics.count(),
+                    " error(s): nothing was written\n");
   }
   return out;
 }
@@ -532,15 +527,16 @@ std::string ReportJson(const ImportReport& report, const Diagnostics& diagnostic
   }
   ordered_json migrations = ordered_json::array();
   for (const ImportedMigration& m : report.migrations) {
-    migrations.push_back({{"path", m.dir},
-                          {"cluster", m.cluster},
-                          {"version", m.version},
-                          {"imported_from", {{"format", report.format}, {"version", m.from_version},
-                                             {"path", m.from_path}}},
-                          {"statements", m.statements},
-                          {"no_transaction", m.no_transaction},
-                          {"irreversible", m.irreversible},
-                          {"requires", m.requires_}});
+    migrations.push_back(
+        {{"path", m.dir},
+         {"cluster", m.cluster},
+         {"version", m.version},
+         {"imported_from",
+          {{"format", report.format}, {"version", m.from_version}, {"path", m.from_path}}},
+         {"statements", m.statements},
+         {"no_transaction", m.no_transaction},
+         {"irreversible", m.irreversible},
+         {"requires", m.requires_}});
   }
   ordered_json fks = ordered_json::array();
   for (const CrossForeignKey& fk : report.cross_feature_foreign_keys) {
@@ -589,13 +585,16 @@ absl::Status WriteTree(const TreeFiles& tree, const std::string& dir) {
   if (fs::exists(target, ec)) {
     if (!fs::is_directory(target, ec) || !fs::is_empty(target, ec)) {
       return absl::FailedPreconditionError(
-          absl::StrCat("output \"", dir, "\" exists and is not an empty directory; "
+          absl::StrCat("output \"", dir,
+                       "\" exists and is not an empty directory; "
                        "choose a new folder (nothing was written)"));
     }
   }
   fs::path parent = target.parent_path().empty() ? fs::path(".") : target.parent_path();
   fs::create_directories(parent, ec);
-  if (ec) return absl::UnavailableError(absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
+  if (ec)
+    return absl::UnavailableError(
+        absl::StrCat("cannot create ", parent.string(), ": ", ec.message()));
   std::random_device rd;
   fs::path tmp = parent / absl::StrCat(".", target.filename().string(), ".import-", rd());
   auto fail = [&](const std::string& what) {

@@ -38,14 +38,14 @@ struct ImportRequest {
 };
 
 struct ImportedMigration {
-  std::string dir;           // "tasks/0005_add_due"
+  std::string dir;  // "tasks/0005_add_due"
   std::string cluster;
   uint64_t version = 0;
   std::string from_version;  // the flat migration's version
   std::string from_path;     // its up file
   int statements = 0;
   bool no_transaction = false;
-  std::string irreversible;  // the reason, when it cannot be rolled back
+  std::string irreversible;            // the reason, when it cannot be rolled back
   std::vector<std::string> requires_;  // "mail/0005"
 };
 
@@ -61,7 +61,7 @@ struct ClusterReport {
   bool explicit_dependencies = false;  // depends_on given in the map
   std::vector<std::string> depends_on;
   std::vector<InferredDependency> inferred;
-  std::vector<std::string> tables;  // final names, creation order
+  std::vector<std::string> tables;      // final names, creation order
   std::vector<std::string> migrations;  // dirs
 };
 
@@ -76,8 +76,8 @@ struct CrossForeignKey {
 // the tables named in a DO block or function body, a string constant, or
 // a choice between clusters that do not depend on each other yet.
 struct Guess {
-  std::string at;       // file:line
-  std::string what;     // "DO", "CREATE FUNCTION touch_updated_at", ...
+  std::string at;    // file:line
+  std::string what;  // "DO", "CREATE FUNCTION touch_updated_at", ...
   std::string cluster;
   std::string reason;
 };
@@ -88,7 +88,7 @@ struct ImportReport {
   std::string map;
   int flat_migrations = 0;
   int statements = 0;
-  std::vector<ClusterReport> clusters;  // in dependency order
+  std::vector<ClusterReport> clusters;        // in dependency order
   std::vector<ImportedMigration> migrations;  // in apply order of the flat history
   std::vector<CrossForeignKey> cross_feature_foreign_keys;
   std::vector<Guess> guesses;

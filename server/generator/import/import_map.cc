@@ -37,14 +37,12 @@ bool GlobMatch(absl::string_view pattern, absl::string_view name) {
   return p == pattern.size();
 }
 
-std::optional<ImportMapIndex> ImportMapIndex::Load(const std::string& path,
-                                                   const std::string& text,
+std::optional<ImportMapIndex> ImportMapIndex::Load(const std::string& path, const std::string& text,
                                                    Diagnostics* diagnostics) {
   ImportMapIndex index;
   index.path_ = path;
   google::protobuf::TextFormat::ParseInfoTree info;
-  if (!internal::ParseTextproto(path, text, "import map", &index.map_, &info,
-                                diagnostics)) {
+  if (!internal::ParseTextproto(path, text, "import map", &index.map_, &info, diagnostics)) {
     return std::nullopt;
   }
   const size_t before = diagnostics->count();
@@ -65,8 +63,7 @@ std::optional<ImportMapIndex> ImportMapIndex::Load(const std::string& path,
       continue;
     }
     if (c.name() != catalog::kCoreCluster && !names.insert(c.name()).second) {
-      diagnostics->Add(path, line, 0,
-                       absl::StrCat("cluster \"", c.name(), "\" is listed twice"));
+      diagnostics->Add(path, line, 0, absl::StrCat("cluster \"", c.name(), "\" is listed twice"));
     }
     if (c.requires_features_size() > 0) bridges.insert(c.name());
   }
@@ -86,38 +83,46 @@ std::optional<ImportMapIndex> ImportMapIndex::Load(const std::string& path,
     for (const std::string& dep : c.depends_on()) {
       if (!names.count(dep)) {
         diagnostics->Add(path, line, 0,
-                         absl::StrCat("cluster \"", c.name(), "\": depends_on names \"",
-                                      dep, "\", which is not a cluster of the map"));
+                         absl::StrCat("cluster \"", c.name(), "\": depends_on names \"", dep,
+                                      "\", which is not a cluster of the map"));
       } else if (bridges.count(dep)) {
         diagnostics->Add(path, line, 0,
-                         absl::StrCat("cluster \"", c.name(), "\": depends_on names "
-                                      "bridge \"", dep, "\"; nothing may depend on a bridge"));
+                         absl::StrCat("cluster \"", c.name(),
+                                      "\": depends_on names "
+                                      "bridge \"",
+                                      dep, "\"; nothing may depend on a bridge"));
       }
     }
     for (const std::string& f : c.requires_features()) {
       if (!names.count(f) || f == catalog::kCoreCluster) {
         diagnostics->Add(path, line, 0,
-                         absl::StrCat("cluster \"", c.name(), "\": requires_features "
-                                      "names \"", f, "\", which is not a feature of "
+                         absl::StrCat("cluster \"", c.name(),
+                                      "\": requires_features "
+                                      "names \"",
+                                      f,
+                                      "\", which is not a feature of "
                                       "the map"));
       } else if (bridges.count(f)) {
         diagnostics->Add(path, line, 0,
-                         absl::StrCat("cluster \"", c.name(), "\": requires_features "
-                                      "names bridge \"", f, "\""));
+                         absl::StrCat("cluster \"", c.name(),
+                                      "\": requires_features "
+                                      "names bridge \"",
+                                      f, "\""));
       }
     }
     for (const std::string& t : c.tables()) {
       if (t.empty()) {
         diagnostics->Add(path, line, 0,
-                         absl::StrCat("cluster \"", c.name(), "\" has an empty "
+                         absl::StrCat("cluster \"", c.name(),
+                                      "\" has an empty "
                                       "table pattern"));
         continue;
       }
       auto [it, inserted] = claimed.emplace(t, c.name());
       if (!inserted && it->second != c.name()) {
         diagnostics->Add(path, line, 0,
-                         absl::StrCat("table pattern \"", t, "\" is listed by \"",
-                                      it->second, "\" and \"", c.name(), "\""));
+                         absl::StrCat("table pattern \"", t, "\" is listed by \"", it->second,
+                                      "\" and \"", c.name(), "\""));
         continue;
       }
       Pattern p;
@@ -155,11 +160,11 @@ ImportMapIndex::Claim ImportMapIndex::Match(absl::string_view name,
   if (tie != nullptr) {
     if (diagnostics != nullptr && !reported_ties_[std::string(name)]) {
       reported_ties_[std::string(name)] = true;
-      diagnostics->Add(path_, tie->line, 0,
-                       absl::StrCat("\"", name, "\" is claimed equally by pattern \"",
-                                    best->text, "\" of \"", best->cluster,
-                                    "\" and pattern \"", tie->text, "\" of \"",
-                                    tie->cluster, "\"; list it exactly in one of them"));
+      diagnostics->Add(
+          path_, tie->line, 0,
+          absl::StrCat("\"", name, "\" is claimed equally by pattern \"", best->text, "\" of \"",
+                       best->cluster, "\" and pattern \"", tie->text, "\" of \"", tie->cluster,
+                       "\"; list it exactly in one of them"));
     }
     return {};
   }

@@ -31,8 +31,7 @@ class ImportMapIndex {
   // the map (or core), no bridge named as a feature, every pattern
   // non-empty and claimed by one cluster only. Problems go to `diagnostics`
   // (path:line); nullopt when the map cannot be used.
-  static std::optional<ImportMapIndex> Load(const std::string& path,
-                                            const std::string& text,
+  static std::optional<ImportMapIndex> Load(const std::string& path, const std::string& text,
                                             Diagnostics* diagnostics);
 
   // The cluster that owns `name` ("t", or "s.t" outside public): an exact

@@ -38,14 +38,12 @@ std::string ChooseName(const std::set<std::string>& taken, const std::string& na
 
 }  // namespace
 
-std::string SchemaModel::ChooseRelationName(const std::string& name1,
-                                            const std::string& name2,
+std::string SchemaModel::ChooseRelationName(const std::string& name1, const std::string& name2,
                                             const std::string& label) const {
   return ChooseName(relnames_, name1, name2, label);
 }
 
-std::string SchemaModel::ChooseConstraintName(const std::string& name1,
-                                              const std::string& name2,
+std::string SchemaModel::ChooseConstraintName(const std::string& name1, const std::string& name2,
                                               const std::string& label) const {
   return ChooseName(connames_, name1, name2, label);
 }
@@ -97,9 +95,7 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
   const pg_query::ConstrType contype = constraint.contype();
   const std::string& conname = constraint.conname();
   v1::Table& table = t.table;
-  auto report = [&](const std::string& message) {
-    Report(ctx, constraint.location(), message);
-  };
+  auto report = [&](const std::string& message) { Report(ctx, constraint.location(), message); };
   auto keys = [&](const sql::NodeList& list) {
     std::vector<std::string> k = sql::StringList(list);
     return k.empty() ? column_scope : k;
@@ -145,9 +141,9 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
       relnames_.erase(using_index);
     }
     if (name.empty()) {
-      name = primary ? ChooseRelationName(sql::BareName(table.name()), "", "pkey")
-                     : ChooseRelationName(sql::BareName(table.name()), sql::NameAddition(cols),
-                                          "key");
+      name = primary
+                 ? ChooseRelationName(sql::BareName(table.name()), "", "pkey")
+                 : ChooseRelationName(sql::BareName(table.name()), sql::NameAddition(cols), "key");
     }
     v1::Index* ix = table.add_indexes();
     ix->set_name(name);
@@ -195,10 +191,9 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
                           " columns but references ", ref.size()));
       return;
     }
-    std::string name =
-        conname.empty()
-            ? ChooseConstraintName(sql::BareName(table.name()), sql::NameAddition(cols), "fkey")
-            : conname;
+    std::string name = conname.empty() ? ChooseConstraintName(sql::BareName(table.name()),
+                                                              sql::NameAddition(cols), "fkey")
+                                       : conname;
     connames_.insert(name);
     v1::ForeignKey* fk = table.add_foreign_keys();
     fk->set_name(name);
@@ -235,9 +230,8 @@ void SchemaModel::AddConstraint(Context& ctx, TableState& t,
     connames_.insert(name);
     t.checks.push_back(name);
   } else if (contype == pg_query::CONSTR_EXCLUSION) {
-    std::string name = conname.empty()
-                           ? ChooseRelationName(sql::BareName(table.name()), "", "excl")
-                           : conname;
+    std::string name =
+        conname.empty() ? ChooseRelationName(sql::BareName(table.name()), "", "excl") : conname;
     relnames_.insert(name);
     connames_.insert(name);
     t.checks.push_back(name);

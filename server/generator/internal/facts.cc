@@ -17,8 +17,7 @@ TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
   for (const SourceCluster& c : tree.clusters) {
     catalog::ClusterSpec spec;
     spec.name = c.name;
-    spec.depends_on.assign(c.manifest.depends_on().begin(),
-                           c.manifest.depends_on().end());
+    spec.depends_on.assign(c.manifest.depends_on().begin(), c.manifest.depends_on().end());
     specs.push_back(std::move(spec));
   }
   for (const SourceCluster& c : tree.clusters) {
@@ -31,11 +30,9 @@ TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
     auto [it, inserted] = map.emplace(name, origin);
     if (!inserted && it->second.cluster != origin.cluster) {
       diagnostics->Add(origin.file, origin.line, origin.column,
-                       absl::StrCat(what, " ", Quote(name),
-                                    " is created by two clusters: ",
-                                    Quote(origin.cluster), " here and ",
-                                    Quote(it->second.cluster), " at ",
-                                    it->second.file, ":", it->second.line,
+                       absl::StrCat(what, " ", Quote(name), " is created by two clusters: ",
+                                    Quote(origin.cluster), " here and ", Quote(it->second.cluster),
+                                    " at ", it->second.file, ":", it->second.line,
                                     "; each table belongs to exactly one "
                                     "cluster"));
     }
@@ -81,12 +78,12 @@ TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
             break;
           }
           case pg_query::Node::kCreateEnumStmt:
-            record(facts.types, QualifiedName(node.create_enum_stmt().type_name()),
-                   origin_at(-1), "type");
+            record(facts.types, QualifiedName(node.create_enum_stmt().type_name()), origin_at(-1),
+                   "type");
             break;
           case pg_query::Node::kCreateRangeStmt:
-            record(facts.types, QualifiedName(node.create_range_stmt().type_name()),
-                   origin_at(-1), "type");
+            record(facts.types, QualifiedName(node.create_range_stmt().type_name()), origin_at(-1),
+                   "type");
             break;
           case pg_query::Node::kCreateDomainStmt:
             record(facts.types, QualifiedName(node.create_domain_stmt().domainname()),

@@ -36,8 +36,7 @@ using ParsedFiles = std::map<std::string, sql::ProtoTree>;
 
 // Collects TreeFacts from every up.sql; reports (file:line) a table, view or
 // type that two clusters create.
-TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed,
-                       Diagnostics* diagnostics);
+TreeFacts CollectFacts(const SourceTree& tree, const ParsedFiles& parsed, Diagnostics* diagnostics);
 
 }  // namespace schemagate::generator::internal
 

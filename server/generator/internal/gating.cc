@@ -73,8 +73,7 @@ class SchemaModel::GatingVisitor final : public sql::PgVisitor {
     if (rel.relname().empty()) return true;
     std::string name = sql::RelationName(rel);
     if (rel.schemaname().empty() && ctes_->count(name)) return false;
-    model_->CheckRelationOwner(*ctx_, name, rel.location(),
-                               Verb(ctx_->statement_type, field()));
+    model_->CheckRelationOwner(*ctx_, name, rel.location(), Verb(ctx_->statement_type, field()));
     return false;
   }
 
@@ -101,8 +100,7 @@ void SchemaModel::GatingWalk(Context& ctx, const pg_query::Node& stmt) {
   sql::WalkByName(stmt, visitor);
 }
 
-void SchemaModel::CheckDown(const SourceMigration& migration,
-                            const std::string& cluster,
+void SchemaModel::CheckDown(const SourceMigration& migration, const std::string& cluster,
                             const sql::ProtoTree& tree) {
   Context ctx = NewContext(cluster, migration.down_path, migration.down_sql);
   for (const sql::ProtoStatement& s : tree.statements) {
@@ -125,8 +123,8 @@ void SchemaModel::CheckDown(const SourceMigration& migration,
   }
 }
 
-void SchemaModel::CheckRelationOwner(Context& ctx, const std::string& name,
-                                     int location, const std::string& verb) {
+void SchemaModel::CheckRelationOwner(Context& ctx, const std::string& name, int location,
+                                     const std::string& verb) {
   if (!ctx.lint) return;
   auto it = facts_->relations.find(name);
   if (it == facts_->relations.end()) return;
@@ -134,14 +132,13 @@ void SchemaModel::CheckRelationOwner(Context& ctx, const std::string& name,
   if (ctx.closure->count(owner.cluster)) return;
   if (!ctx.reported.insert(name).second) return;
   Report(ctx, location,
-         absl::StrCat(
-             "gating rule: cluster ", Quote(ctx.cluster), " may not ", verb, " ",
-             owner.view ? "view " : "table ", Quote(name), " of cluster ",
-             Quote(owner.cluster), ", which is outside its dependency closure {",
-             ClosureText(*ctx.closure), "}; add depends_on: ", Quote(owner.cluster), " to ",
-             ctx.cluster,
-             "/cluster.textproto, or move this SQL to a bridge cluster that "
-             "requires both features"));
+         absl::StrCat("gating rule: cluster ", Quote(ctx.cluster), " may not ", verb, " ",
+                      owner.view ? "view " : "table ", Quote(name), " of cluster ",
+                      Quote(owner.cluster), ", which is outside its dependency closure {",
+                      ClosureText(*ctx.closure), "}; add depends_on: ", Quote(owner.cluster),
+                      " to ", ctx.cluster,
+                      "/cluster.textproto, or move this SQL to a bridge cluster that "
+                      "requires both features"));
 }
 
 void SchemaModel::CheckTypeOwner(Context& ctx, const std::string& name, int location) {
@@ -150,11 +147,11 @@ void SchemaModel::CheckTypeOwner(Context& ctx, const std::string& name, int loca
   if (it == facts_->types.end()) return;
   if (ctx.closure->count(it->second.cluster)) return;
   if (!ctx.reported.insert("type:" + name).second) return;
-  Report(ctx, location,
-         absl::StrCat("gating rule: cluster ", Quote(ctx.cluster), " may not use type ",
-                      Quote(name), " of cluster ", Quote(it->second.cluster),
-                      ", which is outside its dependency closure {",
-                      ClosureText(*ctx.closure), "}"));
+  Report(
+      ctx, location,
+      absl::StrCat("gating rule: cluster ", Quote(ctx.cluster), " may not use type ", Quote(name),
+                   " of cluster ", Quote(it->second.cluster),
+                   ", which is outside its dependency closure {", ClosureText(*ctx.closure), "}"));
 }
 
 }  // namespace schemagate::generator::internal

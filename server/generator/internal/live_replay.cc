@@ -13,12 +13,12 @@ namespace {
 
 // Who owns what, by identity.
 struct Owners {
-  std::map<uint32_t, std::string> tables;                          // oid -> cluster
-  std::map<uint32_t, std::pair<std::string, uint64_t>> created;    // oid -> cluster, version
-  std::map<std::pair<uint32_t, int32_t>, std::string> columns;     // (oid, attnum)
-  std::map<uint32_t, std::string> foreign_keys;                    // constraint oid
-  std::map<uint32_t, std::string> indexes;                         // index oid
-  std::map<uint32_t, size_t> first_seen;                           // oid -> step
+  std::map<uint32_t, std::string> tables;                        // oid -> cluster
+  std::map<uint32_t, std::pair<std::string, uint64_t>> created;  // oid -> cluster, version
+  std::map<std::pair<uint32_t, int32_t>, std::string> columns;   // (oid, attnum)
+  std::map<uint32_t, std::string> foreign_keys;                  // constraint oid
+  std::map<uint32_t, std::string> indexes;                       // index oid
+  std::map<uint32_t, size_t> first_seen;                         // oid -> step
 };
 
 }  // namespace
@@ -44,9 +44,9 @@ absl::StatusOr<std::vector<v1::Table>> LiveReplay(SchemaOracle* oracle,
           absl::SimpleAtoi(parts[1], &column)) {
         message = absl::StrCat(parts[2]).substr(1);
       }
-      diagnostics->Add(m.up_path, line, column,
-                       absl::StrCat("does not apply to PostgreSQL (", oracle->Describe(),
-                                    "): ", message));
+      diagnostics->Add(
+          m.up_path, line, column,
+          absl::StrCat("does not apply to PostgreSQL (", oracle->Describe(), "): ", message));
       return diagnostics->ToStatus();
     }
     absl::StatusOr<std::vector<LiveTable>> now = oracle->Tables();

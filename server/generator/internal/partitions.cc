@@ -40,8 +40,8 @@ void SchemaModel::ClonePartitionForeignKey(TableState& partition, const v1::Fore
   for (const v1::ForeignKey& have : partition.table.foreign_keys()) {
     // Already there, or an equivalent one to adopt (ATTACH PARTITION).
     if (have.name() == fk.name() ||
-        (have.references_table() == fk.references_table() &&
-         have.on_delete() == fk.on_delete() && have.on_update() == fk.on_update() &&
+        (have.references_table() == fk.references_table() && have.on_delete() == fk.on_delete() &&
+         have.on_update() == fk.on_update() &&
          std::equal(have.columns().begin(), have.columns().end(), fk.columns().begin(),
                     fk.columns().end()) &&
          std::equal(have.references_columns().begin(), have.references_columns().end(),
@@ -56,8 +56,7 @@ void SchemaModel::ClonePartitionForeignKey(TableState& partition, const v1::Fore
   }
 }
 
-void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& source,
-                           int options) {
+void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& source, int options) {
   auto it = tables_.find(source);
   if (it == tables_.end() || &it->second == &t) return;
   const TableState& from = it->second;
@@ -68,14 +67,13 @@ void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& sourc
   // unnamed one: <table>_pkey, <table>_<columns>_key for a constraint's
   // index, <table>_<columns>_idx otherwise.
   for (const v1::Index& ix : from.table.indexes()) {
-    if (std::find(ix.columns().begin(), ix.columns().end(), "(expression)") !=
-        ix.columns().end()) {
-      ReportAtStatementLine(ctx, absl::StrCat("LIKE ", Quote(source),
-                                              " INCLUDING INDEXES copies the expression index ",
-                                              Quote(ix.name()),
-                                              ", whose new name schemagate cannot derive; copy "
-                                              "the columns only and create the indexes "
-                                              "explicitly"));
+    if (std::find(ix.columns().begin(), ix.columns().end(), "(expression)") != ix.columns().end()) {
+      ReportAtStatementLine(
+          ctx, absl::StrCat("LIKE ", Quote(source),
+                            " INCLUDING INDEXES copies the expression index ", Quote(ix.name()),
+                            ", whose new name schemagate cannot derive; copy "
+                            "the columns only and create the indexes "
+                            "explicitly"));
       continue;
     }
     if (ix.primary() && t.table.primary_key_size() > 0) continue;
@@ -87,9 +85,11 @@ void SchemaModel::CopyLike(Context& ctx, TableState& t, const std::string& sourc
 v1::Index* SchemaModel::AddIndexCopy(TableState& t, const v1::Index& ix,
                                      const std::vector<std::string>& primary_key) {
   std::vector<std::string> cols(ix.columns().begin(), ix.columns().end());
-  std::string name = ChooseRelationName(
-      sql::BareName(t.table.name()), ix.primary() ? "" : sql::NameAddition(cols),
-      ix.primary() ? "pkey" : ix.constraint() ? "key" : "idx");
+  std::string name =
+      ChooseRelationName(sql::BareName(t.table.name()), ix.primary() ? "" : sql::NameAddition(cols),
+                         ix.primary()      ? "pkey"
+                         : ix.constraint() ? "key"
+                                           : "idx");
   v1::Index* copy = t.table.add_indexes();
   *copy = ix;
   copy->set_name(name);
@@ -112,11 +112,9 @@ void SchemaModel::AddCheckNames(TableState& t, const std::vector<std::string>& c
   }
 }
 
-void SchemaModel::AddPartition(TableState& parent, const std::string& name,
-                               TableState& partition) {
+void SchemaModel::AddPartition(TableState& parent, const std::string& name, TableState& partition) {
   parent.partitions.push_back(name);
-  std::vector<std::string> pk(parent.table.primary_key().begin(),
-                              parent.table.primary_key().end());
+  std::vector<std::string> pk(parent.table.primary_key().begin(), parent.table.primary_key().end());
   for (const v1::Index& ix : parent.table.indexes()) ClonePartitionIndex(partition, ix, pk);
   for (const v1::ForeignKey& fk : parent.table.foreign_keys()) {
     ClonePartitionForeignKey(partition, fk);

@@ -34,8 +34,7 @@ std::vector<v1::Table> SchemaModel::Tables() const {
   return out;
 }
 
-SchemaModel::Context SchemaModel::NewContext(const std::string& cluster,
-                                             const std::string& path,
+SchemaModel::Context SchemaModel::NewContext(const std::string& cluster, const std::string& path,
                                              absl::string_view text) const {
   Context ctx;
   ctx.cluster = cluster;
@@ -163,11 +162,11 @@ SchemaModel::TableState* SchemaModel::RequireTable(Context& ctx, const std::stri
   if (origin != facts_->relations.end() && !ctx.closure->count(origin->second.cluster)) {
     return nullptr;  // the gating walk has reported it
   }
-  std::string why = origin == facts_->relations.end()
-                        ? "no migration of the tree creates it"
-                        : absl::StrCat("it is created at ", origin->second.file, ":",
-                                       origin->second.line,
-                                       ", which does not run before this migration");
+  std::string why =
+      origin == facts_->relations.end()
+          ? "no migration of the tree creates it"
+          : absl::StrCat("it is created at ", origin->second.file, ":", origin->second.line,
+                         ", which does not run before this migration");
   if (views_.count(name)) why = "it is a view, not a table";
   Report(ctx, location, absl::StrCat("cannot ", verb, " table ", Quote(name), ": ", why));
   return nullptr;
@@ -178,10 +177,9 @@ void SchemaModel::CreateType(Context& ctx, const std::string& name, int location
   if (!name.empty()) types_[name] = ctx.cluster;
 }
 
-std::optional<SchemaModel::TableState> SchemaModel::NewTable(Context& ctx,
-                                                            const std::string& name,
-                                                            const pg_query::RangeVar& rel,
-                                                            bool if_not_exists) {
+std::optional<SchemaModel::TableState> SchemaModel::NewTable(Context& ctx, const std::string& name,
+                                                             const pg_query::RangeVar& rel,
+                                                             bool if_not_exists) {
   if (auto owner = facts_->relations.find(name);
       owner != facts_->relations.end() && owner->second.cluster != ctx.cluster) {
     return std::nullopt;  // created by two clusters: CollectFacts reported it
@@ -311,8 +309,7 @@ void SchemaModel::AlterTable(Context& ctx, const pg_query::AlterTableStmt& stmt)
       if (v1::Column* c = need_column()) {
         if (Contains(t->table.primary_key(), column)) {
           Report(ctx, rel.location(),
-                 absl::StrCat("column ", Quote(column), " is in the primary key of ",
-                              Quote(name)));
+                 absl::StrCat("column ", Quote(column), " is in the primary key of ", Quote(name)));
         } else {
           c->set_nullable(true);
         }
@@ -344,21 +341,18 @@ void SchemaModel::AlterTable(Context& ctx, const pg_query::AlterTableStmt& stmt)
   }
 }
 
-void SchemaModel::DropColumn(Context& ctx, TableState& t,
-                             const std::string& column, bool cascade,
+void SchemaModel::DropColumn(Context& ctx, TableState& t, const std::string& column, bool cascade,
                              int location) {
   v1::Table& table = t.table;
   // Foreign keys of other tables that reference this column.
   for (auto& [other_name, other] : tables_) {
     for (const v1::ForeignKey& fk : other.table.foreign_keys()) {
-      if (fk.references_table() == table.name() &&
-          Contains(fk.references_columns(), column) &&
+      if (fk.references_table() == table.name() && Contains(fk.references_columns(), column) &&
           other_name != table.name() && !cascade) {
-        Report(ctx, location, absl::StrCat("cannot drop column ", Quote(column),
-                                       " of ", Quote(table.name()),
-                                       ": foreign key ", Quote(fk.name()),
-                                       " of ", Quote(other_name),
-                                       " references it (use CASCADE)"));
+        Report(ctx, location,
+               absl::StrCat("cannot drop column ", Quote(column), " of ", Quote(table.name()),
+                            ": foreign key ", Quote(fk.name()), " of ", Quote(other_name),
+                            " references it (use CASCADE)"));
         return;
       }
     }
@@ -368,9 +362,9 @@ void SchemaModel::DropColumn(Context& ctx, TableState& t,
     // structured binding (clang refuses it).
     const bool same_table = other_name == table.name();
     EraseIf(other.table.mutable_foreign_keys(), [&](const v1::ForeignKey& fk) {
-      bool gone = (fk.references_table() == table.name() &&
-                   Contains(fk.references_columns(), column)) ||
-                  (same_table && Contains(fk.columns(), column));
+      bool gone =
+          (fk.references_table() == table.name() && Contains(fk.references_columns(), column)) ||
+          (same_table && Contains(fk.columns(), column));
       if (gone) connames_.erase(fk.name());
       return gone;
     });
@@ -384,8 +378,7 @@ void SchemaModel::DropColumn(Context& ctx, TableState& t,
     return gone;
   });
   if (Contains(table.primary_key(), column)) table.clear_primary_key();
-  EraseIf(table.mutable_columns(),
-          [&](const v1::Column& c) { return c.name() == column; });
+  EraseIf(table.mutable_columns(), [&](const v1::Column& c) { return c.name() == column; });
 }
 
 void SchemaModel::CreateIndex(Context& ctx, const pg_query::IndexStmt& stmt) {
@@ -413,14 +406,12 @@ void SchemaModel::CreateIndex(Context& ctx, const pg_query::IndexStmt& stmt) {
       if (part.empty()) part = elem.has_expr() ? sql::ExpressionName(elem.expr()) : "expr";
       if (!col.empty() && !HasColumn(t->table, col)) {
         Report(ctx, rel.location(),
-               absl::StrCat("column ", Quote(col), " does not exist in table ",
-                            Quote(table_name)));
+               absl::StrCat("column ", Quote(col), " does not exist in table ", Quote(table_name)));
       }
       // ChooseIndexColumnNames: make the names unique with a number.
       std::string unique_part = part;
       for (int i = 1;
-           std::find(name_parts.begin(), name_parts.end(), unique_part) != name_parts.end();
-           ++i) {
+           std::find(name_parts.begin(), name_parts.end(), unique_part) != name_parts.end(); ++i) {
         unique_part = absl::StrCat(part, i);
       }
       name_parts.push_back(unique_part);
@@ -449,17 +440,15 @@ void SchemaModel::CreateIndex(Context& ctx, const pg_query::IndexStmt& stmt) {
   }
 }
 
-void SchemaModel::DropTable(Context& ctx, const std::string& name, bool cascade,
-                            int location) {
+void SchemaModel::DropTable(Context& ctx, const std::string& name, bool cascade, int location) {
   auto it = tables_.find(name);
   for (auto& [other_name, other] : tables_) {
     if (other_name == name) continue;
     for (const v1::ForeignKey& fk : other.table.foreign_keys()) {
       if (fk.references_table() == name && !cascade) {
-        Report(ctx, location, absl::StrCat("cannot drop table ", Quote(name),
-                                       ": foreign key ", Quote(fk.name()),
-                                       " of ", Quote(other_name),
-                                       " references it"));
+        Report(ctx, location,
+               absl::StrCat("cannot drop table ", Quote(name), ": foreign key ", Quote(fk.name()),
+                            " of ", Quote(other_name), " references it"));
         return;
       }
     }

@@ -142,23 +142,18 @@ class SchemaModel {
 
   void AddColumn(Context& ctx, TableState& t, const pg_query::ColumnDef& coldef,
                  bool if_not_exists);
-  void ApplyColumnConstraints(Context& ctx, TableState& t,
-                              const pg_query::ColumnDef& coldef);
-  void AddConstraint(Context& ctx, TableState& t,
-                     const std::vector<std::string>& columns,
+  void ApplyColumnConstraints(Context& ctx, TableState& t, const pg_query::ColumnDef& coldef);
+  void AddConstraint(Context& ctx, TableState& t, const std::vector<std::string>& columns,
                      const pg_query::Constraint& constraint);
-  void DropColumn(Context& ctx, TableState& t, const std::string& column,
-                  bool cascade, int location);
-  void DropTable(Context& ctx, const std::string& name, bool cascade,
-                 int location);
-  void DropConstraint(Context& ctx, TableState& t, const std::string& name,
-                      bool missing_ok, int location);
+  void DropColumn(Context& ctx, TableState& t, const std::string& column, bool cascade,
+                  int location);
+  void DropTable(Context& ctx, const std::string& name, bool cascade, int location);
+  void DropConstraint(Context& ctx, TableState& t, const std::string& name, bool missing_ok,
+                      int location);
 
-  std::string ChooseRelationName(const std::string& name1,
-                                 const std::string& name2,
+  std::string ChooseRelationName(const std::string& name1, const std::string& name2,
                                  const std::string& label) const;
-  std::string ChooseConstraintName(const std::string& name1,
-                                   const std::string& name2,
+  std::string ChooseConstraintName(const std::string& name1, const std::string& name2,
                                    const std::string& label) const;
 
   const TreeFacts* facts_;
@@ -167,8 +162,8 @@ class SchemaModel {
   std::vector<std::string> order_;  // table names in creation order
   std::set<std::string> views_;
   std::map<std::string, std::string> types_;  // name -> cluster
-  std::set<std::string> relnames_;  // tables, views, indexes, sequences
-  std::set<std::string> connames_;  // constraint names
+  std::set<std::string> relnames_;            // tables, views, indexes, sequences
+  std::set<std::string> connames_;            // constraint names
   // Functions whose body changes the schema, with the body.
   std::map<std::string, std::string> ddl_functions_;
   std::vector<UnmodelledStatement> unmodelled_;

@@ -48,8 +48,7 @@ bool CheckText(const std::string& path, absl::string_view text, Diagnostics* dia
 
 bool ParseTextproto(const std::string& path, const std::string& text, const char* what,
                     google::protobuf::Message* message,
-                    google::protobuf::TextFormat::ParseInfoTree* info,
-                    Diagnostics* diagnostics) {
+                    google::protobuf::TextFormat::ParseInfoTree* info, Diagnostics* diagnostics) {
   if (!CheckText(path, text, diagnostics)) return false;
   Errors errors(path, what, diagnostics);
   google::protobuf::TextFormat::Parser parser;

@@ -21,14 +21,12 @@ bool CheckText(const std::string& path, absl::string_view text, Diagnostics* dia
 // line and column. False on any error.
 bool ParseTextproto(const std::string& path, const std::string& text, const char* what,
                     google::protobuf::Message* message,
-                    google::protobuf::TextFormat::ParseInfoTree* info,
-                    Diagnostics* diagnostics);
+                    google::protobuf::TextFormat::ParseInfoTree* info, Diagnostics* diagnostics);
 
 // The 1-based line of element `index` (-1 for a singular field) of `field`
 // in a parse recorded by ParseTextproto(); 0 when unknown.
 int LineOf(const google::protobuf::TextFormat::ParseInfoTree& info,
-           const google::protobuf::Message& message, absl::string_view field,
-           int index);
+           const google::protobuf::Message& message, absl::string_view field, int index);
 
 }  // namespace schemagate::generator::internal
 

@@ -39,9 +39,8 @@ bool BodyChangesSchema(absl::string_view body, int depth = 0) {
   absl::StatusOr<pg_query::ScanResult> scan = sql::Scan(body);
   if (!scan.ok()) return false;
   static const std::set<std::string> kVerbs = {"create", "alter", "drop"};
-  static const std::set<std::string> kObjects = {"table",      "index",     "column",
-                                                 "constraint", "unique",    "unlogged",
-                                                 "temporary",  "temp"};
+  static const std::set<std::string> kObjects = {"table",  "index",    "column",    "constraint",
+                                                 "unique", "unlogged", "temporary", "temp"};
   std::string verb;
   int since_verb = 0;
   for (const pg_query::ScanToken& t : scan->tokens()) {
@@ -174,8 +173,9 @@ void SchemaModel::Unmodelled(Context& ctx, std::string what) {
 void SchemaModel::DoBlock(Context& ctx, const pg_query::DoStmt& stmt) {
   std::string body = BodyOf(stmt.args());
   if (BodyChangesSchema(body)) {
-    Unmodelled(ctx, "a DO block that changes the schema (its PL/pgSQL runs only in a "
-                    "database)");
+    Unmodelled(ctx,
+               "a DO block that changes the schema (its PL/pgSQL runs only in a "
+               "database)");
     ReplayBody(ctx, body);
   }
 }
@@ -249,9 +249,8 @@ void SchemaModel::CreateTableAs(Context& ctx, const pg_query::IntoClause& into,
       case pg_query::Node::kRangeVar: {
         std::string table = sql::RelationName(item.range_var());
         auto it = tables_.find(table);
-        std::string alias = item.range_var().has_alias()
-                                ? item.range_var().alias().aliasname()
-                                : table;
+        std::string alias =
+            item.range_var().has_alias() ? item.range_var().alias().aliasname() : table;
         scope.emplace_back(alias, it == tables_.end() ? nullptr : &it->second);
         return;
       }
@@ -289,8 +288,8 @@ void SchemaModel::CreateTableAs(Context& ctx, const pg_query::IntoClause& into,
     if (type.empty()) unknown.push_back(c->name());
   };
   if (query == nullptr || query->target_list_size() == 0) {
-    Unmodelled(ctx, absl::StrCat("CREATE TABLE AS ", name,
-                                 " (a query without a target list to type)"));
+    Unmodelled(ctx,
+               absl::StrCat("CREATE TABLE AS ", name, " (a query without a target list to type)"));
   } else {
     for (const pg_query::Node& item : query->target_list()) {
       if (!item.has_res_target() || !item.res_target().has_val()) continue;
@@ -365,8 +364,8 @@ void SchemaModel::CreateTableAs(Context& ctx, const pg_query::IntoClause& into,
     }
     if (!unknown.empty()) {
       Unmodelled(ctx, absl::StrCat("CREATE TABLE AS ", name, ": the type of column",
-                                   unknown.size() > 1 ? "s " : " ",
-                                   absl::StrJoin(unknown, ", "), " needs a database to derive"));
+                                   unknown.size() > 1 ? "s " : " ", absl::StrJoin(unknown, ", "),
+                                   " needs a database to derive"));
     }
   }
   relnames_.insert(name);

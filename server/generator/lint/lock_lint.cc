@@ -29,8 +29,8 @@ std::string Quoted(absl::string_view name) { return absl::StrCat("\"", name, "\"
 // A type as a comparable key: base name (PostgreSQL's internal one, as the
 // grammar resolves SQL's spellings) and its modifiers.
 struct TypeKey {
-  std::string base;              // "int8", "varchar", "numeric", "text", ...
-  std::vector<int> mods;         // (20) / (10, 2); empty when unconstrained
+  std::string base;       // "int8", "varchar", "numeric", "text", ...
+  std::vector<int> mods;  // (20) / (10, 2); empty when unconstrained
   bool array = false;
   bool known = true;
 
@@ -38,9 +38,8 @@ struct TypeKey {
   // boolean types).
   std::string ToString() const {
     static const std::map<std::string, std::string> kSpelling = {
-        {"int2", "smallint"}, {"int4", "integer"}, {"int8", "bigint"},
-        {"float4", "real"},   {"float8", "double precision"}, {"bool", "boolean"},
-        {"bpchar", "char"}};
+        {"int2", "smallint"},           {"int4", "integer"}, {"int8", "bigint"}, {"float4", "real"},
+        {"float8", "double precision"}, {"bool", "boolean"}, {"bpchar", "char"}};
     auto spelled = kSpelling.find(base);
     std::string out = spelled != kSpelling.end() ? spelled->second : base;
     if (!mods.empty()) absl::StrAppend(&out, "(", absl::StrJoin(mods, ","), ")");
@@ -60,12 +59,24 @@ TypeKey KeyOf(const pg_query::TypeName& t) {
   }
   k.base = absl::AsciiStrToLower(sql::StringOf(t.names(t.names_size() - 1)));
   static const std::map<std::string, std::string> kAliases = {
-      {"integer", "int4"},   {"int", "int4"},        {"smallint", "int2"},
-      {"bigint", "int8"},    {"serial", "int4"},     {"bigserial", "int8"},
-      {"smallserial", "int2"}, {"serial4", "int4"},  {"serial8", "int8"},
-      {"serial2", "int2"},   {"real", "float4"},     {"double", "float8"},
-      {"character varying", "varchar"}, {"character", "bpchar"}, {"char", "bpchar"},
-      {"decimal", "numeric"}, {"boolean", "bool"},   {"timestamp with time zone", "timestamptz"},
+      {"integer", "int4"},
+      {"int", "int4"},
+      {"smallint", "int2"},
+      {"bigint", "int8"},
+      {"serial", "int4"},
+      {"bigserial", "int8"},
+      {"smallserial", "int2"},
+      {"serial4", "int4"},
+      {"serial8", "int8"},
+      {"serial2", "int2"},
+      {"real", "float4"},
+      {"double", "float8"},
+      {"character varying", "varchar"},
+      {"character", "bpchar"},
+      {"char", "bpchar"},
+      {"decimal", "numeric"},
+      {"boolean", "bool"},
+      {"timestamp with time zone", "timestamptz"},
   };
   if (auto it = kAliases.find(k.base); it != kAliases.end()) k.base = it->second;
   for (const Node& m : t.typmods()) {
@@ -126,9 +137,9 @@ TypeChange Classify(const std::optional<TypeKey>& from, const TypeKey& to) {
 // Functions PostgreSQL declares volatile that migrations use as defaults.
 bool VolatileBuiltin(const std::string& name) {
   static const std::set<std::string> kVolatile = {
-      "random",  "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
-      "uuid_generate_v4", "clock_timestamp", "timeofday", "nextval", "setval",
-      "random_normal", "txid_current", "pg_current_xact_id"};
+      "random",           "gen_random_uuid", "uuid_generate_v1", "uuid_generate_v1mc",
+      "uuid_generate_v4", "clock_timestamp", "timeofday",        "nextval",
+      "setval",           "random_normal",   "txid_current",     "pg_current_xact_id"};
   return kVolatile.count(name) > 0;
 }
 
@@ -209,11 +220,14 @@ std::string TargetOf(const Node& node) {
     case Node::kInsertStmt:
       return sql::RelationName(node.insert_stmt().relation());
     case Node::kRenameStmt:
-      return node.rename_stmt().has_relation() ? sql::RelationName(node.rename_stmt().relation()) : "";
+      return node.rename_stmt().has_relation() ? sql::RelationName(node.rename_stmt().relation())
+                                               : "";
     case Node::kClusterStmt:
-      return node.cluster_stmt().has_relation() ? sql::RelationName(node.cluster_stmt().relation()) : "";
+      return node.cluster_stmt().has_relation() ? sql::RelationName(node.cluster_stmt().relation())
+                                                : "";
     case Node::kReindexStmt:
-      return node.reindex_stmt().has_relation() ? sql::RelationName(node.reindex_stmt().relation()) : "";
+      return node.reindex_stmt().has_relation() ? sql::RelationName(node.reindex_stmt().relation())
+                                                : "";
     case Node::kCreateTrigStmt:
       return sql::RelationName(node.create_trig_stmt().relation());
     case Node::kVacuumStmt:
@@ -225,8 +239,8 @@ std::string TargetOf(const Node& node) {
       return "";
     case Node::kLockStmt:
     case Node::kTruncateStmt: {
-      const auto& rels = node.has_lock_stmt() ? node.lock_stmt().relations()
-                                              : node.truncate_stmt().relations();
+      const auto& rels =
+          node.has_lock_stmt() ? node.lock_stmt().relations() : node.truncate_stmt().relations();
       for (const Node& r : rels) {
         if (r.has_range_var()) return sql::RelationName(r.range_var());
       }
@@ -276,7 +290,8 @@ const std::vector<Rule>& Rules() {
       {"reindex-not-concurrent", RuleKind::kBlocking,
        "REINDEX ... CONCURRENTLY, in a migration marked -- schemagate:no-transaction"},
       {"foreign-key-not-valid", RuleKind::kBlocking,
-       "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in a "
+       "ADD CONSTRAINT ... FOREIGN KEY ... NOT VALID, then ALTER TABLE ... VALIDATE CONSTRAINT in "
+       "a "
        "later migration (it takes SHARE UPDATE EXCLUSIVE: writes go on)"},
       {"check-not-valid", RuleKind::kBlocking,
        "ADD CONSTRAINT ... CHECK (...) NOT VALID, then VALIDATE CONSTRAINT in a later migration"},
@@ -293,11 +308,11 @@ const std::vector<Rule>& Rules() {
       {"volatile-default", RuleKind::kBlocking,
        "add the column without a default (or with a constant one), backfill it in batches, then "
        "SET DEFAULT"},
-      {"vacuum-full", RuleKind::kBlocking,
-       "plain VACUUM, or pg_repack, outside migrations"},
+      {"vacuum-full", RuleKind::kBlocking, "plain VACUUM, or pg_repack, outside migrations"},
       {"cluster", RuleKind::kBlocking, "pg_repack, outside migrations"},
       {"lock-table", RuleKind::kBlocking,
-       "let each statement take the lock it needs; if the lock is needed, keep the migration short"},
+       "let each statement take the lock it needs; if the lock is needed, keep the migration "
+       "short"},
       {"whole-table-update", RuleKind::kBlocking,
        "update in batches (WHERE id BETWEEN ...), outside the schema migration or in several"},
       {"whole-table-delete", RuleKind::kBlocking,
@@ -305,7 +320,8 @@ const std::vector<Rule>& Rules() {
       {"multiple-access-exclusive", RuleKind::kBlocking,
        "one table per migration: split the migration, so no lock waits behind another"},
       {"concurrently-in-transaction", RuleKind::kError,
-       "mark the migration -- schemagate:no-transaction (and keep it to statements that are safe to "
+       "mark the migration -- schemagate:no-transaction (and keep it to statements that are safe "
+       "to "
        "retry)"},
       {"enum-value-in-same-transaction", RuleKind::kError,
        "add the value in one migration and use it in a later one"},
@@ -333,8 +349,8 @@ const Rule* FindRule(absl::string_view name) {
 struct Linter::State {
   struct Table {
     std::map<std::string, TypeKey> columns;
-    std::set<std::string> not_null_checked;          // columns with a validated IS NOT NULL check
-    std::map<std::string, std::string> not_valid;    // NOT VALID IS NOT NULL checks: name -> column
+    std::set<std::string> not_null_checked;        // columns with a validated IS NOT NULL check
+    std::map<std::string, std::string> not_valid;  // NOT VALID IS NOT NULL checks: name -> column
   };
   std::map<std::string, Table> tables;
   std::map<std::string, bool> functions;  // declared in the tree: volatile?
@@ -431,11 +447,11 @@ struct Linter::State {
           const pg_query::ColumnDef& def = c.def().column_def();
           std::string why;
           TypeKey type = def.has_type_name() ? KeyOf(def.type_name()) : TypeKey{};
-          bool serial = absl::StrContains(def.has_type_name() && !def.type_name().names().empty()
-                                              ? sql::StringOf(def.type_name().names(
-                                                    def.type_name().names_size() - 1))
-                                              : "",
-                                          "serial");
+          bool serial = absl::StrContains(
+              def.has_type_name() && !def.type_name().names().empty()
+                  ? sql::StringOf(def.type_name().names(def.type_name().names_size() - 1))
+                  : "",
+              "serial");
           if (serial) why = "a serial column's default calls nextval()";
           for (const Node& cn : def.constraints()) {
             if (!cn.has_constraint()) continue;
@@ -447,7 +463,8 @@ struct Linter::State {
             } else if (k.contype() == pg_query::CONSTR_GENERATED) {
               why = "a stored generated column is computed for every row";
             } else if (k.contype() == pg_query::CONSTR_FOREIGN && k.has_pktable()) {
-              ForeignKey(table, sql::RelationName(k.pktable()), k, def.colname(), /*new_column=*/true);
+              ForeignKey(table, sql::RelationName(k.pktable()), k, def.colname(),
+                         /*new_column=*/true);
             } else if ((k.contype() == pg_query::CONSTR_UNIQUE ||
                         k.contype() == pg_query::CONSTR_PRIMARY)) {
               Add(table, Lock::kAccessExclusive, "unique-without-index",
@@ -491,8 +508,8 @@ struct Linter::State {
                            ? KeyOf(c.def().column_def().type_name())
                            : TypeKey{};
           TypeChange change = Classify(from, to);
-          std::string desc = absl::StrCat(c.name(), from ? " from " + from->ToString() : "",
-                                          " to ", to.ToString());
+          std::string desc = absl::StrCat(c.name(), from ? " from " + from->ToString() : "", " to ",
+                                          to.ToString());
           if (change.rewrite) {
             Add(table, Lock::kAccessExclusive, "column-type-rewrite",
                 absl::StrCat("ALTER COLUMN ", desc, " rewrites ", Existing(table),
@@ -562,8 +579,8 @@ struct Linter::State {
     }
   }
 
-  void ForeignKey(const std::string& table, const std::string& ref,
-                  const pg_query::Constraint& k, const std::string& column, bool new_column) {
+  void ForeignKey(const std::string& table, const std::string& ref, const pg_query::Constraint& k,
+                  const std::string& column, bool new_column) {
     if (k.skip_validation() || !Existed(table)) {
       Add(table, Lock::kShareRowExclusive);
       judged_safe.push_back(k.skip_validation()
@@ -594,7 +611,8 @@ struct Linter::State {
         } else {
           Add(table, Lock::kAccessExclusive, "check-not-valid",
               absl::StrCat("ADD CHECK", k.conname().empty() ? "" : " " + k.conname(), " scans ",
-                           Existing(table), " under an ACCESS EXCLUSIVE lock: reads and writes "
+                           Existing(table),
+                           " under an ACCESS EXCLUSIVE lock: reads and writes "
                            "wait for the scan"));
           if (!col.empty()) t.not_null_checked.insert(col);
         }
@@ -608,7 +626,7 @@ struct Linter::State {
         } else {
           Add(table, Lock::kAccessExclusive, "unique-without-index",
               absl::StrCat("ADD ",
-                           k.contype() == pg_query::CONSTR_PRIMARY ? "PRIMARY KEY"
+                           k.contype() == pg_query::CONSTR_PRIMARY  ? "PRIMARY KEY"
                            : k.contype() == pg_query::CONSTR_UNIQUE ? "UNIQUE"
                                                                     : "EXCLUDE",
                            " builds an index under an ACCESS EXCLUSIVE lock on ", Existing(table),
@@ -728,9 +746,8 @@ struct Linter::State {
           Add(table, Lock::kAccessExclusive, "rename-table",
               absl::StrCat("RENAME ", Existing(table), " to ", s.newname(),
                            ": replicas still running the previous build use the old name"));
-          std::string schema = table.find('.') == std::string::npos
-                                   ? ""
-                                   : table.substr(0, table.find('.'));
+          std::string schema =
+              table.find('.') == std::string::npos ? "" : table.substr(0, table.find('.'));
           std::string to = schema.empty() ? s.newname() : schema + "." + s.newname();
           if (auto it = tables.find(table); it != tables.end()) {
             Table moved = std::move(it->second);
@@ -897,7 +914,8 @@ struct Linter::State {
       const pg_query::IndexStmt& s = node.index_stmt();
       if (!s.idxname().empty()) {
         std::string table = sql::RelationName(s.relation());
-        std::string schema = table.find('.') == std::string::npos ? "" : table.substr(0, table.find('.'));
+        std::string schema =
+            table.find('.') == std::string::npos ? "" : table.substr(0, table.find('.'));
         index_tables[schema.empty() ? s.idxname() : schema + "." + s.idxname()] = table;
       }
     }

@@ -60,7 +60,7 @@ const Rule* FindRule(absl::string_view name);
 struct TableLock {
   std::string table;
   Lock lock = Lock::kAccessShare;
-  int line = 0;    // 1-based position of the statement in the file
+  int line = 0;  // 1-based position of the statement in the file
   int column = 0;
   std::string statement;  // "ALTER TABLE", "CREATE INDEX", ...
   // The finding, when this lock (or its rewrite or scan) is a risk; "" for
@@ -75,7 +75,7 @@ struct TableLock {
 
 // What each statement touches, for reports that compare linters.
 struct StatementSummary {
-  int line = 0;       // first and last line of the statement
+  int line = 0;  // first and last line of the statement
   int end_line = 0;
   std::string statement;
   std::vector<std::string> tables;    // every relation it names
@@ -88,8 +88,8 @@ struct StatementSummary {
 
 struct MigrationInput {
   std::string cluster;
-  std::string path;        // for nothing but messages
-  absl::string_view sql;   // the up.sql text (positions)
+  std::string path;       // for nothing but messages
+  absl::string_view sql;  // the up.sql text (positions)
   bool no_transaction = false;
   const sql::ProtoTree* tree = nullptr;
 };

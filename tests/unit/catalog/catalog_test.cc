@@ -18,8 +18,7 @@ v1::BuildCatalog Compiled() {
   c.add_requested_features("tasks");
   c.add_requested_features("people");
   for (const char* f : {"core", "people", "tasks"}) c.add_features(f);
-  auto add_cluster = [&](const std::string& name,
-                         std::vector<std::string> deps,
+  auto add_cluster = [&](const std::string& name, std::vector<std::string> deps,
                          std::vector<std::string> reqs) {
     v1::Cluster* cl = c.add_clusters();
     cl->set_name(name);
@@ -70,16 +69,15 @@ TEST(CatalogTest, LoadRoundTripsAndRejectsGarbage) {
   absl::StatusOr<Catalog> c = Catalog::Load(Compiled().SerializeAsString());
   ASSERT_TRUE(c.ok()) << c.status();
   EXPECT_TRUE(c->IsEnabled("tasks_people"));
-  EXPECT_EQ(Catalog::Load("\xff\xff\xff").status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Catalog::Load("\xff\xff\xff").status().code(), absl::StatusCode::kInvalidArgument);
   v1::BuildCatalog future = Compiled();
   future.set_format(99);
-  EXPECT_EQ(Catalog::FromProto(future).status().code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(Catalog::FromProto(future).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(AppliedSetDigestTest, OrderFreeAndSensitiveToEveryField) {
-  const std::string base = AppliedSetDigest({{"core", 1, "aa"}, {"core", 2, "bb"}, {"tasks", 1, "cc"}});
+  const std::string base =
+      AppliedSetDigest({{"core", 1, "aa"}, {"core", 2, "bb"}, {"tasks", 1, "cc"}});
   EXPECT_EQ(base.size(), 64u);
   // The same set in another order.
   EXPECT_EQ(AppliedSetDigest({{"tasks", 1, "cc"}, {"core", 2, "bb"}, {"core", 1, "aa"}}), base);
@@ -103,9 +101,10 @@ TEST(CatalogTest, AppliedDigestCoversTheEnabledMigrations) {
   }
   absl::StatusOr<Catalog> c = Catalog::FromProto(compiled);
   ASSERT_TRUE(c.ok()) << c.status();
-  EXPECT_EQ(c->applied_digest(),
-            AppliedSetDigest({{"core", 1, "core-sum"}, {"people", 1, "people-sum"},
-                              {"tasks", 1, "tasks-sum"}, {"tasks_people", 1, "tasks_people-sum"}}));
+  EXPECT_EQ(c->applied_digest(), AppliedSetDigest({{"core", 1, "core-sum"},
+                                                   {"people", 1, "people-sum"},
+                                                   {"tasks", 1, "tasks-sum"},
+                                                   {"tasks_people", 1, "tasks_people-sum"}}));
   absl::StatusOr<Catalog> narrow = c->Narrow({"tasks"});
   ASSERT_TRUE(narrow.ok()) << narrow.status();
   EXPECT_EQ(narrow->applied_digest(),
@@ -193,8 +192,7 @@ TEST(CatalogTest, NarrowRefusesWhatWasNotCompiledIn) {
                         "-DSCHEMAGATE_FEATURES=core,people,tasks,mail"));
   absl::StatusOr<Catalog> bogus = full->Narrow({"bogus"});
   EXPECT_EQ(bogus.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_THAT(std::string(bogus.status().message()),
-              HasSubstr("unknown feature \"bogus\""));
+  EXPECT_THAT(std::string(bogus.status().message()), HasSubstr("unknown feature \"bogus\""));
 }
 
 TEST(CatalogTest, JsonListsEnabledPartOnly) {

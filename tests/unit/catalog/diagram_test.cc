@@ -37,8 +37,7 @@ class CatalogBuilder {
     Fk(&tasks, "tasks_assignee_id_fkey", "assignee_id", "users", "tasks", false);
     Fk(&tasks, "tasks_parent_id_fkey", "parent_id", "tasks", "tasks", true);
     AddColumn(&tasks, "contact_id", "bigint", "tasks_people");
-    Fk(&tasks, "tasks_contact_id_fkey", "contact_id", "crm_contacts",
-       "tasks_people", true);
+    Fk(&tasks, "tasks_contact_id_fkey", "contact_id", "crm_contacts", "tasks_people", true);
     v1::Table& goal_tasks = Table("goal_tasks", "goals", {{"task_id", "bigint"}});
     goal_tasks.clear_primary_key();
     goal_tasks.add_primary_key("task_id");
@@ -71,9 +70,8 @@ class CatalogBuilder {
     }
     return -1;
   }
-  static void AddColumn(v1::Table* t, const std::string& name,
-                        const std::string& type, const std::string& cluster,
-                        bool nullable = true) {
+  static void AddColumn(v1::Table* t, const std::string& name, const std::string& type,
+                        const std::string& cluster, bool nullable = true) {
     v1::Column* col = t->add_columns();
     col->set_name(name);
     col->set_type(type);
@@ -209,8 +207,8 @@ TEST(DiagramTest, NarrowingToAClusterKeepsItsEdgesAndTheirOtherEnds) {
   for (const DiagramEdge& e : d->edges) fks.push_back(e.foreign_key);
   // Foreign keys of tasks' tables (including the bridge's on tasks), not
   // goals' or the bridge table's references into tasks.
-  EXPECT_THAT(fks, ElementsAre("tasks_assignee_id_fkey", "tasks_parent_id_fkey",
-                               "tasks_contact_id_fkey"));
+  EXPECT_THAT(
+      fks, ElementsAre("tasks_assignee_id_fkey", "tasks_parent_id_fkey", "tasks_contact_id_fkey"));
   std::string cluster;
   const DiagramTable* users = FindTable(*d, "users", &cluster);
   ASSERT_NE(users, nullptr);
@@ -246,8 +244,7 @@ TEST(DiagramTest, ClustersThatAreNotEnabledAreRefusedWithTheRemedy) {
       {&catalog, "tsks",
        "unknown cluster \"tsks\"; enabled clusters: core, goals, people, tasks, "
        "tasks_people"},
-      {&*narrow, "people",
-       "cluster \"people\" is compiled in but not enabled by --features"},
+      {&*narrow, "people", "cluster \"people\" is compiled in but not enabled by --features"},
   };
   for (const Case& k : cases) {
     DiagramOptions options;
@@ -288,7 +285,8 @@ TEST(DiagramTest, DotDrawsGroupsBridgesAndGatedEdges) {
       "tasks(assignee_id) -> users(id) — gated by tasks\", style=dashed, label=\"tasks\", "
       "color=\"#3b6ea5\"",
       // Gated by both features: bold orange.
-      "\"t:tasks\":c3 -> \"t:crm_contacts\":c0 [arrowhead=teeodot, tooltip=\"tasks_contact_id_fkey: "
+      "\"t:tasks\":c3 -> \"t:crm_contacts\":c0 [arrowhead=teeodot, "
+      "tooltip=\"tasks_contact_id_fkey: "
       "tasks(contact_id) -> crm_contacts(id) — gated by people + tasks\", style=dashed, "
       "label=\"people + tasks\", color=\"#d9822b\", fontcolor=\"#b35900\", penwidth=2];",
       // A column the bridge added, marked with its cluster.

@@ -36,17 +36,14 @@ TEST(ResolveFeaturesTest, Table) {
       {{"core"}, {"core"}, {"core"}},
       {{"tasks"}, {"core", "tasks"}, {"core", "tasks"}},
       {{"mail"}, {"core", "mail"}, {"core", "mail"}},
-      {{"mail", "people"},
-       {"core", "mail", "people"},
-       {"core", "mail", "mail_people", "people"}},
+      {{"mail", "people"}, {"core", "mail", "people"}, {"core", "mail", "mail_people", "people"}},
       // tickets pulls in people; with mail the bridge switches on too.
       {{"tickets", "mail"},
        {"core", "mail", "people", "tickets"},
        {"core", "mail", "mail_people", "people", "tickets"}},
       {{"all"},
        {"core", "calendar", "mail", "people", "tasks", "tickets"},
-       {"core", "calendar", "mail", "mail_people", "people", "tasks",
-        "tasks_calendar", "tickets"}},
+       {"core", "calendar", "mail", "mail_people", "people", "tasks", "tasks_calendar", "tickets"}},
   };
   for (const Case& c : cases) {
     absl::StatusOr<EnabledSet> set = ResolveFeatures(Tree(), c.requested);
@@ -60,8 +57,7 @@ TEST(ResolveFeaturesTest, SaysWhyAClusterIsOn) {
   absl::StatusOr<EnabledSet> set = ResolveFeatures(Tree(), {"tickets", "mail"});
   ASSERT_TRUE(set.ok());
   EXPECT_THAT(set->reason,
-              UnorderedElementsAre(Pair("people", "tickets"),
-                                   Pair("mail_people", "bridge"),
+              UnorderedElementsAre(Pair("people", "tickets"), Pair("mail_people", "bridge"),
                                    Pair("core", "always on")));
   EXPECT_THAT(set->requested, ElementsAre("tickets", "mail"));
 }
@@ -82,14 +78,12 @@ TEST(ResolveFeaturesTest, BridgeCannotBeRequested) {
 }
 
 TEST(SplitFeatureListTest, AcceptsCommasSemicolonsAndSpaces) {
-  EXPECT_THAT(SplitFeatureList(" tasks, mail;people  ,,"),
-              ElementsAre("tasks", "mail", "people"));
+  EXPECT_THAT(SplitFeatureList(" tasks, mail;people  ,,"), ElementsAre("tasks", "mail", "people"));
   EXPECT_TRUE(SplitFeatureList("").empty());
 }
 
 TEST(DependencyClosureTest, IncludesTransitiveDependenciesAndCore) {
-  EXPECT_THAT(DependencyClosure(Tree(), "tickets"),
-              ElementsAre("core", "people", "tickets"));
+  EXPECT_THAT(DependencyClosure(Tree(), "tickets"), ElementsAre("core", "people", "tickets"));
   EXPECT_THAT(DependencyClosure(Tree(), "mail_people"),
               ElementsAre("core", "mail", "mail_people", "people"));
 }

@@ -20,12 +20,12 @@
 namespace schemagate::catalog {
 namespace {
 
+using test::AddCluster;
+using test::AddTable;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::UnorderedElementsAre;
-using test::AddCluster;
-using test::AddTable;
 
 Catalog Bundled(const std::string& variant) {
   const char* path = std::getenv(("SCHEMAGATE_CATALOG_" + variant).c_str());
@@ -51,8 +51,7 @@ TEST(JoinBundledTest, TwoForeignKeysAreAmbiguousUntilOneIsChosen) {
   ASSERT_EQ(r.pairs.size(), 1u);
   EXPECT_EQ(r.pairs[0].status, PairStatus::kAmbiguous);
   EXPECT_THAT(Ons(r.pairs[0].candidates),
-              UnorderedElementsAre("tasks.assignee_id = users.id",
-                                   "tasks.reporter_id = users.id"));
+              UnorderedElementsAre("tasks.assignee_id = users.id", "tasks.reporter_id = users.id"));
   EXPECT_EQ(r.verdict, JoinVerdict::kAmbiguous);
   JoinResult chosen = graph.Join({{}, {{"tasks", "users", "tasks_reporter_id_fkey"}}});
   EXPECT_EQ(chosen.pairs[0].status, PairStatus::kDirect);
@@ -83,27 +82,41 @@ TEST(JoinBundledTest, EdgesVanishWhenAFeatureIsOff) {
   };
   std::vector<Case> cases = {
       // The bridge's column: a tasks<->calendar edge only with both.
-      {"FULL", {}, "tasks", "calendar_events", PairStatus::kDirect,
+      {"FULL",
+       {},
+       "tasks",
+       "calendar_events",
+       PairStatus::kDirect,
        "tasks.calendar_event_id = calendar_events.id"},
-      {"TASKS_CALENDAR", {}, "tasks", "calendar_events", PairStatus::kDirect,
+      {"TASKS_CALENDAR",
+       {},
+       "tasks",
+       "calendar_events",
+       PairStatus::kDirect,
        "tasks.calendar_event_id = calendar_events.id"},
       {"TASKS", {}, "tasks", "calendar_events", PairStatus::kTableUnavailable, ""},
       {"FULL", {"tasks"}, "tasks", "calendar_events", PairStatus::kTableUnavailable, ""},
       // A core<->tasks edge is gated by tasks.
       {"MINIMAL", {}, "projects", "users", PairStatus::kTableUnavailable, ""},
-      {"TASKS", {}, "projects", "organizations", PairStatus::kDirect,
+      {"TASKS",
+       {},
+       "projects",
+       "organizations",
+       PairStatus::kDirect,
        "projects.organization_id = organizations.id"},
       // The mail+people bridge.
-      {"MAIL", {}, "email_contact_links", "crm_contacts",
-       PairStatus::kTableUnavailable, ""},
-      {"MAIL_PEOPLE", {}, "email_contact_links", "crm_contacts", PairStatus::kDirect,
+      {"MAIL", {}, "email_contact_links", "crm_contacts", PairStatus::kTableUnavailable, ""},
+      {"MAIL_PEOPLE",
+       {},
+       "email_contact_links",
+       "crm_contacts",
+       PairStatus::kDirect,
        "email_contact_links.contact_id = crm_contacts.id"},
   };
   for (const Case& c : cases) {
     Catalog compiled = Bundled(c.variant);
     absl::StatusOr<Catalog> catalog =
-        c.narrow.empty() ? Catalog::FromProto(compiled.compiled())
-                         : compiled.Narrow(c.narrow);
+        c.narrow.empty() ? Catalog::FromProto(compiled.compiled()) : compiled.Narrow(c.narrow);
     ASSERT_TRUE(catalog.ok()) << catalog.status();
     JoinGraph graph(*catalog);
     JoinResult r = graph.Join({{c.left, c.right}, {}});
@@ -159,15 +172,13 @@ TEST(JoinBundledTest, ShortestPathWhenNoDirectEdge) {
 TEST(JoinBundledTest, TreeOverSeveralTablesInJoinOrder) {
   Catalog full = Bundled("FULL");
   JoinGraph graph(full);
-  JoinResult r = graph.Join(
-      {{"task_comments", "projects", "organizations", "crm_contacts"}, {}});
+  JoinResult r = graph.Join({{"task_comments", "projects", "organizations", "crm_contacts"}, {}});
   ASSERT_TRUE(r.tree.connected) << r.tree.message;
   EXPECT_TRUE(r.tree.optimal);
   EXPECT_EQ(r.tree.root, "task_comments");
   std::set<std::string> joined = {r.tree.root};
   for (const JoinStep& s : r.tree.steps) {
-    EXPECT_TRUE(joined.count(s.to)) << s.table << " joins " << s.to
-                                    << " before it is joined";
+    EXPECT_TRUE(joined.count(s.to)) << s.table << " joins " << s.to << " before it is joined";
     joined.insert(s.table);
   }
   for (const std::string& t : {"projects", "organizations", "crm_contacts"}) {

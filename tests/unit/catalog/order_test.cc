@@ -15,9 +15,11 @@ std::vector<std::string> Names(const std::vector<MigrationKey>& keys) {
 }
 
 TEST(ClusterOrderTest, DependenciesFirstThenByName) {
-  std::vector<ClusterSpec> specs = {
-      {"zeta", {}, {}}, {"tickets", {"people"}, {}}, {"people", {}, {}},
-      {"core", {}, {}}, {"alpha", {}, {}}};
+  std::vector<ClusterSpec> specs = {{"zeta", {}, {}},
+                                    {"tickets", {"people"}, {}},
+                                    {"people", {}, {}},
+                                    {"core", {}, {}},
+                                    {"alpha", {}, {}}};
   absl::StatusOr<std::vector<std::string>> order = ClusterOrder(specs);
   ASSERT_TRUE(order.ok());
   EXPECT_THAT(*order, ElementsAre("core", "alpha", "people", "tickets", "zeta"));
@@ -45,14 +47,13 @@ TEST(ApplyOrderTest, DependencyMigrationsComeFirstAndRequiresIsHonoured) {
   };
   absl::StatusOr<std::vector<MigrationKey>> order = ApplyOrder(specs, nodes);
   ASSERT_TRUE(order.ok()) << order.status();
-  EXPECT_THAT(Names(*order), ElementsAre("core/1", "core/3", "tasks/1", "tasks/2",
-                                         "mail/1", "mail/2"));
+  EXPECT_THAT(Names(*order),
+              ElementsAre("core/1", "core/3", "tasks/1", "tasks/2", "mail/1", "mail/2"));
 }
 
 TEST(ApplyOrderTest, RequiresOfADisabledClusterIsIgnored) {
   std::vector<ClusterSpec> specs = {{"core", {}, {}}, {"mail", {"core"}, {}}};
-  std::vector<MigrationNode> nodes = {{{"core", 1}, {}},
-                                      {{"mail", 1}, {{"tasks", 2}}}};
+  std::vector<MigrationNode> nodes = {{{"core", 1}, {}}, {{"mail", 1}, {{"tasks", 2}}}};
   absl::StatusOr<std::vector<MigrationKey>> order = ApplyOrder(specs, nodes);
   ASSERT_TRUE(order.ok());
   EXPECT_THAT(Names(*order), ElementsAre("core/1", "mail/1"));
@@ -60,19 +61,16 @@ TEST(ApplyOrderTest, RequiresOfADisabledClusterIsIgnored) {
 
 TEST(ApplyOrderTest, RequiresCycleIsNamed) {
   std::vector<ClusterSpec> specs = {{"core", {}, {}}, {"tasks", {"core"}, {}}};
-  std::vector<MigrationNode> nodes = {{{"core", 1}, {}},
-                                      {{"core", 2}, {{"tasks", 1}}},
-                                      {{"tasks", 1}, {}}};
+  std::vector<MigrationNode> nodes = {
+      {{"core", 1}, {}}, {{"core", 2}, {{"tasks", 1}}}, {{"tasks", 1}, {}}};
   absl::StatusOr<std::vector<MigrationKey>> order = ApplyOrder(specs, nodes);
   EXPECT_EQ(order.status().code(), absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(order.status().message(),
-            "ordering cycle: core/2 -> tasks/1 -> core/2");
+  EXPECT_EQ(order.status().message(), "ordering cycle: core/2 -> tasks/1 -> core/2");
 }
 
 TEST(ApplyOrderTest, VersionsAreNumericNotLexical) {
   std::vector<ClusterSpec> specs = {{"core", {}, {}}};
-  std::vector<MigrationNode> nodes = {
-      {{"core", 10}, {}}, {{"core", 9}, {}}, {{"core", 100}, {}}};
+  std::vector<MigrationNode> nodes = {{{"core", 10}, {}}, {{"core", 9}, {}}, {{"core", 100}, {}}};
   absl::StatusOr<std::vector<MigrationKey>> order = ApplyOrder(specs, nodes);
   ASSERT_TRUE(order.ok());
   EXPECT_THAT(Names(*order), ElementsAre("core/9", "core/10", "core/100"));

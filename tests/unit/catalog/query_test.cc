@@ -11,11 +11,11 @@
 namespace schemagate::catalog {
 namespace {
 
+using test::AddCluster;
+using test::AddTable;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
-using test::AddCluster;
-using test::AddTable;
 
 // core: users; tasks: projects, tasks (assignee_id, reporter_id, parent_id,
 // project_id); crm (disabled at run time): contacts -> users.
@@ -29,8 +29,10 @@ class QueryTest : public ::testing::Test {
     AddTable(&c, "core", "users", {});
     AddTable(&c, "tasks", "projects", {{"owner_id", "users"}});
     AddTable(&c, "tasks", "tasks",
-             {{"assignee_id", "users"}, {"reporter_id", "users"},
-              {"parent_id", "tasks"}, {"project_id", "projects"}});
+             {{"assignee_id", "users"},
+              {"reporter_id", "users"},
+              {"parent_id", "tasks"},
+              {"project_id", "projects"}});
     AddTable(&c, "crm", "contacts", {{"owner_id", "users"}});
     v1::Column* title = c.mutable_tables(2)->add_columns();
     title->set_name("title");
@@ -52,7 +54,8 @@ class QueryTest : public ::testing::Test {
 
   static std::vector<std::string> Tables(const QueryResult& r) {
     std::vector<std::string> out;
-    for (const QueryTable& t : r.tables) out.push_back(t.lookup.name.empty() ? t.name : t.lookup.name);
+    for (const QueryTable& t : r.tables)
+      out.push_back(t.lookup.name.empty() ? t.name : t.lookup.name);
     return out;
   }
 
@@ -129,18 +132,16 @@ TEST_F(QueryTest, ConditionsAreMatchedToForeignKeys) {
   EXPECT_EQ(r.conditions[1].foreign_key, "tasks_project_id_fkey");
   EXPECT_FALSE(r.conditions[2].matches_foreign_key);
   EXPECT_EQ(r.verdict, QueryVerdict::kWarnings);
-  EXPECT_THAT(r.messages, ElementsAre(HasSubstr(
-                              "join condition r.id = t.title at 1:")));
+  EXPECT_THAT(r.messages, ElementsAre(HasSubstr("join condition r.id = t.title at 1:")));
 }
 
 TEST_F(QueryTest, UnqualifiedColumnsAndUsing) {
-  QueryResult r = Analyze(
-      "SELECT * FROM tasks JOIN projects ON project_id = projects.id");
+  QueryResult r = Analyze("SELECT * FROM tasks JOIN projects ON project_id = projects.id");
   ASSERT_EQ(r.conditions.size(), 1u);
   EXPECT_EQ(r.conditions[0].left_table, "tasks");
   EXPECT_EQ(r.conditions[0].foreign_key, "tasks_project_id_fkey");
-  QueryResult self = Analyze(
-      "SELECT * FROM tasks child JOIN tasks parent ON child.parent_id = parent.id");
+  QueryResult self =
+      Analyze("SELECT * FROM tasks child JOIN tasks parent ON child.parent_id = parent.id");
   ASSERT_EQ(self.conditions.size(), 1u);
   EXPECT_EQ(self.conditions[0].foreign_key, "tasks_parent_id_fkey");
   EXPECT_EQ(self.verdict, QueryVerdict::kOk);
@@ -204,8 +205,7 @@ TEST_F(QueryTest, HostileInputGivesAnErrorOrAnAnswer) {
     absl::StatusOr<QueryResult> r = AnalyzeQuery(*graph_, sql);
     auto took = std::chrono::steady_clock::now() - start;
     if (!r.ok()) {
-      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument)
-          << sql.substr(0, 60);
+      EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << sql.substr(0, 60);
       EXPECT_FALSE(r.status().message().empty());
     }
     EXPECT_LT(took, std::chrono::seconds(10)) << sql.substr(0, 60);

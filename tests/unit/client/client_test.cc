@@ -2,7 +2,6 @@
 // and that an admin call never sends the token in plaintext over the
 // network unless told to.
 #include "client/schemagate_client.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -17,16 +16,26 @@ TEST(ClientTest, LoopbackTargets) {
     bool loopback;
   };
   const Case cases[] = {
-      {"localhost:50051", true},      {"LocalHost:1", true},
-      {"127.0.0.1:50051", true},      {"127.1.2.3:9", true},
-      {"[::1]:50051", true},          {"::1", true},
-      {"dns:///localhost:50051", true}, {"dns://8.8.8.8/127.0.0.1:5", true},
-      {"ipv4:127.0.0.1:50051", true}, {"ipv6:[::1]:50051", true},
-      {"unix:/run/sg.sock", true},    {"unix-abstract:sg", true},
-      {"schemagate:50051", false},    {"schemagate.platform.svc:50051", false},
-      {"10.0.0.7:50051", false},      {"[2001:db8::1]:50051", false},
-      {"dns:///schemagate:50051", false}, {"ipv4:10.1.1.1:50051", false},
-      {"localhost.example.com:1", false}, {"128.0.0.1:1", false},
+      {"localhost:50051", true},
+      {"LocalHost:1", true},
+      {"127.0.0.1:50051", true},
+      {"127.1.2.3:9", true},
+      {"[::1]:50051", true},
+      {"::1", true},
+      {"dns:///localhost:50051", true},
+      {"dns://8.8.8.8/127.0.0.1:5", true},
+      {"ipv4:127.0.0.1:50051", true},
+      {"ipv6:[::1]:50051", true},
+      {"unix:/run/sg.sock", true},
+      {"unix-abstract:sg", true},
+      {"schemagate:50051", false},
+      {"schemagate.platform.svc:50051", false},
+      {"10.0.0.7:50051", false},
+      {"[2001:db8::1]:50051", false},
+      {"dns:///schemagate:50051", false},
+      {"ipv4:10.1.1.1:50051", false},
+      {"localhost.example.com:1", false},
+      {"128.0.0.1:1", false},
   };
   for (const Case& c : cases) {
     EXPECT_EQ(IsLoopbackTarget(c.target), c.loopback) << c.target;
@@ -76,8 +85,7 @@ TEST(ClientTest, TokenIsNeverSentInPlaintextOverTheNetwork) {
       }
     }
     // Calls that carry no token are not affected.
-    EXPECT_NE((*client)->GetMigrationStatus().status().code(),
-              absl::StatusCode::kInvalidArgument)
+    EXPECT_NE((*client)->GetMigrationStatus().status().code(), absl::StatusCode::kInvalidArgument)
         << c.what;
   }
 }

@@ -60,8 +60,7 @@ TEST(TargetSet, EachProblemStaysWithItsTarget) {
       "target { id: \"dup\" database_url: \"postgresql://app@db-2/t4\" }\n",
       "target { id: \"dup\" database_url: \"postgresql://app@db-2/t5\" }\n",
       "target { id: \"both\" database_url: \"postgresql://x@h/d\" database_url_file: \"", url_file,
-      "\" }\n",
-      "target { id: \"neither\" }\n",
+      "\" }\n", "target { id: \"neither\" }\n",
       "target { id: \"nofile\" database_url_file: \"/nonexistent/url\" }\n",
       "target { id: \"emptyfile\" database_url_file: \"", empty_file, "\" }\n",
       "target { id: \"badurl\" database_url: \"postgresql://h/d?nonsense=1\" }\n",
@@ -122,8 +121,8 @@ TEST(TargetSet, PasswordsAreSecretsBeforeAnythingPrintsThem) {
   FeatureCatalogs catalogs(Base());
   const std::string password = "s3cret%2Fwith-slash";
   absl::StatusOr<std::vector<Target>> t = ParseTargetSet(
-      "s", absl::StrCat("target { id: \"a\" database_url: \"postgresql://app:", password,
-                        "@db/x\" }\n"),
+      "s",
+      absl::StrCat("target { id: \"a\" database_url: \"postgresql://app:", password, "@db/x\" }\n"),
       catalogs);
   ASSERT_TRUE(t.ok());
   EXPECT_EQ((*t)[0].database, "db:5432/x");
@@ -140,8 +139,7 @@ TEST(FeatureCatalogs, SameEnabledSetSharesOneCatalog) {
   EXPECT_EQ(a->get(), c->get());
   EXPECT_EQ((*catalogs.For({}))->enabled_set().clusters.size(), 4u);
   EXPECT_EQ(catalogs.For({"all"})->get(), catalogs.base().get());
-  EXPECT_EQ((*catalogs.For({"core"}))->enabled_set().clusters,
-            (std::vector<std::string>{"core"}));
+  EXPECT_EQ((*catalogs.For({"core"}))->enabled_set().clusters, (std::vector<std::string>{"core"}));
   EXPECT_EQ(catalogs.size(), 3u);  // base, {core,c1,c2}, {core}
 }
 
@@ -187,8 +185,8 @@ TEST(TargetSet, QueryRows) {
 }
 
 TEST(Waves, CanaryFirstNaturalOrderUnassignedLast) {
-  const std::vector<std::string> ordered = {"canary", "0", "1", "2", "10", "eu-1", "eu-2",
-                                            "eu-10", "late", ""};
+  const std::vector<std::string> ordered = {"canary", "0",    "1",     "2",    "10",
+                                            "eu-1",   "eu-2", "eu-10", "late", ""};
   for (size_t i = 0; i < ordered.size(); ++i) {
     for (size_t j = 0; j < ordered.size(); ++j) {
       EXPECT_EQ(WaveBefore(ordered[i], ordered[j]), i < j)

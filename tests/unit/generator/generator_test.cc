@@ -1,25 +1,25 @@
 // The catalog the generator derives from SQL, per feature set.
+#include "server/generator/generator.h"
+
 #include <map>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "absl/strings/match.h"
 #include "server/catalog/catalog.h"
 #include "server/catalog/checksum.h"
-#include "server/generator/generator.h"
 #include "tests/unit/generator/tree_builder.h"
 
 namespace schemagate::generator {
 namespace {
 
+using test::MakeTree;
+using test::Manifest;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using test::MakeTree;
-using test::Manifest;
 
 std::map<std::string, std::string> Tree() {
   return {
@@ -57,8 +57,7 @@ std::map<std::string, std::string> Tree() {
        "CREATE TABLE calendar_events (id bigint PRIMARY KEY, day date NOT NULL);\n"},
       {"calendar/0001_init/down.sql", "DROP TABLE calendar_events;\n"},
       {"tasks_calendar/cluster.textproto",
-       Manifest("tasks_calendar", {"core", "tasks", "calendar"},
-                {"tasks", "calendar"})},
+       Manifest("tasks_calendar", {"core", "tasks", "calendar"}, {"tasks", "calendar"})},
       {"tasks_calendar/0001_link/up.sql",
        "ALTER TABLE tasks ADD COLUMN event_id bigint\n"
        "  REFERENCES calendar_events (id) ON DELETE SET NULL;\n"
@@ -156,19 +155,16 @@ TEST(GeneratorTest, SelfReferenceAndTwoForeignKeysToOneTable) {
   for (const v1::ForeignKey& fk : tasks->foreign_keys()) {
     fks.push_back(fk.name() + "->" + fk.references_table());
   }
-  EXPECT_THAT(fks, ElementsAre("tasks_parent_id_fkey->tasks",
-                               "tasks_assignee_id_fkey->users",
+  EXPECT_THAT(fks, ElementsAre("tasks_parent_id_fkey->tasks", "tasks_assignee_id_fkey->users",
                                "tasks_reporter_id_fkey->users"));
   // The bridge's column is absent without calendar.
-  EXPECT_THAT(ColumnNames(*tasks),
-              ElementsAre("id", "parent_id", "assignee_id", "reporter_id"));
+  EXPECT_THAT(ColumnNames(*tasks), ElementsAre("id", "parent_id", "assignee_id", "reporter_id"));
 }
 
 TEST(GeneratorTest, BridgeOnlyWhenAllItsFeaturesAreOn) {
   EXPECT_THAT(ClusterNames(Build({"calendar"})), ElementsAre("core", "calendar"));
   v1::BuildCatalog both = Build({"tasks", "calendar"});
-  EXPECT_THAT(ClusterNames(both),
-              ElementsAre("core", "calendar", "tasks", "tasks_calendar"));
+  EXPECT_THAT(ClusterNames(both), ElementsAre("core", "calendar", "tasks", "tasks_calendar"));
   const v1::Table* tasks = FindTable(both, "tasks");
   ASSERT_NE(tasks, nullptr);
   const v1::Column& added = tasks->columns(tasks->columns_size() - 1);
@@ -191,8 +187,8 @@ TEST(GeneratorTest, MigrationsCarryDirectivesChecksumsAndOrder) {
   for (const v1::MigrationRef& r : c.apply_order()) {
     order.push_back(r.cluster() + "/" + std::to_string(r.version()));
   }
-  EXPECT_THAT(order, ElementsAre("core/1", "core/2", "calendar/1", "tasks/1",
-                                 "tasks/2", "tasks_calendar/1"));
+  EXPECT_THAT(order, ElementsAre("core/1", "core/2", "calendar/1", "tasks/1", "tasks/2",
+                                 "tasks_calendar/1"));
   const v1::Cluster& tasks = c.clusters(2);
   ASSERT_EQ(tasks.name(), "tasks");
   EXPECT_EQ(tasks.migrations(0).requires(0).cluster(), "core");
@@ -202,16 +198,13 @@ TEST(GeneratorTest, MigrationsCarryDirectivesChecksumsAndOrder) {
   EXPECT_EQ(tasks.migrations(1).version_text(), "0002");
   EXPECT_EQ(tasks.migrations(1).name(), "ix");
   EXPECT_EQ(tasks.migrations(1).up_path(), "tasks/0002_ix/up.sql");
-  EXPECT_EQ(tasks.migrations(1).up_sha256(),
-            Sha256Hex(Tree()["tasks/0002_ix/up.sql"]));
+  EXPECT_EQ(tasks.migrations(1).up_sha256(), Sha256Hex(Tree()["tasks/0002_ix/up.sql"]));
   EXPECT_THAT(c.absent_clusters(), IsEmpty());
 }
 
 TEST(GeneratorTest, Sha256IsOfTheFileBytes) {
-  EXPECT_EQ(Sha256Hex(""),
-            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
-  EXPECT_EQ(Sha256Hex("abc"),
-            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(Sha256Hex(""), "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  EXPECT_EQ(Sha256Hex("abc"), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
 }
 
 // A Windows checkout (git core.autocrlf: CRLF endings) or an editor's BOM
@@ -333,9 +326,9 @@ TEST(GeneratorTest, CreateTableAsIsTypedFromItsQuery) {
   for (const v1::Column& col : stats->columns()) {
     cols.push_back(col.name() + " " + col.type() + (col.nullable() ? "" : " not null"));
   }
-  EXPECT_THAT(cols, ElementsAre("user_id integer", "e text", "at timestamp with time zone",
-                                "n bigint", "label text", "one integer", "id integer",
-                                "email character varying(200)"));
+  EXPECT_THAT(
+      cols, ElementsAre("user_id integer", "e text", "at timestamp with time zone", "n bigint",
+                        "label text", "one integer", "id integer", "email character varying(200)"));
   EXPECT_THAT(stats->primary_key(), IsEmpty());
   const v1::Table* backup = FindTable(*c, "backup");
   ASSERT_NE(backup, nullptr);
@@ -437,9 +430,9 @@ TEST(GeneratorTest, ADevDatabaseDecidesAndOwnershipFollowsIdentities) {
   };
   // After core/1: users(id bigint). After tasks/1: the same table (oid 10),
   // its first column renamed, a column added.
-  ScriptedOracle oracle({{Live(10, "users", {{1, "id", "bigint"}})},
-                         {Live(10, "users", {{1, "user_id", "bigint"},
-                                             {2, "task_count", "integer"}})}});
+  ScriptedOracle oracle(
+      {{Live(10, "users", {{1, "id", "bigint"}})},
+       {Live(10, "users", {{1, "user_id", "bigint"}, {2, "task_count", "integer"}})}});
   Diagnostics diagnostics;
   absl::StatusOr<v1::BuildCatalog> c = BuildFiles(files, &diagnostics, &oracle);
   ASSERT_TRUE(c.ok()) << c.status();

@@ -1,6 +1,8 @@
 // schemagate-gen import without a database: flat histories read and ordered
 // as each tool orders them, map patterns, and how statements are assigned
 // to clusters, split, and refused (file:line).
+#include "server/generator/import/import.h"
+
 #include <map>
 #include <string>
 #include <vector>
@@ -9,7 +11,6 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/generator/import/flat_history.h"
-#include "server/generator/import/import.h"
 #include "server/generator/import/import_map.h"
 
 namespace schemagate::generator::import {
@@ -56,9 +57,9 @@ TEST(FlatHistoryTest, DieselComparesVersionsAsStringsNotNumbers) {
 
 TEST(FlatHistoryTest, DieselMetadataTomlAsDiesel2ReadsIt) {
   FlatFiles files = {
-      {"1_off/up.sql", "SELECT 1;"},      {"1_off/metadata.toml", "run_in_transaction = false\n"},
-      {"2_on/up.sql", "SELECT 1;"},       {"2_on/metadata.toml", "run_in_transaction = true # yes\n"},
-      {"3_absent/up.sql", "SELECT 1;"},   {"3_absent/metadata.toml", "other = 1\n"},
+      {"1_off/up.sql", "SELECT 1;"},    {"1_off/metadata.toml", "run_in_transaction = false\n"},
+      {"2_on/up.sql", "SELECT 1;"},     {"2_on/metadata.toml", "run_in_transaction = true # yes\n"},
+      {"3_absent/up.sql", "SELECT 1;"}, {"3_absent/metadata.toml", "other = 1\n"},
       {"4_nofile/up.sql", "SELECT 1;"},
   };
   Diagnostics d;
@@ -84,8 +85,8 @@ TEST(FlatHistoryTest, DieselDuplicateVersionsAndFoldersWithoutUpAreErrors) {
 
 TEST(FlatHistoryTest, GolangMigrateOrdersNumbers) {
   FlatFiles files = {
-      {"10_c.up.sql", "SELECT 10;"}, {"2_b.up.sql", "SELECT 2;"},
-      {"2_b.down.sql", "SELECT -2;"}, {"001_a.up.sql", "SELECT 1;"},
+      {"10_c.up.sql", "SELECT 10;"},    {"2_b.up.sql", "SELECT 2;"},
+      {"2_b.down.sql", "SELECT -2;"},   {"001_a.up.sql", "SELECT 1;"},
       {"README.md", "not a migration"},
   };
   Diagnostics d;
@@ -97,8 +98,10 @@ TEST(FlatHistoryTest, GolangMigrateOrdersNumbers) {
 }
 
 TEST(FlatHistoryTest, GolangMigrateProblems) {
-  FlatFiles files = {{"1_a.up.sql", "SELECT 1;"}, {"01_b.up.sql", "SELECT 1;"},
-                     {"3_c.down.sql", "SELECT 1;"}, {"4_d.up.json", "{}"}};
+  FlatFiles files = {{"1_a.up.sql", "SELECT 1;"},
+                     {"01_b.up.sql", "SELECT 1;"},
+                     {"3_c.down.sql", "SELECT 1;"},
+                     {"4_d.up.json", "{}"}};
   Diagnostics d;
   OrderFlat(FlatFormat::kGolangMigrate, "m", files, &d);
   EXPECT_THAT(Errors(d), HasSubstr("duplicate migration file: version 1 up"));
@@ -108,9 +111,9 @@ TEST(FlatHistoryTest, GolangMigrateProblems) {
 
 TEST(FlatHistoryTest, FlywayComparesDottedVersionsAndRunsRepeatablesLast) {
   FlatFiles files = {
-      {"V10__ten.sql", "SELECT 10;"},      {"sub/V2__two.sql", "SELECT 2;"},
-      {"V1_1__one_one.sql", "SELECT 1.1;"}, {"V1.2__one_two.sql", "SELECT 1.2;"},
-      {"V1__one.sql", "SELECT 1;"},         {"R__views.sql", "SELECT 0;"},
+      {"V10__ten.sql", "SELECT 10;"},        {"sub/V2__two.sql", "SELECT 2;"},
+      {"V1_1__one_one.sql", "SELECT 1.1;"},  {"V1.2__one_two.sql", "SELECT 1.2;"},
+      {"V1__one.sql", "SELECT 1;"},          {"R__views.sql", "SELECT 0;"},
       {"U1_1__one_one.sql", "SELECT -1.1;"},
   };
   Diagnostics d;
@@ -126,8 +129,8 @@ TEST(FlatHistoryTest, FlywayComparesDottedVersionsAndRunsRepeatablesLast) {
 }
 
 TEST(FlatHistoryTest, FlywayVersionsEqualByValueAreDuplicates) {
-  FlatFiles files = {{"V1__a.sql", "SELECT 1;"}, {"V1_0__b.sql", "SELECT 1;"},
-                     {"Vx__bad.sql", "SELECT 1;"}};
+  FlatFiles files = {
+      {"V1__a.sql", "SELECT 1;"}, {"V1_0__b.sql", "SELECT 1;"}, {"Vx__bad.sql", "SELECT 1;"}};
   Diagnostics d;
   OrderFlat(FlatFormat::kFlyway, "m", files, &d);
   EXPECT_THAT(Errors(d), HasSubstr("found more than one migration with version"));
@@ -135,7 +138,8 @@ TEST(FlatHistoryTest, FlywayVersionsEqualByValueAreDuplicates) {
 }
 
 TEST(FlatHistoryTest, PsqlMetaCommandsOfSqlFilesBecomeCommentsWithAWarning) {
-  FlatFiles files = {{"0001_base.sql", "\\restrict abc\nCREATE TABLE t (a int);\n\\unrestrict abc\n"}};
+  FlatFiles files = {
+      {"0001_base.sql", "\\restrict abc\nCREATE TABLE t (a int);\n\\unrestrict abc\n"}};
   Diagnostics d;
   std::vector<FlatMigration> m = OrderFlat(FlatFormat::kSql, "m", files, &d);
   ASSERT_EQ(m.size(), 1u);
@@ -147,8 +151,10 @@ TEST(FlatHistoryTest, PsqlMetaCommandsOfSqlFilesBecomeCommentsWithAWarning) {
 }
 
 TEST(FlatHistoryTest, NumberedSqlFiles) {
-  FlatFiles files = {{"0010_c.up.sql", "SELECT 10;"}, {"2-b.sql", "SELECT 2;"},
-                     {"0001_a.sql", "SELECT 1;"},     {"0001_a.down.sql", "SELECT -1;"},
+  FlatFiles files = {{"0010_c.up.sql", "SELECT 10;"},
+                     {"2-b.sql", "SELECT 2;"},
+                     {"0001_a.sql", "SELECT 1;"},
+                     {"0001_a.down.sql", "SELECT -1;"},
                      {"notes.sql", "SELECT 0;"}};
   Diagnostics d;
   std::vector<FlatMigration> m = OrderFlat(FlatFormat::kSql, "m", files, &d);
@@ -176,7 +182,8 @@ default_cluster: "core"
 cluster { name: "tasks" tables: ["task*", "projects"] }
 cluster { name: "links" tables: "task_emails" requires_features: ["tasks", "mail"] }
 cluster { name: "mail" tables: "*mail*" }
-)", &d);
+)",
+                                  &d);
   ASSERT_TRUE(map.has_value()) << Errors(d);
   EXPECT_EQ(map->Match("tasks").cluster, "tasks");
   EXPECT_EQ(map->Match("task_emails").cluster, "links");  // exact beats globs
@@ -195,7 +202,8 @@ cluster { name: "Tasks" }
 cluster { name: "mail" depends_on: "crm" tables: "" }
 cluster { name: "x" requires_features: "x" }
 cluster { name: "mail" }
-)", &d);
+)",
+                                  &d);
   EXPECT_FALSE(map.has_value());
   std::string e = Errors(d);
   EXPECT_THAT(e, HasSubstr("map.textproto:2: error: cluster name \"Tasks\" must match"));
@@ -209,7 +217,8 @@ cluster { name: "mail" }
 TEST(ImportMapTest, SyntaxErrorsNameLineAndColumn) {
   Diagnostics d;
   EXPECT_FALSE(ImportMapIndex::Load("map", "cluster { nam: \"x\" }\n", &d).has_value());
-  EXPECT_THAT(Errors(d), HasSubstr("map:1:14: error: import map does not parse: Message type \"schemagate.v1.ImportCluster\" has no field named \"nam\""));
+  EXPECT_THAT(Errors(d), HasSubstr("map:1:14: error: import map does not parse: Message type "
+                                   "\"schemagate.v1.ImportCluster\" has no field named \"nam\""));
 }
 
 // --- assignment ----------------------------------------------------------------
@@ -238,7 +247,7 @@ cluster { name: "mail" tables: "email*" }
 )";
 
 Outcome RunImport(FlatFiles files, const std::string& map = kMap,
-           FlatFormat format = FlatFormat::kDiesel) {
+                  FlatFormat format = FlatFormat::kDiesel) {
   Outcome r;
   r.result = Import({format, "flat", std::move(files), "map", map}, &r.diagnostics);
   return r;
@@ -300,7 +309,8 @@ TEST(ImportTest, ALinkBeforeEitherDependsGoesToTheClusterThatWillDependOnTheOthe
       {"3_link/up.sql", "ALTER TABLE tasks ADD COLUMN email_id bigint REFERENCES emails (id);\n"},
       {"3_link/down.sql", "ALTER TABLE tasks DROP COLUMN email_id;\n"},
       {"4_mail/up.sql",
-       "CREATE TABLE email_tasks (email_id bigint REFERENCES emails, task_id bigint REFERENCES tasks);\n"},
+       "CREATE TABLE email_tasks (email_id bigint REFERENCES emails, task_id bigint REFERENCES "
+       "tasks);\n"},
       {"4_mail/down.sql", "DROP TABLE email_tasks;\n"},
   });
   ASSERT_TRUE(r.diagnostics.empty()) << Errors(r.diagnostics);
@@ -348,7 +358,8 @@ TEST(ImportTest, ADependencyCycleNamesBothKeysAndSuggestsAMergeOrABridge) {
   Outcome r = RunImport({
       {"1_a/up.sql", "CREATE TABLE tasks (id bigint PRIMARY KEY);\n"},
       {"1_a/down.sql", "DROP TABLE tasks;\n"},
-      {"2_b/up.sql", "CREATE TABLE emails (id bigint PRIMARY KEY, task_id bigint REFERENCES tasks);\n"},
+      {"2_b/up.sql",
+       "CREATE TABLE emails (id bigint PRIMARY KEY, task_id bigint REFERENCES tasks);\n"},
       {"2_b/down.sql", "DROP TABLE emails;\n"},
       {"3_c/up.sql", "CREATE TABLE task_notes (id bigint, email_id bigint REFERENCES emails);\n"},
       {"3_c/down.sql", "DROP TABLE task_notes;\n"},
@@ -363,10 +374,10 @@ TEST(ImportTest, ADependencyCycleNamesBothKeysAndSuggestsAMergeOrABridge) {
 
 TEST(ImportTest, ExplicitDependsOnIsObeyed) {
   Outcome r = RunImport({{"1_a/up.sql", "CREATE TABLE tasks (id bigint PRIMARY KEY);\n"},
-                  {"1_a/down.sql", "DROP TABLE tasks;\n"},
-                  {"2_b/up.sql", "CREATE TABLE emails (task_id bigint REFERENCES tasks);\n"},
-                  {"2_b/down.sql", "DROP TABLE emails;\n"}},
-                 R"(default_cluster: "core"
+                         {"1_a/down.sql", "DROP TABLE tasks;\n"},
+                         {"2_b/up.sql", "CREATE TABLE emails (task_id bigint REFERENCES tasks);\n"},
+                         {"2_b/down.sql", "DROP TABLE emails;\n"}},
+                        R"(default_cluster: "core"
 cluster { name: "tasks" tables: "tasks" }
 cluster { name: "mail" tables: "emails" depends_on: "core" }
 )");
@@ -375,8 +386,9 @@ cluster { name: "mail" tables: "emails" depends_on: "core" }
 }
 
 TEST(ImportTest, AnUnclaimedTableWithoutADefaultClusterIsAnError) {
-  Outcome r = RunImport({{"1_a/up.sql", "CREATE TABLE users (id int);\n"}, {"1_a/down.sql", "DROP TABLE users;\n"}},
-                 "cluster { name: \"tasks\" tables: \"tasks\" }\n");
+  Outcome r = RunImport(
+      {{"1_a/up.sql", "CREATE TABLE users (id int);\n"}, {"1_a/down.sql", "DROP TABLE users;\n"}},
+      "cluster { name: \"tasks\" tables: \"tasks\" }\n");
   EXPECT_THAT(Errors(r.diagnostics),
               HasSubstr("flat/1_a/up.sql:1: error: table \"users\" is claimed by no pattern of map "
                         "and the map has no default_cluster"));
@@ -384,10 +396,10 @@ TEST(ImportTest, AnUnclaimedTableWithoutADefaultClusterIsAnError) {
 
 TEST(ImportTest, TransactionControlIsLeftOutAndSettingsFollowEachPart) {
   Outcome r = RunImport({{"1_a.up.sql",
-                   "BEGIN;\nSET search_path = public;\n"
-                   "CREATE TABLE users (id int);\nCREATE TABLE tasks (id int);\nCOMMIT;\n"},
-                  {"1_a.down.sql", "DROP TABLE tasks; DROP TABLE users;\n"}},
-                 kMap, FlatFormat::kGolangMigrate);
+                          "BEGIN;\nSET search_path = public;\n"
+                          "CREATE TABLE users (id int);\nCREATE TABLE tasks (id int);\nCOMMIT;\n"},
+                         {"1_a.down.sql", "DROP TABLE tasks; DROP TABLE users;\n"}},
+                        kMap, FlatFormat::kGolangMigrate);
   ASSERT_TRUE(r.diagnostics.empty()) << Errors(r.diagnostics);
   for (const std::string& path : {"core/0001_a/up.sql", "tasks/0001_a/up.sql"}) {
     EXPECT_THAT(r.File(path), HasSubstr("SET search_path = public;")) << path;
@@ -424,7 +436,8 @@ TEST(ImportTest, BrokenOrMissingDownFilesMakeTheMigrationIrreversible) {
               HasSubstr("flat/1_a/down.sql:1:6: warning: down file does not parse: syntax error "
                         "at or near \"TABEL\"; the imported migration is marked irreversible"));
   const std::string& down = r.File("core/0001_a/down.sql");
-  EXPECT_THAT(down, HasSubstr("-- schemagate:irreversible its down file 1_a/down.sql does not parse"));
+  EXPECT_THAT(down,
+              HasSubstr("-- schemagate:irreversible its down file 1_a/down.sql does not parse"));
   EXPECT_THAT(down, HasSubstr("-- DROP TABEL users;"));  // kept, as a comment
   EXPECT_THAT(r.File("core/0002_b/down.sql"),
               HasSubstr("-- schemagate:irreversible the diesel migration"));
@@ -446,12 +459,15 @@ TEST(ImportTest, ADoBlockGoesToTheTablesItNamesAndIsListedAsAGuess) {
 }
 
 TEST(ImportTest, ALinkBetweenTwoFeaturesGoesToTheirBridge) {
-  Outcome r = RunImport({
-      {"1_a/up.sql", "CREATE TABLE tasks (id int PRIMARY KEY);\nCREATE TABLE emails (id int PRIMARY KEY);\n"},
-      {"1_a/down.sql", "DROP TABLE emails;\nDROP TABLE tasks;\n"},
-      {"2_b/up.sql", "ALTER TABLE tasks ADD COLUMN email_id int REFERENCES emails;\n"},
-      {"2_b/down.sql", "ALTER TABLE tasks DROP COLUMN email_id;\n"},
-  }, R"(default_cluster: "core"
+  Outcome r = RunImport(
+      {
+          {"1_a/up.sql",
+           "CREATE TABLE tasks (id int PRIMARY KEY);\nCREATE TABLE emails (id int PRIMARY KEY);\n"},
+          {"1_a/down.sql", "DROP TABLE emails;\nDROP TABLE tasks;\n"},
+          {"2_b/up.sql", "ALTER TABLE tasks ADD COLUMN email_id int REFERENCES emails;\n"},
+          {"2_b/down.sql", "ALTER TABLE tasks DROP COLUMN email_id;\n"},
+      },
+      R"(default_cluster: "core"
 cluster { name: "tasks" tables: "tasks" }
 cluster { name: "mail" tables: "emails" }
 cluster { name: "tasks_mail" requires_features: ["tasks", "mail"] }
@@ -473,9 +489,10 @@ TEST(ImportTest, TheGeneratedTreeIsCheckedByTheGenerator) {
       {"3_c/up.sql", "ALTER TABLE users RENAME COLUMN name TO login;\n"},
       {"3_c/down.sql", "ALTER TABLE users RENAME COLUMN login TO name;\n"},
   });
-  EXPECT_THAT(r.diagnostics.WarningText(),
-              HasSubstr("flat/2_b/up.sql:1: warning: this statement of \"tasks\" names table users, "
-                        "which flat/3_c/up.sql:1 (\"core\") renames its column name to login later"));
+  EXPECT_THAT(
+      r.diagnostics.WarningText(),
+      HasSubstr("flat/2_b/up.sql:1: warning: this statement of \"tasks\" names table users, "
+                "which flat/3_c/up.sql:1 (\"core\") renames its column name to login later"));
   EXPECT_THAT(Errors(r.diagnostics), HasSubstr("(in the generated tree)"));
   EXPECT_TRUE(r.result.tree.files.empty());
 }
@@ -494,18 +511,20 @@ TEST(ImportTest, PartsOfOneMigrationInUnrelatedClustersKeepTheirFlatOrder) {
 
 TEST(ImportTest, VersionsAreKeptWhenTheyAreGrowingNumbers) {
   Outcome numbered = RunImport({{"20200101000000_a/up.sql", "CREATE TABLE users (id int);\n"},
-                         {"20200101000000_a/down.sql", "DROP TABLE users;\n"}});
+                                {"20200101000000_a/down.sql", "DROP TABLE users;\n"}});
   EXPECT_THAT(numbered.Dirs(), ElementsAre("core/20200101000000_a"));
   Outcome dotted = RunImport({{"V1_1__a.sql", "CREATE TABLE users (id int);\n"},
-                       {"V2__b.sql", "CREATE TABLE tasks (id int);\n"}},
-                      kMap, FlatFormat::kFlyway);
+                              {"V2__b.sql", "CREATE TABLE tasks (id int);\n"}},
+                             kMap, FlatFormat::kFlyway);
   EXPECT_THAT(dotted.Dirs(), ElementsAre("core/0001_a", "tasks/0002_b"));
   EXPECT_THAT(dotted.File("core/0001_a/up.sql"), HasSubstr("imported-from flyway 1.1\n"));
 }
 
 TEST(ImportTest, ReportJsonListsClustersMigrationsAndProblems) {
-  Outcome r = RunImport({{"1_a/up.sql", "CREATE TABLE users (id int PRIMARY KEY);\nCREATE TABLE tasks (u int REFERENCES users);\n"},
-                  {"1_a/down.sql", "DROP TABLE tasks; DROP TABLE users;\n"}});
+  Outcome r = RunImport(
+      {{"1_a/up.sql",
+        "CREATE TABLE users (id int PRIMARY KEY);\nCREATE TABLE tasks (u int REFERENCES users);\n"},
+       {"1_a/down.sql", "DROP TABLE tasks; DROP TABLE users;\n"}});
   ASSERT_TRUE(r.diagnostics.empty()) << Errors(r.diagnostics);
   std::string json = ReportJson(r.result.report, r.diagnostics);
   EXPECT_THAT(json, HasSubstr("\"ok\": true"));

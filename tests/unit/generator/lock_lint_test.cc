@@ -2,6 +2,8 @@
 // existed before the migration, stays silent on a table the same migration
 // created and when the statement is acknowledged, and in error mode fails
 // the build at the statement's file:line:col.
+#include "server/generator/lint/lock_lint.h"
+
 #include <algorithm>
 #include <map>
 #include <string>
@@ -11,17 +13,16 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/generator/generator.h"
-#include "server/generator/lint/lock_lint.h"
 #include "tests/unit/generator/tree_builder.h"
 
 namespace schemagate::generator {
 namespace {
 
+using test::MakeTree;
+using test::Manifest;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using test::MakeTree;
-using test::Manifest;
 
 // core/0001 creates the tables every case's statement then touches in
 // core/0002 (so they existed before it).
@@ -34,9 +35,9 @@ constexpr char kInit[] =
 
 struct LintCase {
   std::string rule;
-  std::string statement;       // on the existing tables; the finding is on its last line
+  std::string statement;  // on the existing tables; the finding is on its last line
   bool no_transaction = false;
-  std::string expected;        // in the message
+  std::string expected;                // in the message
   std::vector<std::string> also = {};  // other rules the statement raises
 };
 
@@ -100,7 +101,8 @@ TEST_P(LockLintTest, FiresOnATableThatExistedBefore) {
 
 TEST_P(LockLintTest, SilentOnATableCreatedInTheSameMigration) {
   const LintCase& c = GetParam();
-  if (lint::FindRule(c.rule)->kind == lint::RuleKind::kError) GTEST_SKIP() << "fails whatever the table";
+  if (lint::FindRule(c.rule)->kind == lint::RuleKind::kError)
+    GTEST_SKIP() << "fails whatever the table";
   // The same statement on tables the migration itself creates first.
   std::string renamed = c.statement;
   const std::vector<std::pair<std::string, std::string>> renames = {
@@ -153,9 +155,9 @@ TEST_P(LockLintTest, ErrorModeFailsTheBuildAtTheStatement) {
   Outcome o = Build("\n" + c.statement, c.no_transaction, LintMode::kError);
   EXPECT_EQ(o.status.code(), absl::StatusCode::kInvalidArgument);
   int line = LastLine(c.statement) + 1 + (c.no_transaction ? 1 : 0);
-  EXPECT_THAT(std::string(o.status.message()),
-              HasSubstr(absl::StrCat("m/core/0002_change/up.sql:", line, ":1: error: [", c.rule,
-                                     "]")));
+  EXPECT_THAT(
+      std::string(o.status.message()),
+      HasSubstr(absl::StrCat("m/core/0002_change/up.sql:", line, ":1: error: [", c.rule, "]")));
 }
 
 INSTANTIATE_TEST_SUITE_P(
@@ -168,12 +170,14 @@ INSTANTIATE_TEST_SUITE_P(
         LintCase{"reindex-not-concurrent", "REINDEX TABLE users;\n", false,
                  "REINDEX takes a SHARE lock on \"users\""},
         LintCase{"foreign-key-not-valid",
-                 "ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (age) REFERENCES teams (id);\n",
+                 "ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (age) REFERENCES "
+                 "teams (id);\n",
                  false, "validates every row of \"users\""},
         LintCase{"check-not-valid", "ALTER TABLE users ADD CONSTRAINT age_chk CHECK (age > 0);\n",
                  false, "scans \"users\""},
-        LintCase{"unique-without-index", "ALTER TABLE users ADD CONSTRAINT email_key UNIQUE (email);\n",
-                 false, "builds an index under an ACCESS EXCLUSIVE lock on \"users\""},
+        LintCase{"unique-without-index",
+                 "ALTER TABLE users ADD CONSTRAINT email_key UNIQUE (email);\n", false,
+                 "builds an index under an ACCESS EXCLUSIVE lock on \"users\""},
         LintCase{"column-type-rewrite", "ALTER TABLE users ALTER COLUMN age TYPE bigint;\n", false,
                  "ALTER COLUMN age from integer to bigint rewrites \"users\""},
         LintCase{"set-not-null-scan", "ALTER TABLE users ALTER COLUMN note SET NOT NULL;\n", false,
@@ -197,8 +201,8 @@ INSTANTIATE_TEST_SUITE_P(
                  "CREATE INDEX CONCURRENTLY users_age_idx ON users (age);\n", false,
                  "cannot run inside a transaction block"},
         LintCase{"enum-value-in-same-transaction",
-                 "ALTER TYPE mood ADD VALUE 'sad';\nSELECT 'sad'::mood;\n",
-                 false, "'sad' is added to mood by this migration"},
+                 "ALTER TYPE mood ADD VALUE 'sad';\nSELECT 'sad'::mood;\n", false,
+                 "'sad' is added to mood by this migration"},
         LintCase{"drop-column", "ALTER TABLE users DROP COLUMN note;\n", false,
                  "DROP COLUMN note of \"users\""},
         LintCase{"rename-column", "ALTER TABLE users RENAME COLUMN note TO remark;\n", false,
@@ -206,8 +210,11 @@ INSTANTIATE_TEST_SUITE_P(
         LintCase{"drop-table", "DROP TABLE teams;\n", false, "DROP TABLE \"teams\""},
         LintCase{"rename-table", "ALTER TABLE teams RENAME TO squads;\n", false,
                  "RENAME \"teams\""},
-        LintCase{"narrow-type", "ALTER TABLE users ALTER COLUMN email TYPE varchar(50);\n", false,
-                 "narrows a column of \"users\"", {"column-type-rewrite"}}));
+        LintCase{"narrow-type",
+                 "ALTER TABLE users ALTER COLUMN email TYPE varchar(50);\n",
+                 false,
+                 "narrows a column of \"users\"",
+                 {"column-type-rewrite"}}));
 
 TEST(LockLintRulesTest, EveryRuleHasACase) {
   // Keep the table above complete.
@@ -216,11 +223,12 @@ TEST(LockLintRulesTest, EveryRuleHasACase) {
 
 TEST(LockLintRulesTest, SafeRewritesRaiseNothing) {
   Outcome o = Build(
-      "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);\n"   // binary coercible
+      "ALTER TABLE users ALTER COLUMN email TYPE varchar(200);\n"  // binary coercible
       "ALTER TABLE users ALTER COLUMN note TYPE varchar;\n"
       "ALTER TABLE users ALTER COLUMN score TYPE numeric(12,2);\n"
       "ALTER TABLE users ADD COLUMN seen timestamptz DEFAULT now();\n"  // stable default
-      "ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (age) REFERENCES teams NOT VALID;\n"
+      "ALTER TABLE users ADD CONSTRAINT users_team_fk FOREIGN KEY (age) REFERENCES teams NOT "
+      "VALID;\n"
       "ALTER TABLE users ADD CONSTRAINT users_age_nn CHECK (age IS NOT NULL) NOT VALID;\n"
       "UPDATE users SET note = '' WHERE id < 100;\n",
       false, LintMode::kError);
@@ -258,22 +266,22 @@ TEST(LockLintRulesTest, SetNotNullAfterAValidatedCheckDoesNotScan) {
 // A new enum value is "used" only where it is cast to the type or written to
 // a column of it: the same text written to a text column is not.
 TEST(LockLintRulesTest, NewEnumValueUsedOnlyWhereTypedAsTheEnum) {
-  Outcome text_column = Build(
-      "ALTER TYPE mood ADD VALUE 'sad';\nUPDATE users SET note = 'sad' WHERE id = 1;\n", false,
-      LintMode::kError);
+  Outcome text_column =
+      Build("ALTER TYPE mood ADD VALUE 'sad';\nUPDATE users SET note = 'sad' WHERE id = 1;\n",
+            false, LintMode::kError);
   EXPECT_TRUE(text_column.status.ok()) << text_column.status;
   EXPECT_THAT(text_column.diagnostics.WarningText(),
               Not(HasSubstr("enum-value-in-same-transaction")));
 
-  Outcome cast = Build("ALTER TYPE mood ADD VALUE 'sad';\nSELECT 'sad'::mood;\n", false,
-                       LintMode::kWarn);
+  Outcome cast =
+      Build("ALTER TYPE mood ADD VALUE 'sad';\nSELECT 'sad'::mood;\n", false, LintMode::kWarn);
   EXPECT_THAT(cast.diagnostics.WarningText() + std::string(cast.status.message()),
               HasSubstr("[enum-value-in-same-transaction]"));
 }
 
 TEST(LockLintRulesTest, AllowNeedsAKnownRuleAndAReason) {
-  Outcome unknown = Build("-- schemagate:allow index-concurrently why not\nSELECT 1;\n", false,
-                          LintMode::kWarn);
+  Outcome unknown =
+      Build("-- schemagate:allow index-concurrently why not\nSELECT 1;\n", false, LintMode::kWarn);
   EXPECT_THAT(std::string(unknown.status.message()),
               HasSubstr("schemagate:allow names unknown rule \"index-concurrently\""));
   Outcome no_reason =
@@ -283,9 +291,10 @@ TEST(LockLintRulesTest, AllowNeedsAKnownRuleAndAReason) {
 }
 
 TEST(LockLintRulesTest, TheCatalogKeepsEachLockForPlanTime) {
-  Outcome o = Build("ALTER TABLE users ALTER COLUMN age TYPE bigint;\n"
-                    "INSERT INTO teams (id) VALUES (1);\n",
-                    false, LintMode::kWarn);
+  Outcome o = Build(
+      "ALTER TABLE users ALTER COLUMN age TYPE bigint;\n"
+      "INSERT INTO teams (id) VALUES (1);\n",
+      false, LintMode::kWarn);
   ASSERT_TRUE(o.status.ok()) << o.status;
   const v1::Migration& m = o.catalog.clusters(0).migrations(1);
   ASSERT_EQ(m.locks_size(), 2);

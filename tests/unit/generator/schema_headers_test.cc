@@ -22,12 +22,12 @@
 namespace schemagate::generator {
 namespace {
 
+using test::MakeTree;
+using test::Manifest;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using test::MakeTree;
-using test::Manifest;
 
 std::map<std::string, std::string> OddTree() {
   return {
@@ -57,17 +57,14 @@ std::map<std::string, std::string> OddTree() {
        "ALTER TABLE users ADD COLUMN current_task_id bigint;\n"},
       {"tasks/0001_init/down.sql", "DROP TABLE tasks;\n"},
       {"calendar/cluster.textproto", Manifest("calendar", {"core"})},
-      {"calendar/0001_init/up.sql",
-       "CREATE TABLE calendar_events (id bigint PRIMARY KEY);\n"},
+      {"calendar/0001_init/up.sql", "CREATE TABLE calendar_events (id bigint PRIMARY KEY);\n"},
       {"calendar/0001_init/down.sql", "DROP TABLE calendar_events;\n"},
       {"tasks_calendar/cluster.textproto",
-       Manifest("tasks_calendar", {"core", "tasks", "calendar"},
-                {"tasks", "calendar"})},
+       Manifest("tasks_calendar", {"core", "tasks", "calendar"}, {"tasks", "calendar"})},
       {"tasks_calendar/0001_link/up.sql",
        "ALTER TABLE tasks ADD COLUMN event_id bigint\n"
        "  REFERENCES calendar_events (id);\n"},
-      {"tasks_calendar/0001_link/down.sql",
-       "ALTER TABLE tasks DROP COLUMN event_id;\n"},
+      {"tasks_calendar/0001_link/down.sql", "ALTER TABLE tasks DROP COLUMN event_id;\n"},
       // A cluster whose name is a C++ keyword.
       {"delete/cluster.textproto", Manifest("delete", {"core"})},
       {"delete/0001_init/up.sql", "CREATE TABLE \"new\" (\"int\" int);\n"},
@@ -135,11 +132,11 @@ TEST(CppIdentifierTest, EscapesAnyPostgresName) {
 
 TEST(SqlIdentifierTest, QuotesWhatPostgresNeedsQuoted) {
   const std::vector<std::pair<std::string, std::string>> cases = {
-      {"tasks", "tasks"},           {"assignee_id", "assignee_id"},
-      {"name", "name"},             {"order", "\"order\""},
-      {"user", "\"user\""},         {"Order Items", "\"Order Items\""},
-      {"Users", "\"Users\""},       {"1st", "\"1st\""},
-      {"na\"me", "\"na\"\"me\""},   {"position", "\"position\""},
+      {"tasks", "tasks"},         {"assignee_id", "assignee_id"},
+      {"name", "name"},           {"order", "\"order\""},
+      {"user", "\"user\""},       {"Order Items", "\"Order Items\""},
+      {"Users", "\"Users\""},     {"1st", "\"1st\""},
+      {"na\"me", "\"na\"\"me\""}, {"position", "\"position\""},
   };
   for (const auto& [name, want] : cases) {
     EXPECT_EQ(SqlIdentifier(name), want) << "name: " << name;
@@ -151,8 +148,7 @@ TEST(SqlIdentifierTest, QuotesWhatPostgresNeedsQuoted) {
 TEST(SchemaHeadersTest, OnlyEnabledClustersGetHeaders) {
   std::map<std::string, std::string> h = Headers(Build(OddTree(), {"tasks"}));
   EXPECT_THAT(Keys(h), ElementsAre("schemagate/schema.h", "schemagate/schema/core.h",
-                                   "schemagate/schema/features.h",
-                                   "schemagate/schema/tasks.h"));
+                                   "schemagate/schema/features.h", "schemagate/schema/tasks.h"));
   const std::string& features = h["schemagate/schema/features.h"];
   EXPECT_THAT(features, AllOf(HasSubstr("#define SCHEMAGATE_HAS_CORE 1\n"),
                               HasSubstr("#define SCHEMAGATE_HAS_TASKS 1\n")));
@@ -162,9 +158,8 @@ TEST(SchemaHeadersTest, OnlyEnabledClustersGetHeaders) {
                                Not(HasSubstr("event_id"))))
         << path;
   }
-  EXPECT_THAT(h["schemagate/schema.h"],
-              AllOf(HasSubstr("#include \"schemagate/schema/core.h\""),
-                    HasSubstr("#include \"schemagate/schema/tasks.h\"")));
+  EXPECT_THAT(h["schemagate/schema.h"], AllOf(HasSubstr("#include \"schemagate/schema/core.h\""),
+                                              HasSubstr("#include \"schemagate/schema/tasks.h\"")));
 }
 
 TEST(SchemaHeadersTest, TablesColumnsAndKeysAreConstants) {
@@ -172,12 +167,11 @@ TEST(SchemaHeadersTest, TablesColumnsAndKeysAreConstants) {
   const std::string& core = h["schemagate/schema/core.h"];
   EXPECT_THAT(core, HasSubstr("namespace schemagate::schema::core {"));
   EXPECT_THAT(core, HasSubstr("struct users {"));
-  EXPECT_THAT(core, HasSubstr(
-      "static constexpr ::schemagate::schema::Column class_{\"class\", "
-      "\"class\", \"text\", true, \"core\"};"));
-  EXPECT_THAT(core, HasSubstr(
-      "Display_Name{\"Display Name\", \"\\\"Display Name\\\"\", \"text\", true, "
-      "\"core\"}"));
+  EXPECT_THAT(core, HasSubstr("static constexpr ::schemagate::schema::Column class_{\"class\", "
+                              "\"class\", \"text\", true, \"core\"};"));
+  EXPECT_THAT(core,
+              HasSubstr("Display_Name{\"Display Name\", \"\\\"Display Name\\\"\", \"text\", true, "
+                        "\"core\"}"));
   EXPECT_THAT(core, HasSubstr("_1st_login{"));
   EXPECT_THAT(core, HasSubstr("delete_{"));
   EXPECT_THAT(core, HasSubstr("NULL_{"));
@@ -200,13 +194,11 @@ TEST(SchemaHeadersTest, TablesColumnsAndKeysAreConstants) {
   // Self-reference: the referenced side is aliased after the key column.
   // ("class" is not a reserved word in PostgreSQL, "order" is.)
   EXPECT_THAT(core, HasSubstr("on = \"class.parent_id = parent.id\""));
-  EXPECT_THAT(core, HasSubstr(
-      "join = \"JOIN class AS parent ON class.parent_id = parent.id\""));
+  EXPECT_THAT(core, HasSubstr("join = \"JOIN class AS parent ON class.parent_id = parent.id\""));
   // Foreign keys named alike on two tables get distinct descriptors.
   EXPECT_THAT(core, HasSubstr("struct Order_Items_fk_owner {"));
   EXPECT_THAT(core, HasSubstr("struct shop_addresses_user_id_fkey {"));
-  EXPECT_THAT(core, HasSubstr(
-      "on = \"shop.addresses.user_id = users.id\""));
+  EXPECT_THAT(core, HasSubstr("on = \"shop.addresses.user_id = users.id\""));
 
   const std::string& tasks = h["schemagate/schema/tasks.h"];
   EXPECT_THAT(tasks, HasSubstr("#include \"schemagate/schema/core.h\""));
@@ -224,14 +216,12 @@ TEST(SchemaHeadersTest, CrossClusterJoinsExistOnlyWhenBothClustersAre) {
   EXPECT_EQ(tasks_only.count("schemagate/schema/tasks_calendar.h"), 0u);
   EXPECT_THAT(tasks_only["schemagate/schema/tasks.h"], Not(HasSubstr("event_id")));
   // calendar alone: no tasks, no bridge.
-  std::map<std::string, std::string> calendar_only =
-      Headers(Build(OddTree(), {"calendar"}));
+  std::map<std::string, std::string> calendar_only = Headers(Build(OddTree(), {"calendar"}));
   EXPECT_THAT(Keys(calendar_only),
               ElementsAre("schemagate/schema.h", "schemagate/schema/calendar.h",
                           "schemagate/schema/core.h", "schemagate/schema/features.h"));
   // Both: the bridge header holds the join, between the two clusters' tables.
-  std::map<std::string, std::string> both =
-      Headers(Build(OddTree(), {"tasks", "calendar"}));
+  std::map<std::string, std::string> both = Headers(Build(OddTree(), {"tasks", "calendar"}));
   ASSERT_EQ(both.count("schemagate/schema/tasks_calendar.h"), 1u);
   const std::string& bridge = both["schemagate/schema/tasks_calendar.h"];
   EXPECT_THAT(bridge, AllOf(HasSubstr("#include \"schemagate/schema/calendar.h\""),
@@ -254,8 +244,7 @@ TEST(SchemaHeadersTest, KeywordClusterGetsEscapedNamespace) {
   EXPECT_THAT(d, AllOf(HasSubstr("namespace schemagate::schema::delete_ {"),
                        HasSubstr("struct new_ {"), HasSubstr("int_{\"int\""),
                        HasSubstr("#ifndef SCHEMAGATE_SCHEMA_CLUSTER_DELETE__H_")));
-  EXPECT_THAT(h["schemagate/schema/features.h"],
-              HasSubstr("#define SCHEMAGATE_HAS_DELETE 1\n"));
+  EXPECT_THAT(h["schemagate/schema/features.h"], HasSubstr("#define SCHEMAGATE_HAS_DELETE 1\n"));
 }
 
 struct CollisionCase {
@@ -272,8 +261,7 @@ TEST(SchemaHeadersTest, CollisionsAreErrorsNamingBothNames) {
          "CREATE TABLE \"order items\" (id int);\n"
          "CREATE TABLE order_items (id int);\n"},
         {"core/0001_init/down.sql", "DROP TABLE order_items;\n"}},
-       {"cluster \"core\"", "table \"order items\"", "table \"order_items\"",
-        "\"order_items\""}},
+       {"cluster \"core\"", "table \"order items\"", "table \"order_items\"", "\"order_items\""}},
       {"columns",
        {{"core/cluster.textproto", Manifest("core")},
         {"core/0001_init/up.sql", "CREATE TABLE t (\"a b\" int, \"a-b\" int);\n"},
@@ -306,8 +294,7 @@ TEST(SchemaHeadersTest, CollisionsAreErrorsNamingBothNames) {
        {"cluster \"features\"", "schemagate/schema/features.h"}},
   };
   for (const CollisionCase& c : cases) {
-    absl::StatusOr<std::vector<SchemaHeader>> headers =
-        EmitSchemaHeaders(Build(c.files, {"all"}));
+    absl::StatusOr<std::vector<SchemaHeader>> headers = EmitSchemaHeaders(Build(c.files, {"all"}));
     ASSERT_FALSE(headers.ok()) << c.label;
     EXPECT_EQ(headers.status().code(), absl::StatusCode::kInvalidArgument) << c.label;
     for (const std::string& want : c.want) {
@@ -346,10 +333,10 @@ class CompileTest : public ::testing::Test {
   ::schemagate::test::ProcessResult Compile(const std::string& source) {
     std::filesystem::path cc = dir_ / "consumer.cc";
     std::ofstream(cc) << source;
-    return ::schemagate::test::RunProcess(
-        {cxx_, "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra", "-Wpedantic",
-         "-Werror", "-Wundef", "-Wshadow", "-I" + dir_.string(),
-         "-I" + source_ + "/client/include", cc.string()});
+    return ::schemagate::test::RunProcess({cxx_, "-std=c++17", "-fsyntax-only", "-Wall", "-Wextra",
+                                           "-Wpedantic", "-Werror", "-Wundef", "-Wshadow",
+                                           "-I" + dir_.string(), "-I" + source_ + "/client/include",
+                                           cc.string()});
   }
 
   std::string cxx_, source_;
@@ -360,33 +347,30 @@ TEST_F(CompileTest, EveryHeaderOfOddNamesCompilesAndHoldsItsValues) {
   Write(Headers(Build(OddTree(), {"all"})));
   ::schemagate::test::ProcessResult r = Compile(R"cc(
 #include "schemagate/schema.h"
-// Twice: include guards.
+    // Twice: include guards.
 #include "schemagate/schema.h"
-namespace s = schemagate::schema;
-static_assert(s::core::users::name == "users");
-static_assert(s::core::users::columns::class_.sql == "class");
-static_assert(s::core::users::columns::Display_Name.sql == "\"Display Name\"");
-static_assert(s::core::Order_Items::columns::order.sql == "\"order\"");
-static_assert(s::core::shop_addresses::primary_key.size() == 2);
-static_assert(s::core::_u540d_u524d::name == "\xe5\x90\x8d\xe5\x89\x8d");
-static_assert(s::core::users::columns::na_me.name == "na\"me");
-static_assert(s::core::empty::all_columns.size() == 0);
-static_assert(s::delete_::new_::columns::int_.type == "integer");
-using J = s::tasks::joins::tasks_assignee_id_fkey;
-static_assert(J::on == "tasks.assignee_id = users.id");
-static_assert(J::right_table::name == "users");
-static_assert(s::tasks_calendar::joins::tasks_event_id_fkey::left_table::name == "tasks");
-static_assert(s::kEnabledClusters.size() == 5);
+    namespace s = schemagate::schema;
+    static_assert(s::core::users::name == "users");
+    static_assert(s::core::users::columns::class_.sql == "class");
+    static_assert(s::core::users::columns::Display_Name.sql == "\"Display Name\"");
+    static_assert(s::core::Order_Items::columns::order.sql == "\"order\"");
+    static_assert(s::core::shop_addresses::primary_key.size() == 2);
+    static_assert(s::core::_u540d_u524d::name == "\xe5\x90\x8d\xe5\x89\x8d");
+    static_assert(s::core::users::columns::na_me.name == "na\"me");
+    static_assert(s::core::empty::all_columns.size() == 0);
+    static_assert(s::delete_::new_::columns::int_.type == "integer");
+    using J = s::tasks::joins::tasks_assignee_id_fkey;
+    static_assert(J::on == "tasks.assignee_id = users.id");
+    static_assert(J::right_table::name == "users");
+    static_assert(s::tasks_calendar::joins::tasks_event_id_fkey::left_table::name == "tasks");
+    static_assert(s::kEnabledClusters.size() == 5);
 #if !SCHEMAGATE_HAS_TASKS_CALENDAR || !SCHEMAGATE_HAS_DELETE
 #error missing feature macro
 #endif
-int main() {
-  return s::JoinWithAliases<J>("t", "u") ==
-                 "JOIN users AS u ON t.assignee_id = u.id"
-             ? 0
-             : 1;
-}
-)cc");
+    int main() {
+      return s::JoinWithAliases<J>("t", "u") == "JOIN users AS u ON t.assignee_id = u.id" ? 0 : 1;
+    }
+  )cc");
   EXPECT_EQ(r.exit_code, 0) << r.err;
 }
 
@@ -410,8 +394,7 @@ TEST_F(CompileTest, NamingADisabledClusterDoesNotCompile) {
       "auto on = schemagate::schema::tasks_calendar::joins::tasks_event_id_fkey::on;\n");
   EXPECT_NE(join.exit_code, 0);
   EXPECT_THAT(join.err, HasSubstr("tasks_calendar"));
-  ::schemagate::test::ProcessResult header =
-      Compile("#include \"schemagate/schema/calendar.h\"\n");
+  ::schemagate::test::ProcessResult header = Compile("#include \"schemagate/schema/calendar.h\"\n");
   EXPECT_NE(header.exit_code, 0);
   EXPECT_THAT(header.err, HasSubstr("schemagate/schema/calendar.h"));
 }

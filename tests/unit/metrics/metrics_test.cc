@@ -15,16 +15,15 @@
 namespace schemagate::metrics {
 namespace {
 
+using migrate::Event;
 using ::testing::HasSubstr;
 using ::testing::Not;
-using migrate::Event;
 
 std::string Text(const std::shared_ptr<prometheus::Registry>& registry) {
   return TextExposition({registry});
 }
 
-Event E(Event::Kind kind, std::string cluster = "", double seconds = 0,
-        std::string message = "") {
+Event E(Event::Kind kind, std::string cluster = "", double seconds = 0, std::string message = "") {
   Event e{kind, std::move(cluster), 1, "init", absl::Seconds(seconds), std::move(message), ""};
   return e;
 }
@@ -50,8 +49,10 @@ TEST(MigrationMetricsTest, EventsBecomeDurationsResultsWaitsAndRetries) {
       "# TYPE schemagate_migration_duration_seconds histogram",
       "schemagate_migration_duration_seconds_count{cluster=\"core\",result=\"applied\"} 1\n",
       "schemagate_migration_duration_seconds_sum{cluster=\"core\",result=\"applied\"} 0.25\n",
-      "schemagate_migration_duration_seconds_bucket{cluster=\"core\",result=\"applied\",le=\"0.25\"} 1\n",
-      "schemagate_migration_duration_seconds_bucket{cluster=\"core\",result=\"applied\",le=\"0.1\"} 0\n",
+      "schemagate_migration_duration_seconds_bucket{cluster=\"core\",result=\"applied\",le=\"0."
+      "25\"} 1\n",
+      "schemagate_migration_duration_seconds_bucket{cluster=\"core\",result=\"applied\",le=\"0.1\"}"
+      " 0\n",
       "schemagate_migration_duration_seconds_count{cluster=\"tasks\",result=\"failed\"} 1\n",
       "schemagate_migration_duration_seconds_count{cluster=\"tasks\",result=\"rolled_back\"} 1\n",
       "schemagate_migration_lock_wait_seconds_count{result=\"acquired\"} 1\n",
@@ -81,7 +82,8 @@ TEST(MigrationMetricsTest, WaitsEndedByTimeoutCancelOrErrorAndConcurrentRuns) {
   std::thread a(run), b(run);
   {
     absl::MutexLock lock(&mu);
-    mu.Await(absl::Condition(+[](int* w) { return *w == 2; }, &waiting));
+    mu.Await(absl::Condition(
+        +[](int* w) { return *w == 2; }, &waiting));
   }
   EXPECT_THAT(Text(registry), HasSubstr("\nschemagate_migration_lock_waiting 2\n"));
   // An end from a thread that never waited changes nothing.
@@ -110,9 +112,12 @@ TEST(MigrationMetricsTest, WaitsEndedByTimeoutCancelOrErrorAndConcurrentRuns) {
     EXPECT_THAT(Text(registry), HasSubstr("\nschemagate_migration_lock_waiting 0\n")) << c.message;
   }
   const std::string text = Text(registry);
-  EXPECT_THAT(text, HasSubstr("schemagate_migration_lock_wait_seconds_count{result=\"timeout\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("schemagate_migration_lock_wait_seconds_count{result=\"cancelled\"} 1\n"));
-  EXPECT_THAT(text, HasSubstr("schemagate_migration_lock_wait_seconds_count{result=\"error\"} 2\n"));
+  EXPECT_THAT(text,
+              HasSubstr("schemagate_migration_lock_wait_seconds_count{result=\"timeout\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("schemagate_migration_lock_wait_seconds_count{result=\"cancelled\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("schemagate_migration_lock_wait_seconds_count{result=\"error\"} 2\n"));
 }
 
 TEST(RpcMetricsTest, KnownMethodsAndEverythingElseAsUnknown) {
@@ -125,7 +130,7 @@ TEST(RpcMetricsTest, KnownMethodsAndEverythingElseAsUnknown) {
   EXPECT_NE(check, list);
   EXPECT_NE(other, check);
   EXPECT_EQ(other, rpcs.MethodIndex(""));  // "" was dropped from the table
-  rpcs.Observe(check, 0, 0.0009765625);  // 2^-10 s: exact in binary
+  rpcs.Observe(check, 0, 0.0009765625);    // 2^-10 s: exact in binary
   rpcs.Observe(check, 0, 0.001953125);
   rpcs.Observe(check, 3, 0.0002);
   rpcs.Observe(list, 14, 0.5);
@@ -134,16 +139,26 @@ TEST(RpcMetricsTest, KnownMethodsAndEverythingElseAsUnknown) {
   rpcs.Observe(-5, 0, 0.1);      // out of range: the unknown method
   const std::string text = Text(registry);
   const std::vector<std::string> expected = {
-      "schemagate_rpc_requests_total{code=\"OK\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\"} 2\n",
-      "schemagate_rpc_requests_total{code=\"INVALID_ARGUMENT\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\"} 1\n",
-      "schemagate_rpc_requests_total{code=\"UNAVAILABLE\",method=\"ListClusters\",service=\"schemagate.v1.SchemaGate\"} 1\n",
-      "schemagate_rpc_requests_total{code=\"UNIMPLEMENTED\",method=\"unknown\",service=\"schemagate.v1.SchemaGate\"} 1\n",
-      "schemagate_rpc_requests_total{code=\"OK\",method=\"unknown\",service=\"schemagate.v1.SchemaGate\"} 1\n",
-      "schemagate_rpc_requests_total{code=\"UNKNOWN\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\"} 1\n",
-      "schemagate_rpc_duration_seconds_count{code=\"OK\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\"} 2\n",
-      "schemagate_rpc_duration_seconds_sum{code=\"OK\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\"} 0.0029296875\n",
-      "schemagate_rpc_duration_seconds_bucket{code=\"OK\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\",le=\"0.001\"} 1\n",
-      "schemagate_rpc_duration_seconds_bucket{code=\"OK\",method=\"CheckTables\",service=\"schemagate.v1.SchemaGate\",le=\"0.0025\"} 2\n",
+      "schemagate_rpc_requests_total{code=\"OK\",method=\"CheckTables\",service=\"schemagate.v1."
+      "SchemaGate\"} 2\n",
+      "schemagate_rpc_requests_total{code=\"INVALID_ARGUMENT\",method=\"CheckTables\",service="
+      "\"schemagate.v1.SchemaGate\"} 1\n",
+      "schemagate_rpc_requests_total{code=\"UNAVAILABLE\",method=\"ListClusters\",service="
+      "\"schemagate.v1.SchemaGate\"} 1\n",
+      "schemagate_rpc_requests_total{code=\"UNIMPLEMENTED\",method=\"unknown\",service="
+      "\"schemagate.v1.SchemaGate\"} 1\n",
+      "schemagate_rpc_requests_total{code=\"OK\",method=\"unknown\",service=\"schemagate.v1."
+      "SchemaGate\"} 1\n",
+      "schemagate_rpc_requests_total{code=\"UNKNOWN\",method=\"CheckTables\",service=\"schemagate."
+      "v1.SchemaGate\"} 1\n",
+      "schemagate_rpc_duration_seconds_count{code=\"OK\",method=\"CheckTables\",service="
+      "\"schemagate.v1.SchemaGate\"} 2\n",
+      "schemagate_rpc_duration_seconds_sum{code=\"OK\",method=\"CheckTables\",service=\"schemagate."
+      "v1.SchemaGate\"} 0.0029296875\n",
+      "schemagate_rpc_duration_seconds_bucket{code=\"OK\",method=\"CheckTables\",service="
+      "\"schemagate.v1.SchemaGate\",le=\"0.001\"} 1\n",
+      "schemagate_rpc_duration_seconds_bucket{code=\"OK\",method=\"CheckTables\",service="
+      "\"schemagate.v1.SchemaGate\",le=\"0.0025\"} 2\n",
   };
   for (const std::string& line : expected) EXPECT_THAT(text, HasSubstr(line)) << line;
   EXPECT_THAT(text, Not(HasSubstr("users_table")));
@@ -162,9 +177,15 @@ TEST(RpcMetricsTest, ConcurrentObservationsAreAllCounted) {
   for (std::thread& t : threads) t.join();
   const std::string text = Text(registry);
   // 4 threads x 20000 per method; codes 0, 1, 2 in turn (6667, 6667, 6666 each).
-  EXPECT_THAT(text, HasSubstr("schemagate_rpc_requests_total{code=\"OK\",method=\"A\",service=\"s.S\"} 26668\n"));
-  EXPECT_THAT(text, HasSubstr("schemagate_rpc_requests_total{code=\"UNKNOWN\",method=\"B\",service=\"s.S\"} 26664\n"));
-  EXPECT_THAT(text, HasSubstr("schemagate_rpc_duration_seconds_count{code=\"CANCELLED\",method=\"A\",service=\"s.S\"} 26668\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr("schemagate_rpc_requests_total{code=\"OK\",method=\"A\",service=\"s.S\"} 26668\n"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(
+          "schemagate_rpc_requests_total{code=\"UNKNOWN\",method=\"B\",service=\"s.S\"} 26664\n"));
+  EXPECT_THAT(text, HasSubstr("schemagate_rpc_duration_seconds_count{code=\"CANCELLED\",method="
+                              "\"A\",service=\"s.S\"} 26668\n"));
 }
 
 TEST(MetricsTest, BuildInfoScrapeGaugesAndTextfile) {
@@ -175,10 +196,11 @@ TEST(MetricsTest, BuildInfoScrapeGaugesAndTextfile) {
   gauges->Add("schemagate_test_clusters", "Test gauge.", [&calls] {
     ++calls;
     return std::vector<ScrapeGauges::Sample>{{{{"cluster", "core"}}, 1},
-                                            {{{"cluster", "tasks"}}, 0}};
+                                             {{{"cluster", "tasks"}}, 0}};
   });
   const std::string text = TextExposition({registry, gauges});
-  EXPECT_THAT(text, HasSubstr("schemagate_build_info{features=\"core,tasks\",version=\"1.2.3\"} 1\n"));
+  EXPECT_THAT(text,
+              HasSubstr("schemagate_build_info{features=\"core,tasks\",version=\"1.2.3\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE schemagate_test_clusters gauge\n"));
   EXPECT_THAT(text, HasSubstr("schemagate_test_clusters{cluster=\"core\"} 1\n"));
   EXPECT_THAT(text, HasSubstr("schemagate_test_clusters{cluster=\"tasks\"} 0\n"));

@@ -79,13 +79,13 @@ TEST(ConnInfoTest, UnparseableOrAmbiguousUrlsAreRefusedWithoutQuotingThem) {
 }
 
 TEST(ConnInfoTest, DefaultsAddWhatTheUrlDoesNotSet) {
-  absl::StatusOr<ConnInfo> info = ConnInfo::Parse(
-      "postgresql://db/x?connect_timeout=9&options=-c%20work_mem%3D4MB");
+  absl::StatusOr<ConnInfo> info =
+      ConnInfo::Parse("postgresql://db/x?connect_timeout=9&options=-c%20work_mem%3D4MB");
   ASSERT_TRUE(info.ok());
-  absl::StatusOr<ConnInfo> out = ConnInfo::Parse(info->WithDefaults(
-      {{"connect_timeout", "5"},
-       {"application_name", "sg"},
-       {"options", "-c statement_timeout=1000"}}));
+  absl::StatusOr<ConnInfo> out =
+      ConnInfo::Parse(info->WithDefaults({{"connect_timeout", "5"},
+                                          {"application_name", "sg"},
+                                          {"options", "-c statement_timeout=1000"}}));
   ASSERT_TRUE(out.ok());
   EXPECT_EQ(out->Get("connect_timeout"), "9");
   EXPECT_EQ(out->Get("application_name"), "sg");
@@ -108,8 +108,8 @@ TEST(ConnInfoTest, MultiHostUrlsAsLibpqTakesThem) {
   const std::vector<Case> cases = {
       {"postgresql://app:pw%40x@pg-0:5432,pg-1:5433/app?target_session_attrs=read-write",
        "pg-0:5432,pg-1:5433/app", "pw@x", "read-write", false},
-      {"postgresql://app:secret-ha-1@pg-0,pg-1,pg-2/app", "pg-0,pg-1,pg-2/app", "secret-ha-1",
-       "", false},
+      {"postgresql://app:secret-ha-1@pg-0,pg-1,pg-2/app", "pg-0,pg-1,pg-2/app", "secret-ha-1", "",
+       false},
       {"host=pg-0,pg-1 port=5432 dbname=app user=app password='a b' "
        "target_session_attrs=read-write",
        "pg-0:5432,pg-1:5432/app", "a b", "read-write", false},
@@ -117,8 +117,7 @@ TEST(ConnInfoTest, MultiHostUrlsAsLibpqTakesThem) {
        "pg-0:6000,pg-1:6001/app", "", "standby", true},
       {"postgresql://pg-0:5432,pg-1:5432/app?target_session_attrs=prefer-standby",
        "pg-0:5432,pg-1:5432/app", "", "prefer-standby", true},
-      {"postgresql://pg-0/app?target_session_attrs=read-only", "pg-0/app", "", "read-only",
-       true},
+      {"postgresql://pg-0/app?target_session_attrs=read-only", "pg-0/app", "", "read-only", true},
       {"postgresql://pg-0/app?target_session_attrs=any", "pg-0/app", "", "any", false},
       {"postgresql://pg-0/app?target_session_attrs=primary", "pg-0/app", "", "primary", false},
   };
@@ -130,7 +129,8 @@ TEST(ConnInfoTest, MultiHostUrlsAsLibpqTakesThem) {
     EXPECT_EQ(info->Get("target_session_attrs"), c.attrs) << c.url;
     EXPECT_EQ(info->RequestsStandby(), c.standby) << c.url;
     if (!c.password.empty()) EXPECT_THAT(info->Describe(), Not(HasSubstr(c.password)));
-    absl::StatusOr<ConnInfo> again = ConnInfo::Parse(info->WithDefaults({{"connect_timeout", "5"}}));
+    absl::StatusOr<ConnInfo> again =
+        ConnInfo::Parse(info->WithDefaults({{"connect_timeout", "5"}}));
     ASSERT_TRUE(again.ok()) << c.url;
     EXPECT_EQ(again->Get("host"), info->Get("host")) << c.url;
     EXPECT_EQ(again->Get("port"), info->Get("port")) << c.url;

@@ -1,7 +1,6 @@
-#include "server/migrate/history.h"
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "server/migrate/history.h"
 
 namespace schemagate::migrate {
 namespace {

@@ -51,19 +51,15 @@ TEST(CheckBlockingRowsTest, RefusesOnlyUnacknowledgedBlockingFindingsAboveTheLim
   const Case cases[] = {
       {"blocking, above", f.Lock("tasks", "column-type-rewrite", true, false, true, 5000), 1000,
        true},
-      {"blocking, exactly at the limit", f.Lock("tasks", "column-type-rewrite", true, false, true,
-                                                1000),
-       1000, false},
+      {"blocking, exactly at the limit",
+       f.Lock("tasks", "column-type-rewrite", true, false, true, 1000), 1000, false},
       {"no limit", f.Lock("tasks", "column-type-rewrite", true, false, true, 5000), -1, false},
       {"limit 0, one row", f.Lock("tasks", "column-type-rewrite", true, false, true, 1), 0, true},
-      {"acknowledged", f.Lock("tasks", "column-type-rewrite", true, true, true, 5000), 1000,
-       false},
+      {"acknowledged", f.Lock("tasks", "column-type-rewrite", true, true, true, 5000), 1000, false},
       {"a brief lock (no finding)", f.Lock("tasks", "", false, false, true, 5000), 1000, false},
-      {"a compatibility finding (not blocking)", f.Lock("tasks", "drop-column", false, false,
-                                                        true, 5000),
-       1000, false},
-      {"created earlier in the plan", f.Lock("tasks", "column-type-rewrite", true, false, false,
-                                             0),
+      {"a compatibility finding (not blocking)",
+       f.Lock("tasks", "drop-column", false, false, true, 5000), 1000, false},
+      {"created earlier in the plan", f.Lock("tasks", "column-type-rewrite", true, false, false, 0),
        0, false},
   };
   for (const Case& c : cases) {
@@ -81,11 +77,11 @@ TEST(CheckBlockingRowsTest, RefusesOnlyUnacknowledgedBlockingFindingsAboveTheLim
 
 TEST(CheckBlockingRowsTest, NamesEachMigrationTableSizeAndRule) {
   Fixture f;
-  absl::Status s = CheckBlockingRows(
-      {f.Lock("tasks", "column-type-rewrite", true, false, true, 2100000),
-       f.Lock("users", "index-not-concurrent", true, true, true, 9000000),
-       f.Lock("events", "foreign-key-not-valid", true, false, true, 50)},
-      1000);
+  absl::Status s =
+      CheckBlockingRows({f.Lock("tasks", "column-type-rewrite", true, false, true, 2100000),
+                         f.Lock("users", "index-not-concurrent", true, true, true, 9000000),
+                         f.Lock("events", "foreign-key-not-valid", true, false, true, 50)},
+                        1000);
   ASSERT_FALSE(s.ok());
   EXPECT_THAT(s.message(), HasSubstr("1 unacknowledged blocking lock(s) on tables above "
                                      "--max-blocking-rows=1000"));

@@ -51,8 +51,8 @@ TEST(SourceTableTest, ParsesSchemaAndTableAndKnowsEachToolsDefault) {
   } cases[] = {
       {"__diesel_schema_migrations", true, "public.__diesel_schema_migrations",
        "__diesel_schema_migrations", "\"public\".\"__diesel_schema_migrations\""},
-      {"app.flyway_schema_history", true, "app.flyway_schema_history",
-       "app.flyway_schema_history", "\"app\".\"flyway_schema_history\""},
+      {"app.flyway_schema_history", true, "app.flyway_schema_history", "app.flyway_schema_history",
+       "\"app\".\"flyway_schema_history\""},
       {"public.Schema_Migrations", true, "public.Schema_Migrations", "Schema_Migrations",
        "\"public\".\"Schema_Migrations\""},
       {"a.b.c", false, "", "", ""},
@@ -78,8 +78,7 @@ TEST(SourceTableTest, ParsesSchemaAndTableAndKnowsEachToolsDefault) {
             "public.__diesel_schema_migrations");
   EXPECT_EQ(SourceTable::Default(SourceFormat::kGolangMigrate).Display(),
             "public.schema_migrations");
-  EXPECT_EQ(SourceTable::Default(SourceFormat::kFlyway).Display(),
-            "public.flyway_schema_history");
+  EXPECT_EQ(SourceTable::Default(SourceFormat::kFlyway).Display(), "public.flyway_schema_history");
 }
 
 TEST(FlywayVersionTest, ComparesAsFlywayDoes) {
@@ -197,17 +196,17 @@ FlywayRow Row(int64_t rank, std::string version, std::string type, bool success 
 }
 
 TEST(RecordedTest, FlywayComparesVersionsAndSkipsNonMigrationRows) {
-  SourceHistory h = Flyway({Row(0, "0", "SCHEMA"), Row(1, "1.0", "SQL"),
-                            Row(2, "1.1", "JDBC"), Row(3, "", "SQL"),
-                            Row(4, "3", "SPRING_JDBC"), Row(5, "4", "MYSTERY")});
+  SourceHistory h = Flyway({Row(0, "0", "SCHEMA"), Row(1, "1.0", "SQL"), Row(2, "1.1", "JDBC"),
+                            Row(3, "", "SQL"), Row(4, "3", "SPRING_JDBC"), Row(5, "4", "MYSTERY")});
   struct Case {
     std::string version;
     bool recorded;
-  } cases[] = {
-      {"1", true},      {"1.0", true},  {"1.0.0", true}, {"1.1", true},
-      {"1.10", false},  {"2", false},   {"3", true},     {"3.0.1", false},
-      {"0", false},     {"4", false},  // an unknown type does not count
-  };
+  } cases[] =
+      {
+          {"1", true},     {"1.0", true}, {"1.0.0", true}, {"1.1", true},
+          {"1.10", false}, {"2", false},  {"3", true},     {"3.0.1", false},
+          {"0", false},    {"4", false},  // an unknown type does not count
+      };
   for (const Case& c : cases) {
     EXPECT_EQ(Recorded(h, c.version), c.recorded) << c.version;
   }
@@ -234,11 +233,11 @@ TEST(RecordedTest, FlywayUndoAndDeleteRowsUnrecordAVersion) {
   EXPECT_FALSE(Recorded(Flyway({Row(1, "1", "SQL"), Row(2, "1.0", "UNDO_SQL")}), "1"));
   EXPECT_FALSE(Recorded(Flyway({Row(1, "1", "SQL"), Row(2, "1", "DELETE")}), "1"));
   // Applied again after the undo.
-  EXPECT_TRUE(Recorded(
-      Flyway({Row(1, "1", "SQL"), Row(2, "1", "UNDO_SQL"), Row(3, "1", "SQL")}), "1"));
+  EXPECT_TRUE(
+      Recorded(Flyway({Row(1, "1", "SQL"), Row(2, "1", "UNDO_SQL"), Row(3, "1", "SQL")}), "1"));
   // installed_rank decides the order, not the row order.
-  EXPECT_TRUE(Recorded(
-      Flyway({Row(3, "1", "SQL"), Row(2, "1", "UNDO_SQL"), Row(1, "1", "SQL")}), "1"));
+  EXPECT_TRUE(
+      Recorded(Flyway({Row(3, "1", "SQL"), Row(2, "1", "UNDO_SQL"), Row(1, "1", "SQL")}), "1"));
 }
 
 TEST(RecordedTest, FlywayRepeatableMigrationsAreRecordedByTheirScript) {
@@ -253,15 +252,15 @@ TEST(RecordedTest, FlywayRepeatableMigrationsAreRecordedByTheirScript) {
 }
 
 TEST(RecordedTest, FailedFlywayRowIsRefusedNamingIt) {
-  SourceHistory h = Flyway({Row(1, "1", "SQL"), Row(2, "1.1", "SQL", false),
-                            Row(3, "", "SQL", false)});
+  SourceHistory h =
+      Flyway({Row(1, "1", "SQL"), Row(2, "1.1", "SQL", false), Row(3, "", "SQL", false)});
   absl::Status s = CheckSourceHistory(h);
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(errors::KindOf(s), errors::ErrorKind::kIntegrity);
   EXPECT_EQ(errors::ReasonOf(s), "SOURCE_HISTORY_FAILED");
   EXPECT_THAT(std::string(s.message()),
-              AllOf(HasSubstr("version 1.1 (d2), installed_rank 2"),
-                    HasSubstr("repeatable \"d3\""), HasSubstr("flyway repair")));
+              AllOf(HasSubstr("version 1.1 (d2), installed_rank 2"), HasSubstr("repeatable \"d3\""),
+                    HasSubstr("flyway repair")));
   std::vector<errors::Violation> v = errors::ViolationsOf(s);
   ASSERT_EQ(v.size(), 2u);
   EXPECT_EQ(v[0].subject, "flyway 1.1");
@@ -280,7 +279,7 @@ TEST(UncoveredTest, ListsEveryMissingSourceOfTheFormatInOrder) {
   add(&a, "diesel", "20200101000000");
   b.set_up_path("tasks/0003_add_due/up.sql");
   add(&b, "diesel", "20200301000000");
-  add(&b, "flyway", "1");  // another format: not looked at here
+  add(&b, "flyway", "1");                           // another format: not looked at here
   c.set_up_path("tasks/0004_hand_written/up.sql");  // no imported-from
   SourceHistory h = Diesel({"20200101000000"});
   std::vector<MissingSource> missing = Uncovered(h, {&a, &b, &c});
@@ -290,14 +289,14 @@ TEST(UncoveredTest, ListsEveryMissingSourceOfTheFormatInOrder) {
   EXPECT_EQ(missing[0].migration, "core/0001_init/up.sql");
   EXPECT_EQ(missing[1].version, "20200301000000");
   EXPECT_EQ(missing[1].migration, "tasks/0003_add_due/up.sql");
-  EXPECT_THAT(Uncovered(Diesel({"00000000000000", "20200101000000", "20200301000000"}),
-                        {&a, &b, &c}),
-              IsEmpty());
+  EXPECT_THAT(
+      Uncovered(Diesel({"00000000000000", "20200101000000", "20200301000000"}), {&a, &b, &c}),
+      IsEmpty());
 }
 
 TEST(ViolationsTest, RoundTripThroughTheStatusPayload) {
   std::vector<errors::Violation> in = {{"DRIFT", "users.email", "column type: a\tb\nc"},
-                               {"SOURCE_HISTORY", "diesel 1", "not recorded \\ here"}};
+                                       {"SOURCE_HISTORY", "diesel 1", "not recorded \\ here"}};
   absl::Status s = errors::WithViolations(absl::FailedPreconditionError("x"), in);
   std::vector<errors::Violation> out = errors::ViolationsOf(s);
   ASSERT_EQ(out.size(), 2u);
@@ -308,7 +307,8 @@ TEST(ViolationsTest, RoundTripThroughTheStatusPayload) {
   }
   EXPECT_THAT(errors::ViolationsOf(absl::FailedPreconditionError("y")), IsEmpty());
   EXPECT_TRUE(errors::WithViolations(absl::OkStatus(), in).ok());
-  EXPECT_EQ(errors::ReasonOf(errors::WithReason(absl::AbortedError("z"), "SCHEMA_DRIFT")), "SCHEMA_DRIFT");
+  EXPECT_EQ(errors::ReasonOf(errors::WithReason(absl::AbortedError("z"), "SCHEMA_DRIFT")),
+            "SCHEMA_DRIFT");
   EXPECT_EQ(errors::ReasonOf(absl::AbortedError("z")), "");
 }
 

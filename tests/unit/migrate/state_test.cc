@@ -15,8 +15,7 @@ catalog::Catalog MakeCatalog() {
   c.add_requested_features("tasks");
   c.add_features("core");
   c.add_features("tasks");
-  auto add = [&](const std::string& cluster, uint64_t version,
-                 const std::string& sha) {
+  auto add = [&](const std::string& cluster, uint64_t version, const std::string& sha) {
     v1::Cluster* cl = nullptr;
     for (v1::Cluster& x : *c.mutable_clusters()) {
       if (x.name() == cluster) cl = &x;
@@ -42,8 +41,7 @@ catalog::Catalog MakeCatalog() {
   return *catalog::Catalog::FromProto(c);
 }
 
-AppliedMigration Row(const std::string& cluster, uint64_t version,
-                     const std::string& sha) {
+AppliedMigration Row(const std::string& cluster, uint64_t version, const std::string& sha) {
   AppliedMigration a;
   a.cluster = cluster;
   a.version = version;
@@ -81,20 +79,34 @@ TEST(ComputeStateTest, Table) {
   std::vector<Case> cases = {
       {"all applied",
        {Row("core", 1, "a1"), Row("core", 2, "a2"), Row("tasks", 1, "b1")},
-       ClusterStatus::kUpToDate, ClusterStatus::kUpToDate, {}, true},
+       ClusterStatus::kUpToDate,
+       ClusterStatus::kUpToDate,
+       {},
+       true},
       {"core pending one",
        {Row("core", 1, "a1"), Row("tasks", 1, "b1")},
-       ClusterStatus::kPending, ClusterStatus::kUpToDate, {"core/2"}, false},
+       ClusterStatus::kPending,
+       ClusterStatus::kUpToDate,
+       {"core/2"},
+       false},
       {"checksum changed",
        {Row("core", 1, "zz"), Row("core", 2, "a2"), Row("tasks", 1, "b1")},
-       ClusterStatus::kChecksumMismatch, ClusterStatus::kUpToDate, {}, false},
+       ClusterStatus::kChecksumMismatch,
+       ClusterStatus::kUpToDate,
+       {},
+       false},
       {"unknown applied wins over mismatch",
-       {Row("core", 1, "zz"), Row("core", 2, "a2"), Row("core", 3, "a3"),
-        Row("tasks", 1, "b1")},
-       ClusterStatus::kUnknownApplied, ClusterStatus::kUpToDate, {}, false},
+       {Row("core", 1, "zz"), Row("core", 2, "a2"), Row("core", 3, "a3"), Row("tasks", 1, "b1")},
+       ClusterStatus::kUnknownApplied,
+       ClusterStatus::kUpToDate,
+       {},
+       false},
       {"late-enabled tasks",
        {Row("core", 1, "a1"), Row("core", 2, "a2")},
-       ClusterStatus::kUpToDate, ClusterStatus::kNotInstalled, {"tasks/1"}, false},
+       ClusterStatus::kUpToDate,
+       ClusterStatus::kNotInstalled,
+       {"tasks/1"},
+       false},
   };
   for (const Case& k : cases) {
     MigrationState s = ComputeState(c, k.history);
@@ -116,8 +128,8 @@ TEST(ComputeStateTest, MismatchNamesFileAndBothChecksums) {
 
 TEST(ComputeStateTest, OrphansAreListedAfterEnabledClusters) {
   catalog::Catalog c = MakeCatalog();
-  MigrationState s = ComputeState(
-      c, {Row("core", 1, "a1"), Row("crm", 1, "x"), Row("crm", 4, "y")});
+  MigrationState s =
+      ComputeState(c, {Row("core", 1, "a1"), Row("crm", 1, "x"), Row("crm", 4, "y")});
   ASSERT_EQ(s.clusters.size(), 3u);
   EXPECT_EQ(s.clusters[2].name, "crm");
   EXPECT_EQ(s.clusters[2].status, ClusterStatus::kOrphaned);

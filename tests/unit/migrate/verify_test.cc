@@ -66,11 +66,11 @@ TEST(CompareTest, NoDriftWhenEqual) {
 
 TEST(CompareTest, ReportsEachKindOfDifference) {
   catalog::Catalog c = MakeCatalog({"tasks"});
-  std::vector<v1::Table> live = {
-      MakeTable("users", "", {{"id", "bigint", false, ""},
-                              {"email", "character varying(10)", true, ""},
-                              {"extra", "text", true, ""}}),
-      MakeTable("stray", "", {{"id", "bigint", false, ""}})};
+  std::vector<v1::Table> live = {MakeTable("users", "",
+                                           {{"id", "bigint", false, ""},
+                                            {"email", "character varying(10)", true, ""},
+                                            {"extra", "text", true, ""}}),
+                                 MakeTable("stray", "", {{"id", "bigint", false, ""}})};
   VerifyReport r = Compare(c, live, {});
   EXPECT_THAT(Kinds(r),
               UnorderedElementsAre(
@@ -79,8 +79,7 @@ TEST(CompareTest, ReportsEachKindOfDifference) {
                   "character varying(10))",
                   "nullability: users.email (catalog: NOT NULL, database: NULL)",
                   "missing column: users.task_count (catalog: integer, database: -)",
-                  "extra column: users.extra (catalog: -, database: text)",
-                  "extra table: stray"));
+                  "extra column: users.extra (catalog: -, database: text)", "extra table: stray"));
   VerifyReport ignoring = Compare(c, live, {.ignore_extra_tables = true});
   EXPECT_EQ(ignoring.drift.size(), r.drift.size() - 1);
 }
@@ -89,21 +88,20 @@ TEST(CompareTest, ObjectsOfDisabledClustersAreOrphansNotDrift) {
   // Built with tasks, run with core only: users.task_count and the tasks
   // table belong to tasks.
   catalog::Catalog c = MakeCatalog({"core"});
-  std::vector<v1::Table> live = {
-      MakeTable("users", "", {{"id", "bigint", false, ""},
-                              {"email", "text", false, ""},
-                              {"task_count", "integer", true, ""},
-                              {"legacy", "text", true, ""}}),
-      MakeTable("tasks", "", {{"id", "bigint", false, ""}}),
-      MakeTable("old_table", "", {{"id", "bigint", false, ""}})};
-  VerifyReport r = Compare(c, live, {}, {{"column:users.legacy", "crm"},
-                                         {"table:old_table", "crm"}});
+  std::vector<v1::Table> live = {MakeTable("users", "",
+                                           {{"id", "bigint", false, ""},
+                                            {"email", "text", false, ""},
+                                            {"task_count", "integer", true, ""},
+                                            {"legacy", "text", true, ""}}),
+                                 MakeTable("tasks", "", {{"id", "bigint", false, ""}}),
+                                 MakeTable("old_table", "", {{"id", "bigint", false, ""}})};
+  VerifyReport r =
+      Compare(c, live, {}, {{"column:users.legacy", "crm"}, {"table:old_table", "crm"}});
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Kinds(r));
   EXPECT_THAT(r.orphaned_objects,
               UnorderedElementsAre("column users.task_count (cluster tasks)",
                                    "column users.legacy (cluster crm)",
-                                   "table tasks (cluster tasks)",
-                                   "table old_table (cluster crm)"));
+                                   "table tasks (cluster tasks)", "table old_table (cluster crm)"));
 }
 
 // adopt compares what it adopts plus what is installed: an enabled cluster
@@ -114,8 +112,8 @@ TEST(CompareTest, ScopedToClustersLeavesOtherEnabledClustersOut) {
   VerifyOptions core_only;
   core_only.only_clusters = {"core"};
   // Neither the tasks table nor users.task_count (added by tasks) exists.
-  std::vector<v1::Table> before = {MakeTable(
-      "users", "", {{"id", "bigint", false, ""}, {"email", "text", false, ""}})};
+  std::vector<v1::Table> before = {
+      MakeTable("users", "", {{"id", "bigint", false, ""}, {"email", "text", false, ""}})};
   VerifyReport r = Compare(c, before, core_only);
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Kinds(r));
   EXPECT_EQ(r.tables_checked, 1);
@@ -148,15 +146,13 @@ TEST(CompareTest, AnOldToolsHistoryTableIsNeitherDriftNorManaged) {
   options.foreign_history = {{"__diesel_schema_migrations", "diesel history"}};
   VerifyReport r = Compare(c, live, options);
   EXPECT_TRUE(r.ok()) << ::testing::PrintToString(Kinds(r));
-  EXPECT_THAT(r.foreign_history,
-              ElementsAre("__diesel_schema_migrations (diesel history)"));
+  EXPECT_THAT(r.foreign_history, ElementsAre("__diesel_schema_migrations (diesel history)"));
 }
 
 TEST(UnmanagedTest, TablesOfClustersNotEnabledHere) {
   catalog::Catalog c = MakeCatalog({"core"});
   OrphanOwners orphans = {{"table:old_table", "crm"}, {"column:users.legacy", "crm"}};
-  std::vector<UnmanagedTable> u =
-      Unmanaged(c, orphans, {"users", "tasks", "old_table", "stray"});
+  std::vector<UnmanagedTable> u = Unmanaged(c, orphans, {"users", "tasks", "old_table", "stray"});
   ASSERT_EQ(u.size(), 2u);
   EXPECT_EQ(u[0].table, "tasks");
   EXPECT_EQ(u[0].cluster, "tasks");
@@ -168,9 +164,9 @@ TEST(UnmanagedTest, TablesOfClustersNotEnabledHere) {
   EXPECT_THAT(Unmanaged(MakeCatalog({"tasks"}), {}, {"users", "tasks", "stray"}), IsEmpty());
   std::vector<ClusterRecord> records = {{"tasks", {}, {}, {"table:tasks"}},
                                         {"crm", {}, {}, {"table:old_table"}}};
-  EXPECT_THAT(OrphansOf(records, MakeCatalog({"tasks"})),
-              UnorderedElementsAre(std::make_pair(std::string("table:old_table"),
-                                                  std::string("crm"))));
+  EXPECT_THAT(
+      OrphansOf(records, MakeCatalog({"tasks"})),
+      UnorderedElementsAre(std::make_pair(std::string("table:old_table"), std::string("crm"))));
 }
 
 }  // namespace

@@ -47,11 +47,13 @@ TEST_F(TokenVerifierTest, RevokedTokenFileFailsClosed) {
       {"deleted", [&] { std::remove(file_.c_str()); }},
       {"emptied", [&] { std::ofstream(file_, std::ios::trunc).close(); }},
       {"white space only", [&] { Write(" \n\t\n"); }},
-      {"replaced by a directory", [&] {
+      {"replaced by a directory",
+       [&] {
          std::remove(file_.c_str());
          mkdir(file_.c_str(), 0700);
        }},
-      {"a dangling symlink", [&] {
+      {"a dangling symlink",
+       [&] {
          std::remove(file_.c_str());
          symlink((dir_ + "/nowhere").c_str(), file_.c_str());
        }},
@@ -73,8 +75,7 @@ TEST_F(TokenVerifierTest, RevokedTokenFileFailsClosed) {
   // Restored with another token: that one works, the old one does not.
   Write("second-token-9876543210\n");
   EXPECT_TRUE(auth.Check("Bearer second-token-9876543210").ok());
-  EXPECT_EQ(auth.Check("Bearer first-token-0123456789").code(),
-            absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(auth.Check("Bearer first-token-0123456789").code(), absl::StatusCode::kUnauthenticated);
   if (geteuid() != 0) {  // root reads any file
     chmod(file_.c_str(), 0);
     EXPECT_EQ(auth.Check("Bearer second-token-9876543210").code(),

@@ -5,12 +5,12 @@
 // target's state changes; the server's own state and the targets' do not
 // share answers; and every call, answered from the cache or not, is counted
 // in the RPC metrics.
+#include <grpcpp/grpcpp.h>
+#include <prometheus/registry.h>
+
 #include <memory>
 #include <string>
 #include <vector>
-
-#include <grpcpp/grpcpp.h>
-#include <prometheus/registry.h>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -1,8 +1,8 @@
 #include "server/sql/parser.h"
 
 #include "gmock/gmock.h"
-#include "server/sql/pg_proto.h"
 #include "gtest/gtest.h"
+#include "server/sql/pg_proto.h"
 
 namespace schemagate::sql {
 namespace {

@@ -84,7 +84,9 @@ TEST(FormatTypeTest, SerialAndUserTypes) {
   ASSERT_TRUE(tree.ok()) << tree.status();
   const auto& elts = tree->statements[0].node->create_stmt().table_elts();
   std::vector<std::tuple<std::string, bool, std::string>> want = {
-      {"bigint", true, ""}, {"other.mood", false, "other.mood"}, {"mood", false, "mood"},
+      {"bigint", true, ""},
+      {"other.mood", false, "other.mood"},
+      {"mood", false, "mood"},
       {"text", false, ""}};
   for (int i = 0; i < elts.size(); ++i) {
     bool serial = true;

@@ -25,9 +25,8 @@ TEST(FlagSetTest, ParsesFormsAndEnvironment) {
   flags.Duration("wait", &d, "wait");
   flags.List("features", &list, "features");
   setenv("CLI_TEST_URL", "from-env", 1);
-  ParseResult r = flags.Parse({"--json", "--no-force", "--n", "7", "--wait=1m30s",
-                               "--features", "a,b", "--features=c", "pos", "--",
-                               "--not-a-flag"});
+  ParseResult r = flags.Parse({"--json", "--no-force", "--n", "7", "--wait=1m30s", "--features",
+                               "a,b", "--features=c", "pos", "--", "--not-a-flag"});
   ASSERT_TRUE(r.status.ok()) << r.status;
   EXPECT_EQ(url, "from-env");
   EXPECT_TRUE(flags.IsSet("url"));
