@@ -33,6 +33,8 @@ if [[ $mode == all ]]; then
     libgtest-dev libgmock-dev libbenchmark-dev
     python3-grpcio python3-grpc-tools python3-yaml
     clang libclang-rt-14-dev pgbouncer
+    # The formatting check of the test command (scripts/format.sh --check)
+    clang-format
     # The HA tests: etcd and a two-node Patroni cluster (scripts/patroni.sh)
     patroni etcd-server
     # `schemagate catalog --format=dot` rendered and checked (docs/GATING.md)

@@ -29,7 +29,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr absl::string_view kManifestFile = "cluster.textproto";
-constexpr absl::string_view kDirectivePrefix = "schemagate:";
 
 std::string JoinPath(const std::string& root, absl::string_view rel) {
   if (root.empty()) return std::string(rel);

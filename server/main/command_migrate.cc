@@ -321,7 +321,7 @@ int Plan(const Args& args) {
   const std::string cmd = "schemagate plan";
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
+  migrate::Engine engine = session->Engine();
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
   absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
@@ -402,7 +402,7 @@ int Status(const Args& args) {
   const std::string cmd = "schemagate status";
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
+  migrate::Engine engine = session->Engine();
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
   absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged =
@@ -458,7 +458,7 @@ int Verify(const Args& args) {
       migrate::Compare(*session->catalog, *live, options, known->orphans);
   // The catalog is the schema with every migration of the build applied: a
   // database behind the build shows what is pending as drift, so say so.
-  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
+  migrate::Engine engine = session->Engine();
   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
   if (!state.ok()) return Fail(cmd, state.status());
   std::vector<std::string> pending;
@@ -537,7 +537,7 @@ int Rollback(const Args& args) {
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
+  migrate::Engine engine = session->Engine();
   absl::StatusOr<migrate::RollbackResult> result =
       engine.Rollback({cluster, to, force, dry_run, &PrintProgress});
   if (!result.ok()) return Fail(cmd, result.status());
@@ -578,7 +578,7 @@ int Repair(const Args& args) {
   setup.db.needs_primary = true;
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  migrate::Engine engine(*session->catalog, session->conn.get(), {.history = session->history});
+  migrate::Engine engine = session->Engine();
   absl::StatusOr<migrate::RepairResult> result = engine.Repair({cluster, dry_run, &PrintProgress});
   if (!result.ok()) return Fail(cmd, result.status());
   if (setup.json) {

@@ -101,6 +101,14 @@ struct Session {
   std::unique_ptr<catalog::Catalog> catalog;
   std::unique_ptr<migrate::Connection> conn;
   migrate::HistoryName history;
+
+  // An engine on this session's catalog, connection and history (other
+  // options default), for the commands that read or repair.
+  migrate::Engine Engine() const {
+    migrate::EngineOptions options;
+    options.history = history;
+    return migrate::Engine(*catalog, conn.get(), options);
+  }
 };
 
 // The embedded catalog, narrowed by --features when given. Errors carry

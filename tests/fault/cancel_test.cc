@@ -175,8 +175,9 @@ TEST_F(CancelTest, CancelAtEveryStageLeavesTheLockFree) {
     ASSERT_TRUE(server->ok());
     RunningApply apply(server->target());
     ASSERT_TRUE(Eventually(stage.reached, absl::Seconds(20))) << "the stage was not reached";
-    if (holder != nullptr)
+    if (holder != nullptr) {
       ASSERT_TRUE(Eventually([&] { return apply.waiting(); }, absl::Seconds(5)));
+    }
     apply.Cancel();
     grpc::Status s = apply.Wait();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::CANCELLED) << s.error_message();
@@ -251,7 +252,9 @@ TEST_F(CancelTest, CancelledAppliesFreeTheirWorkers) {
     EXPECT_TRUE(exited) << "SIGTERM did not end the server within the grace period";
     if (!exited) server->child().Kill(SIGKILL);
     ProcessResult r = server->child().Wait();
-    if (exited) EXPECT_EQ(r.exit_code, 0) << r.err;
+    if (exited) {
+      EXPECT_EQ(r.exit_code, 0) << r.err;
+    }
     std::printf("%s: exited %.1f s after SIGTERM (grace 3 s)\n", mode,
                 Seconds(std::chrono::steady_clock::now() - term));
   }
@@ -300,7 +303,9 @@ TEST_F(CancelTest, MigrateOnStartRetriesAndStopsOnSigterm) {
   EXPECT_TRUE(exited) << "--migrate-on-start keeps the server from stopping";
   if (!exited) server->child().Kill(SIGKILL);
   r = server->child().Wait();
-  if (exited) EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (exited) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
   std::printf("migrate-on-start: exited %.1f s after SIGTERM\n",
               Seconds(std::chrono::steady_clock::now() - term));
   EXPECT_THAT(History(), ElementsAre("core/1", "core/2"));

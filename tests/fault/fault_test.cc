@@ -169,7 +169,9 @@ TEST_F(FaultTest, KillNineAtRandomPointsThenRerunConverges) {
         db->Query("SELECT count(*), count(DISTINCT (cluster, version)) FROM schemagate.migrations");
     ASSERT_TRUE(count.ok());
     EXPECT_EQ((*count)[0], (*full_history)[0] + "\t" + (*full_history)[0]);
-    if (i + 1 == kPoints) EXPECT_EQ(Schemagate(db->url(), {"verify"}).exit_code, kOk);
+    if (i + 1 == kPoints) {
+      EXPECT_EQ(Schemagate(db->url(), {"verify"}).exit_code, kOk);
+    }
   }
   std::cout << "kill points: " << kPoints << ", distinct history lengths: " << prefix_lengths.size()
             << ", inside a no-transaction migration: " << in_progress_seen << ", seed " << seed
@@ -433,7 +435,9 @@ TEST_F(FaultTest, SilentPartitionHangsNeitherTheMonitorNorShutdown) {
   EXPECT_TRUE(exited) << "SIGTERM did not end the server within the grace period";
   if (!exited) server.child().Kill(SIGKILL);
   ProcessResult r = server.child().Wait();
-  if (exited) EXPECT_EQ(r.exit_code, 0) << r.err;
+  if (exited) {
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+  }
   std::printf("exited %.1f s after SIGTERM (grace 2 s)\n",
               Seconds(std::chrono::steady_clock::now() - term));
 }

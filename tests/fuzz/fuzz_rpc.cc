@@ -275,7 +275,9 @@ void Init() {
   google::protobuf::SetLogHandler(
       [](google::protobuf::LogLevel, const char*, int, const std::string&) {});
   // Every log line is formatted (debug: one per call) and dropped.
-  schemagate::log::Configure({.level = schemagate::log::Level::kDebug});
+  schemagate::log::Options log_options;
+  log_options.level = schemagate::log::Level::kDebug;
+  schemagate::log::Configure(log_options);
   schemagate::log::SetSinkForTesting([](const std::string&) {});
 
   g_world = new World;  // never destroyed: gRPC threads outlive main()

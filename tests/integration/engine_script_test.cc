@@ -67,7 +67,10 @@ class EngineScriptTest : public ::testing::Test {
   }
 
   std::unique_ptr<migrate::Connection> Connect() {
-    auto c = migrate::Connection::Open({.url = db_->url(), .timeout = absl::Seconds(10)});
+    migrate::ConnectOptions options;
+    options.url = db_->url();
+    options.timeout = absl::Seconds(10);
+    auto c = migrate::Connection::Open(options);
     EXPECT_TRUE(c.ok()) << c.status();
     return c.ok() ? *std::move(c) : nullptr;
   }
@@ -76,7 +79,9 @@ class EngineScriptTest : public ::testing::Test {
     std::unique_ptr<migrate::Connection> conn = Connect();
     if (conn == nullptr) return absl::UnavailableError("no connection");
     migrate::Engine engine(catalog, conn.get(), migrate::EngineOptions{});
-    return engine.Apply({.single_transaction = single});
+    migrate::ApplyOptions apply;
+    apply.single_transaction = single;
+    return engine.Apply(apply);
   }
 
   std::vector<std::string> History() {

@@ -290,7 +290,9 @@ TEST_F(HostileTest, OversizedRequestsAreRefusedBySizeAndCount) {
       "RSS before %ld KiB, after 15 x 10 MB + 2 x 100,000 names + 1.5 MB + 128 KiB SQL: %ld KiB\n",
       rss_before, rss_after);
   // The refused 10 MB requests were never held: far below 150 MB.
-  if (!kSanitized) EXPECT_LT(rss_after - rss_before, 100 * 1024);
+  if (!kSanitized) {
+    EXPECT_LT(rss_after - rss_before, 100 * 1024);
+  }
   ExpectResponsive(*server);
 }
 
@@ -483,7 +485,9 @@ TEST_F(HostileTest, ThousandsOfIdleWatchStreams) {
   const double per_stream = static_cast<double>(rss_open - rss_before) / kStreams;
   std::printf("%d idle watch streams: server RSS %ld -> %ld KiB (%.1f KiB per stream)\n", kStreams,
               rss_before, rss_open, per_stream);
-  if (!kSanitized) EXPECT_LT(per_stream, 64.0);
+  if (!kSanitized) {
+    EXPECT_LT(per_stream, 64.0);
+  }
 
   // One more is refused.
   {

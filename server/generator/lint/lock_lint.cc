@@ -20,8 +20,6 @@ namespace {
 using google::protobuf::RepeatedPtrField;
 using pg_query::Node;
 
-const char kNoTx[] = "in a migration marked -- schemagate:no-transaction";
-
 std::string Quoted(absl::string_view name) { return absl::StrCat("\"", name, "\""); }
 
 // --- types -----------------------------------------------------------------------

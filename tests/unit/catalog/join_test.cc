@@ -181,7 +181,7 @@ TEST(JoinBundledTest, TreeOverSeveralTablesInJoinOrder) {
     EXPECT_TRUE(joined.count(s.to)) << s.table << " joins " << s.to << " before it is joined";
     joined.insert(s.table);
   }
-  for (const std::string& t : {"projects", "organizations", "crm_contacts"}) {
+  for (std::string t : {"projects", "organizations", "crm_contacts"}) {
     EXPECT_TRUE(joined.count(t)) << t;
   }
   EXPECT_EQ(r.tree.steps.size(), 3 + r.tree.extra_tables.size());
@@ -435,7 +435,9 @@ TEST(JoinPropertyTest, PathsAreRealChainsAndShortest) {
           EXPECT_TRUE(c->IsEnabled(c->FindTable(s.table)->cluster()));
           at = s.table;
         }
-        if (!path.empty()) EXPECT_EQ(at, b);
+        if (!path.empty()) {
+          EXPECT_EQ(at, b);
+        }
       }
     }
   }

@@ -361,7 +361,9 @@ TEST(Rollout, ParallelAndPerHostBoundsHold) {
     }
     EXPECT_EQ(peak_total, c.max_total);
     for (const auto& [host, n] : peak) {
-      if (c.max_per_host >= 0) EXPECT_EQ(n, c.max_per_host) << host;
+      if (c.max_per_host >= 0) {
+        EXPECT_EQ(n, c.max_per_host) << host;
+      }
     }
   }
 }

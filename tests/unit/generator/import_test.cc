@@ -401,7 +401,7 @@ TEST(ImportTest, TransactionControlIsLeftOutAndSettingsFollowEachPart) {
                          {"1_a.down.sql", "DROP TABLE tasks; DROP TABLE users;\n"}},
                         kMap, FlatFormat::kGolangMigrate);
   ASSERT_TRUE(r.diagnostics.empty()) << Errors(r.diagnostics);
-  for (const std::string& path : {"core/0001_a/up.sql", "tasks/0001_a/up.sql"}) {
+  for (std::string path : {"core/0001_a/up.sql", "tasks/0001_a/up.sql"}) {
     EXPECT_THAT(r.File(path), HasSubstr("SET search_path = public;")) << path;
     EXPECT_THAT(r.File(path), Not(HasSubstr("BEGIN"))) << path;
     EXPECT_THAT(r.File(path), Not(HasSubstr("COMMIT"))) << path;

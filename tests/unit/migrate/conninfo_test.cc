@@ -128,7 +128,9 @@ TEST(ConnInfoTest, MultiHostUrlsAsLibpqTakesThem) {
     EXPECT_EQ(info->Get("password"), c.password) << c.url;
     EXPECT_EQ(info->Get("target_session_attrs"), c.attrs) << c.url;
     EXPECT_EQ(info->RequestsStandby(), c.standby) << c.url;
-    if (!c.password.empty()) EXPECT_THAT(info->Describe(), Not(HasSubstr(c.password)));
+    if (!c.password.empty()) {
+      EXPECT_THAT(info->Describe(), Not(HasSubstr(c.password)));
+    }
     absl::StatusOr<ConnInfo> again =
         ConnInfo::Parse(info->WithDefaults({{"connect_timeout", "5"}}));
     ASSERT_TRUE(again.ok()) << c.url;

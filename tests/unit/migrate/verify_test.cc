@@ -29,7 +29,7 @@ v1::Table MakeTable(const std::string& name, const std::string& cluster,
 catalog::Catalog MakeCatalog(const std::vector<std::string>& features) {
   v1::BuildCatalog c;
   c.set_format(catalog::kCatalogFormat);
-  for (const std::string& f : {"core", "tasks"}) {
+  for (std::string f : {"core", "tasks"}) {
     v1::Cluster* cl = c.add_clusters();
     cl->set_name(f);
     c.add_features(f);
@@ -80,7 +80,9 @@ TEST(CompareTest, ReportsEachKindOfDifference) {
                   "nullability: users.email (catalog: NOT NULL, database: NULL)",
                   "missing column: users.task_count (catalog: integer, database: -)",
                   "extra column: users.extra (catalog: -, database: text)", "extra table: stray"));
-  VerifyReport ignoring = Compare(c, live, {.ignore_extra_tables = true});
+  VerifyOptions ignore;
+  ignore.ignore_extra_tables = true;
+  VerifyReport ignoring = Compare(c, live, ignore);
   EXPECT_EQ(ignoring.drift.size(), r.drift.size() - 1);
 }
 
