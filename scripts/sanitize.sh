@@ -27,6 +27,8 @@ common=(
   "-DCMAKE_C_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"
   "-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -gline-tables-only"
   -DSCHEMAGATE_BUILD_TESTS=ON
+  # clang's warnings on the project's own code are errors too (CMakeLists.txt)
+  -DSCHEMAGATE_WERROR=ON
 )
 if [[ $kind == asan ]]; then
   # fuzzer-no-link: coverage for the libFuzzer targets built in the same tree.
