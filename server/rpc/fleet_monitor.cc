@@ -55,6 +55,10 @@ void FleetMonitor::Sync() {
   const uint64_t generation = registry_->generation();
   if (generation == generation_) return;
   generation_ = generation;
+  // The round robin goes on where it was: restarting it at the first target
+  // on every reload of the set (each --targets-refresh) would starve the
+  // targets a round does not reach within one refresh.
+  const TargetEntry* at = cursor_ < slots_.size() ? slots_[cursor_]->entry.get() : nullptr;
   std::map<TargetEntry*, std::unique_ptr<Slot>> old;
   for (auto& s : slots_) old.emplace(s->entry.get(), std::move(s));
   slots_.clear();
@@ -79,6 +83,9 @@ void FleetMonitor::Sync() {
     if (slot->listener) retired_listeners_.push_back(std::move(slot->listener));
   }
   cursor_ = 0;
+  for (size_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i]->entry.get() == at) cursor_ = i;
+  }
 }
 
 FleetMonitor::Slot* FleetMonitor::Pick(absl::Duration* wait) {

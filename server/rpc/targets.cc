@@ -18,6 +18,7 @@ void TargetRegistry::Replace(std::vector<fleet::Target> targets, absl::Time load
   std::function<void(const std::string&, bool)> health;
   {
     absl::MutexLock lock(&mu_);
+    const size_t before = entries_.size();
     std::map<std::string, std::shared_ptr<TargetEntry>> next;
     for (fleet::Target& t : targets) {
       auto old = entries_.find(t.id);
@@ -50,7 +51,9 @@ void TargetRegistry::Replace(std::vector<fleet::Target> targets, absl::Time load
     for (auto it = views_.begin(); it != views_.end();) {
       it = used.count(it->first) ? std::next(it) : views_.erase(it);
     }
-    ++generation_;
+    // Monitors rebuild their view of the targets when this changes: only
+    // when the set did (a reload of the same set changes nothing).
+    if (!added.empty() || !retired.empty() || entries_.size() != before) ++generation_;
     loaded_at_ = loaded_at;
     load_error_.clear();
     health = health_;

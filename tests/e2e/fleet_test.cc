@@ -667,6 +667,40 @@ TEST_F(FleetServeTest, HealthPerTargetFlipsWhenItsDatabaseStops) {
   EXPECT_TRUE(test::Serving(*c, local));
 }
 
+// Reloading the target set (every --targets-refresh) never restarts the
+// pollers' round robin: with more targets than one poll interval reads,
+// every target is still read (it was not: each reload sent the pollers back
+// to the first targets, which were due again, and the last ones starved).
+TEST_F(FleetServeTest, ReloadsNeverStarveTheLastTargets) {
+  std::vector<Tenant> tenants = MakeTenants(2, "q");
+  MigrateAll(WriteTargets(tenants, "", "q.textproto"));
+  constexpr int kTargets = 600;
+  std::string text;
+  for (int i = 0; i < kTargets; ++i) {
+    absl::StrAppend(&text, "target { id: \"p", absl::Dec(i, absl::kZeroPad3), "\" database_url: \"",
+                    tenants[i % 2].db->url(), "\" features: \"", tenants[i % 2].features, "\" }\n");
+  }
+  const std::string path = dir_ + "/many.textproto";
+  std::ofstream(path) << text;
+  Server server(Bin("schemagate-server"), "",
+                {"--targets=" + path, "--targets-refresh=200ms", "--fleet-pollers=1",
+                 "--fleet-poll-interval=1s"});
+  ASSERT_TRUE(server.ok());
+  auto c = Connect(server.target());
+  int known = 0;
+  auto all_read = [&] {
+    v1::ListTargetsRequest req;
+    req.set_page_size(kTargets);
+    auto l = c->ListTargets(req);
+    if (!l.ok()) return false;
+    known = 0;
+    for (const v1::TargetInfo& t : l->targets()) known += t.state_known() ? 1 : 0;
+    return known == kTargets;
+  };
+  EXPECT_TRUE(Eventually(all_read, absl::Seconds(120)))
+      << known << " of " << kTargets << " targets read once";
+}
+
 // SIGHUP reads the target set again: a new target answers, a removed one is
 // NOT_FOUND, and a watch of the removed target ends.
 TEST_F(FleetServeTest, SighupReloadsTheTargetSet) {
