@@ -18,7 +18,6 @@ void TargetRegistry::Replace(std::vector<fleet::Target> targets, absl::Time load
   std::function<void(const std::string&, bool)> health;
   {
     absl::MutexLock lock(&mu_);
-    const size_t before = entries_.size();
     std::map<std::string, std::shared_ptr<TargetEntry>> next;
     for (fleet::Target& t : targets) {
       auto old = entries_.find(t.id);
@@ -53,7 +52,7 @@ void TargetRegistry::Replace(std::vector<fleet::Target> targets, absl::Time load
     }
     // Monitors rebuild their view of the targets when this changes: only
     // when the set did (a reload of the same set changes nothing).
-    if (!added.empty() || !retired.empty() || entries_.size() != before) ++generation_;
+    if (!added.empty() || !retired.empty()) ++generation_;
     loaded_at_ = loaded_at;
     load_error_.clear();
     health = health_;

@@ -504,11 +504,9 @@ TEST_F(FleetServeTest, EachTargetAnswersForItsOwnFeatures) {
   const std::string targets = WriteTargets(tenants);
   MigrateAll(targets);
   const std::string token = "fleet-admin-token-91c2";
-  test::RegisterSecret(token);
-  std::ofstream(dir_ + "/token") << token << "\n";
   Server server(Bin("schemagate-server"), "",
                 {"--targets=" + targets, "--fleet-poll-interval=500ms",
-                 "--admin-token-file=" + dir_ + "/token"});
+                 "--admin-token-file=" + test::TokenFile(dir_, token)});
   ASSERT_TRUE(server.ok());
   auto fleet = Connect(server.target(), token);
   auto a = fleet->ForTarget("s00");

@@ -12,7 +12,6 @@
 #include <grpcpp/grpcpp.h>
 
 #include <chrono>
-#include <fstream>
 #include <thread>
 
 #include "absl/strings/match.h"
@@ -82,9 +81,7 @@ TEST(ReconnectTest, MigrateWhoseBackendIsTerminatedReconnectsAndFinishes) {
 TEST(ReconnectTest, ApplyMigrationsWhoseBackendIsTerminatedReconnectsAndFinishes) {
   auto db = TestDatabase::Create("reconnect_apply");
   ASSERT_TRUE(db.ok()) << db.status();
-  const std::string token_file = TempDir() + "/token";
-  std::ofstream(token_file) << kToken << "\n";
-  test::RegisterSecret(kToken);
+  const std::string token_file = test::TokenFile(TempDir(), kToken);
   Server server(Variant("engine_slow", "schemagate-server"), (*db)->url(),
                 {"--admin-token-file=" + token_file});
   ASSERT_TRUE(server.ok());

@@ -13,7 +13,6 @@
 #ifndef SCHEMAGATE_TESTS_SUPPORT_DATABASE_TEST_H_
 #define SCHEMAGATE_TESTS_SUPPORT_DATABASE_TEST_H_
 
-#include <fstream>
 #include <memory>
 #include <string>
 
@@ -32,13 +31,9 @@ class DatabaseTest : public ::testing::Test {
     dir_ = TempDir();
   }
 
-  // A file in dir_ holding `token` (for --admin-token-file / --token-file),
-  // the token registered as a secret no log may contain; its path.
+  // test::TokenFile in dir_.
   std::string TokenFile(const std::string& token, const std::string& name = "token") const {
-    const std::string path = dir_ + "/" + name;
-    std::ofstream(path) << token << "\n";
-    RegisterSecret(token);
-    return path;
+    return test::TokenFile(dir_, token, name);
   }
 
   std::unique_ptr<TestDatabase> db_;

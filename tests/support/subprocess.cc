@@ -48,6 +48,13 @@ void AppendToSuiteLog(const std::vector<std::string>& argv, const ProcessResult&
 
 }  // namespace
 
+std::string TokenFile(const std::string& dir, const std::string& token, const std::string& name) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << token << "\n";
+  RegisterSecret(token);
+  return path;
+}
+
 std::string TempDir() {
   std::string t = "/tmp/sgtestXXXXXX";
   std::string dir = mkdtemp(t.data());

@@ -25,6 +25,11 @@ void RegisterSecret(const std::string& secret);
 // A new directory under /tmp, readable by the postgres user.
 std::string TempDir();
 
+// Writes `token` to `dir`/`name` (for --admin-token-file / --token-file),
+// registers it as a secret no output may contain, and returns the path.
+std::string TokenFile(const std::string& dir, const std::string& token,
+                      const std::string& name = "token");
+
 // Runs argv[0] (searched in PATH) with `argv`, feeding `input` on stdin.
 // `env` entries "NAME=value" are added to (or replace in) the environment.
 ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string& input = "",
