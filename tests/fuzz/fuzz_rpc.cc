@@ -556,7 +556,7 @@ void Streaming(const Method& m, const Variant& v, Backend* b, const std::string&
     if (!valid) CheckStatus(m, v, decoded, status);
     // The stream is released once the client has gone.
     absl::Time until = absl::Now() + absl::Seconds(10);
-    while (rpc::SchemaGateService::active_watches() != 0) {
+    while (b->service->active_watches() != 0) {
       if (absl::Now() > until) Fail("a cancelled WatchClusters stream is never released");
       absl::SleepFor(absl::Microseconds(50));
     }
