@@ -404,8 +404,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* StartWatch(grpc::CallbackServerConte
                                                        std::set<std::string> filter,
                                                        std::shared_ptr<std::atomic<int>> count,
                                                        const grpc::Status& refusal) {
-  auto* reactor = new WatchReactor(service.rpc_metrics, ctx, std::move(state), std::move(filter),
-                                   count);
+  auto* reactor =
+      new WatchReactor(service.rpc_metrics, ctx, std::move(state), std::move(filter), count);
   if (count->load() > service.limits.max_watches) {
     reactor->Close(grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
                                 absl::StrCat("too many WatchClusters streams open (--max-watches=",

@@ -59,24 +59,25 @@ grpc::ServerUnaryReactor* SchemaGateService::GetMigrationStatus(grpc::CallbackSe
   if (!Decode(request, &req)) return call.Finish(Malformed("GetMigrationStatusRequest"));
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  return WithDatabase(context_, call, scope, /*read=*/true,
-                      [this, response, scope](migrate::Connection* conn) -> grpc::Status {
-    migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
-    absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-    if (!state.ok()) return ReadFailed(state.status());
-    v1::GetMigrationStatusResponse resp;
-    FillClusters(*scope.state, &*state, true, resp.mutable_clusters());
-    resp.set_up_to_date(state->up_to_date());
-    for (const v1::Migration* m : state->pending) FillPending(*m, false, resp.add_pending());
-    resp.set_history_table(
-        absl::StrCat(context_.engine.history.schema, ".", context_.engine.history.table));
-    resp.set_history_exists(state->history_exists);
-    absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged =
-        migrate::ReadUnmanaged(conn, scope.state->catalog(), context_.engine.history, &*state);
-    if (!unmanaged.ok()) return ReadFailed(unmanaged.status());
-    FillUnmanaged(*unmanaged, resp.mutable_unmanaged_tables());
-    return Encode(resp, response);
-  });
+  return WithDatabase(
+      context_, call, scope, /*read=*/true,
+      [this, response, scope](migrate::Connection* conn) -> grpc::Status {
+        migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
+        absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+        if (!state.ok()) return ReadFailed(state.status());
+        v1::GetMigrationStatusResponse resp;
+        FillClusters(*scope.state, &*state, true, resp.mutable_clusters());
+        resp.set_up_to_date(state->up_to_date());
+        for (const v1::Migration* m : state->pending) FillPending(*m, false, resp.add_pending());
+        resp.set_history_table(
+            absl::StrCat(context_.engine.history.schema, ".", context_.engine.history.table));
+        resp.set_history_exists(state->history_exists);
+        absl::StatusOr<std::vector<migrate::UnmanagedTable>> unmanaged =
+            migrate::ReadUnmanaged(conn, scope.state->catalog(), context_.engine.history, &*state);
+        if (!unmanaged.ok()) return ReadFailed(unmanaged.status());
+        FillUnmanaged(*unmanaged, resp.mutable_unmanaged_tables());
+        return Encode(resp, response);
+      });
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(grpc::CallbackServerContext* ctx,
@@ -88,33 +89,34 @@ grpc::ServerUnaryReactor* SchemaGateService::PlanMigrations(grpc::CallbackServer
   bool include_sql = req.include_sql();
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  return WithDatabase(context_, call, scope, /*read=*/true,
-                      [this, response, include_sql, scope](migrate::Connection* conn) -> grpc::Status {
-                   migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
-                   absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
-                   if (!state.ok()) return ReadFailed(state.status());
-                   absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
-                       migrate::PlanLocks(conn, state->pending);
-                   if (!locks.ok()) return ReadFailed(locks.status());
-                   v1::PlanMigrationsResponse resp;
-                   std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
-                   for (const v1::Migration* m : state->pending) {
-                     v1::PendingMigration* p = resp.add_migrations();
-                     FillPending(*m, include_sql, p);
-                     by_migration[m] = p;
-                   }
-                   for (const migrate::PlannedLock& l : *locks) {
-                     FillLock(l, by_migration[l.migration]->add_locks());
-                   }
-                   if (const int64_t max = context_.engine.max_blocking_rows; max >= 0) {
-                     absl::Status refused = migrate::CheckBlockingRows(*locks, max);
-                     v1::BlockingLimit* limit = resp.mutable_blocking_limit();
-                     limit->set_max_blocking_rows(max);
-                     limit->set_refused(!refused.ok());
-                     limit->set_refusal(std::string(refused.message()));
-                   }
-                   return Encode(resp, response);
-                 });
+  return WithDatabase(
+      context_, call, scope, /*read=*/true,
+      [this, response, include_sql, scope](migrate::Connection* conn) -> grpc::Status {
+        migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
+        absl::StatusOr<migrate::MigrationState> state = engine.ReadState();
+        if (!state.ok()) return ReadFailed(state.status());
+        absl::StatusOr<std::vector<migrate::PlannedLock>> locks =
+            migrate::PlanLocks(conn, state->pending);
+        if (!locks.ok()) return ReadFailed(locks.status());
+        v1::PlanMigrationsResponse resp;
+        std::map<const v1::Migration*, v1::PendingMigration*> by_migration;
+        for (const v1::Migration* m : state->pending) {
+          v1::PendingMigration* p = resp.add_migrations();
+          FillPending(*m, include_sql, p);
+          by_migration[m] = p;
+        }
+        for (const migrate::PlannedLock& l : *locks) {
+          FillLock(l, by_migration[l.migration]->add_locks());
+        }
+        if (const int64_t max = context_.engine.max_blocking_rows; max >= 0) {
+          absl::Status refused = migrate::CheckBlockingRows(*locks, max);
+          v1::BlockingLimit* limit = resp.mutable_blocking_limit();
+          limit->set_max_blocking_rows(max);
+          limit->set_refused(!refused.ok());
+          limit->set_refusal(std::string(refused.message()));
+        }
+        return Encode(resp, response);
+      });
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::VerifySchema(grpc::CallbackServerContext* ctx,
@@ -165,29 +167,30 @@ grpc::ServerUnaryReactor* SchemaGateService::RollbackCluster(grpc::CallbackServe
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return WithDatabase(context_, call, scope, /*read=*/false,
                       [this, ctx, response, req, scope](migrate::Connection* conn) -> grpc::Status {
-    migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
-    migrate::RollbackOptions options;
-    options.cluster = req.cluster();
-    options.to_version = req.to_version();
-    options.force = req.force();
-    options.dry_run = req.dry_run();
-    options.stop = [ctx] { return ctx->IsCancelled(); };
-    options.progress = [](const migrate::Event& e) {
-      if (e.kind == migrate::Event::kFinished) log::Info("rolled back", {{"migration", e.ref}});
-    };
-    absl::StatusOr<migrate::RollbackResult> result = engine.Rollback(options);
-    scope.Refresh();
-    if (!result.ok()) return ToGrpc(result.status(), "cluster");
-    v1::RollbackClusterResponse resp;
-    resp.set_dry_run(req.dry_run());
-    for (const migrate::StepResult& s : result->reverted) {
-      v1::MigrationId* r = resp.add_reverted();
-      r->set_cluster(s.cluster);
-      r->set_version(s.version);
-      r->set_name(s.name);
-    }
-    return Encode(resp, response);
-  });
+                        migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
+                        migrate::RollbackOptions options;
+                        options.cluster = req.cluster();
+                        options.to_version = req.to_version();
+                        options.force = req.force();
+                        options.dry_run = req.dry_run();
+                        options.stop = [ctx] { return ctx->IsCancelled(); };
+                        options.progress = [](const migrate::Event& e) {
+                          if (e.kind == migrate::Event::kFinished)
+                            log::Info("rolled back", {{"migration", e.ref}});
+                        };
+                        absl::StatusOr<migrate::RollbackResult> result = engine.Rollback(options);
+                        scope.Refresh();
+                        if (!result.ok()) return ToGrpc(result.status(), "cluster");
+                        v1::RollbackClusterResponse resp;
+                        resp.set_dry_run(req.dry_run());
+                        for (const migrate::StepResult& s : result->reverted) {
+                          v1::MigrationId* r = resp.add_reverted();
+                          r->set_cluster(s.cluster);
+                          r->set_version(s.version);
+                          r->set_name(s.name);
+                        }
+                        return Encode(resp, response);
+                      });
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(grpc::CallbackServerContext* ctx,
@@ -201,23 +204,24 @@ grpc::ServerUnaryReactor* SchemaGateService::RepairChecksums(grpc::CallbackServe
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
   return WithDatabase(context_, call, scope, /*read=*/false,
                       [this, ctx, response, req, scope](migrate::Connection* conn) -> grpc::Status {
-    migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
-    absl::StatusOr<migrate::RepairResult> result = engine.Repair(
-        {req.cluster(), req.dry_run(), nullptr, [ctx] { return ctx->IsCancelled(); }});
-    scope.Refresh();
-    if (!result.ok()) return ToGrpc(result.status(), "cluster");
-    v1::RepairChecksumsResponse resp;
-    resp.set_dry_run(req.dry_run());
-    for (const migrate::ChecksumMismatch& m : result->repaired) {
-      v1::ChecksumProblem* p = resp.add_repaired();
-      p->set_cluster(m.cluster);
-      p->set_version(m.version);
-      p->set_path(m.path);
-      p->set_applied_sha256(m.applied_checksum);
-      p->set_file_sha256(m.build_checksum);
-    }
-    return Encode(resp, response);
-  });
+                        migrate::Engine engine(scope.state->catalog(), conn, context_.engine);
+                        absl::StatusOr<migrate::RepairResult> result =
+                            engine.Repair({req.cluster(), req.dry_run(), nullptr,
+                                           [ctx] { return ctx->IsCancelled(); }});
+                        scope.Refresh();
+                        if (!result.ok()) return ToGrpc(result.status(), "cluster");
+                        v1::RepairChecksumsResponse resp;
+                        resp.set_dry_run(req.dry_run());
+                        for (const migrate::ChecksumMismatch& m : result->repaired) {
+                          v1::ChecksumProblem* p = resp.add_repaired();
+                          p->set_cluster(m.cluster);
+                          p->set_version(m.version);
+                          p->set_path(m.path);
+                          p->set_applied_sha256(m.applied_checksum);
+                          p->set_file_sha256(m.build_checksum);
+                        }
+                        return Encode(resp, response);
+                      });
 }
 
 grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(grpc::CallbackServerContext* ctx,
@@ -266,33 +270,34 @@ grpc::ServerUnaryReactor* SchemaGateService::AdoptDatabase(grpc::CallbackServerC
   options.ignore_extra_tables = req.ignore_extra_tables();
   Scope scope;
   if (grpc::Status s = Resolve(req.target_id(), &scope); !s.ok()) return call.Finish(s);
-  return WithDatabase(context_, call, scope, /*read=*/false,
-                      [this, ctx, response, options, scope](migrate::Connection* conn) -> grpc::Status {
-    migrate::AdoptOptions adopt = options;
-    adopt.stop = [ctx] { return ctx->IsCancelled(); };
-    absl::StatusOr<migrate::AdoptResult> result =
-        migrate::Adopt(scope.state->catalog(), conn, context_.engine, adopt);
-    scope.Refresh();
-    if (!result.ok()) {
-      std::string reason = errors::ReasonOf(result.status());
-      const char* field =
-          reason == "SOURCE_FORMAT_MISMATCH" ? "source_format"
-          : absl::StartsWith(reason, "SOURCE_HISTORY") || reason == "BAD_SOURCE_HISTORY_TABLE"
-              ? "source_history_table"
-              : "clusters";
-      return ToGrpc(result.status(), field);
-    }
-    if (!result->dry_run && !result->nothing_to_adopt()) {
-      log::Info("adopted", {{"clusters", absl::StrJoin(result->adopted, ",")},
-                            {"recorded", absl::StrCat(result->recorded.size())},
-                            {"from", result->from}});
-    }
-    v1::AdoptDatabaseResponse resp;
-    FillAdopt(*result, &resp);
-    SetDuration(result->total, resp.mutable_duration());
-    SetDuration(result->lock_wait, resp.mutable_lock_wait());
-    return Encode(resp, response);
-  });
+  return WithDatabase(
+      context_, call, scope, /*read=*/false,
+      [this, ctx, response, options, scope](migrate::Connection* conn) -> grpc::Status {
+        migrate::AdoptOptions adopt = options;
+        adopt.stop = [ctx] { return ctx->IsCancelled(); };
+        absl::StatusOr<migrate::AdoptResult> result =
+            migrate::Adopt(scope.state->catalog(), conn, context_.engine, adopt);
+        scope.Refresh();
+        if (!result.ok()) {
+          std::string reason = errors::ReasonOf(result.status());
+          const char* field =
+              reason == "SOURCE_FORMAT_MISMATCH" ? "source_format"
+              : absl::StartsWith(reason, "SOURCE_HISTORY") || reason == "BAD_SOURCE_HISTORY_TABLE"
+                  ? "source_history_table"
+                  : "clusters";
+          return ToGrpc(result.status(), field);
+        }
+        if (!result->dry_run && !result->nothing_to_adopt()) {
+          log::Info("adopted", {{"clusters", absl::StrJoin(result->adopted, ",")},
+                                {"recorded", absl::StrCat(result->recorded.size())},
+                                {"from", result->from}});
+        }
+        v1::AdoptDatabaseResponse resp;
+        FillAdopt(*result, &resp);
+        SetDuration(result->total, resp.mutable_duration());
+        SetDuration(result->lock_wait, resp.mutable_lock_wait());
+        return Encode(resp, response);
+      });
 }
 
 }  // namespace schemagate::rpc

@@ -207,15 +207,14 @@ grpc::ServerUnaryReactor* SchemaGateService::ValidateQuery(grpc::CallbackServerC
   return call.reactor();
 }
 
-
 grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
     grpc::CallbackServerContext* ctx, const grpc::ByteBuffer* request) {
   v1::WatchClustersRequest req;
   bool parsed = Decode(request, &req);
   std::set<std::string> filter(req.clusters().begin(), req.clusters().end());
   Scope scope;
-  grpc::Status refusal = parsed ? Resolve(req.target_id(), &scope)
-                                : Malformed("WatchClustersRequest");
+  grpc::Status refusal =
+      parsed ? Resolve(req.target_id(), &scope) : Malformed("WatchClustersRequest");
   for (const std::string& c : filter) {
     std::string problem = NameProblem(c, context_.limits.max_name_bytes);
     if (refusal.ok() && !problem.empty()) {
@@ -225,10 +224,8 @@ grpc::ServerWriteReactor<grpc::ByteBuffer>* SchemaGateService::WatchClusters(
   std::shared_ptr<ServiceState> state =
       scope.state ? scope.state
                   : std::shared_ptr<ServiceState>(std::shared_ptr<ServiceState>(), context_.state);
-  return StartWatch(ctx, context_, std::move(state), std::move(filter), context_.watches,
-                    refusal);
+  return StartWatch(ctx, context_, std::move(state), std::move(filter), context_.watches, refusal);
 }
-
 
 grpc::ServerUnaryReactor* SchemaGateService::ListTargets(grpc::CallbackServerContext* ctx,
                                                          const grpc::ByteBuffer* request,
