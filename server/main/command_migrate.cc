@@ -457,7 +457,7 @@ int Verify(const Args& args) {
   if (!state.ok()) return Fail(cmd, state.status());
   std::vector<std::string> pending;
   for (const v1::Migration* m : state->pending) {
-    pending.push_back(absl::StrCat(m->cluster(), "/", m->version_text(), "_", m->name()));
+    pending.push_back(catalog::MigrationPath(*m));
   }
   if (setup.json) {
     ordered_json drift = ordered_json::array();
