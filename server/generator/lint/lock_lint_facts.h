@@ -40,7 +40,6 @@ struct TypeKey {
   }
 };
 
-
 // The key of a type as the grammar gives it (known = false without a name).
 TypeKey KeyOf(const pg_query::TypeName& t);
 
@@ -91,7 +90,6 @@ class Strings : public sql::PgVisitor {
   std::set<std::pair<std::string, std::string>> casts;  // (type, value)
   std::set<std::string> relations;
 };
-
 
 // `col IS NOT NULL` (a CHECK that lets SET NOT NULL skip its scan): the
 // column, or "".

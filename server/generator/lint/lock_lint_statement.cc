@@ -1,8 +1,6 @@
 // The lock lint's dispatch over one statement: the lock each kind of
 // statement takes and the rules that apply to it (tables' own rules are in
 // lock_lint_tables.cc), as a member of Linter::State (linter_state.h).
-#include "server/generator/lint/linter_state.h"
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -18,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pg_walk.h"
+#include "server/generator/lint/linter_state.h"
 #include "server/sql/parser.h"
 
 namespace schemagate::generator::lint {
@@ -157,8 +156,8 @@ void Linter::State::Statement(const Node& node) {
     case Node::kLockStmt: {
       const pg_query::LockStmt& s = node.lock_stmt();
       what = "LOCK TABLE";
-      Lock lock = s.mode() >= 1 && s.mode() <= 8 ? static_cast<Lock>(s.mode() - 1)
-                                                 : Lock::kAccessExclusive;
+      Lock lock =
+          s.mode() >= 1 && s.mode() <= 8 ? static_cast<Lock>(s.mode() - 1) : Lock::kAccessExclusive;
       for (const Node& r : s.relations()) {
         if (!r.has_range_var()) continue;
         std::string table = sql::RelationName(r.range_var());

@@ -1,8 +1,6 @@
 // The lock lint's rules for CREATE TABLE and ALTER TABLE (column types,
 // defaults, NOT NULL, constraints and foreign keys), as members of
 // Linter::State (linter_state.h).
-#include "server/generator/lint/linter_state.h"
-
 #include <algorithm>
 #include <map>
 #include <optional>
@@ -18,6 +16,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "pg_walk.h"
+#include "server/generator/lint/linter_state.h"
 #include "server/sql/parser.h"
 
 namespace schemagate::generator::lint {
@@ -67,12 +66,12 @@ void Linter::State::AlterTable(const pg_query::AlterTableStmt& s) {
             Add(table, Lock::kAccessExclusive, "unique-without-index",
                 absl::StrCat("ADD COLUMN ", def.colname(), " ",
                              k.contype() == pg_query::CONSTR_PRIMARY ? "PRIMARY KEY" : "UNIQUE",
-                             " builds an index under an ACCESS EXCLUSIVE lock on ",
-                             Existing(table), ": reads and writes wait until it is built"));
+                             " builds an index under an ACCESS EXCLUSIVE lock on ", Existing(table),
+                             ": reads and writes wait until it is built"));
           } else if (k.contype() == pg_query::CONSTR_CHECK) {
             Add(table, Lock::kAccessExclusive, "check-not-valid",
-                absl::StrCat("ADD COLUMN ", def.colname(), " with a CHECK scans ",
-                             Existing(table), " under an ACCESS EXCLUSIVE lock"));
+                absl::StrCat("ADD COLUMN ", def.colname(), " with a CHECK scans ", Existing(table),
+                             " under an ACCESS EXCLUSIVE lock"));
           }
         }
         if (why.empty() && Existed(table)) {
@@ -105,8 +104,8 @@ void Linter::State::AlterTable(const pg_query::AlterTableStmt& s) {
                          ? KeyOf(c.def().column_def().type_name())
                          : TypeKey{};
         TypeChange change = Classify(from, to);
-        std::string desc = absl::StrCat(c.name(), from ? " from " + from->ToString() : "", " to ",
-                                        to.ToString());
+        std::string desc =
+            absl::StrCat(c.name(), from ? " from " + from->ToString() : "", " to ", to.ToString());
         if (change.rewrite) {
           Add(table, Lock::kAccessExclusive, "column-type-rewrite",
               absl::StrCat("ALTER COLUMN ", desc, " rewrites ", Existing(table),
@@ -176,8 +175,9 @@ void Linter::State::AlterTable(const pg_query::AlterTableStmt& s) {
   }
 }
 
-void Linter::State::ForeignKey(const std::string& table, const std::string& ref, const pg_query::Constraint& k,
-                const std::string& column, bool new_column) {
+void Linter::State::ForeignKey(const std::string& table, const std::string& ref,
+                               const pg_query::Constraint& k, const std::string& column,
+                               bool new_column) {
   if (k.skip_validation() || !Existed(table)) {
     Add(table, Lock::kShareRowExclusive);
     judged_safe.push_back(k.skip_validation()
