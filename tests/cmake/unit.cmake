@@ -27,6 +27,7 @@ sg_test(migrate_plan_locks_test SOURCES unit/migrate/plan_locks_test.cc
 sg_test(rpc_auth_test SOURCES unit/rpc/auth_test.cc LIBS schemagate::rpc)
 sg_test(rpc_convert_test SOURCES unit/rpc/convert_test.cc LIBS schemagate::rpc)
 sg_test(rpc_response_cache_test SOURCES unit/rpc/response_cache_test.cc LIBS schemagate::rpc)
+sg_test(rpc_watch_count_test SOURCES unit/rpc/watch_count_test.cc LIBS schemagate::rpc)
 sg_test(rpc_service_cache_test SOURCES unit/rpc/service_cache_test.cc
         LIBS schemagate::rpc schemagate::fleet schemagate::metrics)
 sg_test(client_test SOURCES unit/client/client_test.cc LIBS schemagate::client)
