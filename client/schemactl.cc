@@ -91,6 +91,30 @@ int Fail(const std::string& cmd, const absl::Status& s) {
   return ExitFor(s);
 }
 
+// One command's start-up: its flags (every command's, Common, then its
+// own), --help and usage errors, the parsed positional arguments.
+class Command : public cli::FlagSet, public Common {
+ public:
+  Command(const std::string& cmd, const char* summary)
+      : cli::FlagSet("schemactl " + cmd, summary), cmd_(cmd) {
+    Register(*this);
+    SetEpilog(kExitCodes);
+  }
+  // Parses `args` (at most `max_positional` positional ones): the exit code
+  // when the command ends here (--help, a usage error), -1 to go on.
+  int Start(const std::vector<std::string>& args, size_t max_positional = 0) {
+    parsed_ = Parse(args);
+    return Finish(parsed_, max_positional, kUsage);
+  }
+  const std::vector<std::string>& positional() const { return parsed_.positional; }
+  // Prints the failure and returns its exit code.
+  int Fail(const absl::Status& s) const { return schemactl::Fail(cmd_, s); }
+
+ private:
+  std::string cmd_;
+  cli::ParseResult parsed_;
+};
+
 void PrintJson(const google::protobuf::Message& m) {
   std::string out;
   google::protobuf::util::JsonPrintOptions o;
@@ -148,17 +172,14 @@ void PrintClusters(const google::protobuf::RepeatedPtrField<v1::ClusterInfo>& cl
 using Runner = int (*)(const std::string&, const std::vector<std::string>&);
 
 int Clusters(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
-  cli::FlagSet f("schemactl clusters",
-                 "Lists every cluster of the server's build (and orphans found in "
-                 "its database) with its migration state.");
-  c.Register(f);
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd,
+            "Lists every cluster of the server's build (and orphans found in "
+            "its database) with its migration state.");
+  if (int code = c.Start(args); code >= 0) return code;
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   auto r = (*client)->ListClusters();
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -171,20 +192,16 @@ int Clusters(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Check(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
-  cli::FlagSet f("schemactl check",
-                 "Is each table here and migrated? AVAILABLE, UNKNOWN_TABLE, "
-                 "CLUSTER_DISABLED (naming the feature) or NOT_MIGRATED.");
-  f.SetPositionalUsage("TABLE [TABLE...]");
-  c.Register(f);
-  f.SetEpilog(kExitCodes);
-  cli::ParseResult p = f.Parse(args);
-  if (int code = f.Finish(p, 100000, kUsage); code >= 0) return code;
-  if (p.positional.empty()) return Fail(cmd, absl::InvalidArgumentError("name a table"));
+  Command c(cmd,
+            "Is each table here and migrated? AVAILABLE, UNKNOWN_TABLE, "
+            "CLUSTER_DISABLED (naming the feature) or NOT_MIGRATED.");
+  c.SetPositionalUsage("TABLE [TABLE...]");
+  if (int code = c.Start(args, 100000); code >= 0) return code;
+  if (c.positional().empty()) return c.Fail(absl::InvalidArgumentError("name a table"));
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
-  auto r = (*client)->CheckTables(p.positional);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!client.ok()) return c.Fail(client.status());
+  auto r = (*client)->CheckTables(c.positional());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -197,29 +214,25 @@ int Check(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Join(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   std::vector<std::string> pairs;
-  cli::FlagSet f("schemactl join",
-                 "How tables join in the server's build: ON clauses, ambiguity, "
-                 "shortest paths, join trees.");
-  f.SetPositionalUsage("TABLE [TABLE...]");
-  c.Register(f);
-  f.List("pair", &pairs, "LEFT:RIGHT[:FOREIGN_KEY] (repeatable)");
-  f.SetEpilog(kExitCodes);
-  cli::ParseResult p = f.Parse(args);
-  if (int code = f.Finish(p, 1000, kUsage); code >= 0) return code;
+  Command c(cmd,
+            "How tables join in the server's build: ON clauses, ambiguity, "
+            "shortest paths, join trees.");
+  c.SetPositionalUsage("TABLE [TABLE...]");
+  c.List("pair", &pairs, "LEFT:RIGHT[:FOREIGN_KEY] (repeatable)");
+  if (int code = c.Start(args, 1000); code >= 0) return code;
   std::vector<std::vector<std::string>> pair_list;
   for (const std::string& s : pairs) {
     std::vector<std::string> parts = absl::StrSplit(s, ':');
     if (parts.size() < 2 || parts.size() > 3) {
-      return Fail(cmd, absl::InvalidArgumentError("--pair is LEFT:RIGHT[:FOREIGN_KEY]"));
+      return c.Fail(absl::InvalidArgumentError("--pair is LEFT:RIGHT[:FOREIGN_KEY]"));
     }
     pair_list.push_back(parts);
   }
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
-  auto r = (*client)->ValidateJoin(p.positional, pair_list);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!client.ok()) return c.Fail(client.status());
+  auto r = (*client)->ValidateJoin(c.positional(), pair_list);
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -254,25 +267,20 @@ int Join(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Query(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
-  cli::FlagSet f("schemactl query",
-                 "Checks SQL against the server's build: tables and join conditions.");
-  f.SetPositionalUsage("SQL|-");
-  c.Register(f);
-  f.SetEpilog(kExitCodes);
-  cli::ParseResult p = f.Parse(args);
-  if (int code = f.Finish(p, 1, kUsage); code >= 0) return code;
-  if (p.positional.empty()) return Fail(cmd, absl::InvalidArgumentError("give the SQL or -"));
-  std::string sql = p.positional[0];
+  Command c(cmd, "Checks SQL against the server's build: tables and join conditions.");
+  c.SetPositionalUsage("SQL|-");
+  if (int code = c.Start(args, 1); code >= 0) return code;
+  if (c.positional().empty()) return c.Fail(absl::InvalidArgumentError("give the SQL or -"));
+  std::string sql = c.positional()[0];
   if (sql == "-") {
     std::stringstream s;
     s << std::cin.rdbuf();
     sql = s.str();
   }
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   auto r = (*client)->ValidateQuery(sql);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -298,15 +306,12 @@ int Query(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Status(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
-  cli::FlagSet f("schemactl status", "Each cluster's migration state, read from the database.");
-  c.Register(f);
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd, "Each cluster's migration state, read from the database.");
+  if (int code = c.Start(args); code >= 0) return code;
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   auto r = (*client)->GetMigrationStatus();
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -319,21 +324,18 @@ int Status(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Plan(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   bool sql = false;
-  cli::FlagSet f("schemactl plan",
-                 "The pending migrations in apply order, each with the tables it locks "
-                 "(lock level, the lock lint's finding, the live table's estimated rows "
-                 "and size); exits 5 when the server's --max-blocking-rows would refuse "
-                 "the plan.");
-  c.Register(f);
-  f.Bool("sql", &sql, "include each migration's SQL");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd,
+            "The pending migrations in apply order, each with the tables it locks "
+            "(lock level, the lock lint's finding, the live table's estimated rows "
+            "and size); exits 5 when the server's --max-blocking-rows would refuse "
+            "the plan.");
+  c.Bool("sql", &sql, "include each migration's SQL");
+  if (int code = c.Start(args); code >= 0) return code;
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   auto r = (*client)->PlanMigrations(sql);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -367,17 +369,14 @@ int Plan(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Verify(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   bool ignore = false;
-  cli::FlagSet f("schemactl verify", "The catalog against the live database (drift).");
-  c.Register(f);
-  f.Bool("ignore-extra-tables", &ignore, "tables no cluster knows are not drift");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd, "The catalog against the live database (drift).");
+  c.Bool("ignore-extra-tables", &ignore, "tables no cluster knows are not drift");
+  if (int code = c.Start(args); code >= 0) return code;
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   auto r = (*client)->VerifySchema(ignore);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -392,20 +391,17 @@ int Verify(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Apply(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   bool dry_run = false, single = false;
   absl::Duration run_timeout = absl::Minutes(30);
-  cli::FlagSet f("schemactl apply",
-                 "Applies pending migrations on the server, showing progress as it "
-                 "streams. Needs the admin token.");
-  c.Register(f);
-  f.Bool("dry-run", &dry_run, "show what would be applied");
-  f.Bool("single-transaction", &single, "apply the whole plan atomically");
-  f.Duration("run-timeout", &run_timeout, "deadline of the whole run");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd,
+            "Applies pending migrations on the server, showing progress as it "
+            "streams. Needs the admin token.");
+  c.Bool("dry-run", &dry_run, "show what would be applied");
+  c.Bool("single-transaction", &single, "apply the whole plan atomically");
+  c.Duration("run-timeout", &run_timeout, "deadline of the whole run");
+  if (int code = c.Start(args); code >= 0) return code;
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   v1::ApplyMigrationsRequest req;
   req.set_dry_run(dry_run);
   req.set_single_transaction(single);
@@ -452,37 +448,33 @@ int Apply(const std::string& cmd, const std::vector<std::string>& args) {
   auto r = (*client)->ApplyMigrations(req, show, run_timeout);
   if (!r.ok()) {
     if (!c.json) std::cout << "\n";
-    return Fail(cmd, r.status());
+    return c.Fail(r.status());
   }
   return kOk;
 }
 
 int Rollback(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   std::string cluster;
   int64_t to = -1;
   bool force = false, dry_run = false;
-  cli::FlagSet f("schemactl rollback",
-                 "Reverts a cluster to a version (0 removes it). Needs the admin token.");
-  c.Register(f);
-  f.String("cluster", &cluster, "the cluster (required)");
-  f.Int("to", &to, "keep migrations up to this version (required; 0 removes it)");
-  f.Bool("force", &force, "skip the dependent-cluster checks");
-  f.Bool("dry-run", &dry_run, "list what would be reverted");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd, "Reverts a cluster to a version (0 removes it). Needs the admin token.");
+  c.String("cluster", &cluster, "the cluster (required)");
+  c.Int("to", &to, "keep migrations up to this version (required; 0 removes it)");
+  c.Bool("force", &force, "skip the dependent-cluster checks");
+  c.Bool("dry-run", &dry_run, "list what would be reverted");
+  if (int code = c.Start(args); code >= 0) return code;
   if (cluster.empty() || to < 0) {
-    return Fail(cmd, absl::InvalidArgumentError("--cluster and --to are required"));
+    return c.Fail(absl::InvalidArgumentError("--cluster and --to are required"));
   }
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   v1::RollbackClusterRequest req;
   req.set_cluster(cluster);
   req.set_to_version(static_cast<uint64_t>(to));
   req.set_force(force);
   req.set_dry_run(dry_run);
   auto r = (*client)->RollbackCluster(req, absl::Minutes(30));
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -496,24 +488,21 @@ int Rollback(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Repair(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   std::string cluster;
   bool dry_run = false;
-  cli::FlagSet f("schemactl repair",
-                 "Records new checksums of intentionally edited migrations. Needs the "
-                 "admin token.");
-  c.Register(f);
-  f.String("cluster", &cluster, "only this cluster");
-  f.Bool("dry-run", &dry_run, "list what would be repaired");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  Command c(cmd,
+            "Records new checksums of intentionally edited migrations. Needs the "
+            "admin token.");
+  c.String("cluster", &cluster, "only this cluster");
+  c.Bool("dry-run", &dry_run, "list what would be repaired");
+  if (int code = c.Start(args); code >= 0) return code;
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   v1::RepairChecksumsRequest req;
   req.set_cluster(cluster);
   req.set_dry_run(dry_run);
   auto r = (*client)->RepairChecksums(req);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   if (c.json) {
     PrintJson(*r);
   } else {
@@ -526,26 +515,23 @@ int Repair(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   std::string from, source_table;
   std::vector<std::string> clusters;
   bool dry_run = false, ignore_extra = false;
   absl::Duration run_timeout = absl::Minutes(30);
-  cli::FlagSet f("schemactl adopt",
-                 "Takes over a database another tool migrated (AdoptDatabase): the "
-                 "server checks the old tool's history and the schema, then records "
-                 "the adopted clusters' migrations as applied without running them. "
-                 "Needs the admin token.");
-  c.Register(f);
-  f.String("from", &from, "diesel, golang-migrate, flyway or none (required)");
-  f.List("cluster", &clusters, "adopt only this enabled cluster (repeatable)");
-  f.String("source-history-table", &source_table,
+  Command c(cmd,
+            "Takes over a database another tool migrated (AdoptDatabase): the "
+            "server checks the old tool's history and the schema, then records "
+            "the adopted clusters' migrations as applied without running them. "
+            "Needs the admin token.");
+  c.String("from", &from, "diesel, golang-migrate, flyway or none (required)");
+  c.List("cluster", &clusters, "adopt only this enabled cluster (repeatable)");
+  c.String("source-history-table", &source_table,
            "[schema.]table of the old tool's history (default: the tool's)");
-  f.Bool("dry-run", &dry_run, "check everything, record nothing");
-  f.Bool("ignore-extra-tables", &ignore_extra, "tables no cluster knows are not drift");
-  f.Duration("run-timeout", &run_timeout, "deadline of the call");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  c.Bool("dry-run", &dry_run, "check everything, record nothing");
+  c.Bool("ignore-extra-tables", &ignore_extra, "tables no cluster knows are not drift");
+  c.Duration("run-timeout", &run_timeout, "deadline of the call");
+  if (int code = c.Start(args); code >= 0) return code;
   static const std::map<std::string, v1::SourceFormat> kFormats = {
       {"none", v1::SOURCE_FORMAT_NONE},
       {"diesel", v1::SOURCE_FORMAT_DIESEL},
@@ -557,7 +543,7 @@ int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
         cmd, absl::InvalidArgumentError("--from must be diesel, golang-migrate, flyway or none"));
   }
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   v1::AdoptDatabaseRequest req;
   req.set_source_format(format->second);
   for (const std::string& cl : clusters) req.add_clusters(cl);
@@ -566,7 +552,7 @@ int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
   req.set_ignore_extra_tables(ignore_extra);
   auto r = (*client)->AdoptDatabase(req, run_timeout);
   if (!r.ok()) {
-    int code = Fail(cmd, r.status());
+    int code = c.Fail(r.status());
     for (const std::string& v : client::ErrorViolations(r.status())) {
       std::cerr << "  " << v << "\n";
     }
@@ -596,24 +582,21 @@ int Adopt(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Health(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   std::string service;
-  cli::FlagSet f("schemactl health",
-                 "grpc.health.v1 Check: \"\" (default), schemagate.v1.SchemaGate, "
-                 "schemagate.cluster.<name>, schemagate.liveness or, for a fleet "
-                 "target, schemagate.target.<id> (the default with --target-id). "
-                 "Exits 0 when SERVING, 3 otherwise.");
-  c.Register(f);
-  f.String("service", &service, "the health service name");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
-  if (!f.IsSet("service") && !c.target_id.empty()) {
+  Command c(cmd,
+            "grpc.health.v1 Check: \"\" (default), schemagate.v1.SchemaGate, "
+            "schemagate.cluster.<name>, schemagate.liveness or, for a fleet "
+            "target, schemagate.target.<id> (the default with --target-id). "
+            "Exits 0 when SERVING, 3 otherwise.");
+  c.String("service", &service, "the health service name");
+  if (int code = c.Start(args); code >= 0) return code;
+  if (!c.IsSet("service") && !c.target_id.empty()) {
     service = client::TargetHealthService(c.target_id);
   }
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   auto r = (*client)->Health(service);
-  if (!r.ok()) return Fail(cmd, r.status());
+  if (!r.ok()) return c.Fail(r.status());
   std::string name = grpc::health::v1::HealthCheckResponse::ServingStatus_Name(*r);
   if (c.json) {
     std::cout << "{\"service\": \"" << service << "\", \"status\": \"" << name << "\"}\n";
@@ -624,30 +607,27 @@ int Health(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Wait(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   std::vector<std::string> clusters;
   absl::Duration timeout = absl::Seconds(120);
-  cli::FlagSet f("schemactl wait",
-                 "Waits until the named clusters are migrated (for init containers). "
-                 "Exits 0 once they are up to date, 4 on timeout, 9 at once when a "
-                 "cluster is not enabled in the server's build. Keeps retrying while "
-                 "the server is not reachable.");
-  c.Register(f);
-  f.List("clusters", &clusters, "clusters to wait for (comma-separated; required)",
+  Command c(cmd,
+            "Waits until the named clusters are migrated (for init containers). "
+            "Exits 0 once they are up to date, 4 on timeout, 9 at once when a "
+            "cluster is not enabled in the server's build. Keeps retrying while "
+            "the server is not reachable.");
+  c.List("clusters", &clusters, "clusters to wait for (comma-separated; required)",
          "SCHEMAGATE_WAIT_CLUSTERS");
-  f.Duration("timeout", &timeout, "give up after this long");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
-  if (clusters.empty()) return Fail(cmd, absl::InvalidArgumentError("--clusters is required"));
+  c.Duration("timeout", &timeout, "give up after this long");
+  if (int code = c.Start(args); code >= 0) return code;
+  if (clusters.empty()) return c.Fail(absl::InvalidArgumentError("--clusters is required"));
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   absl::Status s = (*client)->WaitForClusters(clusters, timeout, [&](const v1::ClusterInfo& ci) {
     if (!c.json) {
       std::cerr << "schemactl wait: " << ci.name() << " is " << StateName(ci.migration().state())
                 << "\n";
     }
   });
-  if (!s.ok()) return Fail(cmd, s);
+  if (!s.ok()) return c.Fail(s);
   if (c.json) {
     std::cout << "{\"ready\": true, \"clusters\": [\"" << absl::StrJoin(clusters, "\", \"")
               << "\"]}\n";
@@ -658,38 +638,35 @@ int Wait(const std::string& cmd, const std::vector<std::string>& args) {
 }
 
 int Targets(const std::string& cmd, const std::vector<std::string>& args) {
-  Common c;
   bool not_serving = false;
   std::vector<std::string> selector;
   std::string wave;
-  cli::FlagSet f("schemactl targets",
-                 "Lists the fleet targets of a server run with --targets: each one's "
-                 "features, wave, database (host:port/db), whether it is serving, its "
-                 "pending migrations and any problem in its definition. With "
-                 "--not-serving, exits 9 when any target is listed.");
-  c.Register(f);
-  f.Bool("not-serving", &not_serving,
+  Command c(cmd,
+            "Lists the fleet targets of a server run with --targets: each one's "
+            "features, wave, database (host:port/db), whether it is serving, its "
+            "pending migrations and any problem in its definition. With "
+            "--not-serving, exits 9 when any target is listed.");
+  c.Bool("not-serving", &not_serving,
          "only targets that are not serving (unreachable, not migrated, a problem)");
-  f.List("selector", &selector, "only targets with these labels (key=value, comma-separated)");
-  f.String("wave", &wave, "only targets of this wave");
-  f.SetEpilog(kExitCodes);
-  if (int code = f.Finish(f.Parse(args), 0, kUsage); code >= 0) return code;
+  c.List("selector", &selector, "only targets with these labels (key=value, comma-separated)");
+  c.String("wave", &wave, "only targets of this wave");
+  if (int code = c.Start(args); code >= 0) return code;
   v1::ListTargetsRequest req;
   req.set_only_not_serving(not_serving);
   req.set_wave(wave);
   for (const std::string& item : selector) {
     size_t eq = item.find('=');
     if (eq == std::string::npos || eq == 0) {
-      return Fail(cmd, absl::InvalidArgumentError("--selector items are key=value"));
+      return c.Fail(absl::InvalidArgumentError("--selector items are key=value"));
     }
     (*req.mutable_labels())[item.substr(0, eq)] = item.substr(eq + 1);
   }
   auto client = c.Connect();
-  if (!client.ok()) return Fail(cmd, client.status());
+  if (!client.ok()) return c.Fail(client.status());
   v1::ListTargetsResponse all;
   for (;;) {
     auto r = (*client)->ListTargets(req);
-    if (!r.ok()) return Fail(cmd, r.status());
+    if (!r.ok()) return c.Fail(r.status());
     for (v1::TargetInfo& t : *r->mutable_targets()) *all.add_targets() = std::move(t);
     all.set_total(r->total());
     *all.mutable_loaded_at() = r->loaded_at();

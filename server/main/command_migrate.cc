@@ -444,18 +444,12 @@ int Verify(const Args& args) {
   const std::string cmd = "schemagate verify";
   absl::StatusOr<Session> session = Start(setup, flags);
   if (!session.ok()) return Fail(cmd, session.status());
-  absl::StatusOr<std::vector<v1::Table>> live =
-      migrate::Introspect(session->conn.get(), migrate::CatalogSchemas(*session->catalog));
-  if (!live.ok()) return Fail(cmd, live.status());
-  migrate::History history(session->conn.get(), session->history);
-  absl::StatusOr<migrate::KnownObjects> known =
-      migrate::ReadKnownObjects(history, *session->catalog);
-  if (!known.ok()) return Fail(cmd, known.status());
   migrate::VerifyOptions options;
   options.ignore_extra_tables = ignore_extra;
-  options.foreign_history = known->foreign_history;
-  migrate::VerifyReport report =
-      migrate::Compare(*session->catalog, *live, options, known->orphans);
+  absl::StatusOr<migrate::VerifyReport> verified =
+      migrate::VerifyLive(session->conn.get(), *session->catalog, session->history, options);
+  if (!verified.ok()) return Fail(cmd, verified.status());
+  const migrate::VerifyReport& report = *verified;
   // The catalog is the schema with every migration of the build applied: a
   // database behind the build shows what is pending as drift, so say so.
   migrate::Engine engine = session->Engine();
@@ -463,7 +457,7 @@ int Verify(const Args& args) {
   if (!state.ok()) return Fail(cmd, state.status());
   std::vector<std::string> pending;
   for (const v1::Migration* m : state->pending) {
-    pending.push_back(absl::StrCat(m->cluster(), "/", m->version_text(), "_", m->name()));
+    pending.push_back(catalog::MigrationPath(*m));
   }
   if (setup.json) {
     ordered_json drift = ordered_json::array();

@@ -166,7 +166,7 @@ absl::Status Adopter::CheckDependencies(const Plan& plan) const {
       if (adopted.count(r.cluster()) || !catalog_.IsEnabled(r.cluster())) continue;
       if (plan.applied.count({r.cluster(), r.version()})) continue;
       missing.push_back(
-          absl::StrCat(MigrationFolder(*m), " requires ", r.cluster(), "/", r.version()));
+          absl::StrCat(catalog::MigrationPath(*m), " requires ", r.cluster(), "/", r.version()));
       suggest.insert(r.cluster());
     }
   }

@@ -47,7 +47,7 @@ void Engine::Emit(const Progress& p, Event e) const {
   if (e.ref.empty() && !e.cluster.empty()) {
     const v1::Migration* m = catalog_.FindMigration(e.cluster, e.version);
     e.ref = m != nullptr
-                ? MigrationFolder(*m)
+                ? catalog::MigrationPath(*m)
                 : absl::StrCat(e.cluster, "/", e.version, e.name.empty() ? "" : "_", e.name);
   }
   if (options_.observer) options_.observer(e);

@@ -5,7 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "server/migrate/state.h"
+#include "server/catalog/catalog.h"
 #include "server/util/errors.h"
 #include "server/util/human.h"
 
@@ -121,7 +121,7 @@ absl::Status CheckBlockingRows(const std::vector<PlannedLock>& locks, int64_t ma
                      p.lock.statement(), " [", p.lock.rule(), "]");
     problems.push_back(absl::StrCat(where, ": ", what));
     violations.push_back({"BLOCKING_LOCK",
-                          absl::StrCat(MigrationFolder(*p.migration), " ", p.lock.table()),
+                          absl::StrCat(catalog::MigrationPath(*p.migration), " ", p.lock.table()),
                           absl::StrCat(where, ": ", what, ": ", p.lock.message())});
   }
   if (problems.empty()) return absl::OkStatus();

@@ -4,14 +4,9 @@
 #include <map>
 #include <set>
 
-#include "absl/strings/str_cat.h"
 #include "server/catalog/checksum.h"
 
 namespace schemagate::migrate {
-
-std::string MigrationFolder(const v1::Migration& m) {
-  return absl::StrCat(m.cluster(), "/", m.version_text(), "_", m.name());
-}
 
 const char* ToString(ClusterStatus status) {
   switch (status) {

@@ -83,10 +83,6 @@ struct MigrationState {
   const ClusterState* Find(const std::string& cluster) const;
 };
 
-// "cluster/0002_name": the folder of `m` in the migrations tree, as
-// messages and events name a migration.
-std::string MigrationFolder(const v1::Migration& m);
-
 MigrationState ComputeState(const catalog::Catalog& catalog,
                             const std::vector<AppliedMigration>& history);
 

@@ -403,6 +403,8 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   }
   context.has_default = o.has_database;
   context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
+  // Both listeners' streams count against one --max-watches.
+  context.watches = metrics ? metrics->watch_streams() : std::make_shared<std::atomic<int>>(0);
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);

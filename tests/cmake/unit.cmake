@@ -4,7 +4,9 @@
 sg_test(sql_parser_test SOURCES unit/sql/parser_test.cc LIBS schemagate::sql)
 sg_test(catalog_features_test SOURCES unit/catalog/features_test.cc LIBS schemagate::catalog)
 sg_test(catalog_order_test SOURCES unit/catalog/order_test.cc LIBS schemagate::catalog)
-sg_test(catalog_test SOURCES unit/catalog/catalog_test.cc LIBS schemagate::catalog)
+# (with schemagate_common for the catalog's JSON output, `schemagate catalog`)
+sg_test(catalog_test SOURCES unit/catalog/catalog_test.cc LIBS schemagate::catalog
+        schemagate_common)
 sg_test(catalog_query_test SOURCES unit/catalog/query_test.cc LIBS schemagate::catalog)
 sg_test(catalog_diagram_test SOURCES unit/catalog/diagram_test.cc LIBS schemagate::catalog)
 sg_test(generator_lint_test SOURCES unit/generator/lint_test.cc LIBS schemagate::generator)

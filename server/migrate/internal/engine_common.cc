@@ -9,7 +9,7 @@
 namespace schemagate::migrate::internal {
 
 std::string MigrationWhat(const v1::Migration& m) {
-  return absl::StrCat("migration ", MigrationFolder(m));
+  return absl::StrCat("migration ", catalog::MigrationPath(m));
 }
 
 std::string ApplyLogDetail(const v1::Migration& m, bool with_checksum) {

@@ -146,18 +146,5 @@ TEST(StatusNamesTest, AreStable) {
   EXPECT_STREQ(ToString(ClusterStatus::kChecksumMismatch), "checksum mismatch");
 }
 
-TEST(MigrationFolderTest, ClusterVersionTextAndName) {
-  v1::Migration m;
-  m.set_cluster("tasks");
-  m.set_version(2);
-  m.set_version_text("0002");
-  m.set_name("add_due_date");
-  EXPECT_EQ(MigrationFolder(m), "tasks/0002_add_due_date");
-  // As written in the tree: a timestamp version keeps its text.
-  m.set_version(20240101120000);
-  m.set_version_text("20240101120000");
-  EXPECT_EQ(MigrationFolder(m), "tasks/20240101120000_add_due_date");
-}
-
 }  // namespace
 }  // namespace schemagate::migrate
