@@ -1,3 +1,11 @@
+// The database adapter (db.h): the only file that uses libpqxx (and libpq
+// directly, for scripts). It owns opening a connection (retries, the
+// primary check), the guard that maps every libpqxx exception to a status,
+// statements, queries, one-round-trip scripts, transactions and
+// notifications. It stays one file because libpqxx may appear nowhere
+// else: what needs neither library lives beside it — SQLSTATEs as status
+// codes and messages in sqlstate.h, the call deadline thread in
+// call_watchdog.h, connection strings in conninfo.h.
 #include "server/migrate/db.h"
 
 #include <libpq-fe.h>
@@ -5,49 +13,17 @@
 #include <sys/socket.h>
 
 #include <atomic>
-#include <map>
 #include <pqxx/pqxx>
 #include <random>
-#include <thread>
 
-#include "absl/strings/cord.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
-#include "absl/strings/strip.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "server/migrate/call_watchdog.h"
 #include "server/migrate/conninfo.h"
-#include "server/util/log.h"
 
 namespace schemagate::migrate {
 namespace {
-
-constexpr char kSqlStatePayload[] = "schemagate/sqlstate";
-
-absl::StatusCode CodeForSqlState(absl::string_view state) {
-  if (state.size() < 2) return absl::StatusCode::kInternal;
-  absl::string_view cls = state.substr(0, 2);
-  if (state == "40001" || state == "40P01" || state == "55P03" || state == "57014") {
-    return absl::StatusCode::kAborted;  // retry the transaction
-  }
-  if (cls == "08" || cls == "57" || cls == "53") {
-    return absl::StatusCode::kUnavailable;  // connection, shutdown, resources
-  }
-  // Authentication: the credentials are wrong.
-  if (cls == "28") return absl::StatusCode::kPermissionDenied;
-  // A missing privilege of the database role: someone must grant it.
-  if (state == "42501") return absl::StatusCode::kFailedPrecondition;
-  if (cls == "42" || cls == "22") return absl::StatusCode::kInvalidArgument;
-  return absl::StatusCode::kFailedPrecondition;
-}
-
-std::string Clean(absl::string_view message) {
-  absl::string_view m = absl::StripTrailingAsciiWhitespace(message);
-  absl::ConsumePrefix(&m, "ERROR:  ");
-  absl::ConsumePrefix(&m, "FATAL:  ");
-  return log::Scrub(m);
-}
 
 // libpqxx 6.4 throws some errors as a class of their own without their
 // SQLSTATE (e.sqlstate() is empty for insufficient_privilege, for example).
@@ -89,9 +65,7 @@ absl::StatusCode CodeForSqlError(const pqxx::sql_error& e, const std::string& st
 
 absl::Status SqlErrorStatus(const pqxx::sql_error& e) {
   const std::string state = SqlStateOf(e);
-  absl::Status status(CodeForSqlError(e, state), Clean(e.what()));
-  status.SetPayload(kSqlStatePayload, absl::Cord(state));
-  return status;
+  return WithSqlState(CodeForSqlError(e, state), CleanMessage(e.what()), state);
 }
 
 // libpqxx 6.4's transaction_rollback family (serialization failure,
@@ -101,81 +75,8 @@ absl::Status RollbackErrorStatus(const pqxx::transaction_rollback& e) {
   if (dynamic_cast<const pqxx::serialization_failure*>(&e)) state = "40001";
   if (dynamic_cast<const pqxx::deadlock_detected*>(&e)) state = "40P01";
   if (dynamic_cast<const pqxx::statement_completion_unknown*>(&e)) state = "40003";
-  absl::Status status(absl::StatusCode::kAborted, Clean(e.what()));
-  status.SetPayload(kSqlStatePayload, absl::Cord(state));
-  return status;
+  return WithSqlState(absl::StatusCode::kAborted, CleanMessage(e.what()), state);
 }
-
-bool Permanent(absl::string_view message) {
-  return absl::StrContains(message, "password authentication failed") ||
-         absl::StrContains(message, "authentication failed") ||
-         absl::StrContains(message, "no password supplied") ||
-         (absl::StrContains(message, "database \"") &&
-          absl::StrContains(message, "does not exist")) ||
-         absl::StrContains(message, "role \"") ||
-         absl::StrContains(message, "invalid connection option") ||
-         absl::StrContains(message, "invalid URI") || absl::StrContains(message, "missing \"=\"");
-}
-
-// Shuts down the socket of a call that outlives its deadline, so the thread
-// blocked in libpq returns (Connection::SetCallTimeout). One thread for the
-// process, started on first use; entries are removed by the caller before
-// its connection can be closed, so a socket is never touched after that.
-class Watchdog {
- public:
-  static Watchdog& Get() {
-    static Watchdog* watchdog = new Watchdog();
-    return *watchdog;
-  }
-
-  uint64_t Arm(int socket, absl::Time deadline, std::atomic<bool>* fired) {
-    absl::MutexLock lock(&mu_);
-    uint64_t id = next_++;
-    entries_[id] = {socket, deadline, fired};
-    cv_.Signal();
-    return id;
-  }
-
-  void Disarm(uint64_t id) {
-    absl::MutexLock lock(&mu_);
-    entries_.erase(id);
-  }
-
- private:
-  struct Entry {
-    int socket;
-    absl::Time deadline;
-    std::atomic<bool>* fired;
-  };
-
-  Watchdog() {
-    std::thread([this] { Loop(); }).detach();
-  }
-
-  void Loop() {
-    absl::MutexLock lock(&mu_);
-    while (true) {
-      absl::Time next = absl::InfiniteFuture();
-      const absl::Time now = absl::Now();
-      for (auto it = entries_.begin(); it != entries_.end();) {
-        if (it->second.deadline <= now) {
-          it->second.fired->store(true);
-          shutdown(it->second.socket, SHUT_RDWR);
-          it = entries_.erase(it);
-        } else {
-          next = std::min(next, it->second.deadline);
-          ++it;
-        }
-      }
-      cv_.WaitWithDeadline(&mu_, next);
-    }
-  }
-
-  absl::Mutex mu_;
-  absl::CondVar cv_;
-  std::map<uint64_t, Entry> entries_ ABSL_GUARDED_BY(mu_);
-  uint64_t next_ ABSL_GUARDED_BY(mu_) = 1;
-};
 
 // "host:port/dbname" of the server a connection reached (of several hosts,
 // the one libpq settled on); the URL's description when libpq cannot say.
@@ -237,11 +138,6 @@ struct Connection::Impl {
 Connection::Connection() : impl_(std::make_unique<Impl>()) {}
 
 bool Connection::in_transaction() const { return impl_->tx != nullptr; }
-
-std::string SqlState(const absl::Status& status) {
-  absl::optional<absl::Cord> p = status.GetPayload(kSqlStatePayload);
-  return p.has_value() ? std::string(*p) : "";
-}
 
 std::string QuoteIdent(absl::string_view ident) {
   std::string out = "\"";
@@ -320,15 +216,15 @@ absl::StatusOr<std::unique_ptr<Connection>> Connection::Open(const ConnectOption
         return c;
       }
     } catch (const pqxx::broken_connection& e) {
-      std::string message = Clean(e.what());
-      if (Permanent(message)) {
+      std::string message = CleanMessage(e.what());
+      if (PermanentConnectFailure(message)) {
         return absl::PermissionDeniedError(
             absl::StrCat("cannot connect to ", where, ": ", message));
       }
       error = absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", message));
     } catch (const std::exception& e) {
-      std::string message = Clean(e.what());
-      if (Permanent(message)) {
+      std::string message = CleanMessage(e.what());
+      if (PermanentConnectFailure(message)) {
         return absl::InvalidArgumentError(absl::StrCat("cannot connect to ", where, ": ", message));
       }
       error = absl::UnavailableError(absl::StrCat("cannot connect to ", where, ": ", message));
@@ -380,7 +276,7 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
   std::atomic<bool> timed_out{false};
   uint64_t armed = 0;
   if (const int fd = socket_; call_timeout_ < absl::InfiniteDuration() && fd >= 0) {
-    armed = Watchdog::Get().Arm(fd, absl::Now() + call_timeout_ + allowance, &timed_out);
+    armed = CallWatchdog::Get().Arm(fd, absl::Now() + call_timeout_ + allowance, &timed_out);
   }
   absl::Status status = [&]() -> absl::Status {
     try {
@@ -390,14 +286,14 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
       broken_ = true;
       impl_->tx.reset();
       return absl::UnavailableError(absl::StrCat("connection to ", description_, " lost during ",
-                                                 what, ": ", Clean(e.what())));
+                                                 what, ": ", CleanMessage(e.what())));
     } catch (const pqxx::in_doubt_error& e) {
       broken_ = true;
       impl_->tx.reset();
       return absl::UnavailableError(absl::StrCat("connection to ", description_,
                                                  " lost while committing (outcome "
                                                  "unknown; rerun to converge): ",
-                                                 Clean(e.what())));
+                                                 CleanMessage(e.what())));
     } catch (const pqxx::sql_error& e) {
       absl::Status error = SqlErrorStatus(e);
       if (impl_->conn != nullptr && !impl_->conn->is_open()) {
@@ -406,11 +302,10 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
         // for a switchover, 57P02, 57P03).
         broken_ = true;
         impl_->tx.reset();
-        absl::Status lost(absl::StatusCode::kUnavailable,
-                          absl::StrCat("connection to ", description_, " lost during ", what, ": ",
-                                       error.message()));
-        lost.SetPayload(kSqlStatePayload, absl::Cord(SqlState(error)));
-        return lost;
+        return WithSqlState(absl::StatusCode::kUnavailable,
+                            absl::StrCat("connection to ", description_, " lost during ", what,
+                                         ": ", error.message()),
+                            SqlState(error));
       }
       // A failed statement aborts the transaction; the caller rolls back.
       return error;
@@ -421,12 +316,12 @@ absl::Status Connection::Guard(absl::string_view what, F&& f, absl::Duration all
         broken_ = true;
         impl_->tx.reset();
         return absl::UnavailableError(absl::StrCat("connection to ", description_, " lost during ",
-                                                   what, ": ", Clean(e.what())));
+                                                   what, ": ", CleanMessage(e.what())));
       }
-      return absl::InternalError(absl::StrCat(what, ": ", Clean(e.what())));
+      return absl::InternalError(absl::StrCat(what, ": ", CleanMessage(e.what())));
     }
   }();
-  if (armed != 0) Watchdog::Get().Disarm(armed);
+  if (armed != 0) CallWatchdog::Get().Disarm(armed);
   if (timed_out || impl_->aborted) {
     // The socket is shut down: whatever f() saw, the connection is gone.
     broken_ = true;
@@ -525,7 +420,7 @@ absl::Status Connection::ExecuteScript(absl::string_view script, ScriptFailure* 
       return;
     }
     if (state.empty()) {
-      result = absl::InternalError(absl::StrCat("a script: ", Clean(message)));
+      result = absl::InternalError(absl::StrCat("a script: ", CleanMessage(message)));
       return;
     }
     // PostgreSQL counts characters (in the client encoding) from 1.
@@ -542,8 +437,7 @@ absl::Status Connection::ExecuteScript(absl::string_view script, ScriptFailure* 
     }
     failure->statement = completed;
     failure->position = position > static_cast<int64_t>(text.size()) ? -1 : position;
-    result = absl::Status(CodeForSqlState(state), Clean(message));
-    result.SetPayload(kSqlStatePayload, absl::Cord(state));
+    result = SqlStateStatus(state, CleanMessage(message));
   });
   if (!guarded.ok()) {
     if (sent && broken_) {

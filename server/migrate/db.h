@@ -14,7 +14,8 @@
 // serialization failures, deadlocks and lock timeouts (retry the
 // transaction); FAILED_PRECONDITION for constraint violations and others;
 // PERMISSION_DENIED for insufficient privilege and authentication failures.
-// SqlState() reads the SQLSTATE of a failed statement.
+// SqlState() reads the SQLSTATE of a failed statement (sqlstate.h, which
+// holds this mapping).
 //
 // Thread safety: a Connection is used by one thread at a time.
 #ifndef SCHEMAGATE_SERVER_MIGRATE_DB_H_
@@ -32,6 +33,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "server/migrate/sqlstate.h"
 
 namespace schemagate::migrate {
 
@@ -203,9 +205,6 @@ class Connection {
   std::atomic<int> socket_{-1};
   absl::Duration call_timeout_ = absl::InfiniteDuration();
 };
-
-// The SQLSTATE of a status returned by Connection, or "".
-std::string SqlState(const absl::Status& status);
 
 // Quotes an identifier for SQL ("my table" -> "\"my table\"").
 std::string QuoteIdent(absl::string_view ident);

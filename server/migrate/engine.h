@@ -29,6 +29,8 @@
 //   return errors::ExitCodeFor(r.status());
 //
 // Thread-compatible: one Engine per connection, used by one thread.
+// (The implementation is split by idea; engine.cc's first comment lists the
+// files. Rollback's decisions are pure functions in rollback_plan.h.)
 #ifndef SCHEMAGATE_SERVER_MIGRATE_ENGINE_H_
 #define SCHEMAGATE_SERVER_MIGRATE_ENGINE_H_
 
@@ -47,6 +49,9 @@
 #include "server/util/errors.h"
 
 namespace schemagate::migrate {
+namespace internal {
+class LockPoller;
+}  // namespace internal
 
 enum class LockMode {
   kSession,      // one advisory lock for the whole run (default)
@@ -243,8 +248,14 @@ class Engine {
                                      const StopRequested& stop, absl::Time start);
   // Emits kLockGaveUp (waited since `start`) and returns `why`.
   absl::Status GiveUpWaiting(const Progress& progress, absl::Time start, absl::Status why) const;
-  // Sleeps `d`; false (at once) when `stop` asks to stop.
-  static bool Pause(absl::Duration d, const StopRequested& stop);
+  // --lock-mode=transaction: begins a transaction and takes the
+  // transaction-scoped lock in it (kept open on success), polling with
+  // `poller` until the run's lock_wait_timeout (from `run_start`). Emits
+  // kLockWaiting once per run (`reported`), and kLockAcquired or
+  // kLockGaveUp when this call waited.
+  absl::Status AcquireTransactionLock(const Progress& progress, const StopRequested& stop,
+                                      absl::Time run_start, internal::LockPoller* poller,
+                                      bool* reported);
   // True when every enabled migration is applied and none is recorded as
   // in progress: nothing for this process to do (one read of the history).
   absl::StatusOr<bool> NothingToApply(History& history);
@@ -270,6 +281,23 @@ class Engine {
                         const StopRequested& stop, bool durable, StepResult* result);
   // The history row of `m` as this engine records it.
   AppliedMigration RowOf(const v1::Migration& m, int64_t duration_ms) const;
+  // In the open transaction: the history row of `m`, its "apply" log entry
+  // (with its checksum when `checksum_in_log`) and, when `notify`, its
+  // notification.
+  absl::Status RecordApplied(History& history, const v1::Migration& m, absl::Duration took,
+                             bool checksum_in_log, bool notify);
+  // Commits the open transaction that records `steps`. When the COMMIT was
+  // sent but no answer came (the connection broke), they are in doubt
+  // (in_doubt_) until Resolve reads the history.
+  absl::Status CommitApplied(const std::vector<StepResult>& steps);
+  // In the open transaction: deletes the history row, logs `action` with
+  // `detail` and notifies "rolled back <cluster> <version>".
+  absl::Status RecordRolledBack(History& history, const std::string& cluster, uint64_t version,
+                                const std::string& action, const std::string& detail);
+  // Sets lock_timeout (options_.lock_timeout; nothing when it is zero) for
+  // the open transaction (SET LOCAL) or the session (SET).
+  enum class LockTimeoutScope { kSession, kTransaction };
+  absl::Status SetLockTimeout(LockTimeoutScope scope);
   // Runs a transactional migration in one round trip: BEGIN, the lock
   // owner check, lock_timeout, its statements, its history row, log entry
   // and notification, COMMIT, as one script. A failure is reported as
@@ -295,6 +323,10 @@ class Engine {
   // One pass of Apply on the current connection, adding to `result`.
   absl::Status ApplyOnce(const ApplyOptions& options, ApplyResult* result);
   absl::Status ApplyPerTransaction(const ApplyOptions& options, ApplyResult* result);
+  // --single-transaction: `pending` in one transaction, all or nothing.
+  absl::Status ApplySingleTransaction(const ApplyOptions& options, History& history,
+                                      const std::vector<const v1::Migration*>& pending,
+                                      ApplyResult* result);
   // True when `s` means that the connection is gone or not to the primary
   // (checked on the server for a read-only error: a migration's own
   // SET TRANSACTION READ ONLY is a failed migration, not a standby).

@@ -24,6 +24,9 @@ sg_test(migrate_conninfo_test SOURCES unit/migrate/conninfo_test.cc LIBS schemag
 sg_test(migrate_objects_test SOURCES unit/migrate/objects_test.cc LIBS schemagate::migrate)
 sg_test(migrate_plan_locks_test SOURCES unit/migrate/plan_locks_test.cc
   LIBS schemagate::migrate)
+sg_test(migrate_rollback_plan_test SOURCES unit/migrate/rollback_plan_test.cc
+  LIBS schemagate::migrate)
+sg_test(migrate_sqlstate_test SOURCES unit/migrate/sqlstate_test.cc LIBS schemagate::migrate)
 sg_test(rpc_auth_test SOURCES unit/rpc/auth_test.cc LIBS schemagate::rpc)
 sg_test(rpc_convert_test SOURCES unit/rpc/convert_test.cc LIBS schemagate::rpc)
 sg_test(rpc_response_cache_test SOURCES unit/rpc/response_cache_test.cc LIBS schemagate::rpc)
