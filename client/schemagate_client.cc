@@ -59,6 +59,8 @@ bool ErrorInfoOf(const absl::Status& status, google::rpc::ErrorInfo* info) {
   return false;
 }
 
+// (The installed client library links only gRPC and Abseil, not the
+// server's util::ReadWholeFile: hence its own.)
 absl::StatusOr<std::string> ReadFile(const std::string& path, const char* what) {
   std::ifstream in(path, std::ios::binary);
   std::stringstream s;

@@ -162,6 +162,10 @@ std::string HexDecode(absl::string_view hex) {
   return out;
 }
 
+std::string MigrationPath(const v1::Migration& m) {
+  return absl::StrCat(m.cluster(), "/", m.version_text(), "_", m.name());
+}
+
 std::string NormalizeTableName(absl::string_view name) {
   if (absl::StartsWith(name, "public.")) name.remove_prefix(7);
   return std::string(name);

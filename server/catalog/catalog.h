@@ -155,6 +155,10 @@ class Catalog {
 // "public.users" -> "users"; other schemas are kept.
 std::string NormalizeTableName(absl::string_view name);
 
+// "cluster/0002_add_due": the migration's folder in the tree, how every
+// message and listing names a migration.
+std::string MigrationPath(const v1::Migration& m);
+
 }  // namespace schemagate::catalog
 
 #endif  // SCHEMAGATE_SERVER_CATALOG_CATALOG_H_

@@ -63,7 +63,7 @@ TargetResult RunOne(const Target& t, const RolloutOptions& o, const std::functio
       r = Failed(std::move(r), integrity);
     } else {
       for (const v1::Migration* m : state->pending) {
-        r.pending.push_back(absl::StrCat(m->cluster(), "/", m->version_text(), "_", m->name()));
+        r.pending.push_back(catalog::MigrationPath(*m));
       }
       r.outcome = r.pending.empty() ? Outcome::kUpToDate : Outcome::kPending;
     }

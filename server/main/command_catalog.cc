@@ -6,7 +6,7 @@
 #include "server/catalog/catalog.h"
 #include "server/catalog/diagram.h"
 #include "server/catalog/embedded.h"
-#include "server/catalog/json.h"
+#include "server/main/catalog_json.h"
 #include "server/main/commands.h"
 #include "server/util/cli.h"
 
@@ -68,7 +68,7 @@ int Catalog(const Args& args) {
       std::cerr << "schemagate catalog: --cluster: " << s.message() << "\n";
       return kUsage;
     }
-    std::cout << catalog::CatalogJson(*loaded, clusters).dump(compact ? -1 : 2) << "\n";
+    std::cout << CatalogJson(*loaded, clusters).dump(compact ? -1 : 2) << "\n";
     return kOk;
   }
   absl::StatusOr<catalog::DiagramFormat> diagram_format = catalog::ParseDiagramFormat(format);

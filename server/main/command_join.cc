@@ -8,9 +8,9 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "server/catalog/join.h"
-#include "server/catalog/json.h"
 #include "server/catalog/query.h"
 #include "server/catalog/sql_names.h"
+#include "server/main/catalog_json.h"
 #include "server/main/commands.h"
 #include "server/main/common.h"
 #include "server/util/errors.h"
@@ -111,7 +111,7 @@ int Join(const Args& args) {
   catalog::JoinGraph graph(*catalog);
   catalog::JoinResult result = graph.Join(request);
   if (json) {
-    std::cout << catalog::JoinJson(result).dump(2) << "\n";
+    std::cout << JoinJson(result).dump(2) << "\n";
     return ExitFor(result.verdict);
   }
   PrintTables(result.tables);
@@ -191,7 +191,7 @@ int Query(const Args& args) {
              : result->verdict == catalog::QueryVerdict::kWarnings ? kExitWarnings
                                                                    : kExitNotJoinable;
   if (json) {
-    std::cout << catalog::QueryJson(*result).dump(2) << "\n";
+    std::cout << QueryJson(*result).dump(2) << "\n";
     return code;
   }
   for (const catalog::QueryTable& t : result->tables) {

@@ -39,10 +39,6 @@ std::string Lines(const std::vector<std::string>& items) {
   return out;
 }
 
-std::string Ref(const v1::Migration& m) {
-  return absl::StrCat(m.cluster(), "/", m.version_text(), "_", m.name());
-}
-
 // Everything decided before anything is written; computed again under the
 // lock when the history changed in between.
 struct Plan {
@@ -169,7 +165,8 @@ absl::Status Adopter::CheckDependencies(const Plan& plan) const {
     for (const v1::MigrationRef& r : m->requires()) {
       if (adopted.count(r.cluster()) || !catalog_.IsEnabled(r.cluster())) continue;
       if (plan.applied.count({r.cluster(), r.version()})) continue;
-      missing.push_back(absl::StrCat(Ref(*m), " requires ", r.cluster(), "/", r.version()));
+      missing.push_back(
+          absl::StrCat(catalog::MigrationPath(*m), " requires ", r.cluster(), "/", r.version()));
       suggest.insert(r.cluster());
     }
   }

@@ -5,6 +5,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/catalog/catalog.h"
 #include "server/util/errors.h"
 #include "server/util/human.h"
 
@@ -52,10 +53,6 @@ SELECT f.name, f.oid IS NOT NULL,
             FROM leaves l WHERE l.name = f.name), 0)
 FROM found f
 )sql";
-
-std::string Ref(const v1::Migration& m) {
-  return absl::StrCat(m.cluster(), "/", m.version_text(), "_", m.name());
-}
 
 }  // namespace
 
@@ -123,7 +120,8 @@ absl::Status CheckBlockingRows(const std::vector<PlannedLock>& locks, int64_t ma
         absl::StrCat(p.lock.lock(), " on ", p.lock.table(), " (", DescribeSize(p.size), ") by ",
                      p.lock.statement(), " [", p.lock.rule(), "]");
     problems.push_back(absl::StrCat(where, ": ", what));
-    violations.push_back({"BLOCKING_LOCK", absl::StrCat(Ref(*p.migration), " ", p.lock.table()),
+    violations.push_back({"BLOCKING_LOCK",
+                          absl::StrCat(catalog::MigrationPath(*p.migration), " ", p.lock.table()),
                           absl::StrCat(where, ": ", what, ": ", p.lock.message())});
   }
   if (problems.empty()) return absl::OkStatus();

@@ -252,4 +252,15 @@ VerifyReport Compare(const catalog::Catalog& catalog, const std::vector<v1::Tabl
   return report;
 }
 
+absl::StatusOr<VerifyReport> VerifyLive(Connection* conn, const catalog::Catalog& catalog,
+                                        const HistoryName& name, VerifyOptions options) {
+  absl::StatusOr<std::vector<v1::Table>> live = Introspect(conn, CatalogSchemas(catalog));
+  if (!live.ok()) return live.status();
+  History history(conn, name);
+  absl::StatusOr<KnownObjects> known = ReadKnownObjects(history, catalog);
+  if (!known.ok()) return known.status();
+  options.foreign_history = known->foreign_history;
+  return Compare(catalog, *live, options, known->orphans);
+}
+
 }  // namespace schemagate::migrate

@@ -74,6 +74,13 @@ absl::StatusOr<KnownObjects> ReadKnownObjects(History& history, const catalog::C
 VerifyReport Compare(const catalog::Catalog& catalog, const std::vector<v1::Table>& live,
                      const VerifyOptions& options, const OrphanOwners& orphans = {});
 
+// Verify as the verify command and VerifySchema run it: the live tables of
+// the catalog's schemas against the catalog, with the orphans and the old
+// tools' history tables the history `name` records (options'
+// foreign_history is filled from it). Errors: the reads'.
+absl::StatusOr<VerifyReport> VerifyLive(Connection* conn, const catalog::Catalog& catalog,
+                                        const HistoryName& name, VerifyOptions options);
+
 // The schemas the catalog's tables live in ("public" and any other).
 std::vector<std::string> CatalogSchemas(const catalog::Catalog& catalog);
 

@@ -419,4 +419,19 @@ void FillAdopt(const migrate::AdoptResult& result, v1::AdoptDatabaseResponse* ou
   out->set_tables_checked(result.tables_checked);
 }
 
+google::protobuf::Timestamp Stamp(absl::Time t) {
+  google::protobuf::Timestamp out;
+  if (t == absl::InfinitePast()) return out;
+  out.set_seconds(absl::ToUnixSeconds(t));
+  out.set_nanos(
+      static_cast<int32_t>((t - absl::FromUnixSeconds(out.seconds())) / absl::Nanoseconds(1)));
+  return out;
+}
+
+void SetDuration(absl::Duration d, google::protobuf::Duration* out) {
+  int64_t ns = absl::ToInt64Nanoseconds(d);
+  out->set_seconds(ns / 1000000000);
+  out->set_nanos(static_cast<int32_t>(ns % 1000000000));
+}
+
 }  // namespace schemagate::rpc

@@ -9,6 +9,9 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/time/time.h"
+#include "google/protobuf/duration.pb.h"
+#include "google/protobuf/timestamp.pb.h"
 #include "schemagate/v1/schemagate.pb.h"
 #include "server/catalog/join.h"
 #include "server/catalog/query.h"
@@ -43,6 +46,11 @@ void FillDrift(const migrate::VerifyReport& report, v1::VerifySchemaResponse* ou
 void FillUnmanaged(const std::vector<migrate::UnmanagedTable>& tables,
                    google::protobuf::RepeatedPtrField<v1::UnmanagedTable>* out);
 void FillAdopt(const migrate::AdoptResult& result, v1::AdoptDatabaseResponse* out);
+
+// absl times as protobuf's well-known types (InfinitePast: an empty
+// Timestamp).
+google::protobuf::Timestamp Stamp(absl::Time t);
+void SetDuration(absl::Duration d, google::protobuf::Duration* out);
 
 // The gRPC status for a domain error: the code by how the caller should
 // react, the message, and google.rpc details (ErrorInfo with the reason —

@@ -7,7 +7,6 @@
 #include "absl/strings/str_join.h"
 #include "google/protobuf/descriptor.h"
 #include "schemagate/v1/schemagate.grpc.pb.h"
-#include "server/rpc/service.h"
 
 namespace schemagate::rpc {
 namespace {
@@ -78,8 +77,8 @@ ServerMetrics::ServerMetrics(const ServiceState* state)
       "schemagate_cluster_pending_migrations",
       "Migrations of the cluster in this build not applied yet.",
       per_cluster([](const migrate::ClusterState& c) { return static_cast<double>(c.pending); }));
-  gauges_->Add("schemagate_watch_streams", "Open WatchClusters streams.", [] {
-    return std::vector<Sample>{{{}, static_cast<double>(SchemaGateService::active_watches())}};
+  gauges_->Add("schemagate_watch_streams", "Open WatchClusters streams.", [watches = watches_] {
+    return std::vector<Sample>{{{}, static_cast<double>(watches->load())}};
   });
 }
 

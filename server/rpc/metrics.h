@@ -20,6 +20,7 @@
 #ifndef SCHEMAGATE_SERVER_RPC_METRICS_H_
 #define SCHEMAGATE_SERVER_RPC_METRICS_H_
 
+#include <atomic>
 #include <memory>
 #include <string>
 
@@ -51,6 +52,9 @@ class ServerMetrics {
 
   // For ServiceContext::rpc_metrics.
   metrics::RpcMetrics* rpcs() { return &rpcs_; }
+  // For ServiceContext::watches: the open WatchClusters streams the
+  // schemagate_watch_streams gauge shows.
+  std::shared_ptr<std::atomic<int>> watch_streams() const { return watches_; }
 
  private:
   explicit ServerMetrics(const ServiceState* state);
@@ -59,6 +63,7 @@ class ServerMetrics {
   std::shared_ptr<metrics::ScrapeGauges> gauges_;
   metrics::RpcMetrics rpcs_;
   metrics::MigrationMetrics migrations_;
+  std::shared_ptr<std::atomic<int>> watches_ = std::make_shared<std::atomic<int>>(0);
   std::unique_ptr<prometheus::Exposer> exposer_;
   int port_ = 0;
 };

@@ -22,19 +22,10 @@
 #include "server/rpc/monitor.h"
 #include "server/util/errors.h"
 #include "server/util/log.h"
+#include "server/util/read_file.h"
 
 namespace schemagate::rpc {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path, const char* flag) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  if (!in || s.str().empty()) {
-    return absl::InvalidArgumentError(absl::StrCat(flag, " ", path, " cannot be read or is empty"));
-  }
-  return s.str();
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const ServerOptions& o) {
   if (o.tls_cert.empty() && o.tls_key.empty()) {
@@ -46,14 +37,14 @@ absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const Serve
   if (o.tls_cert.empty() || o.tls_key.empty()) {
     return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
   }
-  absl::StatusOr<std::string> cert = ReadFile(o.tls_cert, "--tls-cert");
+  absl::StatusOr<std::string> cert = util::ReadRequiredFile(o.tls_cert, "--tls-cert");
   if (!cert.ok()) return cert.status();
-  absl::StatusOr<std::string> key = ReadFile(o.tls_key, "--tls-key");
+  absl::StatusOr<std::string> key = util::ReadRequiredFile(o.tls_key, "--tls-key");
   if (!key.ok()) return key.status();
   grpc::SslServerCredentialsOptions ssl;
   ssl.pem_key_cert_pairs.push_back({*key, *cert});
   if (!o.tls_client_ca.empty()) {
-    absl::StatusOr<std::string> ca = ReadFile(o.tls_client_ca, "--tls-client-ca");
+    absl::StatusOr<std::string> ca = util::ReadRequiredFile(o.tls_client_ca, "--tls-client-ca");
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *ca;
     ssl.client_certificate_request = GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY;
@@ -403,6 +394,8 @@ absl::Status Serve(catalog::Catalog catalog, const ServerOptions& o) {
   }
   context.has_default = o.has_database;
   context.rpc_metrics = metrics ? metrics->rpcs() : nullptr;
+  // Both listeners' streams count against one --max-watches.
+  context.watches = metrics ? metrics->watch_streams() : std::make_shared<std::atomic<int>>(0);
   bool split = !o.admin_listen.empty();
   SchemaGateService main_service(context, /*admin=*/!split);
   SchemaGateService admin_service(context, /*admin=*/true);

@@ -8,6 +8,12 @@
 // join graph, engine), convert, map Status to a gRPC code. Memory-only RPCs
 // run inline; database work runs on a worker pool, never on gRPC threads.
 //
+// Where things are: service.cc (admission, target resolution), service_read.cc
+// (memory RPCs, WatchClusters, ListTargets), service_database.cc (database
+// reads and admin RPCs), reactors.h (the streams), call.h (what every call
+// shares: decoding, the response cache, finishing, offloading), convert.h
+// (domain -> proto).
+//
 // Thread safety: all handlers may run concurrently.
 #ifndef SCHEMAGATE_SERVER_RPC_SERVICE_H_
 #define SCHEMAGATE_SERVER_RPC_SERVICE_H_
@@ -87,6 +93,10 @@ struct ServiceContext {
   // Every finished call is recorded here (by method and code) when set
   // (--metrics-listen); must outlive the service.
   metrics::RpcMetrics* rpc_metrics = nullptr;
+  // Open WatchClusters streams, against limits.max_watches: services given
+  // the same counter (a server's two listeners) share the limit; a service
+  // given none counts its own.
+  std::shared_ptr<std::atomic<int>> watches;
 };
 
 namespace internal {
@@ -151,7 +161,7 @@ class SchemaGateService final : public internal::RawService {
                                         grpc::ByteBuffer* response) override;
 
   // What a request's target_id names: the server's own database (empty) or
-  // a fleet target. Public for the reactors in service.cc.
+  // a fleet target. Public for the reactors (reactors.h).
   struct Scope {
     std::shared_ptr<ServiceState> state;  // never null once resolved
     std::shared_ptr<TargetEntry> entry;   // null for the server's own database
@@ -162,12 +172,11 @@ class SchemaGateService final : public internal::RawService {
     void Refresh() const;
   };
 
-  // Active WatchClusters streams (for tests and metrics).
-  static int active_watches();
+  // Open WatchClusters streams counted by this service's counter
+  // (ServiceContext::watches).
+  int active_watches() const;
 
  private:
-  class Call;
-
   grpc::Status CheckAdmin(grpc::CallbackServerContext* ctx) const;
   // Resolves `target_id`: INVALID_ARGUMENT (malformed; empty on a server
   // without a database of its own), NOT_FOUND (reason UNKNOWN_TARGET: not

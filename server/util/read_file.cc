@@ -16,4 +16,11 @@ absl::StatusOr<std::string> ReadWholeFile(const std::string& path) {
   return buffer.str();
 }
 
+absl::StatusOr<std::string> ReadRequiredFile(const std::string& path, const std::string& what) {
+  absl::StatusOr<std::string> text = ReadWholeFile(path);
+  if (!text.ok()) return absl::InvalidArgumentError(what + " " + path + " cannot be read");
+  if (text->empty()) return absl::InvalidArgumentError(what + " " + path + " is empty");
+  return text;
+}
+
 }  // namespace schemagate::util

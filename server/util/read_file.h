@@ -17,6 +17,11 @@ namespace schemagate::util {
 // "cannot read <path>" when it cannot be opened or read.
 absl::StatusOr<std::string> ReadWholeFile(const std::string& path);
 
+// The same for a file a flag or field names (`what`: "--tls-cert"), which
+// must not be empty: INVALID_ARGUMENT "<what> <path> cannot be read" or
+// "<what> <path> is empty".
+absl::StatusOr<std::string> ReadRequiredFile(const std::string& path, const std::string& what);
+
 }  // namespace schemagate::util
 
 #endif  // SCHEMAGATE_SERVER_UTIL_READ_FILE_H_

@@ -4,7 +4,9 @@
 sg_test(sql_parser_test SOURCES unit/sql/parser_test.cc LIBS schemagate::sql)
 sg_test(catalog_features_test SOURCES unit/catalog/features_test.cc LIBS schemagate::catalog)
 sg_test(catalog_order_test SOURCES unit/catalog/order_test.cc LIBS schemagate::catalog)
-sg_test(catalog_test SOURCES unit/catalog/catalog_test.cc LIBS schemagate::catalog)
+# (with schemagate_common for the catalog's JSON output, `schemagate catalog`)
+sg_test(catalog_test SOURCES unit/catalog/catalog_test.cc LIBS schemagate::catalog
+        schemagate_common)
 sg_test(catalog_query_test SOURCES unit/catalog/query_test.cc LIBS schemagate::catalog)
 sg_test(catalog_diagram_test SOURCES unit/catalog/diagram_test.cc LIBS schemagate::catalog)
 sg_test(generator_lint_test SOURCES unit/generator/lint_test.cc LIBS schemagate::generator)
@@ -25,6 +27,7 @@ sg_test(migrate_plan_locks_test SOURCES unit/migrate/plan_locks_test.cc
 sg_test(rpc_auth_test SOURCES unit/rpc/auth_test.cc LIBS schemagate::rpc)
 sg_test(rpc_convert_test SOURCES unit/rpc/convert_test.cc LIBS schemagate::rpc)
 sg_test(rpc_response_cache_test SOURCES unit/rpc/response_cache_test.cc LIBS schemagate::rpc)
+sg_test(rpc_watch_count_test SOURCES unit/rpc/watch_count_test.cc LIBS schemagate::rpc)
 sg_test(rpc_service_cache_test SOURCES unit/rpc/service_cache_test.cc
         LIBS schemagate::rpc schemagate::fleet schemagate::metrics)
 sg_test(client_test SOURCES unit/client/client_test.cc LIBS schemagate::client)

@@ -343,7 +343,28 @@ size_t StatusMetadataBytes(const grpc::Status& s) {
   return (11 + 2 + 32) + (12 + message + 32) + (s.error_details().empty() ? 0 : 23 + details + 32);
 }
 
-void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::Status& s) {
+// What the handler's decoding of a request body should conclude (same
+// runtime, same rules).
+struct Decoded {
+  bool decodes = false;
+  // A non-empty target_id: these servers serve one database (no --targets),
+  // so once a call is admitted and its fields are valid it is NOT_FOUND.
+  bool names_target = false;
+};
+
+Decoded Decode(const Method& m, const std::string& body) {
+  Decoded d;
+  std::unique_ptr<Message> message(m.request->New());
+  d.decodes = message->ParseFromString(body);
+  const google::protobuf::FieldDescriptor* field =
+      message->GetDescriptor()->FindFieldByName("target_id");
+  if (d.decodes && field != nullptr) {
+    d.names_target = !message->GetReflection()->GetString(*message, field).empty();
+  }
+  return d;
+}
+
+void CheckStatus(const Method& m, const Variant& v, const Decoded& d, const grpc::Status& s) {
   const grpc::StatusCode code = s.error_code();
   auto bad = [&](const char* why) {
     Fail(absl::StrCat(m.name, " on ", v.name, ": ", why, ": code ", static_cast<int>(code), " \"",
@@ -364,7 +385,7 @@ void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::St
       (code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::CANCELLED)) {
     return;
   }
-  if (!decodes) {
+  if (!d.decodes) {
     // A request that does not decode is INVALID_ARGUMENT, whatever else.
     if (code != grpc::StatusCode::INVALID_ARGUMENT)
       bad("a malformed request is not INVALID_ARGUMENT");
@@ -372,6 +393,15 @@ void CheckStatus(const Method& m, const Variant& v, bool decodes, const grpc::St
   }
   if (code == grpc::StatusCode::RESOURCE_EXHAUSTED) return;  // workers busy
   if (code == grpc::StatusCode::DEADLINE_EXCEEDED) bad("too slow (deadline exceeded)");
+  const bool admitted = m.kind != kAdmin || v.admitted;
+  if (d.names_target && admitted) {
+    // An invalid field (target_id's own name rules included) is still
+    // INVALID_ARGUMENT; otherwise the target is unknown here.
+    if (code != grpc::StatusCode::NOT_FOUND && code != grpc::StatusCode::INVALID_ARGUMENT) {
+      bad("a target_id on a server without --targets is not NOT_FOUND");
+    }
+    return;
+  }
   switch (m.kind) {
     case kMemory:
       if (code != grpc::StatusCode::OK && code != grpc::StatusCode::INVALID_ARGUMENT) {
@@ -414,11 +444,11 @@ grpc::Status CallUnary(const Method& m, Backend* b, const std::string& method,
 }
 
 void Unary(const Method& m, const Variant& v, Backend* b, const std::string& method,
-           grpc::ClientContext* ctx, const grpc::ByteBuffer& request, bool decodes) {
+           grpc::ClientContext* ctx, const grpc::ByteBuffer& request, const Decoded& decoded) {
   grpc::ByteBuffer response;
   grpc::Status status = CallUnary(m, b, method, ctx, request, &response);
   Trace(m, v, status, "");
-  CheckStatus(m, v, decodes, status);
+  CheckStatus(m, v, decoded, status);
   if (status.ok()) CheckParses(m, Bytes(response), "the response");
   if (status.ok() && m.kind == kMemory && b->cache != nullptr) {
     // The same request again (most likely answered from the cache, the
@@ -501,7 +531,7 @@ bool ValidWatchFilter(const v1::WatchClustersRequest& r) {
 }
 
 void Streaming(const Method& m, const Variant& v, Backend* b, const std::string& method,
-               grpc::ClientContext* ctx, const grpc::ByteBuffer& request, bool decodes,
+               grpc::ClientContext* ctx, const grpc::ByteBuffer& request, const Decoded& decoded,
                const std::string& body, int index) {
   Stream stream;
   stream.Start(b->stub.get(), ctx, method, request);
@@ -517,15 +547,16 @@ void Streaming(const Method& m, const Variant& v, Backend* b, const std::string&
   }
   if (index == kWatchClusters) {
     v1::WatchClustersRequest r;
-    bool valid = decodes && r.ParseFromString(body) && ValidWatchFilter(r);
+    bool valid =
+        decoded.decodes && !decoded.names_target && r.ParseFromString(body) && ValidWatchFilter(r);
     if (valid && !stream.got_first()) {
       Fail(absl::StrCat("WatchClusters on ", v.name, ": no first message (code ",
                         static_cast<int>(status.error_code()), ")"));
     }
-    if (!valid) CheckStatus(m, v, decodes, status);
+    if (!valid) CheckStatus(m, v, decoded, status);
     // The stream is released once the client has gone.
     absl::Time until = absl::Now() + absl::Seconds(10);
-    while (rpc::SchemaGateService::active_watches() != 0) {
+    while (b->service->active_watches() != 0) {
       if (absl::Now() > until) Fail("a cancelled WatchClusters stream is never released");
       absl::SleepFor(absl::Microseconds(50));
     }
@@ -533,7 +564,7 @@ void Streaming(const Method& m, const Variant& v, Backend* b, const std::string&
   }
   // ApplyMigrations: it never streams progress (there is no database).
   if (stream.got_first()) Fail("ApplyMigrations streamed a message without a database");
-  if (status.error_code() != grpc::StatusCode::CANCELLED) CheckStatus(m, v, decodes, status);
+  if (status.error_code() != grpc::StatusCode::CANCELLED) CheckStatus(m, v, decoded, status);
 }
 
 }  // namespace
@@ -554,9 +585,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Backend* b = &g_world->backends[v.backend];
   const std::string body(reinterpret_cast<const char*>(data) + 1, size - 1);
 
-  // What the handler's decoding should conclude (same runtime, same rules).
-  std::unique_ptr<Message> decoded(m.request->New());
-  const bool decodes = decoded->ParseFromString(body);
+  const Decoded decoded = Decode(m, body);
 
   grpc::ClientContext ctx;
   bool slow = v.slow_database && m.kind != kMemory;
@@ -569,9 +598,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   grpc::ByteBuffer request(&slice, 1);
   const std::string method = absl::StrCat("/schemagate.v1.SchemaGate/", m.name);
   if (m.stream) {
-    Streaming(m, v, b, method, &ctx, request, decodes, body, index);
+    Streaming(m, v, b, method, &ctx, request, decoded, body, index);
   } else {
-    Unary(m, v, b, method, &ctx, request, decodes);
+    Unary(m, v, b, method, &ctx, request, decoded);
   }
   return 0;
 }

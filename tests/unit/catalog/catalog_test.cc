@@ -3,7 +3,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "server/catalog/checksum.h"
-#include "server/catalog/json.h"
+#include "server/main/catalog_json.h"
 
 namespace schemagate::catalog {
 namespace {
@@ -200,7 +200,7 @@ TEST(CatalogTest, JsonListsEnabledPartOnly) {
   ASSERT_TRUE(full.ok());
   absl::StatusOr<Catalog> narrow = full->Narrow({"people"});
   ASSERT_TRUE(narrow.ok());
-  nlohmann::ordered_json j = CatalogJson(*narrow);
+  nlohmann::ordered_json j = commands::CatalogJson(*narrow);
   EXPECT_EQ(j["features"], nlohmann::ordered_json::array({"core", "people"}));
   ASSERT_EQ(j["clusters"].size(), 2u);
   EXPECT_EQ(j["clusters"][1]["name"], "people");

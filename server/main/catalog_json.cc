@@ -1,4 +1,4 @@
-#include "server/catalog/json.h"
+#include "server/main/catalog_json.h"
 
 #include <algorithm>
 #include <map>
@@ -7,7 +7,20 @@
 
 #include "server/catalog/order.h"
 
-namespace schemagate::catalog {
+namespace schemagate::commands {
+
+using catalog::Catalog;
+using catalog::JoinEdge;
+using catalog::JoinResult;
+using catalog::JoinStep;
+using catalog::PairResult;
+using catalog::QueryCondition;
+using catalog::QueryResult;
+using catalog::QueryTable;
+using catalog::TableResult;
+using catalog::TableState;
+using catalog::ToString;
+
 namespace {
 
 template <typename Repeated>
@@ -228,4 +241,4 @@ nlohmann::ordered_json CatalogJson(const Catalog& catalog,
           {"digest", enabled.digest()}};
 }
 
-}  // namespace schemagate::catalog
+}  // namespace schemagate::commands

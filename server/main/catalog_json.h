@@ -1,13 +1,15 @@
-// JSON renderings of the catalog (what `schemagate catalog` prints).
-#ifndef SCHEMAGATE_SERVER_CATALOG_JSON_H_
-#define SCHEMAGATE_SERVER_CATALOG_JSON_H_
+// JSON renderings of the catalog, of a join and of a query check: what
+// `schemagate catalog`, `join` and `query --json` print. CLI output, so it
+// lives beside the commands (the catalog itself stays free of JSON).
+#ifndef SCHEMAGATE_SERVER_MAIN_CATALOG_JSON_H_
+#define SCHEMAGATE_SERVER_MAIN_CATALOG_JSON_H_
 
 #include "nlohmann/json.hpp"
 #include "server/catalog/catalog.h"
 #include "server/catalog/join.h"
 #include "server/catalog/query.h"
 
-namespace schemagate::catalog {
+namespace schemagate::commands {
 
 // The enabled part of `catalog`:
 // {"features": [...], "requested_features": [...],
@@ -24,7 +26,7 @@ namespace schemagate::catalog {
 // creates it, with the columns and keys of every enabled cluster. With
 // `clusters` (enabled cluster names; see CheckClustersEnabled in
 // diagram.h) only those clusters and their migrations in apply_order.
-nlohmann::ordered_json CatalogJson(const Catalog& catalog,
+nlohmann::ordered_json CatalogJson(const catalog::Catalog& catalog,
                                    const std::vector<std::string>& clusters = {});
 
 // {"verdict", "tables": [{"name", "state", "cluster", "enable_features",
@@ -36,14 +38,14 @@ nlohmann::ordered_json CatalogJson(const Catalog& catalog,
 // edge: {"foreign_key", "from_table", "from_columns", "to_table",
 //  "to_columns", "from_alias", "to_alias", "on"}; step: {"table", "join_to",
 //  edge..., "sql", "alternatives"}.
-nlohmann::ordered_json JoinJson(const JoinResult& result);
+nlohmann::ordered_json JoinJson(const catalog::JoinResult& result);
 
 // {"verdict", "statements", "tables": [{"name", "table", "state", "cluster",
 //  "enable_features", "role", "aliases", "line", "column", "suggestions"}],
 //  "conditions": [{"left", "right", "text", "foreign_key", "line",
 //  "column"}], "messages"}
-nlohmann::ordered_json QueryJson(const QueryResult& result);
+nlohmann::ordered_json QueryJson(const catalog::QueryResult& result);
 
-}  // namespace schemagate::catalog
+}  // namespace schemagate::commands
 
-#endif  // SCHEMAGATE_SERVER_CATALOG_JSON_H_
+#endif  // SCHEMAGATE_SERVER_MAIN_CATALOG_JSON_H_
