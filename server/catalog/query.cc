@@ -1,50 +1,44 @@
 #include "server/catalog/query.h"
 
+#include <algorithm>
 #include <map>
-#include <memory>
 #include <set>
 #include <tuple>
+#include <type_traits>
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "pg_walk.h"
 #include "server/sql/parser.h"
-#include "server/sql/pg_json.h"
 
+// The walk reads libpg_query's typed parse tree (pg_query.proto) and keeps,
+// level for level, the answers of the JSON walk it replaced (same tables,
+// roles, aliases, positions, conditions, order, and nesting limit). Depth is
+// counted in levels of libpg_query's JSON form: a Node and the message it
+// holds are one level, any other message one, a list one more. Two
+// consequences of that form are kept as they were (pinned by
+// tests/unit/catalog/query_test.cc):
+//   - a set operation's arms (SelectStmt larg/rarg, typed SelectStmt fields
+//     rather than Nodes) are walked as plain members in the set operation's
+//     scope: a plain FROM table there is a "reference", not "read";
+//   - a message reached through a typed (non-Node) field that has exactly
+//     one field set, itself a message, is looked through: that message's
+//     members are walked one level up, so a RangeVar there is not recorded
+//     (CREATE PUBLICATION p FOR TABLE t lists no table).
 namespace schemagate::catalog {
 namespace {
 
-using json = sql::JsonNode;
+using pg_query::Node;
 
-const json* Member(const json& obj, absl::string_view key) { return obj.Get(key); }
-std::string StringMember(const json& obj, absl::string_view key) {
-  const json* m = obj.Get(key);
-  return m != nullptr ? std::string(m->str()) : "";
-}
-bool BoolMember(const json& obj, absl::string_view key) {
-  const json* m = obj.Get(key);
-  return m != nullptr && m->boolean();
-}
-int IntMember(const json& obj, absl::string_view key, int fallback) {
-  const json* m = obj.Get(key);
-  return m != nullptr && m->type() == json::kNumber ? static_cast<int>(m->number()) : fallback;
-}
-std::vector<std::string> StringList(const json* list) {
+// The strings of a String node list; other nodes (A_Star) are skipped.
+std::vector<std::string> StringList(const google::protobuf::RepeatedPtrField<Node>& list) {
   std::vector<std::string> out;
-  if (list == nullptr || !list->is_array()) return out;
-  for (const json& item : *list) {
-    const json* s = item.Get("String");
-    if (s != nullptr) out.push_back(StringMember(*s, "sval"));
+  for (const Node& item : list) {
+    if (item.has_string()) out.push_back(item.string().sval());
   }
   return out;
-}
-// {"Type": {...}} -> ("Type", inner); otherwise ("", null).
-std::pair<absl::string_view, const json*> Unwrap(const json& node) {
-  if (!node.is_object() || node.size() != 1) return {"", nullptr};
-  const json& only = *node.begin();
-  if (!only.is_object()) return {"", nullptr};
-  return {only.key(), &only};
 }
 
 int RoleRank(absl::string_view role) {
@@ -78,34 +72,43 @@ struct Scope {
 
 class Analyzer {
  public:
-  Analyzer(const JoinGraph& graph, absl::string_view sql, QueryResult* out)
-      : graph_(graph), catalog_(graph.catalog()), lines_(sql), out_(out) {}
+  Analyzer(const JoinGraph& graph, const sql::LineIndex& lines, QueryResult* out)
+      : graph_(graph), catalog_(graph.catalog()), lines_(lines), out_(out) {}
 
-  absl::Status Statement(const json& node, int index) {
+  absl::Status Statement(const Node& node, int index) {
     statement_ = index;
     Scope root;
-    return Visit(node, root, 0);
+    Value(node, root, 0);
+    return status_;
   }
 
  private:
-  absl::Status TooDeep() const {
-    return absl::InvalidArgumentError(
+  // False (and the error kept) when `depth` is past the limit or an error
+  // is pending: the walk stops.
+  bool Within(int depth) {
+    if (!status_.ok()) return false;
+    if (depth <= kMaxQueryDepth) return true;
+    status_ = absl::InvalidArgumentError(
         absl::StrCat("query nests more than ", kMaxQueryDepth, " levels deep"));
+    return false;
   }
-
-  std::string TableName(const json& rv) const {
-    std::string schema = StringMember(rv, "schemaname");
-    std::string name = StringMember(rv, "relname");
-    return schema.empty() ? name : schema + "." + name;
+  // Members of a message at `depth`: past the limit, any set field is an
+  // error (the JSON walk checked scalars too).
+  template <typename M>
+  bool MembersWithin(const M& m, int depth, int ignored_fields = 0) {
+    if (!status_.ok()) return false;
+    if (depth <= kMaxQueryDepth) return true;
+    if (sql::SetFields(m) > ignored_fields) Within(depth);
+    return false;
   }
 
   // Records a relation; returns the catalog name ("" if not a known table).
-  std::string AddRelation(const json& rv, Scope& scope, const std::string& role) {
-    std::string written = TableName(rv);
-    bool unqualified = StringMember(rv, "schemaname").empty();
-    std::string alias;
-    if (const json* a = Member(rv, "alias")) alias = StringMember(*a, "aliasname");
-    std::string key = alias.empty() ? StringMember(rv, "relname") : alias;
+  std::string AddRelation(const pg_query::RangeVar& rv, Scope& scope, const std::string& role) {
+    const std::string& relname = rv.relname();
+    bool unqualified = rv.schemaname().empty();
+    std::string written = unqualified ? relname : absl::StrCat(rv.schemaname(), ".", relname);
+    const std::string& alias = rv.alias().aliasname();
+    const std::string& key = alias.empty() ? relname : alias;
     if (unqualified && scope.IsCte(written)) {
       scope.relations[key] = "";
       return "";
@@ -122,7 +125,7 @@ class Analyzer {
       if (lookup.state == TableState::kUnknown) t.suggestions = graph_.Suggest(written);
       t.role = role;
       t.statement = statement_;
-      sql::LineCol at = lines_.PositionOf(std::max(0, IntMember(rv, "location", 0)));
+      sql::LineCol at = lines_.PositionOf(std::max(0, rv.location()));
       t.line = at.line;
       t.column = at.column;
       it = index_.emplace(canonical, out_->tables.size()).first;
@@ -141,16 +144,16 @@ class Analyzer {
   }
 
   // Tables of a FROM item (for USING / NATURAL).
-  void ItemTables(const json& item, std::vector<std::string>* tables, Scope& scope) {
-    auto [type, inner] = Unwrap(item);
-    if (type == "RangeVar" && inner != nullptr) {
-      std::string alias;
-      if (const json* a = Member(*inner, "alias")) alias = StringMember(*a, "aliasname");
-      const std::string* t = scope.Resolve(alias.empty() ? StringMember(*inner, "relname") : alias);
+  void ItemTables(const Node& item, std::vector<std::string>* tables, Scope& scope) {
+    if (item.has_range_var()) {
+      const pg_query::RangeVar& rv = item.range_var();
+      const std::string& alias = rv.alias().aliasname();
+      const std::string* t = scope.Resolve(alias.empty() ? rv.relname() : alias);
       if (t != nullptr && !t->empty()) tables->push_back(*t);
-    } else if (type == "JoinExpr" && inner != nullptr) {
-      if (const json* l = Member(*inner, "larg")) ItemTables(*l, tables, scope);
-      if (const json* r = Member(*inner, "rarg")) ItemTables(*r, tables, scope);
+    } else if (item.has_join_expr()) {
+      const pg_query::JoinExpr& join = item.join_expr();
+      if (join.has_larg()) ItemTables(join.larg(), tables, scope);
+      if (join.has_rarg()) ItemTables(join.rarg(), tables, scope);
     }
   }
 
@@ -167,14 +170,14 @@ class Analyzer {
   }
 
   void AddCondition(const std::string& lt, const std::string& lc, const std::string& rt,
-                    const std::string& rc, const std::string& text, int location) {
+                    const std::string& rc, std::string text, int location) {
     if (lt.empty() || rt.empty()) return;
     QueryCondition c;
     c.left_table = lt;
     c.left_column = lc;
     c.right_table = rt;
     c.right_column = rc;
-    c.text = text;
+    c.text = std::move(text);
     c.foreign_key = graph_.MatchForeignKey(lt, lc, rt, rc);
     c.matches_foreign_key = !c.foreign_key.empty();
     c.statement = statement_;
@@ -184,12 +187,12 @@ class Analyzer {
     out_->conditions.push_back(std::move(c));
   }
 
-  void Using(const json& join, Scope& scope) {
-    std::vector<std::string> columns = StringList(Member(join, "usingClause"));
+  void Using(const pg_query::JoinExpr& join, Scope& scope) {
+    std::vector<std::string> columns = StringList(join.using_clause());
     std::vector<std::string> left, right;
-    if (const json* l = Member(join, "larg")) ItemTables(*l, &left, scope);
-    if (const json* r = Member(join, "rarg")) ItemTables(*r, &right, scope);
-    if (BoolMember(join, "isNatural")) {
+    if (join.has_larg()) ItemTables(join.larg(), &left, scope);
+    if (join.has_rarg()) ItemTables(join.rarg(), &right, scope);
+    if (join.is_natural()) {
       // NATURAL: the columns the two sides share.
       for (const std::string& lt : left) {
         const v1::Table* t = Table(lt);
@@ -214,10 +217,10 @@ class Analyzer {
   }
 
   // table and column of a ColumnRef, resolved in `scope`.
-  std::pair<std::string, std::string> ResolveColumn(const json& ref, const Scope& scope) {
-    std::vector<std::string> fields = StringList(Member(ref, "fields"));
+  std::pair<std::string, std::string> ResolveColumn(const std::vector<std::string>& fields,
+                                                    const Scope& scope) const {
     if (fields.empty()) return {"", ""};
-    const std::string column = fields.back();
+    const std::string& column = fields.back();
     if (fields.size() >= 2) {
       std::string rel = fields[fields.size() - 2];
       if (fields.size() >= 3) rel = fields[fields.size() - 3] + "." + rel;
@@ -243,174 +246,192 @@ class Analyzer {
     return {"", column};
   }
 
-  std::string Text(const json& ref) const {
-    return absl::StrJoin(StringList(Member(ref, "fields")), ".");
-  }
-
-  void Equality(const json& expr, const Scope& scope) {
-    if (StringMember(expr, "kind") != "AEXPR_OP") return;
-    std::vector<std::string> op = StringList(Member(expr, "name"));
-    if (op.size() != 1 || op[0] != "=") return;
-    const json* l = Member(expr, "lexpr");
-    const json* r = Member(expr, "rexpr");
-    const json* lref = l != nullptr ? Member(*l, "ColumnRef") : nullptr;
-    const json* rref = r != nullptr ? Member(*r, "ColumnRef") : nullptr;
-    if (lref == nullptr || rref == nullptr) return;
-    auto [lt, lc] = ResolveColumn(*lref, scope);
-    auto [rt, rc] = ResolveColumn(*rref, scope);
-    AddCondition(lt, lc, rt, rc, absl::StrCat(Text(*lref), " = ", Text(*rref)),
-                 IntMember(expr, "location", -1));
-  }
-
-  absl::Status FromItem(const json& item, Scope& scope, int depth, const std::string& role) {
-    if (depth > kMaxQueryDepth) return TooDeep();
-    auto [type, inner] = Unwrap(item);
-    if (inner == nullptr) return absl::OkStatus();
-    if (type == "RangeVar") {
-      AddRelation(*inner, scope, role);
-      return absl::OkStatus();
+  void Equality(const pg_query::A_Expr& expr, const Scope& scope) {
+    if (expr.kind() != pg_query::AEXPR_OP) return;
+    if (expr.name_size() != 1 || expr.name(0).string().sval() != "=" ||
+        !expr.name(0).has_string()) {
+      return;
     }
-    if (type == "JoinExpr") {
-      for (const char* side : {"larg", "rarg"}) {
-        if (const json* s = Member(*inner, side)) {
-          if (absl::Status st = FromItem(*s, scope, depth + 1, role); !st.ok()) return st;
-        }
+    if (!expr.lexpr().has_column_ref() || !expr.rexpr().has_column_ref()) return;
+    std::vector<std::string> left = StringList(expr.lexpr().column_ref().fields());
+    std::vector<std::string> right = StringList(expr.rexpr().column_ref().fields());
+    auto [lt, lc] = ResolveColumn(left, scope);
+    auto [rt, rc] = ResolveColumn(right, scope);
+    AddCondition(lt, lc, rt, rc,
+                 absl::StrCat(absl::StrJoin(left, "."), " = ", absl::StrJoin(right, ".")),
+                 expr.location());
+  }
+
+  // A FROM item (a Node) at `depth`.
+  void FromItem(const Node& item, Scope& scope, int depth, const std::string& role) {
+    if (!Within(depth)) return;
+    switch (item.node_case()) {
+      case Node::kRangeVar:
+        AddRelation(item.range_var(), scope, role);
+        return;
+      case Node::kJoinExpr: {
+        const pg_query::JoinExpr& join = item.join_expr();
+        if (join.has_larg()) FromItem(join.larg(), scope, depth + 1, role);
+        if (join.has_rarg()) FromItem(join.rarg(), scope, depth + 1, role);
+        if (!status_.ok()) return;
+        if (join.using_clause_size() > 0 || join.is_natural()) Using(join, scope);
+        if (join.has_quals()) Value(join.quals(), scope, depth + 1);
+        return;
       }
-      if (Member(*inner, "usingClause") != nullptr || BoolMember(*inner, "isNatural")) {
-        Using(*inner, scope);
+      case Node::kRangeSubselect: {
+        const pg_query::RangeSubselect& sub = item.range_subselect();
+        if (!sub.alias().aliasname().empty()) scope.relations[sub.alias().aliasname()] = "";
+        if (sub.has_subquery()) Value(sub.subquery(), scope, depth + 1);
+        return;
       }
-      if (const json* q = Member(*inner, "quals")) return Visit(*q, scope, depth + 1);
-      return absl::OkStatus();
+      default:  // functions, table samples, ...: the message as a member
+        sql::VisitNode(item, [&](const auto& m) { Value(m, scope, depth + 1); });
+        return;
     }
-    if (type == "RangeSubselect") {
-      std::string alias;
-      if (const json* a = Member(*inner, "alias")) alias = StringMember(*a, "aliasname");
-      if (!alias.empty()) scope.relations[alias] = "";
-      if (const json* q = Member(*inner, "subquery")) return Visit(*q, scope, depth + 1);
-      return absl::OkStatus();
-    }
-    return Visit(*inner, scope, depth + 1);  // functions, table samples, ...
   }
 
-  absl::Status With(const json& stmt, Scope& scope, int depth) {
-    const json* with = Member(stmt, "withClause");
-    if (with == nullptr) return absl::OkStatus();
-    const json* ctes = Member(*with, "ctes");
-    if (ctes == nullptr || !ctes->is_array()) return absl::OkStatus();
-    bool recursive = BoolMember(*with, "recursive");
-    for (const json& c : *ctes) {
-      const json* cte = Member(c, "CommonTableExpr");
-      if (cte == nullptr) continue;
-      std::string name = StringMember(*cte, "ctename");
-      if (recursive) scope.ctes.insert(name);
-      if (const json* q = Member(*cte, "ctequery")) {
+  template <typename Stmt>
+  void With(const Stmt& stmt, Scope& scope, int depth) {
+    if (!stmt.has_with_clause()) return;
+    const pg_query::WithClause& with = stmt.with_clause();
+    for (const Node& c : with.ctes()) {
+      if (!c.has_common_table_expr()) continue;
+      const pg_query::CommonTableExpr& cte = c.common_table_expr();
+      if (with.recursive()) scope.ctes.insert(cte.ctename());
+      if (cte.has_ctequery()) {
         Scope body;
         body.parent = &scope;
-        if (absl::Status s = Visit(*q, body, depth + 1); !s.ok()) return s;
+        Value(cte.ctequery(), body, depth + 1);
+        if (!status_.ok()) return;
       }
-      scope.ctes.insert(name);
+      scope.ctes.insert(cte.ctename());
     }
-    return absl::OkStatus();
   }
 
-  absl::Status Visit(const json& node, const Scope& outer, int depth) {
-    if (depth > kMaxQueryDepth) return TooDeep();
-    if (node.is_array()) {
-      for (const json& item : node) {
-        if (absl::Status s = Visit(item, outer, depth + 1); !s.ok()) return s;
+  void Select(const pg_query::SelectStmt& select, const Scope& outer, int depth) {
+    if (!MembersWithin(select, depth + 1)) return;
+    Scope scope;
+    scope.parent = &outer;
+    With(select, scope, depth);
+    if (select.has_larg()) Value(select.larg(), scope, depth + 1);
+    if (select.has_rarg()) Value(select.rarg(), scope, depth + 1);
+    for (const Node& item : select.from_clause()) FromItem(item, scope, depth + 1, "read");
+    sql::ForEachChild(select, [&](const auto& child, bool in_list, int field) {
+      using S = pg_query::SelectStmt;
+      if (field == S::kFromClauseFieldNumber || field == S::kWithClauseFieldNumber ||
+          field == S::kLargFieldNumber || field == S::kRargFieldNumber) {
+        return;
       }
-      return absl::OkStatus();
+      Value(child, scope, in_list ? depth + 2 : depth + 1);
+    });
+  }
+
+  // INSERT, UPDATE, DELETE, MERGE.
+  template <typename Stmt>
+  void Modify(const Stmt& stmt, const std::string& role, const Scope& outer, int depth) {
+    // The target is recorded without a look inside: it alone is never too deep.
+    if (!MembersWithin(stmt, depth + 1, stmt.has_relation() ? 1 : 0)) return;
+    Scope scope;
+    scope.parent = &outer;
+    With(stmt, scope, depth);
+    if (!status_.ok()) return;
+    if (stmt.has_relation()) AddRelation(stmt.relation(), scope, role);
+    if constexpr (std::is_same_v<Stmt, pg_query::UpdateStmt>) {
+      for (const Node& item : stmt.from_clause()) FromItem(item, scope, depth + 1, "read");
     }
-    if (!node.is_object()) return absl::OkStatus();
-    auto [type, inner] = Unwrap(node);
-    if (inner == nullptr) {
-      // An inline struct (not a wrapped node): a RangeVar or plain fields.
-      if (node.Get("relname") != nullptr) {
-        Scope& scope = const_cast<Scope&>(outer);
-        AddRelation(node, scope, "reference");
-        return absl::OkStatus();
-      }
-      for (const json& value : node) {
-        if (absl::Status s = Visit(value, outer, depth + 1); !s.ok()) return s;
-      }
-      return absl::OkStatus();
+    if constexpr (std::is_same_v<Stmt, pg_query::DeleteStmt>) {
+      for (const Node& item : stmt.using_clause()) FromItem(item, scope, depth + 1, "read");
     }
-    if (type == "SelectStmt") {
-      Scope scope;
-      scope.parent = &outer;
-      if (absl::Status s = With(*inner, scope, depth); !s.ok()) return s;
-      for (const char* set_side : {"larg", "rarg"}) {
-        if (const json* side = Member(*inner, set_side)) {
-          if (absl::Status s = Visit(*side, scope, depth + 1); !s.ok()) return s;
+    if constexpr (std::is_same_v<Stmt, pg_query::MergeStmt>) {
+      if (stmt.has_source_relation()) FromItem(stmt.source_relation(), scope, depth + 1, "read");
+    }
+    sql::ForEachChild(stmt, [&](const auto& child, bool in_list, int field) {
+      if (field == Stmt::kRelationFieldNumber || field == Stmt::kWithClauseFieldNumber) return;
+      if constexpr (std::is_same_v<Stmt, pg_query::UpdateStmt>) {
+        if (field == Stmt::kFromClauseFieldNumber) return;
+      }
+      if constexpr (std::is_same_v<Stmt, pg_query::DeleteStmt>) {
+        if (field == Stmt::kUsingClauseFieldNumber) return;
+      }
+      if constexpr (std::is_same_v<Stmt, pg_query::MergeStmt>) {
+        if (field == Stmt::kSourceRelationFieldNumber) return;
+      }
+      Value(child, scope, in_list ? depth + 2 : depth + 1);
+    });
+  }
+
+  // The members of `m` at `depth` (lists one level deeper: their items at
+  // depth + 1).
+  template <typename M>
+  void Members(const M& m, Scope& scope, int depth) {
+    if (!MembersWithin(m, depth)) return;
+    sql::ForEachChild(m, [&](const auto& child, bool in_list, int) {
+      Value(child, scope, in_list ? depth + 1 : depth);
+    });
+  }
+
+  // A Node at `depth`.
+  void Value(const Node& node, Scope& scope, int depth) {
+    if (!Within(depth)) return;
+    switch (node.node_case()) {
+      case Node::kSelectStmt:
+        return Select(node.select_stmt(), scope, depth);
+      case Node::kInsertStmt:
+        return Modify(node.insert_stmt(), "insert", scope, depth);
+      case Node::kUpdateStmt:
+        return Modify(node.update_stmt(), "update", scope, depth);
+      case Node::kDeleteStmt:
+        return Modify(node.delete_stmt(), "delete", scope, depth);
+      case Node::kMergeStmt:
+        return Modify(node.merge_stmt(), "merge", scope, depth);
+      case Node::kRangeVar:
+        AddRelation(node.range_var(), scope, "reference");
+        return;
+      case Node::kAExpr:
+        Equality(node.a_expr(), scope);
+        return Members(node.a_expr(), scope, depth + 1);
+      case Node::kJoinExpr:
+      case Node::kRangeSubselect:
+        return FromItem(node, scope, depth + 1, "read");
+      default:
+        sql::VisitNode(node, [&](const auto& m) { Members(m, scope, depth + 1); });
+    }
+  }
+
+  // A message reached through a typed field (not a Node) at `depth`.
+  template <typename M>
+  void Value(const M& m, Scope& scope, int depth) {
+    if (!Within(depth)) return;
+    if constexpr (std::is_same_v<M, pg_query::RangeVar>) {
+      if (!m.relname().empty()) {
+        AddRelation(m, scope, "reference");
+        return;
+      }
+    }
+    if (sql::SetFields(m) == 1) {
+      // Its one field is a message: looked through (see the top).
+      bool through = false;
+      sql::ForEachChild(m, [&](const auto& child, bool in_list, int) {
+        if (in_list) return;
+        through = true;
+        using C = std::decay_t<decltype(child)>;
+        if constexpr (std::is_same_v<C, Node>) {
+          sql::VisitNode(child, [&](const auto& inner) { Value(inner, scope, depth + 1); });
+        } else {
+          Members(child, scope, depth + 1);
         }
-      }
-      if (const json* from = Member(*inner, "fromClause"); from && from->is_array()) {
-        for (const json& item : *from) {
-          if (absl::Status s = FromItem(item, scope, depth + 1, "read"); !s.ok()) return s;
-        }
-      }
-      for (const json& value : *inner) {
-        absl::string_view key = value.key();
-        if (key == "fromClause" || key == "withClause" || key == "larg" || key == "rarg") {
-          continue;
-        }
-        if (absl::Status s = Visit(value, scope, depth + 1); !s.ok()) return s;
-      }
-      return absl::OkStatus();
+      });
+      if (through) return;
     }
-    if (type == "InsertStmt" || type == "UpdateStmt" || type == "DeleteStmt" ||
-        type == "MergeStmt") {
-      Scope scope;
-      scope.parent = &outer;
-      if (absl::Status s = With(*inner, scope, depth); !s.ok()) return s;
-      const std::string role = type == "InsertStmt"   ? "insert"
-                               : type == "UpdateStmt" ? "update"
-                               : type == "DeleteStmt" ? "delete"
-                                                      : "merge";
-      if (const json* rel = Member(*inner, "relation")) AddRelation(*rel, scope, role);
-      for (const char* list : {"fromClause", "usingClause"}) {
-        if (const json* items = Member(*inner, list); items && items->is_array()) {
-          for (const json& item : *items) {
-            if (absl::Status s = FromItem(item, scope, depth + 1, "read"); !s.ok()) {
-              return s;
-            }
-          }
-        }
-      }
-      if (const json* source = Member(*inner, "sourceRelation")) {
-        if (absl::Status s = FromItem(*source, scope, depth + 1, "read"); !s.ok()) {
-          return s;
-        }
-      }
-      for (const json& value : *inner) {
-        absl::string_view key = value.key();
-        if (key == "relation" || key == "fromClause" || key == "usingClause" ||
-            key == "sourceRelation" || key == "withClause") {
-          continue;
-        }
-        if (absl::Status s = Visit(value, scope, depth + 1); !s.ok()) return s;
-      }
-      return absl::OkStatus();
-    }
-    if (type == "RangeVar") {
-      AddRelation(*inner, const_cast<Scope&>(outer), "reference");
-      return absl::OkStatus();
-    }
-    if (type == "A_Expr") Equality(*inner, outer);
-    if (type == "JoinExpr" || type == "RangeSubselect") {
-      return FromItem(node, const_cast<Scope&>(outer), depth + 1, "read");
-    }
-    for (const json& value : *inner) {
-      if (absl::Status s = Visit(value, outer, depth + 1); !s.ok()) return s;
-    }
-    return absl::OkStatus();
+    Members(m, scope, depth + 1);
   }
 
   const JoinGraph& graph_;
   const Catalog& catalog_;
-  sql::LineIndex lines_;
+  const sql::LineIndex& lines_;
   QueryResult* out_;
   int statement_ = 0;
+  absl::Status status_;
   std::map<std::string, size_t> index_;
 };
 
@@ -444,19 +465,20 @@ absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph, absl::string_vi
   if (absl::StripAsciiWhitespace(text).empty()) {
     return absl::InvalidArgumentError("the query is empty");
   }
-  absl::StatusOr<sql::DomTree> tree = sql::ParseDom(text);
+  absl::StatusOr<sql::ProtoTree> tree = sql::ParseProto(text);
   if (!tree.ok()) return tree.status();
   return AnalyzeParsedQuery(graph, text, *tree);
 }
 
 absl::StatusOr<QueryResult> AnalyzeParsedQuery(const JoinGraph& graph, absl::string_view text,
-                                               const sql::DomTree& tree) {
+                                               const sql::ProtoTree& tree) {
   if (tree.statements.empty()) {
     return absl::InvalidArgumentError("the query has no statement (only comments)");
   }
   QueryResult result;
   result.statements = static_cast<int>(tree.statements.size());
-  Analyzer analyzer(graph, text, &result);
+  sql::LineIndex lines(text);
+  Analyzer analyzer(graph, lines, &result);
   for (size_t i = 0; i < tree.statements.size(); ++i) {
     absl::Status s = analyzer.Statement(*tree.statements[i].node, static_cast<int>(i));
     if (!s.ok()) return s;

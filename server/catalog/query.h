@@ -16,7 +16,8 @@
 //
 // Errors: INVALID_ARGUMENT with "LINE:COL: PostgreSQL's message" for SQL
 // that does not parse; INVALID_ARGUMENT for empty input or nesting deeper
-// than kMaxDepth. Thread-safe (pure).
+// than kMaxQueryDepth. Thread-safe (pure). Reads libpg_query's typed parse
+// tree (sql::ParseProto).
 #ifndef SCHEMAGATE_SERVER_CATALOG_QUERY_H_
 #define SCHEMAGATE_SERVER_CATALOG_QUERY_H_
 
@@ -26,7 +27,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "server/catalog/join.h"
-#include "server/sql/parser.h"
+#include "server/sql/pg_proto.h"
 
 namespace schemagate::catalog {
 
@@ -74,10 +75,10 @@ inline constexpr int kMaxQueryDepth = 2000;
 
 absl::StatusOr<QueryResult> AnalyzeQuery(const JoinGraph& graph, absl::string_view sql);
 
-// AnalyzeQuery of SQL already parsed (sql::ParseDom(sql) == `tree`): one
+// AnalyzeQuery of SQL already parsed (sql::ParseProto(sql) == `tree`): one
 // parse checked against several catalogs.
 absl::StatusOr<QueryResult> AnalyzeParsedQuery(const JoinGraph& graph, absl::string_view sql,
-                                               const sql::DomTree& tree);
+                                               const sql::ProtoTree& tree);
 
 }  // namespace schemagate::catalog
 

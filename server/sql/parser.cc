@@ -8,11 +8,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
+#include "server/sql/pg_call.h"
 #include "server/sql/pg_proto.h"
-
-extern "C" {
-#include <pg_query.h>
-}
 
 namespace schemagate::sql {
 LineIndex::LineIndex(absl::string_view text) : text_(text) {
@@ -118,63 +115,18 @@ absl::Status ParserError(absl::string_view sql, int cursorpos, const char* messa
       absl::StrCat(at.line, ":", at.column, ": ", message != nullptr ? message : "parse error"));
 }
 
-absl::StatusOr<DomTree> ParseDom(absl::string_view sql) {
-  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
-  std::string text(sql);
-  PgQueryParseResult result = pg_query_parse(text.c_str());
-  if (result.error != nullptr) {
-    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
-    pg_query_free_parse_result(result);
-    return status;
-  }
-  std::string json(result.parse_tree);
-  pg_query_free_parse_result(result);
-  absl::StatusOr<JsonDoc> doc = JsonDoc::Parse(std::move(json));
-  if (!doc.ok()) {
-    return absl::InternalError(
-        absl::StrCat("libpg_query returned malformed JSON: ", doc.status().message()));
-  }
-  DomTree tree{*std::move(doc), {}};
-  const JsonNode* stmts = tree.doc.root().Get("stmts");
-  if (stmts == nullptr || !stmts->is_array()) return tree;
-  tree.statements.reserve(stmts->size());
-  for (const JsonNode& raw : *stmts) {
-    DomStatement st;
-    if (const JsonNode* loc = raw.Get("stmt_location")) st.offset = loc->number();
-    if (const JsonNode* len = raw.Get("stmt_len")) st.length = len->number();
-    if (st.length == 0 && st.offset <= sql.size()) st.length = sql.size() - st.offset;
-    st.node = raw.Get("stmt");
-    if (st.node != nullptr) tree.statements.push_back(st);
-  }
-  return tree;
-}
-
 absl::StatusOr<std::vector<StatementRange>> Split(absl::string_view sql) {
-  if (absl::Status s = CheckParserInput(sql, false); !s.ok()) return s;
-  std::string text(sql);
-  PgQuerySplitResult result = pg_query_split_with_parser(text.c_str());
-  if (result.error != nullptr) {
-    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
-    pg_query_free_split_result(result);
-    return status;
-  }
-  std::vector<StatementRange> ranges;
-  ranges.reserve(result.n_stmts);
-  for (int i = 0; i < result.n_stmts; ++i) {
-    StatementRange range;
-    range.offset = static_cast<size_t>(result.stmts[i]->stmt_location);
-    range.length = static_cast<size_t>(result.stmts[i]->stmt_len);
-    if (range.length == 0 && range.offset < sql.size()) {
-      range.length = sql.size() - range.offset;
-    }
-    ranges.push_back(range);
-  }
-  pg_query_free_split_result(result);
-  return ranges;
+  return internal::CallPgQuery(
+      sql, /*check_utf8=*/false, &pg_query_split_with_parser, &pg_query_free_split_result,
+      [&](const PgQuerySplitResult& result) -> absl::StatusOr<std::vector<StatementRange>> {
+        return internal::Ranges(result, sql);
+      });
 }
 
 namespace {
 
+// PL/pgSQL bodies are the one parse tree read as JSON: libpg_query 15 has
+// no protobuf form for them (pg_query_parse_plpgsql returns JSON only).
 void CollectPlpgsql(const nlohmann::json& node, std::vector<std::string>* out) {
   if (node.is_array()) {
     for (const nlohmann::json& item : node) CollectPlpgsql(item, out);

@@ -25,7 +25,6 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "server/sql/json_dom.h"
 
 namespace schemagate::sql {
 
@@ -67,20 +66,6 @@ absl::Status CheckParserInput(absl::string_view sql, bool check_utf8);
 // LINE:COL the error cursor (`cursorpos`: 1-based byte offset, 0 for none).
 // The message never quotes the input beyond what PostgreSQL's does.
 absl::Status ParserError(absl::string_view sql, int cursorpos, const char* message);
-
-// Parses `sql` (any number of statements) into a JsonDoc, libpg_query's
-// JSON form (for the request path). Statement nodes point into `doc`. Errors
-// as ParseProto(): CheckParserInput() with UTF-8, then ParserError().
-struct DomStatement {
-  const JsonNode* node = nullptr;  // {"SelectStmt": {...}}
-  size_t offset = 0;
-  size_t length = 0;
-};
-struct DomTree {
-  JsonDoc doc;
-  std::vector<DomStatement> statements;
-};
-absl::StatusOr<DomTree> ParseDom(absl::string_view sql);
 
 // The byte ranges of the statements of `sql`, split by PostgreSQL's parser
 // (so semicolons inside strings, dollar quotes and comments are handled).

@@ -1,97 +1,65 @@
 #include "server/sql/pg_proto.h"
 
+#include <cstdint>
 #include <utility>
 
 #include "absl/status/status.h"
-#include "absl/strings/str_cat.h"
-#include "server/sql/parser.h"
-
-extern "C" {
-#include <pg_query.h>
-}
+#include "google/protobuf/io/coded_stream.h"
+#include "server/sql/pg_call.h"
 
 namespace schemagate::sql {
-namespace {
-
-void Index(ProtoTree* tree, size_t size) {
-  tree->statements.clear();
-  tree->statements.reserve(tree->result.stmts_size());
-  for (const pg_query::RawStmt& raw : tree->result.stmts()) {
-    ProtoStatement s;
-    s.node = &raw.stmt();
-    s.offset = static_cast<size_t>(raw.stmt_location());
-    s.length = static_cast<size_t>(raw.stmt_len());
-    if (s.length == 0 && s.offset <= size) s.length = size - s.offset;
-    tree->statements.push_back(s);
-  }
-}
-
-}  // namespace
-
-ProtoTree::ProtoTree(ProtoTree&& other) noexcept
-    : result(std::move(other.result)), statements(std::move(other.statements)) {}
-
-ProtoTree& ProtoTree::operator=(ProtoTree&& other) noexcept {
-  result = std::move(other.result);
-  statements = std::move(other.statements);
-  return *this;
-}
 
 absl::StatusOr<ProtoTree> ParseProto(absl::string_view sql) {
-  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
-  std::string text(sql);
-  PgQueryProtobufParseResult result = pg_query_parse_protobuf(text.c_str());
-  if (result.error != nullptr) {
-    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
-    pg_query_free_protobuf_parse_result(result);
-    return status;
-  }
-  ProtoTree tree;
-  bool ok =
-      tree.result.ParseFromArray(result.parse_tree.data, static_cast<int>(result.parse_tree.len));
-  pg_query_free_protobuf_parse_result(result);
-  if (!ok) return absl::InternalError("libpg_query returned a malformed parse tree");
-  // Statement pointers are taken after the message is in place (a moved
-  // ProtoTree keeps them valid: RepeatedPtrField moves its elements).
-  Index(&tree, sql.size());
-  return tree;
+  return internal::CallPgQuery(
+      sql, /*check_utf8=*/true, &pg_query_parse_protobuf, &pg_query_free_protobuf_parse_result,
+      [&](const PgQueryProtobufParseResult& parsed) -> absl::StatusOr<ProtoTree> {
+        ProtoTree tree;
+        google::protobuf::ArenaOptions options;
+        // Sized so that a short query's tree fits in the first block.
+        options.start_block_size = 16 << 10;
+        options.max_block_size = 1 << 20;
+        tree.arena = std::make_unique<google::protobuf::Arena>(options);
+        auto* result =
+            google::protobuf::Arena::CreateMessage<pg_query::ParseResult>(tree.arena.get());
+        google::protobuf::io::CodedInputStream in(
+            reinterpret_cast<const uint8_t*>(parsed.parse_tree.data),
+            static_cast<int>(parsed.parse_tree.len));
+        in.SetRecursionLimit(kMaxProtoTreeDepth);
+        if (!result->ParseFromCodedStream(&in)) {
+          return absl::InternalError("libpg_query returned a malformed parse tree");
+        }
+        tree.result = result;
+        tree.statements.reserve(result->stmts_size());
+        for (const pg_query::RawStmt& raw : result->stmts()) {
+          ProtoStatement s;
+          s.node = &raw.stmt();
+          s.offset = static_cast<size_t>(raw.stmt_location());
+          s.length = static_cast<size_t>(raw.stmt_len());
+          if (s.length == 0 && s.offset <= sql.size()) s.length = sql.size() - s.offset;
+          tree.statements.push_back(s);
+        }
+        return tree;
+      });
 }
 
 absl::StatusOr<pg_query::ScanResult> Scan(absl::string_view sql) {
-  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
-  std::string text(sql);
-  PgQueryScanResult result = pg_query_scan(text.c_str());
-  if (result.error != nullptr) {
-    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
-    pg_query_free_scan_result(result);
-    return status;
-  }
-  pg_query::ScanResult out;
-  bool ok = out.ParseFromArray(result.pbuf.data, static_cast<int>(result.pbuf.len));
-  pg_query_free_scan_result(result);
-  if (!ok) return absl::InternalError("libpg_query returned a malformed scan result");
-  return out;
+  return internal::CallPgQuery(
+      sql, /*check_utf8=*/true, &pg_query_scan, &pg_query_free_scan_result,
+      [](const PgQueryScanResult& scanned) -> absl::StatusOr<pg_query::ScanResult> {
+        pg_query::ScanResult out;
+        if (!out.ParseFromArray(scanned.pbuf.data, static_cast<int>(scanned.pbuf.len))) {
+          return absl::InternalError("libpg_query returned a malformed scan result");
+        }
+        return out;
+      });
 }
 
 absl::StatusOr<std::vector<ScannedRange>> SplitWithScanner(absl::string_view sql) {
-  if (absl::Status s = CheckParserInput(sql, true); !s.ok()) return s;
-  std::string text(sql);
-  PgQuerySplitResult result = pg_query_split_with_scanner(text.c_str());
-  if (result.error != nullptr) {
-    absl::Status status = ParserError(sql, result.error->cursorpos, result.error->message);
-    pg_query_free_split_result(result);
-    return status;
-  }
-  std::vector<ScannedRange> ranges;
-  for (int i = 0; i < result.n_stmts; ++i) {
-    ScannedRange r;
-    r.offset = static_cast<size_t>(result.stmts[i]->stmt_location);
-    r.length = static_cast<size_t>(result.stmts[i]->stmt_len);
-    if (r.length == 0 && r.offset < sql.size()) r.length = sql.size() - r.offset;
-    ranges.push_back(r);
-  }
-  pg_query_free_split_result(result);
-  return ranges;
+  return internal::CallPgQuery(
+      sql, /*check_utf8=*/true, &pg_query_split_with_scanner, &pg_query_free_split_result,
+      [&](const PgQuerySplitResult& result) -> absl::StatusOr<std::vector<ScannedRange>> {
+        return internal::Ranges(result, sql);
+      });
 }
 
 std::string StringOf(const pg_query::Node& node) {

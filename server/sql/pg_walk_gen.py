@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Generates a typed walker over libpg_query's parse tree messages.
 
-  pg_walk_gen.py <pg_query.proto> <out.h> <out.cc>
+  pg_walk_gen.py <pg_query.proto> <out.h> <out.cc> <out_fields.cc>
 
 Reads pg_query.proto and writes schemagate::sql::PgVisitor (one virtual
 Pre() per message type, default: descend) and two walks over a message and
@@ -10,8 +10,13 @@ WalkByName() in the order of the fields' JSON names (bytewise), which also
 tells the visitor the JSON name of the field each message was reached
 through (PgVisitor::field()). The code names every field through its
 generated accessor, so the compiler checks it; nothing walks the tree by
-string keys. Run by the build (server/CMakeLists.txt); the output lives in
-the build tree.
+string keys. For walks that keep their own state per level (depth,
+scopes), it also writes one-level helpers: ForEachChild() (the message-typed
+fields of one message, in field-number order), VisitNode() (the message a
+Node holds) and SetFields() (how many fields of a message are set; in its
+own file, so that a binary using it does not link WalkByName()'s field
+names, which a gated build must not contain). Run by
+the build (server/CMakeLists.txt); the output lives in the build tree.
 """
 import re
 import sys
@@ -56,7 +61,8 @@ def parse(text):
                 r"(repeated\s+)?([A-Za-z_][\w.]*)\s+(\w+)\s*=\s*(\d+)([^;]*);", body):
             repeated, ftype, fname = bool(f.group(1)), f.group(2), f.group(3)
             json = re.search(r'json_name\s*=\s*"([^"]*)"', f.group(5))
-            fields.append((repeated, ftype, fname, json.group(1) if json else fname))
+            fields.append((repeated, ftype, fname, json.group(1) if json else fname,
+                           int(f.group(4))))
         oneof = re.search(r"\boneof\s+(\w+)\s*\{", body) is not None
         messages[name] = (fields, oneof)
         order.append(name)
@@ -77,26 +83,70 @@ def walk_function(name, fields, fn, by_name):
     if name == "Node":
         # One switch over the oneof instead of a has_ test per case.
         out.append("  switch (m.node_case()) {\n")
-        for repeated, ftype, fname, json in fields:
-            camel = "".join(p[:1].upper() + p[1:] for p in fname.split("_"))
-            out.append(f"    case pg_query::Node::k{camel}:\n")
+        for repeated, ftype, fname, json, *_ in fields:
+            out.append(f"    case pg_query::Node::k{camel(fname)}:\n")
             out.append(call(f"m.{accessor(fname)}()", json, "      ") + "      break;\n")
         out.append("    default:\n      break;\n  }\n}\n\n")
         return "".join(out)
     if not fields:
         out.append("  (void)m;\n")
-    for repeated, ftype, fname, json in fields:
-        acc = accessor(fname)
-        if repeated:
-            out.append(f"  for (const auto& x : m.{acc}()) {{\n{call('x', json, '    ')}  }}\n")
-        else:
-            out.append(f"  if (m.has_{acc}()) {{\n{call(f'm.{acc}()', json, '    ')}  }}\n")
+    out += per_field(fields, lambda arg, f: "{\n" + call(arg, f[3], "    ") + "  }")
     out.append("}\n\n")
     return "".join(out)
 
 
+def per_field(fields, statement):
+    """C++ lines running statement(arg, field) for each message field of m
+    that is set: each item of a repeated field, a singular one if present."""
+    out = []
+    for field in fields:
+        acc = accessor(field[2])
+        if field[0]:
+            out.append(f"  for (const auto& x : m.{acc}()) {statement('x', field)}\n")
+        else:
+            out.append(f"  if (m.has_{acc}()) {statement(f'm.{acc}()', field)}\n")
+    return out
+
+
+def camel(fname):
+    return "".join(p[:1].upper() + p[1:] for p in fname.split("_"))
+
+
+def for_each_child(name, fields):
+    """ForEachChild(m, f): f(child, in_list, field_number) for each
+    message-typed field of `name` (field-number order), one level only."""
+    out = [f"template <typename F>\nvoid ForEachChild(const pg_query::{name}& m, F&& f) {{\n"]
+    if not fields:
+        out.append("  (void)m;\n  (void)f;\n")
+    out += per_field(fields, lambda arg, f: f"f({arg}, {'true' if f[0] else 'false'}, {f[4]});")
+    out.append("}\n\n")
+    return "".join(out)
+
+
+def set_fields(name, fields, messages):
+    """SetFields(m): how many fields of `name` hold a value other than the
+    default (libpg_query's JSON form writes exactly those: its enums start at
+    1, so a set enum is never 0)."""
+    out = [f"int SetFields(const pg_query::{name}& m) {{\n  int n = 0;\n"]
+    if not fields:
+        out.append("  (void)m;\n")
+    for repeated, ftype, fname, json, *_ in fields:
+        acc = accessor(fname)
+        if repeated:
+            cond = f"m.{acc}_size() > 0"
+        elif ftype in messages:
+            cond = f"m.has_{acc}()"
+        elif ftype in ("string", "bytes"):
+            cond = f"!m.{acc}().empty()"
+        else:
+            cond = f"m.{acc}() != 0"
+        out.append(f"  if ({cond}) ++n;\n")
+    out.append("  return n;\n}\n\n")
+    return "".join(out)
+
+
 def main():
-    proto, out_h, out_cc = sys.argv[1:4]
+    proto, out_h, out_cc, out_fields_cc = sys.argv[1:5]
     enums, messages, order = parse(open(proto).read())
 
     def is_message(t):
@@ -125,6 +175,29 @@ def main():
     h.append("// libpg_query's JSON output read into sorted maps would go.\n")
     for name in order:
         h.append(f"void WalkByName(const pg_query::{name}& m, PgVisitor& v);\n")
+
+    h.append("\n// One level, for walks that keep their own state per level: f(child,\n")
+    h.append("// in_list, field_number) for each message-typed field of m in\n")
+    h.append("// field-number order (the order of libpg_query's JSON output), in_list\n")
+    h.append("// for a repeated field's items (compare field_number with the generated\n")
+    h.append("// k<Field>FieldNumber constants). Not recursive.\n")
+    for name in order:
+        if name == "Node":
+            continue
+        fields = [f for f in messages[name][0] if is_message(f[1])]
+        h.append(for_each_child(name, fields))
+    h.append("// f(the message a Node holds); not called for an empty Node.\n")
+    h.append("template <typename F>\nvoid VisitNode(const pg_query::Node& n, F&& f) {\n")
+    h.append("  switch (n.node_case()) {\n")
+    for repeated, ftype, fname, json, *_ in messages["Node"][0]:
+        h.append(f"    case pg_query::Node::k{camel(fname)}:\n")
+        h.append(f"      f(n.{accessor(fname)}());\n      break;\n")
+    h.append("    default:\n      break;\n  }\n}\n\n")
+    h.append("// How many fields of m hold a value other than the default: the members\n")
+    h.append("// of m's JSON form.\n")
+    for name in order:
+        if name != "Node":
+            h.append(f"int SetFields(const pg_query::{name}& m);\n")
     h.append("\n}  // namespace schemagate::sql\n\n#endif  // SCHEMAGATE_GENERATED_PG_WALK_H_\n")
 
     c = []
@@ -137,8 +210,15 @@ def main():
                 fields.sort(key=lambda f: f[3].encode())
             c.append(walk_function(name, fields, fn, by_name))
     c.append("}  // namespace schemagate::sql\n")
+    f = ["// Generated by server/sql/pg_walk_gen.py from pg_query.proto. Do not edit.\n",
+         '#include "pg_walk.h"\n\nnamespace schemagate::sql {\n\n']
+    for name in order:
+        if name != "Node":
+            f.append(set_fields(name, messages[name][0], messages))
+    f.append("}  // namespace schemagate::sql\n")
     open(out_h, "w").write("".join(h))
     open(out_cc, "w").write("".join(c))
+    open(out_fields_cc, "w").write("".join(f))
 
 
 if __name__ == "__main__":

@@ -107,7 +107,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // Parsed once and checked against both catalogs (AnalyzeQuery would
   // parse it again for each: a third of the target's time).
-  absl::StatusOr<schemagate::sql::DomTree> tree = schemagate::sql::ParseDom(text);
+  absl::StatusOr<schemagate::sql::ProtoTree> tree = schemagate::sql::ParseProto(text);
   absl::StatusOr<QueryResult> full, narrow;
   if (!tree.ok()) {
     // What AnalyzeQuery answers for SQL that does not parse, whatever the

@@ -3,7 +3,11 @@
 #include "server/catalog/query.h"
 
 #include <chrono>
+#include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/support/generated_catalog.h"
@@ -14,6 +18,7 @@ namespace {
 using test::AddCluster;
 using test::AddTable;
 using ::testing::ElementsAre;
+using ::testing::ElementsAreArray;
 using ::testing::HasSubstr;
 using ::testing::UnorderedElementsAre;
 
@@ -214,6 +219,132 @@ TEST_F(QueryTest, HostileInputGivesAnErrorOrAnAnswer) {
   ASSERT_TRUE(huge.ok()) << huge.status();
   EXPECT_GT(huge->statements, 10000);
   EXPECT_EQ(huge->verdict, QueryVerdict::kOk);
+}
+
+// Every field of an answer, one line each, for exact comparisons.
+std::vector<std::string> Lines(const QueryResult& r) {
+  std::vector<std::string> out;
+  out.push_back(absl::StrCat("verdict ", ToString(r.verdict), ", ", r.statements, " statement(s)"));
+  for (const QueryTable& t : r.tables) {
+    out.push_back(absl::StrCat("table ", t.name, " ", t.role, " s", t.statement, " ", t.line, ":",
+                               t.column, " [", absl::StrJoin(t.aliases, ","), "]"));
+  }
+  for (const QueryCondition& c : r.conditions) {
+    out.push_back(absl::StrCat("condition ", c.left_table, ".", c.left_column, " = ", c.right_table,
+                               ".", c.right_column, " '", c.text, "' ",
+                               c.foreign_key.empty() ? "no key" : c.foreign_key, " s", c.statement,
+                               " ", c.line, ":", c.column));
+  }
+  for (const std::string& m : r.messages) out.push_back("message " + m);
+  return out;
+}
+
+// Whole answers for the statement shapes with their own walk (MERGE, CTEs,
+// set operations, NATURAL / USING, DML targets): tables with role, statement,
+// position and aliases; conditions in order with their position; messages.
+TEST_F(QueryTest, ExactAnswersForEachStatementShape) {
+  struct Case {
+    std::string sql;
+    std::vector<std::string> lines;
+  };
+  std::vector<Case> cases = {
+      {"MERGE INTO tasks t USING projects p ON t.project_id = p.id\n"
+       "WHEN MATCHED THEN UPDATE SET title = p.name WHEN NOT MATCHED THEN DO NOTHING",
+       {"verdict ok, 1 statement(s)", "table tasks merge s0 1:12 [t]",
+        "table projects read s0 1:26 [p]",
+        "condition tasks.project_id = projects.id 't.project_id = p.id' "
+        "tasks_project_id_fkey s0 1:53"}},
+      {"WITH s AS (SELECT * FROM users) MERGE INTO tasks t USING s ON t.assignee_id = s.id "
+       "WHEN MATCHED THEN DELETE",
+       {"verdict ok, 1 statement(s)", "table users read s0 1:26 []",
+        "table tasks merge s0 1:44 [t]"}},
+      {"WITH RECURSIVE tree AS (SELECT id, parent_id FROM tasks WHERE parent_id IS NULL\n"
+       "UNION ALL SELECT t.id, t.parent_id FROM tasks t JOIN tree ON t.parent_id = tree.id)\n"
+       "SELECT * FROM tree JOIN users u ON u.id = tree.id",
+       {"verdict ok, 1 statement(s)", "table tasks read s0 1:51 [t]",
+        "table users read s0 3:25 [u]"}},
+      {"SELECT * FROM tasks NATURAL JOIN projects",
+       {"verdict warnings, 1 statement(s)", "table tasks read s0 1:15 []",
+        "table projects read s0 1:34 []",
+        "condition tasks.id = projects.id 'USING (id)' no key s0 1:1",
+        "message join condition USING (id) at 1:1 does not follow a foreign key between "
+        "tasks and projects"}},
+      {"SELECT * FROM tasks t JOIN users u USING (id) JOIN projects p ON p.id = t.project_id",
+       {"verdict warnings, 1 statement(s)", "table tasks read s0 1:15 [t]",
+        "table users read s0 1:28 [u]", "table projects read s0 1:52 [p]",
+        "condition tasks.id = users.id 'USING (id)' no key s0 1:1",
+        "condition projects.id = tasks.project_id 'p.id = t.project_id' tasks_project_id_fkey "
+        "s0 1:71",
+        "message join condition USING (id) at 1:1 does not follow a foreign key between "
+        "tasks and users"}},
+      // A set operation's arms are walked in its own scope, a plain FROM
+      // table as a reference, a joined one as read (the JSON walk's answer).
+      {"SELECT t.id FROM tasks t UNION SELECT u.id FROM users u JOIN projects p ON "
+       "p.owner_id = u.id",
+       {"verdict ok, 1 statement(s)", "table tasks reference s0 1:18 [t]",
+        "table users read s0 1:49 [u]", "table projects read s0 1:62 [p]",
+        "condition projects.owner_id = users.id 'p.owner_id = u.id' projects_owner_id_fkey "
+        "s0 1:87"}},
+      {"INSERT INTO tasks (title) SELECT name FROM projects;\n"
+       "UPDATE tasks SET title = u.id FROM users u WHERE tasks.assignee_id = u.id;\n"
+       "DELETE FROM tasks USING contacts c WHERE tasks.reporter_id = c.owner_id",
+       {"verdict invalid, 3 statement(s)", "table tasks insert s0 1:13 []",
+        "table projects read s0 1:44 []", "table users read s1 2:36 [u]",
+        "table contacts read s2 3:25 [c]",
+        "condition tasks.assignee_id = users.id 'tasks.assignee_id = u.id' "
+        "tasks_assignee_id_fkey s1 2:68",
+        "message table contacts belongs to cluster crm, which is not enabled in this build; "
+        "enable feature(s) crm"}},
+      // A relation reached through a typed field holding nothing else is
+      // looked through (the JSON walk's answer): no table for this one.
+      {"CREATE PUBLICATION p FOR TABLE tasks", {"verdict ok, 1 statement(s)"}},
+      {"CREATE PUBLICATION p FOR TABLE tasks WHERE (id > 0)",
+       {"verdict ok, 1 statement(s)", "table tasks reference s0 1:32 []"}},
+  };
+  for (const Case& c : cases) {
+    EXPECT_THAT(Lines(Analyze(c.sql)), ElementsAreArray(c.lines)) << c.sql;
+  }
+}
+
+// The nesting limit, level for level: the last depth answered and the first
+// refused for each way of nesting.
+TEST_F(QueryTest, NestingLimitIsExact) {
+  auto subqueries = [](int n) {
+    std::string s = "SELECT 1";
+    for (int i = 0; i < n; ++i) s = absl::StrCat("SELECT * FROM (", s, ") s", i);
+    return s;
+  };
+  auto unions = [](int n) {
+    std::string s = "SELECT 1 FROM tasks";
+    for (int i = 0; i < n; ++i) s = absl::StrCat("(", s, ") UNION SELECT 2 FROM users");
+    return s;
+  };
+  auto cases = [](int n) {
+    std::string s = "1";
+    for (int i = 0; i < n; ++i) s = absl::StrCat("CASE WHEN a THEN ", s, " END");
+    return "SELECT " + s;
+  };
+  struct Limit {
+    std::string last_ok, first_refused;
+  };
+  std::vector<Limit> limits = {
+      {subqueries(997), subqueries(998)},
+      {unions(1995), unions(1996)},
+      {cases(664), cases(665)},
+  };
+  for (const Limit& l : limits) {
+    absl::StatusOr<QueryResult> ok = AnalyzeQuery(*graph_, l.last_ok);
+    EXPECT_TRUE(ok.ok()) << ok.status() << "\n" << l.last_ok.substr(0, 60);
+    absl::StatusOr<QueryResult> refused = AnalyzeQuery(*graph_, l.first_refused);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(refused.status().message(), "query nests more than 2000 levels deep");
+  }
+  // As deep as PostgreSQL's parser goes (its stack: 9,000 set operations)
+  // is refused, not a crash.
+  absl::StatusOr<QueryResult> deepest = AnalyzeQuery(*graph_, unions(9000));
+  EXPECT_EQ(deepest.status().message(), "query nests more than 2000 levels deep");
+  absl::StatusOr<QueryResult> case_1900 = AnalyzeQuery(*graph_, cases(1900));
+  EXPECT_EQ(case_1900.status().message(), "query nests more than 2000 levels deep");
 }
 
 }  // namespace

@@ -50,7 +50,9 @@ TEST(ParserInputTest, OneCheckForEveryEntryPoint) {
   const std::string nul("SELECT 1;\0DROP", 14);
   EXPECT_EQ(CheckParserInput(nul, false).message(), "1:10: SQL contains a NUL byte (offset 9)");
   EXPECT_EQ(Split(nul).status().message(), "1:10: SQL contains a NUL byte (offset 9)");
-  EXPECT_EQ(ParseDom(nul).status().message(), "1:10: SQL contains a NUL byte (offset 9)");
+  EXPECT_EQ(ParseProto(nul).status().message(), "1:10: SQL contains a NUL byte (offset 9)");
+  EXPECT_EQ(Scan(nul).status().message(), "1:10: SQL contains a NUL byte (offset 9)");
+  EXPECT_EQ(SplitWithScanner(nul).status().message(), "1:10: SQL contains a NUL byte (offset 9)");
   EXPECT_EQ(PlpgsqlStatements(nul).status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(CheckParserInput("SELECT '\xff'", false).ok());
   EXPECT_EQ(CheckParserInput("SELECT '\xff'", true).code(), absl::StatusCode::kInvalidArgument);
