@@ -87,8 +87,8 @@ const char* ToString(JoinVerdict v) {
   return "invalid";
 }
 
-TableStatus TableResult::status() const {
-  switch (lookup.state) {
+TableStatus StatusOf(TableState state) {
+  switch (state) {
     case TableState::kAvailable:
       return TableStatus::kAvailable;
     case TableState::kClusterDisabled:
@@ -98,6 +98,8 @@ TableStatus TableResult::status() const {
   }
   return TableStatus::kUnknownTable;
 }
+
+TableStatus TableResult::status() const { return StatusOf(lookup.state); }
 
 JoinGraph::JoinGraph(const Catalog& catalog) : catalog_(catalog) {
   const v1::BuildCatalog& compiled = catalog.compiled();

@@ -67,6 +67,9 @@ enum class TableStatus {
   kClusterDisabled,
 };
 
+// A lookup's state as a request's answer names it.
+TableStatus StatusOf(TableState state);
+
 struct TableResult {
   std::string requested;
   TableLookup lookup;

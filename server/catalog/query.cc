@@ -437,17 +437,7 @@ class Analyzer {
 
 }  // namespace
 
-TableStatus QueryTable::status() const {
-  switch (lookup.state) {
-    case TableState::kAvailable:
-      return TableStatus::kAvailable;
-    case TableState::kClusterDisabled:
-      return TableStatus::kClusterDisabled;
-    case TableState::kUnknown:
-      return TableStatus::kUnknownTable;
-  }
-  return TableStatus::kUnknownTable;
-}
+TableStatus QueryTable::status() const { return StatusOf(lookup.state); }
 
 const char* ToString(QueryVerdict v) {
   switch (v) {
