@@ -12,8 +12,9 @@
 // connection broke (retry later); INVALID_ARGUMENT for SQL errors in
 // classes 42 (syntax, undefined objects) and 22 (data); ABORTED for
 // serialization failures, deadlocks and lock timeouts (retry the
-// transaction); FAILED_PRECONDITION for constraint violations and others;
-// PERMISSION_DENIED for insufficient privilege and authentication failures.
+// transaction); FAILED_PRECONDITION for constraint violations, a missing
+// privilege (42501: someone must grant it) and others; PERMISSION_DENIED
+// for authentication failures (class 28).
 // SqlState() reads the SQLSTATE of a failed statement (sqlstate.h, which
 // holds this mapping).
 //
