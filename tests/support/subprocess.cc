@@ -46,6 +46,19 @@ void AppendToSuiteLog(const std::vector<std::string>& argv, const ProcessResult&
   AppendLine(dir + "/output-" + std::to_string(getpid()) + ".log", text);
 }
 
+// The process environment with `env` ("NAME=value") set over it.
+std::vector<std::string> MergedEnv(const std::vector<std::string>& env) {
+  std::map<std::string, std::string> vars;
+  for (char** e = environ; *e != nullptr; ++e) {
+    std::string kv(*e);
+    vars[kv.substr(0, kv.find('='))] = kv;
+  }
+  for (const std::string& kv : env) vars[kv.substr(0, kv.find('='))] = kv;
+  std::vector<std::string> out;
+  for (auto& [k, kv] : vars) out.push_back(kv);
+  return out;
+}
+
 }  // namespace
 
 std::string TokenFile(const std::string& dir, const std::string& token, const std::string& name) {
@@ -76,14 +89,7 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
     result.err = "pipe failed";
     return result;
   }
-  std::map<std::string, std::string> vars;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv(*e);
-    vars[kv.substr(0, kv.find('='))] = kv;
-  }
-  for (const std::string& kv : env) vars[kv.substr(0, kv.find('='))] = kv;
-  std::vector<std::string> env_strings;
-  for (auto& [k, kv] : vars) env_strings.push_back(kv);
+  std::vector<std::string> env_strings = MergedEnv(env);
 
   pid_t pid = fork();
   if (pid == 0) {
@@ -154,18 +160,6 @@ ProcessResult RunProcess(const std::vector<std::string>& argv, const std::string
 }
 
 namespace {
-
-std::vector<std::string> MergedEnv(const std::vector<std::string>& env) {
-  std::map<std::string, std::string> vars;
-  for (char** e = environ; *e != nullptr; ++e) {
-    std::string kv(*e);
-    vars[kv.substr(0, kv.find('='))] = kv;
-  }
-  for (const std::string& kv : env) vars[kv.substr(0, kv.find('='))] = kv;
-  std::vector<std::string> out;
-  for (auto& [k, kv] : vars) out.push_back(kv);
-  return out;
-}
 
 std::string TempPath(const char* tag) {
   std::string path = std::string("/tmp/sgchild_") + tag + "_XXXXXX";
