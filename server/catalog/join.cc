@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "server/catalog/edit_distance.h"
 #include "server/catalog/join_search.h"
 #include "server/catalog/sql_names.h"
 
@@ -24,24 +25,6 @@ using join_search::AddUnique;
 using join_search::kRoot;
 using join_search::Scratch;
 using join_search::ScratchFor;
-
-namespace {
-
-size_t EditDistance(absl::string_view a, absl::string_view b) {
-  std::vector<size_t> prev(b.size() + 1), cur(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) prev[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    cur[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t sub = prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
-      cur[j] = std::min({prev[j] + 1, cur[j - 1] + 1, sub});
-    }
-    std::swap(prev, cur);
-  }
-  return prev[b.size()];
-}
-
-}  // namespace
 
 const char* ToString(TableStatus s) {
   switch (s) {
@@ -363,7 +346,7 @@ std::vector<std::string> JoinGraph::Suggest(absl::string_view raw, size_t max) c
         n.name.size() > name.size() ? n.name.size() - name.size() : name.size() - n.name.size();
     size_t d;
     if (diff <= limit) {
-      d = EditDistance(name, n.name);
+      d = EditDistanceAtMost(name, n.name, limit);
     } else if (name.size() >= 4 && absl::StrContains(n.name, name)) {
       d = limit;  // "contacts" -> "crm_contacts"
     } else {

@@ -143,6 +143,25 @@ void BM_DirectPair(benchmark::State& state, Fixture& (*fixture)()) {
   }
 }
 
+// An unknown table name: the lookup plus "did you mean" suggestions, which
+// compare the name with every table (JoinGraph::Suggest). Arg 0: a typo of
+// a table of the catalog (one letter dropped); arg 1: an unrelated name of
+// 63 bytes, PostgreSQL's longest identifier.
+void BM_UnknownName(benchmark::State& state, Fixture& (*fixture)()) {
+  Fixture& f = fixture();
+  auto [a, b] = DirectPair(*f.catalog);
+  std::string name =
+      state.range(0) == 0 ? a.substr(0, a.size() - 1) : std::string(63, 'q').replace(0, 5, "zzzz_");
+  if (f.catalog->Lookup(name).state != catalog::TableState::kUnknown) {
+    state.SkipWithError("the name is known");
+  }
+  state.SetLabel(name.substr(0, 20));
+  for (auto _ : state) {
+    catalog::JoinResult r = f.graph->Join({{name}, {}});
+    benchmark::DoNotOptimize(r);
+  }
+}
+
 void BM_Tree(benchmark::State& state, Fixture& (*fixture)()) {
   Fixture& f = fixture();
   std::vector<std::vector<std::string>> requests;
@@ -243,6 +262,7 @@ void BM_BuildGraph(benchmark::State& state, Fixture& (*fixture)()) {
 
 BENCHMARK_CAPTURE(BM_Limit_TwoLookups, bundled, &Bundled);
 BENCHMARK_CAPTURE(BM_DirectPair, bundled, &Bundled);
+BENCHMARK_CAPTURE(BM_UnknownName, bundled, &Bundled)->Arg(0)->Arg(1);
 BENCHMARK_CAPTURE(BM_Tree, bundled, &Bundled)->Arg(5);
 BENCHMARK_CAPTURE(BM_Limit_ParseOnly, bundled, &Bundled)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_CAPTURE(BM_Limit_ParseProtobuf, bundled, &Bundled)->Arg(1)->Arg(10)->Arg(100);
@@ -250,6 +270,7 @@ BENCHMARK_CAPTURE(BM_Query, bundled, &Bundled)->Arg(1)->Arg(10)->Arg(100);
 BENCHMARK_CAPTURE(BM_BuildGraph, bundled, &Bundled);
 BENCHMARK_CAPTURE(BM_Limit_TwoLookups, generated5000, &Generated);
 BENCHMARK_CAPTURE(BM_DirectPair, generated5000, &Generated);
+BENCHMARK_CAPTURE(BM_UnknownName, generated5000, &Generated)->Arg(0)->Arg(1);
 BENCHMARK_CAPTURE(BM_Tree, generated5000, &Generated)->Arg(3)->Arg(5)->Arg(8);
 BENCHMARK_CAPTURE(BM_TreeRandomTables, generated5000, &Generated)->Arg(5);
 BENCHMARK_CAPTURE(BM_Limit_ParseOnly, generated5000, &Generated)->Arg(1)->Arg(10)->Arg(100);

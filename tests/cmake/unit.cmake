@@ -4,6 +4,7 @@
 sg_test(sql_parser_test SOURCES unit/sql/parser_test.cc LIBS schemagate::sql)
 sg_test(catalog_features_test SOURCES unit/catalog/features_test.cc LIBS schemagate::catalog)
 sg_test(catalog_order_test SOURCES unit/catalog/order_test.cc LIBS schemagate::catalog)
+sg_test(catalog_edit_distance_test SOURCES unit/catalog/edit_distance_test.cc LIBS schemagate::catalog)
 # (with schemagate_common for the catalog's JSON output, `schemagate catalog`)
 sg_test(catalog_test SOURCES unit/catalog/catalog_test.cc LIBS schemagate::catalog
         schemagate_common)
