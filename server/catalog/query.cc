@@ -6,6 +6,7 @@
 #include <tuple>
 #include <type_traits>
 
+#include "absl/base/attributes.h"
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -103,7 +104,8 @@ class Analyzer {
   }
 
   // Records a relation; returns the catalog name ("" if not a known table).
-  std::string AddRelation(const pg_query::RangeVar& rv, Scope& scope, const std::string& role) {
+  ABSL_ATTRIBUTE_NOINLINE std::string AddRelation(const pg_query::RangeVar& rv, Scope& scope,
+                                                  const std::string& role) {
     const std::string& relname = rv.relname();
     bool unqualified = rv.schemaname().empty();
     std::string written = unqualified ? relname : absl::StrCat(rv.schemaname(), ".", relname);
@@ -187,7 +189,7 @@ class Analyzer {
     out_->conditions.push_back(std::move(c));
   }
 
-  void Using(const pg_query::JoinExpr& join, Scope& scope) {
+  ABSL_ATTRIBUTE_NOINLINE void Using(const pg_query::JoinExpr& join, Scope& scope) {
     std::vector<std::string> columns = StringList(join.using_clause());
     std::vector<std::string> left, right;
     if (join.has_larg()) ItemTables(join.larg(), &left, scope);
@@ -246,7 +248,7 @@ class Analyzer {
     return {"", column};
   }
 
-  void Equality(const pg_query::A_Expr& expr, const Scope& scope) {
+  ABSL_ATTRIBUTE_NOINLINE void Equality(const pg_query::A_Expr& expr, const Scope& scope) {
     if (expr.kind() != pg_query::AEXPR_OP) return;
     if (expr.name_size() != 1 || expr.name(0).string().sval() != "=" ||
         !expr.name(0).has_string()) {
@@ -263,7 +265,8 @@ class Analyzer {
   }
 
   // A FROM item (a Node) at `depth`.
-  void FromItem(const Node& item, Scope& scope, int depth, const std::string& role) {
+  ABSL_ATTRIBUTE_NOINLINE void FromItem(const Node& item, Scope& scope, int depth,
+                                        const std::string& role) {
     if (!Within(depth)) return;
     switch (item.node_case()) {
       case Node::kRangeVar:
@@ -291,7 +294,7 @@ class Analyzer {
   }
 
   template <typename Stmt>
-  void With(const Stmt& stmt, Scope& scope, int depth) {
+  ABSL_ATTRIBUTE_NOINLINE void With(const Stmt& stmt, Scope& scope, int depth) {
     if (!stmt.has_with_clause()) return;
     const pg_query::WithClause& with = stmt.with_clause();
     for (const Node& c : with.ctes()) {
@@ -308,7 +311,8 @@ class Analyzer {
     }
   }
 
-  void Select(const pg_query::SelectStmt& select, const Scope& outer, int depth) {
+  ABSL_ATTRIBUTE_NOINLINE void Select(const pg_query::SelectStmt& select, const Scope& outer,
+                                      int depth) {
     if (!MembersWithin(select, depth + 1)) return;
     Scope scope;
     scope.parent = &outer;
@@ -328,7 +332,8 @@ class Analyzer {
 
   // INSERT, UPDATE, DELETE, MERGE.
   template <typename Stmt>
-  void Modify(const Stmt& stmt, const std::string& role, const Scope& outer, int depth) {
+  ABSL_ATTRIBUTE_NOINLINE void Modify(const Stmt& stmt, const std::string& role, const Scope& outer,
+                                      int depth) {
     // The target is recorded without a look inside: it alone is never too deep.
     if (!MembersWithin(stmt, depth + 1, stmt.has_relation() ? 1 : 0)) return;
     Scope scope;
@@ -363,7 +368,7 @@ class Analyzer {
   // The members of `m` at `depth` (lists one level deeper: their items at
   // depth + 1).
   template <typename M>
-  void Members(const M& m, Scope& scope, int depth) {
+  ABSL_ATTRIBUTE_NOINLINE void Members(const M& m, Scope& scope, int depth) {
     if (!MembersWithin(m, depth)) return;
     sql::ForEachChild(m, [&](const auto& child, bool in_list, int) {
       Value(child, scope, in_list ? depth + 1 : depth);
@@ -400,7 +405,7 @@ class Analyzer {
 
   // A message reached through a typed field (not a Node) at `depth`.
   template <typename M>
-  void Value(const M& m, Scope& scope, int depth) {
+  ABSL_ATTRIBUTE_NOINLINE void Value(const M& m, Scope& scope, int depth) {
     if (!Within(depth)) return;
     if constexpr (std::is_same_v<M, pg_query::RangeVar>) {
       if (!m.relname().empty()) {
