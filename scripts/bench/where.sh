@@ -26,12 +26,15 @@ bench_on_exit "bash '$ROOT/scripts/pg.sh' stop '$pgdir' >/dev/null 2>&1"
 url=$(cat "$pgdir/url")
 base=${url%/*}
 psql -X -q -d "$base/postgres" -c "ALTER SYSTEM SET shared_preload_libraries = 'pg_stat_statements'" \
-  -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "ALTER SYSTEM SET track_io_timing = on"
+  -c "ALTER SYSTEM SET track_io_timing = on"
 bash scripts/pg.sh stop "$pgdir" >/dev/null
 PG_DURABLE=1 bash scripts/pg.sh start "$pgdir" >/dev/null
 url=$(cat "$pgdir/url")
 base=${url%/*}
-psql -X -q -d "$base/postgres" -c "CREATE EXTENSION pg_stat_statements"
+# pg_stat_statements.track exists once the library is loaded: statements
+# inside functions and DO blocks are counted too.
+psql -X -q -d "$base/postgres" -c "CREATE EXTENSION pg_stat_statements" \
+  -c "ALTER SYSTEM SET pg_stat_statements.track = 'all'" -c "SELECT pg_reload_conf()" >/dev/null
 work=$BENCH_DIR/peers/$label
 "${bins[0]}" catalog --compact >"$BENCH_DIR/catalog-where-$label.json"
 python3 scripts/bench/peers.py --catalog "$BENCH_DIR/catalog-where-$label.json" --tree "$tree" \
@@ -85,7 +88,7 @@ report() {  # DB TOOL "wall cpu trips"
   psql -X -At -F $'\t' -d "$base/postgres" -c "
 SELECT CASE
          WHEN query ~* '^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)' THEN 'transaction control'
-         WHEN query ~* 'schemagate\.|lock_token|pg_try_advisory|pg_advisory_unlock|set_config|client_connection_check_interval|pg_notify'
+         WHEN query ~* 'schemagate\"?\.|lock_token|pg_try_advisory|pg_advisory_unlock|set_config|client_connection_check_interval|pg_notify'
            THEN 'schemagate bookkeeping'
          WHEN query ~* '^\s*(SET|RESET)' THEN 'settings'
          ELSE 'the migrations'' own SQL' END AS kind,
