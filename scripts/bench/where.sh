@@ -8,8 +8,10 @@
 # transaction control, schemagate's bookkeeping (its history tables,
 # settings, the lock) and the rest; plus the client's CPU time and wall time
 # and the number of round trips (the client's sendto/write system calls
-# with strace when installed). What PostgreSQL does for both is the
-# migrations' own SQL; the rest is what each tool adds.
+# with strace when installed), and the WAL flushes the server made meanwhile
+# (pg_stat_wal.wal_sync: each is an fsync, milliseconds on a real disk).
+# What PostgreSQL does for both is the migrations' own SQL; the rest is what
+# each tool adds.
 #
 #   scripts/bench/where.sh SCHEMAGATE_BIN TREE_DIR [more SCHEMAGATE_BIN...]
 source "$(dirname "$0")/common.sh"
@@ -43,18 +45,21 @@ migrations=$(python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))
   "$BENCH_DIR/catalog-where-$label.json")
 
 fresh() { psql -X -q -d "$base/postgres" -c "DROP DATABASE IF EXISTS $1" -c "CREATE DATABASE $1"; }
-counted() {  # DB COMMAND... : runs it, prints "wall_ms cpu_ms"
-  local db=$1 t0 t1 times
+wal_syncs() { psql -X -At -d "$base/postgres" -c "SELECT wal_sync FROM pg_stat_wal"; }
+counted() {  # DB COMMAND... : runs it, prints "wall_ms cpu_ms wal_syncs"
+  local db=$1 t0 t1 times w0 w1
   shift
   fresh "$db"
   times=$(mktemp)
+  w0=$(wal_syncs)
   t0=$EPOCHREALTIME
   /usr/bin/time -f "%U %S" -o "$times" "$@" >/dev/null
   t1=$EPOCHREALTIME
+  w1=$(wal_syncs)
   local us=$(( 10#${t1/./} - 10#${t0/./} ))
   read -r u s <"$times"
   rm -f "$times"
-  echo "$((us / 1000)) $(python3 -c "print(round(($u + $s) * 1000))")"
+  echo "$((us / 1000)) $(python3 -c "print(round(($u + $s) * 1000))") $((w1 - w0))"
 }
 trips() {  # DB COMMAND... : runs it again under strace, prints its writes to sockets
   local db=$1 trace
@@ -71,7 +76,7 @@ trips() {  # DB COMMAND... : runs it again under strace, prints its writes to so
 
 python_report='
 import sys
-tool, migrations, wall, cpu, trips = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5]
+tool, migrations, wall, cpu, syncs, trips = sys.argv[1], int(sys.argv[2]), *sys.argv[3:7]
 total_calls = total_ms = 0
 rows = []
 for line in sys.stdin:
@@ -81,10 +86,10 @@ for line in sys.stdin:
 for kind, calls, ms in rows:
     print(f"| {tool} | {kind} | {calls:,} | {calls / migrations:.1f} | {ms:,.0f} | {ms * 1000 / migrations:,.0f} |")
 print(f"| {tool} | all statements | {total_calls:,} | {total_calls / migrations:.1f} | {total_ms:,.0f} | {total_ms * 1000 / migrations:,.0f} |")
-print(f"| {tool} | client: wall {wall} ms, CPU {cpu} ms, round trips {trips} | | | | |")
+print(f"| {tool} | client: wall {wall} ms, CPU {cpu} ms, round trips {trips}; server: WAL flushes {syncs} (pg_stat_wal.wal_sync, WAL writer included) | | | | |")
 '
-report() {  # DB TOOL "wall cpu trips"
-  read -r wall cpu trips <<<"$3"
+report() {  # DB TOOL "wall cpu syncs trips"
+  read -r wall cpu syncs trips <<<"$3"
   psql -X -At -F $'\t' -d "$base/postgres" -c "
 SELECT CASE
          WHEN query ~* '^\s*(BEGIN|COMMIT|ROLLBACK|START TRANSACTION)' THEN 'transaction control'
@@ -95,7 +100,7 @@ SELECT CASE
        sum(calls), round(sum(total_exec_time)::numeric, 1), round(sum(total_plan_time)::numeric, 1)
 FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid
 WHERE d.datname = '$1' GROUP BY 1 ORDER BY 1" |
-    python3 -c "$python_report" "$2" "$migrations" "$wall" "$cpu" "$trips"
+    python3 -c "$python_report" "$2" "$migrations" "$wall" "$cpu" "$syncs" "$trips"
 }
 
 echo "### $label ($migrations migrations)"

@@ -65,8 +65,20 @@ absl::Status Engine::ApplyOne(History& history, const v1::Migration& m, const Pr
     const absl::Time start = absl::Now();
     // A transactional migration runs in one round trip: statements, history
     // row and COMMIT in one script.
-    absl::Status s =
-        m.no_transaction() ? RunNoTransaction(history, m) : RunScript(history, m, durable, what);
+    absl::Status s;
+    if (m.no_transaction()) {
+      // Its mark, journal entries and statements each commit on their own.
+      // Like the transactional migrations before the run's last one, they
+      // need not wait for the WAL flush: WAL is written in order, so a
+      // server crash that lost the mark lost every later commit with it,
+      // and the run's last commit (or the flush after a failure or a stop)
+      // makes them durable.
+      const bool relaxed = !durable && conn_->Execute("SET synchronous_commit = off").ok();
+      s = RunNoTransaction(history, m);
+      if (relaxed && !conn_->broken()) (void)conn_->Execute("RESET synchronous_commit");
+    } else {
+      s = RunScript(history, m, durable, what);
+    }
     const absl::Duration took = absl::Now() - start;
     if (s.ok() && m.no_transaction()) {
       // Recorded, and its mark cleared, once all its statements ran.

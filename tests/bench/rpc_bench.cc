@@ -225,26 +225,25 @@ int main(int argc, char** argv) {
   // server's side of the call alone. The row above adds the typed client's
   // decoding of the ~6 KB answer, which runs on the same two cores as the
   // server here (the health Check's answer is 2 bytes).
-  calls.push_back({"ListClusters (answer not decoded by the client)",
-                   [](const std::shared_ptr<grpc::Channel>& ch) {
-                     static const grpc::internal::RpcMethod method(
-                         "/schemagate.v1.SchemaGate/ListClusters",
-                         grpc::internal::RpcMethod::NORMAL_RPC);
-                     static const grpc::ByteBuffer request = [] {
-                       grpc::ByteBuffer b;
-                       bool own = false;
-                       (void)grpc::GenericSerialize<grpc::ProtoBufferWriter,
-                                                    v1::ListClustersRequest>(
-                           v1::ListClustersRequest(), &b, &own);
-                       return b;
-                     }();
-                     grpc::ClientContext ctx;
-                     ctx.set_deadline(Deadline());
-                     grpc::ByteBuffer response;
-                     return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
-                                ch.get(), method, &ctx, request, &response)
-                         .ok();
-                   }});
+  calls.push_back(
+      {"ListClusters (answer not decoded by the client)",
+       [](const std::shared_ptr<grpc::Channel>& ch) {
+         static const grpc::internal::RpcMethod method("/schemagate.v1.SchemaGate/ListClusters",
+                                                       grpc::internal::RpcMethod::NORMAL_RPC);
+         static const grpc::ByteBuffer request = [] {
+           grpc::ByteBuffer b;
+           bool own = false;
+           (void)grpc::GenericSerialize<grpc::ProtoBufferWriter, v1::ListClustersRequest>(
+               v1::ListClustersRequest(), &b, &own);
+           return b;
+         }();
+         grpc::ClientContext ctx;
+         ctx.set_deadline(Deadline());
+         grpc::ByteBuffer response;
+         return grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+                    ch.get(), method, &ctx, request, &response)
+             .ok();
+       }});
 
   long idle = RssKb(static_cast<int>(pid));
   const bool tsv = !samples.empty();
