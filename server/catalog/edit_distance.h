@@ -1,8 +1,9 @@
 // The edit distance behind "did you mean" suggestions (JoinGraph::Suggest).
-// Pure, no allocation: a table name is at most NAMEDATALEN-1 bytes once
-// PostgreSQL's parser has read it, but names typed into CheckTables or a
-// join are not, and an unknown name is compared with every table of the
-// catalog, so only the band that can stay within the limit is computed.
+// A table name is at most NAMEDATALEN-1 bytes once PostgreSQL's parser has
+// read it, but names typed into CheckTables or a join are not, and an
+// unknown name is compared with every table of the catalog: so only the
+// band that can stay within the limit is computed, in two rows kept per
+// thread (no allocation once they have grown to the longest name seen).
 #ifndef SCHEMAGATE_SERVER_CATALOG_EDIT_DISTANCE_H_
 #define SCHEMAGATE_SERVER_CATALOG_EDIT_DISTANCE_H_
 
