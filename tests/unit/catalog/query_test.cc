@@ -309,8 +309,6 @@ TEST_F(QueryTest, ExactAnswersForEachStatementShape) {
   }
 }
 
-// The nesting limit, level for level: the last depth answered and the first
-// refused for each way of nesting.
 // Runs `f` on a thread whose stack is `bytes` (a stack overflow kills the
 // test).
 void RunOnStack(size_t bytes, const std::function<void()>& f) {
@@ -327,6 +325,8 @@ void RunOnStack(size_t bytes, const std::function<void()>& f) {
   pthread_attr_destroy(&attr);
 }
 
+// The nesting limit, level for level: the last depth answered and the first
+// refused for each way of nesting.
 TEST_F(QueryTest, NestingLimitIsExact) {
   auto subqueries = [](int n) {
     std::string s = "SELECT 1";
