@@ -100,6 +100,7 @@ absl::StatusOr<CatalogSummary> Summarize(absl::string_view serialized) {
   CatalogSummary out;
   const auto kFormat = v1::BuildCatalog::kFormatFieldNumber;
   const auto kDigest = v1::BuildCatalog::kAppliedDigestFieldNumber;
+  const auto kFeatures = v1::BuildCatalog::kFeaturesFieldNumber;
   while (uint32_t tag = in.ReadTag()) {
     const int field = WireFormatLite::GetTagFieldNumber(tag);
     const auto type = WireFormatLite::GetTagWireType(tag);
@@ -107,6 +108,8 @@ absl::StatusOr<CatalogSummary> Summarize(absl::string_view serialized) {
       if (!in.ReadVarint32(&out.format)) break;
     } else if (field == kDigest && type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
       if (!WireFormatLite::ReadString(&in, &out.applied_digest)) break;
+    } else if (field == kFeatures && type == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::ReadString(&in, &out.features.emplace_back())) break;
     } else if (!WireFormatLite::SkipField(&in, tag)) {
       break;
     }

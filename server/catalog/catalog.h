@@ -63,6 +63,8 @@ std::string AppliedSetDigest(std::vector<AppliedKey> migrations);
 struct CatalogSummary {
   uint32_t format = 0;
   std::string applied_digest;
+  // BuildCatalog.features: the compiled features, in the catalog's order.
+  std::vector<std::string> features;
 };
 // INVALID_ARGUMENT when the bytes are not a well-formed message.
 absl::StatusOr<CatalogSummary> Summarize(absl::string_view serialized);

@@ -111,7 +111,7 @@ TEST(CatalogTest, AppliedDigestCoversTheEnabledMigrations) {
             AppliedSetDigest({{"core", 1, "core-sum"}, {"tasks", 1, "tasks-sum"}}));
 }
 
-TEST(SummarizeTest, ReadsFormatAndDigestWithoutParsing) {
+TEST(SummarizeTest, ReadsFormatDigestAndFeaturesWithoutParsing) {
   v1::BuildCatalog compiled = Compiled();
   compiled.set_applied_digest("abc123");
   const std::string bytes = compiled.SerializeAsString();
@@ -119,6 +119,9 @@ TEST(SummarizeTest, ReadsFormatAndDigestWithoutParsing) {
   ASSERT_TRUE(s.ok()) << s.status();
   EXPECT_EQ(s->format, kCatalogFormat);
   EXPECT_EQ(s->applied_digest, "abc123");
+  EXPECT_EQ(s->features,
+            std::vector<std::string>(compiled.features().begin(), compiled.features().end()));
+  EXPECT_FALSE(s->features.empty());
   // An older catalog without the field: an empty digest.
   compiled.clear_applied_digest();
   s = Summarize(compiled.SerializeAsString());
