@@ -125,14 +125,15 @@ int Migrate(const Args& args) {
   if (absl::Status s = engine_flags.Options({}).status(); !s.ok()) return Fail(cmd, s);
   setup.db.needs_primary = true;
   RunMetrics run_metrics(metrics_file);
+  // What the build recorded, read without decoding the catalog: the
+  // compiled features (for schemagate_build_info) and the applied-set
+  // digest (the no-op check below).
+  const absl::StatusOr<catalog::CatalogSummary> summary =
+      catalog::Summarize(catalog::EmbeddedCatalogBytes());
   std::string features;  // the compiled ones, for schemagate_build_info
   if (run_metrics.enabled()) {
     if (absl::Status s = run_metrics.CheckWritable(); !s.ok()) return Fail(cmd, s);
-    // Read without decoding the catalog, so that a metrics file keeps the
-    // no-op start below as cheap as without one.
-    absl::StatusOr<catalog::CatalogSummary> compiled =
-        catalog::Summarize(catalog::EmbeddedCatalogBytes());
-    if (compiled.ok()) features = absl::StrJoin(compiled->features, ",");
+    if (summary.ok()) features = absl::StrJoin(summary->features, ",");
   }
   size_t applied = 0;
   auto done = [&](int code) { return run_metrics.Finish(code, features, applied); };
@@ -171,8 +172,6 @@ int Migrate(const Args& args) {
     return done(exit_codes::kOk);
   };
   if (early) {
-    absl::StatusOr<catalog::CatalogSummary> summary =
-        catalog::Summarize(catalog::EmbeddedCatalogBytes());
     if (summary.ok() && summary->format == catalog::kCatalogFormat &&
         !summary->applied_digest.empty()) {
       migrate::History history(session->conn.get(), session->history);

@@ -11,7 +11,6 @@
 // scripts/bench/stats.py (SECTION, "", "<RPC>|<callers>|rps|p50|p99", value)
 // and the server's RSS in MiB as SECTION_rss samples ("idle", "max under
 // load", "after load"), instead of a markdown table.
-#include <grpcpp/generic/generic_stub.h>
 #include <grpcpp/grpcpp.h>
 #include <grpcpp/impl/codegen/client_unary_call.h>
 #include <grpcpp/impl/codegen/proto_utils.h>
